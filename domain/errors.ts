@@ -1,0 +1,119 @@
+/**
+ * Errors a person can act on: each names what is wrong with the input (file, sheet, column, row, value)
+ * and carries it in readonly fields. Activities throw them as they are; the workflow's retry policy lists
+ * their class names as non-retryable, and the API maps them to 4xx answers.
+ */
+export class DomainError extends Error {
+  readonly code: string;
+  /** The input field the error is about, for API problem bodies (`column`, `sheet`, `categories`, …). */
+  readonly field: string | undefined;
+
+  constructor(code: string, message: string, field?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export class InputFileNotFoundError extends DomainError {
+  constructor(readonly file: string) {
+    super('input_file_not_found', `Input file not found: ${file}`, 'file');
+  }
+}
+
+export class InvalidWorkbookError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super('invalid_workbook', `${file} cannot be read as a spreadsheet: ${reason}`, 'file');
+  }
+}
+
+export class SheetNotFoundError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly sheet: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      'sheet_not_found',
+      `Sheet ${JSON.stringify(sheet)} not found in ${file}. Sheets: ${available.map((s) => JSON.stringify(s)).join(', ') || '(none)'}`,
+      'sheet',
+    );
+  }
+}
+
+export class ColumnNotFoundError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly sheet: string,
+    readonly column: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      'column_not_found',
+      `Column ${JSON.stringify(column)} not found in sheet ${JSON.stringify(sheet)} of ${file}. ` +
+        `Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`,
+      'column',
+    );
+  }
+}
+
+export class EmptyCategoriesError extends DomainError {
+  constructor(readonly source: string) {
+    super('empty_categories', `No categories given (${source}): list at least one, one per line.`, 'categories');
+  }
+}
+
+export class DuplicateCategoriesError extends DomainError {
+  constructor(readonly duplicates: readonly string[]) {
+    super(
+      'duplicate_categories',
+      `Duplicate categories (names compare without case and surrounding spaces): ${duplicates.map((d) => JSON.stringify(d)).join(', ')}`,
+      'categories',
+    );
+  }
+}
+
+export class InvalidCategoryError extends DomainError {
+  constructor(
+    readonly line: number,
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super('invalid_category', `Category on line ${line} (${JSON.stringify(value)}) ${reason}`, 'categories');
+  }
+}
+
+export class InvalidSettingError extends DomainError {
+  constructor(
+    readonly setting: string,
+    readonly value: unknown,
+    readonly reason: string,
+  ) {
+    super('invalid_setting', `${setting}=${JSON.stringify(value)}: ${reason}`, setting);
+  }
+}
+
+/** The job (or its stored files) cannot be found: an unknown id, or a store that was cleaned up. */
+export class JobNotFoundError extends DomainError {
+  constructor(readonly jobId: string) {
+    super('job_not_found', `No job ${JSON.stringify(jobId)}`, 'jobId');
+  }
+}
+
+/** Class names the workflow lists as non-retryable: retrying cannot fix the input. */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'DomainError',
+  'InputFileNotFoundError',
+  'InvalidWorkbookError',
+  'SheetNotFoundError',
+  'ColumnNotFoundError',
+  'EmptyCategoriesError',
+  'DuplicateCategoriesError',
+  'InvalidCategoryError',
+  'InvalidSettingError',
+  'JobNotFoundError',
+] as const;

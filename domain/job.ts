@@ -1,0 +1,297 @@
+import type { BatchSize } from './batching.js';
+import type { AdaptiveWindow } from './rate.js';
+
+/** How each data row of the sheet is treated. */
+export type RowKind = 'empty' | 'invalid' | 'coded' | 'classify';
+
+/** Per-job options: set by the CLI flags or the API form, defaulted from the environment. */
+export interface JobOptions {
+  readonly model: string;
+  readonly temperature: number;
+  readonly batchSize: BatchSize;
+  /** Token target of one request when `batchSize` is `auto`. */
+  readonly batchTokenTarget: number;
+  /** ENABLE_PARALLEL_PROCESSING. */
+  readonly parallel: boolean;
+  /** PARALLEL_MAX_WORKERS: the ceiling of the job's window of batches in flight. */
+  readonly maxWorkers: number;
+  /** PARALLEL_MIN_RESPONSES: fewer answers to classify than this run one batch at a time. */
+  readonly minResponsesForParallel: number;
+  /** RATE_LIMIT_DELAY, in ms: the pause after each request in one worker slot, as the original tool did. */
+  readonly rateLimitDelayMs: number;
+  readonly retry: RetryOptions;
+}
+
+export interface RetryOptions {
+  readonly maximumAttempts: number;
+  readonly initialIntervalMs: number;
+  readonly maximumIntervalMs: number;
+  /** A batch activity that stops heartbeating (a killed worker) is handed to another worker after this. */
+  readonly heartbeatTimeoutMs: number;
+}
+
+/** What `prepareJob` found and stored; small enough for workflow history. */
+export interface JobPlan {
+  readonly sheet: string;
+  readonly header: string;
+  readonly headerRow: number;
+  readonly column: string;
+  readonly categoryColumn: string;
+  readonly categoryHeader: string;
+  readonly question: string;
+  readonly rows: RowCounts;
+  readonly uniqueAnswers: number;
+  readonly batches: number;
+  /** Estimated tokens of all requests together (prompt and output ceiling), before any is sent. */
+  readonly estimatedTokens: number;
+}
+
+/**
+ * Where a batch sits in the sheet, for activity summaries and progress: first and last sheet row, rows
+ * covered (duplicates included) and unique answers sent. Loaded a segment at a time, never all at once.
+ */
+export interface BatchSpan {
+  readonly index: number;
+  readonly firstRow: number;
+  readonly lastRow: number;
+  readonly rows: number;
+  readonly answers: number;
+}
+
+export interface RowCounts {
+  readonly total: number;
+  readonly empty: number;
+  readonly invalid: number;
+  readonly coded: number;
+  readonly classify: number;
+}
+
+export interface TokenUsage {
+  readonly prompt: number;
+  readonly completion: number;
+  readonly cached: number;
+}
+
+/** Rate-limit state the API reported with a response, for the adaptive window. */
+export interface RateLimitReport {
+  readonly limitRequests?: number;
+  readonly remainingRequests?: number;
+  readonly limitTokens?: number;
+  readonly remainingTokens?: number;
+}
+
+/** What one batch activity reports back to the workflow. */
+export interface BatchOutcome {
+  readonly index: number;
+  readonly answers: number;
+  readonly rows: number;
+  readonly usage: TokenUsage;
+  /** Requests this batch cost across its attempts. */
+  readonly apiCalls: number;
+  /** How long the successful request took: the sum over batches is the sequential estimate. */
+  readonly latencyMs: number;
+  /** The result was already stored by an earlier attempt (a worker died after the call): nothing was sent. */
+  readonly reused: boolean;
+  readonly rateLimit?: RateLimitReport;
+}
+
+export interface FallbackOutcome {
+  readonly index: number;
+  readonly rows: number;
+}
+
+export type JobPhase = 'preparing' | 'classifying' | 'writing' | 'done' | 'cancelled' | 'failed';
+
+export interface JobCounters {
+  readonly batchesDone: number;
+  readonly batchesFallback: number;
+  readonly rowsClassified: number;
+  readonly rowsFallback: number;
+  readonly apiCalls: number;
+  readonly rateLimited: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedTokens: number;
+  /** Sum of successful request latencies: what one worker would have taken. */
+  readonly sequentialMs: number;
+}
+
+export const ZERO_COUNTERS: JobCounters = {
+  batchesDone: 0,
+  batchesFallback: 0,
+  rowsClassified: 0,
+  rowsFallback: 0,
+  apiCalls: 0,
+  rateLimited: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  cachedTokens: 0,
+  sequentialMs: 0,
+};
+
+export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
+  return {
+    ...c,
+    batchesDone: c.batchesDone + 1,
+    rowsClassified: c.rowsClassified + o.rows,
+    apiCalls: c.apiCalls + o.apiCalls,
+    promptTokens: c.promptTokens + o.usage.prompt,
+    completionTokens: c.completionTokens + o.usage.completion,
+    cachedTokens: c.cachedTokens + o.usage.cached,
+    sequentialMs: c.sequentialMs + o.latencyMs,
+  };
+}
+
+export function addFallback(c: JobCounters, f: FallbackOutcome, apiCalls: number): JobCounters {
+  return {
+    ...c,
+    batchesDone: c.batchesDone + 1,
+    batchesFallback: c.batchesFallback + 1,
+    rowsClassified: c.rowsClassified + f.rows,
+    rowsFallback: c.rowsFallback + f.rows,
+    apiCalls: c.apiCalls + apiCalls,
+  };
+}
+
+/** The live view of a job, answered by the workflow's `progress` query. */
+export interface JobProgress {
+  readonly jobId: string;
+  readonly phase: JobPhase;
+  readonly paused: boolean;
+  readonly fileName: string;
+  readonly column: string;
+  readonly rows: {
+    readonly total: number;
+    readonly done: number;
+    readonly empty: number;
+    readonly invalid: number;
+    readonly alreadyCoded: number;
+    readonly toClassify: number;
+    readonly classified: number;
+    readonly fallback: number;
+  };
+  readonly uniqueAnswers: number;
+  readonly batches: { readonly total: number; readonly done: number; readonly inFlight: number; readonly fallback: number };
+  readonly window: { readonly size: number; readonly max: number };
+  readonly ratePerMinute: number;
+  readonly etaSeconds: number | null;
+  readonly elapsedSeconds: number;
+  readonly tokens: { readonly prompt: number; readonly completion: number; readonly cached: number; readonly total: number };
+  readonly apiCalls: number;
+  readonly rateLimited: number;
+  /** Fallback batches by reason. */
+  readonly fallbackReasons: Readonly<Record<string, number>>;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ProgressInput {
+  readonly jobId: string;
+  readonly fileName: string;
+  readonly column: string;
+  readonly phase: JobPhase;
+  readonly paused: boolean;
+  readonly plan: JobPlan | undefined;
+  readonly counters: JobCounters;
+  readonly inFlight: number;
+  readonly window: AdaptiveWindow;
+  readonly fallbackReasons: Readonly<Record<string, number>>;
+  readonly startedAt: number;
+  /** When classification began (after prepare), for the rate. */
+  readonly classifyStartedAt: number | undefined;
+  readonly now: number;
+}
+
+/** Builds the progress view; `now` is the workflow's clock, so rate and ETA are as of the last event. */
+export function describeProgress(p: ProgressInput): JobProgress {
+  const rows = p.plan?.rows;
+  const c = p.counters;
+  const classifyingMs = p.classifyStartedAt === undefined ? 0 : Math.max(0, p.now - p.classifyStartedAt);
+  const ratePerMinute = classifyingMs > 0 ? (c.rowsClassified / classifyingMs) * 60_000 : 0;
+  const remaining = (rows?.classify ?? 0) - c.rowsClassified;
+  const finished = p.phase === 'done' || p.phase === 'cancelled' || p.phase === 'failed';
+  const etaSeconds = finished || remaining <= 0 ? 0 : ratePerMinute > 0 ? Math.ceil((remaining / ratePerMinute) * 60) : null;
+  const instant = rows ? rows.empty + rows.invalid + rows.coded : 0;
+  return {
+    jobId: p.jobId,
+    phase: p.phase,
+    paused: p.paused,
+    fileName: p.fileName,
+    column: p.column,
+    rows: {
+      total: rows?.total ?? 0,
+      done: instant + c.rowsClassified,
+      empty: rows?.empty ?? 0,
+      invalid: rows?.invalid ?? 0,
+      alreadyCoded: rows?.coded ?? 0,
+      toClassify: rows?.classify ?? 0,
+      classified: c.rowsClassified,
+      fallback: c.rowsFallback,
+    },
+    uniqueAnswers: p.plan?.uniqueAnswers ?? 0,
+    batches: { total: p.plan?.batches ?? 0, done: c.batchesDone, inFlight: p.inFlight, fallback: c.batchesFallback },
+    window: { size: p.window.size, max: p.window.max },
+    ratePerMinute: Math.round(ratePerMinute * 10) / 10,
+    etaSeconds,
+    elapsedSeconds: Math.round((p.now - p.startedAt) / 100) / 10,
+    tokens: {
+      prompt: c.promptTokens,
+      completion: c.completionTokens,
+      cached: c.cachedTokens,
+      total: c.promptTokens + c.completionTokens,
+    },
+    apiCalls: c.apiCalls,
+    rateLimited: c.rateLimited,
+    fallbackReasons: p.fallbackReasons,
+    startedAt: new Date(p.startedAt).toISOString(),
+    updatedAt: new Date(p.now).toISOString(),
+  };
+}
+
+/** The stats block printed at the end of a job, as the original tool printed it. */
+export interface JobStats {
+  readonly totalSeconds: number;
+  readonly classifySeconds: number;
+  readonly ratePerMinute: number;
+  /** Sequential estimate (sum of request latencies) divided by the classification wall time. */
+  readonly speedup: number;
+  readonly sequentialEstimateSeconds: number;
+  readonly apiCalls: number;
+  readonly rateLimited: number;
+  readonly tokens: number;
+  readonly fallbackBatches: number;
+  readonly fallbackRows: number;
+}
+
+export function computeStats(
+  counters: JobCounters,
+  startedAt: number,
+  classifyStartedAt: number,
+  classifyEndedAt: number,
+  endedAt: number,
+): JobStats {
+  const classifyMs = Math.max(1, classifyEndedAt - classifyStartedAt);
+  return {
+    totalSeconds: round((endedAt - startedAt) / 1000, 1),
+    classifySeconds: round(classifyMs / 1000, 1),
+    ratePerMinute: round((counters.rowsClassified / classifyMs) * 60_000, 1),
+    speedup: counters.sequentialMs > 0 ? round(counters.sequentialMs / classifyMs, 2) : 0,
+    sequentialEstimateSeconds: round(counters.sequentialMs / 1000, 1),
+    apiCalls: counters.apiCalls,
+    rateLimited: counters.rateLimited,
+    tokens: counters.promptTokens + counters.completionTokens,
+    fallbackBatches: counters.batchesFallback,
+    fallbackRows: counters.rowsFallback,
+  };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** Whether the job runs one batch at a time (the original's rule) or with its window of workers. */
+export function effectiveWindow(options: JobOptions, toClassify: number): number {
+  if (!options.parallel || toClassify < options.minResponsesForParallel) return 1;
+  return options.maxWorkers;
+}
