@@ -11,13 +11,19 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -28,16 +34,40 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: 'Workflows must not use Node built-ins.', allowTypeImports: true })),
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflows must not use Node built-ins.',
+              allowTypeImports: true,
+            })),
             { name: 'openai', message: 'The LLM call belongs in an activity.', allowTypeImports: true },
             { name: 'exceljs', message: 'Excel I/O belongs in an activity.', allowTypeImports: true },
-            { name: '@temporalio/worker', message: 'Not available inside the workflow sandbox.', allowTypeImports: true },
-            { name: '@temporalio/client', message: 'Not available inside the workflow sandbox.', allowTypeImports: true },
-            { name: '@temporalio/activity', message: 'Not available inside the workflow sandbox.', allowTypeImports: true },
+            {
+              name: '@temporalio/worker',
+              message: 'Not available inside the workflow sandbox.',
+              allowTypeImports: true,
+            },
+            {
+              name: '@temporalio/client',
+              message: 'Not available inside the workflow sandbox.',
+              allowTypeImports: true,
+            },
+            {
+              name: '@temporalio/activity',
+              message: 'Not available inside the workflow sandbox.',
+              allowTypeImports: true,
+            },
           ],
           patterns: [
-            { group: ['**/lib/**', '../lib/*'], message: 'lib/ is Node-only plumbing.', allowTypeImports: true },
-            { group: ['**/activities/**', '../activities/*'], message: 'Import activity types only.', allowTypeImports: true },
+            {
+              group: ['**/lib/**', '../lib/*'],
+              message: 'lib/ is Node-only plumbing.',
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/activities/**', '../activities/*'],
+              message: 'Import activity types only.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -46,5 +76,6 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
   },
 );

@@ -8,7 +8,11 @@ export function parseBatchSize(value: string | number): BatchSize {
   if (value === 'auto') return 'auto';
   const n = typeof value === 'number' ? value : Number(value.trim());
   if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH_SIZE) {
-    throw new InvalidSettingError('BATCH_SIZE', value, `must be "auto" or a whole number from 1 to ${MAX_BATCH_SIZE}`);
+    throw new InvalidSettingError(
+      'BATCH_SIZE',
+      value,
+      `must be "auto" or a whole number from 1 to ${MAX_BATCH_SIZE}`,
+    );
   }
   return n;
 }
@@ -38,7 +42,10 @@ export function cutFixed<T>(items: readonly T[], size: number): T[][] {
  * Fills each batch with answers, in order, while the request's estimate stays within the token target, so
  * fewer calls carry the same answers. An answer too long to share a request goes alone.
  */
-export function cutByTokens<T extends { readonly text: string }>(items: readonly T[], options: AutoBatchOptions): T[][] {
+export function cutByTokens<T extends { readonly text: string }>(
+  items: readonly T[],
+  options: AutoBatchOptions,
+): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let tokens = options.fixedTokens;
@@ -62,7 +69,8 @@ export function estimateBatchTokens<T extends { readonly text: string }>(
   options: Omit<AutoBatchOptions, 'tokenTarget' | 'maxItems'>,
 ): number {
   return items.reduce(
-    (sum, item) => sum + options.countTokens(item.text) + ITEM_OVERHEAD_TOKENS + options.completionTokensPerItem,
+    (sum, item) =>
+      sum + options.countTokens(item.text) + ITEM_OVERHEAD_TOKENS + options.completionTokensPerItem,
     options.fixedTokens,
   );
 }

@@ -31,7 +31,10 @@ export function parseCategories(text: string, source = 'categories'): Category[]
 }
 
 /** Categories given as a list (API, JSON): each item `Name` or `Name: description`, or an object. */
-export function categoriesFromList(items: ReadonlyArray<string | Category>, source = 'categories'): Category[] {
+export function categoriesFromList(
+  items: ReadonlyArray<string | Category>,
+  source = 'categories',
+): Category[] {
   const text = items
     .map((item) =>
       typeof item === 'string'
@@ -50,17 +53,26 @@ function checkCategories(
 ): Category[] {
   if (entries.length === 0) throw new EmptyCategoriesError(source);
   if (entries.length > MAX_CATEGORIES) {
-    throw new InvalidCategoryError(entries.length, '…', `is one too many: at most ${MAX_CATEGORIES} categories`);
+    throw new InvalidCategoryError(
+      entries.length,
+      '…',
+      `is one too many: at most ${MAX_CATEGORIES} categories`,
+    );
   }
   const seen = new Map<string, string>();
   const duplicates: string[] = [];
   for (const entry of entries) {
-    if (entry.name === '') throw new InvalidCategoryError(entry.line, entry.name, 'has no name before the colon');
+    if (entry.name === '')
+      throw new InvalidCategoryError(entry.line, entry.name, 'has no name before the colon');
     if (entry.name.length > MAX_NAME_LENGTH) {
       throw new InvalidCategoryError(entry.line, entry.name, `is longer than ${MAX_NAME_LENGTH} characters`);
     }
     if ((entry.description?.length ?? 0) > MAX_DESCRIPTION_LENGTH) {
-      throw new InvalidCategoryError(entry.line, entry.name, `has a description longer than ${MAX_DESCRIPTION_LENGTH}`);
+      throw new InvalidCategoryError(
+        entry.line,
+        entry.name,
+        `has a description longer than ${MAX_DESCRIPTION_LENGTH}`,
+      );
     }
     const key = categoryKey(entry.name);
     if (seen.has(key)) duplicates.push(entry.name);

@@ -63,7 +63,11 @@ export class ColumnNotFoundError extends DomainError {
 
 export class EmptyCategoriesError extends DomainError {
   constructor(readonly source: string) {
-    super('empty_categories', `No categories given (${source}): list at least one, one per line.`, 'categories');
+    super(
+      'empty_categories',
+      `No categories given (${source}): list at least one, one per line.`,
+      'categories',
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Category } from './categories.js';
 import type { BatchSize } from './batching.js';
 import type { AdaptiveWindow } from './rate.js';
 
@@ -171,12 +172,22 @@ export interface JobProgress {
     readonly fallback: number;
   };
   readonly uniqueAnswers: number;
-  readonly batches: { readonly total: number; readonly done: number; readonly inFlight: number; readonly fallback: number };
+  readonly batches: {
+    readonly total: number;
+    readonly done: number;
+    readonly inFlight: number;
+    readonly fallback: number;
+  };
   readonly window: { readonly size: number; readonly max: number };
   readonly ratePerMinute: number;
   readonly etaSeconds: number | null;
   readonly elapsedSeconds: number;
-  readonly tokens: { readonly prompt: number; readonly completion: number; readonly cached: number; readonly total: number };
+  readonly tokens: {
+    readonly prompt: number;
+    readonly completion: number;
+    readonly cached: number;
+    readonly total: number;
+  };
   readonly apiCalls: number;
   readonly rateLimited: number;
   /** Fallback batches by reason. */
@@ -210,7 +221,8 @@ export function describeProgress(p: ProgressInput): JobProgress {
   const ratePerMinute = classifyingMs > 0 ? (c.rowsClassified / classifyingMs) * 60_000 : 0;
   const remaining = (rows?.classify ?? 0) - c.rowsClassified;
   const finished = p.phase === 'done' || p.phase === 'cancelled' || p.phase === 'failed';
-  const etaSeconds = finished || remaining <= 0 ? 0 : ratePerMinute > 0 ? Math.ceil((remaining / ratePerMinute) * 60) : null;
+  const etaSeconds =
+    finished || remaining <= 0 ? 0 : ratePerMinute > 0 ? Math.ceil((remaining / ratePerMinute) * 60) : null;
   const instant = rows ? rows.empty + rows.invalid + rows.coded : 0;
   return {
     jobId: p.jobId,
@@ -229,7 +241,12 @@ export function describeProgress(p: ProgressInput): JobProgress {
       fallback: c.rowsFallback,
     },
     uniqueAnswers: p.plan?.uniqueAnswers ?? 0,
-    batches: { total: p.plan?.batches ?? 0, done: c.batchesDone, inFlight: p.inFlight, fallback: c.batchesFallback },
+    batches: {
+      total: p.plan?.batches ?? 0,
+      done: c.batchesDone,
+      inFlight: p.inFlight,
+      fallback: c.batchesFallback,
+    },
     window: { size: p.window.size, max: p.window.max },
     ratePerMinute: Math.round(ratePerMinute * 10) / 10,
     etaSeconds,
@@ -294,4 +311,20 @@ function round(n: number, digits: number): number {
 export function effectiveWindow(options: JobOptions, toClassify: number): number {
   if (!options.parallel || toClassify < options.minResponsesForParallel) return 1;
   return options.maxWorkers;
+}
+
+/** The job as stored in its folder (job.json): what to read, how to code it. */
+export interface JobSpec {
+  readonly jobId: string;
+  /** The user's file name, for messages and the output's name. */
+  readonly fileName: string;
+  readonly format: 'xlsx' | 'csv';
+  /** The stored copy's name inside the job folder. */
+  readonly input: string;
+  readonly sheet?: string;
+  readonly column: string;
+  readonly question?: string;
+  readonly categories: readonly Category[];
+  readonly options: JobOptions;
+  readonly createdAt: string;
 }

@@ -71,13 +71,14 @@ export function planRows(rows: readonly SheetAnswerRow[]): RowPlan {
 }
 
 export type BatchingChoice =
-  | { readonly size: Exclude<BatchSize, 'auto'> }
-  | { readonly size: 'auto'; readonly auto: AutoBatchOptions };
+  { readonly size: Exclude<BatchSize, 'auto'> } | { readonly size: 'auto'; readonly auto: AutoBatchOptions };
 
 /** Cuts the unique answers into batches and records, for each, the rows it covers. */
 export function planBatches(plan: RowPlan, batching: BatchingChoice): PlannedBatch[] {
   const groups =
-    batching.size === 'auto' ? cutByTokens(plan.answers, batching.auto) : cutFixed(plan.answers, batching.size);
+    batching.size === 'auto'
+      ? cutByTokens(plan.answers, batching.auto)
+      : cutFixed(plan.answers, batching.size);
   const batchOfAnswer = new Int32Array(plan.answers.length);
   groups.forEach((group, b) => group.forEach((a) => (batchOfAnswer[a.index] = b)));
   const spans = groups.map(() => ({ firstRow: Infinity, lastRow: -Infinity, rows: 0 }));

@@ -1,6 +1,16 @@
+import type { RateLimitReport } from './job.js';
+
 /** Rate arithmetic shared by the limiter, the adaptive window and the simulator. Time is always passed in. */
 
-const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000_001 };
+const UNIT_MS: Record<string, number> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 0.000_001,
+};
 
 /** Parses a Go duration as OpenAI's rate-limit headers write it (`12ms`, `1s`, `9.816s`, `1m26.4s`, `6m0s`). */
 export function parseGoDuration(text: string | null | undefined): number | undefined {
@@ -141,6 +151,14 @@ export function windowOnSuccess(w: AdaptiveWindow, lowRemaining: boolean): Adapt
   const streak = w.streak + 1;
   if (streak >= w.size && w.size < w.max) return { ...w, size: w.size + 1, streak: 0, cooldown };
   return { ...w, streak, cooldown };
+}
+
+/** Less than a tenth of either budget left (as the API reported it): time to stop widening the window. */
+export function isLowRemaining(r: RateLimitReport | undefined): boolean {
+  if (!r) return false;
+  const low = (remaining?: number, limit?: number) =>
+    remaining !== undefined && limit !== undefined && limit > 0 && remaining < limit * 0.1;
+  return low(r.remainingRequests, r.limitRequests) || low(r.remainingTokens, r.limitTokens);
 }
 
 /** A person set the concurrency: the window opens to it at once; 429s still narrow it from there. */

@@ -84,7 +84,8 @@ export function runRows(info: RunInfo): ReportRow[] {
   const s = info.stats;
   const rows: ReportRow[] = [];
   if (info.simulated) rows.push([SIMULATED_WARNING], []);
-  if (info.partial) rows.push(['PARTIAL RESULT: the job was cancelled; rows not yet coded are left blank.'], []);
+  if (info.partial)
+    rows.push(['PARTIAL RESULT: the job was cancelled; rows not yet coded are left blank.'], []);
   rows.push(
     ['Setting', 'Value'],
     ['Job', info.jobId],
@@ -123,7 +124,7 @@ export function runRows(info: RunInfo): ReportRow[] {
 export function formatRowList(rows: readonly number[]): string {
   const sorted = [...rows].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j += 1;
     parts.push(i === j ? String(sorted[i]) : `${sorted[i]}–${sorted[j]}`);

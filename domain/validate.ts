@@ -36,7 +36,10 @@ export function validateLabels(
   try {
     parsed = JSON.parse(content ?? '');
   } catch {
-    throw new ModelOutputError('malformed_json', `model output is not JSON: ${truncate(String(content), 60)}`);
+    throw new ModelOutputError(
+      'malformed_json',
+      `model output is not JSON: ${truncate(String(content), 60)}`,
+    );
   }
   const labels = (parsed as { labels?: unknown } | null)?.labels;
   if (!Array.isArray(labels)) {
@@ -63,17 +66,24 @@ export function validateLabels(
     }
     const label = allowed.get(categoryKey(category));
     if (label === undefined) {
-      throw new ModelOutputError('unknown_category', `id ${id}: category ${JSON.stringify(truncate(category, 40))} is not in the list`);
+      throw new ModelOutputError(
+        'unknown_category',
+        `id ${id}: category ${JSON.stringify(truncate(category, 40))} is not in the list`,
+      );
     }
     result.set(id, label);
   }
-  if (extra.length > 0) throw new ModelOutputError('extra_ids', `ids not in the batch: ${extra.slice(0, 5).join(', ')}`);
+  if (extra.length > 0)
+    throw new ModelOutputError('extra_ids', `ids not in the batch: ${extra.slice(0, 5).join(', ')}`);
   if (duplicate.length > 0) {
     throw new ModelOutputError('duplicate_ids', `ids answered twice: ${duplicate.slice(0, 5).join(', ')}`);
   }
   const missing = items.filter((i) => !result.has(i.id)).map((i) => i.id);
   if (missing.length > 0) {
-    throw new ModelOutputError('missing_ids', `${missing.length} of ${items.length} ids unanswered: ${missing.slice(0, 5).join(', ')}`);
+    throw new ModelOutputError(
+      'missing_ids',
+      `${missing.length} of ${items.length} ids unanswered: ${missing.slice(0, 5).join(', ')}`,
+    );
   }
   return result;
 }

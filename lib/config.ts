@@ -1,0 +1,239 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
+import type { JobOptions } from '../domain/job.js';
+
+/**
+ * The environment, parsed once by each process entry (CLI, worker, API): every bad value is reported
+ * together, and the result is frozen. Everything else receives its slice of config through a factory.
+ */
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (min: number, max: number) => z.coerce.number().int(`must be a whole number`).min(min).max(max);
+/** Seconds as written in the original configuration (`0.1`), returned in milliseconds. */
+const seconds = (max: number) =>
+  z.coerce
+    .number()
+    .min(0)
+    .max(max)
+    .transform((s) => Math.round(s * 1000));
+const text = z.string().trim().min(1);
+
+const schema = z.object({
+  OPENAI_API_KEY: text.optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_MODEL: text.default('gpt-4o-mini'),
+  OPENAI_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.1),
+  OPENAI_TIMEOUT: seconds(3600).default(60_000),
+  OPENAI_RPM: int(1, 100_000_000).optional(),
+  OPENAI_TPM: int(1, 100_000_000_000).optional(),
+  BATCH_SIZE: z
+    .string()
+    .trim()
+    .default('10')
+    .refine(
+      (v) => v === 'auto' || /^\d+$/.test(v),
+      `must be "auto" or a whole number from 1 to ${MAX_BATCH_SIZE}`,
+    )
+    .transform((v, ctx) => {
+      try {
+        return parseBatchSize(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  BATCH_TOKEN_TARGET: int(200, 1_000_000).default(3_000),
+  ENABLE_PARALLEL_PROCESSING: bool.default(true),
+  PARALLEL_MAX_WORKERS: int(1, 200).default(5),
+  PARALLEL_MIN_RESPONSES: int(0, 100_000_000).default(100),
+  RATE_LIMIT_DELAY: seconds(60).default(100),
+  RETRY_MAX_ATTEMPTS: int(1, 100).default(10),
+  RETRY_INITIAL_INTERVAL: seconds(600).default(1_000),
+  RETRY_MAX_INTERVAL: seconds(3600).default(60_000),
+  HEARTBEAT_TIMEOUT: seconds(600).default(15_000),
+  TEMPORAL_ADDRESS: text.optional(),
+  TEMPORAL_NAMESPACE: text.default('default'),
+  TEMPORAL_TASK_QUEUE: text.default('verbatim'),
+  TEMPORAL_API_KEY: text.optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT: text.optional(),
+  TEMPORAL_TLS_KEY: text.optional(),
+  TEMPORAL_TLS_CA: text.optional(),
+  TEMPORAL_TLS_SERVER_NAME: text.optional(),
+  TEMPORAL_CLI_PATH: text.optional(),
+  TEMPORAL_UI_PORT: int(1, 65535).optional(),
+  DATA_DIR: text.default('./data'),
+  HOST: text.default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  API_TOKEN: text.optional(),
+  MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(50),
+  SHUTDOWN_GRACE: seconds(3600).default(30_000),
+  SIMULATOR_LATENCY_MS: int(0, 600_000).default(800),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EnvVariable = keyof z.input<typeof schema>;
+
+/** Every variable the service reads (docker-compose and `.env.example` are checked against it). */
+export const ENV_VARIABLES = Object.keys(schema.shape) as EnvVariable[];
+
+export interface TemporalConfig {
+  /** Unset: the CLI and `serve` start an embedded dev server under DATA_DIR. */
+  readonly address: string | undefined;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  /** The LLM-calling activity's own queue, so that a task-queue rate limit touches only it. */
+  readonly llmTaskQueue: string;
+  readonly apiKey: string | undefined;
+  readonly tls:
+    | {
+        readonly certPath?: string;
+        readonly keyPath?: string;
+        readonly caPath?: string;
+        readonly serverName?: string;
+      }
+    | undefined;
+  readonly cliPath: string | undefined;
+  readonly uiPort: number | undefined;
+}
+
+export interface OpenAIConfig {
+  readonly apiKey: string | undefined;
+  readonly baseURL: string | undefined;
+  readonly timeoutMs: number;
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
+}
+
+export interface Config {
+  readonly openai: OpenAIConfig;
+  /** Defaults of each job's options; CLI flags and API fields override them per job. */
+  readonly job: JobOptions;
+  readonly temporal: TemporalConfig;
+  readonly dataDir: string;
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly token: string | undefined;
+    readonly maxUploadBytes: number;
+  };
+  /** The simulator that answers when no OPENAI_API_KEY is set (the no-key demo). */
+  readonly simulator: { readonly latencyMs: number };
+  readonly shutdownGraceMs: number;
+  readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  // Empty values count as unset, as in most .env tooling, and surrounding spaces are dropped.
+  const cleaned = Object.fromEntries(
+    ENV_VARIABLES.map((key) => [key, env[key]?.trim() === '' ? undefined : env[key]?.trim()]),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.RETRY_MAX_INTERVAL < e.RETRY_INITIAL_INTERVAL) {
+    problems.push('RETRY_MAX_INTERVAL: must not be below RETRY_INITIAL_INTERVAL');
+  }
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: give both (mutual TLS) or neither');
+  }
+  if (!e.TEMPORAL_ADDRESS && (e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS)) {
+    problems.push(
+      'TEMPORAL_ADDRESS: required when TLS or an API key is configured (the embedded server uses neither)',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const useTls = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA);
+  const config: Config = {
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      baseURL: e.OPENAI_BASE_URL,
+      timeoutMs: e.OPENAI_TIMEOUT,
+      rpm: e.OPENAI_RPM,
+      tpm: e.OPENAI_TPM,
+    },
+    job: {
+      model: e.OPENAI_MODEL,
+      temperature: e.OPENAI_TEMPERATURE,
+      batchSize: e.BATCH_SIZE,
+      batchTokenTarget: e.BATCH_TOKEN_TARGET,
+      parallel: e.ENABLE_PARALLEL_PROCESSING,
+      maxWorkers: e.PARALLEL_MAX_WORKERS,
+      minResponsesForParallel: e.PARALLEL_MIN_RESPONSES,
+      rateLimitDelayMs: e.RATE_LIMIT_DELAY,
+      retry: {
+        maximumAttempts: e.RETRY_MAX_ATTEMPTS,
+        initialIntervalMs: e.RETRY_INITIAL_INTERVAL,
+        maximumIntervalMs: e.RETRY_MAX_INTERVAL,
+        heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT,
+      },
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      llmTaskQueue: `${e.TEMPORAL_TASK_QUEUE}-llm`,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: useTls
+        ? {
+            ...(e.TEMPORAL_TLS_CERT ? { certPath: path.resolve(cwd, e.TEMPORAL_TLS_CERT) } : {}),
+            ...(e.TEMPORAL_TLS_KEY ? { keyPath: path.resolve(cwd, e.TEMPORAL_TLS_KEY) } : {}),
+            ...(e.TEMPORAL_TLS_CA ? { caPath: path.resolve(cwd, e.TEMPORAL_TLS_CA) } : {}),
+            ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+          }
+        : undefined,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    api: {
+      host: e.HOST,
+      port: e.PORT,
+      token: e.API_TOKEN,
+      maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    },
+    simulator: { latencyMs: e.SIMULATOR_LATENCY_MS },
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
+    logLevel: e.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+/** Reads `.env` from the working directory if there is one (variables already set win). */
+export function loadDotEnv(cwd = process.cwd()): void {
+  try {
+    process.loadEnvFile(path.join(cwd, '.env'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

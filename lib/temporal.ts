@@ -1,0 +1,115 @@
+import fs from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import type { ConnectionOptions } from '@temporalio/client';
+import type { TLSConfig } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import type { TemporalConfig } from './config.js';
+import { ConfigError } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Connection settings shared by the client (API, CLI) and the worker, validated with clear errors. */
+export interface TemporalTarget {
+  readonly address: string;
+  readonly namespace: string;
+  readonly tls: TLSConfig | undefined;
+  readonly apiKey: string | undefined;
+}
+
+export async function resolveTarget(config: TemporalConfig, address: string): Promise<TemporalTarget> {
+  let tls: TLSConfig | undefined;
+  if (config.tls) {
+    const problems: string[] = [];
+    const read = async (variable: string, file: string | undefined) => {
+      if (!file) return undefined;
+      try {
+        return await fs.readFile(file);
+      } catch (error) {
+        problems.push(
+          `${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        );
+        return undefined;
+      }
+    };
+    const [crt, key, ca] = await Promise.all([
+      read('TEMPORAL_TLS_CERT', config.tls.certPath),
+      read('TEMPORAL_TLS_KEY', config.tls.keyPath),
+      read('TEMPORAL_TLS_CA', config.tls.caPath),
+    ]);
+    if (problems.length > 0) throw new ConfigError(problems);
+    tls = {
+      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+      ...(ca ? { serverRootCACertificate: ca } : {}),
+      ...(config.tls.serverName ? { serverNameOverride: config.tls.serverName } : {}),
+    };
+  }
+  return { address, namespace: config.namespace, tls, apiKey: config.apiKey };
+}
+
+function connectionOptions(target: TemporalTarget): ConnectionOptions & NativeConnectionOptions {
+  return {
+    address: target.address,
+    ...(target.tls ? { tls: target.tls } : {}),
+    ...(target.apiKey ? { apiKey: target.apiKey } : {}),
+  };
+}
+
+/** A client connection; retries while a just-started server finishes starting. */
+export async function connectClient(target: TemporalTarget, timeoutMs = 30_000): Promise<Client> {
+  const connection = await retryUntil(
+    () => Connection.connect(connectionOptions(target)),
+    timeoutMs,
+    target.address,
+  );
+  return new Client({ connection, namespace: target.namespace });
+}
+
+export async function connectWorker(target: TemporalTarget, timeoutMs = 30_000): Promise<NativeConnection> {
+  return retryUntil(() => NativeConnection.connect(connectionOptions(target)), timeoutMs, target.address);
+}
+
+/**
+ * Makes sure verbatim's search attributes exist on the namespace. The embedded server registers them at
+ * start; a self-hosted cluster takes them through the operator API; where that is refused (Temporal Cloud,
+ * missing permission) jobs run without them, and the reason is logged.
+ */
+export async function ensureSearchAttributes(
+  client: Client,
+  namespace: string,
+  logger: Logger,
+): Promise<boolean> {
+  const operator = client.connection.operatorService;
+  try {
+    const { customAttributes } = await operator.listSearchAttributes({ namespace });
+    const missing = Object.values(SEARCH_ATTRIBUTES).filter((a) => !customAttributes?.[a.name]);
+    if (missing.length === 0) return true;
+    const types: Record<string, number> = { Keyword: 2, Int: 3, Text: 1, Double: 4, Bool: 5, Datetime: 6 };
+    await operator.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((a) => [a.name, types[a.type] ?? 2])),
+    });
+    logger.info({ added: missing.map((a) => a.name) }, 'registered search attributes');
+    return true;
+  } catch (error) {
+    logger.warn(
+      { err: error },
+      'search attributes unavailable: jobs run without them (filtering in the Temporal UI is limited)',
+    );
+    return false;
+  }
+}
+
+async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, address: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await fn();
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  throw new Error(`cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS): ${String(lastError)}`);
+}
