@@ -1,0 +1,93 @@
+import { categoryKey } from '../domain/categories.js';
+import type { FaultKind, FaultRule } from './options.js';
+
+/** mulberry32: a tiny seeded PRNG, so rate-based faults and jitter repeat from run to run. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Faults that rewrite a coding: they only apply to requests that carry answers and a label enum. */
+const CODING_FAULTS: ReadonlySet<FaultKind> = new Set([
+  'malformed_json',
+  'missing_id',
+  'extra_id',
+  'bad_category',
+]);
+
+/** What a fault rule looks at in a request. */
+export interface FaultTarget {
+  /** The answers' texts, lower case (empty for a request that is not a coding). */
+  readonly answers: readonly string[];
+  readonly coding: boolean;
+}
+
+/** Decides each request's fault from the rules; each rule counts the matching requests that reach it. */
+export class FaultInjector {
+  private readonly entries: Array<{ readonly rule: FaultRule; seen: number }>;
+
+  constructor(rules: readonly FaultRule[]) {
+    this.entries = rules.map((rule) => ({ rule, seen: 0 }));
+  }
+
+  pick(target: FaultTarget, random: () => number): FaultRule | undefined {
+    for (const entry of this.entries) {
+      const { rule } = entry;
+      if (CODING_FAULTS.has(rule.kind) && !target.coding) continue;
+      const needle = rule.match?.toLowerCase();
+      if (needle !== undefined && !target.answers.some((answer) => answer.includes(needle))) continue;
+      const position = entry.seen - (rule.after ?? 0);
+      entry.seen += 1;
+      if (position < 0 || (rule.count !== undefined && position >= rule.count)) continue;
+      if (rule.rate !== undefined && random() >= rule.rate) continue;
+      return rule;
+    }
+    return undefined;
+  }
+}
+
+export interface Label {
+  readonly id: string;
+  readonly category: string;
+}
+
+/** Spoils a correct coding the way a model sometimes does: one id dropped, one invented, one label off the list. */
+export function corruptCoding(
+  kind: 'missing_id' | 'extra_id' | 'bad_category',
+  labels: readonly Label[],
+  allowed: readonly string[],
+): Label[] {
+  switch (kind) {
+    case 'missing_id':
+      return labels.slice(0, -1);
+    case 'extra_id':
+      return [...labels, { id: unusedId(labels), category: allowed[0] ?? 'Other' }];
+    case 'bad_category':
+      return labels.map((label, i) => (i === 0 ? { ...label, category: unlistedCategory(allowed) } : label));
+  }
+}
+
+function unusedId(labels: readonly Label[]): string {
+  const ids = new Set(labels.map((label) => label.id));
+  let n = labels.length + 1;
+  while (ids.has(`x${n}`)) n += 1;
+  return `x${n}`;
+}
+
+function unlistedCategory(allowed: readonly string[]): string {
+  const keys = new Set(allowed.map(categoryKey));
+  let candidate = 'Unlisted';
+  while (keys.has(categoryKey(candidate))) candidate += '+';
+  return candidate;
+}
+
+/** Output cut off mid-way: what a dropped stream or a `max_tokens` stop leaves (never valid JSON for a coding). */
+export function cutOff(content: string): string {
+  return content.slice(0, Math.floor(content.length / 2));
+}

@@ -1,0 +1,196 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Category } from '../domain/categories.js';
+import type { PromptItem } from '../domain/prompt.js';
+import { parsePromptItems } from '../domain/prompt.js';
+import { categoriesFromPrompt } from './labels.js';
+
+/** The one model `GET /v1/models` lists; chat completions accept any model name and echo it. */
+export const MODEL_ID = 'gpt-4o-mini';
+
+/** OpenAI charges this much output up front when a request sets no `max_completion_tokens`/`max_tokens`. */
+const DEFAULT_MAX_TOKENS = 4_096;
+
+/** Prompt caching starts at 1,024 tokens and grows in steps of 128. */
+const CACHE_MIN_TOKENS = 1_024;
+const CACHE_STEP_TOKENS = 128;
+
+export const REFUSAL = "I'm sorry, but I can't help with that.";
+
+/** What a request without verbatim's label schema gets. */
+export const PLAIN_ANSWER =
+  'This is the verbatim simulator: send survey answers with a json_schema response format.';
+
+/** The estimate OpenAI's limiter uses, and the simulator's whole tokenizer: four characters a token. */
+export function tokensOf(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+/** A request for a coding: verbatim's label schema and the answers of the user message. */
+export interface CodingRequest {
+  /** The schema's category enum. */
+  readonly labels: string[];
+  readonly items: PromptItem[];
+  readonly categories: Category[];
+}
+
+export interface ChatRequest {
+  readonly model: string;
+  readonly promptChars: number;
+  readonly maxTokens: number;
+  /** The system messages' text (what prompt caching keys on here). */
+  readonly system: string;
+  readonly coding?: CodingRequest;
+}
+
+export type ParsedChatRequest =
+  | { readonly ok: true; readonly request: ChatRequest }
+  | { readonly ok: false; readonly message: string; readonly param: string | null };
+
+interface Message {
+  readonly role: string;
+  readonly text: string;
+}
+
+/** Validates a chat completion body as far as the simulator needs, with OpenAI's 400 messages. */
+export function parseChatRequest(body: unknown): ParsedChatRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, message: 'The request body must be a JSON object.', param: null };
+  }
+  const { model, messages, stream, response_format, max_completion_tokens, max_tokens } = body as Record<
+    string,
+    unknown
+  >;
+  if (typeof model !== 'string' || model === '') {
+    return { ok: false, message: 'you must provide a model parameter', param: 'model' };
+  }
+  if (!Array.isArray(messages)) {
+    return { ok: false, message: "Missing required parameter: 'messages'.", param: 'messages' };
+  }
+  if (messages.length === 0) {
+    const message =
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.";
+    return { ok: false, message, param: 'messages' };
+  }
+  if (stream === true) {
+    return { ok: false, message: 'The simulator does not stream: leave `stream` unset.', param: 'stream' };
+  }
+  const texts = messages.map(readMessage).filter((m): m is Message => m !== undefined);
+  if (texts.length < messages.length) {
+    return { ok: false, message: 'Each message needs a string `role`.', param: 'messages' };
+  }
+  const system = texts
+    .filter((m) => m.role === 'system' || m.role === 'developer')
+    .map((m) => m.text)
+    .join('\n');
+  const request = {
+    model,
+    promptChars: texts.reduce((sum, m) => sum + m.text.length, 0),
+    maxTokens:
+      [max_completion_tokens, max_tokens].find((n): n is number => typeof n === 'number') ??
+      DEFAULT_MAX_TOKENS,
+    system,
+  };
+  const format = response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
+  if (format?.type !== 'json_schema') return { ok: true, request };
+  const labels = labelEnum(format.json_schema?.schema);
+  if (labels === undefined) {
+    return {
+      ok: false,
+      message: 'The simulator only answers verbatim\'s label schema: "labels" items with a "category" enum.',
+      param: 'response_format',
+    };
+  }
+  const user = texts.findLast((m) => m.role === 'user')?.text ?? '';
+  const items = parsePromptItems(user) ?? [];
+  const categories = categoriesFromPrompt(system, labels);
+  return { ok: true, request: { ...request, coding: { labels, items, categories } } };
+}
+
+function readMessage(message: unknown): Message | undefined {
+  const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
+  if (typeof role !== 'string') return undefined;
+  if (typeof content === 'string') return { role, text: content };
+  // Content parts: only the text ones count.
+  const parts = Array.isArray(content) ? (content as Array<{ text?: unknown } | null>) : [];
+  return { role, text: parts.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('') };
+}
+
+/** `properties.labels.items.properties.category.enum` of the schema, when it is a list of strings. */
+function labelEnum(schema: unknown): string[] | undefined {
+  type Node = { properties?: Record<string, Node>; items?: Node; enum?: unknown } | undefined;
+  const values = (schema as Node)?.properties?.labels?.items?.properties?.category?.enum;
+  return Array.isArray(values) && values.length > 0 && values.every((v) => typeof v === 'string')
+    ? values
+    : undefined;
+}
+
+/** Remembers system messages, so that a repeat of a long one reports cached tokens as OpenAI does. */
+export class PromptCache {
+  private readonly seen = new Set<string>();
+
+  /** Tokens of `system` served from the cache, then remembers it. */
+  cachedTokens(system: string): number {
+    const tokens = tokensOf(system.length);
+    if (tokens < CACHE_MIN_TOKENS) return 0;
+    const key = createHash('sha256').update(system).digest('hex');
+    const hit = this.seen.has(key);
+    this.seen.add(key);
+    return hit ? Math.floor(tokens / CACHE_STEP_TOKENS) * CACHE_STEP_TOKENS : 0;
+  }
+}
+
+export interface Usage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedTokens: number;
+}
+
+export interface ModelReply {
+  readonly content: string | null;
+  readonly refusal: string | null;
+  readonly finishReason: 'stop' | 'length';
+}
+
+/** A complete `chat.completion` object, as the API returns it. */
+export function chatCompletion(model: string, reply: ModelReply, usage: Usage): Record<string, unknown> {
+  return {
+    id: `chatcmpl-${randomBytes(15).toString('base64url')}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: reply.content, refusal: reply.refusal, annotations: [] },
+        logprobs: null,
+        finish_reason: reply.finishReason,
+      },
+    ],
+    usage: {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.promptTokens + usage.completionTokens,
+      prompt_tokens_details: { cached_tokens: usage.cachedTokens, audio_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
+    },
+    service_tier: 'default',
+    system_fingerprint: 'fp_simulator',
+  };
+}
+
+export function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
+  return { error: { message, type, param, code } };
+}
+
+export const BAD_GATEWAY_HTML =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n' +
+  '<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
+
+export function requestId(): string {
+  return `req_${randomBytes(16).toString('hex')}`;
+}

@@ -1,0 +1,338 @@
+import { once } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultInjector, mulberry32 } from './faults.js';
+import { RateLimits, rateLimitMessage, requestTooLargeMessage } from './limits.js';
+import type { Rejection } from './limits.js';
+import { modelReply } from './model.js';
+import type { FaultKind, FaultRule, SimulatorOptions } from './options.js';
+import { InvalidSimulatorOptionsError, parseOptions } from './options.js';
+import type { ChatRequest } from './protocol.js';
+import {
+  BAD_GATEWAY_HTML,
+  MODEL_ID,
+  PromptCache,
+  chatCompletion,
+  errorBody,
+  parseChatRequest,
+  requestId,
+  tokensOf,
+} from './protocol.js';
+import type { SimulatorStats } from './stats.js';
+import { StatsRecorder } from './stats.js';
+
+export interface Simulator {
+  /** http://HOST:PORT */
+  readonly url: string;
+  /** http://HOST:PORT/v1, what the openai client takes as `baseURL`. */
+  readonly baseURL: string;
+  /** A copy. */
+  stats(): SimulatorStats;
+  resetStats(): void;
+  /** Changes knobs at runtime (not host or port). Naming rpm, tpm or timeScale refills both budgets. */
+  configure(patch: Partial<SimulatorOptions>): void;
+  /** Stops listening and ends every open request, hanging ones included. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SEED = 1;
+
+const MESSAGES = {
+  badKey:
+    'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+  badJson:
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP " +
+    'library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
+  quota:
+    'You exceeded your current quota, please check your plan and billing details. For more information on ' +
+    'this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+  serverError: 'The server had an error while processing your request. Sorry about that!',
+  overloaded: 'The engine is currently overloaded, please try again later.',
+};
+
+/** Starts an OpenAI-compatible server on `host:port` (default 127.0.0.1, an ephemeral port). */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const simulation = new Simulation(parseOptions(options));
+  const server = createServer((req, res) => void simulation.handle(req, res));
+  const host = options.host ?? '127.0.0.1';
+  server.listen(options.port ?? 0, host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    stats: () => simulation.stats.snapshot(),
+    resetStats: () => simulation.stats.reset(performance.now()),
+    configure: (patch) => simulation.configure(patch),
+    close: () => (closing ??= simulation.close(server)),
+  };
+}
+
+/** The simulator's state and request handling; times are `performance.now()` milliseconds. */
+class Simulation {
+  readonly stats = new StatsRecorder(performance.now());
+  private options: Partial<SimulatorOptions>;
+  private limits: RateLimits;
+  private faults: FaultInjector;
+  private random: () => number;
+  private readonly cache = new PromptCache();
+  /** One per open chat request: aborted when its client leaves or the server closes. */
+  private readonly open = new Set<AbortController>();
+
+  constructor(options: Partial<SimulatorOptions>) {
+    this.options = options;
+    this.limits = this.newLimits();
+    this.faults = new FaultInjector(options.faults ?? []);
+    this.random = mulberry32(options.seed ?? DEFAULT_SEED);
+  }
+
+  configure(patch: unknown): void {
+    const parsed = parseOptions(patch);
+    this.options = { ...this.options, ...parsed };
+    if ('rpm' in parsed || 'tpm' in parsed || 'timeScale' in parsed) this.limits = this.newLimits();
+    if ('faults' in parsed) this.faults = new FaultInjector(this.options.faults ?? []);
+    if ('seed' in parsed) this.random = mulberry32(this.options.seed ?? DEFAULT_SEED);
+  }
+
+  async close(server: Server): Promise<void> {
+    for (const controller of this.open) controller.abort();
+    const closed = new Promise<void>((resolve, reject) =>
+      server.close((error) => (error ? reject(error) : resolve())),
+    );
+    server.closeAllConnections();
+    await closed;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { pathname } = new URL(req.url ?? '/', 'http://simulator');
+    if (req.method === 'POST' && pathname === '/v1/chat/completions') return this.chat(req, res);
+    const arrival = performance.now();
+    try {
+      const body = await readBody(req);
+      if (pathname.startsWith('/_sim/')) return this.control(req.method, pathname, body, res);
+      if (req.method === 'GET' && pathname === '/v1/models') {
+        const model = { id: MODEL_ID, object: 'model', created: 1_721_172_741, owned_by: 'system' };
+        return this.sendJson(res, 200, { object: 'list', data: [model] }, arrival);
+      }
+      const message = `Invalid URL (${req.method} ${pathname})`;
+      this.sendJson(res, 404, errorBody(message, 'invalid_request_error', null), arrival);
+    } catch (error) {
+      if (req.socket.destroyed) return;
+      this.sendJson(res, 500, errorBody(String(error), 'server_error', null), arrival);
+    }
+  }
+
+  /** `/_sim/*`: stats, reset and runtime configuration for benchmarks and other processes. No auth. */
+  private control(method: string | undefined, pathname: string, body: string, res: ServerResponse): void {
+    if (method === 'GET' && pathname === '/_sim/stats') return send(res, 200, this.stats.snapshot());
+    if (method === 'POST' && pathname === '/_sim/reset') {
+      this.stats.reset(performance.now());
+      return send(res, 204);
+    }
+    if (method === 'POST' && pathname === '/_sim/config') {
+      try {
+        this.configure(body.trim() === '' ? {} : JSON.parse(body));
+      } catch (error) {
+        if (!(error instanceof SyntaxError || error instanceof InvalidSimulatorOptionsError)) throw error;
+        return send(res, 400, errorBody(error.message, 'invalid_request_error', null));
+      }
+      return send(res, 204);
+    }
+    send(res, 404, errorBody(`Invalid URL (${method} ${pathname})`, 'invalid_request_error', null));
+  }
+
+  private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrival = performance.now();
+    const arrivedAt = this.stats.arrive(arrival);
+    const controller = new AbortController();
+    this.open.add(controller);
+    res.on('close', () => controller.abort());
+    let outcome = 'aborted';
+    try {
+      outcome = await this.serveChat(req, res, arrival, arrivedAt, controller.signal);
+    } catch (error) {
+      // A handler bug, not a client that left: answer it rather than leave the request open.
+      if (!controller.signal.aborted && !req.socket.destroyed) {
+        this.sendJson(res, 500, errorBody(String(error), 'server_error', null), arrival);
+        outcome = '500';
+      }
+    } finally {
+      this.open.delete(controller);
+      this.stats.depart(outcome);
+    }
+  }
+
+  /** Answers one chat completion request; returns its outcome for the stats. */
+  private async serveChat(
+    req: IncomingMessage,
+    res: ServerResponse,
+    arrival: number,
+    arrivedAt: number,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const body = await readBody(req);
+    const reply = (status: number, error: ReturnType<typeof errorBody>): string => {
+      this.sendJson(res, status, error, arrival);
+      return String(status);
+    };
+    const { apiKey } = this.options;
+    if (apiKey !== undefined && req.headers.authorization !== `Bearer ${apiKey}`) {
+      return reply(401, errorBody(MESSAGES.badKey, 'invalid_request_error', 'invalid_api_key'));
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return reply(400, errorBody(MESSAGES.badJson, 'invalid_request_error', null));
+    }
+    const parsed = parseChatRequest(json);
+    if (!parsed.ok) return reply(400, errorBody(parsed.message, 'invalid_request_error', null, parsed.param));
+    const { request } = parsed;
+
+    // Like OpenAI: charged at arrival, the prompt estimate plus all the output the request allows.
+    const charge = tokensOf(request.promptChars) + request.maxTokens;
+    if (this.limits.tooLarge(charge)) {
+      const message = requestTooLargeMessage(request.model, this.limits.tokenLimit, charge);
+      return reply(429, errorBody(message, 'tokens', 'rate_limit_exceeded'));
+    }
+    const rejection = this.limits.admit(charge, performance.now());
+    if (rejection) return this.rateLimited(res, request.model, rejection, arrival);
+    this.stats.admit(arrivedAt, charge);
+
+    const fault = this.pickFault(request);
+    switch (fault?.kind) {
+      case 'rate_limit':
+        return this.rateLimited(res, request.model, this.limits.spentRequests(), arrival);
+      case 'insufficient_quota':
+        return reply(429, errorBody(MESSAGES.quota, 'insufficient_quota', 'insufficient_quota'));
+      case 'server_error':
+        await delay(this.latency(0), signal);
+        return reply(500, errorBody(MESSAGES.serverError, 'server_error', null));
+      case 'overloaded':
+        await delay(this.latency(0), signal);
+        return reply(503, errorBody(MESSAGES.overloaded, 'server_error', null));
+      case 'bad_gateway':
+        await delay(this.latency(0), signal);
+        send(res, 502, BAD_GATEWAY_HTML, this.headers(arrival));
+        return '502';
+      case 'drop':
+        await delay(this.latency(0), signal);
+        req.socket.destroy();
+        return 'drop';
+      case 'hang':
+        try {
+          await delay(fault.hangMs, signal);
+        } catch (error) {
+          if (signal.aborted) return 'hang';
+          throw error;
+        }
+        break;
+    }
+    return this.complete(res, request, fault?.kind, arrival, signal);
+  }
+
+  private pickFault(request: ChatRequest): FaultRule | undefined {
+    const answers = request.coding?.items.map((item) => item.text.toLowerCase()) ?? [];
+    const coding = answers.length > 0;
+    const fault = this.faults.pick({ answers, coding }, this.random);
+    if (fault) this.stats.fault(fault.kind);
+    return fault;
+  }
+
+  private async complete(
+    res: ServerResponse,
+    request: ChatRequest,
+    fault: FaultKind | undefined,
+    arrival: number,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const { reply, labelsReturned, validCoding } = modelReply(request, fault);
+    const usage = {
+      promptTokens: tokensOf(request.promptChars),
+      completionTokens: tokensOf((reply.content ?? reply.refusal ?? '').length),
+      cachedTokens: this.options.cachePrompts === false ? 0 : this.cache.cachedTokens(request.system),
+    };
+    await delay(this.latency(usage.completionTokens), signal);
+    this.sendJson(res, 200, chatCompletion(request.model, reply, usage), arrival);
+    this.stats.reply(usage, labelsReturned, validCoding);
+    return '200';
+  }
+
+  private rateLimited(res: ServerResponse, model: string, rejection: Rejection, arrival: number): string {
+    const body = errorBody(rateLimitMessage(model, rejection), rejection.type, 'rate_limit_exceeded');
+    const retryAfter = String(Math.ceil(rejection.waitMs / 1000));
+    send(res, 429, body, { ...this.headers(arrival), 'retry-after': retryAfter });
+    return '429';
+  }
+
+  /** meanMs ± uniform jitter + perOutputTokenMs per output token, never negative. */
+  private latency(outputTokens: number): number {
+    const { meanMs = 0, jitterMs = 0, perOutputTokenMs = 0 } = this.options.latency ?? {};
+    const jitter = jitterMs > 0 ? (this.random() * 2 - 1) * jitterMs : 0;
+    return Math.max(0, meanMs + jitter + perOutputTokenMs * outputTokens);
+  }
+
+  private newLimits(): RateLimits {
+    const { rpm, tpm, timeScale = 1 } = this.options;
+    return new RateLimits(rpm, tpm, timeScale, performance.now());
+  }
+
+  /** Headers of every API response: the rate-limit state as of now, a request id and the time taken. */
+  private headers(arrival: number): Record<string, string> {
+    const now = performance.now();
+    return {
+      ...this.limits.headers(now),
+      'x-request-id': requestId(),
+      'openai-processing-ms': String(Math.round(now - arrival)),
+    };
+  }
+
+  private sendJson(res: ServerResponse, status: number, body: unknown, arrival: number): void {
+    send(res, status, body, this.headers(arrival));
+  }
+}
+
+/** Writes a response unless the client has gone; a string body is sent as HTML, anything else as JSON. */
+function send(
+  res: ServerResponse,
+  status: number,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.destroyed || res.headersSent) return;
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  const html = typeof body === 'string';
+  const text = html ? body : JSON.stringify(body);
+  res
+    .writeHead(status, {
+      ...headers,
+      'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+    })
+    .end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Resolves after `ms` (never, if undefined); rejects with an AbortError once `signal` aborts. */
+async function delay(ms: number | undefined, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  if (ms === undefined) {
+    await once(signal, 'abort');
+    signal.throwIfAborted();
+  } else if (ms > 0) {
+    await sleep(ms, undefined, { signal });
+  }
+}

@@ -1,0 +1,173 @@
+import { AuthenticationError, BadRequestError } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGoDuration } from '../../domain/rate.js';
+import { validateLabels } from '../../domain/validate.js';
+import type { Simulator } from '../../simulator/index.js';
+import { expectedLabel, startSimulator } from '../../simulator/index.js';
+import {
+  CATEGORIES,
+  ITEMS,
+  RATE_LIMIT_HEADERS,
+  clientFor,
+  codingRequest,
+  promptTokensOf,
+  rejectionOf,
+} from './helpers.js';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(() => sim.close());
+
+describe('POST /v1/chat/completions', () => {
+  it('answers a strict json_schema request with every id once and the expected labels', async () => {
+    const completion = await clientFor(sim).chat.completions.create(codingRequest());
+    const labels = validateLabels(completion.choices[0]?.message.content, ITEMS, CATEGORIES);
+    expect(Object.fromEntries(labels)).toEqual({
+      '1': 'Price',
+      '2': 'Service',
+      '3': 'Quality',
+      '4': 'Other',
+    });
+    for (const item of ITEMS) expect(labels.get(item.id)).toBe(expectedLabel(item.text, CATEGORIES));
+  });
+
+  it('returns a complete chat.completion object with usage counted at four characters a token', async () => {
+    const request = codingRequest();
+    const completion = await clientFor(sim).chat.completions.create({ ...request, model: 'my-model' });
+    const promptTokens = promptTokensOf(request);
+    const content = completion.choices[0]?.message.content ?? '';
+    expect(completion).toMatchObject({
+      id: expect.stringMatching(/^chatcmpl-/) as unknown,
+      object: 'chat.completion',
+      created: expect.any(Number) as unknown,
+      model: 'my-model',
+      choices: [
+        { index: 0, message: { role: 'assistant', refusal: null }, finish_reason: 'stop', logprobs: null },
+      ],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: Math.ceil(content.length / 4),
+        total_tokens: promptTokens + Math.ceil(content.length / 4),
+        prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0 },
+      },
+      system_fingerprint: expect.any(String) as unknown,
+    });
+  });
+
+  it('is what chat.completions.parse expects', async () => {
+    const completion = await clientFor(sim).chat.completions.parse(codingRequest(ITEMS.slice(0, 1)));
+    expect(completion.choices[0]?.message.parsed).toEqual({ labels: [{ id: '1', category: 'Price' }] });
+  });
+
+  it('answers plain text when there is no json_schema', async () => {
+    const completion = await clientFor(sim).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    expect(completion.choices[0]?.message.content).toMatch(/simulator/);
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+  });
+
+  it('sends the rate-limit headers, a request id and the processing time on a 200', async () => {
+    const { response } = await clientFor(sim).chat.completions.create(codingRequest()).withResponse();
+    for (const name of RATE_LIMIT_HEADERS) expect(response.headers.get(name), name).not.toBeNull();
+    // No budget configured: tier-5 limits, reported but never enforced.
+    expect(response.headers.get('x-ratelimit-limit-requests')).toBe('30000');
+    expect(response.headers.get('x-ratelimit-limit-tokens')).toBe('150000000');
+    // (A tier-5 bucket refills a request in 2 ms, so the request just taken may already be back.)
+    for (const [name, limit] of [
+      ['x-ratelimit-remaining-requests', 30_000],
+      ['x-ratelimit-remaining-tokens', 150_000_000],
+    ] as const) {
+      expect(response.headers.get(name), name).toMatch(/^\d+$/);
+      expect(Number(response.headers.get(name)), name).toBeLessThanOrEqual(limit);
+    }
+    expect(parseGoDuration(response.headers.get('x-ratelimit-reset-requests'))).toBeDefined();
+    expect(parseGoDuration(response.headers.get('x-ratelimit-reset-tokens'))).toBeDefined();
+    expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(response.headers.get('openai-processing-ms')).toMatch(/^\d+$/);
+  });
+
+  it('rejects a request without a model or messages with 400 invalid_request_error, headers included', async () => {
+    const client = clientFor(sim);
+    const noModel = await rejectionOf(client.chat.completions.create({ messages: [] } as never));
+    expect(noModel).toBeInstanceOf(BadRequestError);
+    expect(noModel).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'model' });
+    const noMessages = await rejectionOf(client.chat.completions.create({ model: 'gpt-4o-mini' } as never));
+    expect(noMessages).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'messages' });
+    const headers = (noMessages as BadRequestError).headers;
+    for (const name of RATE_LIMIT_HEADERS) expect(headers.get(name), name).not.toBeNull();
+    expect((noMessages as BadRequestError).requestID).toMatch(/^req_/);
+  });
+
+  it('rejects a json_schema that is not the label schema with 400 on response_format', async () => {
+    const error = await rejectionOf(
+      clientFor(sim).chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'x', strict: true, schema: {} } },
+      }),
+    );
+    expect(error).toMatchObject({ status: 400, param: 'response_format' });
+  });
+
+  it('reports cached tokens for a repeated system message of 1,024 tokens or more, in steps of 128', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      name: `Topic ${i}`,
+      description: `a long description of topic number ${i}, with some padding words`,
+    }));
+    const request = codingRequest(ITEMS, many);
+    const systemTokens = promptTokensOf({ ...request, messages: request.messages.slice(0, 1) });
+    expect(systemTokens).toBeGreaterThanOrEqual(1_024);
+    const client = clientFor(sim);
+    const first = await client.chat.completions.create(request);
+    const second = await client.chat.completions.create(request);
+    expect(first.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    expect(second.usage?.prompt_tokens_details?.cached_tokens).toBe(Math.floor(systemTokens / 128) * 128);
+
+    // A short system message is never cached.
+    await client.chat.completions.create(codingRequest());
+    const short = await client.chat.completions.create(codingRequest());
+    expect(short.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+  });
+
+  it('reports no cached tokens with cachePrompts: false', async () => {
+    const uncached = await startSimulator({ cachePrompts: false });
+    try {
+      const request = codingRequest(ITEMS, [{ name: 'Long', description: 'x'.repeat(5_000) }]);
+      await clientFor(uncached).chat.completions.create(request);
+      const again = await clientFor(uncached).chat.completions.create(request);
+      expect(again.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+    } finally {
+      await uncached.close();
+    }
+  });
+
+  it('lists one model', async () => {
+    const models = await clientFor(sim).models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['gpt-4o-mini']);
+  });
+});
+
+describe('apiKey', () => {
+  it('answers 401 invalid_api_key to any other bearer token, with the rate-limit headers', async () => {
+    const guarded = await startSimulator({ apiKey: 'right-key' });
+    try {
+      const error = await rejectionOf(
+        clientFor(guarded, { apiKey: 'wrong-key' }).chat.completions.create(codingRequest()),
+      );
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(error).toMatchObject({ status: 401, code: 'invalid_api_key', type: 'invalid_request_error' });
+      for (const name of RATE_LIMIT_HEADERS)
+        expect((error as AuthenticationError).headers.get(name)).not.toBeNull();
+      const ok = await clientFor(guarded, { apiKey: 'right-key' }).chat.completions.create(codingRequest());
+      expect(ok.choices[0]?.message.content).toContain('labels');
+      expect(guarded.stats().byStatus).toEqual({ '200': 1, '401': 1 });
+    } finally {
+      await guarded.close();
+    }
+  });
+});

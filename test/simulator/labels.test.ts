@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { allowedLabels } from '../../domain/categories.js';
+import { buildInstructions } from '../../domain/prompt.js';
+import { expectedLabel } from '../../simulator/index.js';
+import { categoriesFromPrompt } from '../../simulator/labels.js';
+
+describe('expectedLabel', () => {
+  const categories = [
+    { name: 'Price', description: 'cost, too expensive; cheap' },
+    { name: 'Customer service', description: 'staff, waiting time' },
+    { name: 'UI' },
+  ];
+
+  it('finds a name as a whole word, in any case', () => {
+    expect(expectedLabel('The PRICE.', categories)).toBe('Price');
+    expect(expectedLabel('price', categories)).toBe('Price');
+    expect(expectedLabel('(price)', categories)).toBe('Price');
+  });
+
+  it('does not find a keyword inside a longer word', () => {
+    expect(expectedLabel('priceless experience', categories)).toBe('Other');
+    expect(expectedLabel('a costly mistake', categories)).toBe('Other');
+    expect(expectedLabel('the guide', categories)).toBe('Other');
+    expect(expectedLabel('UI2 is nice', categories)).toBe('Other');
+  });
+
+  it('uses word boundaries that know letters beyond ASCII', () => {
+    const french = [{ name: 'Café' }];
+    expect(expectedLabel('le café était froid', french)).toBe('Café');
+    expect(expectedLabel('cafés partout', french)).toBe('Other');
+    expect(expectedLabel('écafé', french)).toBe('Other');
+  });
+
+  it('normalises the answer (NFKC, case, whitespace) before matching', () => {
+    expect(expectedLabel('ｐｒｉｃｅ', categories)).toBe('Price'); // full-width letters
+    expect(expectedLabel('Customer\n   SERVICE was slow', categories)).toBe('Customer service');
+  });
+
+  it("matches the description's comma- and semicolon-separated phrases", () => {
+    expect(expectedLabel('Way too expensive', categories)).toBe('Price');
+    expect(expectedLabel('it is cheap', categories)).toBe('Price');
+    expect(expectedLabel('the waiting time was long', categories)).toBe('Customer service');
+    expect(expectedLabel('waiting', categories)).toBe('Other');
+  });
+
+  it('ignores description phrases shorter than 3 characters', () => {
+    expect(expectedLabel('an ok product', [{ name: 'Fine', description: 'ok, alright' }])).toBe('Other');
+    expect(expectedLabel('alright then', [{ name: 'Fine', description: 'ok, alright' }])).toBe('Fine');
+  });
+
+  it('takes the first category in the given order, not the first keyword in the answer', () => {
+    const answer = 'The staff said the price is fixed';
+    expect(expectedLabel(answer, categories)).toBe('Price');
+    expect(expectedLabel(answer, [...categories].reverse())).toBe('Customer service');
+  });
+
+  it('never matches the fallback by keyword and spells it as the categories do', () => {
+    expect(expectedLabel('nothing relevant', categories)).toBe('Other');
+    expect(expectedLabel('other things', [{ name: 'OTHER', description: 'things' }, { name: 'Price' }])).toBe(
+      'OTHER',
+    );
+    expect(expectedLabel('', [{ name: 'other' }])).toBe('other');
+  });
+});
+
+describe('categoriesFromPrompt', () => {
+  it('recovers names and descriptions from the instructions domain/prompt.ts builds', () => {
+    const categories = [
+      { name: 'Price', description: 'cost, too expensive' },
+      { name: 'Service' },
+      { name: 'Rules', description: 'a category named like a prompt section' },
+    ];
+    const instructions = buildInstructions('Why?', categories);
+    expect(categoriesFromPrompt(instructions, allowedLabels(categories))).toEqual([
+      ...categories,
+      { name: 'Other', description: 'the answer fits none of the categories above' },
+    ]);
+  });
+});
