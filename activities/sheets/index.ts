@@ -1,0 +1,18 @@
+/** Spreadsheet I/O for verbatim: reading the answer column, previewing a file, writing the coded output. */
+export { readAnswerColumn, inspectColumn, previewSheets } from './read.js';
+export type {
+  AnswerColumn,
+  ColumnCheck,
+  InspectColumnInput,
+  Preview,
+  PreviewColumn,
+  PreviewSheet,
+  PreviewSheetsInput,
+  ReadAnswerColumnInput,
+} from './read.js';
+export { writeCodedWorkbook, DEFAULT_STREAM_ABOVE_BYTES } from './write.js';
+export type { WriteOutputInput, WrittenWorkbook } from './write.js';
+export { writeCodedCsv } from './write-csv.js';
+export type { WriteCodedCsvInput } from './write-csv.js';
+export { inspectXlsx, DEFAULT_MAX_UNPACKED_BYTES } from './zip.js';
+export type { SheetFormat } from './sources.js';

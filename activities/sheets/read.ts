@@ -1,0 +1,347 @@
+/**
+ * Reading the answer column (for planning a job) and previewing a file (for picking the column), both
+ * streaming: memory grows with the answers kept, not with the sheet.
+ */
+import { columnLetter } from '../../domain/columns.js';
+import { ColumnNotFoundError, InvalidWorkbookError } from '../../domain/errors.js';
+import type { SheetAnswerRow } from '../../domain/plan.js';
+import { cellText, toCellText } from './cells.js';
+import type { HeadRow, Layout } from './layout.js';
+import { SCAN_ROWS, cellAt, describeColumns, detectHeader, locateColumn } from './layout.js';
+import { parseSheetHead } from './sheet-head.js';
+import type { OpenSheet, RawRow, SheetFormat } from './sources.js';
+import { openSheet } from './sources.js';
+import type { SheetState } from './xlsx-reader.js';
+import type { ZipDirectory } from './zip.js';
+import { readEntryHead } from './zip.js';
+
+export interface ReadAnswerColumnInput {
+  readonly path: string;
+  /** The user's file name: every error message names it. */
+  readonly displayName: string;
+  readonly format: SheetFormat;
+  /** Sheet name (case-insensitive match allowed) or 1-based index as text; default the first visible sheet. */
+  readonly sheet?: string | undefined;
+  /** Header text (`E2`), column letter (`E`), or question text (8 characters or more). */
+  readonly column: string;
+  readonly maxUnpackedBytes?: number | undefined;
+}
+
+export interface AnswerColumn {
+  readonly sheet: string;
+  readonly sheetIndex: number;
+  readonly headerRow: number;
+  /** The header cell's text; the column letter when that cell is empty. */
+  readonly header: string;
+  readonly column: string;
+  /** The question row's text in this column when the sheet has one beside the header, else the header. */
+  readonly question: string;
+  /** The row holding the question texts, when there is one. */
+  readonly questionRow: number | undefined;
+  readonly categoryColumn: string;
+  readonly categoryHeader: string;
+  readonly categoryColumnExists: boolean;
+  /** Every non-empty row after the header rows, in order. */
+  readonly rows: SheetAnswerRow[];
+}
+
+export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<AnswerColumn> {
+  const sheet = await openSheet(input);
+  let layout: ResolvedLayout | undefined;
+  let answerColumn = 0;
+  let categoryColumn: number | undefined;
+  let usedWidth = 0;
+  const rows: SheetAnswerRow[] = [];
+  const consume = (raw: RawRow) => {
+    usedWidth = Math.max(usedWidth, rowWidth(raw));
+    if (layout && raw.number > layout.lastHeaderRow && !isBlankRow(raw)) {
+      rows.push({
+        row: raw.number,
+        answer: cellText(raw.values[answerColumn - 1]),
+        category: categoryColumn === undefined ? '' : cellText(raw.values[categoryColumn - 1]),
+      });
+    }
+  };
+  const settle = (head: readonly HeadRow[]) => {
+    layout = resolveColumn(head, input, sheet);
+    answerColumn = layout.column;
+    categoryColumn = findCategoryColumn(layout.headerRow, `${headerOf(layout)} category`);
+  };
+
+  await scan(sheet.rows, settle, consume);
+  if (!layout) throw emptySheet(input, sheet);
+
+  const header = headerOf(layout);
+  // A column named by letter that is empty from top to bottom is a typo, not a column.
+  if (
+    cellAt(layout.headerRow, answerColumn).text.trim() === '' &&
+    rows.every((r) => r.answer.trim() === '')
+  ) {
+    throw columnNotFound(input, sheet, [layout.headerRow]);
+  }
+  const categoryHeader = `${header} category`;
+  const exists = categoryColumn !== undefined;
+  const newColumn = Math.max(usedWidth, answerColumn) + 1;
+  if (!exists && newColumn > 16_384) {
+    throw new InvalidWorkbookError(
+      input.displayName,
+      `sheet ${JSON.stringify(sheet.name)} has no free column left`,
+    );
+  }
+  return {
+    sheet: sheet.name,
+    sheetIndex: sheet.index,
+    headerRow: layout.headerRow.number,
+    header,
+    column: columnLetter(answerColumn),
+    question: questionOf(layout),
+    questionRow: layout.questionRow?.number,
+    categoryColumn: columnLetter(categoryColumn ?? newColumn),
+    categoryHeader,
+    categoryColumnExists: exists,
+    rows,
+  };
+}
+
+export type InspectColumnInput = ReadAnswerColumnInput;
+
+/** What a front door needs to know before it starts a job. */
+export interface ColumnCheck {
+  readonly sheet: string;
+  readonly headerRow: number;
+  readonly header: string;
+  readonly column: string;
+  readonly question: string;
+}
+
+/**
+ * Checks file, sheet and column from the top of the sheet only (the first 30 non-empty rows), throwing the
+ * same errors `readAnswerColumn` would: for the API and CLI to refuse a bad request before a job exists.
+ */
+export async function inspectColumn(input: InspectColumnInput): Promise<ColumnCheck> {
+  const sheet = await openSheet(input);
+  let layout: ResolvedLayout | undefined;
+  await scan(
+    sheet.rows,
+    (head) => {
+      layout = resolveColumn(head, input, sheet);
+    },
+    () => undefined,
+    () => layout !== undefined,
+  );
+  if (!layout) throw emptySheet(input, sheet);
+  return {
+    sheet: sheet.name,
+    headerRow: layout.headerRow.number,
+    header: headerOf(layout),
+    column: columnLetter(layout.column),
+    question: questionOf(layout),
+  };
+}
+
+export interface PreviewSheetsInput {
+  readonly path: string;
+  readonly displayName: string;
+  readonly format: SheetFormat;
+  readonly sheet?: string | undefined;
+  /** Data rows to show; default 5. */
+  readonly rows?: number | undefined;
+  readonly maxUnpackedBytes?: number | undefined;
+}
+
+export interface PreviewSheet {
+  readonly name: string;
+  readonly index: number;
+  readonly state: SheetState;
+  /** The last row of the sheet's declared used range (xlsx, when the file records it): a cheap size hint. */
+  readonly lastRow: number | undefined;
+}
+
+export interface PreviewColumn {
+  readonly letter: string;
+  readonly header: string;
+  /** The question row's text in this column, when the sheet has a question row. */
+  readonly question: string | undefined;
+}
+
+export interface Preview {
+  readonly sheets: readonly PreviewSheet[];
+  readonly sheet: string;
+  readonly sheetIndex: number;
+  /** Undefined when the sheet is empty. */
+  readonly headerRow: number | undefined;
+  readonly questionRow: number | undefined;
+  readonly columns: readonly PreviewColumn[];
+  /** The first data rows; `cells[i]` belongs to `columns[i]`. */
+  readonly rows: ReadonlyArray<{ readonly row: number; readonly cells: readonly string[] }>;
+}
+
+const DEFAULT_PREVIEW_ROWS = 5;
+
+export async function previewSheets(input: PreviewSheetsInput): Promise<Preview> {
+  const wanted = Math.max(0, input.rows ?? DEFAULT_PREVIEW_ROWS);
+  const sheet = await openSheet(input);
+  let layout: Layout | undefined;
+  const data: RawRow[] = [];
+  await scan(
+    sheet.rows,
+    (head) => {
+      layout = detectHeader(head);
+    },
+    (raw) => {
+      if (layout && raw.number > layout.lastHeaderRow && !isBlankRow(raw) && data.length < wanted) {
+        data.push(raw);
+      }
+    },
+    () => layout !== undefined && data.length >= wanted,
+  );
+
+  const width = Math.max(
+    headWidth(layout?.headerRow),
+    headWidth(layout?.questionRow),
+    ...data.map((raw) => rowWidth(raw)),
+  );
+  const columns = Array.from({ length: width }, (_, i) => ({
+    letter: columnLetter(i + 1),
+    header: cellAt(layout?.headerRow, i + 1).text.trim(),
+    question: layout?.questionRow ? cellAt(layout.questionRow, i + 1).text.trim() || undefined : undefined,
+  }));
+  return {
+    sheets: await describeSheets(input.path, input.displayName, sheet),
+    sheet: sheet.name,
+    sheetIndex: sheet.index,
+    headerRow: layout?.headerRow.number,
+    questionRow: layout?.questionRow?.number,
+    columns,
+    rows: data.map((raw) => ({ row: raw.number, cells: columns.map((_, i) => cellText(raw.values[i])) })),
+  };
+}
+
+/**
+ * Feeds the rows through: the first `SCAN_ROWS` non-empty rows are held until `settle` has seen them (it
+ * decides the layout), then every row goes to `consume`. Stops when `enough` says so.
+ */
+async function scan(
+  rows: AsyncIterable<RawRow>,
+  settle: (head: readonly HeadRow[]) => void,
+  consume: (row: RawRow) => void,
+  enough: () => boolean = () => false,
+): Promise<void> {
+  const held: RawRow[] = [];
+  let settled = false;
+  const release = () => {
+    settled = true;
+    settle(held.filter((raw) => !isBlankRow(raw)).map(headRow));
+    for (const raw of held) consume(raw);
+  };
+  for await (const raw of rows) {
+    if (settled) consume(raw);
+    else {
+      held.push(raw);
+      if (held.filter((r) => !isBlankRow(r)).length >= SCAN_ROWS) release();
+    }
+    if (settled && enough()) return;
+  }
+  if (!settled) release();
+}
+
+function headRow(raw: RawRow): HeadRow {
+  return {
+    number: raw.number,
+    cells: Array.from({ length: raw.values.length }, (_, i) => toCellText(raw.values[i])),
+  };
+}
+
+/** The last column holding anything (spaces included: the category column must not overwrite them). */
+function rowWidth(raw: RawRow): number {
+  for (let i = raw.values.length - 1; i >= 0; i -= 1) if (cellText(raw.values[i]) !== '') return i + 1;
+  return 0;
+}
+
+function headWidth(row: HeadRow | undefined): number {
+  if (!row) return 0;
+  for (let i = row.cells.length - 1; i >= 0; i -= 1) if (row.cells[i]?.text !== '') return i + 1;
+  return 0;
+}
+
+function isBlankRow(raw: RawRow): boolean {
+  return raw.values.every((v) => cellText(v).trim() === '');
+}
+
+type ResolvedLayout = Layout & { readonly column: number };
+
+function resolveColumn(
+  head: readonly HeadRow[],
+  input: ReadAnswerColumnInput,
+  sheet: OpenSheet,
+): ResolvedLayout {
+  if (head.length === 0) throw emptySheet(input, sheet);
+  const layout = locateColumn(head, input.column);
+  if (layout?.column === undefined) throw columnNotFound(input, sheet, head);
+  return { ...layout, column: layout.column };
+}
+
+function emptySheet(input: { readonly displayName: string }, sheet: OpenSheet): InvalidWorkbookError {
+  return new InvalidWorkbookError(input.displayName, `sheet ${JSON.stringify(sheet.name)} is empty`);
+}
+
+/** The header cell's text, or the column letter when that cell is empty. */
+function headerOf(layout: ResolvedLayout): string {
+  return cellAt(layout.headerRow, layout.column).text.trim() || columnLetter(layout.column);
+}
+
+/** The question row's text in the column when it is longer than the header (it says more), else the header. */
+function questionOf(layout: ResolvedLayout): string {
+  const header = headerOf(layout);
+  const question = layout.questionRow ? cellAt(layout.questionRow, layout.column).text.trim() : '';
+  return question.length > header.length ? question : header;
+}
+
+function findCategoryColumn(headerRow: HeadRow, categoryHeader: string): number | undefined {
+  const key = categoryHeader.toLowerCase();
+  const i = headerRow.cells.findIndex((c) => c.text.trim().toLowerCase() === key);
+  return i === -1 ? undefined : i + 1;
+}
+
+function columnNotFound(
+  input: ReadAnswerColumnInput,
+  sheet: OpenSheet,
+  head: readonly HeadRow[],
+): ColumnNotFoundError {
+  const layout = detectHeader(head);
+  return new ColumnNotFoundError(
+    input.displayName,
+    sheet.name,
+    input.column,
+    describeColumns(layout?.headerRow),
+  );
+}
+
+async function describeSheets(path: string, displayName: string, sheet: OpenSheet): Promise<PreviewSheet[]> {
+  const heads = sheet.directory
+    ? await lastRows(path, displayName, sheet.directory, sheet.sheets)
+    : new Map<number, number>();
+  return sheet.sheets.map((s) => ({
+    name: s.name,
+    index: s.index,
+    state: s.state,
+    lastRow: heads.get(s.index),
+  }));
+}
+
+/** Each sheet's declared last row, from the first few KiB of its part: no sheet is parsed. */
+async function lastRows(
+  path: string,
+  displayName: string,
+  directory: ZipDirectory,
+  sheets: OpenSheet['sheets'],
+): Promise<Map<number, number>> {
+  const result = new Map<number, number>();
+  for (const s of sheets) {
+    const entry = directory.entries.find((e) => e.name === s.part);
+    if (!entry || !s.isWorksheet) continue;
+    const lastRow = parseSheetHead(await readEntryHead(path, entry, displayName, 4096)).lastRow;
+    if (lastRow !== undefined) result.set(s.index, lastRow);
+  }
+  return result;
+}

@@ -1,0 +1,283 @@
+/**
+ * Just enough of the zip format to read an .xlsx by its central directory: the names and sizes of every
+ * entry (for the zip-bomb guard), and any one entry as a stream, unpacked as it is read and no further than
+ * its declared size, so a directory that lies about sizes gains nothing.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable, pipeline } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
+
+import { InvalidWorkbookError } from '../../domain/errors.js';
+
+export interface ZipEntry {
+  readonly name: string;
+  /** 0 stored, 8 deflated. */
+  readonly method: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly localHeaderOffset: number;
+}
+
+export interface ZipDirectory {
+  readonly fileSize: number;
+  readonly entries: readonly ZipEntry[];
+}
+
+export const DEFAULT_MAX_UNPACKED_BYTES = 2 ** 30;
+/** Real sheets pack 5–50:1; deflate's ceiling is about 1030:1, which is what bombs aim for. */
+const MAX_RATIO = 200;
+/** Small entries (styles, a one-row sheet) may pack very well without being a threat. */
+const RATIO_CHECK_ABOVE = 2 ** 20;
+/** An .xlsx has tens to a few thousand entries; a directory claiming more is not a workbook. */
+const MAX_ENTRIES = 100_000;
+const MAX_DIRECTORY_BYTES = 64 * 2 ** 20;
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL_HEADER = 0x02014b50;
+const LOCAL_HEADER = 0x04034b50;
+const ZIP64_EXTRA = 0x0001;
+const U16_MAX = 0xffff;
+const U32_MAX = 0xffffffff;
+
+/**
+ * Refuses what is not a zip, and zips that would unpack to more than `maxUnpackedBytes` or pack an entry
+ * suspiciously well. Sizes are those the central directory declares, so the check costs a few reads, not
+ * an unpacking; `openEntry` then holds every part to its declared size, so under-declaring gains nothing.
+ */
+export async function inspectXlsx(
+  path: string,
+  displayName: string,
+  maxUnpackedBytes = DEFAULT_MAX_UNPACKED_BYTES,
+): Promise<ZipDirectory> {
+  const directory = await readZipDirectory(path, displayName);
+  const total = directory.entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
+  if (total > maxUnpackedBytes) {
+    throw new InvalidWorkbookError(
+      displayName,
+      `it would unpack to ${formatBytes(total)} (from ${formatBytes(directory.fileSize)}), ` +
+        `more than the ${formatBytes(maxUnpackedBytes)} allowed`,
+    );
+  }
+  for (const entry of directory.entries) {
+    const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
+    if (entry.uncompressedSize > RATIO_CHECK_ABOVE && ratio > MAX_RATIO) {
+      throw new InvalidWorkbookError(
+        displayName,
+        `its part ${entry.name} would unpack from ${formatBytes(entry.compressedSize)} to ` +
+          `${formatBytes(entry.uncompressedSize)} (${Math.round(ratio)}:1, more than ${MAX_RATIO}:1); refused as a possible zip bomb`,
+      );
+    }
+  }
+  return directory;
+}
+
+export async function readZipDirectory(path: string, displayName: string): Promise<ZipDirectory> {
+  const fail = (reason: string) => new InvalidWorkbookError(displayName, reason);
+  const file = await open(path, 'r');
+  try {
+    const fileSize = (await file.stat()).size;
+    const signature = await readAt(file, 0, Math.min(8, fileSize));
+    if (signature.length < 4 || signature.readUInt32LE(0) !== LOCAL_HEADER) {
+      throw fail(describeNonZip(signature));
+    }
+
+    const tailLength = Math.min(fileSize, 22 + U16_MAX);
+    const tail = await readAt(file, fileSize - tailLength, tailLength);
+    const eocd = findEndOfCentralDirectory(tail);
+    if (eocd === -1) throw fail('the zip is truncated or damaged (no end of central directory)');
+    let count = tail.readUInt16LE(eocd + 10);
+    let size = tail.readUInt32LE(eocd + 12);
+    let offset = tail.readUInt32LE(eocd + 16);
+
+    if (count === U16_MAX || size === U32_MAX || offset === U32_MAX) {
+      const locator = eocd - 20;
+      if (locator < 0 || tail.readUInt32LE(locator) !== ZIP64_LOCATOR) {
+        throw fail('it is a Zip64 archive whose Zip64 end record is missing, so its sizes are unknown');
+      }
+      const record = await readAt(file, toNumber(tail.readBigUInt64LE(locator + 8)), 56);
+      if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD) {
+        throw fail('it is a Zip64 archive whose Zip64 end record is damaged, so its sizes are unknown');
+      }
+      count = toNumber(record.readBigUInt64LE(32));
+      size = toNumber(record.readBigUInt64LE(40));
+      offset = toNumber(record.readBigUInt64LE(48));
+    }
+    if (count > MAX_ENTRIES) throw fail(`its zip directory lists ${count} parts; a workbook has far fewer`);
+    if (size > MAX_DIRECTORY_BYTES || offset + size > fileSize) {
+      throw fail('the zip is truncated or damaged (central directory out of range)');
+    }
+
+    const directory = await readAt(file, offset, size);
+    return { fileSize, entries: parseCentralDirectory(directory, count, fail) };
+  } finally {
+    await file.close();
+  }
+}
+
+function parseCentralDirectory(buf: Buffer, count: number, fail: (reason: string) => Error): ZipEntry[] {
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i += 1) {
+    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL_HEADER) {
+      throw fail('the zip is damaged (bad central directory entry)');
+    }
+    const nameLength = buf.readUInt16LE(p + 28);
+    const extraLength = buf.readUInt16LE(p + 30);
+    const commentLength = buf.readUInt16LE(p + 32);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLength);
+    const extra = buf.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
+    let uncompressedSize = buf.readUInt32LE(p + 24);
+    let compressedSize = buf.readUInt32LE(p + 20);
+    let localHeaderOffset = buf.readUInt32LE(p + 42);
+
+    if (uncompressedSize === U32_MAX || compressedSize === U32_MAX || localHeaderOffset === U32_MAX) {
+      // The Zip64 extra field holds, in this order, only the values the header marks as 0xFFFFFFFF.
+      const zip64 = findExtraField(extra, ZIP64_EXTRA);
+      let q = 0;
+      const next = (): number => {
+        if (!zip64 || q + 8 > zip64.length) {
+          throw fail(`it is a Zip64 archive and the sizes of its part ${name} are unknown`);
+        }
+        const value = toNumber(zip64.readBigUInt64LE(q));
+        q += 8;
+        return value;
+      };
+      if (uncompressedSize === U32_MAX) uncompressedSize = next();
+      if (compressedSize === U32_MAX) compressedSize = next();
+      if (localHeaderOffset === U32_MAX) localHeaderOffset = next();
+    }
+    entries.push({
+      name,
+      method: buf.readUInt16LE(p + 10),
+      compressedSize,
+      uncompressedSize,
+      localHeaderOffset,
+    });
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/**
+ * An entry's content, unpacked as it is read. Ending the read early (destroying the stream, or leaving a
+ * `for await` over it) closes the file. Unpacking past the declared size fails with `InvalidWorkbookError`.
+ */
+export function openEntry(path: string, entry: ZipEntry, displayName: string): Readable {
+  return Readable.from(entryChunks(path, entry, displayName), { objectMode: false });
+}
+
+async function* entryChunks(path: string, entry: ZipEntry, displayName: string): AsyncGenerator<Buffer> {
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw new InvalidWorkbookError(
+      displayName,
+      `its part ${entry.name} uses zip method ${entry.method}, not deflate`,
+    );
+  }
+  const dataStart = await localDataStart(path, entry, displayName);
+  if (entry.compressedSize === 0) return;
+  const raw = createReadStream(path, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
+  const source = entry.method === 8 ? pipeline(raw, createInflateRaw(), () => undefined) : raw;
+  let unpacked = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      unpacked += chunk.length;
+      if (unpacked > entry.uncompressedSize) {
+        throw new InvalidWorkbookError(
+          displayName,
+          `its part ${entry.name} unpacks to more than the ${formatBytes(entry.uncompressedSize)} its zip directory declares`,
+        );
+      }
+      yield chunk;
+    }
+  } catch (error) {
+    if (error instanceof InvalidWorkbookError) throw error;
+    throw new InvalidWorkbookError(
+      displayName,
+      `its part ${entry.name} is damaged (${(error as Error).message})`,
+    );
+  } finally {
+    raw.destroy();
+    source.destroy();
+  }
+}
+
+/** The first `maxBytes` (or fewer) of an entry as text; only that much is unpacked. */
+export async function readEntryHead(
+  path: string,
+  entry: ZipEntry,
+  displayName: string,
+  maxBytes: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of openEntry(path, entry, displayName) as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length >= maxBytes) break;
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
+
+async function localDataStart(path: string, entry: ZipEntry, displayName: string): Promise<number> {
+  const file = await open(path, 'r');
+  try {
+    const header = await readAt(file, entry.localHeaderOffset, 30);
+    if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_HEADER) {
+      throw new InvalidWorkbookError(displayName, `the zip is damaged (no local header for ${entry.name})`);
+    }
+    return entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  } finally {
+    await file.close();
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+function describeNonZip(head: Buffer): string {
+  // Old .xls files and password-protected .xlsx files are both OLE compound documents.
+  if (head.length >= 8 && head.readUInt32BE(0) === 0xd0cf11e0 && head.readUInt32BE(4) === 0xa1b11ae1) {
+    return 'it is an Excel 97–2003 .xls file or a password-protected workbook; save it as .xlsx without a password';
+  }
+  return 'not an .xlsx file (no zip signature)';
+}
+
+function findEndOfCentralDirectory(tail: Buffer): number {
+  for (let i = tail.length - 22; i >= 0; i -= 1) {
+    if (tail.readUInt32LE(i) === EOCD && i + 22 + tail.readUInt16LE(i + 20) <= tail.length) return i;
+  }
+  return -1;
+}
+
+function findExtraField(extra: Buffer, id: number): Buffer | undefined {
+  for (let p = 0; p + 4 <= extra.length;) {
+    const size = extra.readUInt16LE(p + 2);
+    if (extra.readUInt16LE(p) === id) return extra.subarray(p + 4, p + 4 + size);
+    p += 4 + size;
+  }
+  return undefined;
+}
+
+async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await file.read(buf, 0, length, position);
+  return buf.subarray(0, bytesRead);
+}
+
+/** Offsets past 2^53 cannot occur in a file that fits on a disk; treat them as damage. */
+function toNumber(n: bigint): number {
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
