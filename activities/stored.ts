@@ -1,0 +1,91 @@
+import type { JobPlan, JobSpec, RowKind, TokenUsage } from '../domain/job.js';
+import type { PlannedBatch } from '../domain/plan.js';
+import type { PromptItem } from '../domain/prompt.js';
+import type { JobStore } from '../lib/store.js';
+
+/** The files a job's activities share through the store, and their shapes. */
+
+export const OUTPUT_XLSX = 'output.xlsx';
+export const OUTPUT_CSV = 'output.csv';
+
+/** A batch as sent: its unique answers with their prompt ids. */
+export interface StoredBatch extends PlannedBatch {
+  readonly items: readonly PromptItem[];
+}
+
+/** A batch's outcome: labels aligned with its items, or the reason it fell back. */
+export type StoredResult =
+  | {
+      readonly index: number;
+      readonly fallback?: undefined;
+      readonly labels: readonly string[];
+      readonly usage: TokenUsage;
+      readonly latencyMs: number;
+      readonly attempt: number;
+      readonly model: string;
+    }
+  | { readonly index: number; readonly fallback: { readonly reason: string; readonly attempts: number } };
+
+/** Every data row: [sheet row, how it is treated, unique answer index or -1]; and labels found already there. */
+export interface StoredRows {
+  readonly assignments: ReadonlyArray<readonly [number, RowKind, number]>;
+  readonly codedLabels: ReadonlyArray<readonly [number, string]>;
+}
+
+export async function writeBatchFiles(
+  store: JobStore,
+  jobId: string,
+  batches: readonly StoredBatch[],
+  rows: StoredRows,
+  plan: JobPlan,
+): Promise<void> {
+  // Batch files first, the plan last: a plan on disk means its batches are all there.
+  const queue = [...batches];
+  const writers = Array.from({ length: 16 }, async () => {
+    for (let b = queue.shift(); b; b = queue.shift())
+      await store.writeJson(store.batchFile(jobId, b.index), b);
+  });
+  await Promise.all(writers);
+  await store.writeJson(
+    store.file(jobId, 'spans.json'),
+    batches.map((b) => [b.firstRow, b.lastRow, b.rows, b.answers]),
+  );
+  await store.writeJson(store.file(jobId, 'rows.json'), rows);
+  await store.writeJson(store.file(jobId, 'plan.json'), plan);
+}
+
+export function readBatch(store: JobStore, jobId: string, index: number): Promise<StoredBatch> {
+  return store.readJson<StoredBatch>(jobId, `batches/${String(index).padStart(6, '0')}.json`);
+}
+
+export function readResult(store: JobStore, jobId: string, index: number): Promise<StoredResult | undefined> {
+  return store.readJsonIfExists<StoredResult>(store.resultFile(jobId, index));
+}
+
+export function readRows(store: JobStore, jobId: string): Promise<StoredRows> {
+  return store.readJson<StoredRows>(jobId, 'rows.json');
+}
+
+interface LoadedJob {
+  readonly spec: JobSpec;
+  readonly plan: JobPlan;
+}
+
+/** Spec and plan never change once prepared; batch activities of a job read them once per process. */
+const jobs = new Map<string, Promise<LoadedJob>>();
+const MAX_CACHED_JOBS = 32;
+
+export function loadJob(store: JobStore, jobId: string): Promise<LoadedJob> {
+  const key = `${store.root}\u0000${jobId}`;
+  let job = jobs.get(key);
+  if (!job) {
+    job = Promise.all([
+      store.readJson<JobSpec>(jobId, 'job.json'),
+      store.readJson<JobPlan>(jobId, 'plan.json'),
+    ]).then(([spec, plan]) => ({ spec, plan }));
+    job.catch(() => jobs.delete(key));
+    if (jobs.size >= MAX_CACHED_JOBS) jobs.delete(jobs.keys().next().value ?? '');
+    jobs.set(key, job);
+  }
+  return job;
+}

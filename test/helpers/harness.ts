@@ -1,0 +1,119 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { NativeConnection } from '@temporalio/worker';
+import type { Budget } from '../../activities/budget.js';
+import { createLlmEndpoint } from '../../activities/llm.js';
+import { inspectColumn } from '../../activities/sheets/index.js';
+import type { JobService } from '../../api/job-service.js';
+import { createJobService } from '../../api/job-service.js';
+import type { JobOptions } from '../../domain/job.js';
+import { JobStore } from '../../lib/store.js';
+import type { Simulator, SimulatorOptions } from '../../simulator/index.js';
+import { startSimulator } from '../../simulator/index.js';
+import type { VerbatimWorkers } from '../../worker/workers.js';
+import { createVerbatimWorkers } from '../../worker/workers.js';
+import { startTestServer, uniqueTaskQueue, workflowBundle } from './temporal.js';
+
+/** Job options for tests: quick retries, a short heartbeat timeout, no pause between requests. */
+export function testOptions(overrides: Partial<JobOptions> = {}): JobOptions {
+  return {
+    model: 'gpt-4o-mini',
+    temperature: 0.1,
+    batchSize: 10,
+    batchTokenTarget: 3_000,
+    parallel: true,
+    maxWorkers: 5,
+    minResponsesForParallel: 100,
+    rateLimitDelayMs: 0,
+    retry: { maximumAttempts: 4, initialIntervalMs: 50, maximumIntervalMs: 400, heartbeatTimeoutMs: 5_000 },
+    ...overrides,
+  };
+}
+
+/** One dev server, one simulator and one data folder for a test file; a task queue per test. */
+export interface Harness {
+  readonly env: TestWorkflowEnvironment;
+  readonly sim: Simulator;
+  readonly dataDir: string;
+  readonly store: JobStore;
+  /** Starts workers (main + LLM queue) in this process on a fresh task queue. */
+  startWorkers(options?: {
+    slots?: number;
+    taskQueue?: string;
+    budget?: Budget;
+    llmTimeoutMs?: number;
+  }): Promise<TestWorkers>;
+  jobs(taskQueue: string): JobService;
+  close(): Promise<void>;
+}
+
+export interface TestWorkers {
+  readonly taskQueue: string;
+  readonly workers: VerbatimWorkers;
+  readonly running: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createHarness(
+  simOptions: SimulatorOptions = { latency: { meanMs: 5 } },
+): Promise<Harness> {
+  const env = await startTestServer();
+  const sim = await startSimulator(simOptions);
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-test-'));
+  const store = new JobStore(dataDir);
+  const connection: NativeConnection = env.nativeConnection;
+  const started: TestWorkers[] = [];
+  return {
+    env,
+    sim,
+    dataDir,
+    store,
+    async startWorkers(options = {}) {
+      const taskQueue = options.taskQueue ?? uniqueTaskQueue();
+      const llm = createLlmEndpoint({
+        apiKey: 'test-key',
+        baseURL: sim.baseURL,
+        timeoutMs: options.llmTimeoutMs ?? 2_000,
+      });
+      const workers = await createVerbatimWorkers({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        llmTaskQueue: `${taskQueue}-llm`,
+        llmSlots: options.slots ?? 5,
+        deps: { store, llm, ...(options.budget ? { budget: options.budget } : {}) },
+        workflowBundle: await workflowBundle(),
+        shutdownGraceMs: 0,
+      });
+      const running = workers.run();
+      const handle: TestWorkers = {
+        taskQueue,
+        workers,
+        running,
+        async stop() {
+          workers.shutdown();
+          await running;
+        },
+      };
+      started.push(handle);
+      return handle;
+    },
+    jobs(taskQueue) {
+      return createJobService({
+        client: env.client,
+        store,
+        taskQueue,
+        searchAttributes: true,
+        inspect: inspectColumn,
+      });
+    },
+    async close() {
+      for (const w of started) await w.stop().catch(() => {});
+      await sim.close();
+      await env.teardown();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,216 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setConcurrencyUpdate } from '../../workflows/definitions.js';
+import type { ClassifyJobResult } from '../../workflows/definitions.js';
+import type { Harness } from '../helpers/harness.js';
+import { createHarness, testOptions } from '../helpers/harness.js';
+import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness({ latency: { meanMs: 5, jitterMs: 3 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function runJob(
+  name: string,
+  answers: Array<string | null>,
+  options = testOptions(),
+  extra: { coded?: Map<number, string>; batchesPerRun?: number } = {},
+) {
+  const file = path.join(h.dataDir, `${name}.xlsx`);
+  const survey = await writeSurvey(file, answers, extra.coded ? { coded: extra.coded } : {});
+  const workers = await h.startWorkers({ slots: options.maxWorkers, llmTimeoutMs: 1_000 });
+  try {
+    const started = await h.jobs(workers.taskQueue).create({
+      fileName: `${name}.xlsx`,
+      source: { path: file },
+      column: 'E2',
+      categories: CATEGORIES,
+      options,
+      idFrom: 'random',
+      ...(extra.batchesPerRun ? { batchesPerRun: extra.batchesPerRun } : {}),
+    });
+    const result = (await started.handle.result()) as ClassifyJobResult;
+    const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
+    return { jobId: started.jobId, result, output, survey, handle: started.handle };
+  } finally {
+    await workers.stop();
+  }
+}
+
+describe('classifyJobWorkflow on a real Temporal server', () => {
+  it('codes 1,200 answers through injected faults: every row once, each failed batch "Other" with its reason', async () => {
+    const answers = makeAnswers(1_200, { duplicates: 0.1, blanks: 0.03, placeholders: 0.03 });
+    const poisonIndex = 457;
+    answers[poisonIndex] = 'POISON answer the model always refuses';
+    h.sim.resetStats();
+    h.sim.configure({
+      faults: [
+        { kind: 'refusal', match: 'poison' },
+        { kind: 'drop', count: 2 },
+        { kind: 'hang', count: 1 },
+        { kind: 'rate_limit', count: 5 },
+        { kind: 'server_error', rate: 0.04 },
+        { kind: 'overloaded', rate: 0.02 },
+        { kind: 'malformed_json', rate: 0.02 },
+        { kind: 'missing_id', rate: 0.02 },
+        { kind: 'extra_id', rate: 0.01 },
+        { kind: 'bad_category', rate: 0.01 },
+      ],
+    });
+    const options = testOptions({
+      retry: { maximumAttempts: 6, initialIntervalMs: 20, maximumIntervalMs: 200, heartbeatTimeoutMs: 5_000 },
+    });
+    const { result, output, survey, jobId } = await runJob('faults', answers, options);
+    h.sim.configure({ faults: [] });
+    const stats = h.sim.stats();
+
+    // The faults really happened.
+    for (const kind of [
+      'refusal',
+      'drop',
+      'hang',
+      'rate_limit',
+      'server_error',
+      'malformed_json',
+      'missing_id',
+    ]) {
+      expect(stats.faults[kind], kind).toBeGreaterThan(0);
+    }
+
+    const sheet = output.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    expect(cellText(sheet, 2, 'G')).toBe('E2 category');
+    expect(sheet.actualRowCount).toBe(1 + 1 + answers.length); // title + header + every answer row, no more
+
+    // The poison answer's batch fell back: every row of that batch is "Other"; the reason is recorded.
+    expect(result.stats.fallbackBatches).toBe(1);
+    const run = output.getWorksheet('Run');
+    if (!run) throw new Error('no Run sheet');
+    const runText = run.getSheetValues().flat().map(String).join('\n');
+    expect(runText).toMatch(/ModelOutputError: model refused/);
+    const fallbackRows = new Set<number>();
+    run.eachRow((row) => {
+      const reason = row.getCell(3).text;
+      if (reason.includes('refused')) {
+        for (const part of row.getCell(2).text.split(', ')) {
+          const [from, to] = part.split('–').map(Number);
+          for (let r = from ?? 0; r <= (to ?? from ?? 0); r += 1) fallbackRows.add(r);
+        }
+      }
+    });
+    expect(fallbackRows.has(survey.rows[poisonIndex] ?? -1)).toBe(true);
+    expect(fallbackRows.size).toBeGreaterThan(0);
+    expect(fallbackRows.size).toBeLessThanOrEqual(10);
+
+    answers.forEach((answer, i) => {
+      const row = survey.rows[i] ?? 0;
+      // Original values kept in place.
+      expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
+      expect(cellText(sheet, row, 'E')).toBe(answer ?? '');
+      const label = cellText(sheet, row, 'G');
+      if (answer === null) expect(label, `row ${row}`).toBe('');
+      else if (['-', 'n/a', '#N/A', '?'].includes(answer)) expect(label, `row ${row}`).toBe('Other');
+      else if (fallbackRows.has(row)) expect(label, `row ${row}`).toBe('Other');
+      else expect(label, `row ${row}: ${answer}`).toBe(expected(answer));
+    });
+
+    // One stored result per batch: retries overwrote, never added.
+    const results = await fs.readdir(path.join(h.store.dir(jobId), 'results'));
+    expect(results.filter((f) => f.endsWith('.json'))).toHaveLength(result.progress.batches.total);
+    expect(result.progress.rows.total).toBe(answers.length);
+    expect(result.progress.rows.done).toBe(answers.length);
+    expect(result.progress.apiCalls).toBeGreaterThan(result.progress.batches.total);
+  });
+
+  it('runs one batch at a time below PARALLEL_MIN_RESPONSES or with parallel processing off, else a window of PARALLEL_MAX_WORKERS', async () => {
+    h.sim.configure({ latency: { meanMs: 40 } });
+    try {
+      h.sim.resetStats();
+      await runJob('small', makeAnswers(60), testOptions({ maxWorkers: 5 }));
+      expect(h.sim.stats().maxInFlight).toBe(1);
+
+      h.sim.resetStats();
+      await runJob('off', makeAnswers(200), testOptions({ maxWorkers: 5, parallel: false }));
+      expect(h.sim.stats().maxInFlight).toBe(1);
+
+      h.sim.resetStats();
+      const { result } = await runJob('parallel', makeAnswers(200), testOptions({ maxWorkers: 4 }));
+      expect(h.sim.stats().maxInFlight).toBe(4);
+      expect(result.progress.window.max).toBe(4);
+    } finally {
+      h.sim.configure({ latency: { meanMs: 5, jitterMs: 3 } });
+    }
+  });
+
+  it('sends only the uncoded rows of a half-coded file and keeps the codes already there', async () => {
+    const answers = makeAnswers(200);
+    const coded = new Map<number, string>();
+    for (let i = 0; i < 120; i += 1) coded.set(i, i % 2 ? 'Price' : 'Hand-coded');
+    h.sim.resetStats();
+    const { output, survey, result } = await runJob('half', answers, testOptions(), { coded });
+    const uncoded = answers.slice(120).filter((a): a is string => a !== null);
+    expect(h.sim.stats().answersLabelled).toBe(new Set(uncoded.map((a) => a.trim().toLowerCase())).size);
+    expect(result.progress.rows.alreadyCoded).toBe(120);
+    const sheet = output.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    answers.forEach((answer, i) => {
+      const row = survey.rows[i] ?? 0;
+      expect(cellText(sheet, row, 'G')).toBe(i < 120 ? (coded.get(i) ?? '') : expected(answer));
+    });
+    const summary = output.getWorksheet('Summary');
+    const summaryText = summary?.getSheetValues().flat().map(String).join('|') ?? '';
+    expect(summaryText).toContain('Hand-coded');
+  });
+
+  it('continues as new in long jobs without losing or repeating a batch', async () => {
+    h.sim.resetStats();
+    const answers = makeAnswers(150);
+    const { result, handle, output, survey } = await runJob('long', answers, testOptions({ maxWorkers: 3 }), {
+      batchesPerRun: 4,
+    });
+    const runs: string[] = [];
+    for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+      runs.push(run.status.name);
+    expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+    expect(h.sim.stats().answered).toBe(result.progress.batches.total);
+    const sheet = output.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    answers.forEach((answer, i) => expect(cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(answer)));
+  });
+
+  it('rejects a concurrency update out of range and applies one in range', async () => {
+    h.sim.configure({ latency: { meanMs: 60 } });
+    const file = path.join(h.dataDir, 'update.xlsx');
+    await writeSurvey(file, makeAnswers(300));
+    const workers = await h.startWorkers({ slots: 6 });
+    try {
+      const started = await h.jobs(workers.taskQueue).create({
+        fileName: 'update.xlsx',
+        source: { path: file },
+        column: 'E2',
+        categories: CATEGORIES,
+        options: testOptions({ maxWorkers: 2 }),
+        idFrom: 'random',
+      });
+      await expect(started.handle.executeUpdate(setConcurrencyUpdate, { args: [0] })).rejects.toBeInstanceOf(
+        WorkflowUpdateFailedError,
+      );
+      const window = await started.handle.executeUpdate(setConcurrencyUpdate, { args: [6] });
+      expect(window).toEqual({ size: 6, max: 6 });
+      h.sim.resetStats();
+      const result = (await started.handle.result()) as ClassifyJobResult;
+      expect(h.sim.stats().maxInFlight).toBeGreaterThan(2);
+      expect(result.progress.window.max).toBe(6);
+    } finally {
+      h.sim.configure({ latency: { meanMs: 5, jitterMs: 3 } });
+      await workers.stop();
+    }
+  });
+});

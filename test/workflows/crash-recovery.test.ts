@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClassifyJobResult } from '../../workflows/definitions.js';
+import { progressQuery } from '../../workflows/definitions.js';
+import type { Harness } from '../helpers/harness.js';
+import { createHarness, testOptions } from '../helpers/harness.js';
+import type { WorkerProcess } from '../helpers/processes.js';
+import { startWorkerProcess, waitFor } from '../helpers/processes.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+
+let h: Harness;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  h = await createHarness({ latency: { meanMs: 150, jitterMs: 50 } });
+});
+afterAll(async () => {
+  for (const w of workers) await w.kill('SIGKILL');
+  await h?.close();
+});
+
+describe('a worker killed with SIGKILL in the middle of a job', () => {
+  it('loses nothing: a new worker completes the job, every row once, at most batches + concurrency calls', async () => {
+    const concurrency = 4;
+    const taskQueue = uniqueTaskQueue('crash');
+    const env = {
+      TEMPORAL_ADDRESS: h.env.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      DATA_DIR: h.dataDir,
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: h.sim.baseURL,
+      PARALLEL_MAX_WORKERS: String(concurrency),
+      SHUTDOWN_GRACE: '0',
+    };
+    const answers = makeAnswers(400);
+    const file = path.join(h.dataDir, 'crash.xlsx');
+    const survey = await writeSurvey(file, answers);
+    h.sim.resetStats();
+
+    const first = startWorkerProcess(env);
+    workers.push(first);
+    const started = await h.jobs(taskQueue).create({
+      fileName: 'crash.xlsx',
+      source: { path: file },
+      column: 'E2',
+      categories: CATEGORIES,
+      options: testOptions({
+        maxWorkers: concurrency,
+        retry: {
+          maximumAttempts: 5,
+          initialIntervalMs: 100,
+          maximumIntervalMs: 1_000,
+          heartbeatTimeoutMs: 3_000,
+        },
+      }),
+      idFrom: 'random',
+    });
+    const before = await waitFor(
+      async () => {
+        const p = await started.handle.query(progressQuery).catch(() => undefined);
+        return p && p.batches.done >= 10 ? p : undefined;
+      },
+      60_000,
+      'ten batches done by the first worker',
+    );
+    expect(await first.kill('SIGKILL')).toBe('SIGKILL');
+    expect(before.batches.done).toBeLessThan(before.batches.total);
+
+    const second = startWorkerProcess(env);
+    workers.push(second);
+    const result = (await started.handle.result()) as ClassifyJobResult;
+    await second.kill('SIGTERM');
+
+    const batches = result.progress.batches.total;
+    const stats = h.sim.stats();
+    expect(stats.requests).toBeLessThanOrEqual(batches + concurrency);
+    expect(stats.answered).toBeGreaterThanOrEqual(batches);
+    expect(result.stats.fallbackBatches).toBe(0);
+
+    const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
+    const sheet = output.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    expect(sheet.actualRowCount).toBe(2 + answers.length);
+    answers.forEach((answer, i) => {
+      const row = survey.rows[i] ?? 0;
+      expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
+      expect(cellText(sheet, row, 'G'), `row ${row}`).toBe(expected(answer));
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { TokenBucket } from '../domain/rate.js';
+import type { BudgetInput, BudgetLimits, ReserveRequest } from './definitions.js';
+import { budgetQuery, reserveUpdate } from './definitions.js';
+
+const MINUTE = 60_000;
+/** Reservations per run before continuing as new (a few history events each). */
+const RESERVATIONS_PER_RUN = 1_000;
+/** With nothing reserved for this long every bucket is full again: the workflow may end. */
+const IDLE_MS = 10 * MINUTE;
+
+/**
+ * The request and token budget of one LLM task queue, shared by every worker and job: a bucket per limit,
+ * holding one minute's budget and refilled continuously, as OpenAI's own limiter is. Each request reserves
+ * its share and is told how long to wait, so queued requests leave at exactly the budget's rate, and a full
+ * bucket lets a new job start at once. It also believes the API over its configuration: a lower limit or a
+ * smaller remainder in the response headers takes over.
+ */
+export async function budgetWorkflow(input: BudgetInput): Promise<void> {
+  let limits: BudgetLimits = input.limits;
+  const start = input.carry?.at ?? Date.now();
+  let requests = bucket(limits.rpm, start, input.carry?.requests);
+  let tokens = bucket(limits.tpm, start, input.carry?.tokens);
+  let reservations = 0;
+  let lastReservation = Date.now();
+
+  setHandler(budgetQuery, () => ({
+    ...(requests ? { requests: requests.available(Date.now()) } : {}),
+    ...(tokens ? { tokens: tokens.available(Date.now()) } : {}),
+    limits,
+    reservations,
+  }));
+
+  setHandler(
+    reserveUpdate,
+    (request: ReserveRequest) => {
+      const now = Date.now();
+      if (request.limits.rpm !== limits.rpm || request.limits.tpm !== limits.tpm) {
+        log.info('budget limits changed', { from: limits, to: request.limits });
+        limits = request.limits;
+        requests = bucket(limits.rpm, now, requests?.available(now));
+        tokens = bucket(limits.tpm, now, tokens?.available(now));
+      }
+      const seen = request.observed;
+      if (seen) {
+        requests = believeServer(requests, seen.limitRequests, seen.remainingRequests, now, 'requests');
+        tokens = believeServer(tokens, seen.limitTokens, seen.remainingTokens, now, 'tokens');
+      }
+      const delayMs = Math.max(requests?.reserve(1, now) ?? 0, tokens?.reserve(request.tokens, now) ?? 0);
+      reservations += 1;
+      lastReservation = now;
+      return { delayMs: Math.ceil(delayMs) };
+    },
+    {
+      validator: (request: ReserveRequest) => {
+        if (!Number.isFinite(request.tokens) || request.tokens < 0)
+          throw new Error('tokens must be a number ≥ 0');
+      },
+    },
+  );
+
+  const idle = !(await condition(
+    () => reservations >= RESERVATIONS_PER_RUN || workflowInfo().continueAsNewSuggested,
+    IDLE_MS,
+  ));
+  await condition(allHandlersFinished);
+  if (idle && Date.now() - lastReservation >= IDLE_MS) return;
+  const now = Date.now();
+  await continueAsNew<typeof budgetWorkflow>({
+    limits,
+    carry: {
+      ...(requests ? { requests: requests.available(now) } : {}),
+      ...(tokens ? { tokens: tokens.available(now) } : {}),
+      at: now,
+    },
+  });
+}
+
+function bucket(limit: number | undefined, now: number, level?: number): TokenBucket | undefined {
+  if (!limit) return undefined;
+  return new TokenBucket(limit, MINUTE, now, Math.min(limit, level ?? limit));
+}
+
+/**
+ * The server's word wins where it is lower: a smaller limit than configured (a mistaken budget), or less
+ * left than the bucket believes by more than a tenth of the limit (another client sharing the key).
+ */
+function believeServer(
+  current: TokenBucket | undefined,
+  limit: number | undefined,
+  remaining: number | undefined,
+  now: number,
+  what: string,
+): TokenBucket | undefined {
+  if (!current) return current;
+  let b = current;
+  if (limit !== undefined && limit > 0 && limit < b.capacity) {
+    log.warn(`the API's ${what} limit is below the configured budget: using the API's`, {
+      configured: b.capacity,
+      api: limit,
+    });
+    b = new TokenBucket(limit, MINUTE, now, Math.min(limit, b.available(now)));
+  }
+  if (remaining !== undefined && b.available(now) - remaining > b.capacity * 0.1) b.alignDown(remaining, now);
+  return b;
+}

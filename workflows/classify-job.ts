@@ -1,0 +1,313 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { Activities } from '../activities/index.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import type { BatchOutcome, BatchSpan, JobCounters, JobPhase, JobPlan, JobProgress } from '../domain/job.js';
+import {
+  ZERO_COUNTERS,
+  addFallback,
+  addOutcome,
+  computeStats,
+  describeProgress,
+  effectiveWindow,
+} from '../domain/job.js';
+import type { AdaptiveWindow } from '../domain/rate.js';
+import {
+  initialWindow,
+  isLowRemaining,
+  windowOnRateLimited,
+  windowOnSuccess,
+  windowWithMax,
+} from '../domain/rate.js';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
+import {
+  MAX_CONCURRENCY,
+  pauseUpdate,
+  progressQuery,
+  rateLimitedSignal,
+  resumeUpdate,
+  setConcurrencyUpdate,
+} from './definitions.js';
+
+/** Batches a run handles before it continues as new: ~5 history events each keeps a run near 5,000. */
+const DEFAULT_BATCHES_PER_RUN = 1_000;
+/** Batch spans are loaded this many at a time, for activity summaries. */
+const SPAN_PAGE = 500;
+
+const sa = {
+  fileName: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fileName.name, 'KEYWORD'),
+  column: defineSearchAttributeKey(SEARCH_ATTRIBUTES.column.name, 'KEYWORD'),
+  rows: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rows.name, 'INT'),
+  phase: defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase.name, 'KEYWORD'),
+  fallbacks: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fallbacks.name, 'INT'),
+};
+
+/**
+ * Codes one sheet's answers: prepare → a sliding window of batch activities (at most `window.size` in
+ * flight) → write the output. It holds counters and references only; answers live in the job store.
+ */
+export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<ClassifyJobResult> {
+  const { jobId, options } = input;
+  const carry = input.carry;
+  const retry = options.retry;
+
+  const io = proxyActivities<Activities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  });
+  const llm = proxyActivities<Activities>({
+    // The LLM call has its own task queue, so a task-queue rate limit touches only it.
+    taskQueue: `${workflowInfo().taskQueue}-llm`,
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: retry.heartbeatTimeoutMs,
+    retry: {
+      maximumAttempts: retry.maximumAttempts,
+      initialInterval: retry.initialIntervalMs,
+      maximumInterval: retry.maximumIntervalMs,
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+    },
+  });
+
+  let phase: JobPhase = carry ? 'classifying' : 'preparing';
+  let plan: JobPlan | undefined = carry?.plan;
+  let counters: JobCounters = carry?.counters ?? ZERO_COUNTERS;
+  let window: AdaptiveWindow = carry?.window ?? initialWindow(1);
+  /** Set by a concurrency update; wins over the job's options even when it arrives before the plan. */
+  let requestedConcurrency: number | undefined;
+  let paused = carry?.paused ?? false;
+  let inFlight = 0;
+  const fallbackReasons: Record<string, number> = { ...carry?.fallbackReasons };
+  const startedAt = carry?.startedAt ?? Date.now();
+  let classifyStartedAt = carry?.classifyStartedAt;
+
+  const progress = (): JobProgress =>
+    describeProgress({
+      jobId,
+      fileName: input.fileName,
+      column: input.column,
+      phase,
+      paused,
+      plan,
+      counters,
+      inFlight,
+      window,
+      fallbackReasons,
+      startedAt,
+      classifyStartedAt,
+      now: Date.now(),
+    });
+
+  setHandler(progressQuery, progress);
+  setHandler(
+    setConcurrencyUpdate,
+    (concurrency) => {
+      requestedConcurrency = concurrency;
+      window = windowWithMax(window, concurrency);
+      log.info('concurrency set', { concurrency });
+      return { size: window.size, max: window.max };
+    },
+    {
+      validator: (concurrency) => {
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+          throw new Error(
+            `concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${concurrency}`,
+          );
+        }
+      },
+    },
+  );
+  setHandler(pauseUpdate, () => {
+    paused = true;
+    return progress();
+  });
+  setHandler(resumeUpdate, () => {
+    paused = false;
+    return progress();
+  });
+  setHandler(rateLimitedSignal, (notice) => {
+    counters = { ...counters, rateLimited: counters.rateLimited + 1 };
+    window = windowOnRateLimited(window);
+    log.info('rate limited: window narrowed', { batch: notice.batch, window: window.size });
+  });
+
+  const upsert = (pairs: SearchAttributeUpdatePair[]) => {
+    if (input.searchAttributes) upsertSearchAttributes(pairs);
+  };
+  const setPhase = (next: JobPhase) => {
+    phase = next;
+    upsert([{ key: sa.phase, value: next }]);
+  };
+
+  if (!carry) {
+    upsert([
+      { key: sa.fileName, value: input.fileName.slice(0, 200) },
+      { key: sa.column, value: input.column.slice(0, 200) },
+      { key: sa.phase, value: phase },
+      { key: sa.fallbacks, value: 0 },
+    ]);
+  }
+
+  try {
+    if (!plan) {
+      plan = await io.prepareJob({ jobId });
+      classifyStartedAt = Date.now();
+      window = initialWindow(requestedConcurrency ?? effectiveWindow(options, plan.rows.classify));
+      upsert([{ key: sa.rows, value: plan.rows.total }]);
+      log.info('job prepared', {
+        rows: plan.rows.total,
+        toClassify: plan.rows.classify,
+        batches: plan.batches,
+        window: window.size,
+      });
+      setPhase('classifying');
+    }
+    const preparedPlan = plan;
+    const firstBatch = carry?.nextBatch ?? 0;
+    const lastBatch = Math.min(
+      preparedPlan.batches,
+      firstBatch + (input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN),
+    );
+    let spans: BatchSpan[] = [];
+
+    const runBatch = async (index: number): Promise<void> => {
+      const span = spans[index % SPAN_PAGE];
+      const summary = span
+        ? `batch ${index + 1}/${preparedPlan.batches} · rows ${span.firstRow}–${span.lastRow} (${span.answers} answers)`
+        : `batch ${index + 1}/${preparedPlan.batches}`;
+      try {
+        const outcome: BatchOutcome = await llm.classifyBatch.executeWithOptions({ summary }, [
+          { jobId, index },
+        ]);
+        counters = addOutcome(counters, outcome);
+        window = windowOnSuccess(window, isLowRemaining(outcome.rateLimit));
+      } catch (error) {
+        if (isCancellation(error)) return;
+        const { reason, key, attempts } = describeFailure(error, retry.maximumAttempts);
+        const fallback = await io.recordFallback({ jobId, index, reason, attempts });
+        if (fallback.coded) {
+          // The answer was stored after all (the worker died after the call): not a fallback.
+          counters = {
+            ...counters,
+            batchesDone: counters.batchesDone + 1,
+            rowsClassified: counters.rowsClassified + fallback.rows,
+          };
+          return;
+        }
+        counters = addFallback(counters, fallback, attempts);
+        fallbackReasons[key] = (fallbackReasons[key] ?? 0) + 1;
+        upsert([{ key: sa.fallbacks, value: counters.batchesFallback }]);
+        log.warn('batch fell back', { batch: index, reason });
+      }
+    };
+
+    let next = firstBatch;
+    while (next < lastBatch && (next === firstBatch || !workflowInfo().continueAsNewSuggested)) {
+      await condition(() => !paused && inFlight < window.size);
+      if (next % SPAN_PAGE === 0 || spans.length === 0) {
+        const pageStart = next - (next % SPAN_PAGE);
+        spans = await io.loadBatchSpans({ jobId, from: pageStart, count: SPAN_PAGE });
+      }
+      const index = next;
+      next += 1;
+      inFlight += 1;
+      void runBatch(index).finally(() => (inFlight -= 1));
+    }
+    await condition(() => inFlight === 0);
+
+    if (next < preparedPlan.batches) {
+      // Keep each run's history small: hand counters and the cursor to a fresh run.
+      await condition(allHandlersFinished);
+      const state: CarriedState = {
+        plan: preparedPlan,
+        nextBatch: next,
+        counters,
+        window,
+        paused,
+        fallbackReasons,
+        startedAt,
+        classifyStartedAt: classifyStartedAt ?? startedAt,
+        runs: (carry?.runs ?? 1) + 1,
+      };
+      return await continueAsNew<typeof classifyJobWorkflow>({ ...input, carry: state });
+    }
+
+    const classifyEndedAt = Date.now();
+    setPhase('writing');
+    const result = await finish(false, classifyEndedAt);
+    setPhase('done');
+    return { ...result, progress: progress() };
+  } catch (error) {
+    if (isCancellation(error) && plan) {
+      // Keep what was coded: write a partial result, then end as cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        await condition(() => inFlight === 0);
+        setPhase('writing');
+        await finish(true, Date.now());
+        setPhase('cancelled');
+      });
+    } else if (!isCancellation(error)) {
+      setPhase('failed');
+    }
+    throw error;
+  }
+
+  async function finish(
+    partial: boolean,
+    classifyEndedAt: number,
+  ): Promise<Omit<ClassifyJobResult, 'progress'>> {
+    const endedAt = Date.now();
+    const stats = computeStats(counters, startedAt, classifyStartedAt ?? startedAt, classifyEndedAt, endedAt);
+    const output = await io.writeOutput({
+      jobId,
+      partial,
+      stats,
+      counters,
+      concurrency: window.max,
+      startedAt,
+      endedAt,
+    });
+    return { jobId, output, partial, stats };
+  }
+}
+
+/** A short reason for the Run sheet, a key to count reasons by, and the calls the batch cost. */
+function describeFailure(
+  error: unknown,
+  maximumAttempts: number,
+): { reason: string; key: string; attempts: number } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) {
+    const detail = (cause.details?.[0] ?? {}) as { attempt?: number };
+    const attempts = detail.attempt ?? maximumAttempts;
+    const key = cause.type ?? 'Error';
+    const why = cause.nonRetryable ? 'not retryable' : `after ${attempts} attempts`;
+    return { reason: `${key}: ${cause.message} (${why})`, key, attempts };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return {
+      reason: `timed out (${cause.timeoutType}) after ${maximumAttempts} attempts`,
+      key: 'Timeout',
+      attempts: maximumAttempts,
+    };
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { reason: message, key: 'Error', attempts: maximumAttempts };
+}

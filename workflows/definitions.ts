@@ -1,0 +1,116 @@
+/**
+ * The workflow's public surface: its input and result, and the messages the API and CLI send it. The API
+ * imports this file (and only this one) from workflows/.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JobCounters, JobOptions, JobPhase, JobPlan, JobProgress, JobStats } from '../domain/job.js';
+import type { AdaptiveWindow } from '../domain/rate.js';
+
+export const WORKFLOW_TYPE = 'classifyJobWorkflow';
+
+export interface ClassifyJobInput {
+  /** The job id, which is also the workflow id and names the job's folder in the store. */
+  readonly jobId: string;
+  readonly fileName: string;
+  readonly column: string;
+  readonly sheet?: string;
+  readonly options: JobOptions;
+  /** Whether verbatim's search attributes are registered on the namespace (the starter checks). */
+  readonly searchAttributes: boolean;
+  /** Batches one run handles before it continues as new, keeping each run's history small. */
+  readonly batchesPerRun?: number;
+  /** State handed over by continue-as-new. */
+  readonly carry?: CarriedState;
+}
+
+/** Everything a continued run needs: counters and a cursor, never the answers. */
+export interface CarriedState {
+  readonly plan: JobPlan;
+  /** Every batch below this index is done (coded or fallen back). */
+  readonly nextBatch: number;
+  readonly counters: JobCounters;
+  readonly window: AdaptiveWindow;
+  readonly paused: boolean;
+  readonly fallbackReasons: Readonly<Record<string, number>>;
+  readonly startedAt: number;
+  readonly classifyStartedAt: number;
+  readonly runs: number;
+}
+
+export interface ClassifyJobResult {
+  readonly jobId: string;
+  /** File names of the coded output in the job's folder. */
+  readonly output: { readonly xlsx: string; readonly csv: string };
+  readonly partial: boolean;
+  readonly stats: JobStats;
+  readonly progress: JobProgress;
+}
+
+/** Sent by a batch activity when the API answered 429, so the job narrows its window at once. */
+export interface RateLimitedNotice {
+  readonly batch: number;
+  readonly retryAfterMs: number | undefined;
+}
+
+export const progressQuery = defineQuery<JobProgress>('progress');
+
+/** Sets the ceiling of the job's window of batches in flight (1–200). Returns the new window. */
+export const setConcurrencyUpdate = defineUpdate<JobProgress['window'], [number]>('setConcurrency');
+export const pauseUpdate = defineUpdate<JobProgress, []>('pause');
+export const resumeUpdate = defineUpdate<JobProgress, []>('resume');
+export const rateLimitedSignal = defineSignal<[RateLimitedNotice]>('rateLimited');
+
+export const MAX_CONCURRENCY = 200;
+
+export function isTerminalPhase(phase: JobPhase): boolean {
+  return phase === 'done' || phase === 'cancelled' || phase === 'failed';
+}
+
+export const BUDGET_WORKFLOW_TYPE = 'budgetWorkflow';
+
+/** The budget workflow of an LLM task queue: one per queue, shared by every worker and job. */
+export function budgetWorkflowId(llmTaskQueue: string): string {
+  return `verbatim-budget-${llmTaskQueue}`;
+}
+
+export interface BudgetLimits {
+  /** Requests per minute; undefined: not limited. */
+  readonly rpm?: number;
+  /** Tokens per minute; undefined: not limited. */
+  readonly tpm?: number;
+}
+
+export interface BudgetInput {
+  readonly limits: BudgetLimits;
+  /** Bucket levels handed over by continue-as-new. */
+  readonly carry?: { readonly requests?: number; readonly tokens?: number; readonly at: number };
+}
+
+/** What the API said with its last response: its limits and what was left. */
+export interface BudgetObservation {
+  readonly limitRequests?: number;
+  readonly remainingRequests?: number;
+  readonly limitTokens?: number;
+  readonly remainingTokens?: number;
+}
+
+export interface ReserveRequest {
+  /** The configured limits of the worker asking (a changed configuration takes effect on the next request). */
+  readonly limits: BudgetLimits;
+  /** Estimated tokens the request will be charged on arrival. */
+  readonly tokens: number;
+  readonly observed?: BudgetObservation;
+}
+
+export interface Reservation {
+  /** Wait this long before sending. */
+  readonly delayMs: number;
+}
+
+export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
+export const budgetQuery = defineQuery<{
+  requests?: number;
+  tokens?: number;
+  limits: BudgetLimits;
+  reservations: number;
+}>('budget');

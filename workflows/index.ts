@@ -1,0 +1,3 @@
+/** What the worker's workflow bundle points at. */
+export { classifyJobWorkflow } from './classify-job.js';
+export { budgetWorkflow } from './budget.js';
