@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Hono } from 'hono';
+import type { Client } from '@temporalio/client';
+import type { JobOptions } from '../domain/job.js';
+import type { Logger } from '../lib/logger.js';
+import type { JobStore } from '../lib/store.js';
+import { bearerAuth } from './auth.js';
+import type { JobService } from './job-service.js';
+import { jobsApp } from './jobs.js';
+import { openApiDocument } from './openapi.js';
+import { ProblemError, problemFor, sendProblem } from './problem.js';
+
+/** Reads the top of an uploaded workbook for the column picker (injected: Excel I/O lives in activities/). */
+export type PreviewSheets = (input: {
+  path: string;
+  displayName: string;
+  format: 'xlsx' | 'csv';
+  sheet?: string;
+  rows?: number;
+}) => Promise<object>;
+
+export interface AppDeps {
+  readonly jobs: JobService;
+  readonly client: Client;
+  readonly store: JobStore;
+  readonly dataDir: string;
+  readonly namespace: string;
+  readonly defaults: JobOptions;
+  readonly preview: PreviewSheets;
+  readonly maxUploadBytes: number;
+  readonly apiToken?: string;
+  readonly temporalUiUrl?: string;
+  readonly logger?: Logger;
+  /** Aborted when the server shuts down: open event streams end, telling browsers to reconnect. */
+  readonly shutdown?: AbortSignal;
+  /** Open event streams, so shutdown can wait for them to drain. */
+  readonly sse: { open: number };
+  readonly progressIntervalMs?: number;
+}
+
+const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
+const PUBLIC_PATHS = new Set(['/', '/healthz', '/index.html', '/favicon.ico']);
+
+/** The API and the web page. No listening and no environment here: `server.ts` does that. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    c.header('x-request-id', requestId(c.req.header('x-request-id')));
+    await next();
+    deps.logger?.debug(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+  app.use(
+    '*',
+    bearerAuth(deps.apiToken, (path) => PUBLIC_PATHS.has(path)),
+  );
+
+  app.get('/', (c) => c.html(page));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+
+  app.get('/healthz', async (c) => {
+    try {
+      await withTimeout(deps.client.workflowService.getSystemInfo({}), 3_000);
+      return c.json({ status: 'ok', temporal: 'ok' });
+    } catch (error) {
+      deps.logger?.warn({ err: error }, 'health check: Temporal unreachable');
+      return c.json({ status: 'unavailable', temporal: 'unreachable' }, 503);
+    }
+  });
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.route('/jobs', jobsApp(deps));
+
+  app.notFound((c) =>
+    sendProblem(
+      c,
+      problemFor(new ProblemError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`), ''),
+    ),
+  );
+  app.onError((error, c) => {
+    const id = c.res.headers.get('x-request-id') ?? randomUUID();
+    const problem = problemFor(error, id);
+    if (problem.status >= 500)
+      deps.logger?.error({ err: error, requestId: id, path: c.req.path }, 'request failed');
+    return sendProblem(c, problem);
+  });
+  return app;
+}
+
+function requestId(given: string | undefined): string {
+  return given && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
+    ),
+  ]);
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { Category } from '../domain/categories.js';
+import { categoriesFromList, parseCategories } from '../domain/categories.js';
+import { MAX_BATCH_SIZE } from '../domain/batching.js';
+import type { JobOptions } from '../domain/job.js';
+import { MAX_CONCURRENCY } from '../workflows/definitions.js';
+import { badRequest } from './problem.js';
+
+/** The fields of `POST /jobs` besides the file, checked with messages that name the field. */
+export type FormValue = string | File | Array<string | File>;
+export type Form = Record<string, FormValue | undefined>;
+
+export interface JobForm {
+  readonly file: File;
+  readonly column: string;
+  readonly sheet?: string;
+  readonly question?: string;
+  readonly categories: Category[];
+  readonly options: JobOptions;
+}
+
+const booleanText = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'on', 'yes'].includes(v));
+
+const optionSchemas = {
+  batchSize: z.union([
+    z.literal('auto'),
+    z.coerce.number().int('must be a whole number or "auto"').min(1).max(MAX_BATCH_SIZE),
+  ]),
+  concurrency: z.coerce.number().int('must be a whole number').min(1).max(MAX_CONCURRENCY),
+  temperature: z.coerce.number().min(0).max(2),
+  model: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.:/-]+$/, 'must be a model name such as gpt-4o-mini'),
+  parallel: booleanText,
+};
+
+export function text(form: Form, field: string, max = 1_000): string | undefined {
+  const value = form[field];
+  const single = Array.isArray(value) ? value[0] : value;
+  if (single === undefined) return undefined;
+  if (typeof single !== 'string') throw badRequest(field, `${field} must be text, not a file`);
+  const trimmed = single.trim();
+  if (trimmed.length > max) throw badRequest(field, `${field} is longer than ${max} characters`);
+  return trimmed === '' ? undefined : trimmed;
+}
+
+export function fileField(form: Form, field = 'file'): File {
+  const value = form[field];
+  const single = Array.isArray(value) ? value[0] : value;
+  if (single === undefined || typeof single === 'string') {
+    throw badRequest(
+      field,
+      'no file uploaded: send the spreadsheet as multipart/form-data field "file"',
+      'file_missing',
+    );
+  }
+  if (single.size === 0)
+    throw badRequest(field, `the uploaded file ${JSON.stringify(single.name)} is empty`, 'file_empty');
+  return single;
+}
+
+/** Categories as text (one per line, "Name" or "Name: description") or as repeated `categories` fields. */
+function categoriesField(form: Form): Category[] {
+  const value = form.categories;
+  if (value === undefined)
+    throw badRequest('categories', 'no categories given: one per line, "Name" or "Name: description"');
+  if (Array.isArray(value)) {
+    if (value.some((v) => typeof v !== 'string')) throw badRequest('categories', 'categories must be text');
+    return categoriesFromList(
+      value.filter((v): v is string => typeof v === 'string'),
+      'categories',
+    );
+  }
+  if (typeof value !== 'string') throw badRequest('categories', 'categories must be text');
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[')) {
+    const list = z.array(z.string()).safeParse(safeJson(trimmed));
+    if (!list.success) throw badRequest('categories', 'categories given as JSON must be an array of strings');
+    return categoriesFromList(list.data, 'categories');
+  }
+  return parseCategories(trimmed, 'categories');
+}
+
+function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function option<K extends keyof typeof optionSchemas>(
+  form: Form,
+  field: K,
+): z.infer<(typeof optionSchemas)[K]> | undefined {
+  const raw = text(form, field, 100);
+  if (raw === undefined) return undefined;
+  const parsed = optionSchemas[field].safeParse(raw);
+  if (!parsed.success) {
+    throw badRequest(
+      field,
+      `${field}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      'out_of_range',
+    );
+  }
+  return parsed.data as z.infer<(typeof optionSchemas)[K]>;
+}
+
+export function parseJobForm(form: Form, defaults: JobOptions): JobForm {
+  const file = fileField(form);
+  const column = text(form, 'column', 500);
+  if (!column)
+    throw badRequest('column', 'no column given: a header such as E2, a column letter, or the question text');
+  const sheet = text(form, 'sheet', 200);
+  const question = text(form, 'question', 2_000);
+  const categories = categoriesField(form);
+  const batchSize = option(form, 'batchSize');
+  const concurrency = option(form, 'concurrency');
+  const temperature = option(form, 'temperature');
+  const model = option(form, 'model');
+  const parallel = option(form, 'parallel');
+  return {
+    file,
+    column,
+    ...(sheet ? { sheet } : {}),
+    ...(question ? { question } : {}),
+    categories,
+    options: {
+      ...defaults,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(concurrency !== undefined ? { maxWorkers: concurrency } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(model !== undefined ? { model } : {}),
+      ...(parallel !== undefined ? { parallel } : {}),
+    },
+  };
+}
+
+export const patchSchema = z
+  .object({
+    concurrency: optionSchemas.concurrency.optional(),
+    paused: z.boolean().optional(),
+  })
+  .strict()
+  .refine((v) => v.concurrency !== undefined || v.paused !== undefined, 'give "concurrency" and/or "paused"');

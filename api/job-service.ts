@@ -1,0 +1,216 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Category } from '../domain/categories.js';
+import { InputFileNotFoundError, InvalidWorkbookError, JobNotFoundError } from '../domain/errors.js';
+import type { JobOptions, JobProgress, JobSpec } from '../domain/job.js';
+import type { JobStore } from '../lib/store.js';
+import type { ClassifyJobInput, ClassifyJobResult } from '../workflows/definitions.js';
+import { WORKFLOW_TYPE, progressQuery } from '../workflows/definitions.js';
+
+/** What the front doors (CLI, API) need to know about the answer column before a job starts. */
+export interface ColumnCheck {
+  readonly sheet: string;
+  readonly header: string;
+  readonly column: string;
+}
+
+/** Checks file, sheet and column up front (reading only the top of the sheet), throwing domain errors. */
+export type InspectColumn = (input: {
+  path: string;
+  displayName: string;
+  format: 'xlsx' | 'csv';
+  sheet?: string;
+  column: string;
+}) => Promise<ColumnCheck>;
+
+export interface JobServiceDeps {
+  readonly client: Client;
+  readonly store: JobStore;
+  readonly taskQueue: string;
+  readonly searchAttributes: boolean;
+  readonly inspect: InspectColumn;
+}
+
+export interface CreateJobRequest {
+  readonly fileName: string;
+  /** A file on disk (CLI) or uploaded bytes (API). */
+  readonly source: { readonly path: string } | { readonly bytes: Uint8Array };
+  readonly column: string;
+  readonly sheet?: string;
+  readonly question?: string;
+  readonly categories: readonly Category[];
+  readonly options: JobOptions;
+  /**
+   * `content`: the id follows from the file and the settings that shape the labels, so running the same
+   * command again resumes the same job (CLI). `random`: a fresh unguessable id (API uploads).
+   */
+  readonly idFrom: 'content' | 'random';
+  readonly batchesPerRun?: number;
+}
+
+export interface StartedJob {
+  readonly jobId: string;
+  readonly handle: WorkflowHandle;
+  /** `started`: a new run; `running`: the same job was already running and is resumed; `completed`: done before. */
+  readonly state: 'started' | 'running' | 'completed';
+}
+
+export function formatOf(fileName: string): 'xlsx' | 'csv' {
+  const ext = path.extname(fileName).toLowerCase();
+  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
+  if (ext === '.csv' || ext === '.txt') return 'csv';
+  if (ext === '.xls')
+    throw new InvalidWorkbookError(fileName, 'legacy .xls files are not supported: save it as .xlsx');
+  throw new InvalidWorkbookError(
+    fileName,
+    `not a spreadsheet (${ext || 'no extension'}): expected .xlsx or .csv`,
+  );
+}
+
+export function createJobService(deps: JobServiceDeps) {
+  const { client, store } = deps;
+
+  async function readSource(request: CreateJobRequest): Promise<Uint8Array> {
+    if ('bytes' in request.source) return request.source.bytes;
+    try {
+      return await fs.readFile(request.source.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new InputFileNotFoundError(request.source.path);
+      throw error;
+    }
+  }
+
+  return {
+    /** Stores the file and the job, checks sheet and column, and starts (or resumes) the workflow. */
+    async create(request: CreateJobRequest): Promise<StartedJob> {
+      const format = formatOf(request.fileName);
+      const bytes = await readSource(request);
+      const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();
+      const input = `input.${format}`;
+      const inputPath = await store.writeBytes(jobId, input, bytes);
+      try {
+        await deps.inspect({
+          path: inputPath,
+          displayName: request.fileName,
+          format,
+          column: request.column,
+          ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+        });
+      } catch (error) {
+        if (request.idFrom === 'random') await store.remove(jobId);
+        throw error;
+      }
+      const spec: JobSpec = {
+        jobId,
+        fileName: request.fileName,
+        format,
+        input,
+        column: request.column,
+        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+        ...(request.question !== undefined ? { question: request.question } : {}),
+        categories: request.categories,
+        options: request.options,
+        createdAt: new Date().toISOString(),
+      };
+      const existing = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
+      if (!existing) await store.writeJson(store.file(jobId, 'job.json'), spec);
+      const workflowInput: ClassifyJobInput = {
+        jobId,
+        fileName: request.fileName,
+        column: request.column,
+        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+        options: request.options,
+        searchAttributes: deps.searchAttributes,
+        ...(request.batchesPerRun ? { batchesPerRun: request.batchesPerRun } : {}),
+      };
+      const status = await statusOf(client, jobId);
+      if (status === 'RUNNING') return { jobId, handle: client.workflow.getHandle(jobId), state: 'running' };
+      if (status === 'COMPLETED')
+        return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
+      try {
+        const handle = await client.workflow.start(WORKFLOW_TYPE, {
+          workflowId: jobId,
+          taskQueue: deps.taskQueue,
+          args: [workflowInput],
+          memo: { fileName: request.fileName, column: request.column },
+          staticSummary: `Code ${request.fileName} · column ${request.column}${request.sheet ? ` · sheet ${request.sheet}` : ''}`,
+          // Failed or cancelled before: a new run picks up the batches already stored.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return { jobId, handle, state: 'started' };
+      } catch (error) {
+        // Completed between the look and the start.
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
+        }
+        throw error;
+      }
+    },
+
+    handle(jobId: string): WorkflowHandle {
+      store.dir(jobId); // validates the id
+      return client.workflow.getHandle(jobId);
+    },
+
+    async progress(jobId: string): Promise<JobProgress> {
+      try {
+        return await this.handle(jobId).query(progressQuery);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+        throw error;
+      }
+    },
+
+    async result(jobId: string): Promise<ClassifyJobResult> {
+      return (await this.handle(jobId).result()) as ClassifyJobResult;
+    },
+  };
+}
+
+export type JobService = ReturnType<typeof createJobService>;
+
+/** The latest run's status, or undefined when there is no such workflow. */
+async function statusOf(client: Client, jobId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(jobId).describe()).status.name;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The same file with the same settings that shape the labels gives the same id; concurrency and retry
+ * settings are left out, so the same job can be resumed with more workers.
+ */
+export function contentJobId(
+  bytes: Uint8Array,
+  r: Omit<CreateJobRequest, 'source' | 'idFrom' | 'fileName'>,
+): string {
+  const hash = createHash('sha256');
+  hash.update(bytes);
+  hash.update(
+    JSON.stringify({
+      column: r.column,
+      sheet: r.sheet ?? null,
+      question: r.question ?? null,
+      categories: r.categories,
+      model: r.options.model,
+      temperature: r.options.temperature,
+      batchSize: r.options.batchSize,
+      batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
+    }),
+  );
+  return `job-${hash.digest('hex').slice(0, 20)}`;
+}
+
+export function randomJobId(): string {
+  return `job-${randomBytes(12)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x')}`;
+}

@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { JobNotFoundError } from '../domain/errors.js';
+import type { JobProgress, JobStats } from '../domain/job.js';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import type { ClassifyJobResult } from '../workflows/definitions.js';
+import {
+  WORKFLOW_TYPE,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  setConcurrencyUpdate,
+} from '../workflows/definitions.js';
+import type { AppDeps } from './app.js';
+import { fileField, parseJobForm, patchSchema, text } from './form.js';
+import type { Form } from './form.js';
+import { formatOf } from './job-service.js';
+import { ProblemError, badRequest } from './problem.js';
+
+type Status = WorkflowExecutionDescription['status']['name'];
+
+interface StoredResult {
+  readonly partial: boolean;
+  readonly stats: JobStats;
+  readonly simulated: boolean;
+}
+
+/** `/jobs`: start, list, watch, change, cancel and download classification jobs. */
+export function jobsApp(deps: AppDeps) {
+  const app = new Hono();
+  const { jobs, client, store } = deps;
+  const upload = bodyLimit({
+    maxSize: deps.maxUploadBytes,
+    onError: () => {
+      throw new ProblemError(
+        413,
+        'file_too_large',
+        `The upload is larger than ${Math.round(deps.maxUploadBytes / 1024 / 1024)} MiB (MAX_UPLOAD_MB).`,
+        'file',
+      );
+    },
+  });
+
+  const links = (jobId: string) => ({
+    self: `/jobs/${jobId}`,
+    events: `/jobs/${jobId}/events`,
+    result: `/jobs/${jobId}/result`,
+    cancel: `/jobs/${jobId}/cancel`,
+    ...(deps.temporalUiUrl
+      ? {
+          temporal: `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${jobId}`,
+        }
+      : {}),
+  });
+
+  /** The job's workflow, or a 404 for an unknown id (or any workflow that is not a job). */
+  async function describe(jobId: string): Promise<WorkflowExecutionDescription> {
+    try {
+      const description = await jobs.handle(jobId).describe();
+      if (description.type !== WORKFLOW_TYPE) throw new JobNotFoundError(jobId);
+      return description;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+      throw error;
+    }
+  }
+
+  async function storedResult(jobId: string): Promise<StoredResult | undefined> {
+    return store.readJsonIfExists<StoredResult>(store.file(jobId, 'result.json'));
+  }
+
+  async function view(jobId: string) {
+    const d = await describe(jobId);
+    const status: Status = d.status.name;
+    let progress: JobProgress | undefined;
+    let stats: JobStats | undefined;
+    let error: string | undefined;
+    if (status === 'COMPLETED') {
+      const result = (await jobs.handle(jobId).result()) as ClassifyJobResult;
+      progress = result.progress;
+      stats = result.stats;
+    } else {
+      progress = await jobs
+        .handle(jobId)
+        .query(progressQuery)
+        .catch(() => undefined);
+      if (status === 'FAILED') error = await failureMessage(client, jobId);
+      stats = (await storedResult(jobId))?.stats;
+    }
+    return {
+      jobId,
+      status,
+      fileName: d.memo?.fileName ?? progress?.fileName,
+      createdAt: d.startTime.toISOString(),
+      closedAt: d.closeTime?.toISOString() ?? null,
+      progress: progress ?? null,
+      stats: stats ?? null,
+      ...(error ? { error } : {}),
+      links: links(jobId),
+    };
+  }
+
+  app.post('/', upload, async (c) => {
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const job = parseJobForm(form, deps.defaults);
+    const started = await jobs.create({
+      fileName: safeFileName(job.file.name),
+      source: { bytes: new Uint8Array(await job.file.arrayBuffer()) },
+      column: job.column,
+      ...(job.sheet ? { sheet: job.sheet } : {}),
+      ...(job.question ? { question: job.question } : {}),
+      categories: job.categories,
+      options: job.options,
+      idFrom: 'random',
+    });
+    return c.json({ jobId: started.jobId, status: 'RUNNING', links: links(started.jobId) }, 202, {
+      location: `/jobs/${started.jobId}`,
+    });
+  });
+
+  app.post('/preview', upload, async (c) => {
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const file = fileField(form);
+    const fileName = safeFileName(file.name);
+    const format = formatOf(fileName);
+    const sheet = text(form, 'sheet', 200);
+    // Uploads land under DATA_DIR only, under a random name, and are removed after the preview.
+    const dir = path.join(deps.dataDir, 'uploads');
+    await fs.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `${randomBytes(12).toString('hex')}.${format}`);
+    await fs.writeFile(tmp, new Uint8Array(await file.arrayBuffer()));
+    try {
+      const preview = await deps.preview({
+        path: tmp,
+        displayName: fileName,
+        format,
+        ...(sheet ? { sheet } : {}),
+        rows: 5,
+      });
+      return c.json({ fileName, format, ...preview });
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  });
+
+  app.get('/', async (c) => {
+    const pageSize = Number(c.req.query('pageSize') ?? 20);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+      throw badRequest('pageSize', 'pageSize must be a whole number from 1 to 100');
+    }
+    const token = c.req.query('pageToken');
+    const response = await client.workflowService.listWorkflowExecutions({
+      namespace: deps.namespace,
+      pageSize,
+      query: `WorkflowType = '${WORKFLOW_TYPE}'`,
+      ...(token ? { nextPageToken: Buffer.from(token, 'base64url') } : {}),
+    });
+    const list = (response.executions ?? []).map((e) => {
+      const attributes = decodeSearchAttributes(e.searchAttributes?.indexedFields ?? {});
+      const jobId = e.execution?.workflowId ?? '';
+      return {
+        jobId,
+        status: statusName(e.status),
+        fileName: attributes[SEARCH_ATTRIBUTES.fileName.name] ?? null,
+        column: attributes[SEARCH_ATTRIBUTES.column.name] ?? null,
+        phase: attributes[SEARCH_ATTRIBUTES.phase.name] ?? null,
+        rows: attributes[SEARCH_ATTRIBUTES.rows.name] ?? null,
+        fallbacks: attributes[SEARCH_ATTRIBUTES.fallbacks.name] ?? null,
+        createdAt: timestamp(e.startTime),
+        closedAt: timestamp(e.closeTime),
+        links: links(jobId),
+      };
+    });
+    const next = response.nextPageToken?.length
+      ? Buffer.from(response.nextPageToken).toString('base64url')
+      : null;
+    return c.json({ jobs: list, nextPageToken: next });
+  });
+
+  app.get('/:id', async (c) => c.json(await view(c.req.param('id'))));
+
+  app.get('/:id/events', async (c) => {
+    const jobId = c.req.param('id');
+    await describe(jobId);
+    const interval = deps.progressIntervalMs ?? 1_000;
+    return streamSSE(c, async (stream) => {
+      deps.sse.open += 1;
+      const stop = () => stream.abort();
+      deps.shutdown?.addEventListener('abort', stop);
+      try {
+        let id = 0;
+        while (!stream.aborted) {
+          const progress = await jobs
+            .handle(jobId)
+            .query(progressQuery)
+            .catch(() => undefined);
+          if (progress)
+            await stream.writeSSE({
+              event: 'progress',
+              data: JSON.stringify(progress),
+              id: String((id += 1)),
+            });
+          const d = await describe(jobId);
+          if (d.status.name !== 'RUNNING' && d.status.name !== 'CONTINUED_AS_NEW') {
+            await stream.writeSSE({
+              event: 'done',
+              data: JSON.stringify(await view(jobId)),
+              id: String((id += 1)),
+            });
+            return;
+          }
+          await stream.sleep(interval);
+        }
+        if (deps.shutdown?.aborted) {
+          // Draining: tell the browser to come back (EventSource reconnects after `retry` ms).
+          await stream.writeSSE({ event: 'shutdown', data: '{}', retry: 2_000 }).catch(() => {});
+        }
+      } finally {
+        deps.shutdown?.removeEventListener('abort', stop);
+        deps.sse.open -= 1;
+      }
+    });
+  });
+
+  app.get('/:id/result', async (c) => {
+    const jobId = c.req.param('id');
+    const d = await describe(jobId);
+    const format = c.req.query('format') ?? 'xlsx';
+    if (format !== 'xlsx' && format !== 'csv') throw badRequest('format', 'format must be xlsx or csv');
+    const done = await storedResult(jobId);
+    const status = d.status.name;
+    if (!done || (status !== 'COMPLETED' && status !== 'CANCELLED')) {
+      throw new ProblemError(
+        409,
+        'job_not_finished',
+        `The job is ${status.toLowerCase()}: the result is ready when it has completed.`,
+        'id',
+        { status },
+      );
+    }
+    const memoName = d.memo?.fileName;
+    const fileName = typeof memoName === 'string' ? memoName : jobId;
+    const base = path.basename(fileName, path.extname(fileName));
+    const file = store.file(jobId, `output.${format}`);
+    const bytes = await fs.readFile(file);
+    const suffix = done.partial ? 'partial' : 'coded';
+    return c.body(new Uint8Array(bytes), 200, {
+      'content-type':
+        format === 'csv'
+          ? 'text/csv; charset=utf-8'
+          : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'content-disposition': contentDisposition(`${base}.${suffix}.${format}`),
+    });
+  });
+
+  app.patch('/:id', async (c) => {
+    const jobId = c.req.param('id');
+    const body = patchSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw badRequest(String(issue?.path[0] ?? 'body'), issue?.message ?? 'invalid body: expected JSON');
+    }
+    const d = await describe(jobId);
+    if (d.status.name !== 'RUNNING') {
+      throw new ProblemError(
+        409,
+        'job_not_running',
+        `The job is ${d.status.name.toLowerCase()}: only a running job can be changed.`,
+        'id',
+      );
+    }
+    const handle = jobs.handle(jobId);
+    if (body.data.concurrency !== undefined)
+      await handle.executeUpdate(setConcurrencyUpdate, { args: [body.data.concurrency] });
+    if (body.data.paused !== undefined)
+      await handle.executeUpdate(body.data.paused ? pauseUpdate : resumeUpdate);
+    return c.json(await view(jobId));
+  });
+
+  app.post('/:id/cancel', async (c) => {
+    const jobId = c.req.param('id');
+    const d = await describe(jobId);
+    if (d.status.name !== 'RUNNING') {
+      throw new ProblemError(
+        409,
+        'job_not_running',
+        `The job is ${d.status.name.toLowerCase()}: there is nothing to cancel.`,
+        'id',
+      );
+    }
+    await jobs.handle(jobId).cancel();
+    return c.json({ jobId, status: 'CANCELLING', links: links(jobId) }, 202);
+  });
+
+  return app;
+}
+
+/** The cause a person can act on, from a failed job's workflow failure. */
+async function failureMessage(client: Client, jobId: string): Promise<string> {
+  try {
+    await client.workflow.getHandle(jobId).result();
+    return 'failed';
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) return String(error);
+    let cause: unknown = error.cause;
+    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+    return cause instanceof Error ? cause.message : error.message;
+  }
+}
+
+function decodeSearchAttributes(
+  fields: Record<string, { data?: Uint8Array | null }>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, payload] of Object.entries(fields)) {
+    if (!payload.data) continue;
+    try {
+      const value: unknown = JSON.parse(Buffer.from(payload.data).toString('utf8'));
+      out[key] = Array.isArray(value) && value.length === 1 ? value[0] : value;
+    } catch {
+      // not JSON: leave it out
+    }
+  }
+  return out;
+}
+
+const STATUS_NAMES = [
+  'UNSPECIFIED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+];
+
+function statusName(status: number | null | undefined): string {
+  return STATUS_NAMES[status ?? 0] ?? 'UNKNOWN';
+}
+
+function timestamp(
+  t: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined,
+): string | null {
+  if (!t?.seconds) return null;
+  const seconds = typeof t.seconds === 'number' ? t.seconds : t.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
+/** A display name only: never used as a path. */
+function safeFileName(name: string): string {
+  const base = name.replace(/\\/g, '/').split('/').pop() ?? 'upload';
+  // eslint-disable-next-line no-control-regex
+  return base.replace(/[\u0000-\u001f"]/g, '').slice(0, 200) || 'upload';
+}
+
+function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}

@@ -1,0 +1,115 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { DomainError, JobNotFoundError } from '../domain/errors.js';
+
+/**
+ * Errors as JSON problem bodies (RFC 9457 shape): `status`, a stable `code`, a `title`, the `detail` a person
+ * can act on and the `field` of the request it is about. One mapping for the whole API: validation 400,
+ * domain 422 (the file is readable but not as asked), not found 404, conflict 409, else 500 with a request id.
+ */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly field?: string;
+  readonly requestId?: string;
+  readonly [extra: string]: unknown;
+}
+
+export class ProblemError extends HTTPException {
+  constructor(
+    readonly problemStatus: ContentfulStatusCode,
+    readonly code: string,
+    readonly detail: string,
+    readonly field?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(problemStatus, { message: detail });
+  }
+}
+
+export const badRequest = (field: string, detail: string, code = 'invalid_field') =>
+  new ProblemError(400, code, detail, field);
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable input',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+/** The 4xx status a domain error deserves: 404 for an unknown job, 422 for input that is readable but wrong. */
+function domainStatus(error: DomainError): ContentfulStatusCode {
+  if (error instanceof JobNotFoundError) return 404;
+  if (
+    [
+      'invalid_workbook',
+      'empty_categories',
+      'duplicate_categories',
+      'invalid_category',
+      'invalid_setting',
+    ].includes(error.code)
+  ) {
+    return 400;
+  }
+  return 422;
+}
+
+export function problemFor(error: unknown, requestId: string): Problem {
+  if (error instanceof ProblemError) {
+    return make(error.problemStatus, error.code, error.detail, error.field, { ...error.extra, requestId });
+  }
+  if (error instanceof DomainError) {
+    const extra: Record<string, unknown> = { requestId };
+    if ('available' in error) extra.available = error.available;
+    return make(domainStatus(error), error.code, error.message, error.field, extra);
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    return make(404, 'job_not_found', `No job ${JSON.stringify(error.workflowId ?? '')}`, 'id', {
+      requestId,
+    });
+  }
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause instanceof Error ? error.cause.message : error.message;
+    return make(400, 'update_rejected', cause, undefined, { requestId });
+  }
+  if (error instanceof HTTPException) {
+    return make(error.status, 'http_error', error.message, undefined, { requestId });
+  }
+  return make(500, 'internal_error', `Something went wrong on our side (request ${requestId}).`, undefined, {
+    requestId,
+  });
+}
+
+function make(
+  status: number,
+  code: string,
+  detail: string,
+  field?: string,
+  extra: Record<string, unknown> = {},
+): Problem {
+  return {
+    type: `https://verbatim.invalid/problems/${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    ...(field ? { field } : {}),
+    ...extra,
+  };
+}
+
+export function sendProblem(c: Context, problem: Problem): Response {
+  return c.json(problem, problem.status as ContentfulStatusCode, {
+    'content-type': 'application/problem+json',
+  });
+}

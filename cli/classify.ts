@@ -1,0 +1,159 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Category } from '../domain/categories.js';
+import { parseCategories } from '../domain/categories.js';
+import { DomainError, InputFileNotFoundError } from '../domain/errors.js';
+import { loadConfig, loadDotEnv } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import type { ClassifyJobResult } from '../workflows/definitions.js';
+import { statsBlock } from './format.js';
+import { UsageError } from './errors.js';
+import { startRuntime } from './runtime.js';
+import { watchProgress } from './watch.js';
+
+export const CLASSIFY_HELP = `Usage: verbatim classify <survey.xlsx|survey.csv> --column <E2|E|question text> (--categories-file <file> | --categories "A; B; C") [options]
+
+Codes every answer of one column into the given categories and writes the coded workbook.
+Run the same command again after an interruption (even kill -9): the job resumes where it stopped.
+
+Options (each overrides its environment variable):
+  --column, -c <text>        answer column: header text (E2), column letter (E), or the question text
+  --categories-file <file>   one category per line, "Name" or "Name: description"
+  --categories <list>        categories separated by ";" or new lines (instead of a file)
+  --sheet, -s <name|index>   sheet name or 1-based index (default: the first sheet)
+  --question <text>          the survey question, when the header does not say it
+  --out, -o <file>           output .xlsx (or .csv); default: <input>.coded.xlsx beside the input
+  --batch-size <n|auto>      answers per request (BATCH_SIZE, default 10)
+  --concurrency <n>          batches in flight (PARALLEL_MAX_WORKERS, default 5)
+  --no-parallel              one batch at a time (ENABLE_PARALLEL_PROCESSING=false)
+  --model <name>             OPENAI_MODEL (default gpt-4o-mini)
+  --temperature <t>          OPENAI_TEMPERATURE (default 0.1)
+  --help, -h                 this help
+`;
+
+export async function classifyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      column: { type: 'string', short: 'c' },
+      'categories-file': { type: 'string' },
+      categories: { type: 'string' },
+      sheet: { type: 'string', short: 's' },
+      question: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      'batch-size': { type: 'string' },
+      concurrency: { type: 'string' },
+      'no-parallel': { type: 'boolean' },
+      model: { type: 'string' },
+      temperature: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(CLASSIFY_HELP);
+    return 0;
+  }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('give exactly one input file', CLASSIFY_HELP);
+  if (!values.column)
+    throw new UsageError(
+      '--column is required (a header such as E2, a letter, or the question)',
+      CLASSIFY_HELP,
+    );
+  if (!values['categories-file'] && !values.categories) {
+    throw new UsageError(
+      'give the categories with --categories-file <file> or --categories "A; B"',
+      CLASSIFY_HELP,
+    );
+  }
+
+  loadDotEnv();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const flagEnv: Record<string, string | undefined> = {
+    BATCH_SIZE: values['batch-size'],
+    PARALLEL_MAX_WORKERS: values.concurrency,
+    ENABLE_PARALLEL_PROCESSING: values['no-parallel'] ? 'false' : undefined,
+    OPENAI_MODEL: values.model,
+    OPENAI_TEMPERATURE: values.temperature,
+  };
+  for (const [key, value] of Object.entries(flagEnv)) if (value !== undefined) env[key] = value;
+  if (!env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
+  const config = loadConfig(env);
+
+  const inputPath = path.resolve(file);
+  await fs.access(inputPath).catch(() => {
+    throw new InputFileNotFoundError(file);
+  });
+  const categories = await readCategories(values['categories-file'], values.categories);
+  const outPath = path.resolve(values.out ?? defaultOutPath(inputPath));
+
+  const logger = createLogger(config.logLevel, 'verbatim-cli');
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const runtime = await startRuntime({ config, logger, worker: true, say, headless: true });
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say('\nStopping. The job keeps what is done: run the same command again to resume.');
+    void runtime.close().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const started = await runtime.jobs.create({
+      fileName: path.basename(inputPath),
+      source: { path: inputPath },
+      column: values.column,
+      ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
+      ...(values.question !== undefined ? { question: values.question } : {}),
+      categories,
+      options: config.job,
+      idFrom: 'content',
+    });
+    const verb = { started: 'Started', running: 'Resuming', completed: 'Already coded:' }[started.state];
+    say(
+      `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${values.column}) on ${runtime.temporalAddress}`,
+    );
+    const result = started.handle.result() as Promise<ClassifyJobResult>;
+    const workerFailed = runtime.workerDone.then(() => {
+      throw new Error('the worker stopped before the job ended');
+    });
+    const outcome = Promise.race([result, workerFailed]);
+    const progress = await watchProgress(started.handle, process.stderr, outcome);
+    const final = await outcome;
+    const csv = path.extname(outPath).toLowerCase() === '.csv';
+    await fs.mkdir(path.dirname(outPath), { recursive: true });
+    await fs.copyFile(runtime.store.file(started.jobId, csv ? final.output.csv : final.output.xlsx), outPath);
+    process.stdout.write(
+      statsBlock(final.stats, final.progress ?? progress, outPath, runtime.llm?.simulated ?? false),
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!interrupted) await runtime.close();
+  }
+}
+
+async function readCategories(file: string | undefined, inline: string | undefined): Promise<Category[]> {
+  if (file) {
+    const text = await fs.readFile(path.resolve(file), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT')
+        throw new DomainError(
+          'categories_file_not_found',
+          `Categories file not found: ${file}`,
+          'categories',
+        );
+      throw error;
+    });
+    return parseCategories(text, file);
+  }
+  return parseCategories((inline ?? '').split(';').join('\n'), '--categories');
+}
+
+export function defaultOutPath(inputPath: string): string {
+  const ext = path.extname(inputPath);
+  return path.join(path.dirname(inputPath), `${path.basename(inputPath, ext)}.coded.xlsx`);
+}

@@ -1,0 +1,64 @@
+import type { JobProgress, JobStats } from '../domain/job.js';
+
+/** Terminal formatting for progress and the final stats block. */
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(r).padStart(2, '0')}s`;
+  return `${r}s`;
+}
+
+const int = new Intl.NumberFormat('en-US');
+
+export function formatCount(n: number): string {
+  return int.format(n);
+}
+
+export function progressFraction(p: JobProgress): number {
+  return p.rows.total === 0 ? (p.phase === 'done' ? 1 : 0) : p.rows.done / p.rows.total;
+}
+
+/** `[█████░░░░░] 52% 1,290/2,482 rows · 775/min · ETA 1m 05s · batches 129/249 (5 in flight) · 0 fallbacks` */
+export function progressLine(p: JobProgress, width = 24): string {
+  const fraction = progressFraction(p);
+  const filled = Math.round(fraction * width);
+  const bar = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
+  const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
+  const parts = [
+    `${bar} ${pct} ${formatCount(p.rows.done)}/${formatCount(p.rows.total)} rows`,
+    p.phase === 'classifying' ? `${formatCount(Math.round(p.ratePerMinute))}/min` : p.phase,
+  ];
+  if (p.phase === 'classifying') {
+    if (p.etaSeconds !== null) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
+    parts.push(
+      `batches ${formatCount(p.batches.done)}/${formatCount(p.batches.total)} (${p.batches.inFlight} in flight)`,
+    );
+    if (p.window.size < p.window.max) parts.push(`window ${p.window.size}/${p.window.max}`);
+  }
+  parts.push(`${p.batches.fallback} fallback${p.batches.fallback === 1 ? '' : 's'}`);
+  if (p.rateLimited > 0) parts.push(`${p.rateLimited}×429`);
+  if (p.paused) parts.push('PAUSED');
+  return parts.join(' · ');
+}
+
+/** The stats block the original tool printed at the end of a run. */
+export function statsBlock(stats: JobStats, p: JobProgress, output: string, simulated: boolean): string {
+  const lines = [
+    '',
+    `${simulated ? '⚠ SIMULATED — ' : ''}Coded ${formatCount(p.rows.classified)} answers (${formatCount(p.uniqueAnswers)} unique) of ${formatCount(p.rows.total)} rows`,
+    `  Total time:        ${formatDuration(stats.totalSeconds)} (classification ${formatDuration(stats.classifySeconds)})`,
+    `  Rate:              ${formatCount(Math.round(stats.ratePerMinute))} responses/minute`,
+    `  Speedup:           ${stats.speedup.toFixed(1)}× against the sequential estimate (${formatDuration(stats.sequentialEstimateSeconds)})`,
+    `  API calls:         ${formatCount(stats.apiCalls)} (${stats.rateLimited} rate-limited)`,
+    `  Tokens:            ${formatCount(stats.tokens)}`,
+    `  Empty / invalid / already coded: ${formatCount(p.rows.empty)} / ${formatCount(p.rows.invalid)} / ${formatCount(p.rows.alreadyCoded)}`,
+    `  Fallbacks:         ${stats.fallbackBatches} batches, ${formatCount(stats.fallbackRows)} rows coded "Other"${stats.fallbackBatches > 0 ? ' (reasons in the Run sheet)' : ''}`,
+    `  Output:            ${output}`,
+    '',
+  ];
+  return lines.join('\n');
+}

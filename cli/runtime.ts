@@ -1,0 +1,187 @@
+import os from 'node:os';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { LlmEndpoint } from '../activities/llm.js';
+import { createLlmEndpoint } from '../activities/llm.js';
+import { createBudget } from '../activities/budget.js';
+import { inspectColumn } from '../activities/sheets/index.js';
+import type { JobService } from '../api/job-service.js';
+import { createJobService } from '../api/job-service.js';
+import type { Config } from '../lib/config.js';
+import type { DevServer } from '../lib/dev-server.js';
+import { startDevServer } from '../lib/dev-server.js';
+import type { Logger } from '../lib/logger.js';
+import { JobStore } from '../lib/store.js';
+import { connectClient, connectWorker, ensureSearchAttributes, resolveTarget } from '../lib/temporal.js';
+import { ensureTemporalCli } from '../lib/temporal-cli.js';
+import type { Simulator } from '../simulator/index.js';
+import { startSimulator } from '../simulator/index.js';
+import type { VerbatimWorkers } from '../worker/workers.js';
+import { createVerbatimWorkers } from '../worker/workers.js';
+
+/**
+ * What a verbatim process runs: a Temporal server (embedded unless TEMPORAL_ADDRESS is set), a client,
+ * and optionally a worker whose LLM calls go to OpenAI, or to the simulator when no API key is set.
+ */
+export interface VerbatimRuntime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: JobStore;
+  readonly client: Client;
+  readonly jobs: JobService;
+  readonly temporalAddress: string;
+  readonly temporalUiUrl: string | undefined;
+  readonly llm: LlmEndpoint | undefined;
+  readonly workers: VerbatimWorkers | undefined;
+  /** Settles when the worker stops; rejects if it fails. */
+  readonly workerDone: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly worker: boolean;
+  /** Prints lines for a person (build progress of the Temporal CLI, the simulator warning). */
+  readonly say: (line: string) => void;
+  readonly headless?: boolean;
+}
+
+let runtimeInstalled = false;
+
+export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRuntime> {
+  const { config, logger, say } = options;
+  installSdkLogger(logger);
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error) => logger.warn({ err: error }, 'clean-up failed'));
+  };
+  try {
+    let devServer: DevServer | undefined;
+    let address = config.temporal.address;
+    if (!address) {
+      const cliPath = await ensureTemporalCli({
+        ...(config.temporal.cliPath ? { explicit: config.temporal.cliPath } : {}),
+        log: say,
+      });
+      devServer = await startDevServer({
+        cliPath,
+        dataDir: config.dataDir,
+        namespace: config.temporal.namespace,
+        ...(config.temporal.uiPort ? { uiPort: config.temporal.uiPort } : {}),
+        headless: options.headless ?? false,
+        logger,
+      });
+      cleanups.push(() => devServer?.stop() ?? Promise.resolve());
+      address = devServer.address;
+    }
+    const target = await resolveTarget(config.temporal, address);
+    const client = await connectClient(target);
+    cleanups.push(() => client.connection.close());
+    const searchAttributes = await ensureSearchAttributes(client, config.temporal.namespace, logger);
+    const store = new JobStore(config.dataDir);
+
+    let llm: LlmEndpoint | undefined;
+    let workers: VerbatimWorkers | undefined;
+    let workerDone: Promise<void> = Promise.resolve();
+    if (options.worker) {
+      let simulator: Simulator | undefined;
+      if (!config.openai.apiKey) {
+        simulator = await startSimulator({
+          latency: { meanMs: config.simulator.latencyMs, jitterMs: config.simulator.latencyMs / 2 },
+        });
+        cleanups.push(() => simulator?.close() ?? Promise.resolve());
+        say(SIMULATOR_BANNER);
+      }
+      llm = createLlmEndpoint({
+        apiKey: config.openai.apiKey,
+        baseURL: config.openai.baseURL,
+        timeoutMs: config.openai.timeoutMs,
+        ...(simulator ? { simulatorBaseURL: simulator.baseURL } : {}),
+      });
+      const connection: NativeConnection = await connectWorker(target);
+      cleanups.push(() => connection.close());
+      const budget = createBudget({
+        client,
+        limits: {
+          ...(config.openai.rpm ? { rpm: config.openai.rpm } : {}),
+          ...(config.openai.tpm ? { tpm: config.openai.tpm } : {}),
+        },
+        taskQueue: config.temporal.taskQueue,
+        llmTaskQueue: config.temporal.llmTaskQueue,
+      });
+      workers = await createVerbatimWorkers({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        llmTaskQueue: config.temporal.llmTaskQueue,
+        llmSlots: config.job.maxWorkers,
+        deps: { store, llm, ...(budget ? { budget } : {}) },
+        shutdownGraceMs: config.shutdownGraceMs,
+        logger,
+        identity: `verbatim-${process.pid}@${os.hostname()}`,
+      });
+      const running = workers;
+      workerDone = running.run();
+      cleanups.push(async () => {
+        running.shutdown();
+        await workerDone.catch(() => {});
+      });
+    }
+
+    const jobs = createJobService({
+      client,
+      store,
+      taskQueue: config.temporal.taskQueue,
+      searchAttributes,
+      inspect: inspectColumn,
+    });
+    return {
+      config,
+      logger,
+      store,
+      client,
+      jobs,
+      temporalAddress: address,
+      temporalUiUrl: devServer?.uiUrl,
+      llm,
+      workers,
+      workerDone,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export const SIMULATOR_BANNER = [
+  '',
+  '  ┌──────────────────────────────────────────────────────────────────────────────┐',
+  '  │  NO OPENAI_API_KEY: SIMULATED RUN. A local simulator answers instead of a    │',
+  '  │  model, so the categories are NOT real codings. Set OPENAI_API_KEY to code.  │',
+  '  └──────────────────────────────────────────────────────────────────────────────┘',
+  '',
+].join('\n');
+
+/** Routes the Temporal SDK's own logs into the process logger (once per process). */
+function installSdkLogger(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (logger.level === 'silent' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
+  const sdkLevel: LogLevel = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'WARN';
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel, (entry) => {
+      // The LLM worker polls activities only, by design: not worth a warning.
+      if (entry.message.startsWith('No workflows registered')) return;
+      const method =
+        entry.level === 'TRACE'
+          ? 'trace'
+          : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      logger[method]({ ...entry.meta, sdk: true }, entry.message);
+    }),
+  });
+}

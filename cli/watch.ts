@@ -1,0 +1,43 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { JobProgress } from '../domain/job.js';
+import { progressQuery } from '../workflows/definitions.js';
+import { progressFraction, progressLine } from './format.js';
+
+/**
+ * Shows a job's progress until it ends: a live bar redrawn in place on a terminal, plain lines (every
+ * tenth of the way, or every 15 s) when the output is a file or a pipe.
+ */
+export async function watchProgress(
+  handle: WorkflowHandle,
+  stream: NodeJS.WriteStream,
+  done: Promise<unknown>,
+): Promise<JobProgress | undefined> {
+  const tty = stream.isTTY === true;
+  let last: JobProgress | undefined;
+  let lastDecile = -1;
+  let lastPrint = 0;
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => {});
+  while (!finished) {
+    try {
+      last = await handle.query(progressQuery);
+      if (tty) {
+        stream.write(`\r\x1b[2K${progressLine(last, 24).slice(0, (stream.columns || 120) - 1)}`);
+      } else {
+        const decile = Math.floor(progressFraction(last) * 10);
+        if (decile !== lastDecile || Date.now() - lastPrint > 15_000) {
+          stream.write(`${progressLine(last, 20)}\n`);
+          lastDecile = decile;
+          lastPrint = Date.now();
+        }
+      }
+    } catch {
+      // No worker has answered the query yet (starting, or between runs): try again shortly.
+    }
+    await Promise.race([done.catch(() => {}), sleep(tty ? 400 : 1_000)]);
+  }
+  if (tty && last) stream.write('\n');
+  return last;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
