@@ -41,6 +41,8 @@ export interface ActivityDeps {
   readonly budget?: Budget;
   /** Tells the job's workflow about a 429 at once, so it narrows its window (a signal). */
   readonly notifyRateLimited?: (jobId: string, notice: RateLimitedNotice) => Promise<void>;
+  /** The worker's identity, recorded with each batch result (which worker coded what). */
+  readonly identity?: string;
 }
 
 export interface PrepareJobInput {
@@ -203,6 +205,7 @@ export function createActivities(deps: ActivityDeps) {
             latencyMs: Math.round(response.latencyMs),
             attempt,
             model: options.model,
+            ...(deps.identity ? { worker: deps.identity } : {}),
           };
           await store.writeJson(store.resultFile(jobId, index), result);
           if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);

@@ -23,6 +23,7 @@ export type StoredResult =
       readonly latencyMs: number;
       readonly attempt: number;
       readonly model: string;
+      readonly worker?: string;
     }
   | { readonly index: number; readonly fallback: { readonly reason: string; readonly attempts: number } };
 

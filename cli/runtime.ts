@@ -109,6 +109,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
         limits: {
           ...(config.openai.rpm ? { rpm: config.openai.rpm } : {}),
           ...(config.openai.tpm ? { tpm: config.openai.tpm } : {}),
+          ...(config.openai.budgetWindowMs !== 60_000 ? { windowMs: config.openai.budgetWindowMs } : {}),
         },
         taskQueue: config.temporal.taskQueue,
         llmTaskQueue: config.temporal.llmTaskQueue,

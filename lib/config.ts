@@ -33,6 +33,7 @@ const schema = z.object({
   OPENAI_TIMEOUT: seconds(3600).default(60_000),
   OPENAI_RPM: int(1, 100_000_000).optional(),
   OPENAI_TPM: int(1, 100_000_000_000).optional(),
+  OPENAI_BUDGET_WINDOW: seconds(3600).default(60_000),
   BATCH_SIZE: z
     .string()
     .trim()
@@ -110,6 +111,8 @@ export interface OpenAIConfig {
   readonly timeoutMs: number;
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
+  /** The budgets' window: a minute, shorter only where a benchmark scales time. */
+  readonly budgetWindowMs: number;
 }
 
 export interface Config {
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       timeoutMs: e.OPENAI_TIMEOUT,
       rpm: e.OPENAI_RPM,
       tpm: e.OPENAI_TPM,
+      budgetWindowMs: e.OPENAI_BUDGET_WINDOW,
     },
     job: {
       model: e.OPENAI_MODEL,

@@ -46,6 +46,7 @@ export async function createVerbatimWorkers(options: VerbatimWorkerOptions): Pro
   const signalClient = new Client({ connection: options.connection, namespace: options.namespace });
   const activities = createActivities({
     ...options.deps,
+    ...(options.identity ? { identity: options.identity } : {}),
     notifyRateLimited: async (jobId, notice) => {
       await signalClient.workflow.getHandle(jobId).signal(rateLimitedSignal, notice);
     },

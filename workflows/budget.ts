@@ -13,6 +13,13 @@ import { budgetQuery, reserveUpdate } from './definitions.js';
 const MINUTE = 60_000;
 /** Reservations per run before continuing as new (a few history events each). */
 const RESERVATIONS_PER_RUN = 1_000;
+/**
+ * Slack for the time between a reservation and the request's arrival at the API, which varies (the
+ * first request also opens a connection). The API's bucket starts refilling at the first arrival, ours at
+ * the first reservation: reserving as if this much refill were not there yet keeps every request inside
+ * the API's budget. It costs this much time once per job, not per request.
+ */
+const SAFETY_MS = 200;
 /** With nothing reserved for this long every bucket is full again: the workflow may end. */
 const IDLE_MS = 10 * MINUTE;
 
@@ -26,8 +33,8 @@ const IDLE_MS = 10 * MINUTE;
 export async function budgetWorkflow(input: BudgetInput): Promise<void> {
   let limits: BudgetLimits = input.limits;
   const start = input.carry?.at ?? Date.now();
-  let requests = bucket(limits.rpm, start, input.carry?.requests);
-  let tokens = bucket(limits.tpm, start, input.carry?.tokens);
+  let requests = bucket(limits.rpm, limits, start, input.carry?.requests);
+  let tokens = bucket(limits.tpm, limits, start, input.carry?.tokens);
   let reservations = 0;
   let lastReservation = Date.now();
 
@@ -42,18 +49,19 @@ export async function budgetWorkflow(input: BudgetInput): Promise<void> {
     reserveUpdate,
     (request: ReserveRequest) => {
       const now = Date.now();
-      if (request.limits.rpm !== limits.rpm || request.limits.tpm !== limits.tpm) {
+      const changed = (['rpm', 'tpm', 'windowMs'] as const).some((k) => request.limits[k] !== limits[k]);
+      if (changed) {
         log.info('budget limits changed', { from: limits, to: request.limits });
         limits = request.limits;
-        requests = bucket(limits.rpm, now, requests?.available(now));
-        tokens = bucket(limits.tpm, now, tokens?.available(now));
+        requests = bucket(limits.rpm, limits, now, requests?.available(now));
+        tokens = bucket(limits.tpm, limits, now, tokens?.available(now));
       }
       const seen = request.observed;
       if (seen) {
         requests = believeServer(requests, seen.limitRequests, seen.remainingRequests, now, 'requests');
         tokens = believeServer(tokens, seen.limitTokens, seen.remainingTokens, now, 'tokens');
       }
-      const delayMs = Math.max(requests?.reserve(1, now) ?? 0, tokens?.reserve(request.tokens, now) ?? 0);
+      const delayMs = Math.max(reserve(requests, 1, now), reserve(tokens, request.tokens, now));
       reservations += 1;
       lastReservation = now;
       return { delayMs: Math.ceil(delayMs) };
@@ -83,9 +91,18 @@ export async function budgetWorkflow(input: BudgetInput): Promise<void> {
   });
 }
 
-function bucket(limit: number | undefined, now: number, level?: number): TokenBucket | undefined {
+/** Takes `cost` and returns the wait, computed as if SAFETY_MS of refill were still missing. */
+function reserve(b: TokenBucket | undefined, cost: number, now: number): number {
+  if (!b) return 0;
+  const margin = b.ratePerMs * SAFETY_MS;
+  const wait = b.reserve(cost + margin, now);
+  b.adjust(margin, now);
+  return wait;
+}
+
+function bucket(limit: number | undefined, limits: BudgetLimits, now: number, level?: number): TokenBucket | undefined {
   if (!limit) return undefined;
-  return new TokenBucket(limit, MINUTE, now, Math.min(limit, level ?? limit));
+  return new TokenBucket(limit, limits.windowMs ?? MINUTE, now, Math.min(limit, level ?? limit));
 }
 
 /**
@@ -106,7 +123,7 @@ function believeServer(
       configured: b.capacity,
       api: limit,
     });
-    b = new TokenBucket(limit, MINUTE, now, Math.min(limit, b.available(now)));
+    b = new TokenBucket(limit, b.periodMs, now, Math.min(limit, b.available(now)));
   }
   if (remaining !== undefined && b.available(now) - remaining > b.capacity * 0.1) b.alignDown(remaining, now);
   return b;

@@ -78,6 +78,8 @@ export interface BudgetLimits {
   readonly rpm?: number;
   /** Tokens per minute; undefined: not limited. */
   readonly tpm?: number;
+  /** The length of the budget's "minute" in ms (60,000; shorter only where time is scaled, in benchmarks). */
+  readonly windowMs?: number;
 }
 
 export interface BudgetInput {

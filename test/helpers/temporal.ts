@@ -19,11 +19,11 @@ export async function temporalCliPath(): Promise<string> {
 
 let quiet = false;
 
-/** Worker lifecycle logs at INFO would bury test output: warnings and errors only. */
+/** Worker lifecycle logs and the warnings of retried activities (the tests inject faults) would bury the output. */
 function quietSdkLogs(): void {
   if (quiet) return;
   quiet = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 /** A real Temporal dev server for one test file, with verbatim's search attributes registered. */
