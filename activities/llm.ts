@@ -165,7 +165,8 @@ export function toActivityFailure(error: unknown, context: FailureContext): Appl
   }
   if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
     const status = error.status;
-    const message = `${status} ${firstLine(error.message)}`;
+    // openai-node's message already starts with the status.
+    const message = firstLine(error.message);
     const type = error.constructor.name === 'APIError' ? `HTTP${status}Error` : error.constructor.name;
     if (status === 429) {
       const quota = error.code === 'insufficient_quota' || error.type === 'insufficient_quota';

@@ -9,7 +9,8 @@ type Encoding = 'o200k_base' | 'cl100k_base';
 const loaded = new Map<Encoding, Promise<TokenCounter>>();
 
 export function encodingForModel(model: string): Encoding {
-  const m = model.toLowerCase();
+  // Fine-tuned models (`ft:gpt-3.5-turbo:org::id`) count as their base model.
+  const m = model.toLowerCase().replace(/^ft:/, '');
   if (/^(gpt-4(?!o|\.)|gpt-3\.5|text-embedding-3|text-embedding-ada)/.test(m)) return 'cl100k_base';
   return 'o200k_base'; // gpt-4o, gpt-4.1, gpt-5, o-series, and unknown models (most recent default)
 }

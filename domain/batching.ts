@@ -6,7 +6,8 @@ export const MAX_BATCH_SIZE = 200;
 
 export function parseBatchSize(value: string | number): BatchSize {
   if (value === 'auto') return 'auto';
-  const n = typeof value === 'number' ? value : Number(value.trim());
+  // Plain digits only: Number() would also take '0x10' and '1e1'.
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH_SIZE) {
     throw new InvalidSettingError(
       'BATCH_SIZE',
@@ -33,6 +34,8 @@ const ITEM_OVERHEAD_TOKENS = 10;
 
 /** Cuts items into batches of `size`, in order. */
 export function cutFixed<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`batch size must be a whole number ≥ 1, got ${size}`);
   const batches: T[][] = [];
   for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
   return batches;

@@ -1,4 +1,9 @@
-import { DuplicateCategoriesError, EmptyCategoriesError, InvalidCategoryError } from './errors.js';
+import {
+  DuplicateCategoriesError,
+  EmptyCategoriesError,
+  InvalidCategoryError,
+  TooManyCategoriesError,
+} from './errors.js';
 
 export interface Category {
   readonly name: string;
@@ -17,34 +22,41 @@ export const MAX_CATEGORIES = 500;
  * starting with `#` are skipped; list bullets (`-`, `*`, `1.`) are dropped.
  */
 export function parseCategories(text: string, source = 'categories'): Category[] {
-  const entries: Array<{ line: number; name: string; description?: string }> = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/^\uFEFF/, '').trim();
-    if (line === '' || line.startsWith('#')) return;
-    const unbulleted = line.replace(/^(?:[-*•]|\d+[.)])\s+/u, '');
-    const colon = unbulleted.indexOf(':');
-    const name = (colon === -1 ? unbulleted : unbulleted.slice(0, colon)).trim();
-    const description = colon === -1 ? undefined : unbulleted.slice(colon + 1).trim() || undefined;
-    entries.push({ line: i + 1, name, ...(description ? { description } : {}) });
-  });
-  return checkCategories(entries, source);
+  return checkCategories(
+    text.split(/\r?\n/).flatMap((raw, i) => parseLine(raw, i + 1)),
+    source,
+  );
 }
 
-/** Categories given as a list (API, JSON): each item `Name` or `Name: description`, or an object. */
+/**
+ * Categories given as a list (API, JSON): each string `Name` or `Name: description`, or an object whose
+ * name and description are taken as they are (a colon in an object's name stays in the name).
+ */
 export function categoriesFromList(
   items: ReadonlyArray<string | Category>,
   source = 'categories',
 ): Category[] {
-  const text = items
-    .map((item) =>
-      typeof item === 'string'
-        ? item.replace(/\r?\n/g, ' ')
-        : item.description
-          ? `${item.name}: ${item.description}`
-          : item.name,
-    )
-    .join('\n');
-  return parseCategories(text, source);
+  const entries = items.flatMap((item, i) => {
+    if (typeof item !== 'string') {
+      const description = item.description?.replace(/\s+/g, ' ').trim();
+      return [
+        { line: i + 1, name: item.name.replace(/\s+/g, ' ').trim(), ...(description ? { description } : {}) },
+      ];
+    }
+    return parseLine(item.replace(/\r?\n/g, ' '), i + 1);
+  });
+  return checkCategories(entries, source);
+}
+
+/** One line of a categories file: `Name` or `Name: description`; none for blank and `#` lines. */
+function parseLine(raw: string, line: number): Array<{ line: number; name: string; description?: string }> {
+  const text = raw.replace(/^\uFEFF/, '').trim();
+  if (text === '' || text.startsWith('#')) return [];
+  const unbulleted = text.replace(/^(?:[-*•]|\d+[.)])\s+/u, '');
+  const colon = unbulleted.indexOf(':');
+  const name = (colon === -1 ? unbulleted : unbulleted.slice(0, colon)).trim();
+  const description = colon === -1 ? undefined : unbulleted.slice(colon + 1).trim() || undefined;
+  return [{ line, name, ...(description ? { description } : {}) }];
 }
 
 function checkCategories(
@@ -53,11 +65,7 @@ function checkCategories(
 ): Category[] {
   if (entries.length === 0) throw new EmptyCategoriesError(source);
   if (entries.length > MAX_CATEGORIES) {
-    throw new InvalidCategoryError(
-      entries.length,
-      '…',
-      `is one too many: at most ${MAX_CATEGORIES} categories`,
-    );
+    throw new TooManyCategoriesError(entries.length, MAX_CATEGORIES);
   }
   const seen = new Map<string, string>();
   const duplicates: string[] = [];

@@ -101,6 +101,15 @@ export class InvalidSettingError extends DomainError {
   }
 }
 
+export class TooManyCategoriesError extends DomainError {
+  constructor(
+    readonly count: number,
+    readonly max: number,
+  ) {
+    super('too_many_categories', `${count} categories given: at most ${max}.`, 'categories');
+  }
+}
+
 /** The job (or its stored files) cannot be found: an unknown id, or a store that was cleaned up. */
 export class JobNotFoundError extends DomainError {
   constructor(readonly jobId: string) {
@@ -118,6 +127,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'EmptyCategoriesError',
   'DuplicateCategoriesError',
   'InvalidCategoryError',
+  'TooManyCategoriesError',
   'InvalidSettingError',
   'JobNotFoundError',
 ] as const;

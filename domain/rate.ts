@@ -139,7 +139,8 @@ export function initialWindow(max: number): AdaptiveWindow {
 }
 
 export function windowOnRateLimited(w: AdaptiveWindow): AdaptiveWindow {
-  if (w.cooldown > 0) return w;
+  // 429s count down the cooldown too: when nothing but 429s come back, the window keeps halving.
+  if (w.cooldown > 0) return { ...w, cooldown: w.cooldown - 1 };
   const size = Math.max(1, Math.floor(w.size / 2));
   return { ...w, size, streak: 0, cooldown: w.size };
 }

@@ -146,27 +146,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ENV_VARIABLES.map((key) => [key, env[key]?.trim() === '' ? undefined : env[key]?.trim()]),
   );
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map(
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map(
         (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`,
-      ),
-    );
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-  if (e.RETRY_MAX_INTERVAL < e.RETRY_INITIAL_INTERVAL) {
-    problems.push('RETRY_MAX_INTERVAL: must not be below RETRY_INITIAL_INTERVAL');
-  }
-  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+      );
+  // Rules across variables, checked on the raw values so that they are reported with the rest.
+  const given = (key: EnvVariable) => cleaned[key] !== undefined;
+  if (given('TEMPORAL_TLS_CERT') !== given('TEMPORAL_TLS_KEY')) {
     problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: give both (mutual TLS) or neither');
   }
-  if (!e.TEMPORAL_ADDRESS && (e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS)) {
+  const wantsTls =
+    given('TEMPORAL_API_KEY') ||
+    given('TEMPORAL_TLS_CERT') ||
+    given('TEMPORAL_TLS_CA') ||
+    /^(true|1|yes|on)$/i.test(cleaned.TEMPORAL_TLS ?? '');
+  if (!given('TEMPORAL_ADDRESS') && wantsTls) {
     problems.push(
       'TEMPORAL_ADDRESS: required when TLS or an API key is configured (the embedded server uses neither)',
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (parsed.success && parsed.data.RETRY_MAX_INTERVAL < parsed.data.RETRY_INITIAL_INTERVAL) {
+    problems.push('RETRY_MAX_INTERVAL: must not be below RETRY_INITIAL_INTERVAL');
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
 
   const useTls = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA);
   const config: Config = {
