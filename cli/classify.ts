@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
 import { DomainError, InputFileNotFoundError } from '../domain/errors.js';
+import { inspectColumn } from '../activities/sheets/index.js';
+import { formatOf } from '../api/job-service.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import type { ClassifyJobResult } from '../workflows/definitions.js';
@@ -87,6 +89,14 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     throw new InputFileNotFoundError(file);
   });
   const categories = await readCategories(values['categories-file'], values.categories);
+  // Sheet and column are checked from the top of the file before anything starts.
+  await inspectColumn({
+    path: inputPath,
+    displayName: path.basename(inputPath),
+    format: formatOf(inputPath),
+    column: values.column,
+    ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
+  });
   const outPath = path.resolve(values.out ?? defaultOutPath(inputPath));
 
   const logger = createLogger(config.logLevel, 'verbatim-cli');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -15,7 +16,22 @@ export interface WorkerProcess {
 
 /** `verbatim worker` as a real process, configured only through its environment, as in production. */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [path.join(root, 'bin/verbatim.js'), 'worker'], {
+  return startVerbatim(['worker'], env);
+}
+
+/** `verbatim serve --no-worker` (the API alone) on a free port; resolves once it prints its URL. */
+export async function startApiProcess(env: Record<string, string>): Promise<WorkerProcess & { url: string }> {
+  const api = startVerbatim(['serve', '--no-worker'], { PORT: '0', ...env });
+  const url = await waitFor(
+    () => /Web page:\s+(http:\/\/\S+?)\/?\s/.exec(api.output())?.[1],
+    60_000,
+    'the API to listen',
+  );
+  return { ...api, url };
+}
+
+export function startVerbatim(args: string[], env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, [path.join(root, 'bin/verbatim.js'), ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,4 +66,24 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Waits until `count` distinct workers poll the task queue's LLM activities: worker processes bundle
+ * their workflows at start, and a job started before they are ready measures their start-up, not the job.
+ */
+export async function waitForPollers(client: Client, taskQueue: string, count: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const response = await client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: `${taskQueue}-llm` },
+        taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+      });
+      const identities = new Set((response.pollers ?? []).map((p) => p.identity));
+      return identities.size >= count ? true : undefined;
+    },
+    90_000,
+    `${count} workers polling ${taskQueue}-llm`,
+  );
 }

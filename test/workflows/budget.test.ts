@@ -10,7 +10,7 @@ import { progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
-import { startWorkerProcess } from '../helpers/processes.js';
+import { startWorkerProcess, waitForPollers } from '../helpers/processes.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 
@@ -29,7 +29,11 @@ afterAll(async () => {
  * True when no window of arrivals holds more requests than a bucket of `capacity`, refilled at
  * capacity per `windowMs`, could have let through: the budget OpenAI enforces.
  */
-function withinBudget(arrivals: readonly number[], capacity: number, windowMs: number): { ok: boolean; worst: number } {
+function withinBudget(
+  arrivals: readonly number[],
+  capacity: number,
+  windowMs: number,
+): { ok: boolean; worst: number } {
   let worst = -Infinity;
   for (let i = 0; i < arrivals.length; i += 1) {
     for (let j = i; j < arrivals.length; j += 1) {
@@ -43,7 +47,9 @@ function withinBudget(arrivals: readonly number[], capacity: number, windowMs: n
 async function resultsOf(jobId: string): Promise<StoredResult[]> {
   const dir = path.join(h.store.dir(jobId), 'results');
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
-  return Promise.all(files.map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as StoredResult));
+  return Promise.all(
+    files.map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as StoredResult),
+  );
 }
 
 describe('request budget, adaptive window and auto batch size', () => {
@@ -65,6 +71,7 @@ describe('request budget, adaptive window and auto batch size', () => {
       PARALLEL_MAX_WORKERS: '5',
     };
     processes.push(startWorkerProcess(env), startWorkerProcess(env));
+    await waitForPollers(h.env.client, taskQueue, 2);
     try {
       const answers = makeAnswers(300);
       const file = path.join(h.dataDir, 'budget.xlsx');
@@ -84,7 +91,9 @@ describe('request budget, adaptive window and auto batch size', () => {
       const check = withinBudget(stats.arrivals, rpm, windowMs);
       expect(check.ok, `${check.worst} requests over the budget`).toBe(true);
 
-      const workers = new Set((await resultsOf(started.jobId)).map((r) => (r.fallback ? undefined : r.worker)));
+      const workers = new Set(
+        (await resultsOf(started.jobId)).map((r) => (r.fallback ? undefined : r.worker)),
+      );
       expect(workers.size).toBe(2); // both processes coded batches
       const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
       const sheet = output.getWorksheet('Data');
@@ -93,7 +102,7 @@ describe('request budget, adaptive window and auto batch size', () => {
       for (const p of processes.splice(0)) await p.kill('SIGTERM');
       h.sim.configure({ rpm: undefined, timeScale: 1 });
     }
-  });
+  }, 240_000);
 
   it('narrows the window on 429s and widens it again after sustained success', async () => {
     h.sim.configure({ latency: { meanMs: 30 }, faults: [{ kind: 'rate_limit', count: 6 }] });
@@ -128,13 +137,15 @@ describe('request budget, adaptive window and auto batch size', () => {
       h.sim.configure({ faults: [], latency: { meanMs: 20, jitterMs: 10 } });
       await workers.stop();
     }
-  });
+  }, 240_000);
 
   it('BATCH_SIZE=auto packs batches up to the token target, each answer exactly once', async () => {
     h.sim.resetStats();
     const workers = await h.startWorkers();
     try {
-      const answers = makeAnswers(400).map((a, i) => (a && i % 7 === 0 ? `${a} ${'and some more detail '.repeat(i % 5)}` : a));
+      const answers = makeAnswers(400).map((a, i) =>
+        a && i % 7 === 0 ? `${a} ${'and some more detail '.repeat(i % 5)}` : a,
+      );
       const file = path.join(h.dataDir, 'auto.xlsx');
       const survey = await writeSurvey(file, answers);
       const tokenTarget = 1_500;
@@ -151,7 +162,9 @@ describe('request budget, adaptive window and auto batch size', () => {
       const count = await tokenCounter('gpt-4o-mini');
       const seen = new Set<number>();
       for (let i = 0; i < plan.batches; i += 1) {
-        const batch = JSON.parse(await fs.readFile(h.store.batchFile(started.jobId, i), 'utf8')) as StoredBatch;
+        const batch = JSON.parse(
+          await fs.readFile(h.store.batchFile(started.jobId, i), 'utf8'),
+        ) as StoredBatch;
         const estimate = estimateRequestTokens(
           count,
           buildMessages(plan.question, CATEGORIES, batch.items),
@@ -172,5 +185,5 @@ describe('request budget, adaptive window and auto batch size', () => {
     } finally {
       await workers.stop();
     }
-  });
+  }, 240_000);
 });

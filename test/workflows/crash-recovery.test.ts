@@ -87,5 +87,5 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
       expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
       expect(cellText(sheet, row, 'G'), `row ${row}`).toBe(expected(answer));
     });
-  });
+  }, 240_000);
 });

@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { waitFor } from '../helpers/processes.js';
+import { temporalCliPath } from '../helpers/temporal.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let dir: string;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-cli-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function classify(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [path.join(root, 'bin/verbatim.js'), 'classify', ...args], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
+  return { child, exited, output: () => out };
+}
+
+async function resultFiles(dataDir: string): Promise<Map<string, string>> {
+  const jobs = await fs.readdir(path.join(dataDir, 'jobs')).catch(() => []);
+  const files = new Map<string, string>();
+  for (const job of jobs) {
+    const results = path.join(dataDir, 'jobs', job, 'results');
+    for (const f of await fs.readdir(results).catch(() => [])) {
+      if (f.endsWith('.json')) files.set(`${job}/${f}`, await fs.readFile(path.join(results, f), 'utf8'));
+    }
+  }
+  return files;
+}
+
+describe('verbatim classify', () => {
+  it('killed with SIGKILL and run again with the same arguments, resumes the same job without resending done batches', async () => {
+    const dataDir = path.join(dir, 'data');
+    const input = path.join(dir, 'survey.xlsx');
+    const out = path.join(dir, 'coded.xlsx');
+    const categoriesFile = path.join(dir, 'categories.txt');
+    const answers = makeAnswers(300);
+    const survey = await writeSurvey(input, answers);
+    await fs.writeFile(categoriesFile, CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n'));
+    const env = {
+      DATA_DIR: dataDir,
+      SIMULATOR_LATENCY_MS: '400',
+      TEMPORAL_CLI_PATH: await temporalCliPath(),
+      TEMPORAL_ADDRESS: '',
+      OPENAI_API_KEY: '',
+      PARALLEL_MAX_WORKERS: '3',
+      HEARTBEAT_TIMEOUT: '3',
+    };
+    const args = [input, '--column', 'E2', '--categories-file', categoriesFile, '--out', out];
+
+    const first = classify(args, env);
+    await waitFor(
+      async () => ((await resultFiles(dataDir)).size >= 6 ? true : undefined),
+      120_000,
+      'six batches coded',
+    );
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    expect(first.output()).toMatch(/NO OPENAI_API_KEY: SIMULATED RUN/);
+    const before = await resultFiles(dataDir);
+    const jobsBefore = await fs.readdir(path.join(dataDir, 'jobs'));
+
+    const second = classify(args, env);
+    expect(await second.exited, second.output()).toBe(0);
+    expect(second.output()).toMatch(/Resuming job job-/);
+    expect(second.output()).toMatch(/Coded \d+ answers/);
+
+    // The same job, and every batch stored before the kill was left as it was: not sent again.
+    expect(await fs.readdir(path.join(dataDir, 'jobs'))).toEqual(jobsBefore);
+    const after = await resultFiles(dataDir);
+    for (const [file, content] of before) expect(after.get(file), file).toBe(content);
+    expect(after.size).toBeGreaterThan(before.size);
+
+    const output = await readOutput(out);
+    const sheet = output.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    answers.forEach((answer, i) => expect(cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(answer)));
+    const run = output.getWorksheet('Run');
+    expect(run?.getCell('A1').text).toMatch(/SIMULATED RUN/);
+
+    // The embedded server the killed run left behind was adopted and stopped at the end.
+    await expect(fs.access(path.join(dataDir, 'temporal', 'server.json'))).rejects.toThrow();
+  }, 240_000);
+
+  it('names the problem and starts nothing for a missing file, column or categories', async () => {
+    const input = path.join(dir, 'bad.xlsx');
+    await writeSurvey(input, makeAnswers(5));
+    const env = {
+      DATA_DIR: path.join(dir, 'data-bad'),
+      TEMPORAL_CLI_PATH: await temporalCliPath(),
+      TEMPORAL_ADDRESS: '',
+    };
+    const missing = classify(['nope.xlsx', '--column', 'E2', '--categories', 'A; B'], env);
+    expect(await missing.exited).toBe(1);
+    expect(missing.output()).toMatch(/Input file not found: nope\.xlsx/);
+
+    const column = classify([input, '--column', 'Q99', '--categories', 'A; B'], env);
+    expect(await column.exited).toBe(1);
+    expect(column.output()).toMatch(/Column "Q99" not found in sheet "Data" of bad\.xlsx/);
+    expect(column.output()).toMatch(/E "E2"/);
+
+    const duplicate = classify([input, '--column', 'E2', '--categories', 'Price; price '], env);
+    expect(await duplicate.exited).toBe(1);
+    expect(duplicate.output()).toMatch(/Duplicate categories/);
+
+    const usage = classify([input], env);
+    expect(await usage.exited).toBe(2);
+    expect(usage.output()).toMatch(/--column is required/);
+  }, 240_000);
+});
