@@ -76,6 +76,9 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      parserOptions: { projectService: false },
+      globals: { URL: 'readonly', process: 'readonly', console: 'readonly' },
+    },
   },
 );

@@ -10,7 +10,7 @@ export const SERVE_HELP = `Usage: verbatim serve
 
 Runs the service on one machine: the API and web page on HOST:PORT (default 127.0.0.1:3000), a worker,
 and, when TEMPORAL_ADDRESS is unset, an embedded Temporal server (with its UI) persisted under DATA_DIR.
-With TEMPORAL_WORKER=false it runs the API alone (workers elsewhere: verbatim worker).
+With --no-worker it runs the API alone (workers elsewhere: verbatim worker).
 `;
 
 export async function serveCommand(argv: string[]): Promise<number> {

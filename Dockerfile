@@ -1,0 +1,47 @@
+# verbatim: one image for the API (`serve --no-worker`) and the workers (`worker`); see docs/deploy.md.
+#
+# Debian slim, not Alpine: the Temporal core bridge (the worker's native part) ships prebuilt binaries
+# for glibc only. The tag is pinned to a patch release, so that a rebuild gets the same Node.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+# ---- build: all dependencies, TypeScript to dist/, the prebuilt workflow bundle, the web page ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Dependencies first, in their own layer: a change of source code does not reinstall them.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+# dist/cli/main.js (the entry point), dist/workflow-bundle.js (every worker runs byte-identical workflow
+# code and starts without webpack), dist/api/public (the web page).
+RUN npm run build \
+  && test -f dist/cli/main.js \
+  && test -f dist/workflow-bundle.js \
+  && test -f dist/api/public/index.html
+
+# ---- runtime: production dependencies and the compiled output only, as an unprivileged user ----
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    DATA_DIR=/data \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+# No devDependencies (TypeScript, tsx, vitest...): the compiled code needs none of them. The core
+# bridge's native binary comes inside its npm package, so nothing is downloaded at install time.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+  && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY deploy/healthcheck.sh ./deploy/healthcheck.sh
+# DATA_DIR holds uploads, batches and outputs. Created here and owned by `node`, so that a fresh named
+# volume mounted on it takes this owner and the unprivileged process can write to it.
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 3000
+# For the API: /healthz (which also asks Temporal); for a worker: the Temporal frontend is reachable.
+# The script tells them apart from the command the container runs.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["sh", "/app/deploy/healthcheck.sh"]
+# The app handles SIGTERM itself (the API drains, a worker lets running batches finish for
+# SHUTDOWN_GRACE seconds), and Node runs as PID 1 here, so the signal reaches it directly.
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["serve"]
