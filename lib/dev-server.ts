@@ -53,8 +53,32 @@ export async function startDevServer(options: StartDevServerOptions): Promise<De
     return handle(existing, !shared, recordFile, options.logger);
   }
 
-  const port = await freePort();
-  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
+  // Ports are picked free and then handed to the server: another process can take one in between. A
+  // server that exits at once is started again on fresh ports (a taken explicit UI port stays an error).
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
+    try {
+      const record = await launch(options, dir, db, port, uiPort);
+      await writeRecord(recordFile, record);
+      options.logger.info({ port, uiPort, db }, 'started the embedded Temporal server');
+      return handle(record, true, recordFile, options.logger);
+    } catch (error) {
+      if (!(error instanceof EarlyExitError) || attempt >= 3 || options.uiPort !== undefined) throw error;
+      options.logger.warn({ port, uiPort }, 'the Temporal dev server exited at start: trying other ports');
+    }
+  }
+}
+
+class EarlyExitError extends Error {}
+
+async function launch(
+  options: StartDevServerOptions,
+  dir: string,
+  db: string,
+  port: number,
+  uiPort: number | undefined,
+): Promise<ServerRecord> {
   const args = [
     'server',
     'start-dev',
@@ -76,13 +100,13 @@ export async function startDevServer(options: StartDevServerOptions): Promise<De
   closeSync(logFd);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${options.cliPath}`);
-  const record: ServerRecord = { pid: child.pid, owner: process.pid, port, uiPort, db };
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   const deadline = Date.now() + 60_000;
-  while (!(await isListening(port))) {
+  // Listening alone could be another process on a port taken in between: our child must be alive too.
+  while (!(await isListening(port)) || exited !== undefined) {
     if (exited !== undefined) {
-      throw new Error(
+      throw new EarlyExitError(
         `the Temporal dev server exited with code ${exited}; see ${path.join(dir, 'server.log')}`,
       );
     }
@@ -90,9 +114,10 @@ export async function startDevServer(options: StartDevServerOptions): Promise<De
       throw new Error(`the Temporal dev server did not listen on port ${port} within 60 s`);
     await sleep(100);
   }
-  await writeRecord(recordFile, record);
-  options.logger.info({ port, uiPort, db }, 'started the embedded Temporal server');
-  return handle(record, true, recordFile, options.logger);
+  // The UI binds its port after the frontend: a taken UI port ends the server just after it listens.
+  await sleep(300);
+  if (exited !== undefined) throw new EarlyExitError(`the Temporal dev server exited with code ${exited}`);
+  return { pid: child.pid, owner: process.pid, port, uiPort, db };
 }
 
 function handle(record: ServerRecord, owned: boolean, recordFile: string, logger: Logger): DevServer {

@@ -51,7 +51,8 @@ export function locateColumn(head: readonly HeadRow[], column: string): Layout |
   const exact = named((text) => text === key);
   if (exact) return exact;
   const letter = columnIndex(column);
-  if (letter !== undefined) return complete(head, detected.headerRow, letter);
+  // A letter past every cell of the top rows names no column of this sheet (ZZ in a six-column export).
+  if (letter !== undefined) return letter <= usedWidth(head) ? complete(head, detected.headerRow, letter) : undefined;
   return key.length >= 8 ? named((text) => text.includes(key)) : undefined;
 }
 
@@ -83,6 +84,20 @@ function fromNamedRow(head: readonly HeadRow[], row: HeadRow, column: number): L
 }
 
 /** The first row at least half as full as the fullest of the first rows: a title row has one cell. */
+/** The last column with a non-empty cell in any of the rows. */
+function usedWidth(head: readonly HeadRow[]): number {
+  let width = 0;
+  for (const row of head) {
+    for (let i = row.cells.length - 1; i >= width; i -= 1) {
+      if (row.cells[i]?.text.trim()) {
+        width = i + 1;
+        break;
+      }
+    }
+  }
+  return width;
+}
+
 function widestRow(head: readonly HeadRow[]): HeadRow | undefined {
   const max = Math.max(0, ...head.map(filled));
   return head.find((row) => filled(row) > 0 && filled(row) * 2 >= max);

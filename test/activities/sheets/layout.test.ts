@@ -23,6 +23,13 @@ const summary = (layout: Layout | undefined) =>
   };
 
 describe('locateColumn', () => {
+  it('takes a column letter inside the used columns and refuses one past them', () => {
+    const head = rows(['ID', 'Country', 'E2'], ['R1', 'UK', 'too expensive'], ['R2', 'DE', 'late']);
+    expect(summary(locateColumn(head, 'C'))).toMatchObject({ headerRow: 1, column: 3 });
+    expect(locateColumn(head, 'D')).toBeUndefined();
+    expect(locateColumn(head, 'ZZ')).toBeUndefined();
+  });
+
   it('reads a Qualtrics export: codes, questions, import ids, then data', () => {
     const head = rows(
       ['StartDate', 'Progress', 'Duration (in seconds)', 'ResponseId', 'Q1', 'Q2_TEXT'],
