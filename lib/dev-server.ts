@@ -100,14 +100,14 @@ async function launch(
   closeSync(logFd);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${options.cliPath}`);
-  let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
+  const state: { exited?: number | null } = {};
+  child.once('exit', (code) => (state.exited = code));
   const deadline = Date.now() + 60_000;
   // Listening alone could be another process on a port taken in between: our child must be alive too.
-  while (!(await isListening(port)) || exited !== undefined) {
-    if (exited !== undefined) {
+  while (!(await isListening(port)) || state.exited !== undefined) {
+    if (state.exited !== undefined) {
       throw new EarlyExitError(
-        `the Temporal dev server exited with code ${exited}; see ${path.join(dir, 'server.log')}`,
+        `the Temporal dev server exited with code ${state.exited}; see ${path.join(dir, 'server.log')}`,
       );
     }
     if (Date.now() > deadline)
@@ -116,7 +116,9 @@ async function launch(
   }
   // The UI binds its port after the frontend: a taken UI port ends the server just after it listens.
   await sleep(300);
-  if (exited !== undefined) throw new EarlyExitError(`the Temporal dev server exited with code ${exited}`);
+  if (state.exited !== undefined) {
+    throw new EarlyExitError(`the Temporal dev server exited with code ${String(state.exited)}`);
+  }
   return { pid: child.pid, owner: process.pid, port, uiPort, db };
 }
 

@@ -100,7 +100,12 @@ function reserve(b: TokenBucket | undefined, cost: number, now: number): number 
   return wait;
 }
 
-function bucket(limit: number | undefined, limits: BudgetLimits, now: number, level?: number): TokenBucket | undefined {
+function bucket(
+  limit: number | undefined,
+  limits: BudgetLimits,
+  now: number,
+  level?: number,
+): TokenBucket | undefined {
   if (!limit) return undefined;
   return new TokenBucket(limit, limits.windowMs ?? MINUTE, now, Math.min(limit, level ?? limit));
 }

@@ -52,7 +52,8 @@ export function locateColumn(head: readonly HeadRow[], column: string): Layout |
   if (exact) return exact;
   const letter = columnIndex(column);
   // A letter past every cell of the top rows names no column of this sheet (ZZ in a six-column export).
-  if (letter !== undefined) return letter <= usedWidth(head) ? complete(head, detected.headerRow, letter) : undefined;
+  if (letter !== undefined)
+    return letter <= usedWidth(head) ? complete(head, detected.headerRow, letter) : undefined;
   return key.length >= 8 ? named((text) => text.includes(key)) : undefined;
 }
 
