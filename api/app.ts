@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { Client } from '@temporalio/client';
 import type { JobOptions } from '../domain/job.js';
 import type { Logger } from '../lib/logger.js';
@@ -40,7 +41,17 @@ export interface AppDeps {
 }
 
 const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
-const PUBLIC_PATHS = new Set(['/', '/healthz', '/index.html', '/favicon.ico']);
+/** The page's script and style sheet: read once at start like the page, and public like it. */
+const assets = new Map(
+  Object.entries({ '/app.js': 'text/javascript', '/style.css': 'text/css' }).map(([name, type]) => [
+    name,
+    {
+      type: `${type}; charset=utf-8`,
+      body: readFileSync(new URL(`./public${name}`, import.meta.url), 'utf8'),
+    },
+  ]),
+);
+const PUBLIC_PATHS = new Set(['/', '/healthz', '/index.html', '/favicon.ico', ...assets.keys()]);
 
 /** The API and the web page. No listening and no environment here: `server.ts` does that. */
 export function createApp(deps: AppDeps): Hono {
@@ -67,6 +78,11 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/', (c) => c.html(page));
   app.get('/favicon.ico', (c) => c.body(null, 204));
+  for (const [name, asset] of assets) {
+    app.get(name, (c) =>
+      c.body(asset.body, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' }),
+    );
+  }
 
   app.get('/healthz', async (c) => {
     try {
@@ -84,17 +100,25 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     sendProblem(
       c,
-      problemFor(new ProblemError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`), ''),
+      problemFor(
+        new ProblemError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`),
+        requestIdOf(c),
+      ),
     ),
   );
   app.onError((error, c) => {
-    const id = c.res.headers.get('x-request-id') ?? randomUUID();
+    const id = requestIdOf(c);
     const problem = problemFor(error, id);
     if (problem.status >= 500)
       deps.logger?.error({ err: error, requestId: id, path: c.req.path }, 'request failed');
     return sendProblem(c, problem);
   });
   return app;
+}
+
+/** The id the first middleware put on the response (a fresh one if the error came before it). */
+function requestIdOf(c: Context): string {
+  return c.res.headers.get('x-request-id') ?? randomUUID();
 }
 
 function requestId(given: string | undefined): string {

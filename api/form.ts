@@ -144,10 +144,40 @@ export function parseJobForm(form: Form, defaults: JobOptions): JobForm {
   };
 }
 
-export const patchSchema = z
+/**
+ * The body of `PATCH /jobs/:id`. JSON has numbers and booleans, so nothing is coerced here: `"4"`, `true` or
+ * `null` for the concurrency is a mistake to report, not a number (coercion would turn `true` into 1).
+ */
+const patchSchema = z
   .object({
-    concurrency: optionSchemas.concurrency.optional(),
-    paused: z.boolean().optional(),
+    concurrency: z
+      .number('must be a number')
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(MAX_CONCURRENCY, `must be at most ${MAX_CONCURRENCY}`)
+      .optional(),
+    paused: z.boolean('must be true or false (a JSON boolean)').optional(),
   })
   .strict()
   .refine((v) => v.concurrency !== undefined || v.paused !== undefined, 'give "concurrency" and/or "paused"');
+
+/** The checked change, or a 400 naming the field: `concurrency`, `paused`, an unknown key, or the body. */
+export function parsePatch(json: unknown): z.infer<typeof patchSchema> {
+  if (json === undefined) {
+    throw badRequest('body', 'the body must be JSON, such as {"paused": true} or {"concurrency": 8}');
+  }
+  const parsed = patchSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? 'body';
+    throw badRequest(key, `unknown field ${JSON.stringify(key)}: give "concurrency" and/or "paused"`);
+  }
+  const field = issue?.path[0];
+  if (field === undefined) throw badRequest('body', issue?.message ?? 'invalid body');
+  const value = (json as Record<string, unknown>)[String(field)];
+  throw badRequest(
+    String(field),
+    `${String(field)}=${JSON.stringify(value)}: ${issue?.message ?? 'invalid'}`,
+  );
+}

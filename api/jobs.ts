@@ -18,7 +18,7 @@ import {
   setConcurrencyUpdate,
 } from '../workflows/definitions.js';
 import type { AppDeps } from './app.js';
-import { fileField, parseJobForm, patchSchema, text } from './form.js';
+import { fileField, parseJobForm, parsePatch, text } from './form.js';
 import type { Form } from './form.js';
 import { formatOf } from './job-service.js';
 import { ProblemError, badRequest } from './problem.js';
@@ -158,7 +158,8 @@ export function jobsApp(deps: AppDeps) {
     const response = await client.workflowService.listWorkflowExecutions({
       namespace: deps.namespace,
       pageSize,
-      query: `WorkflowType = '${WORKFLOW_TYPE}'`,
+      // A long job continues as new: its earlier runs are closed executions of the same id, not jobs.
+      query: `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'`,
       ...(token ? { nextPageToken: Buffer.from(token, 'base64url') } : {}),
     });
     const list = (response.executions ?? []).map((e) => {
@@ -191,11 +192,16 @@ export function jobsApp(deps: AppDeps) {
     const interval = deps.progressIntervalMs ?? 1_000;
     return streamSSE(c, async (stream) => {
       deps.sse.open += 1;
-      const stop = () => stream.abort();
+      // Shutdown wakes the loop instead of aborting the stream: an aborted stream drops whatever is written
+      // after, and the browser must still get the `shutdown` event that tells it to reconnect.
+      let wake = () => {};
+      const draining = () => deps.shutdown?.aborted === true;
+      const stop = () => wake();
       deps.shutdown?.addEventListener('abort', stop);
+      stream.onAbort(stop);
       try {
         let id = 0;
-        while (!stream.aborted) {
+        while (!stream.aborted && !draining()) {
           const progress = await jobs
             .handle(jobId)
             .query(progressQuery)
@@ -215,11 +221,18 @@ export function jobsApp(deps: AppDeps) {
             });
             return;
           }
-          await stream.sleep(interval);
+          if (stream.aborted || draining()) break;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, interval);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
         }
-        if (deps.shutdown?.aborted) {
+        if (draining() && !stream.aborted) {
           // Draining: tell the browser to come back (EventSource reconnects after `retry` ms).
-          await stream.writeSSE({ event: 'shutdown', data: '{}', retry: 2_000 }).catch(() => {});
+          await stream.writeSSE({ event: 'shutdown', data: '{}', retry: 2_000 });
         }
       } finally {
         deps.shutdown?.removeEventListener('abort', stop);
@@ -239,9 +252,9 @@ export function jobsApp(deps: AppDeps) {
       throw new ProblemError(
         409,
         'job_not_finished',
-        `The job is ${status.toLowerCase()}: the result is ready when it has completed.`,
+        NO_RESULT[status] ?? `The job is ${status.toLowerCase()}: it has no result.`,
         'id',
-        { status },
+        { jobStatus: status },
       );
     }
     const memoName = d.memo?.fileName;
@@ -261,11 +274,7 @@ export function jobsApp(deps: AppDeps) {
 
   app.patch('/:id', async (c) => {
     const jobId = c.req.param('id');
-    const body = patchSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!body.success) {
-      const issue = body.error.issues[0];
-      throw badRequest(String(issue?.path[0] ?? 'body'), issue?.message ?? 'invalid body: expected JSON');
-    }
+    const change = parsePatch(await c.req.json<unknown>().catch(() => undefined));
     const d = await describe(jobId);
     if (d.status.name !== 'RUNNING') {
       throw new ProblemError(
@@ -276,10 +285,9 @@ export function jobsApp(deps: AppDeps) {
       );
     }
     const handle = jobs.handle(jobId);
-    if (body.data.concurrency !== undefined)
-      await handle.executeUpdate(setConcurrencyUpdate, { args: [body.data.concurrency] });
-    if (body.data.paused !== undefined)
-      await handle.executeUpdate(body.data.paused ? pauseUpdate : resumeUpdate);
+    if (change.concurrency !== undefined)
+      await handle.executeUpdate(setConcurrencyUpdate, { args: [change.concurrency] });
+    if (change.paused !== undefined) await handle.executeUpdate(change.paused ? pauseUpdate : resumeUpdate);
     return c.json(await view(jobId));
   });
 
@@ -300,6 +308,17 @@ export function jobsApp(deps: AppDeps) {
 
   return app;
 }
+
+/** Why `GET /jobs/:id/result` has nothing to send, by the job's status. */
+const NO_RESULT: Partial<Record<Status, string>> = {
+  RUNNING: 'The job is still running: the result is ready when it has completed.',
+  CONTINUED_AS_NEW: 'The job is still running: the result is ready when it has completed.',
+  COMPLETED: 'The job has completed but its result is no longer stored.',
+  CANCELLED: 'The job was cancelled before any row was coded: there is no result.',
+  FAILED: 'The job failed: there is no result (GET /jobs/{id} says why).',
+  TERMINATED: 'The job was terminated: there is no result.',
+  TIMED_OUT: 'The job timed out: there is no result.',
+};
 
 /** The cause a person can act on, from a failed job's workflow failure. */
 async function failureMessage(client: Client, jobId: string): Promise<string> {

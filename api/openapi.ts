@@ -93,7 +93,10 @@ export function openApiDocument() {
           },
         },
         get: {
-          summary: 'Jobs, newest first, from Temporal visibility',
+          summary:
+            'Jobs from Temporal visibility: running jobs first, newest first; then finished ones, latest first',
+          description:
+            "Visibility's own order (the Temporal UI's): SQL visibility cannot sort by start time. Each job is listed once, as its latest run.",
           parameters: [
             {
               name: 'pageSize',
@@ -194,7 +197,7 @@ export function openApiDocument() {
               },
             },
             404: problemResponse('Unknown job'),
-            409: problemResponse('The job is still running'),
+            409: problemResponse('The job is still running, or ended without a result'),
           },
         },
       },
@@ -229,6 +232,10 @@ export function openApiDocument() {
               description: 'Sheets or columns that exist',
             },
             requestId: { type: 'string' },
+            jobStatus: {
+              type: 'string',
+              description: "The job's workflow status, when the problem is about it (409)",
+            },
           },
         },
         Links: {

@@ -71,7 +71,9 @@ export function problemFor(error: unknown, requestId: string): Problem {
   if (error instanceof DomainError) {
     const extra: Record<string, unknown> = { requestId };
     if ('available' in error) extra.available = error.available;
-    return make(domainStatus(error), error.code, error.message, error.field, extra);
+    // A job is named by the `id` in the path (`/jobs/{id}`), whatever the domain calls it.
+    const field = error instanceof JobNotFoundError ? 'id' : error.field;
+    return make(domainStatus(error), error.code, error.message, field, extra);
   }
   if (error instanceof WorkflowNotFoundError) {
     return make(404, 'job_not_found', `No job ${JSON.stringify(error.workflowId ?? '')}`, 'id', {
@@ -97,14 +99,16 @@ function make(
   field?: string,
   extra: Record<string, unknown> = {},
 ): Problem {
+  // Extras come first: a context field named like a fixed one (a job's `status`) must never replace the HTTP
+  // status, which `sendProblem` answers with.
   return {
+    ...extra,
     type: `https://verbatim.invalid/problems/${code}`,
     title: TITLES[status] ?? 'Error',
     status,
     code,
     detail,
     ...(field ? { field } : {}),
-    ...extra,
   };
 }
 

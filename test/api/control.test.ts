@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCategories } from '../../domain/categories.js';
+import { expectedLabel } from '../../simulator/index.js';
+import type { ApiHarness, JobView } from './helpers.js';
+import {
+  EXAMPLE_CATEGORIES,
+  EXAMPLE_ROWS,
+  createApiHarness,
+  exampleJob,
+  getJob,
+  patch,
+  sleep,
+  smallSurvey,
+  startJob,
+  surveyJob,
+  waitForJob,
+  workbookOf,
+} from './helpers.js';
+
+let api: ApiHarness;
+
+beforeAll(async () => {
+  // Slow enough answers that a job is still running while the test talks to it.
+  api = await createApiHarness({ sim: { latency: { meanMs: 100, jitterMs: 20 } }, slots: 8 });
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+async function patchJob(jobId: string, body: unknown): Promise<Response> {
+  return api.request(`/jobs/${jobId}`, patch(body));
+}
+
+/** Waits until the job has coded a batch or two, so that it is well under way. */
+async function underWay(jobId: string, batches = 2): Promise<JobView> {
+  const job = await waitForJob(
+    api,
+    jobId,
+    (j) => j.status !== 'RUNNING' || (j.progress?.batches.done ?? 0) >= batches,
+  );
+  expect(job.status).toBe('RUNNING');
+  return job;
+}
+
+describe('PATCH /jobs/:id', () => {
+  it('changes the concurrency of a running job', async () => {
+    const { upload } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload, { concurrency: '2' }));
+    const before = await underWay(jobId, 1);
+    expect(before.progress?.window.max).toBe(2);
+    api.h.sim.resetStats();
+    const response = await patchJob(jobId, { concurrency: 6 });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as JobView).progress?.window).toEqual({ size: 6, max: 6 });
+    const final = await waitForJob(api, jobId);
+    expect(final.status).toBe('COMPLETED');
+    expect(final.progress?.window.max).toBe(6);
+    expect(api.h.sim.stats().maxInFlight).toBeGreaterThan(2);
+  });
+
+  it('refuses a bad change, naming the field, and changes nothing', async () => {
+    const { upload } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload, { concurrency: '3' }));
+    await underWay(jobId, 1);
+    const cases: Array<[unknown, string, RegExp]> = [
+      [{ concurrency: 0 }, 'concurrency', /concurrency/],
+      [{ concurrency: 201 }, 'concurrency', /200/],
+      [{ concurrency: 2.5 }, 'concurrency', /whole number/],
+      [{ concurrency: '4' }, 'concurrency', /number/],
+      [{ concurrency: true }, 'concurrency', /number/],
+      [{ concurrency: null }, 'concurrency', /number/],
+      [{ paused: 'yes' }, 'paused', /boolean/],
+      [{}, 'body', /give "concurrency" and\/or "paused"/],
+      [{ colour: 'red' }, 'colour', /colour/],
+      [[], 'body', /object/],
+    ];
+    for (const [body, field, detail] of cases) {
+      const response = await patchJob(jobId, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const problem = (await response.json()) as { field: string; detail: string };
+      expect(problem.field, JSON.stringify(body)).toBe(field);
+      expect(problem.detail, JSON.stringify(body)).toMatch(detail);
+    }
+    const notJson = await api.request(`/jobs/${jobId}`, {
+      method: 'PATCH',
+      body: 'paused=true',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ field: 'body', detail: /JSON/ });
+
+    const job = await getJob(api, jobId);
+    expect(job.progress).toMatchObject({ paused: false, window: { max: 3 } });
+    expect((await waitForJob(api, jobId)).status).toBe('COMPLETED');
+  });
+
+  it('pauses a job (rows stop advancing) and resumes it to the end', async () => {
+    const { upload } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload));
+    await underWay(jobId);
+    const response = await patchJob(jobId, { paused: true });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as JobView).progress?.paused).toBe(true);
+
+    // Batches already sent finish; no new one starts.
+    const idle = await waitForJob(api, jobId, (j) => j.progress?.batches.inFlight === 0);
+    expect(idle.status).toBe('RUNNING');
+    expect(idle.progress?.paused).toBe(true);
+    const done = idle.progress?.rows.done ?? -1;
+    expect(done).toBeLessThan(200);
+    await sleep(600);
+    const later = await getJob(api, jobId);
+    expect(later).toMatchObject({ status: 'RUNNING', progress: { paused: true, rows: { done } } });
+    expect(later.progress?.batches.done).toBe(idle.progress?.batches.done);
+
+    const resumed = await patchJob(jobId, { paused: false });
+    expect(resumed.status).toBe(200);
+    expect(((await resumed.json()) as JobView).progress?.paused).toBe(false);
+    const final = await waitForJob(api, jobId);
+    expect(final).toMatchObject({ status: 'COMPLETED', progress: { paused: false, rows: { done: 200 } } });
+  });
+
+  it('applies concurrency and pause together', async () => {
+    const { upload } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload, { concurrency: '2' }));
+    await underWay(jobId, 1);
+    const response = await patchJob(jobId, { concurrency: 4, paused: true });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as JobView).progress).toMatchObject({
+      paused: true,
+      window: { max: 4 },
+    });
+    expect((await patchJob(jobId, { paused: false })).status).toBe(200);
+    expect((await waitForJob(api, jobId)).status).toBe('COMPLETED');
+    // A finished job cannot be changed.
+    const late = await patchJob(jobId, { concurrency: 3 });
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ code: 'job_not_running', field: 'id', status: 409 });
+  });
+});
+
+describe('POST /jobs/:id/cancel', () => {
+  it('cancels a running job and keeps the rows already coded in a partial result', async () => {
+    api.h.sim.configure({ latency: { meanMs: 200 } });
+    try {
+      const { jobId } = await startJob(api, exampleJob({ concurrency: '2' }));
+      await underWay(jobId, 2);
+      const response = await api.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toMatchObject({ jobId, status: 'CANCELLING' });
+
+      const final = await waitForJob(api, jobId);
+      expect(final.status).toBe('CANCELLED');
+      expect(final.closedAt).not.toBeNull();
+      expect(final.progress?.phase).toBe('cancelled');
+      expect(final.stats).not.toBeNull();
+
+      const result = await api.request(`/jobs/${jobId}/result`);
+      expect(result.status).toBe(200);
+      expect(result.headers.get('content-disposition')).toContain('filename="customer-survey.partial.xlsx"');
+      const workbook = await workbookOf(result);
+      const sheet = workbook.getWorksheet('Responses');
+      if (!sheet) throw new Error('no Responses sheet');
+      const categories = parseCategories(EXAMPLE_CATEGORIES);
+      let answered = 0;
+      let coded = 0;
+      for (let row = EXAMPLE_ROWS.first; row <= EXAMPLE_ROWS.last; row += 1) {
+        const answer = sheet.getCell(`E${row}`).text;
+        const label = sheet.getCell(`G${row}`).text;
+        if (answer.trim() === '') {
+          expect(label, `row ${row}`).toBe('');
+          continue;
+        }
+        answered += 1;
+        if (label === '') continue;
+        coded += 1;
+        // What was coded is coded right.
+        expect(label, `row ${row}: ${answer}`).toBe(expectedLabel(answer, categories));
+      }
+      // A strict subset: more than the invalid rows (coded without a call), fewer than every answer.
+      expect(coded).toBeGreaterThan(16);
+      expect(coded).toBeLessThan(answered);
+      const run: string[] = [];
+      workbook.getWorksheet('Run')?.eachRow((row) => run.push(row.getCell(1).text));
+      expect(run.some((line) => line.startsWith('PARTIAL RESULT'))).toBe(true);
+
+      const csv = await api.request(`/jobs/${jobId}/result?format=csv`);
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get('content-disposition')).toContain('filename="customer-survey.partial.csv"');
+
+      // Nothing left to cancel or change.
+      const again = await api.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
+      expect(again.status).toBe(409);
+      expect(await again.json()).toMatchObject({ code: 'job_not_running', field: 'id' });
+      expect((await patchJob(jobId, { paused: true })).status).toBe(409);
+    } finally {
+      api.h.sim.configure({ latency: { meanMs: 100, jitterMs: 20 } });
+    }
+  });
+
+  it('cancels a paused job too', async () => {
+    const { upload } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload));
+    await underWay(jobId, 1);
+    expect((await patchJob(jobId, { paused: true })).status).toBe(200);
+    expect((await api.request(`/jobs/${jobId}/cancel`, { method: 'POST' })).status).toBe(202);
+    const final = await waitForJob(api, jobId);
+    expect(final.status).toBe('CANCELLED');
+    expect((await api.request(`/jobs/${jobId}/result`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,404 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOW_TYPE } from '../../workflows/definitions.js';
+import { makeZip } from '../activities/sheets/fixtures.js';
+import type { ApiHarness } from './helpers.js';
+import {
+  EXAMPLE,
+  EXAMPLE_CATEGORIES,
+  createApiHarness,
+  exampleJob,
+  filesUnder,
+  jobForm,
+  patch,
+  post,
+  sleep,
+} from './helpers.js';
+
+let api: ApiHarness;
+
+beforeAll(async () => {
+  // Bad input never reaches a worker: none here.
+  api = await createApiHarness({ workers: false });
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+const GiB = 2 ** 30;
+const EXAMPLE_COLUMNS = ['A "ID"', 'B "Date"', 'C "Country"', 'D "D1"', 'E "E2"', 'F "Age"'];
+
+/** An .xlsx whose directory says it unpacks to 3 GiB. */
+const CLAIMS_3_GIB = makeZip([
+  { name: 'xl/worksheets/sheet1.xml', data: Buffer.from('<worksheet/>'), declaredSize: 3 * GiB },
+]);
+/** An .xlsx whose one part really unpacks from a few KiB to 8 MiB of spaces. */
+const PACKED_TOO_WELL = makeZip([
+  { name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(8 * 2 ** 20, 0x20) },
+]);
+
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  field?: string;
+  requestId?: string;
+  available?: string[];
+}
+
+/** A JSON problem body with the given status, whose fixed fields are all there. */
+async function problem(response: Response, status: number): Promise<ProblemBody> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const body = (await response.json()) as ProblemBody;
+  expect(body).toMatchObject({ status, type: expect.stringContaining(body.code) as unknown });
+  expect(body.title.length).toBeGreaterThan(0);
+  expect(body.detail.length).toBeGreaterThan(0);
+  return body;
+}
+
+/** Nothing kept: no job folder, no upload left behind. */
+async function expectNothingKept(before: string[]): Promise<void> {
+  expect(await filesUnder(api.h.dataDir)).toEqual(before);
+}
+
+const survey = (name: string, bytes: Uint8Array = EXAMPLE) => ({ bytes, name });
+const fields = { column: 'E2', categories: EXAMPLE_CATEGORIES };
+
+interface Case {
+  readonly name: string;
+  readonly init: () => RequestInit;
+  readonly status: number;
+  readonly expected: Omit<Partial<ProblemBody>, 'detail'> & { detail?: string | RegExp };
+}
+
+const form =
+  (...args: Parameters<typeof jobForm>) =>
+  () =>
+    post(jobForm(...args));
+
+const startCases: Case[] = [
+  {
+    name: 'no file',
+    init: form(undefined, fields),
+    status: 400,
+    expected: { code: 'file_missing', field: 'file', detail: /no file uploaded/ },
+  },
+  {
+    name: 'the file field sent as text',
+    init: () => {
+      const body = jobForm(undefined, fields);
+      body.append('file', 'customer-survey.xlsx');
+      return post(body);
+    },
+    status: 400,
+    expected: { code: 'file_missing', field: 'file' },
+  },
+  {
+    name: 'a JSON body instead of a form',
+    init: () => ({
+      method: 'POST',
+      body: JSON.stringify(fields),
+      headers: { 'content-type': 'application/json' },
+    }),
+    status: 400,
+    expected: { code: 'file_missing', field: 'file' },
+  },
+  {
+    name: 'an empty file',
+    init: form(survey('customer-survey.xlsx', new Uint8Array()), fields),
+    status: 400,
+    expected: {
+      code: 'file_empty',
+      field: 'file',
+      detail: 'the uploaded file "customer-survey.xlsx" is empty',
+    },
+  },
+  {
+    name: 'not a spreadsheet (.pdf)',
+    init: form(survey('report.pdf', Buffer.from('%PDF-1.7\n')), fields),
+    status: 400,
+    expected: {
+      code: 'invalid_workbook',
+      field: 'file',
+      detail: 'report.pdf cannot be read as a spreadsheet: not a spreadsheet (.pdf): expected .xlsx or .csv',
+    },
+  },
+  {
+    name: 'a legacy .xls file',
+    init: form(survey('old.xls', Buffer.from([0xd0, 0xcf, 0x11, 0xe0])), fields),
+    status: 400,
+    expected: { code: 'invalid_workbook', field: 'file', detail: /save it as \.xlsx/ },
+  },
+  {
+    name: 'text named .xlsx',
+    init: form(survey('survey.xlsx', Buffer.from('ID,Answer\n1,cheap\n')), fields),
+    status: 400,
+    expected: {
+      code: 'invalid_workbook',
+      field: 'file',
+      detail: /^survey\.xlsx cannot be read .*not an \.xlsx file/,
+    },
+  },
+  {
+    name: 'a zip bomb: an absurd unpacked size',
+    init: form(survey('bomb.xlsx', CLAIMS_3_GIB), fields),
+    status: 400,
+    expected: { code: 'invalid_workbook', field: 'file', detail: /it would unpack to 3\.0 GiB/ },
+  },
+  {
+    name: 'a zip bomb: a part packed far better than sheets pack',
+    init: form(survey('bomb.xlsx', PACKED_TOO_WELL), fields),
+    status: 400,
+    expected: { code: 'invalid_workbook', field: 'file', detail: /refused as a possible zip bomb/ },
+  },
+  {
+    name: 'a sheet that does not exist',
+    init: form(survey('customer-survey.xlsx'), { ...fields, sheet: 'Answers' }),
+    status: 422,
+    expected: {
+      code: 'sheet_not_found',
+      field: 'sheet',
+      available: ['Responses', 'Notes'],
+      detail: /^Sheet "Answers" not found in customer-survey\.xlsx\. Sheets: "Responses", "Notes"$/,
+    },
+  },
+  {
+    name: 'a column that does not exist',
+    init: form(survey('customer-survey.xlsx'), { ...fields, column: 'Comments' }),
+    status: 422,
+    expected: {
+      code: 'column_not_found',
+      field: 'column',
+      available: EXAMPLE_COLUMNS,
+      detail: /^Column "Comments" not found in sheet "Responses" of customer-survey\.xlsx\./,
+    },
+  },
+  {
+    name: 'a column letter past the last used column',
+    init: form(survey('customer-survey.xlsx'), { ...fields, column: 'Z' }),
+    status: 422,
+    expected: { code: 'column_not_found', field: 'column', available: EXAMPLE_COLUMNS },
+  },
+  {
+    name: 'no column',
+    init: form(survey('customer-survey.xlsx'), { categories: EXAMPLE_CATEGORIES, column: '  ' }),
+    status: 400,
+    expected: { field: 'column', detail: /^no column given/ },
+  },
+  {
+    name: 'no categories field',
+    init: form(survey('customer-survey.xlsx'), { column: 'E2' }),
+    status: 400,
+    expected: { field: 'categories', detail: /^no categories given/ },
+  },
+  {
+    name: 'categories with no category in them',
+    init: form(survey('customer-survey.xlsx'), { column: 'E2', categories: '# just a comment\n\n' }),
+    status: 400,
+    expected: { code: 'empty_categories', field: 'categories' },
+  },
+  {
+    name: 'duplicate categories',
+    init: form(survey('customer-survey.xlsx'), { column: 'E2', categories: 'Price\nDelivery\n price ' }),
+    status: 400,
+    expected: { code: 'duplicate_categories', field: 'categories', detail: /"price"/i },
+  },
+  {
+    name: 'duplicate categories as a list',
+    init: form(survey('customer-survey.xlsx'), { column: 'E2', categories: ['Price', 'PRICE: cost'] }),
+    status: 400,
+    expected: { code: 'duplicate_categories', field: 'categories' },
+  },
+  {
+    name: 'categories as JSON that is not a list of names',
+    init: form(survey('customer-survey.xlsx'), { column: 'E2', categories: '[1, 2]' }),
+    status: 400,
+    expected: { field: 'categories', detail: /array of strings/ },
+  },
+  ...(
+    [
+      ['batchSize', '0'],
+      ['batchSize', '201'],
+      ['batchSize', '2.5'],
+      ['batchSize', 'lots'],
+      ['concurrency', '0'],
+      ['concurrency', '201'],
+      ['concurrency', 'many'],
+      ['temperature', '2.5'],
+      ['model', 'gpt 4; rm -rf'],
+      ['parallel', 'maybe'],
+    ] as const
+  ).map(([field, value]): Case => ({
+    name: `${field}=${value}`,
+    init: form(survey('customer-survey.xlsx'), { ...fields, [field]: value }),
+    status: 400,
+    expected: {
+      code: 'out_of_range',
+      field,
+      detail: new RegExp(`^${field}="${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": `),
+    },
+  })),
+];
+
+describe('POST /jobs refuses bad input with a problem naming the field, and starts nothing', () => {
+  it.each(startCases)('$name → $status', async ({ init, status, expected }) => {
+    const before = await filesUnder(api.h.dataDir);
+    const body = await problem(await api.request('/jobs', init()), status);
+    const { detail, ...rest } = expected;
+    expect(body).toMatchObject(rest);
+    if (detail !== undefined) expect(body.detail).toMatch(detail);
+    await expectNothingKept(before);
+  });
+
+  it('refuses an upload over the limit (MAX_UPLOAD_MB), with or without a content-length', async () => {
+    const small = api.makeApp({ maxUploadBytes: 16 * 1024 });
+    const before = await filesUnder(api.h.dataDir);
+    // Streamed: no content-length, the limit counts the bytes as they come.
+    const streamed = await problem(await small.request('/jobs', post(exampleJob())), 413);
+    expect(streamed).toMatchObject({ code: 'file_too_large', field: 'file' });
+    expect(streamed.detail).toMatch(/larger than/);
+    // Announced: refused from the header, before the body is read.
+    const encoded = new Response(exampleJob());
+    const bytes = new Uint8Array(await encoded.arrayBuffer());
+    const announced = await small.request('/jobs', {
+      method: 'POST',
+      body: bytes,
+      headers: {
+        'content-type': encoded.headers.get('content-type') ?? '',
+        'content-length': String(bytes.length),
+      },
+    });
+    expect((await problem(announced, 413)).code).toBe('file_too_large');
+    // The preview has the same limit.
+    const preview = await small.request('/jobs/preview', post(jobForm(survey('customer-survey.xlsx'))));
+    expect((await problem(preview, 413)).code).toBe('file_too_large');
+    await expectNothingKept(before);
+    // Under the limit the same upload goes through the limit (and fails later, on the missing column).
+    const roomy = api.makeApp({ maxUploadBytes: 64 * 1024 });
+    const ok = await roomy.request('/jobs', post(exampleJob({ column: 'Comments' })));
+    expect((await problem(ok, 422)).code).toBe('column_not_found');
+  });
+
+  it('left no job in Temporal after all of these', async () => {
+    // A started workflow would be visible within milliseconds; give visibility a moment all the same.
+    for (let i = 0; i < 5; i += 1) {
+      const { count } = await api.h.env.client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`);
+      expect(count).toBe(0);
+      await sleep(100);
+    }
+    expect(await filesUnder(path.join(api.h.dataDir, 'jobs'))).toEqual([]);
+  });
+});
+
+describe('POST /jobs/preview refuses bad input and keeps no upload', () => {
+  const previewCases: Case[] = [
+    {
+      name: 'no file',
+      init: form(undefined, {}),
+      status: 400,
+      expected: { code: 'file_missing', field: 'file' },
+    },
+    {
+      name: 'not a spreadsheet',
+      init: form(survey('notes.docx', Buffer.from('PK\u0003\u0004')), {}),
+      status: 400,
+      expected: { code: 'invalid_workbook', field: 'file', detail: /not a spreadsheet \(\.docx\)/ },
+    },
+    {
+      name: 'a zip bomb',
+      init: form(survey('bomb.xlsx', CLAIMS_3_GIB), {}),
+      status: 400,
+      expected: { code: 'invalid_workbook', field: 'file', detail: /it would unpack to 3\.0 GiB/ },
+    },
+    {
+      name: 'a sheet that does not exist',
+      init: form(survey('customer-survey.xlsx'), { sheet: '7' }),
+      status: 422,
+      expected: { code: 'sheet_not_found', field: 'sheet', available: ['Responses', 'Notes'] },
+    },
+  ];
+
+  it.each(previewCases)('$name → $status', async ({ init, status, expected }) => {
+    const before = await filesUnder(api.h.dataDir);
+    const body = await problem(await api.request('/jobs/preview', init()), status);
+    const { detail, ...rest } = expected;
+    expect(body).toMatchObject(rest);
+    if (detail !== undefined) expect(body.detail).toMatch(detail);
+    await expectNothingKept(before);
+  });
+});
+
+describe('unknown jobs are 404 on every route', () => {
+  const routes: Array<[string, (id: string) => [string, RequestInit?]]> = [
+    ['GET /jobs/:id', (id) => [`/jobs/${id}`]],
+    ['GET /jobs/:id/events', (id) => [`/jobs/${id}/events`]],
+    ['GET /jobs/:id/result', (id) => [`/jobs/${id}/result`]],
+    ['GET /jobs/:id/result?format=csv', (id) => [`/jobs/${id}/result?format=csv`]],
+    ['PATCH /jobs/:id', (id) => [`/jobs/${id}`, patch({ paused: true })]],
+    ['POST /jobs/:id/cancel', (id) => [`/jobs/${id}/cancel`, { method: 'POST' }]],
+  ];
+  const ids = [
+    ['an id no job has', 'job-AAAAAAAAAAAAAAAA'],
+    ['a path for an id', '..%2F..%2Fetc%2Fpasswd'],
+    ['a character no job id has', 'job.1234'],
+    ['an id too long for a job', `job-${'a'.repeat(200)}`],
+  ] as const;
+
+  for (const [route, request] of routes) {
+    it.each(ids)(`${route} with %s`, async (_, id) => {
+      const [pathname, init] = request(id);
+      const body = await problem(await api.request(pathname, init), 404);
+      expect(body).toMatchObject({ code: 'job_not_found', field: 'id' });
+    });
+  }
+
+  it('a workflow that is not a job is no job', async () => {
+    const other = await api.h.env.client.workflow.start('someOtherWorkflow', {
+      workflowId: 'not-a-job-workflow',
+      taskQueue: 'nobody-polls-this',
+    });
+    try {
+      for (const [, request] of routes) {
+        const [pathname, init] = request(other.workflowId);
+        const body = await problem(await api.request(pathname, init), 404);
+        expect(body.code).toBe('job_not_found');
+      }
+      // Not cancelled through the API either.
+      expect((await other.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await other.terminate();
+    }
+  });
+});
+
+describe('every other error is a problem too', () => {
+  it('an unknown route is a 404 problem', async () => {
+    const body = await problem(await api.request('/nothing/here'), 404);
+    expect(body).toMatchObject({ code: 'not_found', detail: 'No route GET /nothing/here' });
+    await problem(await api.request('/jobs', { method: 'DELETE' }), 404);
+  });
+
+  it('an unexpected failure is a 500 naming the request id, and nothing of the cause', async () => {
+    const broken = api.makeApp({
+      preview: () => Promise.reject(new Error('EACCES: /srv/secret/path')),
+    });
+    const response = await broken.request('/jobs/preview', {
+      ...post(jobForm(survey('customer-survey.xlsx'))),
+      headers: { 'x-request-id': 'req-1234' },
+    });
+    const body = await problem(response, 500);
+    expect(response.headers.get('x-request-id')).toBe('req-1234');
+    expect(body).toMatchObject({ code: 'internal_error', requestId: 'req-1234' });
+    expect(JSON.stringify(body)).not.toContain('secret');
+  });
+
+  it('a request id that is not a safe token is replaced', async () => {
+    const response = await api.request('/nothing', { headers: { 'x-request-id': 'a b<script>' } });
+    const id = response.headers.get('x-request-id') ?? '';
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await problem(response, 404)).requestId).toBe(id);
+  });
+});

@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import type { Hono } from 'hono';
+import { previewSheets } from '../../activities/sheets/index.js';
+import { createApp } from '../../api/app.js';
+import type { AppDeps } from '../../api/app.js';
+import type { JobService } from '../../api/job-service.js';
+import type { JobOptions } from '../../domain/job.js';
+import type { SimulatorOptions } from '../../simulator/index.js';
+import type { Harness, TestWorkers } from '../helpers/harness.js';
+import { createHarness, testOptions } from '../helpers/harness.js';
+import { CATEGORIES, makeAnswers, writeSurvey } from '../helpers/survey.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
+
+/** The example survey: 400 answers in column `E2` of sheet `Responses`, title and question rows above. */
+export const EXAMPLE = readFileSync(new URL('../../examples/customer-survey.xlsx', import.meta.url));
+export const EXAMPLE_CATEGORIES = readFileSync(
+  new URL('../../examples/categories.txt', import.meta.url),
+  'utf8',
+);
+/** Data rows of the example: the header is row 3, answers are rows 4–403. */
+export const EXAMPLE_ROWS = { first: 4, last: 403 } as const;
+
+/** The test fixtures' categories as the form's text field: one per line, `Name: description`. */
+export const CATEGORIES_TEXT = CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n');
+
+type AppOverrides = Partial<Omit<AppDeps, 'jobs' | 'store' | 'dataDir' | 'sse'>>;
+
+/** The real app on a real dev server: workers on a queue of their own, the simulator over HTTP. */
+export interface ApiHarness {
+  readonly h: Harness;
+  readonly app: Hono;
+  /** The task queue jobs start on; workers poll it unless the harness was made without them. */
+  readonly taskQueue: string;
+  readonly workers: TestWorkers | undefined;
+  readonly jobs: JobService;
+  readonly sse: { open: number };
+  request(pathname: string, init?: RequestInit): Promise<Response>;
+  /** Another app on the same server, workers and store, with some dependencies replaced. */
+  makeApp(overrides: AppOverrides): Hono;
+  close(): Promise<void>;
+}
+
+export async function createApiHarness(
+  options: {
+    sim?: SimulatorOptions;
+    /** False: no workers (and no workflow bundle to build), for routes that never need a job to run. */
+    workers?: boolean;
+    slots?: number;
+    defaults?: Partial<JobOptions>;
+    app?: AppOverrides;
+  } = {},
+): Promise<ApiHarness> {
+  const h = await createHarness(options.sim ?? { latency: { meanMs: 5, jitterMs: 3 } });
+  try {
+    const workers =
+      options.workers === false ? undefined : await h.startWorkers({ slots: options.slots ?? 5 });
+    const taskQueue = workers?.taskQueue ?? uniqueTaskQueue('no-workers');
+    const jobs = h.jobs(taskQueue);
+    const sse = { open: 0 };
+    const makeApp = (overrides: AppOverrides) =>
+      createApp({
+        jobs,
+        client: h.env.client,
+        store: h.store,
+        dataDir: h.dataDir,
+        namespace: 'default',
+        defaults: testOptions(options.defaults),
+        preview: previewSheets,
+        maxUploadBytes: 5 * 2 ** 20,
+        progressIntervalMs: 50,
+        sse,
+        ...options.app,
+        ...overrides,
+      });
+    const app = makeApp({});
+    return {
+      h,
+      app,
+      taskQueue,
+      workers,
+      jobs,
+      sse,
+      request: async (pathname, init) => app.request(pathname, init),
+      makeApp,
+      close: () => h.close(),
+    };
+  } catch (error) {
+    await h.close();
+    throw error;
+  }
+}
+
+export interface Upload {
+  readonly bytes: Uint8Array;
+  readonly name: string;
+}
+
+/** A multipart body as a browser sends it: the file, then text fields (an array repeats the field). */
+export function jobForm(
+  file: Upload | undefined,
+  fields: Record<string, string | readonly string[] | undefined> = {},
+): FormData {
+  const form = new FormData();
+  if (file) form.append('file', new File([file.bytes], file.name));
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    for (const v of typeof value === 'string' ? [value] : value) form.append(key, v);
+  }
+  return form;
+}
+
+export function post(form: FormData, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', body: form, headers };
+}
+
+/** The example survey with the example categories, optionally with more fields. */
+export function exampleJob(fields: Record<string, string | readonly string[] | undefined> = {}): FormData {
+  return jobForm(
+    { bytes: EXAMPLE, name: 'customer-survey.xlsx' },
+    { column: 'E2', categories: EXAMPLE_CATEGORIES, ...fields },
+  );
+}
+
+/**
+ * A generated survey (test/helpers/survey.ts: sheet `Data`, answers under header `E2` from row 3, category
+ * column G), with the fixtures' categories. Distinct answers, so `count / 10` batches at the default size.
+ */
+export async function smallSurvey(
+  api: ApiHarness,
+  count: number,
+  name = `survey-${count}.xlsx`,
+): Promise<{ upload: Upload; answers: Array<string | null>; rows: number[] }> {
+  const file = path.join(api.h.dataDir, `fixture-${count}.xlsx`);
+  const answers = makeAnswers(count);
+  const { rows } = await writeSurvey(file, answers);
+  return { upload: { bytes: await fs.readFile(file), name }, answers, rows };
+}
+
+/** A job form for a generated survey. */
+export function surveyJob(
+  upload: Upload,
+  fields: Record<string, string | readonly string[] | undefined> = {},
+): FormData {
+  return jobForm(upload, { column: 'E2', categories: CATEGORIES_TEXT, ...fields });
+}
+
+export interface Started {
+  readonly jobId: string;
+  readonly status: string;
+  readonly links: Record<string, string>;
+}
+
+export async function startJob(api: ApiHarness, form: FormData): Promise<Started> {
+  const response = await api.request('/jobs', post(form));
+  const body = (await response.json()) as Started;
+  if (response.status !== 202) throw new Error(`POST /jobs: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** The job view of `GET /jobs/:id`. */
+export interface JobView {
+  readonly jobId: string;
+  readonly status: string;
+  readonly fileName: string;
+  readonly createdAt: string;
+  readonly closedAt: string | null;
+  readonly progress: {
+    readonly phase: string;
+    readonly paused: boolean;
+    readonly rows: { readonly total: number; readonly done: number; readonly classified: number };
+    readonly batches: { readonly total: number; readonly done: number; readonly inFlight: number };
+    readonly window: { readonly size: number; readonly max: number };
+  } | null;
+  readonly stats: { readonly apiCalls: number; readonly totalSeconds: number } | null;
+  readonly error?: string;
+  readonly links: Record<string, string>;
+}
+
+export async function getJob(api: ApiHarness, jobId: string): Promise<JobView> {
+  const response = await api.request(`/jobs/${jobId}`);
+  if (response.status !== 200)
+    throw new Error(`GET /jobs/${jobId}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as JobView;
+}
+
+/** Polls `GET /jobs/:id` until `done` says so. */
+export async function waitForJob(
+  api: ApiHarness,
+  jobId: string,
+  done: (job: JobView) => boolean = (job) => job.status !== 'RUNNING',
+  timeoutMs = 30_000,
+): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJob(api, jobId);
+    if (done(job)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} timed out: ${JSON.stringify(job)}`);
+    await sleep(25);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every file under `dir`, relative to it (an empty list when it does not exist). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+export function patch(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: 'PATCH',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  };
+}
+
+/** The workbook a result route answered with. */
+export async function workbookOf(response: Response): Promise<ExcelJS.Workbook> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(await response.arrayBuffer());
+  return workbook;
+}

@@ -1,0 +1,508 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCategories } from '../../domain/categories.js';
+import { expectedLabel } from '../../simulator/index.js';
+import { WORKFLOW_TYPE } from '../../workflows/definitions.js';
+import { testOptions } from '../helpers/harness.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { CATEGORIES, makeAnswers, writeSurvey } from '../helpers/survey.js';
+import type { ApiHarness, JobView } from './helpers.js';
+import {
+  CATEGORIES_TEXT,
+  EXAMPLE,
+  EXAMPLE_CATEGORIES,
+  EXAMPLE_ROWS,
+  createApiHarness,
+  exampleJob,
+  filesUnder,
+  jobForm,
+  patch,
+  post,
+  sleep,
+  smallSurvey,
+  startJob,
+  surveyJob,
+  waitForJob,
+  workbookOf,
+} from './helpers.js';
+
+let api: ApiHarness;
+
+beforeAll(async () => {
+  api = await createApiHarness();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+function sheetText(sheet: ExcelJS.Worksheet | undefined): string {
+  if (!sheet) throw new Error('sheet missing');
+  const lines: string[] = [];
+  sheet.eachRow((row) => {
+    const cells: string[] = [];
+    row.eachCell({ includeEmpty: true }, (cell) => cells.push(cell.text));
+    lines.push(cells.join('\t'));
+  });
+  return lines.join('\n');
+}
+
+describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result', () => {
+  let example: { jobId: string; final: JobView };
+
+  it('starts a job on the example survey: 202, a random job id that is the workflow id, links, the upload under DATA_DIR', async () => {
+    const before = await filesUnder(api.h.dataDir);
+    const response = await api.request('/jobs', post(exampleJob()));
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { jobId: string; status: string; links: Record<string, string> };
+    const { jobId } = body;
+    expect(jobId).toMatch(/^job-[A-Za-z0-9]{16}$/);
+    expect(response.headers.get('location')).toBe(`/jobs/${jobId}`);
+    expect(body.status).toBe('RUNNING');
+    expect(body.links).toEqual({
+      self: `/jobs/${jobId}`,
+      events: `/jobs/${jobId}/events`,
+      result: `/jobs/${jobId}/result`,
+      cancel: `/jobs/${jobId}/cancel`,
+    });
+
+    // The workflow id is the job id, and it runs on the API's task queue.
+    const description = await api.h.env.client.workflow.getHandle(jobId).describe();
+    expect(description.type).toBe(WORKFLOW_TYPE);
+    expect(description.taskQueue).toBe(api.taskQueue);
+
+    // The upload is stored under DATA_DIR/jobs/<id>/ by the job's id, never by the uploaded name.
+    const added = (await filesUnder(api.h.dataDir)).filter((f) => !before.includes(f));
+    expect(added).toContain(path.join('jobs', jobId, 'input.xlsx'));
+    expect(added.every((f) => f.startsWith(path.join('jobs', jobId) + path.sep))).toBe(true);
+    expect(Buffer.compare(await fs.readFile(api.h.store.file(jobId, 'input.xlsx')), EXAMPLE)).toBe(0);
+
+    const final = await waitForJob(api, jobId);
+    example = { jobId, final };
+  });
+
+  it('reports the finished job: status, times, final progress and stats', () => {
+    const { jobId, final } = example;
+    expect(final).toMatchObject({
+      jobId,
+      status: 'COMPLETED',
+      fileName: 'customer-survey.xlsx',
+      links: { self: `/jobs/${jobId}` },
+    });
+    expect(Date.parse(final.createdAt)).toBeLessThanOrEqual(Date.parse(final.closedAt ?? ''));
+    expect(final.progress).toMatchObject({ phase: 'done', rows: { total: 400, done: 400 } });
+    expect(final.progress?.batches.done).toBe(final.progress?.batches.total);
+    expect(final.stats?.apiCalls).toBeGreaterThan(0);
+  });
+
+  it('gives each upload its own job, even of the same file with the same settings', async () => {
+    const { upload } = await smallSurvey(api, 30);
+    const a = await startJob(api, surveyJob(upload));
+    const b = await startJob(api, surveyJob(upload));
+    expect(a.jobId).not.toBe(b.jobId);
+    expect(a.jobId).not.toBe(example.jobId);
+    await waitForJob(api, a.jobId);
+    await waitForJob(api, b.jobId);
+  });
+
+  it('never uses the uploaded name as a path: a name with folders is only a display name', async () => {
+    const { upload } = await smallSurvey(api, 20);
+    const before = await filesUnder(api.h.dataDir);
+    const { jobId } = await startJob(api, surveyJob({ ...upload, name: '../../../evil/survey.xlsx' }));
+    const job = await waitForJob(api, jobId);
+    expect(job).toMatchObject({ status: 'COMPLETED', fileName: 'survey.xlsx' });
+    const added = (await filesUnder(api.h.dataDir)).filter((f) => !before.includes(f));
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.every((f) => f.startsWith(path.join('jobs', jobId) + path.sep))).toBe(true);
+    // Nothing written where the name points, from the job's folder or from DATA_DIR.
+    for (const base of [api.h.store.dir(jobId), path.join(api.h.dataDir, 'uploads'), api.h.dataDir]) {
+      await expect(fs.access(path.resolve(base, '../../../evil'))).rejects.toThrow();
+    }
+  });
+
+  it('returns the coded workbook: every answer row coded, original sheets kept, Summary and Run added', async () => {
+    const response = await api.request(`/jobs/${example.jobId}/result`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    expect(response.headers.get('content-disposition')).toContain('filename="customer-survey.coded.xlsx"');
+    const workbook = await workbookOf(response);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Responses', 'Notes', 'Summary', 'Run']);
+    const sheet = workbook.getWorksheet('Responses');
+    if (!sheet) throw new Error('no Responses sheet');
+    expect(sheet.getCell('G3').text).toBe('E2 category');
+    const categories = parseCategories(EXAMPLE_CATEGORIES);
+    let coded = 0;
+    for (let row = EXAMPLE_ROWS.first; row <= EXAMPLE_ROWS.last; row += 1) {
+      const answer = sheet.getCell(`E${row}`).text;
+      const label = sheet.getCell(`G${row}`).text;
+      if (answer.trim() === '') expect(label, `row ${row}`).toBe('');
+      else {
+        expect(label, `row ${row}: ${answer}`).toBe(expectedLabel(answer, categories));
+        coded += 1;
+      }
+    }
+    expect(coded).toBe(383); // 400 answers, 17 of them empty
+    expect(sheetText(workbook.getWorksheet('Run'))).not.toContain('PARTIAL');
+  });
+
+  it('returns the coded data as CSV with ?format=csv, and refuses other formats', async () => {
+    const csv = await api.request(`/jobs/${example.jobId}/result?format=csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toContain('filename="customer-survey.coded.csv"');
+    const text = await csv.text();
+    expect(text).toContain('E2 category');
+    expect(text).toContain('R10001');
+
+    const pdf = await api.request(`/jobs/${example.jobId}/result?format=pdf`);
+    expect(pdf.status).toBe(400);
+    expect(await pdf.json()).toMatchObject({ field: 'format', detail: 'format must be xlsx or csv' });
+  });
+
+  it('makes cells that start with =, +, - or @ safe in the CSV result of a CSV upload', async () => {
+    const lines = [
+      'ID,Answer',
+      '1,=1+1',
+      '2,+cmd',
+      '3,-x',
+      '4,@SUM(A1)',
+      '5,the price was too high',
+      '6,-3.5',
+      '7,"=HYPERLINK(""http://evil.invalid"",""click"")"',
+    ];
+    const started = await startJob(
+      api,
+      jobForm(
+        { bytes: Buffer.from(lines.join('\r\n') + '\r\n'), name: 'formulas.csv' },
+        { column: 'Answer', categories: CATEGORIES_TEXT },
+      ),
+    );
+    expect((await waitForJob(api, started.jobId)).status).toBe('COMPLETED');
+    const response = await api.request(`/jobs/${started.jobId}/result?format=csv`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toContain('filename="formulas.coded.csv"');
+    const rows = (await response.text()).trim().split(/\r?\n/);
+    expect(rows).toEqual([
+      'ID,Answer,Answer category',
+      "1,'=1+1,Other",
+      "2,'+cmd,Other",
+      "3,'-x,Other",
+      "4,'@SUM(A1),Other",
+      '5,the price was too high,Price',
+      '6,-3.5,Other',
+      `7,"'=HYPERLINK(""http://evil.invalid"",""click"")",Other`,
+    ]);
+  });
+
+  it('passes the options and categories of the form to the job', async () => {
+    const { upload, answers, rows } = await smallSurvey(api, 150, 'options.xlsx');
+    const started = await startJob(
+      api,
+      jobForm(upload, {
+        column: 'E2',
+        sheet: 'Data',
+        // As a list: repeated fields, each "Name" or "Name: description".
+        categories: CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`),
+        batchSize: '25',
+        concurrency: '3',
+        model: 'gpt-4.1-mini',
+        temperature: '0.7',
+        parallel: 'true',
+      }),
+    );
+    const final = await waitForJob(api, started.jobId);
+    expect(final.status).toBe('COMPLETED');
+    expect(final.progress?.batches.total).toBe(Math.ceil(150 / 25));
+    expect(final.progress?.window.max).toBe(3);
+    const workbook = await workbookOf(await api.request(`/jobs/${started.jobId}/result`));
+    const run = sheetText(workbook.getWorksheet('Run'));
+    expect(run).toContain('Model\tgpt-4.1-mini');
+    expect(run).toContain('Temperature\t0.7');
+    expect(run).toContain('Batch size\t25');
+    expect(run).toContain('Workers (window)\t3');
+    const data = workbook.getWorksheet('Data');
+    if (!data) throw new Error('no Data sheet');
+    answers.forEach((answer, i) => {
+      const row = rows[i] ?? 0;
+      expect(data.getCell(`G${row}`).text).toBe(expectedLabel(answer ?? '', CATEGORIES));
+    });
+
+    // `parallel=false` runs one batch at a time whatever the concurrency.
+    const serial = await startJob(
+      api,
+      jobForm(upload, {
+        column: 'E2',
+        categories: JSON.stringify(['Price', 'Delivery']),
+        batchSize: '30',
+        concurrency: '4',
+        parallel: 'false',
+      }),
+    );
+    const serialFinal = await waitForJob(api, serial.jobId);
+    expect(serialFinal.status).toBe('COMPLETED');
+    expect(serialFinal.progress?.window.max).toBe(1);
+  });
+});
+
+describe('GET /jobs', () => {
+  interface ListedJob {
+    jobId: string;
+    status: string;
+    fileName: string | null;
+    column: string | null;
+    phase: string | null;
+    rows: number | null;
+    fallbacks: number | null;
+    createdAt: string | null;
+    closedAt: string | null;
+    links: Record<string, string>;
+  }
+  interface JobList {
+    jobs: ListedJob[];
+    nextPageToken: string | null;
+  }
+
+  async function list(query = ''): Promise<JobList> {
+    const response = await api.request(`/jobs${query}`);
+    expect(response.status).toBe(200);
+    return (await response.json()) as JobList;
+  }
+
+  /** Visibility is eventually consistent: waits until the listing agrees. */
+  async function listUntil(ok: (page: JobList) => boolean, query = ''): Promise<JobList> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const page = await list(query);
+      if (ok(page) || Date.now() > deadline) return page;
+      await sleep(50);
+    }
+  }
+
+  it('lists running jobs first, newest first, then finished ones, most recently finished first', async () => {
+    // Visibility's own order (SQL visibility cannot sort otherwise): a job paused early stays on top.
+    const { upload } = await smallSurvey(api, 30, 'listed.xlsx');
+    api.h.sim.configure({ latency: { meanMs: 100 } });
+    const running = await startJob(api, surveyJob(upload));
+    const paused = await api.request(`/jobs/${running.jobId}`, patch({ paused: true }));
+    expect(paused.status).toBe(200);
+    api.h.sim.configure({ latency: { meanMs: 5, jitterMs: 3 } });
+    const older = await startJob(api, surveyJob(upload));
+    await waitForJob(api, older.jobId);
+    const newer = await startJob(api, surveyJob(upload, { column: 'Weight', categories: 'Heavy\nLight' }));
+    await waitForJob(api, newer.jobId);
+
+    const page = await listUntil(
+      (p) =>
+        p.jobs.some((j) => j.jobId === running.jobId && j.status === 'RUNNING') &&
+        p.jobs.filter((j) => [older.jobId, newer.jobId].includes(j.jobId) && j.closedAt).length === 2,
+    );
+    const ids = page.jobs.map((j) => j.jobId);
+    expect(ids.indexOf(running.jobId)).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf(running.jobId)).toBeLessThan(ids.indexOf(newer.jobId));
+    expect(ids.indexOf(newer.jobId)).toBeLessThan(ids.indexOf(older.jobId));
+    const open = page.jobs.filter((j) => j.closedAt === null);
+    const closed = page.jobs.filter((j) => j.closedAt !== null);
+    expect(page.jobs).toEqual([...open, ...closed]);
+    const started = open.map((j) => Date.parse(j.createdAt ?? ''));
+    expect(started).toEqual([...started].sort((a, b) => b - a));
+    const ended = closed.map((j) => Date.parse(j.closedAt ?? ''));
+    expect(ended).toEqual([...ended].sort((a, b) => b - a));
+
+    const listed = page.jobs.find((j) => j.jobId === newer.jobId);
+    expect(listed).toEqual({
+      jobId: newer.jobId,
+      status: 'COMPLETED',
+      fileName: 'listed.xlsx',
+      column: 'Weight',
+      phase: 'done',
+      rows: 30,
+      fallbacks: 0,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+      closedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+      links: expect.objectContaining({ self: `/jobs/${newer.jobId}` }) as unknown,
+    });
+    expect(page.jobs.find((j) => j.jobId === running.jobId)).toMatchObject({
+      status: 'RUNNING',
+      closedAt: null,
+    });
+
+    expect((await api.request(`/jobs/${running.jobId}`, patch({ paused: false }))).status).toBe(200);
+    expect((await waitForJob(api, running.jobId)).status).toBe('COMPLETED');
+  });
+
+  it('lists a job that continued as new once, as its latest run', async () => {
+    const file = path.join(api.h.dataDir, 'long.xlsx');
+    await writeSurvey(file, makeAnswers(40));
+    const long = await api.jobs.create({
+      fileName: 'long.xlsx',
+      source: { path: file },
+      column: 'E2',
+      categories: CATEGORIES,
+      options: testOptions({ maxWorkers: 2 }),
+      idFrom: 'random',
+      batchesPerRun: 2,
+    });
+    await long.handle.result();
+    const page = await listUntil((p) =>
+      p.jobs.some((j) => j.jobId === long.jobId && j.status === 'COMPLETED'),
+    );
+    expect(page.jobs.filter((j) => j.jobId === long.jobId)).toEqual([
+      expect.objectContaining({ status: 'COMPLETED', phase: 'done', rows: 40 }),
+    ]);
+  });
+
+  it('pages with pageSize and pageToken, every job once', async () => {
+    const all = await list('?pageSize=100');
+    expect(all.jobs.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let token: string | null = null;
+    do {
+      const query: string = `?pageSize=2${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`;
+      const page = await list(query);
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.jobs.map((j) => j.jobId));
+      token = page.nextPageToken;
+    } while (token);
+    expect(seen).toEqual(all.jobs.map((j) => j.jobId));
+  });
+
+  it('refuses a page size out of range', async () => {
+    for (const size of ['0', '101', '2.5', 'ten']) {
+      const response = await api.request(`/jobs?pageSize=${size}`);
+      expect(response.status, size).toBe(400);
+      expect(await response.json()).toMatchObject({ field: 'pageSize', code: 'invalid_field' });
+    }
+  });
+});
+
+describe('POST /jobs/preview', () => {
+  it('shows the sheets, the header row and the first rows, and keeps nothing', async () => {
+    const before = await filesUnder(api.h.dataDir);
+    const response = await api.request(
+      '/jobs/preview',
+      post(jobForm({ bytes: EXAMPLE, name: 'customer-survey.xlsx' })),
+    );
+    expect(response.status).toBe(200);
+    const preview = (await response.json()) as {
+      fileName: string;
+      format: string;
+      sheets: Array<{ name: string }>;
+      sheet: string;
+      headerRow: number;
+      questionRow: number;
+      columns: Array<{ letter: string; header: string; question?: string }>;
+      rows: Array<{ row: number; cells: string[] }>;
+    };
+    expect(preview).toMatchObject({
+      fileName: 'customer-survey.xlsx',
+      format: 'xlsx',
+      sheet: 'Responses',
+      headerRow: 3,
+      questionRow: 2,
+    });
+    expect(preview.sheets.map((s) => s.name)).toEqual(['Responses', 'Notes']);
+    expect(preview.columns.map((c) => c.header)).toEqual(['ID', 'Date', 'Country', 'D1', 'E2', 'Age']);
+    expect(preview.columns[4]).toEqual({
+      letter: 'E',
+      header: 'E2',
+      question: 'What is the main reason for your score?',
+    });
+    expect(preview.rows.map((r) => r.row)).toEqual([4, 5, 6, 7, 8]);
+    expect(preview.rows[0]?.cells[0]).toBe('R10001');
+    // The upload was a temporary file under DATA_DIR: gone once answered.
+    expect(await filesUnder(api.h.dataDir)).toEqual(before);
+  });
+
+  it('previews another sheet by name, and a CSV file', async () => {
+    const notes = await api.request(
+      '/jobs/preview',
+      post(jobForm({ bytes: EXAMPLE, name: 'customer-survey.xlsx' }, { sheet: 'Notes' })),
+    );
+    expect(notes.status).toBe(200);
+    expect(await notes.json()).toMatchObject({ sheet: 'Notes', sheetIndex: 2 });
+
+    const csv = await api.request(
+      '/jobs/preview',
+      post(jobForm({ bytes: Buffer.from('ID;Answer\n1;too expensive\n2;late\n'), name: 'answers.csv' })),
+    );
+    expect(csv.status).toBe(200);
+    expect(await csv.json()).toMatchObject({
+      format: 'csv',
+      sheet: 'answers',
+      headerRow: 1,
+      columns: [
+        { letter: 'A', header: 'ID' },
+        { letter: 'B', header: 'Answer' },
+      ],
+      rows: [
+        { row: 2, cells: ['1', 'too expensive'] },
+        { row: 3, cells: ['2', 'late'] },
+      ],
+    });
+  });
+});
+
+it('serves the live progress of a running job (GET /jobs/:id before the end)', async () => {
+  api.h.sim.configure({ latency: { meanMs: 100 } });
+  try {
+    const { upload } = await smallSurvey(api, 120);
+    const started = await startJob(api, surveyJob(upload));
+    const live = await waitForJob(
+      api,
+      started.jobId,
+      (job) => job.status !== 'RUNNING' || (job.progress?.batches.done ?? 0) > 0,
+    );
+    expect(live.status).toBe('RUNNING');
+    expect(live.progress).toMatchObject({ phase: 'classifying', paused: false, rows: { total: 120 } });
+    expect(live.progress?.rows.done).toBeLessThan(120);
+    expect(live.stats).toBeNull();
+    expect(live.closedAt).toBeNull();
+
+    // No result while it runs.
+    const early = await api.request(`/jobs/${started.jobId}/result`);
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({
+      code: 'job_not_finished',
+      status: 409,
+      field: 'id',
+      jobStatus: 'RUNNING',
+    });
+
+    expect((await waitForJob(api, started.jobId)).status).toBe('COMPLETED');
+  } finally {
+    api.h.sim.configure({ latency: { meanMs: 5, jitterMs: 3 } });
+  }
+});
+
+it('reports why a job failed, and has no result for it', async () => {
+  // A job on a queue no worker polls yet, whose stored upload disappears before a worker reads it.
+  const queue = uniqueTaskQueue('late');
+  const { upload } = await smallSurvey(api, 20, 'vanishing.xlsx');
+  const started = await api.h.jobs(queue).create({
+    fileName: 'vanishing.xlsx',
+    source: { bytes: upload.bytes },
+    column: 'E2',
+    categories: CATEGORIES,
+    options: testOptions(),
+    idFrom: 'random',
+  });
+  await fs.rm(api.h.store.file(started.jobId, 'input.xlsx'));
+  await api.h.startWorkers({ taskQueue: queue });
+  const failed = await waitForJob(api, started.jobId);
+  expect(failed).toMatchObject({
+    status: 'FAILED',
+    error: 'Input file not found: vanishing.xlsx',
+    stats: null,
+  });
+  expect(failed.closedAt).not.toBeNull();
+  const result = await api.request(`/jobs/${started.jobId}/result`);
+  expect(result.status).toBe(409);
+  expect(await result.json()).toMatchObject({
+    code: 'job_not_finished',
+    jobStatus: 'FAILED',
+    detail: 'The job failed: there is no result (GET /jobs/{id} says why).',
+  });
+});
