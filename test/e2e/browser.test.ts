@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { previewSheets } from '../../activities/sheets/index.js';
+import type { AppDeps } from '../../api/app.js';
+import { createApp } from '../../api/app.js';
+import type { ApiServer } from '../../api/server.js';
+import { listen } from '../../api/server.js';
+import { FALLBACK_LABEL, parseCategories } from '../../domain/categories.js';
+import { isBlank, isInvalidAnswer } from '../../domain/text.js';
+import { expectedLabel } from '../../simulator/index.js';
+import type { Harness, TestWorkers } from '../helpers/harness.js';
+import { createHarness, testOptions } from '../helpers/harness.js';
+
+/**
+ * The web page end to end: a real Temporal dev server, workers, the simulator and the API in this process,
+ * driven through headless Debian Chromium. Upload, pick the column, paste the categories, start, watch the
+ * live bar reach 100 %, download the coded workbook and check every row.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+const SURVEY = path.join(EXAMPLES, 'customer-survey.xlsx');
+const CATEGORIES_TEXT = fs.readFileSync(path.join(EXAMPLES, 'categories.txt'), 'utf8');
+const TOKEN = 'e2e-secret-token';
+
+let h: Harness;
+let workers: TestWorkers;
+let browser: Browser;
+const servers: ApiServer[] = [];
+let open: ApiServer;
+let guarded: ApiServer;
+
+async function serve(extra: Partial<AppDeps> = {}): Promise<ApiServer> {
+  const shutdown = new AbortController();
+  const sse = { open: 0 };
+  const app = createApp({
+    jobs: h.jobs(workers.taskQueue),
+    client: h.env.client,
+    store: h.store,
+    dataDir: h.dataDir,
+    namespace: 'default',
+    defaults: testOptions(),
+    preview: previewSheets,
+    maxUploadBytes: 20 * 1024 * 1024,
+    shutdown: shutdown.signal,
+    sse,
+    progressIntervalMs: 200,
+    ...extra,
+  });
+  const server = await listen({ app, host: '127.0.0.1', port: 0, shutdown, sse, drainMs: 1_000 });
+  servers.push(server);
+  return server;
+}
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser test drives Debian's chromium. ` +
+        'Install it with `apt-get install chromium` (.ci/run does), or set CHROMIUM_PATH.',
+    );
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  h = await createHarness({ latency: { meanMs: 60 } });
+  workers = await h.startWorkers();
+  open = await serve();
+  guarded = await serve({ apiToken: TOKEN });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const server of servers) await server.close();
+  await h?.close();
+});
+
+/** A fresh browser context whose page errors fail the test. */
+async function openPage(url: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  return { context, page, errors };
+}
+
+describe('the web page', () => {
+  it('shows the API problem next to the field: a file that is not a spreadsheet, then no categories', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', {
+        name: 'notes.pdf',
+        mimeType: 'application/pdf',
+        buffer: Buffer.from('%PDF-1.4 not a survey'),
+      });
+      const fileError = page.locator('#file-error');
+      await expect.poll(() => fileError.textContent()).toContain('cannot be read as a spreadsheet');
+      expect(await fileError.textContent()).toContain('notes.pdf');
+      expect(await fileError.isVisible()).toBe(true);
+      expect(await page.locator('#file').getAttribute('aria-invalid')).toBe('true');
+
+      // A good file, no categories: the API's detail appears under the categories, which get the focus.
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button').first().waitFor();
+      expect(await fileError.isVisible()).toBe(false);
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      const categoriesError = page.locator('#categories-error');
+      await expect.poll(() => categoriesError.textContent()).toContain('No categories given');
+      expect(await page.locator('#categories').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.evaluate('document.activeElement?.id')).toBe('categories');
+      expect(await page.locator('#jobs .job').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('codes the example survey: upload, pick E2, paste the categories, start, watch, download', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      const header = page.locator('#preview-table th button', { hasText: 'E2' });
+      await header.waitFor();
+      // The preview shows the header row and the first answers; E2 has the longest texts, so it is
+      // pre-selected; clicking it keeps it.
+      expect(await page.locator('#preview-table tbody tr').count()).toBe(5);
+      await header.click();
+      expect(await header.getAttribute('aria-pressed')).toBe('true');
+      expect(await page.locator('#column-choice').textContent()).toContain('E2');
+
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      expect(await page.locator('#categories-count').textContent()).toBe('6 categories, plus Other.');
+      // Small batches, two at a time: the bar has time to move.
+      await page.locator('#settings summary').click();
+      await page.getByLabel('Answers per request', { exact: true }).fill('8');
+      await page.getByLabel('Requests at once', { exact: true }).fill('2');
+
+      const started = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs',
+      );
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      const response = await started;
+      expect(response.status()).toBe(202);
+      const { jobId } = (await response.json()) as { jobId: string };
+
+      const card = page.locator(`#job-${jobId}`);
+      const bar = card.getByRole('progressbar');
+      const seen: number[] = [];
+      await expect
+        .poll(
+          async () => {
+            const now = await bar.getAttribute('aria-valuenow');
+            if (now !== null && Number(now) !== seen.at(-1)) seen.push(Number(now));
+            return now;
+          },
+          { timeout: 45_000, interval: 50 },
+        )
+        .toBe('100');
+      // The bar was fed live: it moved through values between 0 and 100 and never went back.
+      expect(
+        seen.some((v) => v > 0 && v < 100),
+        `values seen: ${seen.join(', ')}`,
+      ).toBe(true);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+
+      const download = card.getByRole('link', { name: 'Download .xlsx' });
+      await download.waitFor({ timeout: 20_000 });
+      expect(await card.locator('.badge').textContent()).toBe('Done');
+      expect(await card.locator('[data-stat="rows"]').textContent()).toBe('400 / 400');
+      expect(await card.locator('[data-stat="fallbacks"]').textContent()).toBe('0 rows');
+      expect(await card.locator('[data-stat="limited"]').textContent()).toBe('0');
+      expect(await card.getByRole('button', { name: /^Cancel/ }).isVisible()).toBe(false);
+      expect(await card.getByRole('link', { name: '.csv' }).getAttribute('href')).toBe(
+        `/jobs/${jobId}/result?format=csv`,
+      );
+
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toBe('customer-survey.coded.xlsx');
+      const saved = path.join(h.dataDir, `downloaded-${jobId}.xlsx`);
+      await file.saveAs(saved);
+      await expectCodedSurvey(saved);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('asks for the API token once, keeps it for the tab and sends it with every call', async () => {
+    const { context, page, errors } = await openPage(`${guarded.url}/`);
+    try {
+      const dialog = page.getByRole('dialog', { name: 'API token needed' });
+      await dialog.waitFor();
+      await dialog.getByLabel('API token').fill('wrong');
+      await dialog.getByRole('button', { name: 'Use this token' }).click();
+      await expect.poll(() => page.locator('#token-text').textContent()).toContain('not accepted');
+      await dialog.getByLabel('API token').fill(TOKEN);
+      await dialog.getByRole('button', { name: 'Use this token' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+
+      // The job of the previous test, listed with the token; its download goes through fetch + the token.
+      const card = page.locator('#jobs .job').first();
+      const download = card.getByRole('link', { name: 'Download .xlsx' });
+      await download.waitFor();
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toBe('customer-survey.coded.xlsx');
+      const saved = path.join(h.dataDir, 'downloaded-with-token.xlsx');
+      await file.saveAs(saved);
+      expect(fs.statSync(saved).size).toBeGreaterThan(10_000);
+
+      // Kept for the tab: a reload asks no more.
+      await page.reload();
+      await page.locator('#jobs .job').first().waitFor();
+      expect(await dialog.isVisible()).toBe(false);
+      expect(await page.evaluate('sessionStorage.getItem("verbatim.apiToken")')).toBe(TOKEN);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** Every data row with an answer has the simulator's label in `E2 category`; empty answers stay blank. */
+async function expectCodedSurvey(file: string): Promise<void> {
+  const categories = parseCategories(CATEGORIES_TEXT);
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(file);
+  const sheet = workbook.getWorksheet('Responses');
+  if (!sheet) throw new Error('no Responses sheet in the download');
+  const headerRow = sheet.getRow(3);
+  let answerColumn = 0;
+  let categoryColumn = 0;
+  headerRow.eachCell((cell, column) => {
+    if (cell.text === 'E2') answerColumn = column;
+    if (cell.text === 'E2 category') categoryColumn = column;
+  });
+  expect(answerColumn).toBe(5);
+  expect(categoryColumn).toBeGreaterThan(answerColumn);
+
+  const allowed = new Set([...categories.map((c) => c.name), FALLBACK_LABEL]);
+  let rows = 0;
+  let coded = 0;
+  let blank = 0;
+  for (let r = 4; r <= sheet.rowCount; r += 1) {
+    const row = sheet.getRow(r);
+    if (!row.hasValues) continue;
+    rows += 1;
+    const answer = row.getCell(answerColumn).text;
+    const label = row.getCell(categoryColumn).text;
+    if (isBlank(answer)) {
+      expect(label, `row ${r} has no answer`).toBe('');
+      blank += 1;
+      continue;
+    }
+    const want = isInvalidAnswer(answer) ? FALLBACK_LABEL : expectedLabel(answer, categories);
+    expect(label, `row ${r}: ${JSON.stringify(answer)}`).toBe(want);
+    expect(allowed.has(label)).toBe(true);
+    coded += 1;
+  }
+  expect(rows).toBe(400);
+  expect(coded + blank).toBe(400);
+  expect(coded).toBeGreaterThan(300);
+}
