@@ -1,0 +1,122 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredResult } from '../../activities/stored.js';
+import type { Harness } from '../helpers/harness.js';
+import { createHarness } from '../helpers/harness.js';
+import type { WorkerProcess } from '../helpers/processes.js';
+import { startApiProcess, startWorkerProcess, waitFor, waitForPollers } from '../helpers/processes.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { CATEGORIES, expected, makeAnswers, writeSurvey } from '../helpers/survey.js';
+
+let h: Harness;
+const processes: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  h = await createHarness({ latency: { meanMs: 80, jitterMs: 30 } });
+});
+afterAll(async () => {
+  for (const p of processes) await p.kill('SIGKILL');
+  await h?.close();
+});
+
+describe('scaling out: one Temporal server, the API and three worker processes on one task queue', () => {
+  it('spreads one job over all three workers, holds the budget, and loses nothing when one is killed', async () => {
+    const rpm = 40;
+    const windowMs = 4_000;
+    const slots = 4;
+    h.sim.configure({ rpm, timeScale: windowMs / 60_000 });
+    h.sim.resetStats();
+    const env = {
+      TEMPORAL_ADDRESS: h.env.address,
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('scale'),
+      DATA_DIR: h.dataDir,
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: h.sim.baseURL,
+      OPENAI_RPM: String(rpm),
+      OPENAI_BUDGET_WINDOW: String(windowMs / 1000),
+      PARALLEL_MAX_WORKERS: String(slots),
+      HEARTBEAT_TIMEOUT: '3',
+      RETRY_INITIAL_INTERVAL: '0.2',
+      SHUTDOWN_GRACE: '0',
+    };
+    const api = await startApiProcess(env);
+    processes.push(api);
+    const workers = [startWorkerProcess(env), startWorkerProcess(env), startWorkerProcess(env)];
+    processes.push(...workers);
+    await waitForPollers(h.env.client, env.TEMPORAL_TASK_QUEUE, 3);
+
+    const answers = makeAnswers(480);
+    const file = path.join(h.dataDir, 'scale.xlsx');
+    const survey = await writeSurvey(file, answers);
+    const form = new FormData();
+    form.append('file', new File([await fs.readFile(file)], 'scale.xlsx'));
+    form.append('column', 'E2');
+    form.append('categories', CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n'));
+    form.append('batchSize', '5');
+    form.append('concurrency', String(3 * slots));
+    const started = await fetch(`${api.url}/jobs`, { method: 'POST', body: form });
+    expect(started.status).toBe(202);
+    const { jobId } = (await started.json()) as { jobId: string };
+
+    const resultsDir = path.join(h.dataDir, 'jobs', jobId, 'results');
+    const codedBy = async () => {
+      const names = (await fs.readdir(resultsDir).catch(() => [])).filter((f) => f.endsWith('.json'));
+      const results = await Promise.all(
+        names.map(
+          async (f) => JSON.parse(await fs.readFile(path.join(resultsDir, f), 'utf8')) as StoredResult,
+        ),
+      );
+      return new Set(results.map((r) => (r.fallback ? undefined : r.worker)).filter(Boolean));
+    };
+    // Every worker has coded batches before one of them is killed.
+    await waitFor(
+      async () => ((await codedBy()).size === 3 ? true : undefined),
+      90_000,
+      'all three workers to code batches',
+    );
+    expect(await workers[1]?.kill('SIGKILL')).toBe('SIGKILL');
+
+    const job = await waitFor(
+      async () => {
+        const response = await fetch(`${api.url}/jobs/${jobId}`);
+        const body = (await response.json()) as {
+          status: string;
+          progress: { batches: { total: number } };
+          stats: { fallbackBatches: number };
+        };
+        return body.status === 'RUNNING' ? undefined : body;
+      },
+      180_000,
+      'the job to finish',
+    );
+    expect(job.status).toBe('COMPLETED');
+    expect(job.stats.fallbackBatches).toBe(0);
+    expect((await codedBy()).size).toBe(3);
+
+    // The budget held across the three processes: no 429, no window of arrivals over the bucket.
+    const stats = h.sim.stats();
+    expect(stats.byStatus['429'] ?? 0).toBe(0);
+    const arrivals = stats.arrivals;
+    for (let i = 0; i < arrivals.length; i += 1) {
+      for (let j = i; j < arrivals.length; j += 1) {
+        const allowed = rpm + ((arrivals[j] ?? 0) - (arrivals[i] ?? 0)) * (rpm / windowMs);
+        expect(j - i + 1, `requests ${i}..${j}`).toBeLessThanOrEqual(allowed + 1);
+      }
+    }
+    // The killed worker's batches in flight were sent again, nothing else.
+    expect(stats.requests).toBeLessThanOrEqual(job.progress.batches.total + slots);
+
+    const download = await fetch(`${api.url}/jobs/${jobId}/result`);
+    expect(download.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await download.arrayBuffer());
+    const sheet = workbook.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    expect(sheet.actualRowCount).toBe(2 + answers.length);
+    answers.forEach((answer, i) =>
+      expect(sheet.getCell(`G${survey.rows[i] ?? 0}`).text).toBe(expected(answer)),
+    );
+  }, 240_000);
+});
