@@ -154,17 +154,39 @@ export function jobsApp(deps: AppDeps) {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
       throw badRequest('pageSize', 'pageSize must be a whole number from 1 to 100');
     }
-    const token = c.req.query('pageToken');
-    const response = await client.workflowService.listWorkflowExecutions({
-      namespace: deps.namespace,
-      pageSize,
+    const cursor = decodeCursor(c.req.query('pageToken'));
+    // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: the jobs created before
+    // the cursor are read from visibility and sorted here, newest first. The cursor (creation time and
+    // id of the last job shown) keeps paging stable while new jobs arrive.
+    const query = [
+      `WorkflowType = '${WORKFLOW_TYPE}'`,
       // A long job continues as new: its earlier runs are closed executions of the same id, not jobs.
-      query: `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'`,
-      ...(token ? { nextPageToken: Buffer.from(token, 'base64url') } : {}),
-    });
-    const list = (response.executions ?? []).map((e) => {
+      `ExecutionStatus != 'ContinuedAsNew'`,
+      ...(cursor ? [`StartTime <= '${new Date(cursor.t).toISOString()}'`] : []),
+    ].join(' AND ');
+    const executions: ExecutionInfo[] = [];
+    let next: Uint8Array | undefined;
+    do {
+      const response = await client.workflowService.listWorkflowExecutions({
+        namespace: deps.namespace,
+        pageSize: 1_000,
+        query,
+        ...(next ? { nextPageToken: next } : {}),
+      });
+      executions.push(...(response.executions ?? []));
+      next = response.nextPageToken?.length ? response.nextPageToken : undefined;
+    } while (next);
+    const jobsNewestFirst = executions
+      .map((e) => ({
+        e,
+        jobId: e.execution?.workflowId ?? '',
+        t: Date.parse(timestamp(e.startTime) ?? '') || 0,
+      }))
+      .filter((x) => !cursor || x.t < cursor.t || (x.t === cursor.t && x.jobId < cursor.id))
+      .sort((x, y) => y.t - x.t || (y.jobId < x.jobId ? -1 : y.jobId > x.jobId ? 1 : 0));
+    const page = jobsNewestFirst.slice(0, pageSize);
+    const list = page.map(({ e, jobId }) => {
       const attributes = decodeSearchAttributes(e.searchAttributes?.indexedFields ?? {});
-      const jobId = e.execution?.workflowId ?? '';
       return {
         jobId,
         status: statusName(e.status),
@@ -178,10 +200,9 @@ export function jobsApp(deps: AppDeps) {
         links: links(jobId),
       };
     });
-    const next = response.nextPageToken?.length
-      ? Buffer.from(response.nextPageToken).toString('base64url')
-      : null;
-    return c.json({ jobs: list, nextPageToken: next });
+    const last = page.at(-1);
+    const more = jobsNewestFirst.length > pageSize && last;
+    return c.json({ jobs: list, nextPageToken: more ? encodeCursor({ t: last.t, id: last.jobId }) : null });
   });
 
   app.get('/:id', async (c) => c.json(await view(c.req.param('id'))));
@@ -331,6 +352,32 @@ async function failureMessage(client: Client, jobId: string): Promise<string> {
     while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
     return cause instanceof Error ? cause.message : error.message;
   }
+}
+
+type ExecutionInfo = NonNullable<
+  Awaited<ReturnType<Client['workflowService']['listWorkflowExecutions']>>['executions']
+>[number];
+
+interface Cursor {
+  readonly t: number;
+  readonly id: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(token: string | undefined): Cursor | undefined {
+  if (!token) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (typeof value.t === 'number' && Number.isFinite(value.t) && typeof value.id === 'string') {
+      return { t: value.t, id: value.id };
+    }
+  } catch {
+    // fall through
+  }
+  throw badRequest('pageToken', 'pageToken is not one this API gave out: start again without it');
 }
 
 function decodeSearchAttributes(

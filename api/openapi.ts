@@ -93,10 +93,9 @@ export function openApiDocument() {
           },
         },
         get: {
-          summary:
-            'Jobs from Temporal visibility: running jobs first, newest first; then finished ones, latest first',
+          summary: 'Jobs from Temporal visibility, newest first (by creation), paged',
           description:
-            "Visibility's own order (the Temporal UI's): SQL visibility cannot sort by start time. Each job is listed once, as its latest run.",
+            'SQL visibility cannot ORDER BY, so the jobs created before the page token are read and sorted by the API. Each job is listed once, as its latest run; the page token is a cursor (creation time and id of the last job shown), stable while new jobs arrive.',
           parameters: [
             {
               name: 'pageSize',
