@@ -149,6 +149,7 @@ export function createActivities(deps: ActivityDeps) {
           uniqueAnswers: rowPlan.answers.length,
           batches: batches.length,
           estimatedTokens,
+          simulated: llm.simulated,
         };
         await writeBatchFiles(store, jobId, stored, rows, plan);
         return plan;

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Client } from '@temporalio/client';
+import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
+import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 import type { Logger } from '../lib/logger.js';
 import type { JobStore } from '../lib/store.js';
 import { bearerAuth } from './auth.js';
@@ -51,7 +53,7 @@ const assets = new Map(
     },
   ]),
 );
-const PUBLIC_PATHS = new Set(['/', '/healthz', '/index.html', '/favicon.ico', ...assets.keys()]);
+const PUBLIC_PATHS = new Set(['/', '/healthz', '/favicon.ico', ...assets.keys()]);
 
 /** The API and the web page. No listening and no environment here: `server.ts` does that. */
 export function createApp(deps: AppDeps): Hono {
@@ -95,6 +97,25 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  // What a form needs to show the server's defaults and limits (no secrets in here).
+  app.get('/settings', (c) =>
+    c.json({
+      defaults: {
+        batchSize: deps.defaults.batchSize,
+        concurrency: deps.defaults.maxWorkers,
+        parallel: deps.defaults.parallel,
+        minResponsesForParallel: deps.defaults.minResponsesForParallel,
+        model: deps.defaults.model,
+        temperature: deps.defaults.temperature,
+      },
+      limits: {
+        maxUploadBytes: deps.maxUploadBytes,
+        maxBatchSize: MAX_BATCH_SIZE,
+        maxConcurrency: MAX_CONCURRENCY,
+      },
+      temporalUiUrl: deps.temporalUiUrl ?? null,
+    }),
+  );
   app.route('/jobs', jobsApp(deps));
 
   app.notFound((c) =>

@@ -97,6 +97,8 @@ export function jobsApp(deps: AppDeps) {
       jobId,
       status,
       fileName: d.memo?.fileName ?? progress?.fileName,
+      column: d.memo?.column ?? progress?.column,
+      simulated: progress?.simulated ?? (await storedResult(jobId))?.simulated ?? null,
       createdAt: d.startTime.toISOString(),
       closedAt: d.closeTime?.toISOString() ?? null,
       progress: progress ?? null,

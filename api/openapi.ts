@@ -40,6 +40,32 @@ export function openApiDocument() {
           },
         },
       },
+      '/settings': {
+        get: {
+          summary: "The server's job defaults and limits, for forms",
+          responses: {
+            200: {
+              description: 'Defaults (batch size, concurrency, parallel, model, temperature) and limits',
+              content: json({
+                type: 'object',
+                properties: {
+                  defaults: { type: 'object' },
+                  limits: {
+                    type: 'object',
+                    properties: {
+                      maxUploadBytes: { type: 'integer' },
+                      maxBatchSize: { type: 'integer' },
+                      maxConcurrency: { type: 'integer' },
+                    },
+                  },
+                  temporalUiUrl: { type: ['string', 'null'] },
+                },
+              }),
+            },
+            401: problemResponse('No or wrong bearer token'),
+          },
+        },
+      },
       '/jobs': {
         post: {
           summary: 'Start a job: upload a spreadsheet and say which column to code into which categories',

@@ -45,6 +45,8 @@ export interface JobPlan {
   readonly batches: number;
   /** Estimated tokens of all requests together (prompt and output ceiling), before any is sent. */
   readonly estimatedTokens: number;
+  /** The worker had no API key: the simulator answers, and every view of the job says so. */
+  readonly simulated: boolean;
 }
 
 /**
@@ -159,6 +161,8 @@ export interface JobProgress {
   readonly jobId: string;
   readonly phase: JobPhase;
   readonly paused: boolean;
+  /** A dry run against the simulator (no API key): the categories are not real codings. */
+  readonly simulated: boolean;
   readonly fileName: string;
   readonly column: string;
   readonly rows: {
@@ -228,6 +232,7 @@ export function describeProgress(p: ProgressInput): JobProgress {
     jobId: p.jobId,
     phase: p.phase,
     paused: p.paused,
+    simulated: p.plan?.simulated ?? false,
     fileName: p.fileName,
     column: p.column,
     rows: {

@@ -263,8 +263,9 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         await finish(true, Date.now());
         setPhase('cancelled');
       });
-    } else if (!isCancellation(error)) {
-      setPhase('failed');
+    } else {
+      // Cancelled before the plan existed there is nothing to write; say so in the phase all the same.
+      setPhase(isCancellation(error) ? 'cancelled' : 'failed');
     }
     throw error;
   }

@@ -796,6 +796,10 @@ function renderJob(job) {
   q('.job-file').textContent = job.fileName ?? job.jobId;
   const column = p?.column ?? job.column;
   q('.job-column').textContent = column ? `· ${column}` : '';
+  const simulated = p?.simulated ?? job.simulated;
+  const dry = q('.dry-run');
+  dry.hidden = !simulated;
+  dry.title = 'No OPENAI_API_KEY on the server: a simulator answered, so these are not real codings.';
   const [label, tone] = badgeOf(job);
   const badge = q('.badge');
   badge.textContent = label;
@@ -1111,6 +1115,20 @@ function wire() {
   }, 5_000);
 }
 
+/** The server's defaults as placeholders, so "leave empty" says what it means. */
+async function loadSettings() {
+  const settings = await call('/settings').catch(() => null);
+  if (!settings) return;
+  const d = settings.defaults;
+  $('batchSize').placeholder = `default: ${d.batchSize}`;
+  $('concurrency').placeholder = `default: ${d.concurrency}`;
+  $('concurrency').max = String(settings.limits.maxConcurrency);
+  $('model').placeholder = `default: ${d.model}`;
+  $('temperature').placeholder = `default: ${d.temperature}`;
+  $('parallel').options[0].textContent = `Server default (${d.parallel ? 'on' : 'off'})`;
+}
+
 wire();
 updateCategoryCount();
+void loadSettings();
 void refreshJobs();

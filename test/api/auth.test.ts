@@ -22,6 +22,7 @@ const JOB = 'job-AAAAAAAAAAAAAAAA';
 /** Every API route, as a request with a body it would accept. */
 const ROUTES: Array<[string, () => [string, RequestInit]]> = [
   ['GET /openapi.json', () => ['/openapi.json', {}]],
+  ['GET /settings', () => ['/settings', {}]],
   ['POST /jobs', () => ['/jobs', post(exampleJob())]],
   ['POST /jobs/preview', () => ['/jobs/preview', post(jobForm({ bytes: EXAMPLE, name: 'survey.xlsx' }))]],
   ['GET /jobs', () => ['/jobs', {}]],

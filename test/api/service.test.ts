@@ -51,6 +51,23 @@ describe('GET /openapi.json', () => {
     return (await response.json()) as Document;
   }
 
+  it('tells forms the server defaults and limits, and no secret', async () => {
+    const response = await api.request('/settings');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      defaults: Record<string, unknown>;
+      limits: Record<string, unknown>;
+    };
+    expect(body.defaults).toMatchObject({
+      batchSize: 10,
+      concurrency: 5,
+      parallel: true,
+      model: 'gpt-4o-mini',
+    });
+    expect(body.limits).toMatchObject({ maxBatchSize: 200, maxConcurrency: 200 });
+    expect(JSON.stringify(body)).not.toMatch(/key|token|secret/i);
+  });
+
   it('describes every API route of the app, and no route the app does not have', async () => {
     const doc = await document();
     expect(doc.openapi).toBe('3.1.0');
@@ -62,10 +79,10 @@ describe('GET /openapi.json', () => {
         .filter((r) => r.method !== 'ALL')
         .map((r) => `${r.method} ${(r.path.replace(/\/$/, '') || '/').replace(/:(\w+)/g, '{$1}')}`)
         // The web page and its files are not API.
-        .filter((route) => /^\w+ \/(jobs|healthz)/.test(route)),
+        .filter((route) => /^\w+ \/(jobs|healthz|settings)/.test(route)),
     );
     expect(documented.sort()).toEqual([...served].sort());
-    expect(served.size).toBe(9);
+    expect(served.size).toBe(10);
   });
 
   it('names the path parameter, the errors as problems, and the bearer scheme (not needed for /healthz)', async () => {

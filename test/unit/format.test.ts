@@ -26,6 +26,7 @@ function progress(over: Partial<JobProgress> = {}): JobProgress {
     jobId: 'job-1',
     phase: 'classifying',
     paused: false,
+    simulated: false,
     fileName: 'survey.xlsx',
     column: 'B',
     rows: {

@@ -74,6 +74,7 @@ const PLAN: JobPlan = {
   uniqueAnswers: 600,
   batches: 60,
   estimatedTokens: 100_000,
+  simulated: true,
 };
 
 const START = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -104,6 +105,12 @@ function progressInput(over: Partial<ProgressInput> = {}): ProgressInput {
 }
 
 describe('describeProgress', () => {
+  it('says whether the job is a dry run against the simulator, from the plan', () => {
+    expect(describeProgress(progressInput()).simulated).toBe(true);
+    expect(describeProgress({ ...progressInput(), plan: { ...PLAN, simulated: false } }).simulated).toBe(false);
+    expect(describeProgress({ ...progressInput(), plan: undefined }).simulated).toBe(false);
+  });
+
   it('counts rows done as empty + invalid + already coded + classified', () => {
     const p = describeProgress(progressInput());
     expect(p.rows).toEqual({
