@@ -107,7 +107,9 @@ function progressInput(over: Partial<ProgressInput> = {}): ProgressInput {
 describe('describeProgress', () => {
   it('says whether the job is a dry run against the simulator, from the plan', () => {
     expect(describeProgress(progressInput()).simulated).toBe(true);
-    expect(describeProgress({ ...progressInput(), plan: { ...PLAN, simulated: false } }).simulated).toBe(false);
+    expect(describeProgress({ ...progressInput(), plan: { ...PLAN, simulated: false } }).simulated).toBe(
+      false,
+    );
     expect(describeProgress({ ...progressInput(), plan: undefined }).simulated).toBe(false);
   });
 
