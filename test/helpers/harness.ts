@@ -16,6 +16,9 @@ import type { VerbatimWorkers } from '../../worker/workers.js';
 import { createVerbatimWorkers } from '../../worker/workers.js';
 import { startTestServer, uniqueTaskQueue, workflowBundle } from './temporal.js';
 
+/** The workers' API key in tests: distinctive, so a test can prove it appears nowhere it should not. */
+export const TEST_API_KEY = 'sk-test-do-not-leak-7f3a9c';
+
 /** Job options for tests: quick retries, a short heartbeat timeout, no pause between requests. */
 export function testOptions(overrides: Partial<JobOptions> = {}): JobOptions {
   return {
@@ -73,7 +76,7 @@ export async function createHarness(
     async startWorkers(options = {}) {
       const taskQueue = options.taskQueue ?? uniqueTaskQueue();
       const llm = createLlmEndpoint({
-        apiKey: 'test-key',
+        apiKey: TEST_API_KEY,
         baseURL: sim.baseURL,
         timeoutMs: options.llmTimeoutMs ?? 2_000,
       });

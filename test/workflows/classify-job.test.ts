@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setConcurrencyUpdate } from '../../workflows/definitions.js';
 import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
-import { createHarness, testOptions } from '../helpers/harness.js';
+import { TEST_API_KEY, createHarness, testOptions } from '../helpers/harness.js';
 import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 
 let h: Harness;
@@ -44,6 +44,13 @@ async function runJob(
   }
 }
 
+/** Every byte string (payload data, metadata) anywhere in a history event. */
+function byteStrings(value: unknown): Uint8Array[] {
+  if (value instanceof Uint8Array) return [value];
+  if (!value || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(byteStrings);
+}
+
 describe('classifyJobWorkflow on a real Temporal server', () => {
   it('codes 1,200 answers through injected faults: every row once, each failed batch "Other" with its reason', async () => {
     const answers = makeAnswers(1_200, { duplicates: 0.1, blanks: 0.03, placeholders: 0.03 });
@@ -67,7 +74,7 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
     const options = testOptions({
       retry: { maximumAttempts: 6, initialIntervalMs: 20, maximumIntervalMs: 200, heartbeatTimeoutMs: 5_000 },
     });
-    const { result, output, survey, jobId } = await runJob('faults', answers, options);
+    const { result, output, survey, jobId, handle } = await runJob('faults', answers, options);
     h.sim.configure({ faults: [] });
     const stats = h.sim.stats();
 
@@ -120,6 +127,22 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
       else if (fallbackRows.has(row)) expect(label, `row ${row}`).toBe('Other');
       else expect(label, `row ${row}: ${answer}`).toBe(expected(answer));
     });
+
+    // The workflow holds references and counters: every payload in its history is small, and the API
+    // key appears nowhere in history, in the job's files or in the workbook.
+    const history = await handle.fetchHistory();
+    const bytes = (history.events ?? []).flatMap(byteStrings);
+    const largest = Math.max(...bytes.map((b) => b.length));
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThan(256 * 1024);
+    const text = bytes.map((b) => Buffer.from(b).toString('utf8')).join('\n');
+    expect(text).toContain(jobId); // the payloads are read as text: the check below could see a key
+    expect(text).not.toContain(TEST_API_KEY);
+    for (const file of await fs.readdir(h.store.dir(jobId), { recursive: true })) {
+      const full = path.join(h.store.dir(jobId), file);
+      if ((await fs.stat(full)).isFile())
+        expect((await fs.readFile(full)).includes(TEST_API_KEY), file).toBe(false);
+    }
 
     // One stored result per batch: retries overwrote, never added.
     const results = await fs.readdir(path.join(h.store.dir(jobId), 'results'));

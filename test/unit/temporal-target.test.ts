@@ -1,0 +1,59 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+import { resolveTarget } from '../../lib/temporal.js';
+
+describe('connecting to a cluster (TLS, API key)', () => {
+  it('names every certificate file it cannot read, before connecting', async () => {
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: 'verbatim.tmprl.cloud:7233',
+      TEMPORAL_TLS_CERT: '/nowhere/client.pem',
+      TEMPORAL_TLS_KEY: '/nowhere/client.key',
+    });
+    const error = await resolveTarget(config.temporal, 'verbatim.tmprl.cloud:7233').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^TEMPORAL_TLS_CERT: cannot read \/nowhere\/client\.pem \(ENOENT\)/),
+      expect.stringMatching(/^TEMPORAL_TLS_KEY: cannot read \/nowhere\/client\.key \(ENOENT\)/),
+    ]);
+  });
+
+  it('reads mutual TLS files, the CA and the server name, and passes an API key', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-tls-'));
+    try {
+      for (const name of ['client.pem', 'client.key', 'ca.pem'])
+        await fs.writeFile(path.join(dir, name), `-- ${name} --`);
+      const config = loadConfig(
+        {
+          TEMPORAL_ADDRESS: 'temporal.internal:7233',
+          TEMPORAL_TLS_CERT: 'client.pem',
+          TEMPORAL_TLS_KEY: 'client.key',
+          TEMPORAL_TLS_CA: 'ca.pem',
+          TEMPORAL_TLS_SERVER_NAME: 'temporal.example',
+          TEMPORAL_NAMESPACE: 'surveys',
+        },
+        dir,
+      );
+      const target = await resolveTarget(config.temporal, 'temporal.internal:7233');
+      expect(target.namespace).toBe('surveys');
+      expect(Buffer.from(target.tls?.clientCertPair?.crt ?? []).toString()).toBe('-- client.pem --');
+      expect(Buffer.from(target.tls?.clientCertPair?.key ?? []).toString()).toBe('-- client.key --');
+      expect(Buffer.from(target.tls?.serverRootCACertificate ?? []).toString()).toBe('-- ca.pem --');
+      expect(target.tls?.serverNameOverride).toBe('temporal.example');
+
+      const cloud = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k-123' });
+      const withKey = await resolveTarget(cloud.temporal, 'ns.acct.tmprl.cloud:7233');
+      expect(withKey.apiKey).toBe('k-123');
+      expect(withKey.tls).toEqual({}); // TLS on, with the system's roots
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses no TLS for a plain address', async () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'localhost:7233' });
+    expect((await resolveTarget(config.temporal, 'localhost:7233')).tls).toBeUndefined();
+  });
+});
