@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Category } from '../domain/categories.js';
+import type { JobOptions } from '../domain/job.js';
+import type { SimulatorOptions } from '../simulator/index.js';
+import type { Floor } from './floor.js';
+import { rateFloor } from './floor.js';
+import type { Bench, JobRun, Source, WorkerSettings } from './harness.js';
+import { runJob, sampler, startWorker } from './harness.js';
+import type { CpuUsage } from './proc.js';
+import { allProcesses, peakRssKb, resetPeakRss, topConsumers } from './proc.js';
+import { expectedLabels, makeAnswers, writeSurvey } from './survey.js';
+
+/** Time runs 20× faster than the original tool's: its 4 s per request is 200 ms here, its minute 3 s. */
+export const SCALE = 1 / 20;
+export const SCALING = {
+  timeScale: SCALE,
+  latencyMs: 4_000 * SCALE,
+  jitterMs: 4_000 * SCALE * 0.25,
+  rateLimitDelayMs: 100 * SCALE,
+  budgetWindowMs: 60_000 * SCALE,
+  retryInitialMs: 1_000 * SCALE,
+  retryMaxMs: 60_000 * SCALE,
+} as const;
+
+/** The original table: 2,482 distinct answers, 10 a request (249 requests). */
+export const ORIGINAL_ANSWERS = 2_482;
+export const BATCH_SIZE = 10;
+
+export interface Survey {
+  readonly file: string;
+  readonly answers: number;
+  readonly expected: readonly string[];
+}
+
+export async function makeSurvey(
+  bench: Bench,
+  categories: readonly Category[],
+  answers: number,
+): Promise<Survey> {
+  const texts = makeAnswers(answers);
+  const file = path.join(bench.dataDir, `survey-${answers}.xlsx`);
+  await writeSurvey(file, texts);
+  return { file, answers, expected: expectedLabels(texts, categories) };
+}
+
+function jobOptions(window: number, rateLimitDelayMs: number): JobOptions {
+  return {
+    model: 'gpt-4o-mini',
+    temperature: 0.1,
+    batchSize: BATCH_SIZE,
+    batchTokenTarget: 3_000,
+    parallel: true,
+    maxWorkers: window,
+    minResponsesForParallel: 100,
+    rateLimitDelayMs,
+    retry: {
+      maximumAttempts: 10,
+      initialIntervalMs: SCALING.retryInitialMs,
+      maximumIntervalMs: SCALING.retryMaxMs,
+      heartbeatTimeoutMs: 15_000,
+    },
+  };
+}
+
+/** CPU (and RSS) by source over a span. */
+export type Usage = Partial<Record<Source, CpuUsage>>;
+
+export interface Measured {
+  readonly run: JobRun;
+  /** CPU and RSS from job start to result, and over the requests (first to last arrival). */
+  readonly usage: {
+    readonly job: Usage;
+    readonly requests: Usage;
+    /** Kernel peak RSS of the worker during the job (VmHWM reset at the job's start), MB. */
+    readonly workerPeakRssMb?: number;
+  };
+  readonly workerLog: string;
+  /** Other processes that used the most CPU during the job (this machine is shared). */
+  readonly others: Array<{ label: string; cpuPercent: number }>;
+}
+
+/** What every scenario runs with: the bench, the categories, a small survey to warm each worker up. */
+export interface Context {
+  readonly bench: Bench;
+  readonly categories: readonly Category[];
+  readonly warmup: Survey;
+  readonly log: (line: string) => void;
+}
+
+export const WARMUP_ANSWERS = 200;
+
+/**
+ * One job on a fresh task queue with its own worker process, the simulator configured as given. The worker
+ * first codes a small survey with no latency and no limits, so that the measured job finds it as a
+ * long-running worker is (code compiled, tokenizer loaded); then every rate bucket is left to fill again.
+ */
+async function measure(
+  ctx: Context,
+  survey: Survey,
+  name: string,
+  sim: Partial<SimulatorOptions>,
+  worker: Omit<WorkerSettings, 'taskQueue'>,
+  window: number,
+  pollWindowMs?: number,
+): Promise<Measured> {
+  const { bench, categories } = ctx;
+  const taskQueue = `bench-${name}-${randomBytes(3).toString('hex')}`;
+  const proc = await startWorker(bench, { ...worker, taskQueue });
+  try {
+    bench.sim.configure({ rpm: undefined, tpm: undefined, timeScale: 1, faults: [], latency: { meanMs: 0 } });
+    const warm = await runJob(bench, {
+      taskQueue,
+      file: ctx.warmup.file,
+      categories,
+      expected: ctx.warmup.expected,
+      options: jobOptions(window, worker.rateLimitDelayMs),
+    });
+    if (!warm.check.ok) throw new Error(`${name} warm-up: ${warm.check.problems.join('; ')}`);
+    // A fresh simulator limiter (full buckets); the budget workflow's buckets refill within one window.
+    bench.sim.configure({ rpm: undefined, tpm: undefined, timeScale: 1, faults: [], ...sim });
+    if (worker.budget) await new Promise((resolve) => setTimeout(resolve, worker.budget?.windowMs ?? 0));
+    const reset = resetPeakRss(proc.pid);
+    const before = allProcesses();
+    const samples = sampler(bench, proc);
+    let run: JobRun;
+    try {
+      run = await runJob(bench, {
+        taskQueue,
+        file: survey.file,
+        categories,
+        expected: survey.expected,
+        options: jobOptions(window, worker.rateLimitDelayMs),
+        ...(pollWindowMs ? { pollWindowMs } : {}),
+      });
+    } finally {
+      samples.stop();
+    }
+    const ours = new Set([proc.pid, bench.temporalPid, process.pid, process.ppid]);
+    const others = topConsumers(before, allProcesses(), run.wallMs, ours);
+    const peak = reset ? peakRssKb(proc.pid) : undefined;
+    const arrivals = run.sim.arrivals;
+    const usageOver = (from: number, to: number): Usage => {
+      const sources: Source[] = ['worker', 'temporal', 'bench', 'machine'];
+      return Object.fromEntries(
+        sources.flatMap((name) => {
+          const u = samples.usage(name, from, to);
+          return u ? [[name, u]] : [];
+        }),
+      );
+    };
+    const usage = {
+      job: usageOver(run.startedAt, run.endedAt),
+      requests: usageOver(run.startedAt + (arrivals[0] ?? 0), run.startedAt + (arrivals.at(-1) ?? 0)),
+      ...(peak !== undefined ? { workerPeakRssMb: peak / 1024 } : {}),
+    };
+    if (!run.check.ok) {
+      throw new Error(
+        `${name}: rows lost or miscoded (job ${run.jobId}):\n  ${run.check.problems.join('\n  ')}`,
+      );
+    }
+    return { run, usage, workerLog: proc.output(), others };
+  } finally {
+    await proc.stop();
+  }
+}
+
+const latency = { meanMs: SCALING.latencyMs, jitterMs: SCALING.jitterMs };
+
+// ── 1. The original table ───────────────────────────────────────────────────────────────────────────
+
+export interface OriginalRun {
+  readonly workers: number;
+  readonly m: Measured;
+}
+
+export async function originalTable(ctx: Context, survey: Survey): Promise<OriginalRun[]> {
+  const runs: OriginalRun[] = [];
+  for (const workers of [1, 5, 10]) {
+    ctx.log(`original table, ${workers} worker(s)…`);
+    const m = await measure(
+      ctx,
+      survey,
+      `orig-${workers}`,
+      { latency },
+      { slots: workers, rateLimitDelayMs: SCALING.rateLimitDelayMs },
+      workers,
+    );
+    runs.push({ workers, m });
+  }
+  return runs;
+}
+
+// ── 2. Rate-limited ─────────────────────────────────────────────────────────────────────────────────
+
+/** Limits per scaled minute (3 s), well below the ~48 requests/s a window of 10 would send. */
+export const LIMITS = { rpm: 40, tpm: 28_000 } as const;
+export const RATE_WINDOW = 10;
+
+export type LimitKind = 'rpm' | 'tpm';
+export type BudgetCase = 'none' | 'real' | 'double';
+
+export interface RateRun {
+  readonly limit: LimitKind;
+  readonly budget: BudgetCase;
+  readonly m: Measured;
+  readonly floor: Floor;
+  /** What the floor was computed from: requests admitted and the tokens the simulator charged them. */
+  readonly admitted: number;
+  readonly chargedTokens: number;
+  /** The budget workflow took the API's lower limit from the x-ratelimit-limit-* headers (2× case). */
+  readonly adoptedApiLimit: boolean;
+}
+
+export async function rateLimited(ctx: Context, survey: Survey): Promise<RateRun[]> {
+  const runs: RateRun[] = [];
+  for (const limit of ['rpm', 'tpm'] as const) {
+    for (const budget of ['none', 'real', 'double'] as const) {
+      ctx.log(`rate-limited by ${limit.toUpperCase()}, budget ${budget}…`);
+      const real = LIMITS[limit];
+      const configured = budget === 'none' ? undefined : budget === 'real' ? real : real * 2;
+      const m = await measure(
+        ctx,
+        survey,
+        `${limit}-${budget}`,
+        { latency, timeScale: SCALE, ...(limit === 'rpm' ? { rpm: real } : { tpm: real }) },
+        {
+          slots: RATE_WINDOW,
+          rateLimitDelayMs: SCALING.rateLimitDelayMs,
+          ...(configured ? { budget: { [limit]: configured, windowMs: SCALING.budgetWindowMs } } : {}),
+        },
+        RATE_WINDOW,
+        250,
+      );
+      const admitted = m.run.sim.admitted.length;
+      const chargedTokens = m.run.sim.chargedTokens;
+      const floor = rateFloor({
+        capacity: real,
+        windowMs: SCALING.budgetWindowMs,
+        totalCharge: limit === 'rpm' ? admitted : chargedTokens,
+        latencyMs: SCALING.latencyMs,
+      });
+      const adoptedApiLimit = /limit is below the configured budget/.test(m.workerLog);
+      runs.push({ limit, budget, m, floor, admitted, chargedTokens, adoptedApiLimit });
+    }
+  }
+  return runs;
+}
+
+// ── 3. Orchestration ceiling ────────────────────────────────────────────────────────────────────────
+
+export const CEILING = { answers: 25_000, window: 50 } as const;
+
+export async function ceiling(ctx: Context, survey: Survey): Promise<Measured> {
+  ctx.log(`orchestration ceiling: ${survey.answers} answers, no latency, window ${CEILING.window}…`);
+  return measure(
+    ctx,
+    survey,
+    'ceiling',
+    { latency: { meanMs: 0 } },
+    { slots: CEILING.window, rateLimitDelayMs: 0 },
+    CEILING.window,
+  );
+}
