@@ -13,6 +13,11 @@ export interface Budget {
   reserve(tokens: number): Promise<number>;
   /** What the API reported with a response, passed on with the next reservation. */
   observe(rateLimit: RateLimitReport): void;
+  /**
+   * Reconciles a reservation with the usage the API reported (what it charged: the prompt tokens it
+   * counted plus the output ceiling). The difference goes back to (or comes out of) the bucket.
+   */
+  settle(reserved: number, charged: number): void;
 }
 
 export interface BudgetOptions {
@@ -33,11 +38,13 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
   if (!limits.rpm && !limits.tpm) return undefined;
   const workflowId = budgetWorkflowId(options.llmTaskQueue);
   let observed: BudgetObservation | undefined;
+  let refund = 0;
 
   return {
     async reserve(tokens) {
-      const request = { limits, tokens, ...(observed ? { observed } : {}) };
+      const request = { limits, tokens, ...(observed ? { observed } : {}), ...(refund ? { refund } : {}) };
       observed = undefined;
+      refund = 0;
       for (let attempt = 1; ; attempt += 1) {
         try {
           const input: BudgetInput = { limits };
@@ -62,6 +69,9 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
     },
     observe(rateLimit) {
       if (Object.keys(rateLimit).length > 0) observed = rateLimit;
+    },
+    settle(reserved, charged) {
+      refund += reserved - charged;
     },
   };
 }

@@ -10,6 +10,7 @@ import type {
   JobSpec,
   JobStats,
 } from '../domain/job.js';
+import { SPAN_PAGE } from '../domain/job.js';
 import type { BatchingChoice } from '../domain/plan.js';
 import { planBatches, planRows, promptId } from '../domain/plan.js';
 import { buildInstructions, buildLabelSchema, buildMessages, maxCompletionTokens } from '../domain/prompt.js';
@@ -30,6 +31,7 @@ import {
   readBatch,
   readResult,
   readRows,
+  mapLimit,
   writeBatchFiles,
 } from './stored.js';
 import { estimateRequestTokens, tokenCounter } from './tokens.js';
@@ -48,6 +50,12 @@ export interface ActivityDeps {
 export interface PrepareJobInput {
   readonly jobId: string;
 }
+export interface PreparedJob {
+  readonly plan: JobPlan;
+  /** Spans of the first SPAN_PAGE batches. */
+  readonly spans: readonly BatchSpan[];
+}
+
 export interface LoadBatchSpansInput {
   readonly jobId: string;
   readonly from: number;
@@ -85,7 +93,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Reads the sheet (streaming), sorts and de-duplicates its rows, cuts and stores the batches. */
-    prepareJob: async ({ jobId }: PrepareJobInput): Promise<JobPlan> => {
+    prepareJob: async ({ jobId }: PrepareJobInput): Promise<PreparedJob> => {
       return withHeartbeat(async () => {
         const spec = await store.readJson<JobSpec>(jobId, 'job.json');
         const column = await readAnswerColumn({
@@ -97,8 +105,11 @@ export function createActivities(deps: ActivityDeps) {
         });
         const question = spec.question ?? column.question;
         const rowPlan = planRows(column.rows);
-        const count = await tokenCounter(spec.options.model);
+        const tokenize = await tokenCounter(spec.options.model);
         const instructions = buildInstructions(question, spec.categories);
+        // Every request repeats the instructions: count them once.
+        const instructionTokens = tokenize(instructions);
+        const count = (text: string) => (text === instructions ? instructionTokens : tokenize(text));
         const schema = buildLabelSchema(spec.categories);
         const fixedTokens = count(instructions) + count(JSON.stringify(schema)) + 16;
         const perItemCompletion =
@@ -152,7 +163,17 @@ export function createActivities(deps: ActivityDeps) {
           simulated: llm.simulated,
         };
         await writeBatchFiles(store, jobId, stored, rows, plan);
-        return plan;
+        // The first page of spans comes along, saving the workflow a round trip before its first batch.
+        return {
+          plan,
+          spans: stored.slice(0, SPAN_PAGE).map(({ index, firstRow, lastRow, rows: n, answers }) => ({
+            index,
+            firstRow,
+            lastRow,
+            rows: n,
+            answers,
+          })),
+        };
       });
     },
 
@@ -183,9 +204,10 @@ export function createActivities(deps: ActivityDeps) {
       const messages = buildMessages(job.plan.question, categories, batch.items);
       const maxTokens = maxCompletionTokens(categories, batch.items.length);
       return withHeartbeat(async () => {
+        let reserved = 0;
         if (deps.budget) {
-          const tokens = estimateRequestTokens(await tokenCounter(options.model), messages, maxTokens);
-          const wait = await deps.budget.reserve(tokens);
+          reserved = estimateRequestTokens(await tokenCounter(options.model), messages, maxTokens);
+          const wait = await deps.budget.reserve(reserved);
           if (wait > 0) await ctx.sleep(wait);
         }
         try {
@@ -198,6 +220,9 @@ export function createActivities(deps: ActivityDeps) {
             signal: ctx.cancellationSignal,
           });
           deps.budget?.observe(response.rateLimit);
+          // The API charged the prompt it counted plus the output ceiling: settle the estimate against it.
+          if (reserved > 0 && response.usage.prompt > 0)
+            deps.budget?.settle(reserved, response.usage.prompt + maxTokens);
           const labels = validateLabels(response.content, batch.items, categories);
           const result: StoredResult = {
             index,
@@ -214,6 +239,8 @@ export function createActivities(deps: ActivityDeps) {
         } catch (error) {
           if (ctx.cancellationSignal.aborted) throw error;
           if (error instanceof OpenAI.RateLimitError) {
+            // A rejected request is not charged: its tokens go back to the budget.
+            if (reserved > 0) deps.budget?.settle(reserved, 0);
             await deps
               .notifyRateLimited?.(jobId, { batch: index, retryAfterMs: retryDelayMs(error) })
               .catch(() => {});
@@ -248,11 +275,10 @@ export function createActivities(deps: ActivityDeps) {
         const fallback = fallbackLabel(spec.categories);
         const answerLabels: Array<string | undefined> = new Array<string | undefined>(plan.uniqueAnswers);
         const fallbackBatches: Array<{ batch: number; reason: string; answers: Set<number> }> = [];
-        for (let i = 0; i < plan.batches; i += 1) {
-          const [batch, result] = await Promise.all([
-            readBatch(store, jobId, i),
-            readResult(store, jobId, i),
-          ]);
+        const stored = await mapLimit(plan.batches, 32, (i) =>
+          Promise.all([readBatch(store, jobId, i), readResult(store, jobId, i)]),
+        );
+        for (const [i, [batch, result]] of stored.entries()) {
           if (!result) continue; // not reached before a cancel: left blank
           if (result.fallback) {
             batch.answerIds.forEach((a) => (answerLabels[a] = fallback));
@@ -319,9 +345,11 @@ export function createActivities(deps: ActivityDeps) {
           categoryHeader: plan.categoryHeader,
           labels,
         };
-        await writeCodedWorkbook({ ...where, summary, run, outPath: store.file(jobId, OUTPUT_XLSX) });
-        // The data alone as CSV too, with formula-like cells made safe for spreadsheet apps.
-        await writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true });
+        // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
+        await Promise.all([
+          writeCodedWorkbook({ ...where, summary, run, outPath: store.file(jobId, OUTPUT_XLSX) }),
+          writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),
+        ]);
         await store.writeJson(store.file(jobId, 'result.json'), {
           partial: input.partial,
           stats: input.stats,

@@ -41,12 +41,10 @@ export async function writeBatchFiles(
   plan: JobPlan,
 ): Promise<void> {
   // Batch files first, the plan last: a plan on disk means its batches are all there.
-  const queue = [...batches];
-  const writers = Array.from({ length: 16 }, async () => {
-    for (let b = queue.shift(); b; b = queue.shift())
-      await store.writeJson(store.batchFile(jobId, b.index), b);
+  await mapLimit(batches.length, 16, async (i) => {
+    const b = batches[i];
+    if (b) await store.writeJson(store.batchFile(jobId, b.index), b);
   });
-  await Promise.all(writers);
   await store.writeJson(
     store.file(jobId, 'spans.json'),
     batches.map((b) => [b.firstRow, b.lastRow, b.rows, b.answers]),
@@ -89,4 +87,15 @@ export function loadJob(store: JobStore, jobId: string): Promise<LoadedJob> {
     jobs.set(key, job);
   }
   return job;
+}
+
+/** `fn(0) … fn(count - 1)`, at most `limit` at a time, results in order: many small files, quickly. */
+export async function mapLimit<T>(count: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, count) }, async () => {
+    for (let i = next++; i < count; i = next++) results[i] = await fn(i);
+  });
+  await Promise.all(lanes);
+  return results;
 }

@@ -31,6 +31,9 @@ export interface RetryOptions {
   readonly heartbeatTimeoutMs: number;
 }
 
+/** Batch spans travel from the store to the workflow this many at a time (for activity summaries). */
+export const SPAN_PAGE = 500;
+
 /** What `prepareJob` found and stored; small enough for workflow history. */
 export interface JobPlan {
   readonly sheet: string;

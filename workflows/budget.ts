@@ -56,6 +56,7 @@ export async function budgetWorkflow(input: BudgetInput): Promise<void> {
         requests = bucket(limits.rpm, limits, now, requests?.available(now));
         tokens = bucket(limits.tpm, limits, now, tokens?.available(now));
       }
+      if (request.refund) tokens?.adjust(request.refund, now);
       const seen = request.observed;
       if (seen) {
         requests = believeServer(requests, seen.limitRequests, seen.remainingRequests, now, 'requests');

@@ -19,6 +19,7 @@ import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { BatchOutcome, BatchSpan, JobCounters, JobPhase, JobPlan, JobProgress } from '../domain/job.js';
 import {
+  SPAN_PAGE,
   ZERO_COUNTERS,
   addFallback,
   addOutcome,
@@ -47,8 +48,6 @@ import {
 
 /** Batches a run handles before it continues as new: ~5 history events each keeps a run near 5,000. */
 const DEFAULT_BATCHES_PER_RUN = 1_000;
-/** Batch spans are loaded this many at a time, for activity summaries. */
-const SPAN_PAGE = 500;
 
 const sa = {
   fileName: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fileName.name, 'KEYWORD'),
@@ -165,9 +164,16 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     ]);
   }
 
+  /** Spans of one page of batches (for activity summaries), and where that page starts. */
+  let spans: readonly BatchSpan[] = [];
+  let spansFrom = -1;
+
   try {
     if (!plan) {
-      plan = await io.prepareJob({ jobId });
+      const prepared = await io.prepareJob({ jobId });
+      plan = prepared.plan;
+      spans = prepared.spans;
+      spansFrom = 0;
       classifyStartedAt = Date.now();
       window = initialWindow(requestedConcurrency ?? effectiveWindow(options, plan.rows.classify));
       upsert([{ key: sa.rows, value: plan.rows.total }]);
@@ -185,8 +191,6 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       preparedPlan.batches,
       firstBatch + (input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN),
     );
-    let spans: BatchSpan[] = [];
-
     const runBatch = async (index: number): Promise<void> => {
       const span = spans[index % SPAN_PAGE];
       const summary = span
@@ -221,9 +225,10 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     let next = firstBatch;
     while (next < lastBatch && (next === firstBatch || !workflowInfo().continueAsNewSuggested)) {
       await condition(() => !paused && inFlight < window.size);
-      if (next % SPAN_PAGE === 0 || spans.length === 0) {
-        const pageStart = next - (next % SPAN_PAGE);
+      const pageStart = next - (next % SPAN_PAGE);
+      if (pageStart !== spansFrom) {
         spans = await io.loadBatchSpans({ jobId, from: pageStart, count: SPAN_PAGE });
+        spansFrom = pageStart;
       }
       const index = next;
       next += 1;

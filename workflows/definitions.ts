@@ -102,6 +102,8 @@ export interface ReserveRequest {
   /** Estimated tokens the request will be charged on arrival. */
   readonly tokens: number;
   readonly observed?: BudgetObservation;
+  /** Tokens reserved before but not charged (negative: charged beyond the reservation), from usage. */
+  readonly refund?: number;
 }
 
 export interface Reservation {

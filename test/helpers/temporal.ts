@@ -36,7 +36,12 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
       searchAttributes: Object.values(SEARCH_ATTRIBUTES).map((a) =>
         defineSearchAttributeKey(a.name, types[a.type]),
       ),
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: [
+        '--log-level',
+        'error',
+        '--dynamic-config-value',
+        'history.transferProcessorMaxPollRPS=1000',
+      ],
     },
   });
 }
