@@ -23,7 +23,7 @@ import type { Budget } from './budget.js';
 import type { LlmEndpoint } from './llm.js';
 import { requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
 import { readAnswerColumn, writeCodedCsv, writeCodedWorkbook } from './sheets/index.js';
-import type { StoredBatch, StoredResult, StoredRows } from './stored.js';
+import type { SpanRecord, StoredBatch, StoredResult, StoredRows } from './stored.js';
 import {
   OUTPUT_CSV,
   OUTPUT_XLSX,
@@ -179,7 +179,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Where a run of batches sits in the sheet, for activity summaries. */
     loadBatchSpans: async ({ jobId, from, count }: LoadBatchSpansInput): Promise<BatchSpan[]> => {
-      const spans = await store.readJson<Array<[number, number, number, number]>>(jobId, 'spans.json');
+      const spans = await store.readJson<SpanRecord[]>(jobId, 'spans.json');
       return spans.slice(from, from + count).map(([firstRow, lastRow, rows, answers], i) => ({
         index: from + i,
         firstRow,
@@ -274,21 +274,19 @@ export function createActivities(deps: ActivityDeps) {
         const rows = await readRows(store, jobId);
         const fallback = fallbackLabel(spec.categories);
         const answerLabels: Array<string | undefined> = new Array<string | undefined>(plan.uniqueAnswers);
-        const fallbackBatches: Array<{ batch: number; reason: string; answers: Set<number> }> = [];
-        const stored = await mapLimit(plan.batches, 32, (i) =>
-          Promise.all([readBatch(store, jobId, i), readResult(store, jobId, i)]),
-        );
-        for (const [i, [batch, result]] of stored.entries()) {
+        const fallbackBatches: Array<{ batch: number; reason: string; first: number; answers: number }> = [];
+        const [spans, results] = await Promise.all([
+          store.readJson<SpanRecord[]>(jobId, 'spans.json'),
+          mapLimit(plan.batches, 32, (i) => readResult(store, jobId, i)),
+        ]);
+        for (const [i, result] of results.entries()) {
+          const [, , , answers = 0, first = 0] = spans[i] ?? [];
           if (!result) continue; // not reached before a cancel: left blank
           if (result.fallback) {
-            batch.answerIds.forEach((a) => (answerLabels[a] = fallback));
-            fallbackBatches.push({
-              batch: i,
-              reason: result.fallback.reason,
-              answers: new Set(batch.answerIds),
-            });
+            for (let a = first; a < first + answers; a += 1) answerLabels[a] = fallback;
+            fallbackBatches.push({ batch: i, reason: result.fallback.reason, first, answers });
           } else {
-            batch.answerIds.forEach((a, position) => (answerLabels[a] = result.labels[position]));
+            for (let p = 0; p < answers; p += 1) answerLabels[first + p] = result.labels[p];
           }
         }
         const labels = new Map<number, string>();
@@ -303,7 +301,7 @@ export function createActivities(deps: ActivityDeps) {
           batch: f.batch,
           reason: f.reason,
           rows: rows.assignments
-            .filter(([, kind, a]) => kind === 'classify' && f.answers.has(a))
+            .filter(([, kind, a]) => kind === 'classify' && a >= f.first && a < f.first + f.answers)
             .map(([row]) => row),
         }));
         const summary = summaryRows({

@@ -33,6 +33,19 @@ export interface StoredRows {
   readonly codedLabels: ReadonlyArray<readonly [number, string]>;
 }
 
+/**
+ * A batch's line in spans.json: first and last sheet row, rows covered, answers sent, and the index of its
+ * first answer. Batches cut the unique answers in order, so a batch's answers are the `answers` indexes
+ * from that first one: the output is assembled from spans.json and the results, without the batch files.
+ */
+export type SpanRecord = readonly [
+  firstRow: number,
+  lastRow: number,
+  rows: number,
+  answers: number,
+  firstAnswer: number,
+];
+
 export async function writeBatchFiles(
   store: JobStore,
   jobId: string,
@@ -47,7 +60,7 @@ export async function writeBatchFiles(
   });
   await store.writeJson(
     store.file(jobId, 'spans.json'),
-    batches.map((b) => [b.firstRow, b.lastRow, b.rows, b.answers]),
+    batches.map((b): SpanRecord => [b.firstRow, b.lastRow, b.rows, b.answers, b.answerIds[0] ?? 0]),
   );
   await store.writeJson(store.file(jobId, 'rows.json'), rows);
   await store.writeJson(store.file(jobId, 'plan.json'), plan);

@@ -1,6 +1,6 @@
 import type { CpuUsage } from './proc.js';
 import type { Measured, OriginalRun, RateRun, Usage } from './scenarios.js';
-import { CEILING, LIMITS, RATE_WINDOW, SCALE, SCALING } from './scenarios.js';
+import { CEILING, LIMITS, RATE_WINDOW, SCALE, SCALE_DIVISOR, SCALING } from './scenarios.js';
 
 /** Numbers rounded for the table and the JSON file (results are committed: keep them small). */
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -89,7 +89,7 @@ export const ORIGINAL_CLAIMS: Record<number, string> = {
 
 /**
  * The wall time at the original's real latency, projected: the requests' own time (batches × (latency +
- * delay) / workers) scaled back up 20×, everything else (orchestration, prepare, write) as measured, since
+ * delay) / workers) scaled back up to real time, everything else (orchestration, prepare, write) as measured, since
  * none of it shrank with the scale. A model, not a measurement.
  */
 function projectedUnscaledMs(r: OriginalRun): number {
@@ -109,7 +109,7 @@ export function originalFigures(runs: readonly OriginalRun[]) {
       ...f,
       speedup: baseWall ? r2(baseWall / r.m.run.wallMs) : undefined,
       classifySpeedup: baseClassify ? r2(baseClassify / r.m.run.result.stats.classifySeconds) : undefined,
-      /** Measured wall × 20: the unscaled equivalent as the brief defines it. */
+      /** Measured wall scaled back: the unscaled equivalent as the brief defines it. */
       unscaledWallMin: r1(r.m.run.wallMs / SCALE / 60_000),
       projectedUnscaledMin: r1(projected / 60_000),
       projectedSpeedup: base ? r2(projectedUnscaledMs(base) / projected) : undefined,
@@ -238,7 +238,7 @@ export function originalTableText(runs: ReturnType<typeof originalFigures>): str
       'in flight',
       'worker CPU',
       'others CPU',
-      '×20 wall',
+      `×${SCALE_DIVISOR} wall`,
       'projected at 4 s*',
       'original tool',
     ],

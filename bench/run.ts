@@ -29,6 +29,7 @@ import {
   LIMITS,
   ORIGINAL_ANSWERS,
   RATE_WINDOW,
+  SCALE_DIVISOR,
   SCALING,
   WARMUP_ANSWERS,
   ceiling,
@@ -70,7 +71,7 @@ const machine = {
   uncommittedChanges: git(['status', '--porcelain']) !== '',
 };
 const setup = {
-  scale: '1/20 (every duration and budget window; budgets per scaled minute)',
+  scale: `1/${SCALE_DIVISOR} (every duration and budget window; budgets per scaled minute)`,
   ...SCALING,
   temporal: experiment
     ? `EXPERIMENT: temporal server start-dev, SQLite ${store === 'memory' ? 'in memory' : 'in a file'}${dynamicConfig.map((kv) => `, ${kv}`).join('')}`
@@ -133,17 +134,17 @@ const verdicts: Target[] = targets(original, rate);
 const out: string[] = [
   '',
   `verbatim bench · ${startedAt.toISOString()} · ${machine.cpus} cpus · node ${machine.node} · load average at start ${machine.loadAverageAtStart.join(' ')}`,
-  `time scaled 1/20: latency ${SCALING.latencyMs} ms ± ${SCALING.jitterMs} ms (the original's 4 s), RATE_LIMIT_DELAY ${SCALING.rateLimitDelayMs} ms (0.1 s), budget minute ${SCALING.budgetWindowMs} ms, retries ${SCALING.retryInitialMs} ms…${SCALING.retryMaxMs} ms`,
+  `time scaled 1/${SCALE_DIVISOR}: latency ${SCALING.latencyMs} ms ± ${SCALING.jitterMs} ms (the original's 4 s), RATE_LIMIT_DELAY ${SCALING.rateLimitDelayMs} ms (0.1 s), budget minute ${SCALING.budgetWindowMs} ms, retries ${SCALING.retryInitialMs} ms…${SCALING.retryMaxMs} ms`,
   `Temporal: ${setup.temporal}`,
 ];
 if (original) {
   out.push(
     '',
-    `1. The original table: ${ORIGINAL_ANSWERS} distinct answers, 10 a request (×20 wall: the unscaled equivalent)`,
+    `1. The original table: ${ORIGINAL_ANSWERS} distinct answers, 10 a request (×${SCALE_DIVISOR} wall: the unscaled equivalent)`,
   );
   out.push(originalTableText(original));
   out.push(
-    `   * projected at the real 4 s: the requests' time × 20, orchestration, prepare and write as measured (a model)`,
+    `   * projected at the real 4 s: the requests' time × ${SCALE_DIVISOR}, orchestration, prepare and write as measured (a model)`,
   );
   details(original.map((f) => ({ label: `${f.workers} worker(s)`, f })));
 }

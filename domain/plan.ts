@@ -73,7 +73,10 @@ export function planRows(rows: readonly SheetAnswerRow[]): RowPlan {
 export type BatchingChoice =
   { readonly size: Exclude<BatchSize, 'auto'> } | { readonly size: 'auto'; readonly auto: AutoBatchOptions };
 
-/** Cuts the unique answers into batches and records, for each, the rows it covers. */
+/**
+ * Cuts the unique answers into batches, in order (each batch holds a contiguous run of answer indexes,
+ * which the output relies on), and records, for each, the rows it covers.
+ */
 export function planBatches(plan: RowPlan, batching: BatchingChoice): PlannedBatch[] {
   const groups =
     batching.size === 'auto'
