@@ -3,6 +3,7 @@ import type { Category } from '../domain/categories.js';
 import { categoriesFromList, parseCategories } from '../domain/categories.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
+import { booleanText } from '../lib/config.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 import { badRequest } from './problem.js';
 
@@ -18,13 +19,6 @@ export interface JobForm {
   readonly categories: Category[];
   readonly options: JobOptions;
 }
-
-const booleanText = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'].includes(v), 'must be true or false')
-  .transform((v) => ['true', '1', 'on', 'yes'].includes(v));
 
 const optionSchemas = {
   batchSize: z.union([

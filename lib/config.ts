@@ -8,12 +8,16 @@ import type { JobOptions } from '../domain/job.js';
  * together, and the result is frozen. Everything else receives its slice of config through a factory.
  */
 
-const bool = z
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/** A yes/no setting as people write it in .env files and forms: true/false, 1/0, yes/no, on/off. */
+export const booleanText = z
   .string()
   .trim()
   .toLowerCase()
-  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
-  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+  .refine((v) => TRUE_WORDS.includes(v) || FALSE_WORDS.includes(v), 'must be true or false')
+  .transform((v) => TRUE_WORDS.includes(v));
 
 const int = (min: number, max: number) => z.coerce.number().int(`must be a whole number`).min(min).max(max);
 /** Seconds as written in the original configuration (`0.1`), returned in milliseconds. */
@@ -51,7 +55,7 @@ const schema = z.object({
       }
     }),
   BATCH_TOKEN_TARGET: int(200, 1_000_000).default(3_000),
-  ENABLE_PARALLEL_PROCESSING: bool.default(true),
+  ENABLE_PARALLEL_PROCESSING: booleanText.default(true),
   PARALLEL_MAX_WORKERS: int(1, 200).default(5),
   PARALLEL_MIN_RESPONSES: int(0, 100_000_000).default(100),
   RATE_LIMIT_DELAY: seconds(60).default(100),
@@ -63,7 +67,7 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: text.default('default'),
   TEMPORAL_TASK_QUEUE: text.default('verbatim'),
   TEMPORAL_API_KEY: text.optional(),
-  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS: booleanText.optional(),
   TEMPORAL_TLS_CERT: text.optional(),
   TEMPORAL_TLS_KEY: text.optional(),
   TEMPORAL_TLS_CA: text.optional(),
@@ -160,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     given('TEMPORAL_API_KEY') ||
     given('TEMPORAL_TLS_CERT') ||
     given('TEMPORAL_TLS_CA') ||
-    /^(true|1|yes|on)$/i.test(cleaned.TEMPORAL_TLS ?? '');
+    TRUE_WORDS.includes(cleaned.TEMPORAL_TLS?.toLowerCase() ?? '');
   if (!given('TEMPORAL_ADDRESS') && wantsTls) {
     problems.push(
       'TEMPORAL_ADDRESS: required when TLS or an API key is configured (the embedded server uses neither)',

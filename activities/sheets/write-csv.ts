@@ -13,15 +13,21 @@ import { writeAtomically } from './files.js';
 import type { SheetFormat } from './sources.js';
 import { openSheet } from './sources.js';
 
-export interface WriteCodedCsvInput {
+/** Where the labels go: the input, its answer sheet, and the category column in it. */
+export interface CodedSheet {
   readonly inputPath: string;
   readonly format: SheetFormat;
   readonly displayName: string;
+  /** The answer sheet, as `AnswerColumn.sheet` names it. */
   readonly sheet: string;
   readonly headerRow: number;
   readonly categoryColumn: string;
   readonly categoryHeader: string;
+  /** Sheet row number → label; rows not in the map are left as they are. */
   readonly labels: ReadonlyMap<number, string>;
+}
+
+export interface WriteCodedCsvInput extends CodedSheet {
   readonly outPath: string;
   /** Prefix text that a spreadsheet would run as a formula with `'`; default true. */
   readonly escapeFormulas?: boolean | undefined;

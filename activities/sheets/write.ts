@@ -20,24 +20,14 @@ import { asWorkbookError, assertFile, writeAtomically } from './files.js';
 import { fillReportSheet, reportSheetName } from './report-sheets.js';
 import { parseSheetHead } from './sheet-head.js';
 import type { ColumnWidth, SheetHead } from './sheet-head.js';
-import type { SheetFormat } from './sources.js';
+import type { CodedSheet } from './write-csv.js';
 import { mapErrors, selectSheet } from './sources.js';
 import type { SheetInfo, XlsxWorkbook } from './xlsx-reader.js';
 import { openXlsx } from './xlsx-reader.js';
 import type { ZipDirectory } from './zip.js';
 import { inspectXlsx, readEntryHead } from './zip.js';
 
-export interface WriteOutputInput {
-  readonly inputPath: string;
-  readonly format: SheetFormat;
-  readonly displayName: string;
-  /** The answer sheet, as `AnswerColumn.sheet` names it. */
-  readonly sheet: string;
-  readonly headerRow: number;
-  readonly categoryColumn: string;
-  readonly categoryHeader: string;
-  /** Sheet row number → label; rows not in the map are left as they are. */
-  readonly labels: ReadonlyMap<number, string>;
+export interface WriteOutputInput extends CodedSheet {
   readonly summary: readonly ReportRow[];
   readonly run: readonly ReportRow[];
   /** Where the .xlsx goes; replaced atomically. */
