@@ -9,7 +9,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Dependencies first, in their own layer: a change of source code does not reinstall them.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # dist/cli/main.js (the entry point), dist/workflow-bundle.js (every worker runs byte-identical workflow
 # code and starts without webpack), dist/api/public (the web page).
@@ -26,9 +26,10 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 # No devDependencies (TypeScript, tsx, vitest...): the compiled code needs none of them. The core
-# bridge's native binary comes inside its npm package, so nothing is downloaded at install time.
+# bridge's native binary comes inside its npm package, so nothing is downloaded at install time and no
+# install script is needed (the same as in the build stage).
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY deploy/healthcheck.sh ./deploy/healthcheck.sh

@@ -70,7 +70,7 @@ beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: the browser test drives Debian's chromium. ` +
-        'Install it with `apt-get install chromium` (.ci/run does), or set CHROMIUM_PATH.',
+        '`npm test` installs it with apt-get as root (scripts/ensure-chromium.ts), or set CHROMIUM_PATH.',
     );
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -1,0 +1,70 @@
+/**
+ * Run by npm before the tests (`pretest`): makes sure the browser test finds Chromium (CHROMIUM_PATH, else
+ * Debian's /usr/bin/chromium), installing Debian's package with apt-get when it is missing and this user is
+ * root or has passwordless sudo; otherwise fails with the command to run. `--dry-run` prints the plan only.
+ */
+import { spawnSync } from 'node:child_process';
+import { constants, accessSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromiumTarget, planChromium } from './chromium.js';
+
+const dryRun = process.argv.includes('--dry-run');
+const chromiumPath = process.env.CHROMIUM_PATH;
+const present = existsSync(chromiumTarget(chromiumPath));
+const root = process.getuid?.() === 0;
+const aptGet = !present && onPath('apt-get');
+const passwordlessSudo =
+  !present &&
+  !root &&
+  aptGet &&
+  onPath('sudo') &&
+  spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+
+const plan = planChromium({ chromiumPath, present, root, passwordlessSudo, aptGet });
+
+if (plan.action === 'present') {
+  process.stdout.write(`Chromium: ${plan.path}\n`);
+} else if (plan.action === 'fail') {
+  process.stderr.write(`${plan.message}\n`);
+  process.exitCode = 1;
+} else {
+  const shown = plan.commands.map((command) => command.join(' ')).join(' && ');
+  if (dryRun) {
+    process.stdout.write(`Chromium missing at ${plan.path}; would run: ${shown}\n`);
+  } else {
+    process.stderr.write(
+      `Chromium missing at ${plan.path}: installing Debian's chromium for the browser test (takes a while): ${shown}\n`,
+    );
+    for (const [command = '', ...args] of plan.commands) {
+      const result = spawnSync(command, args, {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+      if (result.status !== 0) {
+        const why =
+          result.error?.message ?? (result.signal ? `signal ${result.signal}` : `exit ${result.status}`);
+        process.stderr.write(`Failed (${why}): ${[command, ...args].join(' ')}\n`);
+        process.exit(1);
+      }
+    }
+    if (!existsSync(plan.path)) {
+      process.stderr.write(`apt-get installed chromium but ${plan.path} is still missing.\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`Chromium: ${plan.path}\n`);
+  }
+}
+
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(path.join(dir, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
