@@ -5,6 +5,7 @@ import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
 import { booleanText } from '../lib/config.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
+import { HTTPException } from 'hono/http-exception';
 import { badRequest } from './problem.js';
 
 /** The fields of `POST /jobs` besides the file, checked with messages that name the field. */
@@ -35,6 +36,35 @@ const optionSchemas = {
     .regex(/^[\w.:/-]+$/, 'must be a model name such as gpt-4o-mini'),
   parallel: booleanText,
 };
+
+/** Categories may come as a text file part (`-F categories=@categories.txt`) as well as typed text. */
+const MAX_CATEGORIES_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The multipart body, or a 400 naming it: a body that is not multipart/form-data (a missing boundary, a
+ * cut-off upload) is the client's mistake, not a server error. Errors of the body limit pass through.
+ */
+export async function readForm(req: { parseBody(options: { all: true }): Promise<unknown> }): Promise<Form> {
+  let form: Form;
+  try {
+    form = (await req.parseBody({ all: true })) as Form;
+  } catch (error) {
+    if (error instanceof HTTPException) throw error;
+    throw badRequest(
+      'body',
+      'the request body is not valid multipart/form-data: send the spreadsheet as field "file" of a form',
+      'invalid_body',
+    );
+  }
+  const categories = form.categories;
+  if (categories instanceof File) {
+    if (categories.size > MAX_CATEGORIES_FILE_BYTES) {
+      throw badRequest('categories', 'the categories file is larger than 1 MiB');
+    }
+    form.categories = await categories.text();
+  }
+  return form;
+}
 
 export function text(form: Form, field: string, max = 1_000): string | undefined {
   const value = form[field];

@@ -18,8 +18,7 @@ import {
   setConcurrencyUpdate,
 } from '../workflows/definitions.js';
 import type { AppDeps } from './app.js';
-import { fileField, parseJobForm, parsePatch, text } from './form.js';
-import type { Form } from './form.js';
+import { fileField, parseJobForm, parsePatch, readForm, text } from './form.js';
 import { formatOf } from './job-service.js';
 import { ProblemError, badRequest } from './problem.js';
 
@@ -109,7 +108,7 @@ export function jobsApp(deps: AppDeps) {
   }
 
   app.post('/', upload, async (c) => {
-    const form = (await c.req.parseBody({ all: true })) as Form;
+    const form = await readForm(c.req);
     const job = parseJobForm(form, deps.defaults);
     const started = await jobs.create({
       fileName: safeFileName(job.file.name),
@@ -127,7 +126,7 @@ export function jobsApp(deps: AppDeps) {
   });
 
   app.post('/preview', upload, async (c) => {
-    const form = (await c.req.parseBody({ all: true })) as Form;
+    const form = await readForm(c.req);
     const file = fileField(form);
     const fileName = safeFileName(file.name);
     const format = formatOf(fileName);

@@ -147,7 +147,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
       client,
       jobs,
       temporalAddress: address,
-      temporalUiUrl: devServer?.uiUrl,
+      temporalUiUrl: devServer?.uiUrl ?? config.temporal.uiUrl,
       llm,
       workers,
       workerDone,

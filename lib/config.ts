@@ -74,6 +74,10 @@ const schema = z.object({
   TEMPORAL_TLS_SERVER_NAME: text.optional(),
   TEMPORAL_CLI_PATH: text.optional(),
   TEMPORAL_UI_PORT: int(1, 65535).optional(),
+  TEMPORAL_UI_URL: z
+    .url()
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   DATA_DIR: text.default('./data'),
   HOST: text.default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
@@ -107,6 +111,8 @@ export interface TemporalConfig {
     | undefined;
   readonly cliPath: string | undefined;
   readonly uiPort: number | undefined;
+  /** Where people open the cluster's web UI: job links point there (the embedded server's own wins). */
+  readonly uiUrl: string | undefined;
 }
 
 export interface OpenAIConfig {
@@ -218,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         : undefined,
       cliPath: e.TEMPORAL_CLI_PATH,
       uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL,
     },
     dataDir: path.resolve(cwd, e.DATA_DIR),
     api: {

@@ -860,10 +860,17 @@ function renderJob(job) {
           : p.etaSeconds !== null
             ? duration(p.etaSeconds)
             : 'estimating…';
-  const fallbackRows = job.stats?.fallbackRows ?? p?.rows.fallback ?? job.fallbacks;
+  const fallbackRows = job.stats?.fallbackRows ?? p?.rows.fallback;
+  // The list alone (no live progress yet) counts batches, from the VerbatimFallbacks search attribute.
+  const fallbackBatches = fallbackRows == null ? job.fallbacks : null;
   const fallbacks = stat('fallbacks');
-  fallbacks.textContent = fallbackRows == null ? '–' : `${numbers.format(fallbackRows)} rows`;
-  fallbacks.classList.toggle('warn', fallbackRows > 0);
+  fallbacks.textContent =
+    fallbackRows != null
+      ? `${numbers.format(fallbackRows)} rows`
+      : fallbackBatches != null
+        ? `${numbers.format(fallbackBatches)} batches`
+        : '–';
+  fallbacks.classList.toggle('warn', (fallbackRows ?? fallbackBatches) > 0);
   const reasons = Object.entries(p?.fallbackReasons ?? {});
   fallbacks.title = reasons.length
     ? `Coded “Other” after retries ran out:\n${reasons.map(([why, n]) => `${n} × ${why}`).join('\n')}`

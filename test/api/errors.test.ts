@@ -79,7 +79,30 @@ const form =
   () =>
     post(jobForm(...args));
 
+/** A multipart body that cannot be parsed: no boundary, or bytes that are not parts at all. */
+const brokenForm = (contentType: string) => () => ({
+  method: 'POST',
+  body: 'garbage, not parts',
+  headers: { 'content-type': contentType },
+});
+
+const brokenFormCases: Case[] = [
+  {
+    name: 'a multipart body without its boundary',
+    init: brokenForm('multipart/form-data'),
+    status: 400,
+    expected: { code: 'invalid_body', field: 'body', detail: /not valid multipart\/form-data/ },
+  },
+  {
+    name: 'a multipart body that is not made of parts',
+    init: brokenForm('multipart/form-data; boundary=xyz'),
+    status: 400,
+    expected: { code: 'invalid_body', field: 'body', detail: /not valid multipart\/form-data/ },
+  },
+];
+
 const startCases: Case[] = [
+  ...brokenFormCases,
   {
     name: 'no file',
     init: form(undefined, fields),
@@ -295,6 +318,7 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
 
 describe('POST /jobs/preview refuses bad input and keeps no upload', () => {
   const previewCases: Case[] = [
+    ...brokenFormCases,
     {
       name: 'no file',
       init: form(undefined, {}),

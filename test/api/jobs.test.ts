@@ -96,6 +96,19 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     expect(final.stats?.apiCalls).toBeGreaterThan(0);
   });
 
+  it('links each job to the Temporal UI when it has one (the embedded server or TEMPORAL_UI_URL)', async () => {
+    const { jobId } = example;
+    const withUi = api.makeApp({ temporalUiUrl: 'http://localhost:8080', namespace: 'team a' });
+    const response = await withUi.request(`/jobs/${jobId}`);
+    const body = (await response.json()) as JobView;
+    expect(body.links).toMatchObject({
+      self: `/jobs/${jobId}`,
+      temporal: `http://localhost:8080/namespaces/team%20a/workflows/${jobId}`,
+    });
+    // Without one, no link that leads nowhere.
+    expect(example.final.links).not.toHaveProperty('temporal');
+  });
+
   it('gives each upload its own job, even of the same file with the same settings', async () => {
     const { upload } = await smallSurvey(api, 30);
     const a = await startJob(api, surveyJob(upload));
@@ -244,6 +257,17 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     const serialFinal = await waitForJob(api, serial.jobId);
     expect(serialFinal.status).toBe('COMPLETED');
     expect(serialFinal.progress?.window.max).toBe(1);
+  });
+
+  it('takes the categories as a text file part too (curl -F categories=@categories.txt)', async () => {
+    const form = exampleJob({ categories: undefined });
+    form.append('categories', new File(['Price: what it costs\nDelivery\n'], 'categories.txt'));
+    const started = await startJob(api, form);
+    const spec = await api.h.store.readJsonIfExists<{ categories: unknown }>(
+      api.h.store.file(started.jobId, 'job.json'),
+    );
+    expect(spec?.categories).toEqual([{ name: 'Price', description: 'what it costs' }, { name: 'Delivery' }]);
+    await api.request(`/jobs/${started.jobId}/cancel`, { method: 'POST' });
   });
 });
 

@@ -151,6 +151,11 @@ const EFFECTS: Record<
     expected: '/opt/temporal',
   },
   TEMPORAL_UI_PORT: { env: { TEMPORAL_UI_PORT: '8233' }, read: (c) => c.temporal.uiPort, expected: 8_233 },
+  TEMPORAL_UI_URL: {
+    env: { TEMPORAL_UI_URL: 'https://temporal.example.com/' },
+    read: (c) => c.temporal.uiUrl,
+    expected: 'https://temporal.example.com',
+  },
   DATA_DIR: { env: { DATA_DIR: '/var/lib/verbatim' }, read: (c) => c.dataDir, expected: '/var/lib/verbatim' },
   HOST: { env: { HOST: '0.0.0.0' }, read: (c) => c.api.host, expected: '0.0.0.0' },
   PORT: { env: { PORT: '8080' }, read: (c) => c.api.port, expected: 8_080 },
