@@ -7,7 +7,10 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 # ---- build: all dependencies, TypeScript to dist/, the prebuilt workflow bundle, the web page ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Dependencies first, in their own layer: a change of source code does not reinstall them.
+# Dependencies first, in their own layer: a change of source code does not reinstall them. No install
+# scripts: ours (postinstall) finds or builds the Temporal CLI for local runs, which an image never needs
+# (and scripts/ is not copied yet); those of @swc/core, esbuild and protobufjs only check a binary or warn,
+# and the native binaries come prebuilt in their npm packages.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
