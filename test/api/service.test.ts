@@ -1,12 +1,25 @@
 import { Client, Connection } from '@temporalio/client';
+import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHarness } from './helpers.js';
-import { createApiHarness } from './helpers.js';
+import {
+  EXAMPLE,
+  EXAMPLE_ROWS,
+  createApiHarness,
+  exampleJob,
+  jobForm,
+  patch,
+  post,
+  sleep,
+  startJob,
+  waitForJob,
+} from './helpers.js';
 
 let api: ApiHarness;
 
 beforeAll(async () => {
-  api = await createApiHarness({ workers: false });
+  // With workers: the document is checked against real jobs, finished and running.
+  api = await createApiHarness();
 });
 afterAll(async () => {
   await api?.close();
@@ -20,37 +33,126 @@ describe('GET /healthz', () => {
   });
 
   it('is 503 when Temporal does not', async () => {
-    // A connection to the same server, closed: every call fails.
-    const connection = await Connection.connect({ address: api.h.env.address });
-    const app = api.makeApp({ client: new Client({ connection }) });
-    expect((await app.request('/healthz')).status).toBe(200);
-    await connection.close();
+    const app = await offlineApp();
     const response = await app.request('/healthz');
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ status: 'unavailable', temporal: 'unreachable' });
   });
 });
 
+/** An app whose Temporal client has lost its connection (to the same server, then closed): every call fails. */
+async function offlineApp(): Promise<Hono> {
+  const connection = await Connection.connect({ address: api.h.env.address });
+  const app = api.makeApp({ client: new Client({ connection }) });
+  expect((await app.request('/healthz')).status).toBe(200);
+  await connection.close();
+  return app;
+}
+
+type Schema = { readonly [keyword: string]: unknown };
+interface DocumentedResponse {
+  readonly content?: Record<string, { readonly schema: Schema }>;
+}
+interface Operation {
+  readonly summary: string;
+  readonly parameters?: Array<{ name: string; in: string }>;
+  readonly responses: Record<string, DocumentedResponse>;
+  readonly security?: unknown[];
+}
+interface Document {
+  readonly openapi: string;
+  readonly paths: Record<string, Record<string, Operation>>;
+  readonly components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
+  readonly security: unknown[];
+}
+
+async function document(): Promise<Document> {
+  const response = await api.request('/openapi.json');
+  expect(response.status).toBe(200);
+  return (await response.json()) as Document;
+}
+
+/** `GET /jobs/{id}` and the like: every operation of the document. */
+function operations(doc: Document): string[] {
+  return Object.entries(doc.paths).flatMap(([path, byMethod]) =>
+    Object.keys(byMethod).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+}
+
+function operationOf(doc: Document, operation: string): Operation | undefined {
+  const [method = '', path = ''] = operation.split(' ');
+  return doc.paths[path]?.[method.toLowerCase()];
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && Number.isInteger(value)) return 'integer';
+  return typeof value;
+}
+
+/**
+ * Where `value` departs from `schema`, in the part of JSON Schema the document uses ($ref, oneOf/anyOf,
+ * const, enum, type, required, properties, additionalProperties, items). Every key of an object must be
+ * declared, and an object's schema must say what its keys are (`properties`, or `additionalProperties`
+ * for a map): a bare `{type: 'object'}` describes nothing, so it is reported too.
+ */
+function mismatches(doc: Document, schema: Schema, value: unknown, at = '$'): string[] {
+  if (typeof schema.$ref === 'string') {
+    const target = doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')];
+    return target ? mismatches(doc, target, value, at) : [`${at}: no schema ${schema.$ref}`];
+  }
+  const branches = (schema.oneOf ?? schema.anyOf) as Schema[] | undefined;
+  if (branches) {
+    return branches.some((branch) => mismatches(doc, branch, value, at).length === 0)
+      ? []
+      : [`${at}: ${JSON.stringify(value)} matches none of ${JSON.stringify(branches)}`];
+  }
+  if ('const' in schema && value !== schema.const) {
+    return [`${at}: ${JSON.stringify(value)} is not ${JSON.stringify(schema.const)}`];
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
+    return [`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`];
+  }
+  if (schema.type !== undefined) {
+    const types = [schema.type].flat() as string[];
+    const type = typeOf(value);
+    if (!types.includes(type) && !(type === 'integer' && types.includes('number'))) {
+      return [`${at}: ${JSON.stringify(value)} is not ${types.join(' or ')}`];
+    }
+  }
+  if (Array.isArray(value)) {
+    const items = schema.items as Schema | undefined;
+    return items ? value.flatMap((item, i) => mismatches(doc, items, item, `${at}[${i}]`)) : [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  const properties = schema.properties as Record<string, Schema> | undefined;
+  const additional = schema.additionalProperties as Schema | boolean | undefined;
+  if (!properties && additional === undefined) return [`${at}: an object whose schema declares no keys`];
+  const object = value as Record<string, unknown>;
+  const missing = ((schema.required ?? []) as string[])
+    .filter((key) => !(key in object))
+    .map((key) => `${at}.${key}: required, missing`);
+  const found = Object.entries(object).flatMap(([key, v]) => {
+    const sub = properties?.[key] ?? (typeof additional === 'object' ? additional : undefined);
+    if (sub) return mismatches(doc, sub, v, `${at}.${key}`);
+    return additional === true ? [] : [`${at}.${key}: not declared`];
+  });
+  return [...missing, ...found];
+}
+
+function mediaTypeOf(response: Response): string {
+  return (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+}
+
+/** The JSON body, or undefined for any other (read to the end all the same). */
+async function bodyOf(response: Response): Promise<unknown> {
+  if (/json$/.test(mediaTypeOf(response))) return response.json();
+  await response.arrayBuffer();
+  return undefined;
+}
+
 describe('GET /openapi.json', () => {
-  interface Operation {
-    summary: string;
-    parameters?: Array<{ name: string; in: string }>;
-    responses: Record<string, unknown>;
-    security?: unknown[];
-  }
-  type Document = {
-    openapi: string;
-    paths: Record<string, Record<string, Operation>>;
-    components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
-    security: unknown[];
-  };
-
-  async function document(): Promise<Document> {
-    const response = await api.request('/openapi.json');
-    expect(response.status).toBe(200);
-    return (await response.json()) as Document;
-  }
-
   it('tells forms the server defaults and limits, and no secret', async () => {
     const response = await api.request('/settings');
     expect(response.status).toBe(200);
@@ -71,30 +173,28 @@ describe('GET /openapi.json', () => {
   it('describes every API route of the app, and no route the app does not have', async () => {
     const doc = await document();
     expect(doc.openapi).toBe('3.1.0');
-    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
-      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
-    );
     const served = new Set(
       api.app.routes
         .filter((r) => r.method !== 'ALL')
         .map((r) => `${r.method} ${(r.path.replace(/\/$/, '') || '/').replace(/:(\w+)/g, '{$1}')}`)
         // The web page and its files are not API.
-        .filter((route) => /^\w+ \/(jobs|healthz|settings)/.test(route)),
+        .filter((route) => /^\w+ \/(jobs|healthz|settings|openapi\.json)/.test(route)),
     );
-    expect(documented.sort()).toEqual([...served].sort());
-    expect(served.size).toBe(10);
+    expect(operations(doc).sort()).toEqual([...served].sort());
+    expect(served.size).toBe(11);
   });
 
   it('names the path parameter, the errors as problems, and the bearer scheme (not needed for /healthz)', async () => {
     const doc = await document();
-    for (const [path, operations] of Object.entries(doc.paths)) {
-      for (const [method, operation] of Object.entries(operations)) {
-        expect(operation.summary, `${method} ${path}`).toBeTruthy();
-        if (path.includes('{id}')) {
-          expect(operation.parameters?.some((p) => p.name === 'id' && p.in === 'path')).toBe(true);
-          expect(operation.responses, `${method} ${path}`).toHaveProperty('404');
-        }
+    for (const operation of operations(doc)) {
+      const { summary, parameters, responses, security } = operationOf(doc, operation) ?? ({} as Operation);
+      expect(summary, operation).toBeTruthy();
+      if (operation.includes('{id}')) {
+        expect(parameters?.some((p) => p.name === 'id' && p.in === 'path')).toBe(true);
+        expect(responses, operation).toHaveProperty('404');
       }
+      // A public operation (security: []) is never refused; every other one is, without the token.
+      expect(responses[401] !== undefined, operation).toBe(security === undefined);
     }
     expect(doc.components.schemas).toHaveProperty('Problem');
     expect(doc.components.securitySchemes).toEqual({
@@ -102,12 +202,238 @@ describe('GET /openapi.json', () => {
     });
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/healthz']?.get?.security).toEqual([]);
-    expect(Object.keys(doc.paths['/jobs']?.post?.responses ?? {}).sort()).toEqual([
-      '202',
-      '400',
-      '401',
-      '413',
-      '422',
+  });
+
+  it('checks bodies against schemas: undeclared and missing keys, wrong types, undescribed objects', async () => {
+    const doc = await document();
+    const job = { $ref: '#/components/schemas/Job' };
+    expect(mismatches(doc, job, { jobId: 'job-1', colour: 'red' })).toEqual(
+      expect.arrayContaining(['$.colour: not declared', '$.status: required, missing']) as unknown,
+    );
+    expect(mismatches(doc, { type: ['object', 'null'] }, { a: 1 })).toEqual([
+      '$: an object whose schema declares no keys',
     ]);
+    expect(mismatches(doc, { type: 'integer' }, 1.5)).toHaveLength(1);
+    expect(mismatches(doc, { type: 'number' }, 1)).toEqual([]);
+  });
+
+  describe('against real answers', () => {
+    const TOKEN = 'service-test-token';
+    const bearer = { authorization: `Bearer ${TOKEN}` };
+    const UNKNOWN = 'job-nosuchjob0000000';
+
+    interface Fixtures {
+      /** A job that has completed. */
+      readonly finished: string;
+      /** A job kept running, paused; the last request of the table cancels it. */
+      readonly running: string;
+      /** With API_TOKEN set. */
+      readonly locked: Hono;
+      /** Its Temporal client's connection is closed. */
+      readonly offline: Hono;
+      /** MAX_UPLOAD_MB of 1 KiB. */
+      readonly tiny: Hono;
+      /** Its preview reader breaks. */
+      readonly brokenPreview: Hono;
+    }
+    let f: Fixtures;
+
+    beforeAll(async () => {
+      const [finished, running] = await Promise.all([
+        startJob(api, exampleJob()),
+        startJob(api, exampleJob({ concurrency: '1' })),
+      ]);
+      const paused = await api.request(`/jobs/${running.jobId}`, patch({ paused: true }));
+      expect(paused.status).toBe(200);
+      expect(await paused.json()).toMatchObject({ status: 'RUNNING', progress: { paused: true } });
+      expect((await waitForJob(api, finished.jobId)).status).toBe('COMPLETED');
+      f = {
+        finished: finished.jobId,
+        running: running.jobId,
+        locked: api.makeApp({ apiToken: TOKEN }),
+        offline: await offlineApp(),
+        tiny: api.makeApp({ maxUploadBytes: 1024 }),
+        brokenPreview: api.makeApp({ preview: () => Promise.reject(new Error('the reader broke')) }),
+      };
+    });
+
+    const notAForm = (): RequestInit => ({
+      method: 'POST',
+      body: 'not parts',
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+    });
+    const start = (app: Hono, form = exampleJob(), headers: Record<string, string> = {}) =>
+      app.request('/jobs', post(form, headers));
+    const look = (app: Hono, fields: Record<string, string> = {}, name = 'customer-survey.xlsx') =>
+      app.request('/jobs/preview', post(jobForm({ bytes: EXAMPLE, name }, fields)));
+    const cancel = (app: Hono, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
+
+    type Row = readonly [
+      operation: string,
+      status: number,
+      send: () => Response | Promise<Response>,
+      /** The problem's `code`, where the status has more than one cause. */
+      code?: string,
+    ];
+
+    /** A request per status of each operation: every status the document lists, and none it does not. */
+    const rows = (): Row[] => [
+      ['GET /healthz', 200, () => f.locked.request('/healthz')],
+      ['GET /healthz', 503, () => f.offline.request('/healthz')],
+      ['GET /openapi.json', 200, () => f.locked.request('/openapi.json', { headers: bearer })],
+      ['GET /openapi.json', 401, () => f.locked.request('/openapi.json')],
+      ['GET /settings', 200, () => api.request('/settings')],
+      ['GET /settings', 401, () => f.locked.request('/settings')],
+
+      ['POST /jobs', 202, () => start(f.locked, exampleJob(), bearer)],
+      ['POST /jobs', 400, () => start(api.app, exampleJob({ column: undefined })), 'invalid_field'],
+      ['POST /jobs', 400, () => api.request('/jobs', notAForm()), 'invalid_body'],
+      ['POST /jobs', 401, () => start(f.locked)],
+      ['POST /jobs', 413, () => start(f.tiny), 'file_too_large'],
+      ['POST /jobs', 422, () => start(api.app, exampleJob({ column: 'Nope' })), 'column_not_found'],
+
+      ['POST /jobs/preview', 200, () => look(api.app)],
+      ['POST /jobs/preview', 400, () => api.request('/jobs/preview', notAForm()), 'invalid_body'],
+      ['POST /jobs/preview', 400, () => look(api.app, {}, 'survey.pdf'), 'invalid_workbook'],
+      ['POST /jobs/preview', 401, () => look(f.locked)],
+      ['POST /jobs/preview', 413, () => look(f.tiny), 'file_too_large'],
+      ['POST /jobs/preview', 422, () => look(api.app, { sheet: 'Nope' }), 'sheet_not_found'],
+      ['POST /jobs/preview', 500, () => look(f.brokenPreview), 'internal_error'],
+
+      ['GET /jobs', 200, () => api.request('/jobs')],
+      ['GET /jobs', 400, () => api.request('/jobs?pageSize=0'), 'invalid_field'],
+      ['GET /jobs', 400, () => api.request('/jobs?pageToken=nonsense'), 'invalid_field'],
+      ['GET /jobs', 401, () => f.locked.request('/jobs')],
+      ['GET /jobs', 500, () => f.offline.request('/jobs'), 'internal_error'],
+
+      ['GET /jobs/{id}', 200, () => api.request(`/jobs/${f.finished}`)],
+      ['GET /jobs/{id}', 401, () => f.locked.request(`/jobs/${f.finished}`)],
+      ['GET /jobs/{id}', 404, () => api.request(`/jobs/${UNKNOWN}`), 'job_not_found'],
+
+      ['PATCH /jobs/{id}', 200, () => api.request(`/jobs/${f.running}`, patch({ paused: true }))],
+      ['PATCH /jobs/{id}', 400, () => api.request(`/jobs/${f.running}`, patch({ colour: 'red' }))],
+      ['PATCH /jobs/{id}', 401, () => f.locked.request(`/jobs/${f.running}`, patch({ paused: true }))],
+      ['PATCH /jobs/{id}', 404, () => api.request(`/jobs/${UNKNOWN}`, patch({ paused: true }))],
+      ['PATCH /jobs/{id}', 409, () => api.request(`/jobs/${f.finished}`, patch({ paused: true }))],
+
+      ['GET /jobs/{id}/events', 200, () => api.request(`/jobs/${f.finished}/events`)],
+      ['GET /jobs/{id}/events', 401, () => f.locked.request(`/jobs/${f.finished}/events`)],
+      ['GET /jobs/{id}/events', 404, () => api.request(`/jobs/${UNKNOWN}/events`)],
+
+      ['GET /jobs/{id}/result', 200, () => api.request(`/jobs/${f.finished}/result`)],
+      ['GET /jobs/{id}/result', 200, () => api.request(`/jobs/${f.finished}/result?format=csv`)],
+      ['GET /jobs/{id}/result', 400, () => api.request(`/jobs/${f.finished}/result?format=pdf`)],
+      ['GET /jobs/{id}/result', 401, () => f.locked.request(`/jobs/${f.finished}/result`)],
+      ['GET /jobs/{id}/result', 404, () => api.request(`/jobs/${UNKNOWN}/result`)],
+      ['GET /jobs/{id}/result', 409, () => api.request(`/jobs/${f.running}/result`), 'job_not_finished'],
+
+      ['POST /jobs/{id}/cancel', 401, () => cancel(f.locked, f.running)],
+      ['POST /jobs/{id}/cancel', 404, () => cancel(api.app, UNKNOWN)],
+      ['POST /jobs/{id}/cancel', 409, () => cancel(api.app, f.finished), 'job_not_running'],
+      // Last: the running job is cancelled.
+      ['POST /jobs/{id}/cancel', 202, () => cancel(api.app, f.running)],
+    ];
+
+    /**
+     * Documented statuses no row provokes, and why. A route that reads Temporal or the disk can fail in a way
+     * `onError` cannot name (500 with a request id). The table provokes that where it is cheap: GET /jobs
+     * through a closed Temporal connection, the preview through a reader that throws. The other routes reach
+     * Temporal through the harness's job service, which no app override replaces.
+     */
+    const UNPROVOKED: Record<string, readonly string[]> = {
+      'POST /jobs': ['500'],
+      'GET /jobs/{id}': ['500'],
+      'PATCH /jobs/{id}': ['500'],
+      'GET /jobs/{id}/events': ['500'],
+      'GET /jobs/{id}/result': ['500'],
+      'POST /jobs/{id}/cancel': ['500'],
+    };
+
+    it('documents every status each route answers, with its media type and body, and no status it cannot answer', async () => {
+      const doc = await document();
+      const observed = new Map<string, Set<string>>(operations(doc).map((op) => [op, new Set()]));
+      const wrong: string[] = [];
+      for (const [operation, status, send, code] of rows()) {
+        const label = `${operation} ${status}${code ? ` ${code}` : ''}`;
+        const response = await send();
+        const body = await bodyOf(response);
+        if (response.status !== status) {
+          wrong.push(`${label}: answered ${response.status} ${JSON.stringify(body)}`);
+          continue;
+        }
+        if (code && (body as { code?: string } | undefined)?.code !== code) {
+          wrong.push(`${label}: answered ${JSON.stringify(body)}`);
+          continue;
+        }
+        observed.get(operation)?.add(String(status));
+        const documented = operationOf(doc, operation)?.responses[status];
+        const content = documented?.content?.[mediaTypeOf(response)];
+        if (!documented) wrong.push(`${label}: not documented`);
+        else if (!content) wrong.push(`${label}: ${mediaTypeOf(response)} not documented`);
+        else if (body !== undefined) {
+          wrong.push(...mismatches(doc, content.schema, body).map((m) => `${label}: ${m}`));
+        }
+      }
+      expect(wrong).toEqual([]);
+      // The other way: each documented status was answered (or is excused above, and documented).
+      const gaps = operations(doc).flatMap((op) => {
+        const documented = Object.keys(operationOf(doc, op)?.responses ?? {});
+        const answered = new Set(observed.get(op));
+        const excused = UNPROVOKED[op] ?? [];
+        return [
+          ...documented
+            .filter((s) => !answered.has(s) && !excused.includes(s))
+            .map((s) => `${op} ${s}: documented, never answered`),
+          ...excused.filter((s) => !documented.includes(s)).map((s) => `${op} ${s}: excused, not documented`),
+          ...excused.filter((s) => answered.has(s)).map((s) => `${op} ${s}: excused, yet answered`),
+        ];
+      });
+      expect(gaps).toEqual([]);
+    });
+
+    it('declares every key of a finished job, its progress and stats, its events, and a listed job', async () => {
+      const doc = await document();
+      const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+      const response = await api.request(`/jobs/${f.finished}`);
+      const job = (await response.json()) as Record<string, unknown>;
+      expect(job).toMatchObject({ status: 'COMPLETED', simulated: expect.any(Boolean) as unknown });
+      expect(job.progress).toEqual(expect.objectContaining({ phase: 'done' }));
+      expect(job.stats).toEqual(expect.objectContaining({ apiCalls: expect.any(Number) as unknown }));
+      expect(mismatches(doc, schema('Job'), job)).toEqual([]);
+      expect(mismatches(doc, schema('Progress'), job.progress)).toEqual([]);
+      expect(mismatches(doc, schema('JobStats'), job.stats)).toEqual([]);
+
+      // The event stream's data: a Progress per `progress` event, the Job in `done`.
+      const stream = await (await api.request(`/jobs/${f.finished}/events`)).text();
+      const events = stream
+        .split('\n\n')
+        .filter((block) => block.trim())
+        .map((block) => ({
+          event: /^event: (.*)$/m.exec(block)?.[1],
+          data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as unknown,
+        }));
+      expect(events.map((e) => e.event)).toEqual(['progress', 'done']);
+      for (const { event, data } of events) {
+        expect(mismatches(doc, schema(event === 'done' ? 'Job' : 'Progress'), data), event).toEqual([]);
+      }
+
+      // Visibility catches up with the job's search attributes a moment after it closes.
+      let item: Record<string, unknown> | undefined;
+      for (let tries = 0; tries < 100 && item?.phase !== 'done'; tries += 1) {
+        if (tries) await sleep(100);
+        const list = (await (await api.request('/jobs?pageSize=100')).json()) as {
+          jobs: Array<Record<string, unknown>>;
+        };
+        item = list.jobs.find((j) => j.jobId === f.finished);
+      }
+      expect(item).toMatchObject({
+        status: 'COMPLETED',
+        phase: 'done',
+        rows: EXAMPLE_ROWS.last - EXAMPLE_ROWS.first + 1,
+        fallbacks: 0,
+      });
+      expect(mismatches(doc, schema('JobListItem'), item)).toEqual([]);
+    });
   });
 });
