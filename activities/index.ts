@@ -14,6 +14,7 @@ import { SPAN_PAGE } from '../domain/job.js';
 import type { BatchingChoice } from '../domain/plan.js';
 import { planBatches, planRows, promptId } from '../domain/plan.js';
 import { buildInstructions, buildLabelSchema, buildMessages, maxCompletionTokens } from '../domain/prompt.js';
+import { isLowRemaining } from '../domain/rate.js';
 import type { FallbackEntry } from '../domain/report.js';
 import { runRows, summaryRows } from '../domain/report.js';
 import { validateLabels } from '../domain/validate.js';
@@ -235,7 +236,8 @@ export function createActivities(deps: ActivityDeps) {
           };
           await store.writeJson(store.resultFile(jobId, index), result);
           if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
-          return { ...outcome(batch, result, attempt, false), rateLimit: response.rateLimit };
+          const done = outcome(batch, result, attempt, false);
+          return isLowRemaining(response.rateLimit, deps.budget?.paced) ? { ...done, nearLimit: true } : done;
         } catch (error) {
           if (ctx.cancellationSignal.aborted) throw error;
           if (error instanceof OpenAI.RateLimitError) {

@@ -1,5 +1,5 @@
 import type { CpuUsage } from './proc.js';
-import type { Measured, OriginalRun, RateRun, Usage } from './scenarios.js';
+import type { CeilingCase, Measured, OriginalRun, RateRun, Usage } from './scenarios.js';
 import { CEILING, LIMITS, RATE_WINDOW, SCALE, SCALE_DIVISOR, SCALING } from './scenarios.js';
 
 /** Numbers rounded for the table and the JSON file (results are committed: keep them small). */
@@ -150,11 +150,12 @@ export function rateFigures(runs: readonly RateRun[]) {
 
 // ── 3 ──
 
-export function ceilingFigures(m: Measured) {
+export function ceilingFigures(m: Measured, budget: CeilingCase) {
   const f = jobFigures(m);
   const arrivals = m.run.sim.arrivals;
   const spanS = ((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)) / 1000;
   return {
+    budget,
     window: CEILING.window,
     ...f,
     batchesPerS: r1(f.batches / f.classifyS),
@@ -279,7 +280,9 @@ export function rateTableText(runs: ReturnType<typeof rateFigures>): string {
     ],
     runs.map((r) => [
       `${r.limit.toUpperCase()} ${r.apiLimit}`,
-      r.configuredBudget === null ? `none (window ${RATE_WINDOW})` : `${r.configuredBudget} (${r.budget})`,
+      r.configuredBudget === null
+        ? `none, fixed window ${RATE_WINDOW}`
+        : `${r.configuredBudget} (${r.budget}), adaptive`,
       r.wallS,
       r.floor.floorS,
       `${r.wallOverFloor}×`,
@@ -294,10 +297,11 @@ export function rateTableText(runs: ReturnType<typeof rateFigures>): string {
   );
 }
 
-export function ceilingTableText(c: ReturnType<typeof ceilingFigures>): string {
+export function ceilingTableText(runs: ReadonlyArray<ReturnType<typeof ceilingFigures>>): string {
   const rss = (u: { rssPeakMb?: number } | undefined) => (u?.rssPeakMb ? `${u.rssPeakMb} MB` : '–');
   return table(
     [
+      'budget',
       'batches',
       'answers',
       'window',
@@ -311,24 +315,23 @@ export function ceilingTableText(c: ReturnType<typeof ceilingFigures>): string {
       'machine CPU',
       'CPU stall',
     ],
-    [
-      [
-        c.batches,
-        c.rows,
-        c.window,
-        c.classifyS,
-        c.batchesPerS,
-        c.answersPerS,
-        pct(c.cpuDuringRequests.worker),
-        `${rss(c.cpuDuringRequests.worker)} / ${c.workerPeakRssMb ? `${c.workerPeakRssMb} MB` : rss(c.cpu.worker)}`,
-        pct(c.cpuDuringRequests.temporal),
-        pct(c.cpuDuringRequests.bench),
-        pct(c.cpuDuringRequests.machine),
-        c.cpuDuringRequests.machine?.cpuStallPercent === undefined
-          ? '–'
-          : `${Math.round(c.cpuDuringRequests.machine.cpuStallPercent)}%`,
-      ],
-    ],
+    runs.map((c) => [
+      c.budget === 'budget' ? 'RPM + TPM (every request reserves)' : 'none',
+      c.batches,
+      c.rows,
+      c.window,
+      c.classifyS,
+      c.batchesPerS,
+      c.answersPerS,
+      pct(c.cpuDuringRequests.worker),
+      `${rss(c.cpuDuringRequests.worker)} / ${c.workerPeakRssMb ? `${c.workerPeakRssMb} MB` : rss(c.cpu.worker)}`,
+      pct(c.cpuDuringRequests.temporal),
+      pct(c.cpuDuringRequests.bench),
+      pct(c.cpuDuringRequests.machine),
+      c.cpuDuringRequests.machine?.cpuStallPercent === undefined
+        ? '–'
+        : `${Math.round(c.cpuDuringRequests.machine.cpuStallPercent)}%`,
+    ]),
   );
 }
 

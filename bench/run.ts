@@ -26,6 +26,7 @@ import {
 } from './report.js';
 import {
   CEILING,
+  CEILING_BUDGET,
   LIMITS,
   ORIGINAL_ANSWERS,
   RATE_WINDOW,
@@ -88,7 +89,7 @@ const setup = {
       'floor = (S_N − C)·W/C + one latency; C the simulator limit, W its scaled minute, S_N the requests it admitted ' +
       '(RPM) or the sum of the tokens it charged them, ceil(chars/4) + max_completion_tokens each (TPM: stats.chargedTokens)',
   },
-  ceiling: { ...CEILING, latencyMs: 0, rateLimitDelayMs: 0 },
+  ceiling: { ...CEILING, latencyMs: 0, rateLimitDelayMs: 0, budget: CEILING_BUDGET },
 };
 
 log(`machine: ${machine.cpus} cpus, ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
@@ -99,7 +100,7 @@ const results: Record<string, unknown> = {};
 const errors: string[] = [];
 let original: ReturnType<typeof originalFigures> | undefined;
 let rate: ReturnType<typeof rateFigures> | undefined;
-let ceil: ReturnType<typeof ceilingFigures> | undefined;
+let ceil: Array<ReturnType<typeof ceilingFigures>> | undefined;
 try {
   const categories = await loadCategories(ROOT);
   const survey = await makeSurvey(bench, categories, ORIGINAL_ANSWERS);
@@ -124,7 +125,9 @@ try {
   if (wanted('ceiling'))
     await attempt('ceiling', async () => {
       const big = await makeSurvey(bench, categories, CEILING.answers);
-      ceil = ceilingFigures(await ceiling(ctx, big));
+      ceil = [];
+      for (const which of ['no budget', 'budget'] as const)
+        ceil.push(ceilingFigures(await ceiling(ctx, big, which), which));
     });
 } finally {
   await bench.close();
@@ -163,7 +166,7 @@ if (ceil) {
     `3. Orchestration ceiling: no latency, RATE_LIMIT_DELAY 0 (CPU over first to last request; 100% = one core)`,
   );
   out.push(ceilingTableText(ceil));
-  details([{ label: 'ceiling', f: ceil }]);
+  details(ceil.map((f) => ({ label: `ceiling, ${f.budget}`, f })));
 }
 out.push('', 'Targets');
 for (const t of verdicts) out.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.measured}`);

@@ -51,14 +51,19 @@ export async function makeSurvey(
   return { file, answers, expected: expectedLabels(texts, categories) };
 }
 
-function jobOptions(window: number, rateLimitDelayMs: number): JobOptions {
+/** `window`: a number adapts (AIMD, the default); `{ fixed }` stays put whatever the API answers. */
+type Window = number | { readonly fixed: number };
+
+function jobOptions(window: Window, rateLimitDelayMs: number): JobOptions {
+  const fixed = typeof window !== 'number';
   return {
     model: 'gpt-4o-mini',
     temperature: 0.1,
     batchSize: BATCH_SIZE,
     batchTokenTarget: 3_000,
     parallel: true,
-    maxWorkers: window,
+    maxWorkers: fixed ? window.fixed : window,
+    adaptiveWindow: !fixed,
     minResponsesForParallel: 100,
     rateLimitDelayMs,
     retry: {
@@ -108,7 +113,7 @@ async function measure(
   name: string,
   sim: Partial<SimulatorOptions>,
   worker: Omit<WorkerSettings, 'taskQueue'>,
-  window: number,
+  window: Window,
   pollWindowMs?: number,
 ): Promise<Measured> {
   const { bench, categories } = ctx;
@@ -236,7 +241,8 @@ export async function rateLimited(ctx: Context, survey: Survey): Promise<RateRun
           rateLimitDelayMs: SCALING.rateLimitDelayMs,
           ...(configured ? { budget: { [limit]: configured, windowMs: SCALING.budgetWindowMs } } : {}),
         },
-        RATE_WINDOW,
+        // Without a budget, the original tool's way: a fixed window of 10, whatever the API answers.
+        budget === 'none' ? { fixed: RATE_WINDOW } : RATE_WINDOW,
         250,
       );
       const admitted = m.run.sim.admitted.length;
@@ -258,14 +264,25 @@ export async function rateLimited(ctx: Context, survey: Survey): Promise<RateRun
 
 export const CEILING = { answers: 25_000, window: 50 } as const;
 
-export async function ceiling(ctx: Context, survey: Survey): Promise<Measured> {
-  ctx.log(`orchestration ceiling: ${survey.answers} answers, no latency, window ${CEILING.window}…`);
+/** Budgets far above what the ceiling reaches: every request still reserves through the budget workflow. */
+export const CEILING_BUDGET = { rpm: 10_000_000, tpm: 10_000_000_000, windowMs: 60_000 } as const;
+
+export type CeilingCase = 'no budget' | 'budget';
+
+export async function ceiling(ctx: Context, survey: Survey, which: CeilingCase): Promise<Measured> {
+  ctx.log(
+    `orchestration ceiling (${which}): ${survey.answers} answers, no latency, window ${CEILING.window}…`,
+  );
   return measure(
     ctx,
     survey,
-    'ceiling',
+    which === 'budget' ? 'ceiling-budget' : 'ceiling',
     { latency: { meanMs: 0 } },
-    { slots: CEILING.window, rateLimitDelayMs: 0 },
+    {
+      slots: CEILING.window,
+      rateLimitDelayMs: 0,
+      ...(which === 'budget' ? { budget: CEILING_BUDGET } : {}),
+    },
     CEILING.window,
   );
 }

@@ -16,6 +16,11 @@ export interface JobOptions {
   readonly parallel: boolean;
   /** PARALLEL_MAX_WORKERS: the ceiling of the job's window of batches in flight. */
   readonly maxWorkers: number;
+  /**
+   * ADAPTIVE_WINDOW (default true): 429s and a low `remaining` narrow the window, successes widen it back.
+   * False keeps it at `maxWorkers` whatever the API answers, as the original tool did.
+   */
+  readonly adaptiveWindow?: boolean;
   /** PARALLEL_MIN_RESPONSES: fewer answers to classify than this run one batch at a time. */
   readonly minResponsesForParallel: number;
   /** RATE_LIMIT_DELAY, in ms: the pause after each request in one worker slot, as the original tool did. */
@@ -98,7 +103,10 @@ export interface BatchOutcome {
   readonly latencyMs: number;
   /** The result was already stored by an earlier attempt (a worker died after the call): nothing was sent. */
   readonly reused: boolean;
-  readonly rateLimit?: RateLimitReport;
+  /** The API reported little left of a limit no budget paces: the window narrows before a 429 does it. */
+  readonly nearLimit?: boolean;
+  /** Answered by verbatim's simulator, not a model. */
+  readonly simulated?: boolean;
 }
 
 export interface FallbackOutcome {

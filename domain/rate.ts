@@ -145,21 +145,39 @@ export function windowOnRateLimited(w: AdaptiveWindow): AdaptiveWindow {
   return { ...w, size, streak: 0, cooldown: w.size };
 }
 
-/** `lowRemaining`: the API said less than a tenth of a budget is left, so do not grow into a 429. */
-export function windowOnSuccess(w: AdaptiveWindow, lowRemaining: boolean): AdaptiveWindow {
+/**
+ * `nearLimit`: the API said less than a tenth of a limit is left (one no budget paces): narrow now, as a
+ * 429 would, rather than send the window into one.
+ */
+export function windowOnSuccess(w: AdaptiveWindow, nearLimit: boolean): AdaptiveWindow {
+  if (nearLimit) return windowOnRateLimited(w);
   const cooldown = Math.max(0, w.cooldown - 1);
-  if (lowRemaining) return { ...w, streak: 0, cooldown };
   const streak = w.streak + 1;
   if (streak >= w.size && w.size < w.max) return { ...w, size: w.size + 1, streak: 0, cooldown };
   return { ...w, streak, cooldown };
 }
 
-/** Less than a tenth of either budget left (as the API reported it): time to stop widening the window. */
-export function isLowRemaining(r: RateLimitReport | undefined): boolean {
+/** Which limits a budget (OPENAI_RPM, OPENAI_TPM) already paces. */
+export interface Paced {
+  readonly requests: boolean;
+  readonly tokens: boolean;
+}
+
+/**
+ * Less than a tenth of a limit left, as the API reported it, for a limit no budget paces. A paced limit
+ * runs near empty by design (the budget spends exactly what refills), so its `remaining` says nothing.
+ */
+export function isLowRemaining(
+  r: RateLimitReport | undefined,
+  paced: Paced = { requests: false, tokens: false },
+): boolean {
   if (!r) return false;
   const low = (remaining?: number, limit?: number) =>
     remaining !== undefined && limit !== undefined && limit > 0 && remaining < limit * 0.1;
-  return low(r.remainingRequests, r.limitRequests) || low(r.remainingTokens, r.limitTokens);
+  return (
+    (!paced.requests && low(r.remainingRequests, r.limitRequests)) ||
+    (!paced.tokens && low(r.remainingTokens, r.limitTokens))
+  );
 }
 
 /** A person set the concurrency: the window opens to it at once; 429s still narrow it from there. */

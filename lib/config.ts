@@ -57,6 +57,7 @@ const schema = z.object({
   BATCH_TOKEN_TARGET: int(200, 1_000_000).default(3_000),
   ENABLE_PARALLEL_PROCESSING: booleanText.default(true),
   PARALLEL_MAX_WORKERS: int(1, 200).default(5),
+  ADAPTIVE_WINDOW: booleanText.default(true),
   PARALLEL_MIN_RESPONSES: int(0, 100_000_000).default(100),
   RATE_LIMIT_DELAY: seconds(60).default(100),
   RETRY_MAX_ATTEMPTS: int(1, 100).default(10),
@@ -199,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       batchTokenTarget: e.BATCH_TOKEN_TARGET,
       parallel: e.ENABLE_PARALLEL_PROCESSING,
       maxWorkers: e.PARALLEL_MAX_WORKERS,
+      adaptiveWindow: e.ADAPTIVE_WINDOW,
       minResponsesForParallel: e.PARALLEL_MIN_RESPONSES,
       rateLimitDelayMs: e.RATE_LIMIT_DELAY,
       retry: {

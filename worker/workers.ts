@@ -39,8 +39,9 @@ export interface VerbatimWorkers {
 
 /**
  * One process, two workers: the main task queue runs workflows and the file activities; the LLM queue
- * runs `classifyBatch` with PARALLEL_MAX_WORKERS slots, so that its task-queue rate limit and slot count
- * touch only the API calls.
+ * runs `classifyBatch` with PARALLEL_MAX_WORKERS slots, so that its slot count touches only the API calls.
+ * The request and token budgets are not Temporal's task-queue rate limit (which cannot count tokens, nor
+ * see a 429's Retry-After) but the budget workflow of activities/budget.ts, shared by every worker.
  */
 export async function createVerbatimWorkers(options: VerbatimWorkerOptions): Promise<VerbatimWorkers> {
   const signalClient = new Client({ connection: options.connection, namespace: options.namespace });

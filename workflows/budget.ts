@@ -8,11 +8,11 @@ import {
 } from '@temporalio/workflow';
 import { TokenBucket } from '../domain/rate.js';
 import type { BudgetInput, BudgetLimits, ReserveRequest } from './definitions.js';
-import { budgetQuery, reserveUpdate } from './definitions.js';
+import { MAX_RESERVATIONS_PER_UPDATE, budgetQuery, reserveUpdate } from './definitions.js';
 
 const MINUTE = 60_000;
-/** Reservations per run before continuing as new (a few history events each). */
-const RESERVATIONS_PER_RUN = 1_000;
+/** Updates per run before continuing as new (a few history events each; the server allows 2,000 a run). */
+const UPDATES_PER_RUN = 1_000;
 /**
  * Slack for the time between a reservation and the request's arrival at the API, which varies (the
  * first request also opens a connection). The API's bucket starts refilling at the first arrival, ours at
@@ -36,6 +36,7 @@ export async function budgetWorkflow(input: BudgetInput): Promise<void> {
   let requests = bucket(limits.rpm, limits, start, input.carry?.requests);
   let tokens = bucket(limits.tpm, limits, start, input.carry?.tokens);
   let reservations = 0;
+  let updates = 0;
   let lastReservation = Date.now();
 
   setHandler(budgetQuery, () => ({
@@ -43,6 +44,7 @@ export async function budgetWorkflow(input: BudgetInput): Promise<void> {
     ...(tokens ? { tokens: tokens.available(Date.now()) } : {}),
     limits,
     reservations,
+    updates,
   }));
 
   setHandler(
@@ -62,21 +64,28 @@ export async function budgetWorkflow(input: BudgetInput): Promise<void> {
         requests = believeServer(requests, seen.limitRequests, seen.remainingRequests, now, 'requests');
         tokens = believeServer(tokens, seen.limitTokens, seen.remainingTokens, now, 'tokens');
       }
-      const delayMs = Math.max(reserve(requests, 1, now), reserve(tokens, request.tokens, now));
-      reservations += 1;
+      // In order, as if each had come alone: the same spacing as one update per request, one round trip.
+      const delaysMs = request.tokens.map((cost) =>
+        Math.ceil(Math.max(reserve(requests, 1, now), reserve(tokens, cost, now))),
+      );
+      reservations += request.tokens.length;
+      updates += 1;
       lastReservation = now;
-      return { delayMs: Math.ceil(delayMs) };
+      return { delaysMs };
     },
     {
       validator: (request: ReserveRequest) => {
-        if (!Number.isFinite(request.tokens) || request.tokens < 0)
-          throw new Error('tokens must be a number ≥ 0');
+        const n = request.tokens.length;
+        if (n < 1 || n > MAX_RESERVATIONS_PER_UPDATE)
+          throw new Error(`a reservation holds 1 to ${MAX_RESERVATIONS_PER_UPDATE} requests, got ${n}`);
+        if (!request.tokens.every((t) => Number.isFinite(t) && t >= 0))
+          throw new Error('tokens must be numbers ≥ 0');
       },
     },
   );
 
   const idle = !(await condition(
-    () => reservations >= RESERVATIONS_PER_RUN || workflowInfo().continueAsNewSuggested,
+    () => updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested,
     IDLE_MS,
   ));
   await condition(allHandlersFinished);

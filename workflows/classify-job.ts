@@ -28,13 +28,7 @@ import {
   effectiveWindow,
 } from '../domain/job.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
-import {
-  initialWindow,
-  isLowRemaining,
-  windowOnRateLimited,
-  windowOnSuccess,
-  windowWithMax,
-} from '../domain/rate.js';
+import { initialWindow, windowOnRateLimited, windowOnSuccess, windowWithMax } from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
 import {
@@ -65,6 +59,8 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   const { jobId, options } = input;
   const carry = input.carry;
   const retry = options.retry;
+  // ADAPTIVE_WINDOW=false: the window stays where it is set, whatever the API answers.
+  const adaptive = options.adaptiveWindow !== false;
 
   const io = proxyActivities<Activities>({
     startToCloseTimeout: '30 minutes',
@@ -143,6 +139,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   });
   setHandler(rateLimitedSignal, (notice) => {
     counters = { ...counters, rateLimited: counters.rateLimited + 1 };
+    if (!adaptive) return;
     window = windowOnRateLimited(window);
     log.info('rate limited: window narrowed', { batch: notice.batch, window: window.size });
   });
@@ -201,7 +198,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
           { jobId, index },
         ]);
         counters = addOutcome(counters, outcome);
-        window = windowOnSuccess(window, isLowRemaining(outcome.rateLimit));
+        if (adaptive) window = windowOnSuccess(window, outcome.nearLimit === true);
       } catch (error) {
         if (isCancellation(error)) return;
         const { reason, key, attempts } = describeFailure(error, retry.maximumAttempts);

@@ -96,19 +96,22 @@ export interface BudgetObservation {
   readonly remainingTokens?: number;
 }
 
+/** Requests one update may reserve: each worker process sends its waiting requests together. */
+export const MAX_RESERVATIONS_PER_UPDATE = 200;
+
 export interface ReserveRequest {
   /** The configured limits of the worker asking (a changed configuration takes effect on the next request). */
   readonly limits: BudgetLimits;
-  /** Estimated tokens the request will be charged on arrival. */
-  readonly tokens: number;
+  /** One entry per request, in order: the tokens it is estimated to be charged on arrival. */
+  readonly tokens: readonly number[];
   readonly observed?: BudgetObservation;
   /** Tokens reserved before but not charged (negative: charged beyond the reservation), from usage. */
   readonly refund?: number;
 }
 
 export interface Reservation {
-  /** Wait this long before sending. */
-  readonly delayMs: number;
+  /** One entry per request of the reservation: wait this long before sending it. */
+  readonly delaysMs: readonly number[];
 }
 
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');
@@ -116,5 +119,7 @@ export const budgetQuery = defineQuery<{
   requests?: number;
   tokens?: number;
   limits: BudgetLimits;
+  /** Requests reserved, and the updates that carried them, in this run of the workflow. */
   reservations: number;
+  updates: number;
 }>('budget');

@@ -82,6 +82,7 @@ const EFFECTS: Record<
     expected: false,
   },
   PARALLEL_MAX_WORKERS: { env: { PARALLEL_MAX_WORKERS: '8' }, read: (c) => c.job.maxWorkers, expected: 8 },
+  ADAPTIVE_WINDOW: { env: { ADAPTIVE_WINDOW: 'false' }, read: (c) => c.job.adaptiveWindow, expected: false },
   PARALLEL_MIN_RESPONSES: {
     env: { PARALLEL_MIN_RESPONSES: '10' },
     read: (c) => c.job.minResponsesForParallel,
@@ -179,6 +180,7 @@ describe('loadConfig defaults', () => {
       batchTokenTarget: 3_000,
       parallel: true,
       maxWorkers: 5,
+      adaptiveWindow: true,
       minResponsesForParallel: 100,
       rateLimitDelayMs: 100,
       retry: {

@@ -193,15 +193,21 @@ describe('the adaptive window (AIMD)', () => {
     expect(w.size).toBe(4);
   });
 
-  it('does not grow while the API reports little remaining', () => {
-    const w = succeed({ size: 2, max: 8, streak: 0, cooldown: 0 }, 50, true);
-    expect(w.size).toBe(2);
-    expect(w.streak).toBe(0);
+  it('narrows when the API reports little remaining, as a 429 would, once per cooldown', () => {
+    let w = windowOnSuccess(initialWindow(8), true);
+    expect(w).toMatchObject({ size: 4, streak: 0, cooldown: 8 });
+    // Still low, but within the cooldown: the same burst does not halve it again.
+    for (let i = 0; i < 7; i += 1) w = windowOnSuccess(w, true);
+    expect(w.size).toBe(4);
+    // Low past the cooldown: halves again, down to one and no further.
+    w = succeed(w, 20, true);
+    expect(w.size).toBe(1);
   });
 
-  it('a success while low still counts down the cooldown', () => {
-    const w = windowOnSuccess({ size: 2, max: 8, streak: 0, cooldown: 3 }, true);
-    expect(w.cooldown).toBe(2);
+  it('grows back once the API reports room again', () => {
+    const narrowed = succeed(initialWindow(8), 12, true);
+    expect(narrowed.size).toBeLessThan(8);
+    expect(succeed(narrowed, 200, false).size).toBe(8);
   });
 
   it('windowWithMax opens to the new maximum at once, keeping the cooldown', () => {
@@ -221,6 +227,16 @@ describe('isLowRemaining', () => {
     expect(
       isLowRemaining({ limitRequests: 500, remainingRequests: 400, limitTokens: 1_000, remainingTokens: 5 }),
     ).toBe(true);
+  });
+
+  it('ignores a limit that a budget paces (it runs near empty by design), not the other', () => {
+    const both = { limitRequests: 500, remainingRequests: 3, limitTokens: 1_000, remainingTokens: 5 };
+    expect(isLowRemaining(both, { requests: true, tokens: true })).toBe(false);
+    expect(isLowRemaining(both, { requests: true, tokens: false })).toBe(true);
+    expect(isLowRemaining(both, { requests: false, tokens: true })).toBe(true);
+    expect(
+      isLowRemaining({ limitRequests: 500, remainingRequests: 3 }, { requests: true, tokens: false }),
+    ).toBe(false);
   });
 
   it('is false at or above a tenth, or when the headers were missing', () => {
