@@ -233,6 +233,7 @@ export function createActivities(deps: ActivityDeps) {
             attempt,
             model: options.model,
             ...(deps.identity ? { worker: deps.identity } : {}),
+            ...(response.simulated ? { simulated: true as const } : {}),
           };
           await store.writeJson(store.resultFile(jobId, index), result);
           if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
@@ -299,6 +300,9 @@ export function createActivities(deps: ActivityDeps) {
             if (label) labels.set(row, label);
           }
         }
+        // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
+        const simulatedBatches = input.counters.batchesSimulated;
+        const simulated = simulatedBatches > 0;
         const fallbacks: FallbackEntry[] = fallbackBatches.map((f) => ({
           batch: f.batch,
           reason: f.reason,
@@ -325,7 +329,8 @@ export function createActivities(deps: ActivityDeps) {
           batchSize: spec.options.batchSize,
           concurrency: input.concurrency,
           parallel: spec.options.parallel,
-          simulated: llm.simulated,
+          simulated,
+          ...(simulated ? { simulatedBatches: { answered: simulatedBatches, of: plan.batches } } : {}),
           endpoint: llm.endpoint,
           startedAt: new Date(input.startedAt).toISOString(),
           endedAt: new Date(input.endedAt).toISOString(),
@@ -353,7 +358,7 @@ export function createActivities(deps: ActivityDeps) {
         await store.writeJson(store.file(jobId, 'result.json'), {
           partial: input.partial,
           stats: input.stats,
-          simulated: llm.simulated,
+          simulated,
           output: OUTPUT_XLSX,
         });
         return { xlsx: OUTPUT_XLSX, csv: OUTPUT_CSV };
@@ -373,6 +378,7 @@ function outcome(batch: StoredBatch, result: StoredResult, apiCalls: number, reu
     apiCalls,
     latencyMs: result.fallback ? 0 : result.latencyMs,
     reused,
+    ...(!result.fallback && result.simulated ? { simulated: true } : {}),
   };
 }
 

@@ -4,8 +4,9 @@ import type { ChatMessage, LabelSchema } from '../domain/prompt.js';
 import { parseGoDuration } from '../domain/rate.js';
 import type { RateLimitReport, TokenUsage } from '../domain/job.js';
 import { ModelOutputError } from '../domain/validate.js';
+import { SIMULATOR_HEADER } from '../simulator/protocol.js';
 
-/** Where the LLM requests go, and whether that is the local simulator (no API key given). */
+/** Where the LLM requests go, and whether that is the built-in simulator (no API key, no base URL). */
 export interface LlmEndpoint {
   readonly client: OpenAI;
   readonly simulated: boolean;
@@ -23,11 +24,12 @@ export function createLlmEndpoint(options: {
   timeoutMs: number;
   simulatorBaseURL?: string;
 }): LlmEndpoint {
-  const simulated = !options.apiKey;
-  const baseURL = simulated ? options.simulatorBaseURL : options.baseURL;
+  // A base URL without a key is a server that needs none (`verbatim simulate`, a local model server).
+  const simulated = !options.apiKey && !options.baseURL;
+  const baseURL = options.baseURL ?? (simulated ? options.simulatorBaseURL : undefined);
   if (simulated && !baseURL) throw new Error('no OPENAI_API_KEY and no simulator to answer instead');
   const client = new OpenAI({
-    apiKey: options.apiKey ?? 'simulated',
+    apiKey: options.apiKey ?? 'no-key',
     ...(baseURL ? { baseURL } : {}),
     maxRetries: 0,
     timeout: options.timeoutMs,
@@ -49,6 +51,8 @@ export interface LabelResponse {
   readonly usage: TokenUsage;
   readonly latencyMs: number;
   readonly rateLimit: RateLimitReport;
+  /** The answer came from verbatim's simulator (it says so in a header), not from a model. */
+  readonly simulated: boolean;
 }
 
 /** Sends one batch; throws `ModelOutputError` for a refusal or a cut-off answer (both retryable). */
@@ -82,6 +86,7 @@ export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Pr
     },
     latencyMs,
     rateLimit: readRateLimit(response.headers),
+    simulated: response.headers.get(SIMULATOR_HEADER) === '1',
   };
 }
 

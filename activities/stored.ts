@@ -24,6 +24,8 @@ export type StoredResult =
       readonly attempt: number;
       readonly model: string;
       readonly worker?: string;
+      /** Answered by verbatim's simulator, not a model. */
+      readonly simulated?: true;
     }
   | { readonly index: number; readonly fallback: { readonly reason: string; readonly attempts: number } };
 

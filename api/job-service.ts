@@ -48,6 +48,11 @@ export interface CreateJobRequest {
    * command again resumes the same job (CLI). `random`: a fresh unguessable id (API uploads).
    */
   readonly idFrom: 'content' | 'random';
+  /**
+   * Who answers (`simulator`, `openai` or a base URL), part of a content id: a dry run and a real run of the
+   * same file are different jobs, so a real run never returns a dry run's labels as its own.
+   */
+  readonly answeredBy?: string;
   readonly batchesPerRun?: number;
 }
 
@@ -204,6 +209,7 @@ export function contentJobId(
       temperature: r.options.temperature,
       batchSize: r.options.batchSize,
       batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
+      answeredBy: r.answeredBy ?? null,
     }),
   );
   return `job-${hash.digest('hex').slice(0, 20)}`;

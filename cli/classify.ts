@@ -121,6 +121,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       categories,
       options: config.job,
       idFrom: 'content',
+      answeredBy: config.openai.baseURL ?? (config.openai.apiKey ? 'openai' : 'simulator'),
     });
     const verb = { started: 'Started', running: 'Resuming', completed: 'Already coded:' }[started.state];
     say(
@@ -137,7 +138,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     await fs.mkdir(path.dirname(outPath), { recursive: true });
     await fs.copyFile(runtime.store.file(started.jobId, csv ? final.output.csv : final.output.xlsx), outPath);
     process.stdout.write(
-      statsBlock(final.stats, final.progress ?? progress, outPath, runtime.llm?.simulated ?? false),
+      statsBlock(final.stats, final.progress ?? progress, outPath, (final.progress ?? progress).simulated),
     );
     return 0;
   } finally {

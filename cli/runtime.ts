@@ -89,7 +89,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     let workerDone: Promise<void> = Promise.resolve();
     if (options.worker) {
       let simulator: Simulator | undefined;
-      if (!config.openai.apiKey) {
+      if (!config.openai.apiKey && config.openai.baseURL) {
+        say(`No OPENAI_API_KEY: sending requests to ${config.openai.baseURL} without one.`);
+      } else if (!config.openai.apiKey) {
         simulator = await startSimulator({
           latency: { meanMs: config.simulator.latencyMs, jitterMs: config.simulator.latencyMs / 2 },
         });

@@ -61,7 +61,7 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   // startSimulator checks the ranges (positive budgets, rates within 0..1, …) and names every bad value.
   const simulator = await startSimulator(options);
   console.log(`verbatim simulator listening on ${simulator.baseURL}`);
-  console.log(`Point verbatim at it:  OPENAI_BASE_URL=${simulator.baseURL} OPENAI_API_KEY=sim`);
+  console.log(`Point verbatim at it:  OPENAI_BASE_URL=${simulator.baseURL}  (no key needed)`);
   console.log(`Stats:                 curl ${simulator.url}/_sim/stats`);
   console.log('Stop with Ctrl-C.');
   await new Promise<void>((resolve) => {

@@ -128,6 +128,8 @@ export interface JobCounters {
   readonly cachedTokens: number;
   /** Sum of successful request latencies: what one worker would have taken. */
   readonly sequentialMs: number;
+  /** Batches the simulator answered (a dry run, or part of a job resumed with another endpoint). */
+  readonly batchesSimulated: number;
 }
 
 export const ZERO_COUNTERS: JobCounters = {
@@ -141,6 +143,7 @@ export const ZERO_COUNTERS: JobCounters = {
   completionTokens: 0,
   cachedTokens: 0,
   sequentialMs: 0,
+  batchesSimulated: 0,
 };
 
 export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
@@ -153,6 +156,7 @@ export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
     completionTokens: c.completionTokens + o.usage.completion,
     cachedTokens: c.cachedTokens + o.usage.cached,
     sequentialMs: c.sequentialMs + o.latencyMs,
+    batchesSimulated: c.batchesSimulated + (o.simulated ? 1 : 0),
   };
 }
 
@@ -243,7 +247,7 @@ export function describeProgress(p: ProgressInput): JobProgress {
     jobId: p.jobId,
     phase: p.phase,
     paused: p.paused,
-    simulated: p.plan?.simulated ?? false,
+    simulated: (p.plan?.simulated ?? false) || c.batchesSimulated > 0,
     fileName: p.fileName,
     column: p.column,
     rows: {

@@ -64,8 +64,10 @@ export interface RunInfo {
   readonly batchSize: number | 'auto';
   readonly concurrency: number;
   readonly parallel: boolean;
-  /** Set when no API key was given and the simulator answered instead of a model. */
+  /** Set when verbatim's simulator answered some or all batches instead of a model. */
   readonly simulated: boolean;
+  /** How many of the batches it answered, when known (a resumed job may mix the two). */
+  readonly simulatedBatches?: { readonly answered: number; readonly of: number };
   readonly endpoint: string;
   readonly startedAt: string;
   readonly endedAt: string;
@@ -77,7 +79,7 @@ export interface RunInfo {
 }
 
 export const SIMULATED_WARNING =
-  'SIMULATED RUN: no OPENAI_API_KEY was set, so a local simulator answered instead of a model. The categories are not real codings.';
+  "SIMULATED RUN: verbatim's simulator answered instead of a model (no OPENAI_API_KEY, or OPENAI_BASE_URL pointed at it). The categories are not real codings.";
 
 /** The `Run` sheet: what ran, with which settings, how fast, and every fallback with its reason. */
 export function runRows(info: RunInfo): ReportRow[] {
@@ -95,6 +97,14 @@ export function runRows(info: RunInfo): ReportRow[] {
     ['Question', info.question],
     ['Model', info.simulated ? `${info.model} (simulated)` : info.model],
     ['Endpoint', info.endpoint],
+    ...(info.simulatedBatches
+      ? [
+          [
+            'Answered by the simulator',
+            `${info.simulatedBatches.answered} of ${info.simulatedBatches.of} batches`,
+          ],
+        ]
+      : []),
     ['Temperature', info.temperature],
     ['Batch size', info.batchSize],
     ['Parallel processing', info.parallel ? 'on' : 'off'],

@@ -7,6 +7,12 @@ import { categoriesFromPrompt } from './labels.js';
 /** The one model `GET /v1/models` lists; chat completions accept any model name and echo it. */
 export const MODEL_ID = 'gpt-4o-mini';
 
+/**
+ * Set on every response of the simulator: whatever the configuration said, answers that carry it are
+ * recorded as simulated (the Run sheet and the stats say so).
+ */
+export const SIMULATOR_HEADER = 'x-verbatim-simulator';
+
 /** OpenAI charges this much output up front when a request sets no `max_completion_tokens`/`max_tokens`. */
 const DEFAULT_MAX_TOKENS = 4_096;
 

@@ -15,6 +15,7 @@ import {
   BAD_GATEWAY_HTML,
   MODEL_ID,
   PromptCache,
+  SIMULATOR_HEADER,
   chatCompletion,
   errorBody,
   parseChatRequest,
@@ -288,6 +289,7 @@ class Simulation {
     return {
       ...this.limits.headers(now),
       'x-request-id': requestId(),
+      [SIMULATOR_HEADER]: '1',
       'openai-processing-ms': String(Math.round(now - arrival)),
     };
   }

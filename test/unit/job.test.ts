@@ -113,6 +113,14 @@ describe('describeProgress', () => {
     expect(describeProgress({ ...progressInput(), plan: undefined }).simulated).toBe(false);
   });
 
+  it('says simulated once any batch was answered by the simulator, whatever the plan said', () => {
+    const real = { ...progressInput(), plan: { ...PLAN, simulated: false } };
+    const counters = addOutcome(real.counters, { ...outcome(), simulated: true });
+    expect(counters.batchesSimulated).toBe(real.counters.batchesSimulated + 1);
+    expect(describeProgress({ ...real, counters }).simulated).toBe(true);
+    expect(addOutcome(real.counters, outcome()).batchesSimulated).toBe(real.counters.batchesSimulated);
+  });
+
   it('counts rows done as empty + invalid + already coded + classified', () => {
     const p = describeProgress(progressInput());
     expect(p.rows).toEqual({

@@ -164,6 +164,10 @@ describe('runRows', () => {
     expect(rows[0]).toEqual([SIMULATED_WARNING]);
     expect(rows[1]).toEqual([]);
     expect(value(rows, 'Model')).toBe('gpt-4o-mini (simulated)');
+    expect(value(rows, 'Answered by the simulator')).toBeUndefined();
+    // A job resumed with another endpoint says how much of it the simulator answered.
+    const mixed = run({ simulated: true, simulatedBatches: { answered: 3, of: 40 } });
+    expect(value(mixed, 'Answered by the simulator')).toBe('3 of 40 batches');
   });
 
   it('adds the partial banner, after the simulated one when both apply', () => {

@@ -64,11 +64,14 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
         { kind: 'hang', count: 1 },
         { kind: 'rate_limit', count: 5 },
         { kind: 'server_error', rate: 0.04 },
+        // By count as well as by rate, so that each kind surely happens.
+        { kind: 'overloaded', count: 2 },
         { kind: 'overloaded', rate: 0.02 },
         { kind: 'malformed_json', rate: 0.02 },
+        { kind: 'missing_id', count: 2 },
         { kind: 'missing_id', rate: 0.02 },
-        { kind: 'extra_id', rate: 0.01 },
-        { kind: 'bad_category', rate: 0.01 },
+        { kind: 'extra_id', count: 2 },
+        { kind: 'bad_category', count: 2 },
       ],
     });
     const options = testOptions({
@@ -85,8 +88,11 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
       'hang',
       'rate_limit',
       'server_error',
+      'overloaded',
       'malformed_json',
       'missing_id',
+      'extra_id',
+      'bad_category',
     ]) {
       expect(stats.faults[kind], kind).toBeGreaterThan(0);
     }

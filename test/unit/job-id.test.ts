@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { contentJobId, randomJobId } from '../../api/job-service.js';
+import { testOptions } from '../helpers/harness.js';
+
+const DEFAULTS = testOptions();
+
+const bytes = new TextEncoder().encode('ID,E2\n1,too expensive\n');
+const request = {
+  column: 'E2',
+  categories: [{ name: 'Price' }, { name: 'Delivery' }],
+  options: DEFAULTS,
+};
+
+describe('contentJobId: the same file and settings resume the same job', () => {
+  it('is stable for the same file and the settings that shape the labels', () => {
+    expect(contentJobId(bytes, request)).toBe(contentJobId(bytes, { ...request }));
+    expect(contentJobId(bytes, request)).toMatch(/^job-[0-9a-f]{20}$/);
+    // Concurrency is left out: the same job resumes with more workers.
+    expect(contentJobId(bytes, { ...request, options: { ...DEFAULTS, maxWorkers: 17 } })).toBe(
+      contentJobId(bytes, request),
+    );
+  });
+
+  it('differs for another file, column, categories or model', () => {
+    const id = contentJobId(bytes, request);
+    expect(contentJobId(new TextEncoder().encode('ID,E2\n1,late\n'), request)).not.toBe(id);
+    expect(contentJobId(bytes, { ...request, column: 'E' })).not.toBe(id);
+    expect(contentJobId(bytes, { ...request, categories: [{ name: 'Price' }] })).not.toBe(id);
+    expect(contentJobId(bytes, { ...request, options: { ...DEFAULTS, model: 'gpt-4.1' } })).not.toBe(id);
+  });
+
+  it('keeps a dry run and a real run apart: who answers is part of the id, never the key', () => {
+    const dry = contentJobId(bytes, { ...request, answeredBy: 'simulator' });
+    const real = contentJobId(bytes, { ...request, answeredBy: 'openai' });
+    const local = contentJobId(bytes, { ...request, answeredBy: 'http://127.0.0.1:8787/v1' });
+    expect(new Set([dry, real, local]).size).toBe(3);
+  });
+
+  it('random ids are unguessable and safe as path segments', () => {
+    const ids = new Set(Array.from({ length: 100 }, () => randomJobId()));
+    expect(ids.size).toBe(100);
+    for (const id of ids) expect(id).toMatch(/^job-[A-Za-z0-9]{16}$/);
+  });
+});
