@@ -41,7 +41,8 @@ COPY deploy/healthcheck.sh ./deploy/healthcheck.sh
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
-# For the API: /healthz (which also asks Temporal); for a worker: the Temporal frontend is reachable.
+# For the API: /healthz (which also asks Temporal); for a worker: its heartbeat file is fresh and the
+# Temporal frontend is reachable.
 # The script tells them apart from the command the container runs.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD ["sh", "/app/deploy/healthcheck.sh"]

@@ -1,3 +1,6 @@
+import { rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
@@ -36,11 +39,65 @@ export async function workerCommand(argv: string[]): Promise<number> {
     },
     'worker running',
   );
+  const heartbeat = startHeartbeat({
+    file: workerHeartbeatFile(),
+    alive: () => runtime.workers?.workers.every((w) => w.getState() === 'RUNNING') ?? false,
+    onError: (error) => logger.warn({ err: error }, 'cannot write the health-check heartbeat'),
+  });
   // The SDK shuts the workers down on SIGINT/SIGTERM (after SHUTDOWN_GRACE); then the rest closes.
   try {
     await runtime.workerDone;
     return 0;
   } finally {
+    await heartbeat.stop();
     await runtime.close();
   }
+}
+
+/** Where a running worker keeps its heartbeat; deploy/healthcheck.sh reads the same path. */
+export function workerHeartbeatFile(tmpDir = os.tmpdir()): string {
+  return path.join(tmpDir, 'verbatim-worker.heartbeat');
+}
+
+export interface HeartbeatOptions {
+  readonly file: string;
+  /** Whether to beat now: the workers are running (not failed, draining or stopped). */
+  readonly alive: () => boolean;
+  readonly intervalMs?: number;
+  /** The first failed write of a run of failures (each beat retries). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Writes the time to `file` now and every `intervalMs` while `alive()` holds, so that the container's
+ * health check can tell a live worker from a hung or stopping one by the file's age. `stop()` ends the
+ * beats and removes the file.
+ */
+export function startHeartbeat(options: HeartbeatOptions): { stop(): Promise<void> } {
+  let writes = Promise.resolve();
+  let failing = false;
+  const beat = () => {
+    if (!options.alive()) return;
+    writes = writes
+      .then(() => writeFile(options.file, `${new Date().toISOString()}\n`))
+      .then(
+        () => {
+          failing = false;
+        },
+        (error: unknown) => {
+          if (!failing) options.onError?.(error);
+          failing = true;
+        },
+      );
+  };
+  beat();
+  const timer = setInterval(beat, options.intervalMs ?? 10_000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await writes;
+      await rm(options.file, { force: true }).catch((error: unknown) => options.onError?.(error));
+    },
+  };
 }

@@ -4,19 +4,25 @@
 #
 #   healthcheck.sh api      GET /healthz on this container's PORT: the API answers and reaches Temporal
 #                           (/healthz returns 503 when Temporal is unreachable).
-#   healthcheck.sh worker   the Temporal frontend at TEMPORAL_ADDRESS accepts connections. The worker is
-#                           the container's main process, so while it lives the container lives; what can
-#                           go wrong besides is the way to Temporal, and a worker that cannot poll does no
-#                           work.
+#   healthcheck.sh worker   the worker's heartbeat file is fresh and the Temporal frontend at
+#                           TEMPORAL_ADDRESS accepts connections. The worker (cli/worker.ts) rewrites
+#                           $TMPDIR/verbatim-worker.heartbeat (/tmp in the image) every 10 s while its task
+#                           queue workers run: a missing or old file means a worker not started yet, a
+#                           stuck event loop, or workers that failed, drain or stopped. A worker that
+#                           cannot reach Temporal does no work either.
 #   healthcheck.sh          picks `api` or `worker` from the command that the container runs.
 #
 # Exit code 0 is healthy, 1 unhealthy (Docker reserves 2).
 exec node --input-type=module - "$@" <<'JS'
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 const TIMEOUT_MS = 4000;
+// The worker beats every 10 s; a minute leaves room for a long synchronous step (a large workbook).
+const HEARTBEAT_MAX_AGE_MS = 60_000;
 
 function detectMode() {
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
@@ -64,8 +70,25 @@ function checkTemporal() {
   });
 }
 
+function checkHeartbeat() {
+  const file = path.join(os.tmpdir(), 'verbatim-worker.heartbeat');
+  let modified;
+  try {
+    modified = statSync(file).mtimeMs;
+  } catch {
+    return `no heartbeat at ${file}: the worker has not started, or it stopped`;
+  }
+  const age = Date.now() - modified;
+  return age <= HEARTBEAT_MAX_AGE_MS ? true : `the worker's last heartbeat is ${Math.round(age / 1000)} s old`;
+}
+
+async function checkWorker() {
+  const heartbeat = checkHeartbeat();
+  return heartbeat === true ? checkTemporal() : heartbeat;
+}
+
 const mode = process.argv[2] || detectMode();
-const checks = { api: checkApi, worker: checkTemporal, none: () => Promise.resolve(true) };
+const checks = { api: checkApi, worker: checkWorker, none: () => Promise.resolve(true) };
 if (!Object.hasOwn(checks, mode)) {
   process.stderr.write('usage: healthcheck.sh [api|worker]\n');
   process.exit(1);

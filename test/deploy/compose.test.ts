@@ -26,6 +26,7 @@ interface Service {
   readonly container_name?: unknown;
   readonly stop_grace_period?: unknown;
   readonly entrypoint?: unknown;
+  readonly restart?: unknown;
 }
 interface ComposeFile {
   readonly services: Record<string, Service>;
@@ -144,11 +145,33 @@ function findCycle(graph: Record<string, readonly string[]>): string[] | undefin
   return undefined;
 }
 
-function hasHealthcheck(service: Service): boolean {
+/** The words of a health check's command (`CMD` or `CMD-SHELL` form, or a string); none when it runs nothing. */
+function healthcheckCommand(service: Service): string[] {
   const check = service.healthcheck;
-  if (!check || check.disable === true) return false;
-  if (typeof check.test === 'string') return check.test.trim() !== '';
-  return Array.isArray(check.test) && check.test.length > 1 && check.test[0] !== 'NONE';
+  if (!check || check.disable === true) return [];
+  const { test } = check;
+  const form: readonly unknown[] =
+    typeof test === 'string' ? ['CMD-SHELL', test] : Array.isArray(test) ? (test as unknown[]) : [];
+  const [kind, ...command] = form;
+  if (kind !== 'CMD' && kind !== 'CMD-SHELL') return [];
+  const words = command.map((word) => (typeof word === 'string' ? word.trim() : ''));
+  return words.some(Boolean) ? words : [];
+}
+
+function hasHealthcheck(service: Service): boolean {
+  return healthcheckCommand(service).length > 0;
+}
+
+/** Services with no health check that runs a command: a missing one, `NONE`, `disable`, an empty command. */
+function servicesWithoutHealthcheck(services: Record<string, Service>): string[] {
+  return Object.entries(services)
+    .filter(([, service]) => !hasHealthcheck(service))
+    .map(([name]) => name);
+}
+
+/** The scripts (`….sh`) that a health check runs. */
+function healthcheckScripts(service: Service): string[] {
+  return healthcheckCommand(service).flatMap((word) => word.match(/\/\S+\.sh\b/g) ?? []);
 }
 
 /** Compose durations: `90s`, `1m30s`, `2m`, `500ms`. */
@@ -270,14 +293,38 @@ describe('the deployment checks catch what they are meant to', () => {
     expect(fixedHostPorts([{ target: 3000, published: '3000' }])).toHaveLength(1);
   });
 
-  it('find dependency cycles and missing health checks', () => {
+  it('find dependency cycles', () => {
     expect(findCycle({ a: ['b'], b: ['c'], c: ['a'] })).toEqual(['a', 'b', 'c', 'a']);
     expect(findCycle({ a: ['b'], b: [], c: ['a', 'b'] })).toBeUndefined();
     expect(dependenciesOf(['a'])).toEqual({ a: 'service_started' });
-    expect(hasHealthcheck({ healthcheck: { test: ['NONE'] } })).toBe(false);
-    expect(hasHealthcheck({ healthcheck: { test: ['CMD', 'true'], disable: true } })).toBe(false);
-    expect(hasHealthcheck({})).toBe(false);
     expect(durationSeconds('1m30s')).toBe(90);
+  });
+
+  it('find every service without a health check that runs a command, one-shots included', () => {
+    const services: Record<string, Service> = {
+      ok: { healthcheck: { test: ['CMD', 'pg_isready'] } },
+      shell: { healthcheck: { test: 'curl -f http://127.0.0.1/' } },
+      oneShot: { restart: 'no', entrypoint: ['/bin/sh', '/setup.sh'] },
+      none: { healthcheck: { test: ['NONE'] } },
+      disabled: { healthcheck: { test: ['CMD', 'true'], disable: true } },
+      noCommand: { healthcheck: { test: ['CMD'] } },
+      emptyCommand: { healthcheck: { test: ['CMD-SHELL', '  '] } },
+      emptyString: { healthcheck: { test: '' } },
+      timingsOnly: { healthcheck: {} },
+    };
+    expect(servicesWithoutHealthcheck(services)).toEqual([
+      'oneShot',
+      'none',
+      'disabled',
+      'noCommand',
+      'emptyCommand',
+      'emptyString',
+      'timingsOnly',
+    ]);
+    expect(
+      healthcheckScripts({ healthcheck: { test: ['CMD', '/bin/sh', '/deploy/setup.sh', 'check'] } }),
+    ).toEqual(['/deploy/setup.sh']);
+    expect(healthcheckScripts({ healthcheck: { test: 'sh /app/x.sh && true' } })).toEqual(['/app/x.sh']);
   });
 
   it('read Dockerfile stages, with global ARGs resolved', () => {
@@ -397,10 +444,34 @@ describe('docker-compose.yml', () => {
     expect(new Set(dataMounts).size).toBe(1);
   });
 
-  it('has a health check on every long-running service', () => {
+  it('has a health check that runs a command on every service, the one-shots included', () => {
+    expect(servicesWithoutHealthcheck(services)).toEqual([]);
+  });
+
+  it('runs the scripts of its health checks from where the service has them', () => {
+    const dockerfile = dockerStages(read('Dockerfile')).at(-1)?.instructions ?? [];
+    const workdir = dockerfile.filter((i) => i.keyword === 'WORKDIR').at(-1)?.args ?? '/';
+    const copied = dockerfile
+      .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))
+      .map((i) => path.posix.resolve(workdir, execWords(i.args).at(-1) ?? ''));
+    for (const name of names) {
+      const { build, volumes } = service(name);
+      const present = build !== undefined ? copied : mountsOf(volumes).map((m) => m.target);
+      for (const script of healthcheckScripts(service(name)))
+        expect(present, `${name}: the health check runs ${script}, which it does not have`).toContain(script);
+    }
+  });
+
+  it('runs each one-shot once and waits for it to finish, never for it to be healthy', () => {
     expect(oneShots).toEqual(new Set(['temporal-schema', 'temporal-namespace']));
-    for (const name of names.filter((n) => !oneShots.has(n))) {
-      expect(hasHealthcheck(service(name)), `${name}: no health check`).toBe(true);
+    for (const name of names) {
+      const oneShot = service(name).restart === 'no';
+      expect(oneShot, `${name}: restart`).toBe(oneShots.has(name));
+      // A one-shot exits: a service that waited for it to be healthy or running would fail or race it.
+      for (const [dependent, deps] of Object.entries(dependencies)) {
+        if (deps[name] !== undefined && oneShot)
+          expect(deps[name], `${dependent} → ${name}`).toBe('service_completed_successfully');
+      }
     }
   });
 
