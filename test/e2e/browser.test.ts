@@ -36,6 +36,8 @@ const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 const SURVEY = path.join(EXAMPLES, 'customer-survey.xlsx');
 const CATEGORIES_TEXT = fs.readFileSync(path.join(EXAMPLES, 'categories.txt'), 'utf8');
 const TOKEN = 'e2e-secret-token';
+/** Where the page links each job in the Temporal UI (TEMPORAL_UI_URL); never opened by the test. */
+const TEMPORAL_UI = 'http://temporal-ui.invalid:8080';
 
 let h: Harness;
 let workers: TestWorkers;
@@ -76,7 +78,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   h = await createHarness({ latency: { meanMs: 60 } });
   workers = await h.startWorkers();
-  open = await serve();
+  open = await serve({ temporalUiUrl: TEMPORAL_UI });
   guarded = await serve({ apiToken: TOKEN });
 });
 
@@ -129,6 +131,11 @@ describe('the web page', () => {
 
   it('codes the example survey: upload, pick E2, paste the categories, start, watch, download', async () => {
     const { context, page, errors } = await openPage(`${open.url}/`);
+    const streams: string[] = [];
+    page.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname.endsWith('/events')) streams.push(pathname);
+    });
     try {
       await page.setInputFiles('#file', SURVEY);
       const header = page.locator('#preview-table th button', { hasText: 'E2' });
@@ -158,16 +165,31 @@ describe('the web page', () => {
       const card = page.locator(`#job-${jobId}`);
       const bar = card.getByRole('progressbar');
       const seen: number[] = [];
+      const live = { rate: new Set<string>(), eta: new Set<string>() };
       await expect
         .poll(
           async () => {
             const now = await bar.getAttribute('aria-valuenow');
             if (now !== null && Number(now) !== seen.at(-1)) seen.push(Number(now));
+            if (now !== null && Number(now) > 0 && Number(now) < 100) {
+              live.rate.add((await card.locator('[data-stat="rate"]').textContent()) ?? '');
+              live.eta.add((await card.locator('[data-stat="eta"]').textContent()) ?? '');
+            }
             return now;
           },
           { timeout: 45_000, interval: 50 },
         )
         .toBe('100');
+      // Fed by the job's Server-Sent Events, with the rate and time left while it ran.
+      expect(streams).toContain(`/jobs/${jobId}/events`);
+      expect(
+        [...live.rate].some((t) => /^[\d,]+\/min$/.test(t)),
+        [...live.rate].join(' | '),
+      ).toBe(true);
+      expect(
+        [...live.eta].some((t) => /\d+ ?(s|min)|almost done/.test(t)),
+        [...live.eta].join(' | '),
+      ).toBe(true);
       // The bar was fed live: it moved through values between 0 and 100 and never went back.
       expect(
         seen.some((v) => v > 0 && v < 100),
@@ -182,6 +204,9 @@ describe('the web page', () => {
       expect(await card.locator('[data-stat="fallbacks"]').textContent()).toBe('0 rows');
       expect(await card.locator('[data-stat="limited"]').textContent()).toBe('0');
       expect(await card.getByRole('button', { name: /^Cancel/ }).isVisible()).toBe(false);
+      expect(await card.getByRole('link', { name: /in the Temporal UI/ }).getAttribute('href')).toBe(
+        `${TEMPORAL_UI}/namespaces/default/workflows/${jobId}`,
+      );
       expect(await card.getByRole('link', { name: '.csv' }).getAttribute('href')).toBe(
         `/jobs/${jobId}/result?format=csv`,
       );
@@ -229,7 +254,69 @@ describe('the web page', () => {
       await context.close();
     }
   });
+
+  it('pauses, resumes and cancels a job from its card, then downloads the partial result', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    page.on('dialog', (dialog) => void dialog.accept());
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      // One answer a request, one at a time: slow enough to act on while it runs.
+      await page.locator('#settings summary').click();
+      await page.getByLabel('Answers per request', { exact: true }).fill('1');
+      await page.getByLabel('Requests at once', { exact: true }).fill('1');
+      const started = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs',
+      );
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      const { jobId } = (await (await started).json()) as { jobId: string };
+      const card = page.locator(`#job-${jobId}`);
+      const bar = card.getByRole('progressbar');
+      await expect
+        .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 })
+        .toBeGreaterThan(0);
+
+      await card.getByRole('button', { name: /^Pause/ }).click();
+      await expect.poll(() => card.locator('[data-stat="eta"]').textContent()).toBe('paused');
+      await card.getByRole('button', { name: /^Resume/ }).click();
+      await expect.poll(() => card.locator('[data-stat="eta"]').textContent()).not.toBe('paused');
+
+      await card.getByRole('button', { name: /^Cancel/ }).click();
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+      const download = card.getByRole('link', { name: 'Download partial .xlsx' });
+      await download.waitFor({ timeout: 20_000 });
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toBe('customer-survey.partial.xlsx');
+      const saved = path.join(h.dataDir, `partial-${jobId}.xlsx`);
+      await file.saveAs(saved);
+      const { coded, blank } = await countCoded(saved);
+      // Rows coded before the cancel are kept; the rest are left blank, and none is lost.
+      expect(coded).toBeGreaterThan(0);
+      expect(blank).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
+
+/** Data rows of the downloaded survey with and without a label in `E2 category` (answers only). */
+async function countCoded(file: string): Promise<{ coded: number; blank: number }> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(file);
+  const sheet = workbook.getWorksheet('Responses');
+  if (!sheet) throw new Error('no Responses sheet in the download');
+  let coded = 0;
+  let blank = 0;
+  for (let r = 4; r <= sheet.rowCount; r += 1) {
+    const row = sheet.getRow(r);
+    if (!row.hasValues || isBlank(row.getCell(5).text)) continue;
+    if (row.getCell(7).text === '') blank += 1;
+    else coded += 1;
+  }
+  return { coded, blank };
+}
 
 /** Every data row with an answer has the simulator's label in `E2 category`; empty answers stay blank. */
 async function expectCodedSurvey(file: string): Promise<void> {
