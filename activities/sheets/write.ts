@@ -11,7 +11,7 @@
 import ExcelJS from 'exceljs';
 import type { Cell, CellValue, Row, Style, Worksheet } from 'exceljs';
 
-import { columnIndex } from '../../domain/columns.js';
+import { columnIndex, columnLetter } from '../../domain/columns.js';
 import { InvalidSettingError } from '../../domain/errors.js';
 import type { ReportRow } from '../../domain/report.js';
 import { cellText, cellValue } from './cells.js';
@@ -123,6 +123,8 @@ async function writeLoaded(input: WriteOutputInput, edits: CategoryEdits, tempPa
   for (const number of edits.rows) applyEdits(sheet.getRow(number), edits);
   const column = sheet.getColumn(edits.column);
   if (column.width === undefined) column.width = edits.width;
+  const filter = widenedAutoFilter(sheet.autoFilter, edits);
+  if (filter) sheet.autoFilter = filter;
 
   addReportSheets(
     workbook,
@@ -130,6 +132,23 @@ async function writeLoaded(input: WriteOutputInput, edits: CategoryEdits, tempPa
     sheets.map((s) => s.name),
   );
   await workbook.xlsx.writeFile(tempPath);
+}
+
+/**
+ * The sheet's filter range grown by the new column when it ends right before it on the header row, so the
+ * analyst can filter by category as by any other column; any other filter is left as it is.
+ */
+export function widenedAutoFilter(
+  filter: Worksheet['autoFilter'],
+  edits: Pick<CategoryEdits, 'column' | 'headerRow'>,
+): string | undefined {
+  if (typeof filter !== 'string') return undefined;
+  const match = /^\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)$/i.exec(filter.trim());
+  if (!match) return undefined;
+  const [, fromColumn = '', fromRow = '', toColumn = '', toRow = ''] = match;
+  const last = columnIndex(toColumn);
+  if (last !== edits.column - 1 || Number(fromRow) !== edits.headerRow) return undefined;
+  return `${fromColumn.toUpperCase()}${fromRow}:${columnLetter(edits.column)}${toRow}`;
 }
 
 function loadedSheetInfo(sheet: Worksheet, i: number): SheetInfo {

@@ -4,6 +4,7 @@ import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readAnswerColumn, writeCodedWorkbook } from '../../../activities/sheets/index.js';
+import { widenedAutoFilter } from '../../../activities/sheets/write.js';
 import type { WriteOutputInput } from '../../../activities/sheets/index.js';
 import { SheetNotFoundError } from '../../../domain/errors.js';
 import type { ReportRow } from '../../../domain/report.js';
@@ -107,6 +108,14 @@ describe('writeCodedWorkbook, full read and write', () => {
     expect(data.getCell('H2').fill).toEqual(data.getCell('G2').fill);
     for (const [row, label] of labels) expect(data.getCell(row, category).value).toBe(label);
     expect(data.getColumn(category).width).toBeGreaterThanOrEqual(12);
+  });
+
+  it('widens a filter on the header row to the new column, so it filters by category too', async () => {
+    const workbook = formattedWorkbook();
+    sheetOf(workbook, FORMATTED.sheet).autoFilter = 'A2:G2';
+    const input = await saveWorkbook(workbook, dir.file('filtered.xlsx'));
+    const { outPath } = await codeAll(input, 'filtered.xlsx', 'Answer');
+    expect(sheetOf(await loadWorkbook(outPath), FORMATTED.sheet).autoFilter).toBe('A2:H2');
   });
 
   it('adds Summary and Run sheets at the end, renaming around existing sheets', async () => {
@@ -222,3 +231,18 @@ function expectReportSheets(workbook: ExcelJS.Workbook, summaryName: string, run
   expect(run.getCell('B3').value).toBe(0.1);
   expect(run.getCell('B3').numFmt).toBeFalsy();
 }
+
+describe('widenedAutoFilter', () => {
+  const edits = { column: 7, headerRow: 3 };
+  it('grows a header-row filter that ends right before the new column', () => {
+    expect(widenedAutoFilter('A3:F3', edits)).toBe('A3:G3');
+    expect(widenedAutoFilter('$B$3:$F$400', edits)).toBe('B3:G400');
+  });
+  it('leaves any other filter alone', () => {
+    expect(widenedAutoFilter('A3:E3', edits)).toBeUndefined(); // a gap before the new column
+    expect(widenedAutoFilter('A1:F1', edits)).toBeUndefined(); // another row
+    expect(widenedAutoFilter(undefined, edits)).toBeUndefined();
+    expect(widenedAutoFilter({ from: 'A3', to: 'F3' }, edits)).toBeUndefined();
+    expect(widenedAutoFilter('not a range', edits)).toBeUndefined();
+  });
+});
