@@ -15,7 +15,8 @@ Options:
   --rpm <n>            requests per minute budget (default: none enforced)
   --tpm <n>            tokens per minute budget (default: none enforced)
   --time-scale <f>     length of a budget minute relative to real time, e.g. 0.1 (default 1)
-  --fault <kind:rate>  inject a fault into that share of requests, e.g. server_error:0.05 (repeatable)
+  --fault <kind:rate>  inject a fault into that share of requests, e.g. server_error:0.05, or into the
+                       next n requests with kind:nx, e.g. rate_limit:3x (repeatable)
                        kinds: ${FAULT_KINDS.join(', ')}
   --seed <n>           seed for random faults and jitter (default 1)
   --help               show this help
@@ -85,15 +86,18 @@ function optionalNumber(flag: string, value: string | undefined): number | undef
   return n;
 }
 
-/** `kind:rate`, e.g. `server_error:0.05`; a bare `kind` hits every request. */
-function parseFault(spec: string): FaultRule {
-  const [kind = '', rate] = spec.split(':');
+/** `kind:rate` (`server_error:0.05`), `kind:nx` (the next n requests: `rate_limit:3x`), or a bare `kind`. */
+export function parseFault(spec: string): FaultRule {
+  const [kind = '', amount] = spec.split(':');
   if (!isFaultKind(kind)) {
     throw new Error(
       `--fault ${spec}: unknown kind ${JSON.stringify(kind)}; kinds: ${FAULT_KINDS.join(', ')}`,
     );
   }
-  return rate === undefined ? { kind } : { kind, rate: optionalNumber(`--fault ${kind}`, rate) };
+  if (amount === undefined) return { kind };
+  const times = /^(\d+)x$/i.exec(amount.trim());
+  if (times) return { kind, count: Number(times[1]) };
+  return { kind, rate: optionalNumber(`--fault ${kind}`, amount) };
 }
 
 function isFaultKind(kind: string): kind is FaultKind {

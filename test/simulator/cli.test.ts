@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { simulateCommand } from '../../cli/simulate.js';
+import { parseFault, simulateCommand } from '../../cli/simulate.js';
 
 describe('simulateCommand', () => {
   it('prints the help and returns', async () => {
@@ -12,6 +12,13 @@ describe('simulateCommand', () => {
     } finally {
       log.mockRestore();
     }
+  });
+
+  it('reads a fault by rate, by count (kind:nx) or on every request', () => {
+    expect(parseFault('server_error:0.05')).toEqual({ kind: 'server_error', rate: 0.05 });
+    expect(parseFault('rate_limit:3x')).toEqual({ kind: 'rate_limit', count: 3 });
+    expect(parseFault('refusal')).toEqual({ kind: 'refusal' });
+    expect(() => parseFault('drop:x')).toThrow(/needs a number/);
   });
 
   it('rejects an unknown fault kind and a bad number', async () => {
