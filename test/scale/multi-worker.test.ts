@@ -77,6 +77,13 @@ describe('scaling out: one Temporal server, the API and three worker processes o
       'all three workers to code batches',
     );
     expect(await workers[1]?.kill('SIGKILL')).toBe('SIGKILL');
+    // Killed mid-job: batches were still to come.
+    const atKill = (await (await fetch(`${api.url}/jobs/${jobId}`)).json()) as {
+      status: string;
+      progress: { batches: { done: number; total: number } };
+    };
+    expect(atKill.status).toBe('RUNNING');
+    expect(atKill.progress.batches.done).toBeLessThan(atKill.progress.batches.total);
 
     const job = await waitFor(
       async () => {
