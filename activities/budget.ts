@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { RateLimitReport } from '../domain/job.js';
@@ -58,6 +59,9 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
   let sending = false;
 
   const send = async (request: ReserveRequest): Promise<readonly number[]> => {
+    // One id for every attempt: an attempt that reached the workflow but whose answer was lost is not
+    // applied twice (the server de-duplicates update ids within a run).
+    const updateId = randomUUID();
     for (let attempt = 1; ; attempt += 1) {
       try {
         const input: BudgetInput = { limits };
@@ -71,6 +75,7 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
         const reservation = await client.workflow.executeUpdateWithStart(reserveUpdate, {
           args: [request],
           startWorkflowOperation: start,
+          updateId,
         });
         return reservation.delaysMs;
       } catch (error) {

@@ -209,7 +209,13 @@ export function createActivities(deps: ActivityDeps) {
         if (deps.budget) {
           reserved = estimateRequestTokens(await tokenCounter(options.model), messages, maxTokens);
           const wait = await deps.budget.reserve(reserved);
-          if (wait > 0) await ctx.sleep(wait);
+          if (wait > 0) {
+            await ctx.sleep(wait).catch((error: unknown) => {
+              // Cancelled (a pause, a cancel, a shutdown) before sending: the tokens go back.
+              deps.budget?.settle(reserved, 0);
+              throw error;
+            });
+          }
         }
         try {
           const response = await requestLabels(llm, {
@@ -302,7 +308,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
         const simulatedBatches = input.counters.batchesSimulated;
-        const simulated = simulatedBatches > 0;
+        const simulated = plan.simulated || simulatedBatches > 0;
         const fallbacks: FallbackEntry[] = fallbackBatches.map((f) => ({
           batch: f.batch,
           reason: f.reason,
@@ -330,7 +336,9 @@ export function createActivities(deps: ActivityDeps) {
           concurrency: input.concurrency,
           parallel: spec.options.parallel,
           simulated,
-          ...(simulated ? { simulatedBatches: { answered: simulatedBatches, of: plan.batches } } : {}),
+          ...(simulatedBatches > 0
+            ? { simulatedBatches: { answered: simulatedBatches, of: plan.batches } }
+            : {}),
           endpoint: llm.endpoint,
           startedAt: new Date(input.startedAt).toISOString(),
           endedAt: new Date(input.endedAt).toISOString(),

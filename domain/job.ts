@@ -105,6 +105,8 @@ export interface BatchOutcome {
   readonly reused: boolean;
   /** The API reported little left of a limit no budget paces: the window narrows before a 429 does it. */
   readonly nearLimit?: boolean;
+  /** What the API reported, as workers before `nearLimit` returned it: read only to replay their jobs. */
+  readonly rateLimit?: RateLimitReport;
   /** Answered by verbatim's simulator, not a model. */
   readonly simulated?: boolean;
 }

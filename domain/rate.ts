@@ -157,6 +157,15 @@ export function windowOnSuccess(w: AdaptiveWindow, nearLimit: boolean): Adaptive
   return { ...w, streak, cooldown };
 }
 
+/**
+ * The rule before a low `remaining` narrowed the window: it only held it (no growth). Workflows that ran
+ * on that code replay with it (see the `near-limit-window` patch in workflows/classify-job.ts).
+ */
+export function windowHeldWhenLow(w: AdaptiveWindow, low: boolean): AdaptiveWindow {
+  if (!low) return windowOnSuccess(w, false);
+  return { ...w, streak: 0, cooldown: Math.max(0, w.cooldown - 1) };
+}
+
 /** Which limits a budget (OPENAI_RPM, OPENAI_TPM) already paces. */
 export interface Paced {
   readonly requests: boolean;

@@ -8,6 +8,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -28,7 +29,14 @@ import {
   effectiveWindow,
 } from '../domain/job.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
-import { initialWindow, windowOnRateLimited, windowOnSuccess, windowWithMax } from '../domain/rate.js';
+import {
+  initialWindow,
+  isLowRemaining,
+  windowHeldWhenLow,
+  windowOnRateLimited,
+  windowOnSuccess,
+  windowWithMax,
+} from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
 import {
@@ -50,6 +58,9 @@ const sa = {
   phase: defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase.name, 'KEYWORD'),
   fallbacks: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fallbacks.name, 'INT'),
 };
+
+/** Marks jobs started on code where a low `remaining` narrows the window (it only held it before). */
+const NEAR_LIMIT_PATCH = 'near-limit-window';
 
 /**
  * Codes one sheet's answers: prepare → a sliding window of batch activities (at most `window.size` in
@@ -83,7 +94,8 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
 
   let phase: JobPhase = carry ? 'classifying' : 'preparing';
   let plan: JobPlan | undefined = carry?.plan;
-  let counters: JobCounters = carry?.counters ?? ZERO_COUNTERS;
+  // Counters from a run of older code may lack the newer ones: they start at zero.
+  let counters: JobCounters = { ...ZERO_COUNTERS, ...carry?.counters };
   let window: AdaptiveWindow = carry?.window ?? initialWindow(1);
   /** Set by a concurrency update; wins over the job's options even when it arrives before the plan. */
   let requestedConcurrency: number | undefined;
@@ -198,7 +210,12 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
           { jobId, index },
         ]);
         counters = addOutcome(counters, outcome);
-        if (adaptive) window = windowOnSuccess(window, outcome.nearLimit === true);
+        if (adaptive) {
+          // Jobs that ran on code from before the window narrowed on a low remaining replay with its rule.
+          window = patched(NEAR_LIMIT_PATCH)
+            ? windowOnSuccess(window, outcome.nearLimit === true)
+            : windowHeldWhenLow(window, isLowRemaining(outcome.rateLimit));
+        }
       } catch (error) {
         if (isCancellation(error)) return;
         const { reason, key, attempts } = describeFailure(error, retry.maximumAttempts);

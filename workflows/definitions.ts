@@ -102,8 +102,11 @@ export const MAX_RESERVATIONS_PER_UPDATE = 200;
 export interface ReserveRequest {
   /** The configured limits of the worker asking (a changed configuration takes effect on the next request). */
   readonly limits: BudgetLimits;
-  /** One entry per request, in order: the tokens it is estimated to be charged on arrival. */
-  readonly tokens: readonly number[];
+  /**
+   * One entry per request, in order: the tokens it is estimated to be charged on arrival. A single number
+   * is one request: how workers before the batched reservations asked (their histories still replay).
+   */
+  readonly tokens: number | readonly number[];
   readonly observed?: BudgetObservation;
   /** Tokens reserved before but not charged (negative: charged beyond the reservation), from usage. */
   readonly refund?: number;
@@ -112,6 +115,8 @@ export interface ReserveRequest {
 export interface Reservation {
   /** One entry per request of the reservation: wait this long before sending it. */
   readonly delaysMs: readonly number[];
+  /** The first request's wait, for workers that asked for one request at a time. */
+  readonly delayMs: number;
 }
 
 export const reserveUpdate = defineUpdate<Reservation, [ReserveRequest]>('reserve');

@@ -7,6 +7,7 @@ import {
   initialWindow,
   isLowRemaining,
   parseGoDuration,
+  windowHeldWhenLow,
   windowOnRateLimited,
   windowOnSuccess,
   windowWithMax,
@@ -202,6 +203,12 @@ describe('the adaptive window (AIMD)', () => {
     // Low past the cooldown: halves again, down to one and no further.
     w = succeed(w, 20, true);
     expect(w.size).toBe(1);
+  });
+
+  it('windowHeldWhenLow keeps the older rule for replays: low remaining holds the window, nothing more', () => {
+    const narrowed = { size: 4, max: 8, streak: 3, cooldown: 2 };
+    expect(windowHeldWhenLow(narrowed, true)).toEqual({ size: 4, max: 8, streak: 0, cooldown: 1 });
+    expect(windowHeldWhenLow(narrowed, false)).toEqual(windowOnSuccess(narrowed, false));
   });
 
   it('grows back once the API reports room again', () => {
