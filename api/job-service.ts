@@ -209,7 +209,8 @@ export function contentJobId(
       temperature: r.options.temperature,
       batchSize: r.options.batchSize,
       batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
-      answeredBy: r.answeredBy ?? null,
+      // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
+      ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
     }),
   );
   return `job-${hash.digest('hex').slice(0, 20)}`;

@@ -90,7 +90,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     if (options.worker) {
       let simulator: Simulator | undefined;
       if (!config.openai.apiKey && config.openai.baseURL) {
-        say(`No OPENAI_API_KEY: sending requests to ${config.openai.baseURL} without one.`);
+        say(
+          `No OPENAI_API_KEY: sending requests to ${withoutCredentials(config.openai.baseURL)} without one.`,
+        );
       } else if (!config.openai.apiKey) {
         simulator = await startSimulator({
           latency: { meanMs: config.simulator.latencyMs, jitterMs: config.simulator.latencyMs / 2 },
@@ -187,4 +189,16 @@ function installSdkLogger(logger: Logger): void {
       logger[method]({ ...entry.meta, sdk: true }, entry.message);
     }),
   });
+}
+
+/** A URL as it may be shown: without a user name or password in it. */
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
 }
