@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,7 +41,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   );
   const heartbeat = startHeartbeat({
     file: workerHeartbeatFile(),
-    alive: () => runtime.workers?.workers.every((w) => w.getState() === 'RUNNING') ?? false,
+    // Draining after SIGTERM still counts: batches are finishing within SHUTDOWN_GRACE.
+    alive: () =>
+      runtime.workers?.workers.every((w) => ['RUNNING', 'STOPPING', 'DRAINING'].includes(w.getState())) ??
+      false,
     onError: (error) => logger.warn({ err: error }, 'cannot write the health-check heartbeat'),
   });
   // The SDK shuts the workers down on SIGINT/SIGTERM (after SHUTDOWN_GRACE); then the rest closes.
@@ -79,7 +82,7 @@ export function startHeartbeat(options: HeartbeatOptions): { stop(): Promise<voi
   const beat = () => {
     if (!options.alive()) return;
     writes = writes
-      .then(() => writeFile(options.file, `${new Date().toISOString()}\n`))
+      .then(() => writeFile(options.file, `${new Date().toISOString()} ${process.pid}\n`))
       .then(
         () => {
           failing = false;
@@ -97,6 +100,9 @@ export function startHeartbeat(options: HeartbeatOptions): { stop(): Promise<voi
     async stop() {
       clearInterval(timer);
       await writes;
+      // Several workers on one machine share the file: only the one that wrote it last removes it.
+      const last = await readFile(options.file, 'utf8').catch(() => '');
+      if (last.trim().split(' ')[1] !== String(process.pid)) return;
       await rm(options.file, { force: true }).catch((error: unknown) => options.onError?.(error));
     },
   };
