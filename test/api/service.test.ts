@@ -241,7 +241,8 @@ describe('GET /openapi.json', () => {
     beforeAll(async () => {
       const [finished, running] = await Promise.all([
         startJob(api, exampleJob()),
-        startJob(api, exampleJob({ concurrency: '1' })),
+        // One answer a request, one at a time: hundreds of requests, so it is surely paused before it ends.
+        startJob(api, exampleJob({ concurrency: '1', batchSize: '1' })),
       ]);
       const paused = await api.request(`/jobs/${running.jobId}`, patch({ paused: true }));
       expect(paused.status).toBe(200);
