@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMessages, maxCompletionTokens } from '../../domain/prompt.js';
-import type { JobPlan } from '../../domain/job.js';
+import type { JobOptions, JobPlan } from '../../domain/job.js';
 import { createBudget } from '../../activities/budget.js';
 import { estimateRequestTokens, tokenCounter } from '../../activities/tokens.js';
 import type { StoredBatch, StoredResult } from '../../activities/stored.js';
@@ -12,6 +12,7 @@ import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
 import { startWorkerProcess, waitForPollers } from '../helpers/processes.js';
+import { withinBudget } from '../helpers/budget.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 
@@ -26,26 +27,24 @@ afterAll(async () => {
   await h?.close();
 });
 
-/**
- * True when no window of arrivals holds more requests than a bucket of `capacity`, refilled at
- * capacity per `windowMs`, could have let through: the budget OpenAI enforces. A "minute" of budget is
- * that bucket, not a fixed count per sliding minute: a full bucket may be spent at once and refills as it
- * goes, so one sliding minute can see up to twice the budget (the floor of the benchmark assumes exactly
- * that). The simulator enforces the same bucket, so its zero 429s say the same from the server's side.
- */
-function withinBudget(
-  arrivals: readonly number[],
-  capacity: number,
-  windowMs: number,
-): { ok: boolean; worst: number } {
-  let worst = -Infinity;
-  for (let i = 0; i < arrivals.length; i += 1) {
-    for (let j = i; j < arrivals.length; j += 1) {
-      const allowed = capacity + ((arrivals[j] ?? 0) - (arrivals[i] ?? 0)) * (capacity / windowMs);
-      worst = Math.max(worst, j - i + 1 - allowed);
-    }
-  }
-  return { ok: worst <= 1, worst };
+/** Writes `answers` as the survey `name` (answers in column E2) and starts coding it on `taskQueue`. */
+async function startSurveyJob(
+  taskQueue: string,
+  name: string,
+  answers: ReadonlyArray<string | null>,
+  options: JobOptions,
+) {
+  const file = path.join(h.dataDir, name);
+  const survey = await writeSurvey(file, answers);
+  const started = await h.jobs(taskQueue).create({
+    fileName: name,
+    source: { path: file },
+    column: 'E2',
+    categories: CATEGORIES,
+    options,
+    idFrom: 'random',
+  });
+  return { started, survey };
 }
 
 async function resultsOf(jobId: string): Promise<StoredResult[]> {
@@ -78,16 +77,12 @@ describe('request budget, adaptive window and auto batch size', () => {
     await waitForPollers(h.env.client, taskQueue, 2);
     try {
       const answers = makeAnswers(300);
-      const file = path.join(h.dataDir, 'budget.xlsx');
-      const survey = await writeSurvey(file, answers);
-      const started = await h.jobs(taskQueue).create({
-        fileName: 'budget.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ maxWorkers: 10, batchSize: 5 }),
-        idFrom: 'random',
-      });
+      const { started, survey } = await startSurveyJob(
+        taskQueue,
+        'budget.xlsx',
+        answers,
+        testOptions({ maxWorkers: 10, batchSize: 5 }),
+      );
       const result = (await started.handle.result()) as ClassifyJobResult;
       const stats = h.sim.stats();
       expect(result.progress.batches.total).toBeGreaterThan(rpm * 2); // the job spans several budget windows
@@ -113,16 +108,12 @@ describe('request budget, adaptive window and auto batch size', () => {
     h.sim.resetStats();
     const workers = await h.startWorkers({ slots: 8 });
     try {
-      const file = path.join(h.dataDir, 'aimd.xlsx');
-      await writeSurvey(file, makeAnswers(800));
-      const started = await h.jobs(workers.taskQueue).create({
-        fileName: 'aimd.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ maxWorkers: 8 }),
-        idFrom: 'random',
-      });
+      const { started } = await startSurveyJob(
+        workers.taskQueue,
+        'aimd.xlsx',
+        makeAnswers(800),
+        testOptions({ maxWorkers: 8 }),
+      );
       const sizes: number[] = [];
       const done = started.handle.result() as Promise<ClassifyJobResult>;
       let finished = false;
@@ -162,16 +153,12 @@ describe('request budget, adaptive window and auto batch size', () => {
           : undefined;
       const workers = await h.startWorkers({ taskQueue, slots: 8, ...(budget ? { budget } : {}) });
       try {
-        const file = path.join(h.dataDir, `low-${variant}.xlsx`);
-        await writeSurvey(file, makeAnswers(475));
-        const started = await h.jobs(workers.taskQueue).create({
-          fileName: 'low.xlsx',
-          source: { path: file },
-          column: 'E2',
-          categories: CATEGORIES,
-          options: testOptions({ maxWorkers: 8, batchSize: 5, adaptiveWindow: variant !== 'fixed' }),
-          idFrom: 'random',
-        });
+        const { started } = await startSurveyJob(
+          workers.taskQueue,
+          `low-${variant}.xlsx`,
+          makeAnswers(475),
+          testOptions({ maxWorkers: 8, batchSize: 5, adaptiveWindow: variant !== 'fixed' }),
+        );
         const result = (await started.handle.result()) as ClassifyJobResult;
         expect(result.progress.batches.total).toBe(95);
         expect(h.sim.stats().byStatus['429'] ?? 0).toBe(0);
@@ -205,16 +192,12 @@ describe('request budget, adaptive window and auto batch size', () => {
     const workers = await h.startWorkers({ taskQueue, slots: 8, ...(budget ? { budget } : {}) });
     try {
       const answers = makeAnswers(300);
-      const file = path.join(h.dataDir, 'tpm.xlsx');
-      const survey = await writeSurvey(file, answers);
-      const started = await h.jobs(taskQueue).create({
-        fileName: 'tpm.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ maxWorkers: 8, batchSize: 5 }),
-        idFrom: 'random',
-      });
+      const { started, survey } = await startSurveyJob(
+        taskQueue,
+        'tpm.xlsx',
+        answers,
+        testOptions({ maxWorkers: 8, batchSize: 5 }),
+      );
       const result = (await started.handle.result()) as ClassifyJobResult;
       const stats = h.sim.stats();
       expect(stats.chargedTokens).toBeGreaterThan(tpm * 2); // several budget windows
@@ -282,17 +265,13 @@ describe('request budget, adaptive window and auto batch size', () => {
     h.sim.resetStats();
     const workers = await h.startWorkers({ slots: 1 });
     try {
-      const file = path.join(h.dataDir, 'delay.xlsx');
-      await writeSurvey(file, makeAnswers(60));
       const delayMs = 300;
-      const started = await h.jobs(workers.taskQueue).create({
-        fileName: 'delay.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ batchSize: 5, parallel: false, rateLimitDelayMs: delayMs }),
-        idFrom: 'random',
-      });
+      const { started } = await startSurveyJob(
+        workers.taskQueue,
+        'delay.xlsx',
+        makeAnswers(60),
+        testOptions({ batchSize: 5, parallel: false, rateLimitDelayMs: delayMs }),
+      );
       await started.handle.result();
       const { arrivals } = h.sim.stats();
       expect(arrivals).toHaveLength(12);
@@ -311,17 +290,13 @@ describe('request budget, adaptive window and auto batch size', () => {
       const answers = makeAnswers(400).map((a, i) =>
         a && i % 7 === 0 ? `${a} ${'and some more detail '.repeat(i % 5)}` : a,
       );
-      const file = path.join(h.dataDir, 'auto.xlsx');
-      const survey = await writeSurvey(file, answers);
       const tokenTarget = 1_500;
-      const started = await h.jobs(workers.taskQueue).create({
-        fileName: 'auto.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ batchSize: 'auto', batchTokenTarget: tokenTarget }),
-        idFrom: 'random',
-      });
+      const { started, survey } = await startSurveyJob(
+        workers.taskQueue,
+        'auto.xlsx',
+        answers,
+        testOptions({ batchSize: 'auto', batchTokenTarget: tokenTarget }),
+      );
       const result = (await started.handle.result()) as ClassifyJobResult;
       const plan = JSON.parse(await fs.readFile(h.store.file(started.jobId, 'plan.json'), 'utf8')) as JobPlan;
       const count = await tokenCounter('gpt-4o-mini');
