@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { expect } from 'vitest';
 import type { Category } from '../../domain/categories.js';
 import { expectedLabel } from '../../simulator/index.js';
 
@@ -106,4 +107,23 @@ export async function readOutput(file: string): Promise<ExcelJS.Workbook> {
 
 export function cellText(sheet: ExcelJS.Worksheet, row: number, column: string): string {
   return sheet.getCell(`${column}${row}`).text;
+}
+
+/**
+ * Every answer row exactly once, in its place, coded: the `Data` sheet holds the title, the header and one
+ * row per answer, each with its original id (column A) and the simulator's label (`E2 category`, G).
+ */
+export function expectEveryRowCoded(
+  workbook: ExcelJS.Workbook,
+  answers: ReadonlyArray<string | null>,
+  survey: SurveyFile,
+): void {
+  const sheet = workbook.getWorksheet('Data');
+  if (!sheet) throw new Error('no Data sheet');
+  expect(sheet.actualRowCount).toBe(2 + answers.length);
+  answers.forEach((answer, i) => {
+    const row = survey.rows[i] ?? 0;
+    expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
+    expect(cellText(sheet, row, 'G'), `row ${row}`).toBe(expected(answer));
+  });
 }

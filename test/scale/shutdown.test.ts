@@ -7,7 +7,7 @@ import { createHarness, testOptions } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
 import { startApiProcess, startWorkerProcess, waitFor, waitForPollers } from '../helpers/processes.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
-import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 
 /** The simulator's answer time: a batch is still running for a while after the test sees it start. */
 const LATENCY = { meanMs: 1_500 };
@@ -130,15 +130,7 @@ describe('graceful shutdown', () => {
       expect(stats.requests).toBe(batches + cancelled);
       expect(stats.requests).toBeLessThanOrEqual(batches + slots);
 
-      const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
-      const sheet = output.getWorksheet('Data');
-      if (!sheet) throw new Error('no Data sheet');
-      expect(sheet.actualRowCount).toBe(2 + answers.length);
-      answers.forEach((answer, i) => {
-        const row = survey.rows[i] ?? 0;
-        expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
-        expect(cellText(sheet, row, 'G'), `row ${row}`).toBe(expected(answer));
-      });
+      expectEveryRowCoded(await readOutput(h.store.file(started.jobId, result.output.xlsx)), answers, survey);
     } finally {
       h.sim.configure({ latency: LATENCY });
     }

@@ -7,7 +7,7 @@ import { createHarness, testOptions } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
 import { startWorkerProcess, waitFor } from '../helpers/processes.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
-import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 
 let h: Harness;
 const workers: WorkerProcess[] = [];
@@ -78,14 +78,6 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
     expect(stats.answered).toBeGreaterThanOrEqual(batches);
     expect(result.stats.fallbackBatches).toBe(0);
 
-    const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
-    const sheet = output.getWorksheet('Data');
-    if (!sheet) throw new Error('no Data sheet');
-    expect(sheet.actualRowCount).toBe(2 + answers.length);
-    answers.forEach((answer, i) => {
-      const row = survey.rows[i] ?? 0;
-      expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
-      expect(cellText(sheet, row, 'G'), `row ${row}`).toBe(expected(answer));
-    });
+    expectEveryRowCoded(await readOutput(h.store.file(started.jobId, result.output.xlsx)), answers, survey);
   }, 240_000);
 });
