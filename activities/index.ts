@@ -10,7 +10,7 @@ import type {
   JobSpec,
   JobStats,
 } from '../domain/job.js';
-import { SPAN_PAGE } from '../domain/job.js';
+import { SPAN_PAGE, isSimulated } from '../domain/job.js';
 import type { BatchingChoice } from '../domain/plan.js';
 import { planBatches, planRows, promptId } from '../domain/plan.js';
 import { buildInstructions, buildLabelSchema, buildMessages, maxCompletionTokens } from '../domain/prompt.js';
@@ -308,7 +308,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
         const simulatedBatches = input.counters.batchesSimulated;
-        const simulated = plan.simulated || simulatedBatches > 0;
+        const simulated = isSimulated(plan, input.counters);
         const fallbacks: FallbackEntry[] = fallbackBatches.map((f) => ({
           batch: f.batch,
           reason: f.reason,

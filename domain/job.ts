@@ -235,6 +235,11 @@ export interface ProgressInput {
 }
 
 /** Builds the progress view; `now` is the workflow's clock, so rate and ETA are as of the last event. */
+/** A dry run: planned against the built-in simulator, or some batch was answered by a simulator. */
+export function isSimulated(plan: Pick<JobPlan, 'simulated'> | undefined, counters: JobCounters): boolean {
+  return (plan?.simulated ?? false) || counters.batchesSimulated > 0;
+}
+
 export function describeProgress(p: ProgressInput): JobProgress {
   const rows = p.plan?.rows;
   const c = p.counters;
@@ -249,7 +254,7 @@ export function describeProgress(p: ProgressInput): JobProgress {
     jobId: p.jobId,
     phase: p.phase,
     paused: p.paused,
-    simulated: (p.plan?.simulated ?? false) || c.batchesSimulated > 0,
+    simulated: isSimulated(p.plan, c),
     fileName: p.fileName,
     column: p.column,
     rows: {
