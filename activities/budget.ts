@@ -55,7 +55,7 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
   const workflowId = budgetWorkflowId(options.llmTaskQueue);
   let observed: BudgetObservation | undefined;
   let refund = 0;
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let sending = false;
 
   const send = async (request: ReserveRequest): Promise<readonly number[]> => {
@@ -92,8 +92,7 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
     sending = true;
     try {
       while (waiting.length > 0) {
-        const batch = waiting.slice(0, MAX_RESERVATIONS_PER_UPDATE);
-        waiting = waiting.slice(batch.length);
+        const batch = waiting.splice(0, MAX_RESERVATIONS_PER_UPDATE);
         const request: ReserveRequest = {
           limits,
           tokens: batch.map((w) => w.tokens),
