@@ -221,7 +221,7 @@ describe('request budget, adaptive window and auto batch size', () => {
     const workers = await h.startWorkers();
     const { taskQueue } = workers;
     const llmTaskQueue = `${taskQueue}-llm`;
-    const limits = { tpm: 100_000, windowMs: 600_000 }; // barely refills while the test runs
+    const limits = { tpm: 100_000, windowMs: 1e9 }; // refills a token every 10 s: the sums below are exact
     const budget = createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
     if (!budget) throw new Error('a TPM limit makes a budget');
     expect(budget.paced).toEqual({ requests: false, tokens: true });
