@@ -2,7 +2,7 @@
  * Reading the answer column (for planning a job) and previewing a file (for picking the column), both
  * streaming: memory grows with the answers kept, not with the sheet.
  */
-import { columnLetter } from '../../domain/columns.js';
+import { columnIndex, columnLetter } from '../../domain/columns.js';
 import { ColumnNotFoundError, InvalidWorkbookError } from '../../domain/errors.js';
 import type { SheetAnswerRow } from '../../domain/plan.js';
 import { cellText, toCellText } from './cells.js';
@@ -13,7 +13,7 @@ import type { OpenSheet, RawRow, SheetFormat } from './sources.js';
 import { openSheet } from './sources.js';
 import type { SheetState } from './xlsx-reader.js';
 import type { ZipDirectory } from './zip.js';
-import { readEntryHead } from './zip.js';
+import { openEntry, readEntryHead } from './zip.js';
 
 export interface ReadAnswerColumnInput {
   readonly path: string;
@@ -81,7 +81,9 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   }
   const categoryHeader = `${header} category`;
   const exists = categoryColumn !== undefined;
-  const newColumn = Math.max(usedWidth, answerColumn) + 1;
+  // A merge reaching past the last value (a banner, a note spanning columns) must not take the new column.
+  const merged = exists ? 0 : await mergedWidth(input, sheet);
+  const newColumn = Math.max(usedWidth, answerColumn, merged) + 1;
   if (!exists && newColumn > 16_384) {
     throw new InvalidWorkbookError(
       input.displayName,
@@ -252,11 +254,41 @@ function headRow(raw: RawRow): HeadRow {
   };
 }
 
-/** The last column holding anything (spaces included: the category column must not overwrite them). */
+/**
+ * The last column holding anything: spaces, and formulas whatever they give (`=IF(…,"","")` shows nothing
+ * but is not free), so the category column never overwrites them.
+ */
 function rowWidth(raw: RawRow): number {
-  for (let i = raw.values.length - 1; i >= 0; i -= 1) if (cellText(raw.values[i]) !== '') return i + 1;
+  for (let i = raw.values.length - 1; i >= 0; i -= 1) {
+    const value = raw.values[i];
+    if (value !== null && value !== undefined && value !== '') return i + 1;
+  }
   return 0;
 }
+
+/**
+ * The last column any merged range of the sheet reaches (0 for CSV or none). exceljs's streaming reader
+ * skips `<mergeCells>`, which follows the rows, so the part is read once more, scanning only for those.
+ */
+async function mergedWidth(input: ReadAnswerColumnInput, sheet: OpenSheet): Promise<number> {
+  const part = sheet.sheets.find((s) => s.index === sheet.index)?.part;
+  const entry = part ? sheet.directory?.entries.find((e) => e.name === part) : undefined;
+  if (!entry) return 0;
+  const stream = openEntry(input.path, entry, input.displayName).setEncoding('latin1');
+  let width = 0;
+  let carry = '';
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = carry + chunk;
+    for (const m of text.matchAll(MERGE_CELL)) width = Math.max(width, columnIndex(m[1] ?? '') ?? 0);
+    // A tag cut between two chunks is matched whole in the next (a tag matched twice changes no maximum).
+    const open = text.lastIndexOf('<');
+    carry = open === -1 ? '' : text.slice(open);
+  }
+  return width;
+}
+
+/** `<mergeCell ref="C3:E3"/>`: the letters of the range's right end. */
+const MERGE_CELL = /<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?[A-Za-z]+\$?\d+:\$?([A-Za-z]+)\$?\d+"/g;
 
 function headWidth(row: HeadRow | undefined): number {
   if (!row) return 0;

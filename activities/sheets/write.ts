@@ -204,7 +204,7 @@ async function writeStreamed(
   }
   addReportSheets(
     writer,
-    input,
+    { ...input, run: [...input.run, STREAMED_COPY_NOTE] },
     workbook.sheets.map((s) => s.name),
   );
   await writer.commit();
@@ -316,6 +316,13 @@ function setColumnWidths(
     return { ...(width !== undefined ? { width } : {}), ...(spec?.hidden ? { hidden: true } : {}) };
   });
 }
+
+/** The Run sheet says when the copy is the streamed one, so nobody looks for a merge that is not there. */
+const STREAMED_COPY_NOTE: ReportRow = [
+  'Workbook copy',
+  'Row by row (a large file): values, formulas and styles are kept; merged cells, hyperlinks, conditional ' +
+    'formats, data validations, notes, images, filters and named ranges of the original are not',
+];
 
 function addReportSheets(
   workbook: ExcelJS.Workbook,

@@ -110,6 +110,31 @@ describe('writeCodedWorkbook, full read and write', () => {
     expect(data.getColumn(category).width).toBeGreaterThanOrEqual(12);
   });
 
+  it('puts the category column past formulas that show nothing and merges that reach further', async () => {
+    const { Workbook } = (await import('exceljs')).default;
+    const workbook = new Workbook();
+    const sheet = workbook.addWorksheet('Data');
+    sheet.addRow(['ID', 'E2']);
+    for (let i = 0; i < 6; i += 1) {
+      const row = sheet.addRow([`R${i}`, `answer ${i}`]);
+      // A formula whose cached result is empty, and one with no cached result at all.
+      row.getCell(3).value = { formula: `IF(A${i + 2}="x","flag","")`, result: '' };
+      row.getCell(4).value = { formula: `LEN(B${i + 2})` };
+    }
+    sheet.getCell('E3').value = 'note';
+    sheet.mergeCells('E3:G3');
+    const input = await saveWorkbook(workbook, dir.file('hidden-used.xlsx'));
+
+    const { answers, outPath } = await codeAll(input, 'hidden-used.xlsx', 'E2');
+    expect(answers.categoryColumn).toBe('H');
+    const after = sheetOf(await loadWorkbook(outPath), 'Data');
+    expect(after.getCell('C3').value).toMatchObject({ formula: 'IF(A3="x","flag","")' });
+    expect(after.getCell('D3').value).toMatchObject({ formula: 'LEN(B3)' });
+    expect(after.getCell('E3').value).toBe('note');
+    expect(after.model.merges).toEqual(['E3:G3']);
+    expect(after.getCell('H1').value).toBe('E2 category');
+  });
+
   it('widens a filter on the header row to the new column, so it filters by category too', async () => {
     const workbook = formattedWorkbook();
     sheetOf(workbook, FORMATTED.sheet).autoFilter = 'A2:G2';
@@ -124,6 +149,7 @@ describe('writeCodedWorkbook, full read and write', () => {
     const after = await loadWorkbook(outPath);
     expect(after.worksheets.map((s) => s.name)).toEqual(['Data', 'Summary', 'Summary (verbatim)', 'Run']);
     expectReportSheets(after, 'Summary (verbatim)', 'Run');
+    expect(sheetOf(after, 'Run').rowCount).toBe(RUN.length); // the whole copy: nothing to warn of
   });
 
   it('fills an existing category column and leaves its header alone', async () => {
@@ -217,6 +243,9 @@ describe('writeCodedWorkbook, streaming path', () => {
     expect(copy.columns?.slice(0, 4).map((c) => c.width)).toEqual([10, 12, 50, 8]);
     expect(rowValues(sheetOf(after, 'Codes'))).toEqual(rowValues(sheetOf(before, 'Codes')));
     expectReportSheets(after, 'Summary', 'Run');
+    // What this copy leaves out is said where the analyst looks.
+    expect(sheetOf(after, 'Run').getCell('A4').value).toBe('Workbook copy');
+    expect(sheetOf(after, 'Run').getCell('B4').value).toMatch(/merged cells, hyperlinks/);
   });
 });
 
