@@ -35,7 +35,7 @@ import {
   mapLimit,
   writeBatchFiles,
 } from './stored.js';
-import { estimateRequestTokens, tokenCounter } from './tokens.js';
+import { arrivalCharge, estimateRequestTokens, tokenCounter } from './tokens.js';
 
 export interface ActivityDeps {
   readonly store: JobStore;
@@ -227,9 +227,12 @@ export function createActivities(deps: ActivityDeps) {
             signal: ctx.cancellationSignal,
           });
           deps.budget?.observe(response.rateLimit);
-          // The API charged the prompt it counted plus the output ceiling: settle the estimate against it.
-          if (reserved > 0 && response.usage.prompt > 0)
-            deps.budget?.settle(reserved, response.usage.prompt + maxTokens);
+          // Settle the estimate: the API took its arrival charge (~4 characters a token), which counted
+          // prompt tokens only raise (our tokenizer missed some); never less, or the budget would overspend.
+          if (reserved > 0) {
+            const counted = response.usage.prompt + maxTokens;
+            deps.budget?.settle(reserved, Math.max(counted, arrivalCharge(messages, maxTokens)));
+          }
           const labels = validateLabels(response.content, batch.items, categories);
           const result: StoredResult = {
             index,
@@ -248,8 +251,7 @@ export function createActivities(deps: ActivityDeps) {
         } catch (error) {
           if (ctx.cancellationSignal.aborted) throw error;
           if (error instanceof OpenAI.RateLimitError) {
-            // A rejected request is not charged: its tokens go back to the budget.
-            if (reserved > 0) deps.budget?.settle(reserved, 0);
+            // No refund: OpenAI counts failed requests against the limits too.
             await deps
               .notifyRateLimited?.(jobId, { batch: index, retryAfterMs: retryDelayMs(error) })
               .catch(() => {});

@@ -42,10 +42,19 @@ export function estimateRequestTokens(
   maxCompletionTokens: number,
 ): number {
   let prompt = 3;
+  for (const m of messages) prompt += count(m.content) + MESSAGE_OVERHEAD;
+  return Math.max(prompt + maxCompletionTokens, arrivalCharge(messages, maxCompletionTokens));
+}
+
+/**
+ * What OpenAI's limiter takes from the TPM budget when the request arrives, before any token is counted:
+ * about 4 characters per prompt token, plus the output ceiling.
+ */
+export function arrivalCharge(
+  messages: ReadonlyArray<{ content: string }>,
+  maxCompletionTokens: number,
+): number {
   let chars = 0;
-  for (const m of messages) {
-    prompt += count(m.content) + MESSAGE_OVERHEAD;
-    chars += m.content.length;
-  }
-  return Math.max(prompt, Math.ceil(chars / 4)) + maxCompletionTokens;
+  for (const m of messages) chars += m.content.length;
+  return Math.ceil(chars / 4) + maxCompletionTokens;
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { encodingForModel, estimateRequestTokens, tokenCounter } from '../../activities/tokens.js';
+import {
+  arrivalCharge,
+  encodingForModel,
+  estimateRequestTokens,
+  tokenCounter,
+} from '../../activities/tokens.js';
 import { buildMessages } from '../../domain/prompt.js';
 
 describe('encodingForModel', () => {
@@ -71,5 +76,14 @@ describe('estimateRequestTokens', () => {
     expect(estimateRequestTokens(count, messages, 1_000) - estimateRequestTokens(count, messages, 10)).toBe(
       990,
     );
+  });
+});
+
+describe('arrivalCharge', () => {
+  it('is what OpenAI takes at arrival: ~4 characters a prompt token plus the output ceiling', () => {
+    const messages = [{ content: 'x'.repeat(4_000) }, { content: 'y'.repeat(1_001) }];
+    expect(arrivalCharge(messages, 300)).toBe(1_251 + 300);
+    // The estimate never reserves less than it, whatever the tokenizer says.
+    expect(estimateRequestTokens(() => 1, messages, 300)).toBe(arrivalCharge(messages, 300));
   });
 });

@@ -216,6 +216,46 @@ describe('request budget, adaptive window and auto batch size', () => {
     }
   }, 240_000);
 
+  it('settles each request to what the API charged: the tokenizer reserves more, the rest comes back', async () => {
+    // Japanese takes far more tokens than OpenAI's ~4 characters a token at arrival: the reservation (by the
+    // tokenizer) is well above the charge, and the difference must go back once the answer is in.
+    const tpm = 1_000_000;
+    const limits = { tpm, windowMs: 1e12 }; // no refill to speak of: the sums are exact
+    const taskQueue = uniqueTaskQueue('settle');
+    const llmTaskQueue = `${taskQueue}-llm`;
+    const budget = createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
+    const workers = await h.startWorkers({ taskQueue, slots: 4, ...(budget ? { budget } : {}) });
+    h.sim.resetStats();
+    try {
+      const answers = makeAnswers(60).map((a) => a && `${a} 配送がとても遅くて、箱も少し潰れていました。`);
+      const { started } = await startSurveyJob(taskQueue, 'settle.xlsx', answers, testOptions());
+      const result = (await started.handle.result()) as ClassifyJobResult;
+      expect(result.stats.fallbackBatches).toBe(0);
+      const plan = JSON.parse(await fs.readFile(h.store.file(started.jobId, 'plan.json'), 'utf8')) as JobPlan;
+      const count = await tokenCounter('gpt-4o-mini');
+      let reserved = 0;
+      for (let i = 0; i < plan.batches; i += 1) {
+        const batch = JSON.parse(
+          await fs.readFile(h.store.batchFile(started.jobId, i), 'utf8'),
+        ) as StoredBatch;
+        reserved += estimateRequestTokens(
+          count,
+          buildMessages(plan.question, CATEGORIES, batch.items),
+          maxCompletionTokens(CATEGORIES, batch.items.length),
+        );
+      }
+      const charged = h.sim.stats().chargedTokens;
+      expect(h.sim.stats().requests).toBe(plan.batches);
+      expect(reserved).toBeGreaterThan(charged * 1.1);
+      // The last settlement travels with the next reservation: one more request brings it in.
+      await budget?.reserve(0);
+      const held = await h.env.client.workflow.getHandle(budgetWorkflowId(llmTaskQueue)).query(budgetQuery);
+      expect(held.tokens).toBeCloseTo(tpm - charged, -1);
+    } finally {
+      await workers.stop();
+    }
+  }, 120_000);
+
   it('settles reservations: unused tokens go back to the budget, overdrafts come out of it', async () => {
     // The budget workflow runs on the main task queue: a worker must poll it.
     const workers = await h.startWorkers();
@@ -235,7 +275,7 @@ describe('request budget, adaptive window and auto batch size', () => {
     budget.settle(40_000, 10_000);
     await budget.reserve(5_000);
     expect(await held()).toBeCloseTo(afterFirst + 30_000 - 5_000, -2);
-    // Charged beyond the reservation (and a 429, charged nothing, refunds it all): netted the same way.
+    // Charged beyond the reservation (and one cancelled before it was sent refunds it all): netted the same way.
     budget.settle(5_000, 8_000);
     budget.settle(2_000, 0);
     const before = await held();
