@@ -21,6 +21,8 @@ export interface SimulatorOptions {
   apiKey?: string;
   /** Default true: report `cached_tokens` for a repeated system message of 1,024 tokens or more, as OpenAI does. */
   cachePrompts?: boolean;
+  /** Default true: `x-ratelimit-*` headers on every response. false: none (some OpenAI answers carry none). */
+  rateLimitHeaders?: boolean;
 }
 
 export const FAULT_KINDS = [
@@ -85,6 +87,7 @@ const optionsSchema = z
     seed: z.number().int(),
     apiKey: z.string().min(1),
     cachePrompts: z.boolean(),
+    rateLimitHeaders: z.boolean(),
   })
   .partial();
 

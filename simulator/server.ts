@@ -287,7 +287,7 @@ class Simulation {
   private headers(arrival: number): Record<string, string> {
     const now = performance.now();
     return {
-      ...this.limits.headers(now),
+      ...(this.options.rateLimitHeaders === false ? {} : this.limits.headers(now)),
       'x-request-id': requestId(),
       [SIMULATOR_HEADER]: '1',
       'openai-processing-ms': String(Math.round(now - arrival)),

@@ -82,6 +82,19 @@ describe('requests per minute', () => {
   });
 });
 
+describe('responses without rate-limit headers', () => {
+  it('leaves out every x-ratelimit-* header, still enforcing the budget and stating the wait', async () => {
+    const client = clientFor(await start({ rpm: 1, timeScale: 0.05, rateLimitHeaders: false }));
+    const { response } = await client.chat.completions.create(codingRequest()).withResponse();
+    for (const name of RATE_LIMIT_HEADERS) expect(response.headers.get(name), name).toBeNull();
+    const limited = (await rejectionOf(client.chat.completions.create(codingRequest()))) as RateLimitError;
+    expect(limited).toBeInstanceOf(RateLimitError);
+    for (const name of RATE_LIMIT_HEADERS) expect(limited.headers.get(name), name).toBeNull();
+    expect(limited.headers.get('retry-after')).toBe('3');
+    expect(statedWait(limited)).toBeGreaterThan(0);
+  });
+});
+
 describe('tokens per minute', () => {
   it('charges the prompt estimate plus max tokens at arrival and rejects what does not fit', async () => {
     const client = clientFor(await start({ tpm: 2_000, timeScale: 0.1 }));

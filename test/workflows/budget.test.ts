@@ -103,6 +103,54 @@ describe('request budget, adaptive window and auto batch size', () => {
     }
   }, 240_000);
 
+  it('survives a budget set to twice the real limit: the API limit in the headers takes over, or without headers the 429s and their waits catch it', async () => {
+    const rpm = 20;
+    const windowMs = 3_000; // time scaled 20×: a budget "minute" lasts 3 s
+    const run = async (rateLimitHeaders: boolean) => {
+      h.sim.configure({ rpm, timeScale: windowMs / 60_000, rateLimitHeaders });
+      h.sim.resetStats();
+      const taskQueue = uniqueTaskQueue(rateLimitHeaders ? 'double' : 'double-blind');
+      const llmTaskQueue = `${taskQueue}-llm`;
+      const limits = { rpm: rpm * 2, windowMs };
+      const budget = createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
+      const workers = await h.startWorkers({ taskQueue, slots: 8, ...(budget ? { budget } : {}) });
+      try {
+        const answers = makeAnswers(400);
+        const { started, survey } = await startSurveyJob(
+          taskQueue,
+          'double.xlsx',
+          answers,
+          testOptions({ maxWorkers: 8, batchSize: 5 }),
+        );
+        const result = (await started.handle.result()) as ClassifyJobResult;
+        expect(result.progress.batches.total).toBeGreaterThan(rpm * 3); // several budget windows
+        expect(result.stats.fallbackBatches).toBe(0);
+        const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
+        const sheet = output.getWorksheet('Data');
+        answers.forEach((a, i) =>
+          expect(sheet && cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(a)),
+        );
+        return { result, stats: h.sim.stats() };
+      } finally {
+        await workers.stop();
+      }
+    };
+    try {
+      // The first answers say the limit is 20: the budget paces by that, and the API never refuses.
+      const told = await run(true);
+      expect(told.stats.byStatus['429'] ?? 0).toBe(0);
+      expect(withinBudget(told.stats.arrivals, rpm, windowMs).ok).toBe(true);
+      // Nothing tells it: the API refuses what the budget lets through, the window narrows, the retries
+      // wait as long as each 429 says, and no batch runs out of attempts.
+      const blind = await run(false);
+      expect(blind.stats.byStatus['429'] ?? 0).toBeGreaterThan(0);
+      expect(blind.result.progress.rateLimited).toBeGreaterThan(0);
+      expect(blind.stats.admitted.length).toBe(blind.result.progress.batches.total);
+    } finally {
+      h.sim.configure({ rpm: undefined, timeScale: 1, rateLimitHeaders: true });
+    }
+  }, 240_000);
+
   it('narrows the window on 429s and widens it again after sustained success', async () => {
     h.sim.configure({ latency: { meanMs: 30 }, faults: [{ kind: 'rate_limit', count: 6 }] });
     h.sim.resetStats();
