@@ -1,6 +1,14 @@
 import type { CpuUsage } from './proc.js';
 import type { CeilingCase, Measured, OriginalRun, RateRun, Usage } from './scenarios.js';
-import { CEILING, LIMITS, RATE_WINDOW, SCALE, SCALE_DIVISOR, SCALING } from './scenarios.js';
+import {
+  CEILING,
+  LIMITS,
+  RATE_WINDOW,
+  SCALE,
+  SCALE_DIVISOR,
+  SCALING,
+  configuredBudget,
+} from './scenarios.js';
 
 /** Numbers rounded for the table and the JSON file (results are committed: keep them small). */
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -129,8 +137,7 @@ export function rateFigures(runs: readonly RateRun[]) {
       limit: r.limit,
       budget: r.budget,
       apiLimit: LIMITS[r.limit],
-      configuredBudget:
-        r.budget === 'none' ? null : r.budget === 'real' ? LIMITS[r.limit] : LIMITS[r.limit] * 2,
+      configuredBudget: configuredBudget(r.limit, r.budget) ?? null,
       ...f,
       floor: {
         /** N: requests the API admitted; S_N: tokens it charged them (the simulator's stats). */
@@ -193,7 +200,12 @@ export function targets(
   for (const run of rate ?? []) {
     if (run.budget === 'none') continue;
     const max = run.budget === 'real' ? 1.05 : 1.1;
-    const what = run.budget === 'real' ? 'at the real limit' : 'at twice the limit';
+    const what =
+      run.budget === 'real'
+        ? 'at the real limit'
+        : run.budget === 'double'
+          ? 'at twice the limit'
+          : 'at twice the limit, no rate-limit headers';
     out.push({
       name: `${run.limit.toUpperCase()} budget ${what}: wall ≤ ${max}× floor, no fallbacks`,
       measured: `${run.wallOverFloor}× (requests alone ${run.requestsOverFloor}×), ${run.fallbackBatches} fallbacks`,

@@ -120,7 +120,14 @@ async function measure(
   const taskQueue = `bench-${name}-${randomBytes(3).toString('hex')}`;
   const proc = await startWorker(bench, { ...worker, taskQueue });
   try {
-    bench.sim.configure({ rpm: undefined, tpm: undefined, timeScale: 1, faults: [], latency: { meanMs: 0 } });
+    bench.sim.configure({
+      rpm: undefined,
+      tpm: undefined,
+      timeScale: 1,
+      faults: [],
+      latency: { meanMs: 0 },
+      rateLimitHeaders: true,
+    });
     const warm = await runJob(bench, {
       taskQueue,
       file: ctx.warmup.file,
@@ -130,7 +137,14 @@ async function measure(
     });
     if (!warm.check.ok) throw new Error(`${name} warm-up: ${warm.check.problems.join('; ')}`);
     // A fresh simulator limiter (full buckets); the budget workflow's buckets refill within one window.
-    bench.sim.configure({ rpm: undefined, tpm: undefined, timeScale: 1, faults: [], ...sim });
+    bench.sim.configure({
+      rpm: undefined,
+      tpm: undefined,
+      timeScale: 1,
+      faults: [],
+      rateLimitHeaders: true,
+      ...sim,
+    });
     if (worker.budget) await new Promise((resolve) => setTimeout(resolve, worker.budget?.windowMs ?? 0));
     const reset = resetPeakRss(proc.pid);
     const before = allProcesses();
@@ -210,7 +224,15 @@ export const LIMITS = { rpm: 40, tpm: 28_000 } as const;
 export const RATE_WINDOW = 10;
 
 export type LimitKind = 'rpm' | 'tpm';
-export type BudgetCase = 'none' | 'real' | 'double';
+/** `double-no-headers`: twice the limit, and the API's answers carry no `x-ratelimit-*` headers to correct it. */
+export type BudgetCase = 'none' | 'real' | 'double' | 'double-no-headers';
+export const BUDGET_CASES: readonly BudgetCase[] = ['none', 'real', 'double', 'double-no-headers'];
+
+/** The budget configured in a case: none, the API's limit, or twice it (a mistake). */
+export function configuredBudget(limit: LimitKind, budget: BudgetCase): number | undefined {
+  const real = LIMITS[limit];
+  return budget === 'none' ? undefined : budget === 'real' ? real : real * 2;
+}
 
 export interface RateRun {
   readonly limit: LimitKind;
@@ -227,15 +249,20 @@ export interface RateRun {
 export async function rateLimited(ctx: Context, survey: Survey): Promise<RateRun[]> {
   const runs: RateRun[] = [];
   for (const limit of ['rpm', 'tpm'] as const) {
-    for (const budget of ['none', 'real', 'double'] as const) {
+    for (const budget of BUDGET_CASES) {
       ctx.log(`rate-limited by ${limit.toUpperCase()}, budget ${budget}…`);
       const real = LIMITS[limit];
-      const configured = budget === 'none' ? undefined : budget === 'real' ? real : real * 2;
+      const configured = configuredBudget(limit, budget);
       const m = await measure(
         ctx,
         survey,
         `${limit}-${budget}`,
-        { latency, timeScale: SCALE, ...(limit === 'rpm' ? { rpm: real } : { tpm: real }) },
+        {
+          latency,
+          timeScale: SCALE,
+          rateLimitHeaders: budget !== 'double-no-headers',
+          ...(limit === 'rpm' ? { rpm: real } : { tpm: real }),
+        },
         {
           slots: RATE_WINDOW,
           rateLimitDelayMs: SCALING.rateLimitDelayMs,
