@@ -37,9 +37,13 @@ export class SheetNotFoundError extends DomainError {
     readonly sheet: string,
     readonly available: readonly string[],
   ) {
+    // A number is a position in tab order (1-based): say so when there are fewer sheets.
+    const wanted = /^\d+$/.test(sheet.trim())
+      ? `Sheet ${sheet.trim()} (by position) not found in ${file}, which has ${available.length}`
+      : `Sheet ${JSON.stringify(sheet)} not found in ${file}`;
     super(
       'sheet_not_found',
-      `Sheet ${JSON.stringify(sheet)} not found in ${file}. Sheets: ${available.map((s) => JSON.stringify(s)).join(', ') || '(none)'}`,
+      `${wanted}. Sheets: ${available.map((s) => JSON.stringify(s)).join(', ') || '(none)'}`,
       'sheet',
     );
   }

@@ -93,6 +93,10 @@ describe('readAnswerColumn on xlsx', () => {
     expect((error as Error).message).toBe(
       'Sheet "Answers" not found in Survey 2024.xlsx. Sheets: "Intro", "Responses"',
     );
+    // By position, past the last sheet.
+    await expect(read('E2', '3')).rejects.toThrow(
+      'Sheet 3 (by position) not found in Survey 2024.xlsx, which has 2. Sheets: "Intro", "Responses"',
+    );
   });
 
   it('throws ColumnNotFoundError naming file, sheet and the columns there are', async () => {
