@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { ConfigError } from '../lib/config.js';
 import { DomainError } from '../domain/errors.js';
 import { TemporalCliNotFoundError } from '../lib/temporal-cli.js';
+import { TemporalConnectionError } from '../lib/temporal.js';
 
 /** A mistake in the command line: printed with the command's help, exit code 2. */
 export class UsageError extends Error {
@@ -22,7 +23,8 @@ export function describeError(error: unknown): string {
   if (
     error instanceof DomainError ||
     error instanceof ConfigError ||
-    error instanceof TemporalCliNotFoundError
+    error instanceof TemporalCliNotFoundError ||
+    error instanceof TemporalConnectionError
   ) {
     return error.message;
   }

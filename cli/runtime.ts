@@ -14,7 +14,13 @@ import type { DevServer } from '../lib/dev-server.js';
 import { startDevServer } from '../lib/dev-server.js';
 import type { Logger } from '../lib/logger.js';
 import { JobStore } from '../lib/store.js';
-import { connectClient, connectWorker, ensureSearchAttributes, resolveTarget } from '../lib/temporal.js';
+import {
+  checkNamespace,
+  connectClient,
+  connectWorker,
+  ensureSearchAttributes,
+  resolveTarget,
+} from '../lib/temporal.js';
 import { ensureTemporalCli } from '../lib/temporal-cli.js';
 import type { Simulator } from '../simulator/index.js';
 import { startSimulator } from '../simulator/index.js';
@@ -81,6 +87,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     const target = await resolveTarget(config.temporal, address);
     const client = await connectClient(target);
     cleanups.push(() => client.connection.close());
+    // The embedded server creates its namespace as it starts; a configured cluster may not have it.
+    if (!devServer) await checkNamespace(client, target);
     const searchAttributes = await ensureSearchAttributes(client, config.temporal.namespace, logger);
     const store = new JobStore(config.dataDir);
 

@@ -7,9 +7,9 @@
 #   healthcheck.sh worker   the worker's heartbeat file is fresh and the Temporal frontend at
 #                           TEMPORAL_ADDRESS accepts connections. The worker (cli/worker.ts) rewrites
 #                           $TMPDIR/verbatim-worker.heartbeat (/tmp in the image) every 10 s while its task
-#                           queue workers run: a missing or old file means a worker not started yet, a
-#                           stuck event loop, or workers that failed, drain or stopped. A worker that
-#                           cannot reach Temporal does no work either.
+#                           queue workers run or drain after SIGTERM: a missing or old file means a
+#                           worker not started yet, a stuck event loop, or workers that failed or
+#                           stopped. A worker that cannot reach Temporal does no work either.
 #   healthcheck.sh          picks `api` or `worker` from the command that the container runs.
 #
 # Exit code 0 is healthy, 1 unhealthy (Docker reserves 2).

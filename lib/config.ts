@@ -10,6 +10,8 @@ import type { JobOptions } from '../domain/job.js';
 
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
 const FALSE_WORDS = ['false', '0', 'no', 'off'];
+/** `host[:port]` as Temporal's clients take it (port 7233 when left out): a name, IPv4 or bracketed IPv6. */
+const ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** A yes/no setting as people write it in .env files and forms: true/false, 1/0, yes/no, on/off. */
 export const booleanText = z
@@ -171,7 +173,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     given('TEMPORAL_API_KEY') ||
     given('TEMPORAL_TLS_CERT') ||
     given('TEMPORAL_TLS_CA') ||
+    given('TEMPORAL_TLS_SERVER_NAME') ||
     TRUE_WORDS.includes(cleaned.TEMPORAL_TLS?.toLowerCase() ?? '');
+  const address = cleaned.TEMPORAL_ADDRESS;
+  if (address !== undefined && !ADDRESS.test(address)) {
+    problems.push(
+      `TEMPORAL_ADDRESS: host:port, without a scheme or a path, e.g. temporal:7233 (got ${JSON.stringify(address)})`,
+    );
+  }
+  if (given('TEMPORAL_API_KEY') && FALSE_WORDS.includes(cleaned.TEMPORAL_TLS?.toLowerCase() ?? '')) {
+    problems.push('TEMPORAL_API_KEY: would be sent in plain text with TEMPORAL_TLS=false: drop one of them');
+  }
   if (!given('TEMPORAL_ADDRESS') && wantsTls) {
     problems.push(
       'TEMPORAL_ADDRESS: required when TLS or an API key is configured (the embedded server uses neither)',
@@ -183,7 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
 
-  const useTls = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA);
+  const useTls =
+    e.TEMPORAL_TLS ??
+    Boolean(e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME);
   const config: Config = {
     openai: {
       apiKey: e.OPENAI_API_KEY,

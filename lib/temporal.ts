@@ -1,3 +1,4 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { ConnectionOptions } from '@temporalio/client';
@@ -37,6 +38,19 @@ export async function resolveTarget(config: TemporalConfig, address: string): Pr
       read('TEMPORAL_TLS_KEY', config.tls.keyPath),
       read('TEMPORAL_TLS_CA', config.tls.caPath),
     ]);
+    // A file that is there but holds no certificate or key fails here, named, not as a TLS error later.
+    const parse = (variable: string, file: string | undefined, pem: Buffer | undefined, what: string) => {
+      if (!pem) return;
+      try {
+        if (what === 'a private key') createPrivateKey(pem);
+        else new X509Certificate(pem);
+      } catch (error) {
+        problems.push(`${variable}: ${file} is not ${what} in PEM form (${(error as Error).message})`);
+      }
+    };
+    parse('TEMPORAL_TLS_CERT', config.tls.certPath, crt, 'a certificate');
+    parse('TEMPORAL_TLS_KEY', config.tls.keyPath, key, 'a private key');
+    parse('TEMPORAL_TLS_CA', config.tls.caPath, ca, 'a certificate');
     if (problems.length > 0) throw new ConfigError(problems);
     tls = {
       ...(crt && key ? { clientCertPair: { crt, key } } : {}),
@@ -100,6 +114,51 @@ export async function ensureSearchAttributes(
   }
 }
 
+/**
+ * The namespace must exist: otherwise every start and poll fails later with a less telling error (and the
+ * search attributes first warn about something else).
+ */
+export async function checkNamespace(client: Client, target: TemporalTarget): Promise<void> {
+  try {
+    await client.connection.workflowService.describeNamespace({ namespace: target.namespace });
+  } catch (error) {
+    if (grpcCode(error) === GRPC_NOT_FOUND) {
+      throw new ConfigError([
+        `TEMPORAL_NAMESPACE: namespace ${JSON.stringify(target.namespace)} does not exist on ${target.address}`,
+      ]);
+    }
+    throw error;
+  }
+}
+
+/** The server could not be reached, or refused the connection: said without a stack trace. */
+export class TemporalConnectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemporalConnectionError';
+  }
+}
+
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_NOT_FOUND = 5;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAUTHENTICATED = 16;
+
+function grpcCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Errors that waiting does not mend: a wrong address, certificate or key; a refused API key. */
+function isFatal(error: unknown): boolean {
+  const code = grpcCode(error);
+  if (code === GRPC_INVALID_ARGUMENT || code === GRPC_PERMISSION_DENIED || code === GRPC_UNAUTHENTICATED)
+    return true;
+  return /invalid (?:uri|address)|pem|certificate|ssl|tls|handshake|unauthenticated|permission denied|api key/i.test(
+    String(error),
+  );
+}
+
 async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, address: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -108,8 +167,20 @@ async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, address: s
       return await fn();
     } catch (error) {
       lastError = error;
+      if (isFatal(error)) {
+        throw new TemporalConnectionError(
+          `the Temporal server at ${address} refused the connection (check TEMPORAL_ADDRESS, the TLS settings ` +
+            `and TEMPORAL_API_KEY): ${errorText(error)}`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  throw new Error(`cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS): ${String(lastError)}`);
+  throw new TemporalConnectionError(
+    `cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS) within ${timeoutMs / 1000} s: ${errorText(lastError)}`,
+  );
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

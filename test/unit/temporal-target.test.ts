@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { resolveTarget } from '../../lib/temporal.js';
 
+const TLS_FIXTURES = path.join(import.meta.dirname, '../fixtures/tls');
+
 describe('connecting to a cluster (TLS, API key)', () => {
   it('names every certificate file it cannot read, before connecting', async () => {
     const config = loadConfig({
@@ -23,8 +25,14 @@ describe('connecting to a cluster (TLS, API key)', () => {
   it('reads mutual TLS files, the CA and the server name, and passes an API key', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-tls-'));
     try {
-      for (const name of ['client.pem', 'client.key', 'ca.pem'])
-        await fs.writeFile(path.join(dir, name), `-- ${name} --`);
+      // A self-signed pair made for these tests only; the certificate doubles as the CA.
+      for (const [name, from] of [
+        ['client.pem', 'client.pem'],
+        ['client.key', 'client.key'],
+        ['ca.pem', 'client.pem'],
+      ] as const)
+        await fs.copyFile(path.join(TLS_FIXTURES, from), path.join(dir, name));
+      const pem = (name: string) => fs.readFile(path.join(TLS_FIXTURES, name), 'utf8');
       const config = loadConfig(
         {
           TEMPORAL_ADDRESS: 'temporal.internal:7233',
@@ -38,15 +46,39 @@ describe('connecting to a cluster (TLS, API key)', () => {
       );
       const target = await resolveTarget(config.temporal, 'temporal.internal:7233');
       expect(target.namespace).toBe('surveys');
-      expect(Buffer.from(target.tls?.clientCertPair?.crt ?? []).toString()).toBe('-- client.pem --');
-      expect(Buffer.from(target.tls?.clientCertPair?.key ?? []).toString()).toBe('-- client.key --');
-      expect(Buffer.from(target.tls?.serverRootCACertificate ?? []).toString()).toBe('-- ca.pem --');
+      expect(Buffer.from(target.tls?.clientCertPair?.crt ?? []).toString()).toBe(await pem('client.pem'));
+      expect(Buffer.from(target.tls?.clientCertPair?.key ?? []).toString()).toBe(await pem('client.key'));
+      expect(Buffer.from(target.tls?.serverRootCACertificate ?? []).toString()).toBe(await pem('client.pem'));
       expect(target.tls?.serverNameOverride).toBe('temporal.example');
 
       const cloud = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k-123' });
       const withKey = await resolveTarget(cloud.temporal, 'ns.acct.tmprl.cloud:7233');
       expect(withKey.apiKey).toBe('k-123');
       expect(withKey.tls).toEqual({}); // TLS on, with the system's roots
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names every file that holds no PEM certificate or key, before connecting', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-tls-'));
+    try {
+      await fs.writeFile(path.join(dir, 'garbage.pem'), 'not a certificate');
+      const config = loadConfig(
+        {
+          TEMPORAL_ADDRESS: 'temporal.internal:7233',
+          TEMPORAL_TLS_CERT: 'garbage.pem',
+          TEMPORAL_TLS_KEY: path.join(TLS_FIXTURES, 'client.pem'), // a certificate where the key should be
+          TEMPORAL_TLS_CA: path.join(TLS_FIXTURES, 'client.pem'),
+        },
+        dir,
+      );
+      const error = await resolveTarget(config.temporal, 'temporal.internal:7233').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        expect.stringMatching(/^TEMPORAL_TLS_CERT: .*garbage\.pem is not a certificate in PEM form/),
+        expect.stringMatching(/^TEMPORAL_TLS_KEY: .*client\.pem is not a private key in PEM form/),
+      ]);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
