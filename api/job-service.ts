@@ -89,6 +89,37 @@ export function createJobService(deps: JobServiceDeps) {
     }
   }
 
+  /** Starts the job's workflow, or finds it already running or done (a content id seen before). */
+  async function startOrResume(
+    jobId: string,
+    workflowInput: ClassifyJobInput,
+    request: CreateJobRequest,
+  ): Promise<StartedJob> {
+    const status = await statusOf(client, jobId);
+    if (status === 'RUNNING') return { jobId, handle: client.workflow.getHandle(jobId), state: 'running' };
+    if (status === 'COMPLETED')
+      return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
+    try {
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        workflowId: jobId,
+        taskQueue: deps.taskQueue,
+        args: [workflowInput],
+        memo: { fileName: request.fileName, column: request.column },
+        staticSummary: `Code ${request.fileName} · column ${request.column}${request.sheet ? ` · sheet ${request.sheet}` : ''}`,
+        // Failed or cancelled before: a new run picks up the batches already stored.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return { jobId, handle, state: 'started' };
+    } catch (error) {
+      // Completed between the look and the start.
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
+      }
+      throw error;
+    }
+  }
+
   return {
     /** Stores the file and the job, checks sheet and column, and starts (or resumes) the workflow. */
     async create(request: CreateJobRequest): Promise<StartedJob> {
@@ -132,27 +163,11 @@ export function createJobService(deps: JobServiceDeps) {
         searchAttributes: deps.searchAttributes,
         ...(request.batchesPerRun ? { batchesPerRun: request.batchesPerRun } : {}),
       };
-      const status = await statusOf(client, jobId);
-      if (status === 'RUNNING') return { jobId, handle: client.workflow.getHandle(jobId), state: 'running' };
-      if (status === 'COMPLETED')
-        return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
       try {
-        const handle = await client.workflow.start(WORKFLOW_TYPE, {
-          workflowId: jobId,
-          taskQueue: deps.taskQueue,
-          args: [workflowInput],
-          memo: { fileName: request.fileName, column: request.column },
-          staticSummary: `Code ${request.fileName} · column ${request.column}${request.sheet ? ` · sheet ${request.sheet}` : ''}`,
-          // Failed or cancelled before: a new run picks up the batches already stored.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        });
-        return { jobId, handle, state: 'started' };
+        return await startOrResume(jobId, workflowInput, request);
       } catch (error) {
-        // Completed between the look and the start.
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
-        }
+        // Nothing started (Temporal unreachable, say): a new job's upload would be left with no job.
+        if (request.idFrom === 'random') await store.remove(jobId).catch(() => undefined);
         throw error;
       }
     },

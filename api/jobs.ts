@@ -74,6 +74,17 @@ export function jobsApp(deps: AppDeps) {
     return store.readJsonIfExists<StoredResult>(store.file(jobId, 'result.json'));
   }
 
+  /** When the job's first run started (as the list says): a long job's later runs start as it continues. */
+  async function createdAt(jobId: string): Promise<string | undefined> {
+    const response = await client.workflowService.listWorkflowExecutions({
+      namespace: deps.namespace,
+      pageSize: 100,
+      query: `WorkflowId = '${jobId}'`, // a checked id: letters, digits and dashes
+    });
+    const created = runsByJob(response.executions ?? []).get(jobId)?.createdAt;
+    return created ? new Date(created).toISOString() : undefined;
+  }
+
   async function view(jobId: string) {
     const d = await describe(jobId);
     const status: Status = d.status.name;
@@ -98,7 +109,7 @@ export function jobsApp(deps: AppDeps) {
       fileName: d.memo?.fileName ?? progress?.fileName,
       column: d.memo?.column ?? progress?.column,
       simulated: progress?.simulated ?? (await storedResult(jobId))?.simulated ?? null,
-      createdAt: d.startTime.toISOString(),
+      createdAt: (await createdAt(jobId)) ?? d.startTime.toISOString(),
       closedAt: d.closeTime?.toISOString() ?? null,
       progress: progress ?? null,
       stats: stats ?? null,
@@ -156,15 +167,10 @@ export function jobsApp(deps: AppDeps) {
       throw badRequest('pageSize', 'pageSize must be a whole number from 1 to 100');
     }
     const cursor = decodeCursor(c.req.query('pageToken'));
-    // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: the jobs created before
-    // the cursor are read from visibility and sorted here, newest first. The cursor (creation time and
-    // id of the last job shown) keeps paging stable while new jobs arrive.
-    const query = [
-      `WorkflowType = '${WORKFLOW_TYPE}'`,
-      // A long job continues as new: its earlier runs are closed executions of the same id, not jobs.
-      `ExecutionStatus != 'ContinuedAsNew'`,
-      ...(cursor ? [`StartTime <= '${new Date(cursor.t).toISOString()}'`] : []),
-    ].join(' AND ');
+    // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: the jobs are read from
+    // visibility and sorted here, newest first. The cursor (creation time and id of the last job shown)
+    // keeps paging stable while new jobs arrive.
+    const query = `WorkflowType = '${WORKFLOW_TYPE}'`;
     const executions: ExecutionInfo[] = [];
     let next: Uint8Array | undefined;
     do {
@@ -177,27 +183,24 @@ export function jobsApp(deps: AppDeps) {
       executions.push(...(response.executions ?? []));
       next = response.nextPageToken?.length ? response.nextPageToken : undefined;
     } while (next);
-    const jobsNewestFirst = executions
-      .map((e) => ({
-        e,
-        jobId: e.execution?.workflowId ?? '',
-        t: Date.parse(timestamp(e.startTime) ?? '') || 0,
-      }))
+    const jobsNewestFirst = [...runsByJob(executions)]
+      .map(([jobId, runs]) => ({ jobId, e: runs.latest, t: runs.createdAt }))
       .filter((x) => !cursor || x.t < cursor.t || (x.t === cursor.t && x.jobId < cursor.id))
       .sort((x, y) => y.t - x.t || (y.jobId < x.jobId ? -1 : y.jobId > x.jobId ? 1 : 0));
     const page = jobsNewestFirst.slice(0, pageSize);
-    const list = page.map(({ e, jobId }) => {
+    const list = page.map(({ e, jobId, t }) => {
       const attributes = decodeSearchAttributes(e.searchAttributes?.indexedFields ?? {});
       return {
         jobId,
-        status: statusName(e.status),
+        // The next run of a job that just continued as new may not be visible yet: the job runs on.
+        status: statusName(e.status) === 'CONTINUED_AS_NEW' ? 'RUNNING' : statusName(e.status),
         fileName: attributes[SEARCH_ATTRIBUTES.fileName.name] ?? null,
         column: attributes[SEARCH_ATTRIBUTES.column.name] ?? null,
         phase: attributes[SEARCH_ATTRIBUTES.phase.name] ?? null,
         rows: attributes[SEARCH_ATTRIBUTES.rows.name] ?? null,
         fallbacks: attributes[SEARCH_ATTRIBUTES.fallbacks.name] ?? null,
-        createdAt: timestamp(e.startTime),
-        closedAt: timestamp(e.closeTime),
+        createdAt: new Date(t).toISOString(),
+        closedAt: statusName(e.status) === 'CONTINUED_AS_NEW' ? null : timestamp(e.closeTime),
         links: links(jobId),
       };
     });
@@ -407,6 +410,31 @@ const STATUS_NAMES = [
   'CONTINUED_AS_NEW',
   'TIMED_OUT',
 ];
+
+/**
+ * A job's runs: a long job continues as new (its earlier runs are closed executions of the same id), a
+ * failed one may be started again. It was created when its first run started; its latest run says the rest.
+ */
+function runsByJob(
+  executions: readonly ExecutionInfo[],
+): Map<string, { latest: ExecutionInfo; createdAt: number }> {
+  const jobs = new Map<string, { latest: ExecutionInfo; latestAt: number; createdAt: number }>();
+  for (const e of executions) {
+    const jobId = e.execution?.workflowId;
+    if (!jobId) continue;
+    const t = Date.parse(timestamp(e.startTime) ?? '') || 0;
+    const seen = jobs.get(jobId);
+    if (!seen) jobs.set(jobId, { latest: e, latestAt: t, createdAt: t });
+    else {
+      seen.createdAt = Math.min(seen.createdAt, t);
+      if (t > seen.latestAt || (t === seen.latestAt && statusName(e.status) !== 'CONTINUED_AS_NEW')) {
+        seen.latest = e;
+        seen.latestAt = t;
+      }
+    }
+  }
+  return jobs;
+}
 
 function statusName(status: number | null | undefined): string {
   return STATUS_NAMES[status ?? 0] ?? 'UNKNOWN';

@@ -26,7 +26,7 @@ export const EXAMPLE_ROWS = { first: 4, last: 403 } as const;
 /** The test fixtures' categories as the form's text field: one per line, `Name: description`. */
 export const CATEGORIES_TEXT = CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n');
 
-type AppOverrides = Partial<Omit<AppDeps, 'jobs' | 'store' | 'dataDir' | 'sse'>>;
+type AppOverrides = Partial<Omit<AppDeps, 'store' | 'dataDir' | 'sse'>>;
 
 /** The real app on a real dev server: workers on a queue of their own, the simulator over HTTP. */
 export interface ApiHarness {

@@ -368,9 +368,18 @@ describe('GET /jobs', () => {
     const page = await listUntil((p) =>
       p.jobs.some((j) => j.jobId === long.jobId && j.status === 'COMPLETED'),
     );
+    // Created when its first run started, in the list and on its own page, not when the last run did.
+    const history = await long.handle.fetchHistory();
+    const firstRunId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId;
+    const first = await api.h.env.client.workflow.getHandle(long.jobId, firstRunId ?? undefined).describe();
+    const last = await long.handle.describe();
+    expect(last.runId).not.toBe(first.runId);
+    const createdAt = first.startTime.toISOString();
     expect(page.jobs.filter((j) => j.jobId === long.jobId)).toEqual([
-      expect.objectContaining({ status: 'COMPLETED', phase: 'done', rows: 40 }),
+      expect.objectContaining({ status: 'COMPLETED', phase: 'done', rows: 40, createdAt }),
     ]);
+    const own = (await (await api.request(`/jobs/${long.jobId}`)).json()) as { createdAt: string };
+    expect(own.createdAt).toBe(createdAt);
   });
 
   it('pages with pageSize and pageToken, every job once', async () => {

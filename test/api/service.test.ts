@@ -1,6 +1,10 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectColumn } from '../../activities/sheets/index.js';
+import { createJobService } from '../../api/job-service.js';
 import type { ApiHarness } from './helpers.js';
 import {
   EXAMPLE,
@@ -39,6 +43,35 @@ describe('GET /healthz', () => {
     expect(await response.json()).toEqual({ status: 'unavailable', temporal: 'unreachable' });
   });
 });
+
+describe('POST /jobs while Temporal is unreachable', () => {
+  it('fails with a server error and keeps nothing of the upload', async () => {
+    const jobsDir = path.join(api.h.dataDir, 'jobs');
+    const before = await fs.readdir(jobsDir).catch(() => []);
+    const jobs = createJobService({
+      client: await offlineClient(),
+      store: api.h.store,
+      taskQueue: api.taskQueue,
+      searchAttributes: true,
+      inspect: inspectColumn,
+    });
+    const app = api.makeApp({ jobs });
+    const response = await app.request(
+      '/jobs',
+      post(jobForm({ name: 'survey.xlsx', bytes: EXAMPLE }, { column: 'E2', categories: 'Price\nDelivery' })),
+    );
+    expect(response.status).toBeGreaterThanOrEqual(500);
+    expect(await fs.readdir(jobsDir).catch(() => [])).toEqual(before);
+  });
+});
+
+/** A Temporal client whose connection (to the same server) is closed: every call fails. */
+async function offlineClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: api.h.env.address });
+  const client = new Client({ connection });
+  await connection.close();
+  return client;
+}
 
 /** An app whose Temporal client has lost its connection (to the same server, then closed): every call fails. */
 async function offlineApp(): Promise<Hono> {
