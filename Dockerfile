@@ -47,6 +47,7 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD ["sh", "/app/deploy/healthcheck.sh"]
 # The app handles SIGTERM itself (the API drains, a worker lets running batches finish for
-# SHUTDOWN_GRACE seconds), and Node runs as PID 1 here, so the signal reaches it directly.
+# SHUTDOWN_GRACE seconds); compose runs it under an init (`init: true`) that forwards the signal.
+# The image has no Temporal CLI for an embedded server: give TEMPORAL_ADDRESS, as compose does.
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve"]
