@@ -41,6 +41,8 @@ export interface CodingRequest {
 
 export interface ChatRequest {
   readonly model: string;
+  /** As sent; undefined when left out (OpenAI's default, 1, applies). */
+  readonly temperature: number | undefined;
   readonly promptChars: number;
   readonly maxTokens: number;
   /** The system messages' text (what prompt caching keys on here). */
@@ -62,10 +64,8 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, message: 'The request body must be a JSON object.', param: null };
   }
-  const { model, messages, stream, response_format, max_completion_tokens, max_tokens } = body as Record<
-    string,
-    unknown
-  >;
+  const { model, messages, stream, response_format, max_completion_tokens, max_tokens, temperature } =
+    body as Record<string, unknown>;
   if (typeof model !== 'string' || model === '') {
     return { ok: false, message: 'you must provide a model parameter', param: 'model' };
   }
@@ -90,6 +90,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     .join('\n');
   const request = {
     model,
+    temperature: typeof temperature === 'number' ? temperature : undefined,
     promptChars: texts.reduce((sum, m) => sum + m.text.length, 0),
     maxTokens:
       [max_completion_tokens, max_tokens].find((n): n is number => typeof n === 'number') ??

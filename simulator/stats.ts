@@ -11,6 +11,8 @@ export interface SimulatorStats {
   byStatus: Record<string, number>;
   /** Injected faults by kind. */
   faults: Record<string, number>;
+  /** Requests by the model and temperature they asked for, e.g. `gpt-4o-mini @ 0.1` (`@ default` if unset). */
+  bySettings: Record<string, number>;
   /** 200s with a valid coding. */
   answered: number;
   /** Labels returned in 200s whose content is a complete `{"labels": […]}` (faulty codings included). */
@@ -34,6 +36,7 @@ function emptyStats(inFlight: number): SimulatorStats {
     requests: 0,
     byStatus: {},
     faults: {},
+    bySettings: {},
     answered: 0,
     answersLabelled: 0,
     promptTokens: 0,
@@ -65,6 +68,12 @@ export class StatsRecorder {
   admit(arrivedAt: number, charge: number): void {
     this.stats.admitted.push(arrivedAt);
     this.stats.chargedTokens += charge;
+  }
+
+  /** What a well-formed request asked for. */
+  settings(model: string, temperature: number | undefined): void {
+    const key = `${model} @ ${temperature ?? 'default'}`;
+    this.stats.bySettings[key] = (this.stats.bySettings[key] ?? 0) + 1;
   }
 
   fault(kind: string): void {

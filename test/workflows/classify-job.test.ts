@@ -178,6 +178,16 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
     }
   });
 
+  it('asks for the model and temperature of the job (OPENAI_MODEL, OPENAI_TEMPERATURE) in every request', async () => {
+    h.sim.resetStats();
+    const { result } = await runJob(
+      'settings',
+      makeAnswers(30),
+      testOptions({ model: 'gpt-4.1-mini', temperature: 0.35 }),
+    );
+    expect(h.sim.stats().bySettings).toEqual({ 'gpt-4.1-mini @ 0.35': result.progress.batches.total });
+  });
+
   it('sends only the uncoded rows of a half-coded file and keeps the codes already there', async () => {
     const answers = makeAnswers(200);
     const coded = new Map<number, string>();
