@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
+import type { WorkflowHandle } from '@temporalio/client';
 import { formatCount, formatDuration, progressFraction, progressLine, statsBlock } from '../../cli/format.js';
+import { watchProgress } from '../../cli/watch.js';
 import type { JobProgress, JobStats } from '../../domain/job.js';
 
 describe('formatDuration', () => {
@@ -160,4 +162,59 @@ describe('formatCount', () => {
     expect(formatCount(1_234_567)).toBe('1,234,567');
     expect(formatCount(0)).toBe('0');
   });
+});
+
+describe('watchProgress', () => {
+  /** A job that reports rows done 0, 10, … 100 of 100, one step per query, then ends. */
+  function job() {
+    let step = 0;
+    let end: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (end = resolve));
+    const handle = {
+      query: () => {
+        const p = progress({ rows: { ...progress().rows, total: 100, done: Math.min(step, 10) * 10 } });
+        step += 1;
+        if (step > 11) end();
+        return Promise.resolve(p);
+      },
+    } as unknown as WorkflowHandle;
+    return { handle, done };
+  }
+  function stream(isTTY: boolean) {
+    const written: string[] = [];
+    const s = { isTTY, columns: 80, write: (text: string) => written.push(text) > 0 };
+    return { s: s as unknown as NodeJS.WriteStream, written };
+  }
+
+  it('redraws one line in place on a terminal, cut to its width, and ends it', async () => {
+    const { handle, done } = job();
+    const { s, written } = stream(true);
+    const last = await watchProgress(handle, s, done);
+    expect(last?.rows.done).toBe(100);
+    const draws = written.filter((w) => w.startsWith('\r\x1b[2K'));
+    expect(draws.length).toBeGreaterThanOrEqual(11);
+    for (const d of draws) expect(d.length - '\r\x1b[2K'.length).toBeLessThanOrEqual(79);
+    expect(draws.some((d) => d.includes('100%'))).toBe(true);
+    expect(written.at(-1)).toBe('\n');
+  }, 20_000);
+
+  it('writes plain lines, one per tenth of the way, to a file or pipe', async () => {
+    const { handle, done } = job();
+    const { s, written } = stream(false);
+    await watchProgress(handle, s, done);
+    expect(written.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
+    expect(written.map((w) => /(\d+)%/.exec(w)?.[1])).toEqual([
+      '0',
+      '10',
+      '20',
+      '30',
+      '40',
+      '50',
+      '60',
+      '70',
+      '80',
+      '90',
+      '100',
+    ]);
+  }, 30_000);
 });
