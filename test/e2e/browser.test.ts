@@ -140,6 +140,14 @@ describe('the web page', () => {
       await page.setInputFiles('#file', SURVEY);
       const header = page.locator('#preview-table th button', { hasText: 'E2' });
       await header.waitFor();
+      // The workbook has two sheets: the other one previews its own rows, and back again.
+      const sheet = page.getByLabel('Sheet', { exact: true });
+      expect(await sheet.locator('option').allTextContents()).toEqual(['Responses', 'Notes']);
+      await sheet.selectOption('Notes');
+      await expect.poll(() => page.locator('#preview-table').textContent()).toContain('Fieldwork');
+      expect(await header.count()).toBe(0);
+      await sheet.selectOption('Responses');
+      await header.waitFor();
       // The preview shows the header row and the first answers; E2 has the longest texts, so it is
       // pre-selected; clicking it keeps it.
       expect(await page.locator('#preview-table tbody tr').count()).toBe(5);
