@@ -76,11 +76,14 @@ export function jobsApp(deps: AppDeps) {
 
   /** When the job's first run started (as the list says): a long job's later runs start as it continues. */
   async function createdAt(jobId: string): Promise<string | undefined> {
-    const response = await client.workflowService.listWorkflowExecutions({
-      namespace: deps.namespace,
-      pageSize: 100,
-      query: `WorkflowId = '${jobId}'`, // a checked id: letters, digits and dashes
-    });
+    const response = await client.workflowService
+      .listWorkflowExecutions({
+        namespace: deps.namespace,
+        pageSize: 100,
+        query: `WorkflowId = '${jobId}'`, // a checked id: letters, digits and dashes
+      })
+      .catch(() => undefined); // visibility is a nicety here: the run's own start will do
+    if (!response) return undefined;
     const created = runsByJob(response.executions ?? []).get(jobId)?.createdAt;
     return created ? new Date(created).toISOString() : undefined;
   }

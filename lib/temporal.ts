@@ -71,7 +71,7 @@ function connectionOptions(target: TemporalTarget): ConnectionOptions & NativeCo
 
 /** A client connection; retries while a just-started server finishes starting. */
 export async function connectClient(target: TemporalTarget, timeoutMs = 30_000): Promise<Client> {
-  const connection = await retryUntil(
+  const connection = await retryConnect(
     () => Connection.connect(connectionOptions(target)),
     timeoutMs,
     target.address,
@@ -80,7 +80,7 @@ export async function connectClient(target: TemporalTarget, timeoutMs = 30_000):
 }
 
 export async function connectWorker(target: TemporalTarget, timeoutMs = 30_000): Promise<NativeConnection> {
-  return retryUntil(() => NativeConnection.connect(connectionOptions(target)), timeoutMs, target.address);
+  return retryConnect(() => NativeConnection.connect(connectionOptions(target)), timeoutMs, target.address);
 }
 
 /**
@@ -159,7 +159,11 @@ function isFatal(error: unknown): boolean {
   );
 }
 
-async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, address: string): Promise<T> {
+/**
+ * Connects, retrying while the server is not up yet (a dev server just started, a cluster restarting),
+ * failing at once on what waiting does not mend.
+ */
+export async function retryConnect<T>(fn: () => Promise<T>, timeoutMs: number, address: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 2_000)) {
@@ -177,7 +181,8 @@ async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, address: s
     }
   }
   throw new TemporalConnectionError(
-    `cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS) within ${timeoutMs / 1000} s: ${errorText(lastError)}`,
+    `cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS) within ${timeoutMs / 1000} s: is it ` +
+      `running, and do the TLS settings match it? ${errorText(lastError)}`,
   );
 }
 

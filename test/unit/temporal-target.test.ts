@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
-import { resolveTarget } from '../../lib/temporal.js';
+import { TemporalConnectionError, resolveTarget, retryConnect } from '../../lib/temporal.js';
+import { describeError } from '../../cli/errors.js';
 
 const TLS_FIXTURES = path.join(import.meta.dirname, '../fixtures/tls');
 
@@ -87,5 +88,55 @@ describe('connecting to a cluster (TLS, API key)', () => {
   it('uses no TLS for a plain address', async () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: 'localhost:7233' });
     expect((await resolveTarget(config.temporal, 'localhost:7233')).tls).toBeUndefined();
+  });
+});
+
+describe('retryConnect', () => {
+  const failing = (code: number, message: string) => Object.assign(new Error(message), { code });
+
+  it('retries while the server is unavailable, then connects', async () => {
+    let calls = 0;
+    const connected = await retryConnect(
+      () =>
+        ++calls < 3
+          ? Promise.reject(failing(14, 'UNAVAILABLE: No connection established'))
+          : Promise.resolve('ok'),
+      10_000,
+      'temporal:7233',
+    );
+    expect(connected).toBe('ok');
+    expect(calls).toBe(3);
+  });
+
+  it.each([
+    [16, '16 UNAUTHENTICATED: invalid API key'],
+    [7, '7 PERMISSION_DENIED: Request unauthorized'],
+    [3, '3 INVALID_ARGUMENT: bad namespace'],
+  ])('gives up at once on code %i, naming what to check, without a stack trace', async (code, message) => {
+    let calls = 0;
+    const error = await retryConnect(
+      () => {
+        calls += 1;
+        return Promise.reject(failing(code, message));
+      },
+      10_000,
+      'temporal:7233',
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(error).toBeInstanceOf(TemporalConnectionError);
+    expect(describeError(error)).toBe(
+      `the Temporal server at temporal:7233 refused the connection (check TEMPORAL_ADDRESS, the TLS settings and TEMPORAL_API_KEY): ${message}`,
+    );
+  });
+
+  it('gives up after the timeout with the last error', async () => {
+    const error = await retryConnect(
+      () => Promise.reject(failing(14, 'Failed to connect before the deadline')),
+      300,
+      'temporal:7233',
+    ).catch((e: unknown) => e);
+    expect(describeError(error)).toMatch(
+      /^cannot reach the Temporal server at temporal:7233 \(TEMPORAL_ADDRESS\) within 0\.3 s: .*Failed to connect before the deadline$/,
+    );
   });
 });
