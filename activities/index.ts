@@ -251,7 +251,8 @@ export function createActivities(deps: ActivityDeps) {
         } catch (error) {
           if (ctx.cancellationSignal.aborted) throw error;
           if (error instanceof OpenAI.RateLimitError) {
-            // No refund: OpenAI counts failed requests against the limits too.
+            // No refund: OpenAI says failed requests count against the limits too (the simulator does
+            // not charge a rejection; keeping the charge errs on the safe side).
             await deps
               .notifyRateLimited?.(jobId, { batch: index, retryAfterMs: retryDelayMs(error) })
               .catch(() => {});

@@ -166,8 +166,10 @@ export function createJobService(deps: JobServiceDeps) {
       try {
         return await startOrResume(jobId, workflowInput, request);
       } catch (error) {
-        // Nothing started (Temporal unreachable, say): a new job's upload would be left with no job.
-        if (request.idFrom === 'random') await store.remove(jobId).catch(() => undefined);
+        // Nothing started (Temporal unreachable, say): a new job's upload would be left with no job. Kept if
+        // the start went through after all and only its answer was lost.
+        const started = await statusOf(client, jobId).catch(() => undefined);
+        if (request.idFrom === 'random' && !started) await store.remove(jobId).catch(() => undefined);
         throw error;
       }
     },

@@ -76,16 +76,28 @@ export function jobsApp(deps: AppDeps) {
 
   /** When the job's first run started (as the list says): a long job's later runs start as it continues. */
   async function createdAt(jobId: string): Promise<string | undefined> {
-    const response = await client.workflowService
-      .listWorkflowExecutions({
-        namespace: deps.namespace,
-        pageSize: 100,
-        query: `WorkflowId = '${jobId}'`, // a checked id: letters, digits and dashes
-      })
-      .catch(() => undefined); // visibility is a nicety here: the run's own start will do
-    if (!response) return undefined;
-    const created = runsByJob(response.executions ?? []).get(jobId)?.createdAt;
+    // A checked id (letters, digits, dashes) in the query. Visibility is a nicety here: the run's own
+    // start will do when it cannot answer.
+    const runs = await executionsWhere(`WorkflowId = '${jobId}'`).catch(() => []);
+    const created = runsByJob(runs).get(jobId)?.createdAt;
     return created ? new Date(created).toISOString() : undefined;
+  }
+
+  /** Every execution visibility holds for `query`, page by page. */
+  async function executionsWhere(query: string): Promise<ExecutionInfo[]> {
+    const executions: ExecutionInfo[] = [];
+    let next: Uint8Array | undefined;
+    do {
+      const response = await client.workflowService.listWorkflowExecutions({
+        namespace: deps.namespace,
+        pageSize: 1_000,
+        query,
+        ...(next ? { nextPageToken: next } : {}),
+      });
+      executions.push(...(response.executions ?? []));
+      next = response.nextPageToken?.length ? response.nextPageToken : undefined;
+    } while (next);
+    return executions;
   }
 
   async function view(jobId: string) {
@@ -173,19 +185,7 @@ export function jobsApp(deps: AppDeps) {
     // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: the jobs are read from
     // visibility and sorted here, newest first. The cursor (creation time and id of the last job shown)
     // keeps paging stable while new jobs arrive.
-    const query = `WorkflowType = '${WORKFLOW_TYPE}'`;
-    const executions: ExecutionInfo[] = [];
-    let next: Uint8Array | undefined;
-    do {
-      const response = await client.workflowService.listWorkflowExecutions({
-        namespace: deps.namespace,
-        pageSize: 1_000,
-        query,
-        ...(next ? { nextPageToken: next } : {}),
-      });
-      executions.push(...(response.executions ?? []));
-      next = response.nextPageToken?.length ? response.nextPageToken : undefined;
-    } while (next);
+    const executions = await executionsWhere(`WorkflowType = '${WORKFLOW_TYPE}'`);
     const jobsNewestFirst = [...runsByJob(executions)]
       .map(([jobId, runs]) => ({ jobId, e: runs.latest, t: runs.createdAt }))
       .filter((x) => !cursor || x.t < cursor.t || (x.t === cursor.t && x.jobId < cursor.id))

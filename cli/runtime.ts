@@ -88,7 +88,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     const client = await connectClient(target);
     cleanups.push(() => client.connection.close());
     // The embedded server creates its namespace as it starts; a configured cluster may not have it.
-    if (!devServer) await checkNamespace(client, target);
+    if (!devServer) await checkNamespace(client, target, logger);
+    if (target.apiKey && !target.tls) {
+      // Allowed for a proxy or service mesh that encrypts on the way; anywhere else the key leaks.
+      logger.warn(
+        'TEMPORAL_API_KEY goes out without TLS (TEMPORAL_TLS=false): only safe behind an encrypting proxy',
+      );
+    }
     const searchAttributes = await ensureSearchAttributes(client, config.temporal.namespace, logger);
     const store = new JobStore(config.dataDir);
 

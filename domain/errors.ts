@@ -37,9 +37,9 @@ export class SheetNotFoundError extends DomainError {
     readonly sheet: string,
     readonly available: readonly string[],
   ) {
-    // A number is a position in tab order (1-based): say so when there are fewer sheets.
+    // A number is a name or a position in tab order (1-based): say why neither matched.
     const wanted = /^\d+$/.test(sheet.trim())
-      ? `Sheet ${sheet.trim()} (by position) not found in ${file}, which has ${available.length}`
+      ? `Sheet ${JSON.stringify(sheet)} not found in ${file}: no sheet has that name, and there are only ${available.length}`
       : `Sheet ${JSON.stringify(sheet)} not found in ${file}`;
     super(
       'sheet_not_found',

@@ -10,8 +10,11 @@ import type { JobOptions } from '../domain/job.js';
 
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
 const FALSE_WORDS = ['false', '0', 'no', 'off'];
-/** `host[:port]` as Temporal's clients take it (port 7233 when left out): a name, IPv4 or bracketed IPv6. */
-const ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/**
+ * `host[:port]` as Temporal's clients take it (port 7233 when left out): a name (underscores allowed, as in
+ * compose service names), IPv4 or bracketed IPv6. The port's range is checked apart.
+ */
+const ADDRESS = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
 
 /** A yes/no setting as people write it in .env files and forms: true/false, 1/0, yes/no, on/off. */
 export const booleanText = z
@@ -176,13 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     given('TEMPORAL_TLS_SERVER_NAME') ||
     TRUE_WORDS.includes(cleaned.TEMPORAL_TLS?.toLowerCase() ?? '');
   const address = cleaned.TEMPORAL_ADDRESS;
-  if (address !== undefined && !ADDRESS.test(address)) {
+  const port = address === undefined ? undefined : ADDRESS.exec(address);
+  if (address !== undefined && (!port || Number(port[1] ?? 7233) > 65_535)) {
     problems.push(
       `TEMPORAL_ADDRESS: host:port, without a scheme or a path, e.g. temporal:7233 (got ${JSON.stringify(address)})`,
     );
-  }
-  if (given('TEMPORAL_API_KEY') && FALSE_WORDS.includes(cleaned.TEMPORAL_TLS?.toLowerCase() ?? '')) {
-    problems.push('TEMPORAL_API_KEY: would be sent in plain text with TEMPORAL_TLS=false: drop one of them');
   }
   if (!given('TEMPORAL_ADDRESS') && wantsTls) {
     problems.push(

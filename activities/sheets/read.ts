@@ -81,8 +81,10 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   }
   const categoryHeader = `${header} category`;
   const exists = categoryColumn !== undefined;
-  // A merge reaching past the last value (a banner, a note spanning columns) must not take the new column.
-  const merged = exists ? 0 : await mergedWidth(input, sheet);
+  // A merge over the rows written (header to last answer) reaching past the last value must not take the
+  // new column; a title banner above the header may span any width.
+  const lastRow = rows.at(-1)?.row ?? layout.headerRow.number;
+  const merged = exists ? 0 : await mergedWidth(input, sheet, layout.headerRow.number, lastRow);
   const newColumn = Math.max(usedWidth, answerColumn, merged) + 1;
   if (!exists && newColumn > 16_384) {
     throw new InvalidWorkbookError(
@@ -267,10 +269,16 @@ function rowWidth(raw: RawRow): number {
 }
 
 /**
- * The last column any merged range of the sheet reaches (0 for CSV or none). exceljs's streaming reader
- * skips `<mergeCells>`, which follows the rows, so the part is read once more, scanning only for those.
+ * The last column reached by a merged range that covers any of rows `top`–`bottom` (0 for CSV or none).
+ * exceljs's streaming reader skips `<mergeCells>`, which follows the rows, so the part is read once more,
+ * scanning only for those.
  */
-async function mergedWidth(input: ReadAnswerColumnInput, sheet: OpenSheet): Promise<number> {
+async function mergedWidth(
+  input: ReadAnswerColumnInput,
+  sheet: OpenSheet,
+  top: number,
+  bottom: number,
+): Promise<number> {
   const part = sheet.sheets.find((s) => s.index === sheet.index)?.part;
   const entry = part ? sheet.directory?.entries.find((e) => e.name === part) : undefined;
   if (!entry) return 0;
@@ -279,7 +287,10 @@ async function mergedWidth(input: ReadAnswerColumnInput, sheet: OpenSheet): Prom
   let carry = '';
   for await (const chunk of stream as AsyncIterable<string>) {
     const text = carry + chunk;
-    for (const m of text.matchAll(MERGE_CELL)) width = Math.max(width, columnIndex(m[1] ?? '') ?? 0);
+    for (const m of text.matchAll(MERGE_CELL)) {
+      const [from, to] = [Number(m[1]), Number(m[3])];
+      if (from <= bottom && to >= top) width = Math.max(width, columnIndex(m[2] ?? '') ?? 0);
+    }
     // A tag cut between two chunks is matched whole in the next (a tag matched twice changes no maximum).
     const open = text.lastIndexOf('<');
     carry = open === -1 ? '' : text.slice(open);
@@ -287,8 +298,8 @@ async function mergedWidth(input: ReadAnswerColumnInput, sheet: OpenSheet): Prom
   return width;
 }
 
-/** `<mergeCell ref="C3:E3"/>`: the letters of the range's right end. */
-const MERGE_CELL = /<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?[A-Za-z]+\$?\d+:\$?([A-Za-z]+)\$?\d+"/g;
+/** `<mergeCell ref="C3:E4"/>`: the first row, the right end's letters, the last row. */
+const MERGE_CELL = /<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?[A-Za-z]+\$?(\d+):\$?([A-Za-z]+)\$?(\d+)"/g;
 
 function headWidth(row: HeadRow | undefined): number {
   if (!row) return 0;

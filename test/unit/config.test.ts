@@ -398,10 +398,8 @@ describe('loadConfig errors', () => {
     ).toBeUndefined();
   });
 
-  it('refuses to send an API key in plain text (TEMPORAL_TLS=false)', () => {
-    expect(problems({ ...ADDRESS, TEMPORAL_API_KEY: 'tk', TEMPORAL_TLS: 'false' })).toEqual([
-      expect.stringMatching(/^TEMPORAL_API_KEY: would be sent in plain text with TEMPORAL_TLS=false/),
-    ]);
+  it('lets TEMPORAL_TLS=false turn off the TLS an API key implies (an encrypting proxy; warned at start)', () => {
+    expect(load({ ...ADDRESS, TEMPORAL_API_KEY: 'tk', TEMPORAL_TLS: 'false' }).temporal.tls).toBeUndefined();
   });
 
   it('turns TLS on for a server name alone', () => {
@@ -410,21 +408,30 @@ describe('loadConfig errors', () => {
     });
   });
 
-  it.each(['http://temporal:7233', 'temporal:7233/', 'temporal:port', 'temporal :7233', 'grpc://x'])(
-    'rejects TEMPORAL_ADDRESS %j, saying the form it takes',
-    (address) => {
-      expect(problems({ TEMPORAL_ADDRESS: address })).toEqual([
-        expect.stringMatching(/^TEMPORAL_ADDRESS: host:port, without a scheme or a path/),
-      ]);
-    },
-  );
+  it.each([
+    'http://temporal:7233',
+    'temporal:7233/',
+    'temporal:port',
+    'temporal :7233',
+    'grpc://x',
+    'temporal:70000',
+  ])('rejects TEMPORAL_ADDRESS %j, saying the form it takes', (address) => {
+    expect(problems({ TEMPORAL_ADDRESS: address })).toEqual([
+      expect.stringMatching(/^TEMPORAL_ADDRESS: host:port, without a scheme or a path/),
+    ]);
+  });
 
-  it.each(['temporal', 'temporal:7233', '10.0.0.5:7233', '[::1]:7233', 'ns.acct.tmprl.cloud:7233'])(
-    'accepts TEMPORAL_ADDRESS %j',
-    (address) => {
-      expect(load({ TEMPORAL_ADDRESS: address }).temporal.address).toBe(address);
-    },
-  );
+  it.each([
+    'temporal',
+    'temporal:7233',
+    'temporal_server:7233',
+    'temporal.internal.:7233',
+    '10.0.0.5:7233',
+    '[::1]:7233',
+    'ns.acct.tmprl.cloud:7233',
+  ])('accepts TEMPORAL_ADDRESS %j', (address) => {
+    expect(load({ TEMPORAL_ADDRESS: address }).temporal.address).toBe(address);
+  });
 
   it('rejects RETRY_MAX_INTERVAL below RETRY_INITIAL_INTERVAL', () => {
     expect(problems({ RETRY_INITIAL_INTERVAL: '30', RETRY_MAX_INTERVAL: '10' })).toEqual([

@@ -93,9 +93,9 @@ describe('readAnswerColumn on xlsx', () => {
     expect((error as Error).message).toBe(
       'Sheet "Answers" not found in Survey 2024.xlsx. Sheets: "Intro", "Responses"',
     );
-    // By position, past the last sheet.
+    // A number: neither a sheet's name nor a position (past the last sheet).
     await expect(read('E2', '3')).rejects.toThrow(
-      'Sheet 3 (by position) not found in Survey 2024.xlsx, which has 2. Sheets: "Intro", "Responses"',
+      'Sheet "3" not found in Survey 2024.xlsx: no sheet has that name, and there are only 2. Sheets: "Intro", "Responses"',
     );
   });
 

@@ -135,6 +135,25 @@ describe('writeCodedWorkbook, full read and write', () => {
     expect(after.getCell('H1').value).toBe('E2 category');
   });
 
+  it('lets a title banner above the header span any width: only merges over the coded rows count', async () => {
+    const { Workbook } = (await import('exceljs')).default;
+    const workbook = new Workbook();
+    const sheet = workbook.addWorksheet('Data');
+    sheet.getCell('A1').value = 'Customer survey, October';
+    sheet.mergeCells('A1:J1');
+    sheet.getCell('A2').value = 'Wave 2';
+    sheet.mergeCells('A2:XFD2'); // a whole-row band
+    sheet.addRow(['ID', 'E2', 'Age']);
+    for (let i = 0; i < 6; i += 1) sheet.addRow([`R${i}`, `answer ${i}`, 30 + i]);
+    const input = await saveWorkbook(workbook, dir.file('banner.xlsx'));
+    const { answers, outPath } = await codeAll(input, 'banner.xlsx', 'E2');
+    expect(answers.headerRow).toBe(3);
+    expect(answers.categoryColumn).toBe('D');
+    const after = sheetOf(await loadWorkbook(outPath), 'Data');
+    expect(after.getCell('D3').value).toBe('E2 category');
+    expect(after.model.merges).toEqual(expect.arrayContaining(['A1:J1', 'A2:XFD2']));
+  });
+
   it('widens a filter on the header row to the new column, so it filters by category too', async () => {
     const workbook = formattedWorkbook();
     sheetOf(workbook, FORMATTED.sheet).autoFilter = 'A2:G2';
