@@ -7,7 +7,7 @@ import { expectedLabel } from '../../simulator/index.js';
 import { WORKFLOW_TYPE } from '../../workflows/definitions.js';
 import { testOptions } from '../helpers/harness.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
-import { CATEGORIES, makeAnswers, writeSurvey } from '../helpers/survey.js';
+import { CATEGORIES, makeAnswers } from '../helpers/survey.js';
 import type { ApiHarness, JobView } from './helpers.js';
 import {
   CATEGORIES_TEXT,
@@ -353,17 +353,13 @@ describe('GET /jobs', () => {
   });
 
   it('lists a job that continued as new once, as its latest run', async () => {
-    const file = path.join(api.h.dataDir, 'long.xlsx');
-    await writeSurvey(file, makeAnswers(40));
-    const long = await api.jobs.create({
-      fileName: 'long.xlsx',
-      source: { path: file },
-      column: 'E2',
-      categories: CATEGORIES,
-      options: testOptions({ maxWorkers: 2 }),
-      idFrom: 'random',
-      batchesPerRun: 2,
-    });
+    const { started: long } = await api.h.startSurvey(
+      api.taskQueue,
+      'long.xlsx',
+      makeAnswers(40),
+      testOptions({ maxWorkers: 2 }),
+      { batchesPerRun: 2 },
+    );
     await long.handle.result();
     const page = await listUntil((p) =>
       p.jobs.some((j) => j.jobId === long.jobId && j.status === 'COMPLETED'),

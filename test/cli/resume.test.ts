@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 import { waitFor } from '../helpers/processes.js';
 import { temporalCliPath } from '../helpers/temporal.js';
 
@@ -89,9 +89,7 @@ describe('verbatim classify', () => {
     expect(after.size).toBeGreaterThan(before.size);
 
     const output = await readOutput(out);
-    const sheet = output.getWorksheet('Data');
-    if (!sheet) throw new Error('no Data sheet');
-    answers.forEach((answer, i) => expect(cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(answer)));
+    expectEveryRowCoded(output, answers, survey);
     const run = output.getWorksheet('Run');
     expect(run?.getCell('A1').text).toMatch(/SIMULATED RUN/);
 

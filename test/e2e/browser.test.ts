@@ -158,15 +158,7 @@ describe('the web page', () => {
       await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
       expect(await page.locator('#categories-count').textContent()).toBe('6 categories, plus Other.');
       // Small batches, two at a time: the bar has time to move.
-      await page.locator('#settings summary').click();
-      await page.getByLabel('Answers per request', { exact: true }).fill('8');
-      await page.getByLabel('Requests at once', { exact: true }).fill('2');
-
-      const started = page.waitForResponse(
-        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs',
-      );
-      await page.getByRole('button', { name: 'Start coding' }).click();
-      const response = await started;
+      const response = await startCoding(page, { batchSize: '8', concurrency: '2' });
       expect(response.status()).toBe(202);
       const { jobId } = (await response.json()) as { jobId: string };
 
@@ -271,14 +263,8 @@ describe('the web page', () => {
       await page.locator('#preview-table th button', { hasText: 'E2' }).click();
       await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
       // One answer a request, one at a time: slow enough to act on while it runs.
-      await page.locator('#settings summary').click();
-      await page.getByLabel('Answers per request', { exact: true }).fill('1');
-      await page.getByLabel('Requests at once', { exact: true }).fill('1');
-      const started = page.waitForResponse(
-        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs',
-      );
-      await page.getByRole('button', { name: 'Start coding' }).click();
-      const { jobId } = (await (await started).json()) as { jobId: string };
+      const started = await startCoding(page, { batchSize: '1', concurrency: '1' });
+      const { jobId } = (await started.json()) as { jobId: string };
       const card = page.locator(`#job-${jobId}`);
       const bar = card.getByRole('progressbar');
       await expect
@@ -366,4 +352,16 @@ async function expectCodedSurvey(file: string): Promise<void> {
   expect(rows).toBe(400);
   expect(coded + blank).toBe(400);
   expect(coded).toBeGreaterThan(300);
+}
+
+/** Sets answers per request and requests at once in the settings, starts, and returns the POST /jobs answer. */
+async function startCoding(page: Page, settings: { batchSize: string; concurrency: string }) {
+  await page.locator('#settings summary').click();
+  await page.getByLabel('Answers per request', { exact: true }).fill(settings.batchSize);
+  await page.getByLabel('Requests at once', { exact: true }).fill(settings.concurrency);
+  const started = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs',
+  );
+  await page.getByRole('button', { name: 'Start coding' }).click();
+  return started;
 }

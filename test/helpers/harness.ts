@@ -6,7 +6,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { Budget } from '../../activities/budget.js';
 import { createLlmEndpoint } from '../../activities/llm.js';
 import { inspectColumn } from '../../activities/sheets/index.js';
-import type { JobService } from '../../api/job-service.js';
+import type { JobService, StartedJob } from '../../api/job-service.js';
 import { createJobService } from '../../api/job-service.js';
 import type { JobOptions } from '../../domain/job.js';
 import { JobStore } from '../../lib/store.js';
@@ -14,6 +14,8 @@ import type { Simulator, SimulatorOptions } from '../../simulator/index.js';
 import { startSimulator } from '../../simulator/index.js';
 import type { VerbatimWorkers } from '../../worker/workers.js';
 import { createVerbatimWorkers } from '../../worker/workers.js';
+import type { SurveyFile } from './survey.js';
+import { CATEGORIES, writeSurvey } from './survey.js';
 import { startTestServer, uniqueTaskQueue, workflowBundle } from './temporal.js';
 
 /** The workers' API key in tests: distinctive, so a test can prove it appears nowhere it should not. */
@@ -49,6 +51,17 @@ export interface Harness {
     llmTimeoutMs?: number;
   }): Promise<TestWorkers>;
   jobs(taskQueue: string): JobService;
+  /**
+   * Writes `answers` as the survey `name` under the data folder (answers in column E2, see `writeSurvey`)
+   * and starts coding it into CATEGORIES on `taskQueue`.
+   */
+  startSurvey(
+    taskQueue: string,
+    name: string,
+    answers: ReadonlyArray<string | null>,
+    options: JobOptions,
+    extra?: { coded?: ReadonlyMap<number, string>; batchesPerRun?: number },
+  ): Promise<{ started: StartedJob; survey: SurveyFile }>;
   close(): Promise<void>;
 }
 
@@ -68,6 +81,14 @@ export async function createHarness(
   const store = new JobStore(dataDir);
   const connection: NativeConnection = env.nativeConnection;
   const started: TestWorkers[] = [];
+  const jobs = (taskQueue: string): JobService =>
+    createJobService({
+      client: env.client,
+      store,
+      taskQueue,
+      searchAttributes: true,
+      inspect: inspectColumn,
+    });
   return {
     env,
     sim,
@@ -103,14 +124,20 @@ export async function createHarness(
       started.push(handle);
       return handle;
     },
-    jobs(taskQueue) {
-      return createJobService({
-        client: env.client,
-        store,
-        taskQueue,
-        searchAttributes: true,
-        inspect: inspectColumn,
+    jobs,
+    async startSurvey(taskQueue, name, answers, options, extra = {}) {
+      const file = path.join(dataDir, name);
+      const survey = await writeSurvey(file, answers, extra.coded ? { coded: extra.coded } : {});
+      const started = await jobs(taskQueue).create({
+        fileName: name,
+        source: { path: file },
+        column: 'E2',
+        categories: CATEGORIES,
+        options,
+        idFrom: 'random',
+        ...(extra.batchesPerRun ? { batchesPerRun: extra.batchesPerRun } : {}),
       });
+      return { started, survey };
     },
     async close() {
       for (const w of started) await w.stop().catch(() => {});

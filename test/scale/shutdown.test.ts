@@ -52,17 +52,13 @@ describe('graceful shutdown', () => {
     const first = startWorkerProcess(env);
     processes.push(first);
     await waitForPollers(h.env.client, taskQueue, 1);
-    const file = path.join(h.dataDir, 'term.xlsx');
-    await writeSurvey(file, makeAnswers(120));
     h.sim.resetStats();
-    const started = await h.jobs(taskQueue).create({
-      fileName: 'term.xlsx',
-      source: { path: file },
-      column: 'E2',
-      categories: CATEGORIES,
-      options: testOptions({ maxWorkers: 3 }),
-      idFrom: 'random',
-    });
+    const { started } = await h.startSurvey(
+      taskQueue,
+      'term.xlsx',
+      makeAnswers(120),
+      testOptions({ maxWorkers: 3 }),
+    );
     await waitFor(() => (h.sim.stats().inFlight === 3 ? true : undefined), 60_000, 'three batches in flight');
     const answeredBefore = h.sim.stats().answered;
     const sentBefore = h.sim.stats().requests;
@@ -95,17 +91,13 @@ describe('graceful shutdown', () => {
       processes.push(leaving, staying);
       await waitForPollers(h.env.client, taskQueue, 2);
       const answers = makeAnswers(120);
-      const file = path.join(h.dataDir, 'handback.xlsx');
-      const survey = await writeSurvey(file, answers);
       h.sim.resetStats();
-      const started = await h.jobs(taskQueue).create({
-        fileName: 'handback.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ maxWorkers: 2 * slots }),
-        idFrom: 'random',
-      });
+      const { started, survey } = await h.startSurvey(
+        taskQueue,
+        'handback.xlsx',
+        answers,
+        testOptions({ maxWorkers: 2 * slots }),
+      );
       // Each process runs at most `slots` batches: with twice that in flight, each runs `slots` of them.
       await waitFor(
         () => (h.sim.stats().inFlight === 2 * slots ? true : undefined),

@@ -2,11 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMessages, maxCompletionTokens } from '../../domain/prompt.js';
-import type { JobOptions, JobPlan } from '../../domain/job.js';
+import type { JobPlan } from '../../domain/job.js';
 import { createBudget } from '../../activities/budget.js';
 import { estimateRequestTokens, tokenCounter } from '../../activities/tokens.js';
 import type { StoredBatch, StoredResult } from '../../activities/stored.js';
 import type { ClassifyJobResult } from '../../workflows/definitions.js';
+import type { BudgetLimits } from '../../workflows/definitions.js';
 import { budgetQuery, budgetWorkflowId, progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
@@ -14,7 +15,7 @@ import type { WorkerProcess } from '../helpers/processes.js';
 import { startWorkerProcess, waitForPollers } from '../helpers/processes.js';
 import { withinBudget } from '../helpers/budget.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
-import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput } from '../helpers/survey.js';
 
 let h: Harness;
 const processes: WorkerProcess[] = [];
@@ -27,24 +28,18 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Writes `answers` as the survey `name` (answers in column E2) and starts coding it on `taskQueue`. */
-async function startSurveyJob(
-  taskQueue: string,
-  name: string,
-  answers: ReadonlyArray<string | null>,
-  options: JobOptions,
-) {
-  const file = path.join(h.dataDir, name);
-  const survey = await writeSurvey(file, answers);
-  const started = await h.jobs(taskQueue).create({
-    fileName: name,
-    source: { path: file },
-    column: 'E2',
-    categories: CATEGORIES,
-    options,
-    idFrom: 'random',
-  });
-  return { started, survey };
+/**
+ * Workers on a fresh task queue whose LLM requests reserve from a budget of `limits` (none when undefined);
+ * `budgetState()` queries the budget workflow of that queue.
+ */
+async function workersWithBudget(prefix: string, limits: BudgetLimits | undefined, slots = 5) {
+  const taskQueue = uniqueTaskQueue(prefix);
+  const llmTaskQueue = `${taskQueue}-llm`;
+  const budget = limits && createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
+  const workers = await h.startWorkers({ taskQueue, slots, ...(budget ? { budget } : {}) });
+  const budgetState = () =>
+    h.env.client.workflow.getHandle(budgetWorkflowId(llmTaskQueue)).query(budgetQuery);
+  return { workers, taskQueue, llmTaskQueue, budget, budgetState };
 }
 
 async function resultsOf(jobId: string): Promise<StoredResult[]> {
@@ -77,7 +72,7 @@ describe('request budget, adaptive window and auto batch size', () => {
     await waitForPollers(h.env.client, taskQueue, 2);
     try {
       const answers = makeAnswers(300);
-      const { started, survey } = await startSurveyJob(
+      const { started, survey } = await h.startSurvey(
         taskQueue,
         'budget.xlsx',
         answers,
@@ -94,9 +89,7 @@ describe('request budget, adaptive window and auto batch size', () => {
         (await resultsOf(started.jobId)).map((r) => (r.fallback ? undefined : r.worker)),
       );
       expect(workers.size).toBe(2); // both processes coded batches
-      const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
-      const sheet = output.getWorksheet('Data');
-      answers.forEach((a, i) => expect(sheet && cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(a)));
+      expectEveryRowCoded(await readOutput(h.store.file(started.jobId, result.output.xlsx)), answers, survey);
     } finally {
       for (const p of processes.splice(0)) await p.kill('SIGTERM');
       h.sim.configure({ rpm: undefined, timeScale: 1 });
@@ -109,14 +102,14 @@ describe('request budget, adaptive window and auto batch size', () => {
     const run = async (rateLimitHeaders: boolean) => {
       h.sim.configure({ rpm, timeScale: windowMs / 60_000, rateLimitHeaders });
       h.sim.resetStats();
-      const taskQueue = uniqueTaskQueue(rateLimitHeaders ? 'double' : 'double-blind');
-      const llmTaskQueue = `${taskQueue}-llm`;
-      const limits = { rpm: rpm * 2, windowMs };
-      const budget = createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
-      const workers = await h.startWorkers({ taskQueue, slots: 8, ...(budget ? { budget } : {}) });
+      const { workers, taskQueue } = await workersWithBudget(
+        rateLimitHeaders ? 'double' : 'double-blind',
+        { rpm: rpm * 2, windowMs },
+        8,
+      );
       try {
         const answers = makeAnswers(400);
-        const { started, survey } = await startSurveyJob(
+        const { started, survey } = await h.startSurvey(
           taskQueue,
           'double.xlsx',
           answers,
@@ -125,10 +118,10 @@ describe('request budget, adaptive window and auto batch size', () => {
         const result = (await started.handle.result()) as ClassifyJobResult;
         expect(result.progress.batches.total).toBeGreaterThan(rpm * 3); // several budget windows
         expect(result.stats.fallbackBatches).toBe(0);
-        const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
-        const sheet = output.getWorksheet('Data');
-        answers.forEach((a, i) =>
-          expect(sheet && cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(a)),
+        expectEveryRowCoded(
+          await readOutput(h.store.file(started.jobId, result.output.xlsx)),
+          answers,
+          survey,
         );
         return { result, stats: h.sim.stats() };
       } finally {
@@ -156,7 +149,7 @@ describe('request budget, adaptive window and auto batch size', () => {
     h.sim.resetStats();
     const workers = await h.startWorkers({ slots: 8 });
     try {
-      const { started } = await startSurveyJob(
+      const { started } = await h.startSurvey(
         workers.taskQueue,
         'aimd.xlsx',
         makeAnswers(800),
@@ -189,19 +182,10 @@ describe('request budget, adaptive window and auto batch size', () => {
     const run = async (variant: 'adaptive' | 'budget' | 'fixed') => {
       h.sim.configure({ rpm, timeScale: 10, latency: { meanMs: 5 } });
       h.sim.resetStats();
-      const taskQueue = uniqueTaskQueue(`low-${variant}`);
-      const budget =
-        variant === 'budget'
-          ? createBudget({
-              client: h.env.client,
-              limits: { rpm, windowMs: 600_000 },
-              taskQueue,
-              llmTaskQueue: `${taskQueue}-llm`,
-            })
-          : undefined;
-      const workers = await h.startWorkers({ taskQueue, slots: 8, ...(budget ? { budget } : {}) });
+      const limits = variant === 'budget' ? { rpm, windowMs: 600_000 } : undefined;
+      const { workers } = await workersWithBudget(`low-${variant}`, limits, 8);
       try {
-        const { started } = await startSurveyJob(
+        const { started } = await h.startSurvey(
           workers.taskQueue,
           `low-${variant}.xlsx`,
           makeAnswers(475),
@@ -234,13 +218,10 @@ describe('request budget, adaptive window and auto batch size', () => {
     const windowMs = 3_000;
     h.sim.configure({ tpm, timeScale: windowMs / 60_000, latency: { meanMs: 20, jitterMs: 10 } });
     h.sim.resetStats();
-    const taskQueue = uniqueTaskQueue('tpm');
-    const llmTaskQueue = `${taskQueue}-llm`;
-    const budget = createBudget({ client: h.env.client, limits: { tpm, windowMs }, taskQueue, llmTaskQueue });
-    const workers = await h.startWorkers({ taskQueue, slots: 8, ...(budget ? { budget } : {}) });
+    const { workers, taskQueue, budgetState } = await workersWithBudget('tpm', { tpm, windowMs }, 8);
     try {
       const answers = makeAnswers(300);
-      const { started, survey } = await startSurveyJob(
+      const { started, survey } = await h.startSurvey(
         taskQueue,
         'tpm.xlsx',
         answers,
@@ -252,12 +233,10 @@ describe('request budget, adaptive window and auto batch size', () => {
       expect(stats.byStatus['429'] ?? 0).toBe(0);
       expect(result.stats.fallbackBatches).toBe(0);
       // The budget workflow saw one reservation per request, and what it holds never exceeds a minute's.
-      const held = await h.env.client.workflow.getHandle(budgetWorkflowId(llmTaskQueue)).query(budgetQuery);
+      const held = await budgetState();
       expect(held.reservations).toBe(stats.requests);
       expect(held.tokens).toBeLessThanOrEqual(tpm);
-      const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
-      const sheet = output.getWorksheet('Data');
-      answers.forEach((a, i) => expect(sheet && cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(a)));
+      expectEveryRowCoded(await readOutput(h.store.file(started.jobId, result.output.xlsx)), answers, survey);
     } finally {
       await workers.stop();
       h.sim.configure({ tpm: undefined, timeScale: 1 });
@@ -269,14 +248,11 @@ describe('request budget, adaptive window and auto batch size', () => {
     // tokenizer) is well above the charge, and the difference must go back once the answer is in.
     const tpm = 1_000_000;
     const limits = { tpm, windowMs: 1e12 }; // no refill to speak of: the sums are exact
-    const taskQueue = uniqueTaskQueue('settle');
-    const llmTaskQueue = `${taskQueue}-llm`;
-    const budget = createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
-    const workers = await h.startWorkers({ taskQueue, slots: 4, ...(budget ? { budget } : {}) });
+    const { workers, taskQueue, budget, budgetState } = await workersWithBudget('settle', limits, 4);
     h.sim.resetStats();
     try {
       const answers = makeAnswers(60).map((a) => a && `${a} 配送がとても遅くて、箱も少し潰れていました。`);
-      const { started } = await startSurveyJob(taskQueue, 'settle.xlsx', answers, testOptions());
+      const { started } = await h.startSurvey(taskQueue, 'settle.xlsx', answers, testOptions());
       const result = (await started.handle.result()) as ClassifyJobResult;
       expect(result.stats.fallbackBatches).toBe(0);
       const plan = JSON.parse(await fs.readFile(h.store.file(started.jobId, 'plan.json'), 'utf8')) as JobPlan;
@@ -297,8 +273,7 @@ describe('request budget, adaptive window and auto batch size', () => {
       expect(reserved).toBeGreaterThan(charged * 1.1);
       // The last settlement travels with the next reservation: one more request brings it in.
       await budget?.reserve(0);
-      const held = await h.env.client.workflow.getHandle(budgetWorkflowId(llmTaskQueue)).query(budgetQuery);
-      expect(held.tokens).toBeCloseTo(tpm - charged, -1);
+      expect((await budgetState()).tokens).toBeCloseTo(tpm - charged, -1);
     } finally {
       await workers.stop();
     }
@@ -306,16 +281,14 @@ describe('request budget, adaptive window and auto batch size', () => {
 
   it('settles reservations: unused tokens go back to the budget, overdrafts come out of it', async () => {
     // The budget workflow runs on the main task queue: a worker must poll it.
-    const workers = await h.startWorkers();
-    const { taskQueue } = workers;
-    const llmTaskQueue = `${taskQueue}-llm`;
     const limits = { tpm: 100_000, windowMs: 1e9 }; // refills a token every 10 s: the sums below are exact
-    const budget = createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
+    const { workers, taskQueue, llmTaskQueue, budget, budgetState } = await workersWithBudget(
+      'reserve',
+      limits,
+    );
     if (!budget) throw new Error('a TPM limit makes a budget');
     expect(budget.paced).toEqual({ requests: false, tokens: true });
-    const held = async () =>
-      (await h.env.client.workflow.getHandle(budgetWorkflowId(llmTaskQueue)).query(budgetQuery)).tokens ??
-      NaN;
+    const held = async () => (await budgetState()).tokens ?? NaN;
     expect(await budget.reserve(40_000)).toBe(0);
     const afterFirst = await held();
     expect(afterFirst).toBeCloseTo(60_000, -2);
@@ -331,11 +304,9 @@ describe('request budget, adaptive window and auto batch size', () => {
     expect(await held()).toBeCloseTo(before - 3_000 + 2_000 - 1_000, -2);
     // Many requests at once from one process: one update in flight at a time (the server allows 10 per
     // workflow), the others waiting together for the next one, each told its own wait, in order.
-    const queryBudget = () =>
-      h.env.client.workflow.getHandle(budgetWorkflowId(llmTaskQueue)).query(budgetQuery);
-    const { reservations, updates } = await queryBudget();
+    const { reservations, updates } = await budgetState();
     const delays = await Promise.all(Array.from({ length: 120 }, () => budget.reserve(1_000)));
-    const after = await queryBudget();
+    const after = await budgetState();
     expect(after.reservations - reservations).toBe(120);
     expect(after.updates - updates).toBeLessThan(120);
     expect(after.updates - updates).toBeGreaterThanOrEqual(1);
@@ -354,7 +325,7 @@ describe('request budget, adaptive window and auto batch size', () => {
     const workers = await h.startWorkers({ slots: 1 });
     try {
       const delayMs = 300;
-      const { started } = await startSurveyJob(
+      const { started } = await h.startSurvey(
         workers.taskQueue,
         'delay.xlsx',
         makeAnswers(60),
@@ -379,7 +350,7 @@ describe('request budget, adaptive window and auto batch size', () => {
         a && i % 7 === 0 ? `${a} ${'and some more detail '.repeat(i % 5)}` : a,
       );
       const tokenTarget = 1_500;
-      const { started, survey } = await startSurveyJob(
+      const { started, survey } = await h.startSurvey(
         workers.taskQueue,
         'auto.xlsx',
         answers,
@@ -407,9 +378,7 @@ describe('request budget, adaptive window and auto batch size', () => {
       expect(seen.size).toBe(plan.uniqueAnswers);
       expect(plan.batches).toBeLessThan(Math.ceil(plan.uniqueAnswers / 10)); // fewer calls than BATCH_SIZE=10
       expect(h.sim.stats().answered).toBe(plan.batches);
-      const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
-      const sheet = output.getWorksheet('Data');
-      answers.forEach((a, i) => expect(sheet && cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(a)));
+      expectEveryRowCoded(await readOutput(h.store.file(started.jobId, result.output.xlsx)), answers, survey);
     } finally {
       await workers.stop();
     }

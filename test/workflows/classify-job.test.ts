@@ -6,7 +6,7 @@ import { setConcurrencyUpdate } from '../../workflows/definitions.js';
 import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { TEST_API_KEY, createHarness, testOptions } from '../helpers/harness.js';
-import { CATEGORIES, cellText, expected, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { cellText, expectEveryRowCoded, expected, makeAnswers, readOutput } from '../helpers/survey.js';
 
 let h: Harness;
 
@@ -23,19 +23,15 @@ async function runJob(
   options = testOptions(),
   extra: { coded?: Map<number, string>; batchesPerRun?: number } = {},
 ) {
-  const file = path.join(h.dataDir, `${name}.xlsx`);
-  const survey = await writeSurvey(file, answers, extra.coded ? { coded: extra.coded } : {});
   const workers = await h.startWorkers({ slots: options.maxWorkers, llmTimeoutMs: 1_000 });
   try {
-    const started = await h.jobs(workers.taskQueue).create({
-      fileName: `${name}.xlsx`,
-      source: { path: file },
-      column: 'E2',
-      categories: CATEGORIES,
+    const { started, survey } = await h.startSurvey(
+      workers.taskQueue,
+      `${name}.xlsx`,
+      answers,
       options,
-      idFrom: 'random',
-      ...(extra.batchesPerRun ? { batchesPerRun: extra.batchesPerRun } : {}),
-    });
+      extra,
+    );
     const result = (await started.handle.result()) as ClassifyJobResult;
     const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
     return { jobId: started.jobId, result, output, survey, handle: started.handle };
@@ -219,25 +215,19 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
       runs.push(run.status.name);
     expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
     expect(h.sim.stats().answered).toBe(result.progress.batches.total);
-    const sheet = output.getWorksheet('Data');
-    if (!sheet) throw new Error('no Data sheet');
-    answers.forEach((answer, i) => expect(cellText(sheet, survey.rows[i] ?? 0, 'G')).toBe(expected(answer)));
+    expectEveryRowCoded(output, answers, survey);
   });
 
   it('rejects a concurrency update out of range and applies one in range', async () => {
     h.sim.configure({ latency: { meanMs: 60 } });
-    const file = path.join(h.dataDir, 'update.xlsx');
-    await writeSurvey(file, makeAnswers(300));
     const workers = await h.startWorkers({ slots: 6 });
     try {
-      const started = await h.jobs(workers.taskQueue).create({
-        fileName: 'update.xlsx',
-        source: { path: file },
-        column: 'E2',
-        categories: CATEGORIES,
-        options: testOptions({ maxWorkers: 2 }),
-        idFrom: 'random',
-      });
+      const { started } = await h.startSurvey(
+        workers.taskQueue,
+        'update.xlsx',
+        makeAnswers(300),
+        testOptions({ maxWorkers: 2 }),
+      );
       await expect(started.handle.executeUpdate(setConcurrencyUpdate, { args: [0] })).rejects.toBeInstanceOf(
         WorkflowUpdateFailedError,
       );

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import { progressQuery } from '../../workflows/definitions.js';
@@ -7,7 +6,7 @@ import { createHarness, testOptions } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
 import { startWorkerProcess, waitFor } from '../helpers/processes.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
-import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import { expectEveryRowCoded, makeAnswers, readOutput } from '../helpers/survey.js';
 
 let h: Harness;
 const workers: WorkerProcess[] = [];
@@ -34,18 +33,15 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
       SHUTDOWN_GRACE: '0',
     };
     const answers = makeAnswers(400);
-    const file = path.join(h.dataDir, 'crash.xlsx');
-    const survey = await writeSurvey(file, answers);
     h.sim.resetStats();
 
     const first = startWorkerProcess(env);
     workers.push(first);
-    const started = await h.jobs(taskQueue).create({
-      fileName: 'crash.xlsx',
-      source: { path: file },
-      column: 'E2',
-      categories: CATEGORIES,
-      options: testOptions({
+    const { started, survey } = await h.startSurvey(
+      taskQueue,
+      'crash.xlsx',
+      answers,
+      testOptions({
         maxWorkers: concurrency,
         retry: {
           maximumAttempts: 5,
@@ -54,8 +50,7 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
           heartbeatTimeoutMs: 3_000,
         },
       }),
-      idFrom: 'random',
-    });
+    );
     const before = await waitFor(
       async () => {
         const p = await started.handle.query(progressQuery).catch(() => undefined);
