@@ -1,9 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { findOnPath, isExecutable } from './executables.js';
 
 /**
  * Finds the Temporal CLI (the embedded dev server) or builds it once from the Go module proxy. v1.5.1 is
@@ -26,10 +25,8 @@ export async function findTemporalCli(explicit?: string): Promise<string | undef
     if (await isExecutable(explicit)) return path.resolve(explicit);
     throw new TemporalCliNotFoundError(`TEMPORAL_CLI_PATH=${explicit}: no executable file there`);
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, 'temporal');
-    if (await isExecutable(candidate)) return candidate;
-  }
+  const onPath = await findOnPath('temporal');
+  if (onPath) return onPath;
   for (const dir of await goBinDirs()) {
     const candidate = path.join(dir, 'temporal');
     if (await isExecutable(candidate)) return candidate;
@@ -44,7 +41,7 @@ export async function ensureTemporalCli(
   const found = await findTemporalCli(options.explicit);
   if (found) return found;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const go = await which('go');
+  const go = await findGo();
   if (!go) {
     throw new TemporalCliNotFoundError(
       'The Temporal CLI was not found (TEMPORAL_CLI_PATH, PATH, Go bin folder) and Go is not installed to build it. ' +
@@ -75,7 +72,7 @@ export async function ensureTemporalCli(
 
 async function goBinDirs(): Promise<string[]> {
   const dirs: string[] = [];
-  const go = await which('go');
+  const go = await findGo();
   if (go) {
     try {
       const { stdout } = await run(go, ['env', 'GOBIN', 'GOPATH']);
@@ -90,22 +87,7 @@ async function goBinDirs(): Promise<string[]> {
   return [...new Set(dirs)];
 }
 
-async function which(name: string): Promise<string | undefined> {
-  const extra = ['/usr/local/go/bin'];
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...extra].filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return false;
-    await fs.access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+/** Go, on the PATH or where its official tarball installs. */
+function findGo(): Promise<string | undefined> {
+  return findOnPath('go', ['/usr/local/go/bin']);
 }

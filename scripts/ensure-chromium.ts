@@ -5,20 +5,20 @@
  * Chromium cannot be had, the browser test alone fails, saying why. `--dry-run` prints the plan only.
  */
 import { spawnSync } from 'node:child_process';
-import { constants, accessSync, existsSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { findOnPath } from '../lib/executables.js';
 import { chromiumTarget, planChromium } from './chromium.js';
 
 const dryRun = process.argv.includes('--dry-run');
 const chromiumPath = process.env.CHROMIUM_PATH;
 const present = existsSync(chromiumTarget(chromiumPath));
 const root = process.getuid?.() === 0;
-const aptGet = !present && onPath('apt-get');
+const aptGet = !present && (await findOnPath('apt-get')) !== undefined;
 const passwordlessSudo =
   !present &&
   !root &&
   aptGet &&
-  onPath('sudo') &&
+  (await findOnPath('sudo')) !== undefined &&
   spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
 
 const plan = planChromium({ chromiumPath, present, root, passwordlessSudo, aptGet });
@@ -55,18 +55,4 @@ if (plan.action === 'present') {
 /** Chromium is missing: the browser test will fail and say so; the other tests run all the same. */
 function warn(message: string): void {
   process.stderr.write(`${message}\nThe browser test will fail without it; the other tests run.\n`);
-}
-
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? '')
-    .split(path.delimiter)
-    .filter(Boolean)
-    .some((dir) => {
-      try {
-        accessSync(path.join(dir, name), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
 }
