@@ -5,6 +5,30 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+/** What code in Temporal's workflow sandbox may not import at runtime (workflows/ and domain/). */
+const sandboxPaths = [
+  ...nodeBuiltins.map((name) => ({
+    name,
+    message: 'Workflow sandbox code must not use Node built-ins.',
+    allowTypeImports: true,
+  })),
+  { name: 'openai', message: 'The LLM call belongs in an activity.', allowTypeImports: true },
+  { name: 'exceljs', message: 'Excel I/O belongs in sheets/ and activities/.', allowTypeImports: true },
+  ...['@temporalio/worker', '@temporalio/client', '@temporalio/activity'].map((name) => ({
+    name,
+    message: 'Not available inside the workflow sandbox.',
+    allowTypeImports: true,
+  })),
+];
+const sandboxPatterns = [
+  { group: ['**/lib/**', '../lib/*'], message: 'lib/ is Node-only plumbing.', allowTypeImports: true },
+  ...['activities', 'sheets', 'jobs', 'worker', 'api', 'cli', 'simulator'].map((room) => ({
+    group: [`**/${room}/**`, `../${room}/*`],
+    message: `${room}/ runs outside the workflow sandbox: import its types only.`,
+    allowTypeImports: true,
+  })),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'bench/results/**', 'api/public/**'] },
   js.configs.recommended,
@@ -27,46 +51,31 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node, no side-effect libraries.
-    files: ['workflows/**/*.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox, and so does every domain/ module it imports at
+    // runtime: no I/O, no Node, no side-effect libraries (type imports are fine: they vanish when compiled).
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: sandboxPaths, patterns: sandboxPatterns },
+      ],
+    },
+  },
+  {
+    // domain/ is pure: not even Temporal's workflow API (workflows call it, not the other way round).
+    files: ['domain/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...nodeBuiltins.map((name) => ({
-              name,
-              message: 'Workflows must not use Node built-ins.',
-              allowTypeImports: true,
-            })),
-            { name: 'openai', message: 'The LLM call belongs in an activity.', allowTypeImports: true },
-            { name: 'exceljs', message: 'Excel I/O belongs in an activity.', allowTypeImports: true },
-            {
-              name: '@temporalio/worker',
-              message: 'Not available inside the workflow sandbox.',
-              allowTypeImports: true,
-            },
-            {
-              name: '@temporalio/client',
-              message: 'Not available inside the workflow sandbox.',
-              allowTypeImports: true,
-            },
-            {
-              name: '@temporalio/activity',
-              message: 'Not available inside the workflow sandbox.',
-              allowTypeImports: true,
-            },
-          ],
+          paths: sandboxPaths,
           patterns: [
+            ...sandboxPatterns,
+            { group: ['@temporalio/*'], message: 'domain/ is pure: no Temporal.', allowTypeImports: true },
             {
-              group: ['**/lib/**', '../lib/*'],
-              message: 'lib/ is Node-only plumbing.',
-              allowTypeImports: true,
-            },
-            {
-              group: ['**/activities/**', '../activities/*'],
-              message: 'Import activity types only.',
-              allowTypeImports: true,
+              group: ['../*', '!../domain/*'],
+              message: 'domain/ imports only domain/.',
+              allowTypeImports: false,
             },
           ],
         },

@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { ChatMessage, LabelSchema } from '../domain/prompt.js';
 import { parseGoDuration } from '../domain/rate.js';
-import type { RateLimitReport, TokenUsage } from '../domain/job.js';
+import type { RateLimitReport } from '../domain/rate.js';
+import type { TokenUsage } from '../domain/job.js';
 import { ModelOutputError } from '../domain/validate.js';
 import { SIMULATOR_HEADER } from '../simulator/protocol.js';
 

@@ -2,45 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { Client } from '@temporalio/client';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
-import type { JobOptions } from '../domain/job.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
-import type { Logger } from '../lib/logger.js';
-import type { JobStore } from '../lib/store.js';
 import { bearerAuth } from './auth.js';
-import type { JobService } from './job-service.js';
+import type { AppDeps } from './deps.js';
 import { jobsApp } from './jobs.js';
 import { openApiDocument } from './openapi.js';
 import { ProblemError, problemFor, sendProblem } from './problem.js';
-
-/** Reads the top of an uploaded workbook for the column picker (injected: Excel I/O lives in activities/). */
-export type PreviewSheets = (input: {
-  path: string;
-  displayName: string;
-  format: 'xlsx' | 'csv';
-  sheet?: string;
-  rows?: number;
-}) => Promise<object>;
-
-export interface AppDeps {
-  readonly jobs: JobService;
-  readonly client: Client;
-  readonly store: JobStore;
-  readonly dataDir: string;
-  readonly namespace: string;
-  readonly defaults: JobOptions;
-  readonly preview: PreviewSheets;
-  readonly maxUploadBytes: number;
-  readonly apiToken?: string;
-  readonly temporalUiUrl?: string;
-  readonly logger?: Logger;
-  /** Aborted when the server shuts down: open event streams end, telling browsers to reconnect. */
-  readonly shutdown?: AbortSignal;
-  /** Open event streams, so shutdown can wait for them to drain. */
-  readonly sse: { open: number };
-  readonly progressIntervalMs?: number;
-}
 
 const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
 /** The page's script and style sheet: read once at start like the page, and public like it. */

@@ -9,17 +9,11 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { JobNotFoundError } from '../domain/errors.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import type { ClassifyJobResult } from '../workflows/definitions.js';
-import {
-  WORKFLOW_TYPE,
-  pauseUpdate,
-  progressQuery,
-  resumeUpdate,
-  setConcurrencyUpdate,
-} from '../workflows/definitions.js';
-import type { AppDeps } from './app.js';
+import { pauseUpdate, progressQuery, resumeUpdate, setConcurrencyUpdate } from '../workflows/definitions.js';
+import type { AppDeps } from './deps.js';
 import { fileField, parseJobForm, parsePatch, readForm, text } from './form.js';
-import { formatOf } from './job-service.js';
+import { sheetFormatOf } from '../domain/sheet-format.js';
+import { JOB_WORKFLOW_TYPE } from '../jobs/service.js';
 import { ProblemError, badRequest } from './problem.js';
 
 type Status = WorkflowExecutionDescription['status']['name'];
@@ -62,7 +56,7 @@ export function jobsApp(deps: AppDeps) {
   async function describe(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
       const description = await jobs.handle(jobId).describe();
-      if (description.type !== WORKFLOW_TYPE) throw new JobNotFoundError(jobId);
+      if (description.type !== JOB_WORKFLOW_TYPE) throw new JobNotFoundError(jobId);
       return description;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
@@ -107,7 +101,7 @@ export function jobsApp(deps: AppDeps) {
     let stats: JobStats | undefined;
     let error: string | undefined;
     if (status === 'COMPLETED') {
-      const result = (await jobs.handle(jobId).result()) as ClassifyJobResult;
+      const result = await jobs.handle(jobId).result();
       progress = result.progress;
       stats = result.stats;
     } else {
@@ -155,7 +149,7 @@ export function jobsApp(deps: AppDeps) {
     const form = await readForm(c.req);
     const file = fileField(form);
     const fileName = safeFileName(file.name);
-    const format = formatOf(fileName);
+    const format = sheetFormatOf(fileName);
     const sheet = text(form, 'sheet', 200);
     // Uploads land under DATA_DIR only, under a random name, and are removed after the preview.
     const dir = path.join(deps.dataDir, 'uploads');
@@ -185,7 +179,7 @@ export function jobsApp(deps: AppDeps) {
     // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: the jobs are read from
     // visibility and sorted here, newest first. The cursor (creation time and id of the last job shown)
     // keeps paging stable while new jobs arrive.
-    const executions = await executionsWhere(`WorkflowType = '${WORKFLOW_TYPE}'`);
+    const executions = await executionsWhere(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
     const jobsNewestFirst = [...runsByJob(executions)]
       .map(([jobId, runs]) => ({ jobId, e: runs.latest, t: runs.createdAt }))
       .filter((x) => !cursor || x.t < cursor.t || (x.t === cursor.t && x.jobId < cursor.id))

@@ -5,7 +5,7 @@
  * until it is described here; test/api/service.test.ts checks statuses and bodies against real answers.
  */
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import type { Preview, PreviewColumn, PreviewSheet } from '../activities/sheets/index.js';
+import type { Preview, PreviewColumn, PreviewSheet } from '../sheets/index.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { JobPhase, JobProgress, JobStats } from '../domain/job.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';

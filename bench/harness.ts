@@ -1,3 +1,4 @@
+import { llmTaskQueue } from '../domain/task-queues.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -8,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { StoredResult } from '../activities/stored.js';
-import { inspectColumn } from '../activities/sheets/index.js';
-import { createJobService } from '../api/job-service.js';
+import { inspectColumn } from '../sheets/index.js';
+import { createJobService } from '../jobs/service.js';
 import type { Category } from '../domain/categories.js';
 import { fallbackLabel } from '../domain/categories.js';
 import type { JobOptions, JobPlan } from '../domain/job.js';
@@ -222,7 +223,7 @@ async function waitForPollers(client: Client, taskQueue: string, exited: () => b
   const ACTIVITY = 2;
   const queues = [
     { name: taskQueue, type: WORKFLOW },
-    { name: `${taskQueue}-llm`, type: ACTIVITY },
+    { name: llmTaskQueue(taskQueue), type: ACTIVITY },
   ];
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -299,7 +300,7 @@ export async function runJob(bench: Bench, spec: JobSpecForBench): Promise<JobRu
       await new Promise((resolve) => setTimeout(resolve, spec.pollWindowMs));
     }
   })();
-  const result = (await started.handle.result()) as ClassifyJobResult;
+  const result = await started.handle.result();
   const endedAt = performance.now();
   done = true;
   await polling;

@@ -4,11 +4,10 @@ import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
 import { DomainError, InputFileNotFoundError } from '../domain/errors.js';
-import { inspectColumn } from '../activities/sheets/index.js';
-import { formatOf } from '../api/job-service.js';
+import { inspectColumn } from '../sheets/index.js';
+import { sheetFormatOf } from '../domain/sheet-format.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import type { ClassifyJobResult } from '../workflows/definitions.js';
 import { statsBlock } from './format.js';
 import { UsageError } from './errors.js';
 import { startRuntime } from './runtime.js';
@@ -93,7 +92,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   await inspectColumn({
     path: inputPath,
     displayName: path.basename(inputPath),
-    format: formatOf(inputPath),
+    format: sheetFormatOf(inputPath),
     column: values.column,
     ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
   });
@@ -127,7 +126,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     say(
       `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${values.column}) on ${runtime.temporalAddress}`,
     );
-    const result = started.handle.result() as Promise<ClassifyJobResult>;
+    const result = started.handle.result();
     const workerFailed = runtime.workerDone.then(() => {
       throw new Error('the worker stopped before the job ended');
     });

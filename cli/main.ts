@@ -20,7 +20,7 @@ type Command = (argv: string[]) => Promise<number | void>;
 const commands: Record<string, () => Promise<Command>> = {
   classify: () => Promise.resolve(classifyCommand),
   serve: async () => (await import('./serve.js')).serveCommand,
-  worker: async () => (await import('./worker.js')).workerCommand,
+  worker: async () => (await import('../worker/main.js')).workerCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
 };
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../api/app.js';
 import { listen } from '../api/server.js';
-import { previewSheets } from '../activities/sheets/index.js';
+import { previewSheets } from '../sheets/index.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { startRuntime } from './runtime.js';

@@ -5,7 +5,7 @@
 #   healthcheck.sh api      GET /healthz on this container's PORT: the API answers and reaches Temporal
 #                           (/healthz returns 503 when Temporal is unreachable).
 #   healthcheck.sh worker   the worker's heartbeat file is fresh and the Temporal frontend at
-#                           TEMPORAL_ADDRESS accepts connections. The worker (cli/worker.ts) rewrites
+#                           TEMPORAL_ADDRESS accepts connections. The worker (worker/main.ts) rewrites
 #                           $TMPDIR/verbatim-worker.heartbeat (/tmp in the image) every 10 s while its task
 #                           queue workers run or drain after SIGTERM: a missing or old file means a
 #                           worker not started yet, a stuck event loop, or workers that failed or

@@ -1,6 +1,7 @@
 import type { Category } from './categories.js';
 import type { BatchSize } from './batching.js';
-import type { AdaptiveWindow } from './rate.js';
+import type { AdaptiveWindow, RateLimitReport } from './rate.js';
+import type { SheetFormat } from './sheet-format.js';
 
 /** How each data row of the sheet is treated. */
 export type RowKind = 'empty' | 'invalid' | 'coded' | 'classify';
@@ -81,14 +82,6 @@ export interface TokenUsage {
   readonly prompt: number;
   readonly completion: number;
   readonly cached: number;
-}
-
-/** Rate-limit state the API reported with a response, for the adaptive window. */
-export interface RateLimitReport {
-  readonly limitRequests?: number;
-  readonly remainingRequests?: number;
-  readonly limitTokens?: number;
-  readonly remainingTokens?: number;
 }
 
 /** What one batch activity reports back to the workflow. */
@@ -345,7 +338,7 @@ export interface JobSpec {
   readonly jobId: string;
   /** The user's file name, for messages and the output's name. */
   readonly fileName: string;
-  readonly format: 'xlsx' | 'csv';
+  readonly format: SheetFormat;
   /** The stored copy's name inside the job folder. */
   readonly input: string;
   readonly sheet?: string;

@@ -1,6 +1,12 @@
-import type { RateLimitReport } from './job.js';
-
 /** Rate arithmetic shared by the limiter, the adaptive window and the simulator. Time is always passed in. */
+
+/** Rate-limit state the API reported with a response, for the adaptive window. */
+export interface RateLimitReport {
+  readonly limitRequests?: number;
+  readonly remainingRequests?: number;
+  readonly limitTokens?: number;
+  readonly remainingTokens?: number;
+}
 
 const UNIT_MS: Record<string, number> = {
   h: 3_600_000,

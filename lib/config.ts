@@ -1,3 +1,4 @@
+import { llmTaskQueue } from '../domain/task-queues.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
@@ -229,7 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
-      llmTaskQueue: `${e.TEMPORAL_TASK_QUEUE}-llm`,
+      llmTaskQueue: llmTaskQueue(e.TEMPORAL_TASK_QUEUE),
       apiKey: e.TEMPORAL_API_KEY,
       tls: useTls
         ? {

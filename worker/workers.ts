@@ -6,7 +6,7 @@ import { Client } from '@temporalio/client';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
-import { createActivities } from '../activities/index.js';
+import { createFileActivities, createLlmActivities } from '../activities/index.js';
 import type { Logger } from '../lib/logger.js';
 import { rateLimitedSignal } from '../workflows/definitions.js';
 
@@ -41,19 +41,17 @@ export interface VerbatimWorkers {
  * One process, two workers: the main task queue runs workflows and the file activities; the LLM queue
  * runs `classifyBatch` with PARALLEL_MAX_WORKERS slots, so that its slot count touches only the API calls.
  * The request and token budgets are not Temporal's task-queue rate limit (which cannot count tokens, nor
- * see a 429's Retry-After) but the budget workflow of activities/budget.ts, shared by every worker.
+ * see a 429's Retry-After) but the budget workflow (worker/budget.ts, workflows/budget.ts), shared by every worker.
  */
 export async function createVerbatimWorkers(options: VerbatimWorkerOptions): Promise<VerbatimWorkers> {
   const signalClient = new Client({ connection: options.connection, namespace: options.namespace });
-  const activities = createActivities({
+  const deps: ActivityDeps = {
     ...options.deps,
     ...(options.identity ? { identity: options.identity } : {}),
     notifyRateLimited: async (jobId, notice) => {
       await signalClient.workflow.getHandle(jobId).signal(rateLimitedSignal, notice);
     },
-  });
-  const { classifyBatch, prepareJob, loadBatchSpans, recordFallback, writeOutput } = activities;
-  const io = { prepareJob, loadBatchSpans, recordFallback, writeOutput };
+  };
   const workflowBundle = options.workflowBundle ?? (await loadWorkflowBundle());
   const common = {
     connection: options.connection,
@@ -65,13 +63,13 @@ export async function createVerbatimWorkers(options: VerbatimWorkerOptions): Pro
     ...common,
     taskQueue: options.taskQueue,
     workflowBundle,
-    activities: io,
+    activities: createFileActivities(deps),
     maxConcurrentActivityTaskExecutions: 4,
   });
   const llm = await Worker.create({
     ...common,
     taskQueue: options.llmTaskQueue,
-    activities: { classifyBatch },
+    activities: createLlmActivities(deps),
     maxConcurrentActivityTaskExecutions: options.llmSlots,
   });
   const workers = [main, llm];

@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { Activities } from '../activities/index.js';
+import type { FileActivities, LlmActivities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { BatchOutcome, BatchSpan, JobCounters, JobPhase, JobPlan, JobProgress } from '../domain/job.js';
 import {
@@ -38,6 +38,7 @@ import {
   windowWithMax,
 } from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { llmTaskQueue } from '../domain/task-queues.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
 import {
   MAX_CONCURRENCY,
@@ -73,14 +74,13 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   // ADAPTIVE_WINDOW=false: the window stays where it is set, whatever the API answers.
   const adaptive = options.adaptiveWindow !== false;
 
-  const io = proxyActivities<Activities>({
+  const io = proxyActivities<FileActivities>({
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: '1 minute',
     retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
   });
-  const llm = proxyActivities<Activities>({
-    // The LLM call has its own task queue, so a task-queue rate limit touches only it.
-    taskQueue: `${workflowInfo().taskQueue}-llm`,
+  const llm = proxyActivities<LlmActivities>({
+    taskQueue: llmTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '15 minutes',
     heartbeatTimeout: retry.heartbeatTimeoutMs,
     retry: {

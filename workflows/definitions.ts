@@ -6,8 +6,6 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JobCounters, JobOptions, JobPhase, JobPlan, JobProgress, JobStats } from '../domain/job.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
 
-export const WORKFLOW_TYPE = 'classifyJobWorkflow';
-
 export interface ClassifyJobInput {
   /** The job id, which is also the workflow id and names the job's folder in the store. */
   readonly jobId: string;
@@ -65,8 +63,6 @@ export const MAX_CONCURRENCY = 200;
 export function isTerminalPhase(phase: JobPhase): boolean {
   return phase === 'done' || phase === 'cancelled' || phase === 'failed';
 }
-
-export const BUDGET_WORKFLOW_TYPE = 'budgetWorkflow';
 
 /** The budget workflow of an LLM task queue: one per queue, shared by every worker and job. */
 export function budgetWorkflowId(llmTaskQueue: string): string {

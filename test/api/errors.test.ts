@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORKFLOW_TYPE } from '../../workflows/definitions.js';
-import { makeZip } from '../activities/sheets/fixtures.js';
+import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
+import { makeZip } from '../sheets/fixtures.js';
 import type { ApiHarness } from './helpers.js';
 import {
   EXAMPLE,
@@ -308,7 +308,7 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
   it('left no job in Temporal after all of these', async () => {
     // A started workflow would be visible within milliseconds; give visibility a moment all the same.
     for (let i = 0; i < 5; i += 1) {
-      const { count } = await api.h.env.client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`);
+      const { count } = await api.h.env.client.workflow.count(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
       expect(count).toBe(0);
       await sleep(100);
     }

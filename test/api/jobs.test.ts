@@ -4,7 +4,7 @@ import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
 import { expectedLabel } from '../../simulator/index.js';
-import { WORKFLOW_TYPE } from '../../workflows/definitions.js';
+import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
 import { testOptions } from '../helpers/harness.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { CATEGORIES, makeAnswers } from '../helpers/survey.js';
@@ -69,7 +69,7 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
 
     // The workflow id is the job id, and it runs on the API's task queue.
     const description = await api.h.env.client.workflow.getHandle(jobId).describe();
-    expect(description.type).toBe(WORKFLOW_TYPE);
+    expect(description.type).toBe(JOB_WORKFLOW_TYPE);
     expect(description.taskQueue).toBe(api.taskQueue);
 
     // The upload is stored under DATA_DIR/jobs/<id>/ by the job's id, never by the uploaded name.

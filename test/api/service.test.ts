@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectColumn } from '../../activities/sheets/index.js';
-import { createJobService } from '../../api/job-service.js';
+import { inspectColumn } from '../../sheets/index.js';
+import { createJobService } from '../../jobs/service.js';
 import type { ApiHarness } from './helpers.js';
 import {
   EXAMPLE,

@@ -1,5 +1,5 @@
 /**
- * The worker's container health check: the heartbeat file that `verbatim worker` keeps (cli/worker.ts) and
+ * The worker's container health check: the heartbeat file that `verbatim worker` keeps (worker/main.ts) and
  * deploy/healthcheck.sh, which reads it and tries Temporal. Both sides run here, so that they agree on the
  * file and on what counts as fresh.
  */
@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HeartbeatOptions } from '../../cli/worker.js';
-import { startHeartbeat, workerHeartbeatFile } from '../../cli/worker.js';
+import type { HeartbeatOptions } from '../../worker/main.js';
+import { startHeartbeat, workerHeartbeatFile } from '../../worker/main.js';
 
 const script = fileURLToPath(new URL('../../deploy/healthcheck.sh', import.meta.url));
 let dir: string;

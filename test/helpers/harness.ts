@@ -1,13 +1,14 @@
+import { llmTaskQueue } from '../../domain/task-queues.js';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
-import type { Budget } from '../../activities/budget.js';
+import type { Budget } from '../../worker/budget.js';
 import { createLlmEndpoint } from '../../activities/llm.js';
-import { inspectColumn } from '../../activities/sheets/index.js';
-import type { JobService, StartedJob } from '../../api/job-service.js';
-import { createJobService } from '../../api/job-service.js';
+import { inspectColumn } from '../../sheets/index.js';
+import type { JobService, StartedJob } from '../../jobs/service.js';
+import { createJobService } from '../../jobs/service.js';
 import type { JobOptions } from '../../domain/job.js';
 import { JobStore } from '../../lib/store.js';
 import type { Simulator, SimulatorOptions } from '../../simulator/index.js';
@@ -105,7 +106,7 @@ export async function createHarness(
         connection,
         namespace: 'default',
         taskQueue,
-        llmTaskQueue: `${taskQueue}-llm`,
+        llmTaskQueue: llmTaskQueue(taskQueue),
         llmSlots: options.slots ?? 5,
         deps: { store, llm, ...(options.budget ? { budget: options.budget } : {}) },
         workflowBundle: await workflowBundle(),

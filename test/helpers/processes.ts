@@ -1,3 +1,4 @@
+import { llmTaskQueue } from '../../domain/task-queues.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -77,13 +78,13 @@ export async function waitForPollers(client: Client, taskQueue: string, count: n
     async () => {
       const response = await client.workflowService.describeTaskQueue({
         namespace: 'default',
-        taskQueue: { name: `${taskQueue}-llm` },
+        taskQueue: { name: llmTaskQueue(taskQueue) },
         taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
       });
       const identities = new Set((response.pollers ?? []).map((p) => p.identity));
       return identities.size >= count ? true : undefined;
     },
     90_000,
-    `${count} workers polling ${taskQueue}-llm`,
+    `${count} workers polling ${llmTaskQueue(taskQueue)}`,
   );
 }

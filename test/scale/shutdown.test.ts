@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
@@ -73,7 +72,7 @@ describe('graceful shutdown', () => {
 
     const second = startWorkerProcess(env);
     processes.push(second);
-    const result = (await started.handle.result()) as ClassifyJobResult;
+    const result = await started.handle.result();
     await second.kill('SIGTERM');
     expect(result.stats.fallbackBatches).toBe(0);
     expect(h.sim.stats().requests).toBe(result.progress.batches.total); // each batch sent exactly once
@@ -111,7 +110,7 @@ describe('graceful shutdown', () => {
       expect(cancelled).toBeGreaterThanOrEqual(1);
       expect(cancelled).toBeLessThanOrEqual(slots);
 
-      const result = (await started.handle.result()) as ClassifyJobResult;
+      const result = await started.handle.result();
       await staying.kill('SIGTERM');
       const batches = result.progress.batches.total;
       const stats = h.sim.stats();

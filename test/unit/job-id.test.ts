@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentJobId, randomJobId } from '../../api/job-service.js';
+import { contentJobId, randomJobId } from '../../jobs/service.js';
 import { testOptions } from '../helpers/harness.js';
 
 const DEFAULTS = testOptions();

@@ -1,12 +1,12 @@
+import { llmTaskQueue as llmTaskQueueOf } from '../../domain/task-queues.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMessages, maxCompletionTokens } from '../../domain/prompt.js';
 import type { JobPlan } from '../../domain/job.js';
-import { createBudget } from '../../activities/budget.js';
+import { createBudget } from '../../worker/budget.js';
 import { estimateRequestTokens, tokenCounter } from '../../activities/tokens.js';
 import type { StoredBatch, StoredResult } from '../../activities/stored.js';
-import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import type { BudgetLimits } from '../../workflows/definitions.js';
 import { budgetQuery, budgetWorkflowId, progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
@@ -34,7 +34,7 @@ afterAll(async () => {
  */
 async function workersWithBudget(prefix: string, limits: BudgetLimits | undefined, slots = 5) {
   const taskQueue = uniqueTaskQueue(prefix);
-  const llmTaskQueue = `${taskQueue}-llm`;
+  const llmTaskQueue = llmTaskQueueOf(taskQueue);
   const budget = limits && createBudget({ client: h.env.client, limits, taskQueue, llmTaskQueue });
   const workers = await h.startWorkers({ taskQueue, slots, ...(budget ? { budget } : {}) });
   const budgetState = () =>
@@ -78,7 +78,7 @@ describe('request budget, adaptive window and auto batch size', () => {
         answers,
         testOptions({ maxWorkers: 10, batchSize: 5 }),
       );
-      const result = (await started.handle.result()) as ClassifyJobResult;
+      const result = await started.handle.result();
       const stats = h.sim.stats();
       expect(result.progress.batches.total).toBeGreaterThan(rpm * 2); // the job spans several budget windows
       expect(stats.byStatus['429'] ?? 0).toBe(0);
@@ -115,7 +115,7 @@ describe('request budget, adaptive window and auto batch size', () => {
           answers,
           testOptions({ maxWorkers: 8, batchSize: 5 }),
         );
-        const result = (await started.handle.result()) as ClassifyJobResult;
+        const result = await started.handle.result();
         expect(result.progress.batches.total).toBeGreaterThan(rpm * 3); // several budget windows
         expect(result.stats.fallbackBatches).toBe(0);
         expectEveryRowCoded(
@@ -156,7 +156,7 @@ describe('request budget, adaptive window and auto batch size', () => {
         testOptions({ maxWorkers: 8 }),
       );
       const sizes: number[] = [];
-      const done = started.handle.result() as Promise<ClassifyJobResult>;
+      const done = started.handle.result();
       let finished = false;
       void done.finally(() => (finished = true));
       while (!finished) {
@@ -191,7 +191,7 @@ describe('request budget, adaptive window and auto batch size', () => {
           makeAnswers(475),
           testOptions({ maxWorkers: 8, batchSize: 5, adaptiveWindow: variant !== 'fixed' }),
         );
-        const result = (await started.handle.result()) as ClassifyJobResult;
+        const result = await started.handle.result();
         expect(result.progress.batches.total).toBe(95);
         expect(h.sim.stats().byStatus['429'] ?? 0).toBe(0);
         expect(result.progress.rateLimited).toBe(0);
@@ -227,7 +227,7 @@ describe('request budget, adaptive window and auto batch size', () => {
         answers,
         testOptions({ maxWorkers: 8, batchSize: 5 }),
       );
-      const result = (await started.handle.result()) as ClassifyJobResult;
+      const result = await started.handle.result();
       const stats = h.sim.stats();
       expect(stats.chargedTokens).toBeGreaterThan(tpm * 2); // several budget windows
       expect(stats.byStatus['429'] ?? 0).toBe(0);
@@ -253,7 +253,7 @@ describe('request budget, adaptive window and auto batch size', () => {
     try {
       const answers = makeAnswers(60).map((a) => a && `${a} 配送がとても遅くて、箱も少し潰れていました。`);
       const { started } = await h.startSurvey(taskQueue, 'settle.xlsx', answers, testOptions());
-      const result = (await started.handle.result()) as ClassifyJobResult;
+      const result = await started.handle.result();
       expect(result.stats.fallbackBatches).toBe(0);
       const plan = JSON.parse(await fs.readFile(h.store.file(started.jobId, 'plan.json'), 'utf8')) as JobPlan;
       const count = await tokenCounter('gpt-4o-mini');
@@ -356,7 +356,7 @@ describe('request budget, adaptive window and auto batch size', () => {
         answers,
         testOptions({ batchSize: 'auto', batchTokenTarget: tokenTarget }),
       );
-      const result = (await started.handle.result()) as ClassifyJobResult;
+      const result = await started.handle.result();
       const plan = JSON.parse(await fs.readFile(h.store.file(started.jobId, 'plan.json'), 'utf8')) as JobPlan;
       const count = await tokenCounter('gpt-4o-mini');
       const seen = new Set<number>();

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setConcurrencyUpdate } from '../../workflows/definitions.js';
-import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { TEST_API_KEY, createHarness, testOptions } from '../helpers/harness.js';
 import { cellText, expectEveryRowCoded, expected, makeAnswers, readOutput } from '../helpers/survey.js';
@@ -32,7 +31,7 @@ async function runJob(
       options,
       extra,
     );
-    const result = (await started.handle.result()) as ClassifyJobResult;
+    const result = await started.handle.result();
     const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
     return { jobId: started.jobId, result, output, survey, handle: started.handle };
   } finally {
@@ -234,7 +233,7 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
       const window = await started.handle.executeUpdate(setConcurrencyUpdate, { args: [6] });
       expect(window).toEqual({ size: 6, max: 6 });
       h.sim.resetStats();
-      const result = (await started.handle.result()) as ClassifyJobResult;
+      const result = await started.handle.result();
       expect(h.sim.stats().maxInFlight).toBeGreaterThan(2);
       expect(result.progress.window.max).toBe(6);
     } finally {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClassifyJobResult } from '../../workflows/definitions.js';
 import { progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
@@ -64,7 +63,7 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
 
     const second = startWorkerProcess(env);
     workers.push(second);
-    const result = (await started.handle.result()) as ClassifyJobResult;
+    const result = await started.handle.result();
     await second.kill('SIGTERM');
 
     const batches = result.progress.batches.total;

@@ -4,7 +4,8 @@
  */
 import type { CellValue, Row } from 'exceljs';
 
-import { SheetNotFoundError } from '../../domain/errors.js';
+import { SheetNotFoundError } from '../domain/errors.js';
+import type { SheetFormat } from '../domain/sheet-format.js';
 import { cellValue } from './cells.js';
 import { csvSheetName, openCsv } from './csv.js';
 import { asWorkbookError, assertFile } from './files.js';
@@ -12,8 +13,6 @@ import type { SheetInfo, XlsxWorkbook } from './xlsx-reader.js';
 import { openXlsx } from './xlsx-reader.js';
 import type { ZipDirectory } from './zip.js';
 import { inspectXlsx } from './zip.js';
-
-export type SheetFormat = 'xlsx' | 'csv';
 
 export interface SheetRequest {
   readonly path: string;

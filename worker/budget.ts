@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import type { RateLimitReport } from '../domain/job.js';
+import type { RateLimitReport } from '../domain/rate.js';
 import type { Paced } from '../domain/rate.js';
 import type {
   BudgetInput,
@@ -9,12 +9,8 @@ import type {
   BudgetObservation,
   ReserveRequest,
 } from '../workflows/definitions.js';
-import {
-  BUDGET_WORKFLOW_TYPE,
-  MAX_RESERVATIONS_PER_UPDATE,
-  budgetWorkflowId,
-  reserveUpdate,
-} from '../workflows/definitions.js';
+import { budgetWorkflow } from '../workflows/budget.js';
+import { MAX_RESERVATIONS_PER_UPDATE, budgetWorkflowId, reserveUpdate } from '../workflows/definitions.js';
 
 /**
  * The request and token budget (OPENAI_RPM, OPENAI_TPM) shared by every worker of the LLM task queue.
@@ -65,7 +61,7 @@ export function createBudget(options: BudgetOptions): Budget | undefined {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const input: BudgetInput = { limits };
-        const start = new WithStartWorkflowOperation(BUDGET_WORKFLOW_TYPE, {
+        const start = new WithStartWorkflowOperation(budgetWorkflow, {
           workflowId,
           taskQueue: options.taskQueue,
           args: [input],

@@ -3,11 +3,11 @@ import { readdir } from 'node:fs/promises';
 import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readAnswerColumn, writeCodedWorkbook } from '../../../activities/sheets/index.js';
-import { widenedAutoFilter } from '../../../activities/sheets/write.js';
-import type { WriteOutputInput } from '../../../activities/sheets/index.js';
-import { SheetNotFoundError } from '../../../domain/errors.js';
-import type { ReportRow } from '../../../domain/report.js';
+import { readAnswerColumn, writeCodedWorkbook } from '../../sheets/index.js';
+import { widenedAutoFilter } from '../../sheets/write.js';
+import type { WriteWorkbookInput } from '../../sheets/index.js';
+import { SheetNotFoundError } from '../../domain/errors.js';
+import type { ReportRow } from '../../domain/report.js';
 import type { TempDir } from './fixtures.js';
 import {
   FORMATTED,
@@ -50,7 +50,7 @@ async function codeAll(
   path: string,
   displayName: string,
   column: string,
-  overrides: Partial<WriteOutputInput> = {},
+  overrides: Partial<WriteWorkbookInput> = {},
 ) {
   const answers = await readAnswerColumn({ path, displayName, format: 'xlsx', column });
   const labels = new Map(answers.rows.map((r, i) => [r.row, i % 2 ? 'Price' : 'Other']));

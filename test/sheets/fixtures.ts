@@ -7,7 +7,7 @@ import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import type { CellValue } from 'exceljs';
 
-import { readZipDirectory } from '../../../activities/sheets/zip.js';
+import { readZipDirectory } from '../../sheets/zip.js';
 
 export interface TempDir {
   readonly path: string;

@@ -1,17 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Category } from '../domain/categories.js';
-import { InputFileNotFoundError, InvalidWorkbookError, JobNotFoundError } from '../domain/errors.js';
+import { InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions, JobProgress, JobSpec } from '../domain/job.js';
+import { sheetFormatOf } from '../domain/sheet-format.js';
+import type { SheetFormat } from '../domain/sheet-format.js';
 import type { JobStore } from '../lib/store.js';
 import type { ClassifyJobInput, ClassifyJobResult } from '../workflows/definitions.js';
-import { WORKFLOW_TYPE, progressQuery } from '../workflows/definitions.js';
+import { classifyJobWorkflow } from '../workflows/classify-job.js';
+import { progressQuery } from '../workflows/definitions.js';
 
 /** What the front doors (CLI, API) need to know about the answer column before a job starts. */
-export interface ColumnCheck {
+export interface InspectedColumn {
   readonly sheet: string;
   readonly header: string;
   readonly column: string;
@@ -21,10 +23,10 @@ export interface ColumnCheck {
 export type InspectColumn = (input: {
   path: string;
   displayName: string;
-  format: 'xlsx' | 'csv';
+  format: SheetFormat;
   sheet?: string;
   column: string;
-}) => Promise<ColumnCheck>;
+}) => Promise<InspectedColumn>;
 
 export interface JobServiceDeps {
   readonly client: Client;
@@ -56,23 +58,17 @@ export interface CreateJobRequest {
   readonly batchesPerRun?: number;
 }
 
+/** A job's workflow, typed: its result, queries and updates are checked against the workflow's own. */
+export type JobHandle = WorkflowHandle<typeof classifyJobWorkflow>;
+
+/** The job workflow's type name, for visibility queries (`WorkflowType = '…'`). */
+export const JOB_WORKFLOW_TYPE = classifyJobWorkflow.name;
+
 export interface StartedJob {
   readonly jobId: string;
-  readonly handle: WorkflowHandle;
+  readonly handle: JobHandle;
   /** `started`: a new run; `running`: the same job was already running and is resumed; `completed`: done before. */
   readonly state: 'started' | 'running' | 'completed';
-}
-
-export function formatOf(fileName: string): 'xlsx' | 'csv' {
-  const ext = path.extname(fileName).toLowerCase();
-  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
-  if (ext === '.csv' || ext === '.txt') return 'csv';
-  if (ext === '.xls')
-    throw new InvalidWorkbookError(fileName, 'legacy .xls files are not supported: save it as .xlsx');
-  throw new InvalidWorkbookError(
-    fileName,
-    `not a spreadsheet (${ext || 'no extension'}): expected .xlsx or .csv`,
-  );
 }
 
 export function createJobService(deps: JobServiceDeps) {
@@ -96,11 +92,20 @@ export function createJobService(deps: JobServiceDeps) {
     request: CreateJobRequest,
   ): Promise<StartedJob> {
     const status = await statusOf(client, jobId);
-    if (status === 'RUNNING') return { jobId, handle: client.workflow.getHandle(jobId), state: 'running' };
+    if (status === 'RUNNING')
+      return {
+        jobId,
+        handle: client.workflow.getHandle<typeof classifyJobWorkflow>(jobId),
+        state: 'running',
+      };
     if (status === 'COMPLETED')
-      return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
+      return {
+        jobId,
+        handle: client.workflow.getHandle<typeof classifyJobWorkflow>(jobId),
+        state: 'completed',
+      };
     try {
-      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      const handle = await client.workflow.start(classifyJobWorkflow, {
         workflowId: jobId,
         taskQueue: deps.taskQueue,
         args: [workflowInput],
@@ -114,7 +119,11 @@ export function createJobService(deps: JobServiceDeps) {
     } catch (error) {
       // Completed between the look and the start.
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        return { jobId, handle: client.workflow.getHandle(jobId), state: 'completed' };
+        return {
+          jobId,
+          handle: client.workflow.getHandle<typeof classifyJobWorkflow>(jobId),
+          state: 'completed',
+        };
       }
       throw error;
     }
@@ -123,7 +132,7 @@ export function createJobService(deps: JobServiceDeps) {
   return {
     /** Stores the file and the job, checks sheet and column, and starts (or resumes) the workflow. */
     async create(request: CreateJobRequest): Promise<StartedJob> {
-      const format = formatOf(request.fileName);
+      const format = sheetFormatOf(request.fileName);
       const bytes = await readSource(request);
       const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();
       const input = `input.${format}`;
@@ -174,9 +183,9 @@ export function createJobService(deps: JobServiceDeps) {
       }
     },
 
-    handle(jobId: string): WorkflowHandle {
+    handle(jobId: string): JobHandle {
       store.dir(jobId); // validates the id
-      return client.workflow.getHandle(jobId);
+      return client.workflow.getHandle<typeof classifyJobWorkflow>(jobId);
     },
 
     async progress(jobId: string): Promise<JobProgress> {
@@ -189,7 +198,7 @@ export function createJobService(deps: JobServiceDeps) {
     },
 
     async result(jobId: string): Promise<ClassifyJobResult> {
-      return (await this.handle(jobId).result()) as ClassifyJobResult;
+      return await this.handle(jobId).result();
     },
   };
 }
@@ -199,7 +208,7 @@ export type JobService = ReturnType<typeof createJobService>;
 /** The latest run's status, or undefined when there is no such workflow. */
 async function statusOf(client: Client, jobId: string): Promise<string | undefined> {
   try {
-    return (await client.workflow.getHandle(jobId).describe()).status.name;
+    return (await client.workflow.getHandle<typeof classifyJobWorkflow>(jobId).describe()).status.name;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;

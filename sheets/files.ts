@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-import { DomainError, InputFileNotFoundError, InvalidWorkbookError } from '../../domain/errors.js';
+import { DomainError, InputFileNotFoundError, InvalidWorkbookError } from '../domain/errors.js';
 
 /** The file's size; `InputFileNotFoundError` (naming the user's file, not the stored path) when it is gone. */
 export async function assertFile(path: string, displayName: string): Promise<number> {

@@ -2,14 +2,15 @@
  * Reading the answer column (for planning a job) and previewing a file (for picking the column), both
  * streaming: memory grows with the answers kept, not with the sheet.
  */
-import { columnIndex, columnLetter } from '../../domain/columns.js';
-import { ColumnNotFoundError, InvalidWorkbookError } from '../../domain/errors.js';
-import type { SheetAnswerRow } from '../../domain/plan.js';
+import { columnIndex, columnLetter } from '../domain/columns.js';
+import { ColumnNotFoundError, InvalidWorkbookError } from '../domain/errors.js';
+import type { SheetAnswerRow } from '../domain/plan.js';
 import { cellText, toCellText } from './cells.js';
 import type { HeadRow, Layout } from './layout.js';
 import { SCAN_ROWS, cellAt, describeColumns, detectHeader, locateColumn } from './layout.js';
 import { parseSheetHead } from './sheet-head.js';
-import type { OpenSheet, RawRow, SheetFormat } from './sources.js';
+import type { SheetFormat } from '../domain/sheet-format.js';
+import type { OpenSheet, RawRow } from './sources.js';
 import { openSheet } from './sources.js';
 import type { SheetState } from './xlsx-reader.js';
 import type { ZipDirectory } from './zip.js';
@@ -110,7 +111,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
 export type InspectColumnInput = ReadAnswerColumnInput;
 
 /** What a front door needs to know before it starts a job. */
-export interface ColumnCheck {
+export interface LocatedColumn {
   readonly sheet: string;
   readonly headerRow: number;
   readonly header: string;
@@ -122,7 +123,7 @@ export interface ColumnCheck {
  * Checks file, sheet and column from the top of the sheet only (the first 30 non-empty rows), throwing the
  * same errors `readAnswerColumn` would: for the API and CLI to refuse a bad request before a job exists.
  */
-export async function inspectColumn(input: InspectColumnInput): Promise<ColumnCheck> {
+export async function inspectColumn(input: InspectColumnInput): Promise<LocatedColumn> {
   const sheet = await openSheet(input);
   let layout: ResolvedLayout | undefined;
   await scan(

@@ -5,12 +5,12 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { columnIndex } from '../../domain/columns.js';
-import { InvalidSettingError } from '../../domain/errors.js';
+import { columnIndex } from '../domain/columns.js';
+import { InvalidSettingError } from '../domain/errors.js';
 import { cellText } from './cells.js';
 import { csvLine, openCsv } from './csv.js';
 import { writeAtomically } from './files.js';
-import type { SheetFormat } from './sources.js';
+import type { SheetFormat } from '../domain/sheet-format.js';
 import { openSheet } from './sources.js';
 
 /** Where the labels go: the input, its answer sheet, and the category column in it. */

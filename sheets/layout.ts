@@ -7,7 +7,7 @@
  * question row would drop an answer, so that needs a code-like header row and a row of texts that reads
  * like questions, where a row above the header needs less.
  */
-import { columnIndex, columnLetter } from '../../domain/columns.js';
+import { columnIndex, columnLetter } from '../domain/columns.js';
 import type { CellText } from './cells.js';
 import { EMPTY_CELL } from './cells.js';
 

@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 
-import { InvalidWorkbookError } from '../../domain/errors.js';
+import { InvalidWorkbookError } from '../domain/errors.js';
 
 export interface ZipEntry {
   readonly name: string;

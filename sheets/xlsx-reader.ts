@@ -23,7 +23,7 @@ import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Row } from 'exceljs';
 
-import { InvalidWorkbookError } from '../../domain/errors.js';
+import { InvalidWorkbookError } from '../domain/errors.js';
 import type { ZipDirectory, ZipEntry } from './zip.js';
 import { openEntry } from './zip.js';
 

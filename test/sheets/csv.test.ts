@@ -2,14 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  previewSheets,
-  readAnswerColumn,
-  writeCodedCsv,
-  writeCodedWorkbook,
-} from '../../../activities/sheets/index.js';
-import { csvLine, sniffDelimiter } from '../../../activities/sheets/csv.js';
-import { InvalidWorkbookError, SheetNotFoundError } from '../../../domain/errors.js';
+import { previewSheets, readAnswerColumn, writeCodedCsv, writeCodedWorkbook } from '../../sheets/index.js';
+import { csvLine, sniffDelimiter } from '../../sheets/csv.js';
+import { InvalidWorkbookError, SheetNotFoundError } from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
 import { loadWorkbook, saveWorkbook, surveyWorkbook, tempDir } from './fixtures.js';
 

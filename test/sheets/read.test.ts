@@ -3,13 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { inspectColumn, previewSheets, readAnswerColumn } from '../../../activities/sheets/index.js';
+import { inspectColumn, previewSheets, readAnswerColumn } from '../../sheets/index.js';
 import {
   ColumnNotFoundError,
   InputFileNotFoundError,
   InvalidWorkbookError,
   SheetNotFoundError,
-} from '../../../domain/errors.js';
+} from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
 import { SURVEY, halfCodedWorkbook, makeZip, saveWorkbook, surveyWorkbook, tempDir } from './fixtures.js';
 

@@ -3,7 +3,7 @@
  */
 import type { Worksheet } from 'exceljs';
 
-import type { ReportRow } from '../../domain/report.js';
+import type { ReportRow } from '../domain/report.js';
 
 /** `Summary`, or `Summary (verbatim)`, `Summary (verbatim 2)` … when the workbook already has that name. */
 export function reportSheetName(base: string, existing: readonly string[]): string {

@@ -8,7 +8,7 @@ import { Readable, pipeline } from 'node:stream';
 
 import { parse } from 'csv-parse';
 
-import { InvalidWorkbookError } from '../../domain/errors.js';
+import { InvalidWorkbookError } from '../domain/errors.js';
 import { asWorkbookError } from './files.js';
 
 export type CsvEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';

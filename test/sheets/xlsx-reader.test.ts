@@ -4,8 +4,8 @@ import ExcelJS from 'exceljs';
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { previewSheets, readAnswerColumn } from '../../../activities/sheets/index.js';
-import { ColumnNotFoundError } from '../../../domain/errors.js';
+import { previewSheets, readAnswerColumn } from '../../sheets/index.js';
+import { ColumnNotFoundError } from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
 import {
   SURVEY,

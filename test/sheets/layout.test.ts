@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { textKind } from '../../../activities/sheets/cells.js';
-import type { HeadRow, Layout } from '../../../activities/sheets/layout.js';
-import { detectHeader, locateColumn } from '../../../activities/sheets/layout.js';
+import { textKind } from '../../sheets/cells.js';
+import type { HeadRow, Layout } from '../../sheets/layout.js';
+import { detectHeader, locateColumn } from '../../sheets/layout.js';
 
 /** Rows from text, numbered from 1; CSV-like: a cell's kind comes from its text. */
 function rows(...lines: Array<Array<string | number>>): HeadRow[] {

@@ -2,7 +2,7 @@
 export { readAnswerColumn, inspectColumn, previewSheets } from './read.js';
 export type {
   AnswerColumn,
-  ColumnCheck,
+  LocatedColumn,
   InspectColumnInput,
   Preview,
   PreviewColumn,
@@ -11,8 +11,7 @@ export type {
   ReadAnswerColumnInput,
 } from './read.js';
 export { writeCodedWorkbook, DEFAULT_STREAM_ABOVE_BYTES } from './write.js';
-export type { WriteOutputInput, WrittenWorkbook } from './write.js';
+export type { WriteWorkbookInput, WrittenWorkbook } from './write.js';
 export { writeCodedCsv } from './write-csv.js';
 export type { WriteCodedCsvInput } from './write-csv.js';
 export { inspectXlsx, DEFAULT_MAX_UNPACKED_BYTES } from './zip.js';
-export type { SheetFormat } from './sources.js';

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { inspectXlsx, previewSheets, readAnswerColumn } from '../../../activities/sheets/index.js';
-import { InvalidWorkbookError } from '../../../domain/errors.js';
+import { inspectXlsx, previewSheets, readAnswerColumn } from '../../sheets/index.js';
+import { InvalidWorkbookError } from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
 import { makeZip, saveWorkbook, surveyWorkbook, tempDir } from './fixtures.js';
 

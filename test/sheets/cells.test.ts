@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { cellKind, cellText, textKind } from '../../../activities/sheets/cells.js';
+import { cellKind, cellText, textKind } from '../../sheets/cells.js';
 
 describe('cellText', () => {
   it('writes numbers as Excel shows them, without binary noise or locale', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { startRuntime } from './runtime.js';
+import { startRuntime } from '../cli/runtime.js';
 
 export const WORKER_HELP = `Usage: verbatim worker
 

@@ -11,9 +11,9 @@
 import ExcelJS from 'exceljs';
 import type { Cell, CellValue, Row, Style, Worksheet } from 'exceljs';
 
-import { columnIndex, columnLetter } from '../../domain/columns.js';
-import { InvalidSettingError } from '../../domain/errors.js';
-import type { ReportRow } from '../../domain/report.js';
+import { columnIndex, columnLetter } from '../domain/columns.js';
+import { InvalidSettingError } from '../domain/errors.js';
+import type { ReportRow } from '../domain/report.js';
 import { cellText, cellValue } from './cells.js';
 import { csvSheetName, openCsv } from './csv.js';
 import { asWorkbookError, assertFile, writeAtomically } from './files.js';
@@ -27,7 +27,7 @@ import { openXlsx } from './xlsx-reader.js';
 import type { ZipDirectory } from './zip.js';
 import { inspectXlsx, readEntryHead } from './zip.js';
 
-export interface WriteOutputInput extends CodedSheet {
+export interface WriteWorkbookInput extends CodedSheet {
   readonly summary: readonly ReportRow[];
   readonly run: readonly ReportRow[];
   /** Where the .xlsx goes; replaced atomically. */
@@ -44,7 +44,7 @@ export interface WrittenWorkbook {
 
 export const DEFAULT_STREAM_ABOVE_BYTES = 15 * 1024 * 1024;
 
-export async function writeCodedWorkbook(input: WriteOutputInput): Promise<WrittenWorkbook> {
+export async function writeCodedWorkbook(input: WriteWorkbookInput): Promise<WrittenWorkbook> {
   const size = await assertFile(input.inputPath, input.displayName);
   const edits = categoryEdits(input);
   const directory =
@@ -72,7 +72,7 @@ interface CategoryEdits {
   readonly width: number;
 }
 
-function categoryEdits(input: WriteOutputInput): CategoryEdits {
+function categoryEdits(input: WriteWorkbookInput): CategoryEdits {
   const column = columnIndex(input.categoryColumn);
   if (column === undefined) {
     throw new InvalidSettingError('categoryColumn', input.categoryColumn, 'is not a column letter (A–XFD)');
@@ -110,7 +110,7 @@ function nearestFilledLeft(row: Row, column: number): Cell | undefined {
   return undefined;
 }
 
-async function writeLoaded(input: WriteOutputInput, edits: CategoryEdits, tempPath: string): Promise<void> {
+async function writeLoaded(input: WriteWorkbookInput, edits: CategoryEdits, tempPath: string): Promise<void> {
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.readFile(input.inputPath);
@@ -174,7 +174,7 @@ function loadedSheetInfo(sheet: Worksheet, i: number): SheetInfo {
  * grow with the number of distinct answers; the file comes out the same size.
  */
 async function writeStreamed(
-  input: WriteOutputInput,
+  input: WriteWorkbookInput,
   edits: CategoryEdits,
   directory: ZipDirectory,
   tempPath: string,
@@ -210,7 +210,11 @@ async function writeStreamed(
   await writer.commit();
 }
 
-async function writeFromCsv(input: WriteOutputInput, edits: CategoryEdits, tempPath: string): Promise<void> {
+async function writeFromCsv(
+  input: WriteWorkbookInput,
+  edits: CategoryEdits,
+  tempPath: string,
+): Promise<void> {
   const csv = await openCsv(input.inputPath, input.displayName);
   const name = csvSheetName(input.displayName);
   const writer = new ExcelJS.stream.xlsx.WorkbookWriter({
@@ -326,7 +330,7 @@ const STREAMED_COPY_NOTE: ReportRow = [
 
 function addReportSheets(
   workbook: ExcelJS.Workbook,
-  input: WriteOutputInput,
+  input: WriteWorkbookInput,
   existing: readonly string[],
 ): void {
   const summaryName = reportSheetName('Summary', existing);

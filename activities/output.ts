@@ -1,0 +1,151 @@
+/** The end of a job: fallbacks recorded, the coded workbook and CSV written from the stored results. */
+import { fallbackLabel } from '../domain/categories.js';
+import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
+import { isSimulated } from '../domain/job.js';
+import type { FallbackEntry } from '../domain/report.js';
+import { runRows, summaryRows } from '../domain/report.js';
+import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
+import type { ActivityDeps } from './deps.js';
+import { withHeartbeat } from './heartbeat.js';
+import type { SpanRecord, StoredResult } from './stored.js';
+import { OUTPUT_CSV, OUTPUT_XLSX, loadJob, readBatch, readResult, readRows, mapLimit } from './stored.js';
+
+export interface RecordFallbackInput {
+  readonly jobId: string;
+  readonly index: number;
+  readonly reason: string;
+  readonly attempts: number;
+}
+export interface WriteOutputInput {
+  readonly jobId: string;
+  readonly partial: boolean;
+  readonly stats: JobStats;
+  readonly counters: JobCounters;
+  readonly concurrency: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+export interface WriteOutputResult {
+  readonly xlsx: string;
+  readonly csv: string;
+}
+
+export function outputActivities(deps: ActivityDeps) {
+  const { store, llm } = deps;
+
+  return {
+    /** Retries ran out: the batch's rows will be coded with the fallback label, and why is recorded. */
+    recordFallback: async ({
+      jobId,
+      index,
+      reason,
+      attempts,
+    }: RecordFallbackInput): Promise<FallbackOutcome & { coded: boolean }> => {
+      const batch = await readBatch(store, jobId, index);
+      const previous = await readResult(store, jobId, index);
+      if (previous && !previous.fallback) return { index, rows: batch.rows, coded: true };
+      const result: StoredResult = { index, fallback: { reason, attempts } };
+      await store.writeJson(store.resultFile(jobId, index), result);
+      return { index, rows: batch.rows, coded: false };
+    },
+
+    /** The original workbook with the category column filled, plus the Summary and Run sheets. */
+    writeOutput: async (input: WriteOutputInput): Promise<WriteOutputResult> => {
+      return withHeartbeat(async () => {
+        const { jobId } = input;
+        const job = await loadJob(store, jobId);
+        const { spec, plan } = job;
+        const rows = await readRows(store, jobId);
+        const fallback = fallbackLabel(spec.categories);
+        const answerLabels: Array<string | undefined> = new Array<string | undefined>(plan.uniqueAnswers);
+        const fallbackBatches: Array<{ batch: number; reason: string; first: number; answers: number }> = [];
+        const [spans, results] = await Promise.all([
+          store.readJson<SpanRecord[]>(jobId, 'spans.json'),
+          mapLimit(plan.batches, 32, (i) => readResult(store, jobId, i)),
+        ]);
+        for (const [i, result] of results.entries()) {
+          const [, , , answers = 0, first = 0] = spans[i] ?? [];
+          if (!result) continue; // not reached before a cancel: left blank
+          if (result.fallback) {
+            for (let a = first; a < first + answers; a += 1) answerLabels[a] = fallback;
+            fallbackBatches.push({ batch: i, reason: result.fallback.reason, first, answers });
+          } else {
+            for (let p = 0; p < answers; p += 1) answerLabels[first + p] = result.labels[p];
+          }
+        }
+        const labels = new Map<number, string>();
+        for (const [row, kind, answer] of rows.assignments) {
+          if (kind === 'invalid') labels.set(row, fallback);
+          else if (kind === 'classify') {
+            const label = answerLabels[answer];
+            if (label) labels.set(row, label);
+          }
+        }
+        // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
+        const simulatedBatches = input.counters.batchesSimulated;
+        const simulated = isSimulated(plan, input.counters);
+        const fallbacks: FallbackEntry[] = fallbackBatches.map((f) => ({
+          batch: f.batch,
+          reason: f.reason,
+          rows: rows.assignments
+            .filter(([, kind, a]) => kind === 'classify' && a >= f.first && a < f.first + f.answers)
+            .map(([row]) => row),
+        }));
+        const summary = summaryRows({
+          categories: spec.categories,
+          fallbackLabel: fallback,
+          labels: [...labels.values(), ...rows.codedLabels.map(([, label]) => label)],
+          rows: plan.rows,
+          fallbackRows: input.counters.rowsFallback,
+        });
+        const run = runRows({
+          jobId,
+          fileName: spec.fileName,
+          sheet: plan.sheet,
+          column: plan.column,
+          header: plan.header,
+          question: plan.question,
+          model: spec.options.model,
+          temperature: spec.options.temperature,
+          batchSize: spec.options.batchSize,
+          concurrency: input.concurrency,
+          parallel: spec.options.parallel,
+          simulated,
+          ...(simulatedBatches > 0
+            ? { simulatedBatches: { answered: simulatedBatches, of: plan.batches } }
+            : {}),
+          endpoint: llm.endpoint,
+          startedAt: new Date(input.startedAt).toISOString(),
+          endedAt: new Date(input.endedAt).toISOString(),
+          stats: input.stats,
+          promptTokens: input.counters.promptTokens,
+          completionTokens: input.counters.completionTokens,
+          partial: input.partial,
+          fallbacks,
+        });
+        const where = {
+          inputPath: store.file(jobId, spec.input),
+          format: spec.format,
+          displayName: spec.fileName,
+          sheet: plan.sheet,
+          headerRow: plan.headerRow,
+          categoryColumn: plan.categoryColumn,
+          categoryHeader: plan.categoryHeader,
+          labels,
+        };
+        // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
+        await Promise.all([
+          writeCodedWorkbook({ ...where, summary, run, outPath: store.file(jobId, OUTPUT_XLSX) }),
+          writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),
+        ]);
+        await store.writeJson(store.file(jobId, 'result.json'), {
+          partial: input.partial,
+          stats: input.stats,
+          simulated,
+          output: OUTPUT_XLSX,
+        });
+        return { xlsx: OUTPUT_XLSX, csv: OUTPUT_CSV };
+      });
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/** Preparing a job: reading the sheet, sorting its rows, cutting and storing the batches. */
+import type { BatchSpan, JobPlan, JobSpec } from '../domain/job.js';
+import { SPAN_PAGE } from '../domain/job.js';
+import type { BatchingChoice } from '../domain/plan.js';
+import { planBatches, planRows, promptId } from '../domain/plan.js';
+import { buildInstructions, buildLabelSchema, buildMessages, maxCompletionTokens } from '../domain/prompt.js';
+import { readAnswerColumn } from '../sheets/index.js';
+import type { ActivityDeps } from './deps.js';
+import { withHeartbeat } from './heartbeat.js';
+import type { SpanRecord, StoredBatch } from './stored.js';
+import { writeBatchFiles } from './stored.js';
+import type { StoredRows } from './stored.js';
+import { estimateRequestTokens, tokenCounter } from './tokens.js';
+
+export interface PrepareJobInput {
+  readonly jobId: string;
+}
+export interface PreparedJob {
+  readonly plan: JobPlan;
+  /** Spans of the first SPAN_PAGE batches. */
+  readonly spans: readonly BatchSpan[];
+}
+
+export interface LoadBatchSpansInput {
+  readonly jobId: string;
+  readonly from: number;
+  readonly count: number;
+}
+
+export function prepareActivities(deps: ActivityDeps) {
+  const { store, llm } = deps;
+
+  return {
+    /** Reads the sheet (streaming), sorts and de-duplicates its rows, cuts and stores the batches. */
+    prepareJob: async ({ jobId }: PrepareJobInput): Promise<PreparedJob> => {
+      return withHeartbeat(async () => {
+        const spec = await store.readJson<JobSpec>(jobId, 'job.json');
+        const column = await readAnswerColumn({
+          path: store.file(jobId, spec.input),
+          displayName: spec.fileName,
+          format: spec.format,
+          ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
+          column: spec.column,
+        });
+        const question = spec.question ?? column.question;
+        const rowPlan = planRows(column.rows);
+        const tokenize = await tokenCounter(spec.options.model);
+        const instructions = buildInstructions(question, spec.categories);
+        // Every request repeats the instructions: count them once.
+        const instructionTokens = tokenize(instructions);
+        const count = (text: string) => (text === instructions ? instructionTokens : tokenize(text));
+        const schema = buildLabelSchema(spec.categories);
+        const fixedTokens = count(instructions) + count(JSON.stringify(schema)) + 16;
+        const perItemCompletion =
+          maxCompletionTokens(spec.categories, 1) - maxCompletionTokens(spec.categories, 0);
+        const batching: BatchingChoice =
+          spec.options.batchSize === 'auto'
+            ? {
+                size: 'auto',
+                auto: {
+                  tokenTarget: spec.options.batchTokenTarget,
+                  fixedTokens,
+                  completionTokensPerItem: perItemCompletion,
+                  maxItems: 200,
+                  countTokens: count,
+                },
+              }
+            : { size: spec.options.batchSize };
+        const batches = planBatches(rowPlan, batching);
+        const codedLabels: Array<[number, string]> = column.rows
+          .filter((r) => r.category.trim() !== '')
+          .map((r) => [r.row, r.category.trim()]);
+        const rows: StoredRows = {
+          assignments: rowPlan.assignments.map((a) => [a.row, a.kind, a.answer ?? -1]),
+          codedLabels,
+        };
+        let estimatedTokens = 0;
+        const stored: StoredBatch[] = batches.map((b) => {
+          const items = b.answerIds.map((id, position) => ({
+            id: promptId(position),
+            text: rowPlan.answers[id]?.text ?? '',
+          }));
+          estimatedTokens += estimateRequestTokens(
+            count,
+            buildMessages(question, spec.categories, items),
+            maxCompletionTokens(spec.categories, items.length),
+          );
+          return { ...b, items };
+        });
+        const plan: JobPlan = {
+          sheet: column.sheet,
+          header: column.header,
+          headerRow: column.headerRow,
+          column: column.column,
+          categoryColumn: column.categoryColumn,
+          categoryHeader: column.categoryHeader,
+          question,
+          rows: rowPlan.counts,
+          uniqueAnswers: rowPlan.answers.length,
+          batches: batches.length,
+          estimatedTokens,
+          simulated: llm.simulated,
+        };
+        await writeBatchFiles(store, jobId, stored, rows, plan);
+        // The first page of spans comes along, saving the workflow a round trip before its first batch.
+        return {
+          plan,
+          spans: stored.slice(0, SPAN_PAGE).map(({ index, firstRow, lastRow, rows: n, answers }) => ({
+            index,
+            firstRow,
+            lastRow,
+            rows: n,
+            answers,
+          })),
+        };
+      });
+    },
+
+    /** Where a run of batches sits in the sheet, for activity summaries. */
+    loadBatchSpans: async ({ jobId, from, count }: LoadBatchSpansInput): Promise<BatchSpan[]> => {
+      const spans = await store.readJson<SpanRecord[]>(jobId, 'spans.json');
+      return spans.slice(from, from + count).map(([firstRow, lastRow, rows, answers], i) => ({
+        index: from + i,
+        firstRow,
+        lastRow,
+        rows,
+        answers,
+      }));
+    },
+  };
+}
