@@ -236,9 +236,16 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       }
     };
 
+    /**
+     * A batch whose fallback could not be recorded (the store failing, say): its rows would be lost, so the
+     * job stops dispatching and fails with the reason. Caught here, not left to reject unhandled, which
+     * the SDK would turn into a workflow task failure retried forever: a job hung instead of failed.
+     */
+    let broken: { index: number; error: unknown } | undefined;
     let next = firstBatch;
     while (next < lastBatch && (next === firstBatch || !workflowInfo().continueAsNewSuggested)) {
-      await condition(() => !paused && inFlight < window.size);
+      await condition(() => broken !== undefined || (!paused && inFlight < window.size));
+      if (broken) break;
       const pageStart = next - (next % SPAN_PAGE);
       if (pageStart !== spansFrom) {
         spans = await io.loadBatchSpans({ jobId, from: pageStart, count: SPAN_PAGE });
@@ -247,9 +254,22 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       const index = next;
       next += 1;
       inFlight += 1;
-      void runBatch(index).finally(() => (inFlight -= 1));
+      void runBatch(index)
+        .catch((error: unknown) => {
+          broken ??= { index, error };
+        })
+        .finally(() => (inFlight -= 1));
     }
     await condition(() => inFlight === 0);
+    if (broken) {
+      const cause = broken.error instanceof ActivityFailure ? broken.error.cause : broken.error;
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw ApplicationFailure.create({
+        type: 'FallbackNotRecordedError',
+        message: `batch ${broken.index + 1}: its retries ran out and its fallback could not be recorded: ${why}`,
+        nonRetryable: true,
+      });
+    }
 
     if (next < preparedPlan.batches) {
       // Keep each run's history small: hand counters and the cursor to a fresh run.

@@ -1,11 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { createFileActivities } from '../../activities/index.js';
+import { createLlmEndpoint } from '../../activities/llm.js';
+import { llmTaskQueue } from '../../domain/task-queues.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setConcurrencyUpdate } from '../../workflows/definitions.js';
+import { progressQuery, setConcurrencyUpdate } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { TEST_API_KEY, createHarness, testOptions } from '../helpers/harness.js';
 import { cellText, expectEveryRowCoded, expected, makeAnswers, readOutput } from '../helpers/survey.js';
+import { uniqueTaskQueue, workflowBundle } from '../helpers/temporal.js';
 
 let h: Harness;
 
@@ -240,5 +246,59 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
       h.sim.configure({ latency: { meanMs: 5, jitterMs: 3 } });
       await workers.stop();
     }
+  });
+});
+
+describe('a fallback that cannot be recorded', () => {
+  it('fails the job with the reason, instead of retrying its workflow task forever', async () => {
+    const taskQueue = uniqueTaskQueue();
+    const deps = {
+      store: h.store,
+      llm: createLlmEndpoint({ apiKey: TEST_API_KEY, baseURL: h.sim.baseURL, timeoutMs: 1_000 }),
+    };
+    // Every batch fails for good, and recording its fallback fails too (a full disk, say).
+    const files = {
+      ...createFileActivities(deps),
+      recordFallback: () =>
+        Promise.reject(ApplicationFailure.nonRetryable('no space left on device', 'StoreError')),
+    };
+    const llm = {
+      classifyBatch: () =>
+        Promise.reject(ApplicationFailure.nonRetryable('quota exhausted', 'InsufficientQuotaError')),
+    };
+    const connection = h.env.nativeConnection;
+    const main = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: files,
+    });
+    const llmWorker = await Worker.create({
+      connection,
+      taskQueue: llmTaskQueue(taskQueue),
+      activities: llm,
+    });
+    await main.runUntil(
+      llmWorker.runUntil(async () => {
+        const { started } = await h.startSurvey(
+          taskQueue,
+          'unrecordable.xlsx',
+          makeAnswers(30),
+          testOptions(),
+        );
+        const failure = await started.handle.result().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        const cause = (failure as WorkflowFailedError).cause;
+        expect(cause).toBeInstanceOf(ApplicationFailure);
+        expect((cause as ApplicationFailure).type).toBe('FallbackNotRecordedError');
+        expect(cause?.message).toMatch(
+          /^batch \d+: .*fallback could not be recorded: no space left on device$/,
+        );
+        expect((await started.handle.query(progressQuery)).phase).toBe('failed');
+      }),
+    );
   });
 });
