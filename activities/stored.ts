@@ -2,6 +2,7 @@ import type { JobPlan, JobSpec, RowKind, TokenUsage } from '../domain/job.js';
 import type { PlannedBatch } from '../domain/plan.js';
 import type { PromptItem } from '../domain/prompt.js';
 import type { JobStore } from '../lib/store.js';
+import { readJsonFile } from '../lib/store.js';
 
 /** The files a job's activities share through the store, and their shapes. */
 
@@ -69,7 +70,7 @@ export async function writeBatchFiles(
 }
 
 export function readBatch(store: JobStore, jobId: string, index: number): Promise<StoredBatch> {
-  return store.readJson<StoredBatch>(jobId, `batches/${String(index).padStart(6, '0')}.json`);
+  return readJsonFile<StoredBatch>(store.batchFile(jobId, index), jobId);
 }
 
 export function readResult(store: JobStore, jobId: string, index: number): Promise<StoredResult | undefined> {

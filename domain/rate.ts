@@ -74,14 +74,6 @@ export class TokenBucket {
     return this.tokens;
   }
 
-  /** Takes `cost` now if the bucket holds it. */
-  tryTake(cost: number, now: number): boolean {
-    this.refill(now);
-    if (this.tokens < cost) return false;
-    this.tokens -= cost;
-    return true;
-  }
-
   /** Milliseconds until `cost` tokens are available (0 if they are now). */
   waitFor(cost: number, now: number): number {
     this.refill(now);

@@ -1,7 +1,5 @@
-/** File plumbing every entry point shares: existence checks, atomic writes, and the error mapping. */
-import { randomUUID } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+/** File plumbing every entry point shares: existence checks and the error mapping. */
+import { stat } from 'node:fs/promises';
 
 import { DomainError, InputFileNotFoundError, InvalidWorkbookError } from '../domain/errors.js';
 
@@ -16,24 +14,6 @@ export async function assertFile(path: string, displayName: string): Promise<num
   }
   if (!info.isFile()) throw new InvalidWorkbookError(displayName, 'it is not a file');
   return info.size;
-}
-
-/**
- * Writes to a temp file beside `outPath`, then renames it into place: a reader (the download endpoint, a
- * retried activity) sees the old file or the whole new one, never half of one.
- */
-export async function writeAtomically(
-  outPath: string,
-  write: (tempPath: string) => Promise<void>,
-): Promise<void> {
-  const tempPath = join(dirname(outPath), `.${basename(outPath)}.${randomUUID()}.tmp`);
-  try {
-    await write(tempPath);
-    await rename(tempPath, outPath);
-  } catch (error) {
-    await rm(tempPath, { force: true });
-    throw error;
-  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { columnIndex } from '../domain/columns.js';
 import { InvalidSettingError } from '../domain/errors.js';
 import { cellText } from './cells.js';
 import { csvLine, openCsv } from './csv.js';
-import { writeAtomically } from './files.js';
+import { writeAtomically } from '../lib/atomic-write.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import { openSheet } from './sources.js';
 

@@ -85,15 +85,6 @@ describe('TokenBucket', () => {
     expect(bucket.available(T0 - 5_000)).toBe(10);
   });
 
-  it('tryTake takes only what is there', () => {
-    const bucket = new TokenBucket(10, 10_000, T0, 3);
-    expect(bucket.tryTake(2, T0)).toBe(true);
-    expect(bucket.tryTake(2, T0)).toBe(false);
-    expect(bucket.available(T0)).toBe(1);
-    expect(bucket.tryTake(2, T0 + 1_000)).toBe(true);
-    expect(bucket.available(T0 + 1_000)).toBeCloseTo(0, 9);
-  });
-
   it('waitFor says how long until the cost is available, without taking it', () => {
     const bucket = new TokenBucket(60, 60_000, T0, 2);
     expect(bucket.waitFor(2, T0)).toBe(0);
