@@ -17,9 +17,7 @@ const UPDATES_PER_RUN = 1_000;
  * Slack for the time between a reservation and the request's arrival at the API, which varies (the
  * first request also opens a connection). The API's bucket starts refilling at the first arrival, ours at
  * the first reservation: reserving as if this much refill were not there yet keeps every request inside
- * the API's budget. It costs this much time once per job, not per request. 200 ms, then 400 ms, let one
- * request in 60 through too many in a test whose budget minute is 3 s, on a loaded 2-core machine (the
- * first reservation also starts this workflow): 750 ms it is.
+ * the API's budget, even on a loaded machine. It costs this much time once per job, not per request.
  */
 const SAFETY_MS = 750;
 /** With nothing reserved for this long every bucket is full again: the workflow may end. */

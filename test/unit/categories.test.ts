@@ -157,16 +157,14 @@ describe('categoriesFromList', () => {
     expect(() => categoriesFromList(['Price', { name: 'price' }])).toThrow(DuplicateCategoriesError);
   });
 
-  // BUG (domain/categories.ts, categoriesFromList): objects are joined into text without the newline
-  // clean-up strings get, so a description with a line break becomes a second category.
+  // A line break in an object's description must not start a second category.
   it('keeps an object whose description has a line break as one category', () => {
     expect(categoriesFromList([{ name: 'Price', description: 'too\nexpensive' }])).toEqual([
       { name: 'Price', description: 'too expensive' },
     ]);
   });
 
-  // BUG (domain/categories.ts, categoriesFromList): an object's name is re-parsed as text, so a colon in it
-  // is taken for the description separator.
+  // An object's name is taken as it is: a colon in it is not the description separator.
   it("keeps an object's name verbatim, colon included", () => {
     expect(categoriesFromList([{ name: 'Time: of day' }])).toEqual([{ name: 'Time: of day' }]);
   });

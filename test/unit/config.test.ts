@@ -377,8 +377,7 @@ describe('loadConfig errors', () => {
     expect(problems(env).some((p) => p.startsWith('TEMPORAL_ADDRESS:'))).toBe(true);
   });
 
-  // BUG (lib/config.ts, loadConfig): TEMPORAL_TLS_CA alone turns TLS on (`useTls`), but the "TEMPORAL_ADDRESS
-  // required" check ignores it, so the CLI would dial its embedded plain-text dev server with TLS.
+  // TEMPORAL_TLS_CA alone turns TLS on, which the embedded plain-text dev server cannot speak.
   it('rejects a CA certificate without TEMPORAL_ADDRESS (it turns TLS on)', () => {
     expect(problems({ TEMPORAL_TLS_CA: 'ca.pem' }).some((p) => p.startsWith('TEMPORAL_ADDRESS:'))).toBe(true);
   });
@@ -439,8 +438,7 @@ describe('loadConfig errors', () => {
     ]);
   });
 
-  // BUG (lib/config.ts, loadConfig): the cross-variable checks run only when every single value parsed, so a
-  // bad value hides them and the README's "all bad values are reported together" does not hold.
+  // "Every bad value is reported together": a bad single value must not hide a cross-variable problem.
   it('reports a bad value and a cross-variable problem together', () => {
     const list = problems({ PORT: 'abc', ...ADDRESS, TEMPORAL_TLS_CERT: 'c.pem' });
     expect(list.some((p) => p.startsWith('PORT:'))).toBe(true);

@@ -181,9 +181,7 @@ describe('toActivityFailure', () => {
     expect(failure.details).toEqual([{ attempt: 3, status: 502 }]);
   });
 
-  // BUG (activities/llm.ts, toActivityFailure): openai-node's APIError.message is already "<status> <text>",
-  // and the mapping prefixes the status again, so fallback reasons in the Run sheet read
-  // "RateLimitError: 429 429 Rate limit reached…".
+  // openai-node's APIError.message already starts with the status: the Run sheet's reasons must not say it twice.
   it('states the status once, and keeps only the first line of the message', () => {
     expect(toActivityFailure(rateLimit(TPM_MESSAGE), CONTEXT).message).toBe(`429 ${TPM_MESSAGE}`);
     expect(toActivityFailure(statusError(401, 'Incorrect API key provided'), CONTEXT).message).toBe(
