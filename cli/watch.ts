@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { JobProgress } from '../domain/job.js';
 import { progressQuery } from '../workflows/definitions.js';
@@ -39,5 +40,3 @@ export async function watchProgress(
   if (tty && last) stream.write('\n');
   return last;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

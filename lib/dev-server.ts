@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -191,5 +192,3 @@ async function readRecord(file: string): Promise<ServerRecord | undefined> {
 async function writeRecord(file: string, record: ServerRecord): Promise<void> {
   await fs.writeFile(file, JSON.stringify(record));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

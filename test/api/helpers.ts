@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -202,7 +203,7 @@ export async function waitForJob(
   }
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Every file under `dir`, relative to it (an empty list when it does not exist). */
 export async function filesUnder(dir: string): Promise<string[]> {

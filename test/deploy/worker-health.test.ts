@@ -3,6 +3,7 @@
  * deploy/healthcheck.sh, which reads it and tries Temporal. Both sides run here, so that they agree on the
  * file and on what counts as fresh.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -41,7 +42,6 @@ async function written(): Promise<string> {
   });
   return text;
 }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeEach(async () => {
   await fs.rm(file, { force: true });
