@@ -3,7 +3,7 @@
  *
  * verbatim's throughput against the OpenAI-compatible simulator over HTTP, on one Temporal dev server, a
  * worker process per scenario. Prints the tables and PASS/FAIL per target; writes
- * bench/results/<time>.json and latest.json (a partial run or an experiment: <time>-<what>.json only).
+ * bench/results/<time>.json and points latest.json at it (a partial run or an experiment: <time>-<what>.json only).
  * Exits 1 when a scenario broke (rows lost, an error).
  */
 import { execFileSync } from 'node:child_process';
@@ -198,7 +198,11 @@ const file = path.join(
   `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}Z${suffix ? `-${suffix}` : ''}.json`,
 );
 await fs.writeFile(file, json);
-if (!suffix) await fs.writeFile(path.join(dir, 'latest.json'), json);
+// latest.json points at the run rather than copying it: one file per run, and git keeps one copy.
+if (!suffix) {
+  const pointer = { run: path.basename(file), date: report.date, commit: machine.commit };
+  await fs.writeFile(path.join(dir, 'latest.json'), `${JSON.stringify(pointer, null, 1)}\n`);
+}
 log(
   `wrote ${path.relative(ROOT, file)}${suffix ? '' : ' and bench/results/latest.json'} (${report.durationS} s)`,
 );
