@@ -1,5 +1,6 @@
 import { categoryKey } from '../domain/categories.js';
 import type { FaultKind, FaultRule } from './options.js';
+import type { ChatRequest } from './protocol.js';
 
 /** mulberry32: a tiny seeded PRNG, so rate-based faults and jitter repeat from run to run. */
 export function mulberry32(seed: number): () => number {
@@ -28,15 +29,20 @@ export interface FaultTarget {
   readonly coding: boolean;
 }
 
-/** Decides each request's fault from the rules; each rule counts the matching requests that reach it. */
-export class FaultInjector {
-  private readonly entries: Array<{ readonly rule: FaultRule; seen: number }>;
+export function faultTarget(request: ChatRequest): FaultTarget {
+  const answers = request.coding?.items.map((item) => item.text.toLowerCase()) ?? [];
+  return { answers, coding: answers.length > 0 };
+}
 
-  constructor(rules: readonly FaultRule[]) {
+/** Decides each request's fault from the rules; each rule counts the matching requests that reach it. */
+export class FaultInjector<R extends FaultRule = FaultRule> {
+  private readonly entries: Array<{ readonly rule: R; seen: number }>;
+
+  constructor(rules: readonly R[]) {
     this.entries = rules.map((rule) => ({ rule, seen: 0 }));
   }
 
-  pick(target: FaultTarget, random: () => number): FaultRule | undefined {
+  pick(target: FaultTarget, random: () => number): R | undefined {
     for (const entry of this.entries) {
       const { rule } = entry;
       if (CODING_FAULTS.has(rule.kind) && !target.coding) continue;

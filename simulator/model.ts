@@ -1,6 +1,6 @@
 import type { FaultKind } from './options.js';
-import type { ChatRequest, ModelReply } from './protocol.js';
-import { PLAIN_ANSWER, REFUSAL } from './protocol.js';
+import type { ChatRequest, ModelReply, PromptCache, Usage } from './protocol.js';
+import { PLAIN_ANSWER, REFUSAL, chatCompletion, tokensOf } from './protocol.js';
 import { corruptCoding, cutOff } from './faults.js';
 import { expectedLabel } from './labels.js';
 
@@ -51,4 +51,29 @@ export function modelReply(request: ChatRequest, fault: FaultKind | undefined): 
     };
   }
   return { reply: { content, refusal: null, finishReason: 'stop' }, labelsReturned, validCoding };
+}
+
+export interface ChatAnswer extends ModelOutcome {
+  /** The `chat.completion` object. */
+  readonly body: Record<string, unknown>;
+  readonly usage: Usage;
+}
+
+/**
+ * The one way a chat request becomes a completion, for the synchronous endpoint and Batch API lines alike:
+ * the model's reply, usage at four characters a token, and cached tokens when a prompt cache is given.
+ */
+export function answerChat(
+  request: ChatRequest,
+  fault: FaultKind | undefined,
+  cache: PromptCache | undefined,
+): ChatAnswer {
+  const outcome = modelReply(request, fault);
+  const { reply } = outcome;
+  const usage = {
+    promptTokens: tokensOf(request.promptChars),
+    completionTokens: tokensOf((reply.content ?? reply.refusal ?? '').length),
+    cachedTokens: cache?.cachedTokens(request.system) ?? 0,
+  };
+  return { ...outcome, usage, body: chatCompletion(request.model, reply, usage) };
 }

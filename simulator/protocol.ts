@@ -31,6 +31,11 @@ export function tokensOf(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
+/** What OpenAI's limiters charge a request up front: the prompt estimate plus all the output it allows. */
+export function chargeOf(request: ChatRequest): number {
+  return tokensOf(request.promptChars) + request.maxTokens;
+}
+
 /** A request for a coding: verbatim's label schema and the answers of the user message. */
 export interface CodingRequest {
   /** The schema's category enum. */
@@ -189,6 +194,9 @@ export function chatCompletion(model: string, reply: ModelReply, usage: Usage): 
     system_fingerprint: 'fp_simulator',
   };
 }
+
+export const SERVER_ERROR_MESSAGE =
+  'The server had an error while processing your request. Sorry about that!';
 
 export function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
   return { error: { message, type, param, code } };

@@ -4,10 +4,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultInjector, mulberry32 } from './faults.js';
+import { FaultInjector, faultTarget, mulberry32 } from './faults.js';
 import { RateLimits, rateLimitMessage, requestTooLargeMessage } from './limits.js';
 import type { Rejection } from './limits.js';
-import { modelReply } from './model.js';
+import { answerChat } from './model.js';
 import type { FaultKind, FaultRule, SimulatorOptions } from './options.js';
 import { InvalidSimulatorOptionsError, parseOptions } from './options.js';
 import type { ChatRequest } from './protocol.js';
@@ -15,12 +15,12 @@ import {
   BAD_GATEWAY_HTML,
   MODEL_ID,
   PromptCache,
+  SERVER_ERROR_MESSAGE,
   SIMULATOR_HEADER,
-  chatCompletion,
+  chargeOf,
   errorBody,
   parseChatRequest,
   requestId,
-  tokensOf,
 } from './protocol.js';
 import type { SimulatorStats } from './stats.js';
 import { StatsRecorder } from './stats.js';
@@ -50,7 +50,6 @@ const MESSAGES = {
   quota:
     'You exceeded your current quota, please check your plan and billing details. For more information on ' +
     'this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
-  serverError: 'The server had an error while processing your request. Sorry about that!',
   overloaded: 'The engine is currently overloaded, please try again later.',
 };
 
@@ -197,7 +196,7 @@ class Simulation {
     this.stats.settings(request.model, request.temperature);
 
     // Like OpenAI: charged at arrival, the prompt estimate plus all the output the request allows.
-    const charge = tokensOf(request.promptChars) + request.maxTokens;
+    const charge = chargeOf(request);
     if (this.limits.tooLarge(charge)) {
       const message = requestTooLargeMessage(request.model, this.limits.tokenLimit, charge);
       return reply(429, errorBody(message, 'tokens', 'rate_limit_exceeded'));
@@ -214,7 +213,7 @@ class Simulation {
         return reply(429, errorBody(MESSAGES.quota, 'insufficient_quota', 'insufficient_quota'));
       case 'server_error':
         await delay(this.latency(0), signal);
-        return reply(500, errorBody(MESSAGES.serverError, 'server_error', null));
+        return reply(500, errorBody(SERVER_ERROR_MESSAGE, 'server_error', null));
       case 'overloaded':
         await delay(this.latency(0), signal);
         return reply(503, errorBody(MESSAGES.overloaded, 'server_error', null));
@@ -239,9 +238,7 @@ class Simulation {
   }
 
   private pickFault(request: ChatRequest): FaultRule | undefined {
-    const answers = request.coding?.items.map((item) => item.text.toLowerCase()) ?? [];
-    const coding = answers.length > 0;
-    const fault = this.faults.pick({ answers, coding }, this.random);
+    const fault = this.faults.pick(faultTarget(request), this.random);
     if (fault) this.stats.fault(fault.kind);
     return fault;
   }
@@ -253,16 +250,15 @@ class Simulation {
     arrival: number,
     signal: AbortSignal,
   ): Promise<string> {
-    const { reply, labelsReturned, validCoding } = modelReply(request, fault);
-    const usage = {
-      promptTokens: tokensOf(request.promptChars),
-      completionTokens: tokensOf((reply.content ?? reply.refusal ?? '').length),
-      cachedTokens: this.options.cachePrompts === false ? 0 : this.cache.cachedTokens(request.system),
-    };
-    await delay(this.latency(usage.completionTokens), signal);
-    this.sendJson(res, 200, chatCompletion(request.model, reply, usage), arrival);
-    this.stats.reply(usage, labelsReturned, validCoding);
+    const answer = answerChat(request, fault, this.promptCache());
+    await delay(this.latency(answer.usage.completionTokens), signal);
+    this.sendJson(res, 200, answer.body, arrival);
+    this.stats.reply(answer.usage, answer.labelsReturned, answer.validCoding);
     return '200';
+  }
+
+  private promptCache(): PromptCache | undefined {
+    return this.options.cachePrompts === false ? undefined : this.cache;
   }
 
   private rateLimited(res: ServerResponse, model: string, rejection: Rejection, arrival: number): string {
