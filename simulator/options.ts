@@ -8,7 +8,10 @@ export interface SimulatorOptions {
   port?: number;
   /** Real milliseconds before an admitted request is answered: meanMs ± uniform jitterMs + perOutputTokenMs × output tokens. */
   latency?: { meanMs: number; jitterMs?: number; perOutputTokenMs?: number };
-  /** 1 = real time. 0.05 → one budget "minute" lasts 3 s of real time. Budgets refill per scaled minute. */
+  /**
+   * 1 = real time. 0.05 → one budget "minute" lasts 3 s of real time. Budgets refill per scaled minute, and
+   * every `batch` duration is multiplied by it too (0.001 → a 24 h completion window lasts 86.4 s).
+   */
   timeScale?: number;
   /** Requests per (scaled) minute; undefined = report tier-5 limits and never enforce them. */
   rpm?: number;
@@ -23,6 +26,40 @@ export interface SimulatorOptions {
   cachePrompts?: boolean;
   /** Default true: `x-ratelimit-*` headers on every response. false: none (some OpenAI answers carry none). */
   rateLimitHeaders?: boolean;
+  /** The Batch API (`/v1/files`, `/v1/batches`): its timing, queue limit and faults. Replaced whole by `configure`. */
+  batch?: BatchOptions;
+}
+
+/**
+ * Durations are simulated milliseconds, multiplied by `timeScale`; each batch keeps the timing it was created
+ * with (`cancellingMs`: the one in force when it is cancelled). Naming `batch` in `configure` starts its
+ * `faults` and `expire` counts afresh.
+ */
+export interface BatchOptions {
+  /** Time a batch spends `validating` (default 5,000). */
+  validatingMs?: number;
+  /** Time per line `in_progress`: a batch's lines finish one after another, so `request_counts` grow (default 100). */
+  lineMs?: number;
+  /** Time `finalizing` after the last line (default 5,000). */
+  finalizingMs?: number;
+  /** Time `cancelling` before `cancelled` (default 5,000; OpenAI: up to 10 minutes). */
+  cancellingMs?: number;
+  /** A batch not finished this long after its creation expires (default 86,400,000: OpenAI's 24 h). */
+  completionWindowMs?: number;
+  /**
+   * Tokens enqueued per model at one time: the estimates (chars / 4 + max tokens per line, as the TPM limiter
+   * charges) of that model's `in_progress`, `finalizing` and `cancelling` batches. A batch that would pass it
+   * fails with `token_limit_exceeded`. Undefined (the default): none enforced.
+   */
+  enqueuedTokenLimit?: number;
+  /** Faults per line, picked as `faults` are: `server_error` (a 500 in the error file) or an output fault. */
+  faults?: BatchFaultRule[];
+  /**
+   * The next `count` batches that pass validation (after skipping `after`) expire once `fraction` (default
+   * 0.5) of their lines are done: those are in the output file, the rest in the error file as `batch_expired`.
+   * Their `expires_at` moves to that moment.
+   */
+  expire?: { count: number; after?: number; fraction?: number };
 }
 
 export const FAULT_KINDS = [
@@ -43,6 +80,19 @@ export const FAULT_KINDS = [
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** The faults a batch line can meet: the rest concern a connection or the sync limits, which batch lines skip. */
+export const BATCH_FAULT_KINDS = [
+  'server_error',
+  'malformed_json',
+  'missing_id',
+  'extra_id',
+  'bad_category',
+  'refusal',
+  'truncated',
+] as const satisfies readonly FaultKind[];
+
+export type BatchFaultKind = (typeof BATCH_FAULT_KINDS)[number];
+
 /**
  * Which requests get a fault. `after` and `count` pick a window of the matching requests that reach this rule
  * (rules are tried in order and the first that fires wins), `rate` thins it at random; with neither `count`
@@ -62,6 +112,10 @@ export interface FaultRule {
   hangMs?: number;
 }
 
+export interface BatchFaultRule extends Omit<FaultRule, 'kind' | 'hangMs'> {
+  kind: BatchFaultKind;
+}
+
 const faultRuleSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS),
   rate: z.number().min(0).max(1).optional(),
@@ -70,6 +124,23 @@ const faultRuleSchema = z.strictObject({
   match: z.string().min(1).optional(),
   hangMs: z.number().min(0).optional(),
 });
+
+const batchSchema = z
+  .strictObject({
+    validatingMs: z.number().min(0),
+    lineMs: z.number().min(0),
+    finalizingMs: z.number().min(0),
+    cancellingMs: z.number().min(0),
+    completionWindowMs: z.number().positive(),
+    enqueuedTokenLimit: z.number().int().positive(),
+    faults: z.array(faultRuleSchema.omit({ hangMs: true }).extend({ kind: z.enum(BATCH_FAULT_KINDS) })),
+    expire: z.strictObject({
+      count: z.number().int().min(0),
+      after: z.number().int().min(0).optional(),
+      fraction: z.number().min(0).lt(1).optional(),
+    }),
+  })
+  .partial();
 
 const optionsSchema = z
   .strictObject({
@@ -88,6 +159,7 @@ const optionsSchema = z
     apiKey: z.string().min(1),
     cachePrompts: z.boolean(),
     rateLimitHeaders: z.boolean(),
+    batch: batchSchema,
   })
   .partial();
 

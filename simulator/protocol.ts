@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Category } from '../domain/categories.js';
 import type { PromptItem } from '../domain/prompt.js';
 import { parsePromptItems } from '../domain/prompt.js';
@@ -195,6 +196,10 @@ export function chatCompletion(model: string, reply: ModelReply, usage: Usage): 
   };
 }
 
+export const BAD_JSON_MESSAGE =
+  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP " +
+  'library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)';
+
 export const SERVER_ERROR_MESSAGE =
   'The server had an error while processing your request. Sorry about that!';
 
@@ -205,6 +210,11 @@ export function errorBody(message: string, type: string, code: string | null, pa
 export const BAD_GATEWAY_HTML =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n' +
   '<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
+
+/** Unix seconds of a `performance.now()` time, as OpenAI's objects state times. */
+export function unixSeconds(at: number): number {
+  return Math.floor((performance.timeOrigin + at) / 1000);
+}
 
 export function requestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;

@@ -4,7 +4,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchApi } from './batch-api.js';
+import { BatchQueue } from './batch.js';
 import { FaultInjector, faultTarget, mulberry32 } from './faults.js';
+import { FileStore, MAX_UPLOAD_BYTES } from './files.js';
 import { RateLimits, rateLimitMessage, requestTooLargeMessage } from './limits.js';
 import type { Rejection } from './limits.js';
 import { answerChat } from './model.js';
@@ -13,6 +16,7 @@ import { InvalidSimulatorOptionsError, parseOptions } from './options.js';
 import type { ChatRequest } from './protocol.js';
 import {
   BAD_GATEWAY_HTML,
+  BAD_JSON_MESSAGE,
   MODEL_ID,
   PromptCache,
   SERVER_ERROR_MESSAGE,
@@ -30,10 +34,13 @@ export interface Simulator {
   readonly url: string;
   /** http://HOST:PORT/v1, what the openai client takes as `baseURL`. */
   readonly baseURL: string;
-  /** A copy. */
+  /** A copy (batches brought up to now first). */
   stats(): SimulatorStats;
   resetStats(): void;
-  /** Changes knobs at runtime (not host or port). Naming rpm, tpm or timeScale refills both budgets. */
+  /**
+   * Changes knobs at runtime (not host or port). Naming rpm, tpm or timeScale refills both budgets; naming
+   * batch restarts its fault and expiry counts.
+   */
   configure(patch: Partial<SimulatorOptions>): void;
   /** Stops listening and ends every open request, hanging ones included. */
   close(): Promise<void>;
@@ -44,9 +51,6 @@ const DEFAULT_SEED = 1;
 const MESSAGES = {
   badKey:
     'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
-  badJson:
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP " +
-    'library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
   quota:
     'You exceeded your current quota, please check your plan and billing details. For more information on ' +
     'this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
@@ -66,8 +70,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return {
     url,
     baseURL: `${url}/v1`,
-    stats: () => simulation.stats.snapshot(),
-    resetStats: () => simulation.stats.reset(performance.now()),
+    stats: () => simulation.snapshot(),
+    resetStats: () => simulation.resetStats(),
     configure: (patch) => simulation.configure(patch),
     close: () => (closing ??= simulation.close(server)),
   };
@@ -83,12 +87,21 @@ class Simulation {
   private readonly cache = new PromptCache();
   /** One per open chat request: aborted when its client leaves or the server closes. */
   private readonly open = new Set<AbortController>();
+  private readonly files = new FileStore();
+  private readonly batches = new BatchQueue({
+    files: this.files,
+    stats: this.stats,
+    random: () => this.random(),
+    promptCache: () => this.promptCache(),
+  });
+  private readonly batchApi = new BatchApi(this.files, this.batches, this.stats);
 
   constructor(options: Partial<SimulatorOptions>) {
     this.options = options;
     this.limits = this.newLimits();
     this.faults = new FaultInjector(options.faults ?? []);
     this.random = mulberry32(options.seed ?? DEFAULT_SEED);
+    this.batches.configure(options.batch, options.timeScale ?? 1, true);
   }
 
   configure(patch: unknown): void {
@@ -97,6 +110,21 @@ class Simulation {
     if ('rpm' in parsed || 'tpm' in parsed || 'timeScale' in parsed) this.limits = this.newLimits();
     if ('faults' in parsed) this.faults = new FaultInjector(this.options.faults ?? []);
     if ('seed' in parsed) this.random = mulberry32(this.options.seed ?? DEFAULT_SEED);
+    if ('batch' in parsed || 'timeScale' in parsed) {
+      this.batches.configure(this.options.batch, this.options.timeScale ?? 1, 'batch' in parsed);
+    }
+  }
+
+  snapshot(): SimulatorStats {
+    this.batches.advance(performance.now());
+    return this.stats.snapshot();
+  }
+
+  /** Lines whose time came before the reset are counted before it, however late anyone looks. */
+  resetStats(): void {
+    const now = performance.now();
+    this.batches.advance(now);
+    this.stats.reset(now);
   }
 
   async close(server: Server): Promise<void> {
@@ -109,8 +137,10 @@ class Simulation {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { pathname } = new URL(req.url ?? '/', 'http://simulator');
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const { pathname } = url;
     if (req.method === 'POST' && pathname === '/v1/chat/completions') return this.chat(req, res);
+    if (/^\/v1\/(files|batches)(\/|$)/.test(pathname)) return this.serveBatchApi(req, res, url);
     const arrival = performance.now();
     try {
       const body = await readBody(req);
@@ -129,9 +159,9 @@ class Simulation {
 
   /** `/_sim/*`: stats, reset and runtime configuration for benchmarks and other processes. No auth. */
   private control(method: string | undefined, pathname: string, body: string, res: ServerResponse): void {
-    if (method === 'GET' && pathname === '/_sim/stats') return send(res, 200, this.stats.snapshot());
+    if (method === 'GET' && pathname === '/_sim/stats') return send(res, 200, this.snapshot());
     if (method === 'POST' && pathname === '/_sim/reset') {
-      this.stats.reset(performance.now());
+      this.resetStats();
       return send(res, 204);
     }
     if (method === 'POST' && pathname === '/_sim/config') {
@@ -144,6 +174,35 @@ class Simulation {
       return send(res, 204);
     }
     send(res, 404, errorBody(`Invalid URL (${method} ${pathname})`, 'invalid_request_error', null));
+  }
+
+  /** The Batch API: files and batches. Neither the latency nor the RPM/TPM budgets apply. */
+  private async serveBatchApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const arrival = performance.now();
+    try {
+      const body = await readBytes(req, MAX_UPLOAD_BYTES);
+      const { apiKey } = this.options;
+      if (apiKey !== undefined && req.headers.authorization !== `Bearer ${apiKey}`) {
+        const error = errorBody(MESSAGES.badKey, 'invalid_request_error', 'invalid_api_key');
+        return this.sendJson(res, 401, error, arrival);
+      }
+      const reply = await this.batchApi.handle({
+        method: req.method ?? 'GET',
+        pathname: url.pathname,
+        query: url.searchParams,
+        body,
+        contentType: req.headers['content-type'],
+        now: performance.now(),
+      });
+      if (reply === undefined) {
+        const message = `Invalid URL (${req.method} ${url.pathname})`;
+        return this.sendJson(res, 404, errorBody(message, 'invalid_request_error', null), arrival);
+      }
+      send(res, reply.status, 'bytes' in reply ? reply.bytes : reply.json, this.headers(arrival));
+    } catch (error) {
+      if (req.socket.destroyed) return;
+      this.sendJson(res, 500, errorBody(String(error), 'server_error', null), arrival);
+    }
   }
 
   private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -188,7 +247,7 @@ class Simulation {
     try {
       json = JSON.parse(body);
     } catch {
-      return reply(400, errorBody(MESSAGES.badJson, 'invalid_request_error', null));
+      return reply(400, errorBody(BAD_JSON_MESSAGE, 'invalid_request_error', null));
     }
     const parsed = parseChatRequest(json);
     if (!parsed.ok) return reply(400, errorBody(parsed.message, 'invalid_request_error', null, parsed.param));
@@ -296,7 +355,10 @@ class Simulation {
   }
 }
 
-/** Writes a response unless the client has gone; a string body is sent as HTML, anything else as JSON. */
+/**
+ * Writes a response unless the client has gone; a string body is sent as HTML, a Buffer as bytes (a file's
+ * content), anything else as JSON.
+ */
 function send(
   res: ServerResponse,
   status: number,
@@ -308,21 +370,33 @@ function send(
     res.writeHead(status, headers).end();
     return;
   }
-  const html = typeof body === 'string';
-  const text = html ? body : JSON.stringify(body);
+  const [contentType, content] = Buffer.isBuffer(body)
+    ? ['application/octet-stream', body]
+    : typeof body === 'string'
+      ? ['text/html; charset=utf-8', body]
+      : ['application/json', JSON.stringify(body)];
   res
     .writeHead(status, {
       ...headers,
-      'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
-      'content-length': String(Buffer.byteLength(text)),
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(content)),
     })
-    .end(text);
+    .end(content);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req))?.toString('utf8') ?? '';
+}
+
+/** The whole body, or undefined if it is longer than `limit` (then read to its end all the same, unkept). */
+async function readBytes(req: IncomingMessage, limit = Infinity): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  return size > limit ? undefined : Buffer.concat(chunks);
 }
 
 /** Resolves after `ms` (never, if undefined); rejects with an AbortError once `signal` aborts. */

@@ -1,7 +1,7 @@
 import type { Usage } from './protocol.js';
 
 export interface SimulatorStats {
-  /** Every POST /v1/chat/completions received. */
+  /** Every POST /v1/chat/completions received (Batch API lines are counted apart, under `batch`). */
   requests: number;
   /**
    * One entry per finished request, by outcome: the HTTP status ('200', '429', '500', …), 'drop' (connection
@@ -29,6 +29,66 @@ export interface SimulatorStats {
   arrivals: number[];
   /** Arrival times of the requests that passed the rate limiter. */
   admitted: number[];
+  /** The Batch API, apart from the synchronous counts above. */
+  batch: BatchApiStats;
+}
+
+export interface BatchApiStats {
+  /** Files uploaded (output and error files the simulator writes are not counted). */
+  filesCreated: number;
+  filesDeleted: number;
+  batchesCreated: number;
+  /** Cancel requests that moved a batch to `cancelling`. */
+  cancels: number;
+  /** Batches by the final status they reached: completed, failed, expired, cancelled. */
+  byStatus: Record<string, number>;
+  /** Lines run, whatever their answer: 200 (output file), or 400 / 500 (error file). */
+  linesProcessed: number;
+  /** Lines by outcome: '200', '400', '500', or 'batch_expired' / 'batch_cancelled' for lines never run. */
+  lines: Record<string, number>;
+  /** Injected line faults by kind. */
+  faults: Record<string, number>;
+  /** Lines by model and temperature, as `bySettings`. */
+  bySettings: Record<string, number>;
+  /** 200 lines with a valid coding. */
+  answered: number;
+  answersLabelled: number;
+  /** Usage of the 200 lines (what the batch objects' `usage` adds up). */
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  /** What batches admitted to the queue were charged against `enqueuedTokenLimit` (chars / 4 + max tokens a line). */
+  enqueuedTokens: number;
+}
+
+export type BatchApiEvent = 'filesCreated' | 'filesDeleted' | 'batchesCreated' | 'cancels';
+
+function emptyBatchStats(): BatchApiStats {
+  return {
+    filesCreated: 0,
+    filesDeleted: 0,
+    batchesCreated: 0,
+    cancels: 0,
+    byStatus: {},
+    linesProcessed: 0,
+    lines: {},
+    faults: {},
+    bySettings: {},
+    answered: 0,
+    answersLabelled: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    enqueuedTokens: 0,
+  };
+}
+
+function increment(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+function settingsKey(model: string, temperature: number | undefined): string {
+  return `${model} @ ${temperature ?? 'default'}`;
 }
 
 function emptyStats(inFlight: number): SimulatorStats {
@@ -47,6 +107,7 @@ function emptyStats(inFlight: number): SimulatorStats {
     maxInFlight: inFlight,
     arrivals: [],
     admitted: [],
+    batch: emptyBatchStats(),
   };
 }
 
@@ -72,12 +133,11 @@ export class StatsRecorder {
 
   /** What a well-formed request asked for. */
   settings(model: string, temperature: number | undefined): void {
-    const key = `${model} @ ${temperature ?? 'default'}`;
-    this.stats.bySettings[key] = (this.stats.bySettings[key] ?? 0) + 1;
+    increment(this.stats.bySettings, settingsKey(model, temperature));
   }
 
   fault(kind: string): void {
-    this.stats.faults[kind] = (this.stats.faults[kind] ?? 0) + 1;
+    increment(this.stats.faults, kind);
   }
 
   /** A 200 with a model reply: its usage, the labels it returned and whether it was a valid coding. */
@@ -91,8 +151,42 @@ export class StatsRecorder {
 
   /** A request has finished with `outcome`. */
   depart(outcome: string): void {
-    this.stats.byStatus[outcome] = (this.stats.byStatus[outcome] ?? 0) + 1;
+    increment(this.stats.byStatus, outcome);
     this.stats.inFlight -= 1;
+  }
+
+  batchEvent(event: BatchApiEvent): void {
+    this.stats.batch[event] += 1;
+  }
+
+  batchEnded(status: string): void {
+    increment(this.stats.batch.byStatus, status);
+  }
+
+  batchEnqueued(tokens: number): void {
+    this.stats.batch.enqueuedTokens += tokens;
+  }
+
+  /** A well-formed line's model and temperature, and the fault it met. */
+  batchRequest(model: string, temperature: number | undefined, fault: string | undefined): void {
+    increment(this.stats.batch.bySettings, settingsKey(model, temperature));
+    if (fault !== undefined) increment(this.stats.batch.faults, fault);
+  }
+
+  /** A line that ended: run ('200', '400', '500') or not ('batch_expired', 'batch_cancelled'). */
+  batchLine(outcome: string): void {
+    increment(this.stats.batch.lines, outcome);
+    if (/^\d+$/.test(outcome)) this.stats.batch.linesProcessed += 1;
+  }
+
+  /** A 200 line: its usage, the labels it returned and whether it was a valid coding. */
+  batchReply(usage: Usage, labelsReturned: number, validCoding: boolean): void {
+    const { batch } = this.stats;
+    batch.promptTokens += usage.promptTokens;
+    batch.completionTokens += usage.completionTokens;
+    batch.cachedTokens += usage.cachedTokens;
+    batch.answersLabelled += labelsReturned;
+    if (validCoding) batch.answered += 1;
   }
 
   snapshot(): SimulatorStats {
