@@ -14,12 +14,17 @@ Options:
   --jitter-ms <ms>     latency varies uniformly by ± this much (default 0)
   --rpm <n>            requests per minute budget (default: none enforced)
   --tpm <n>            tokens per minute budget (default: none enforced)
-  --time-scale <f>     length of a budget minute relative to real time, e.g. 0.1 (default 1)
+  --time-scale <f>     length of a budget minute relative to real time, e.g. 0.1 (default 1); scales the
+                       Batch API's durations too
   --fault <kind:rate>  inject a fault into that share of requests, e.g. server_error:0.05, or into the
                        next n requests with kind:nx, e.g. rate_limit:3x (repeatable)
                        kinds: ${FAULT_KINDS.join(', ')}
   --seed <n>           seed for random faults and jitter (default 1)
   --help               show this help
+
+Batch API: /v1/files and /v1/batches. Its knobs (validatingMs, lineMs, finalizingMs, cancellingMs,
+completionWindowMs, enqueuedTokenLimit, faults, expire) go in "batch" via /_sim/config, e.g.
+{"batch": {"lineMs": 50, "expire": {"count": 1}}}.
 
 Control: GET /_sim/stats, POST /_sim/reset, POST /_sim/config (JSON, e.g. {"rpm": 500}).`;
 
