@@ -16,21 +16,25 @@ import { SavSpecError, SavValueError, makeVariableNames, openSavWriter, writeSav
 
 const run = promisify(execFile);
 
-let pspp = '';
 let dir = '';
 
 beforeAll(async () => {
-  const found = await findPspp();
-  if (found === undefined) {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-sav-'));
+});
+
+/** Looked up when a test first reads a file, so the tests that need no pspp run without it. */
+let pspp: Promise<string> | undefined;
+function requirePspp(): Promise<string> {
+  pspp ??= findPspp().then((found) => {
+    if (found !== undefined) return found;
     throw new Error(
       "pspp not found on the PATH: the SPSS file tests read every written .sav back with Debian's pspp. " +
         '`npm test` installs it with apt-get as root (scripts/ensure-pspp.ts); or run ' +
         '`npx tsx scripts/ensure-pspp.ts` as root.',
     );
-  }
-  pspp = found;
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-sav-'));
-});
+  });
+  return pspp;
+}
 
 afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });
@@ -63,7 +67,7 @@ async function readBack(file: string, extraSyntax: string[] = []): Promise<ReadB
       '',
     ].join('\n'),
   );
-  const { stdout, stderr } = await run(pspp, [`${base}.sps`, '-o', `${base}.out.csv`], {
+  const { stdout, stderr } = await run(await requirePspp(), [`${base}.sps`, '-o', `${base}.out.csv`], {
     maxBuffer: 64 * 1024 * 1024,
   });
   const report = await fs.readFile(`${base}.out.csv`, 'utf8');
