@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 
+import type { AgreementFigures, MultiLabelPair, SingleLabelPair } from '../../domain/agreement.js';
 import {
+  agreementByConfidence,
   coincidences,
   cohenKappa,
   cohenKappaFromTable,
   krippendorffAlphaNominal,
+  multiLabelAgreement,
+  singleLabelAgreement,
 } from '../../domain/agreement.js';
+import { InvalidSettingError } from '../../domain/errors.js';
 
 /**
  * Reliability data written as the papers print it: one string per coder, values separated by spaces,
@@ -307,5 +312,309 @@ describe('kappa and alpha against independent computations on random data', () =
       checked += 1;
     }
     expect(checked).toBeGreaterThan(150);
+  });
+});
+
+/** Every figure of a report, to check that none is NaN or infinite. */
+function figures(report: AgreementFigures): Array<number | null> {
+  return [
+    report.exactAgreement,
+    report.kappa,
+    report.alpha,
+    report.microF1,
+    report.macroF1,
+    ...report.perCategory.flatMap((c) => [c.support, c.precision, c.recall, c.f1, c.kappa]),
+  ];
+}
+
+describe('singleLabelAgreement', () => {
+  const LABELS = ['Price', 'Delivery', 'Quality', 'Value', 'Other'];
+  const PAIRS: SingleLabelPair[] = [
+    { human: 'Price', model: 'Price' },
+    { human: 'Price', model: 'Price' },
+    { human: 'Price', model: 'Delivery' },
+    { human: 'Delivery', model: 'Delivery' },
+    { human: 'Delivery', model: 'Other' },
+    { human: 'other', model: 'Other' }, // a human's spelling of the fallback
+    { human: 'Quality', model: 'Price' },
+    { human: ' price ', model: 'Price' },
+  ];
+
+  it('computes every figure as worked by hand', () => {
+    const r = singleLabelAgreement(PAIRS, LABELS);
+    // Confusion (rows human, columns model; Price, Delivery, Quality, Value, Other):
+    //   Price    3 1 0 0 0      Delivery 0 1 0 0 1      Quality 1 0 0 0 0      Other 0 0 0 0 1
+    expect(r.confusion).toEqual({
+      labels: LABELS,
+      matrix: [
+        [3, 1, 0, 0, 0],
+        [0, 1, 0, 0, 1],
+        [1, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1],
+      ],
+    });
+    expect(r.rows).toBe(8);
+    expect(r.exactAgreement).toBe(5 / 8);
+    // κ: human totals 4 2 1 0 1, model totals 4 2 0 0 2 → chance = 16 + 4 + 0 + 2 = 22;
+    // κ = (8·5 − 22) / (64 − 22) = 18/42.
+    expect(r.kappa).toBeCloseTo(18 / 42, 12);
+    // α: n_c = human + model totals = 8 4 1 0 3, n = 16; Σ_{c≠k} o_ck = 2·3 disagreements = 6;
+    // α = 1 − 15·6 / (256 − 90) = 1 − 90/166.
+    expect(r.alpha).toBeCloseTo(1 - 90 / 166, 12);
+    // Micro F1 over all codes: TP 5, FP 3, FN 3 → 10/16, the exact agreement.
+    expect(r.microF1).toBeCloseTo(5 / 8, 12);
+    // Macro F1 over the four categories used (Value is not): (3/4 + 1/2 + 0 + 2/3) / 4 = 23/48.
+    expect(r.macroF1).toBeCloseTo(23 / 48, 12);
+  });
+
+  it('per category: support, precision, recall, F1 and κ as present/absent', () => {
+    const r = singleLabelAgreement(PAIRS, LABELS);
+    const byLabel = Object.fromEntries(r.perCategory.map((c) => [c.label, c]));
+    expect(r.perCategory.map((c) => c.label)).toEqual(LABELS);
+    // Price: TP 3, FP 1, FN 1, TN 3 → table [[3,1],[1,3]], κ = (8·6 − 32) / (64 − 32) = 1/2.
+    expect(byLabel.Price).toEqual({
+      label: 'Price',
+      support: 4,
+      precision: 0.75,
+      recall: 0.75,
+      f1: 0.75,
+      kappa: 0.5,
+    });
+    // Delivery: TP 1, FP 1, FN 1, TN 5 → κ = (48 − 40) / (64 − 40) = 1/3.
+    expect(byLabel.Delivery).toMatchObject({ support: 2, precision: 0.5, recall: 0.5, f1: 0.5 });
+    expect(byLabel.Delivery!.kappa).toBeCloseTo(1 / 3, 12);
+    // Quality: the model never gave it: precision undefined (null), recall 0, F1 0; κ = (56 − 56)/8 = 0.
+    expect(byLabel.Quality).toEqual({
+      label: 'Quality',
+      support: 1,
+      precision: null,
+      recall: 0,
+      f1: 0,
+      kappa: 0,
+    });
+    // Value: neither side used it: nothing to say, and left out of macro F1.
+    expect(byLabel.Value).toEqual({
+      label: 'Value',
+      support: 0,
+      precision: null,
+      recall: null,
+      f1: null,
+      kappa: null,
+    });
+    // Other: TP 1, FP 1, FN 0, TN 6 → P ½, R 1, F1 2/3, κ = (56 − 44) / (64 − 44) = 0.6.
+    expect(byLabel.Other).toMatchObject({ support: 1, precision: 0.5, recall: 1 });
+    expect(byLabel.Other!.f1).toBeCloseTo(2 / 3, 12);
+    expect(byLabel.Other!.kappa).toBeCloseTo(0.6, 12);
+  });
+
+  it('κ and α are the same functions as on raw pairs', () => {
+    const r = singleLabelAgreement(PAIRS, LABELS);
+    const raw = PAIRS.map((p): [string, string] => [p.human.trim().toLowerCase(), p.model.toLowerCase()]);
+    expect(r.kappa).toBeCloseTo(cohenKappa(raw)!, 12);
+    expect(r.alpha).toBeCloseTo(krippendorffAlphaNominal(raw)!, 12);
+  });
+
+  it('a label outside the codeframe becomes its own category after the codeframe', () => {
+    const r = singleLabelAgreement(
+      [
+        { human: 'Legacy code', model: 'Price' },
+        { human: 'Price', model: 'Price' },
+      ],
+      ['Price', 'Other'],
+    );
+    expect(r.confusion.labels).toEqual(['Price', 'Other', 'Legacy code']);
+    expect(r.confusion.matrix[2]).toEqual([1, 0, 0]);
+    expect(r.perCategory[2]).toMatchObject({ label: 'Legacy code', support: 1, recall: 0, precision: null });
+  });
+
+  it('perfect agreement: every figure 1, unused categories null', () => {
+    const r = singleLabelAgreement(
+      ['Price', 'Delivery', 'Price', 'Other'].map((l) => ({ human: l, model: l })),
+      LABELS,
+    );
+    expect([r.exactAgreement, r.kappa, r.alpha, r.microF1, r.macroF1]).toEqual([1, 1, 1, 1, 1]);
+    expect(r.perCategory.filter((c) => c.f1 !== null).every((c) => c.kappa === 1 && c.f1 === 1)).toBe(true);
+    expect(r.perCategory.find((c) => c.label === 'Value')?.kappa).toBeNull();
+  });
+
+  it('one category only on both sides: κ and α 1, not NaN', () => {
+    const r = singleLabelAgreement(
+      Array.from({ length: 3 }, () => ({ human: 'Other', model: 'Other' })),
+      LABELS,
+    );
+    expect(r).toMatchObject({ rows: 3, exactAgreement: 1, kappa: 1, alpha: 1, microF1: 1, macroF1: 1 });
+  });
+
+  it('no rows: the row count is 0 and every figure null', () => {
+    const r = singleLabelAgreement([], LABELS);
+    expect(r).toMatchObject({
+      rows: 0,
+      exactAgreement: null,
+      kappa: null,
+      alpha: null,
+      microF1: null,
+      macroF1: null,
+    });
+    expect(r.perCategory).toHaveLength(LABELS.length);
+    expect(r.perCategory.every((c) => c.support === 0 && c.f1 === null && c.kappa === null)).toBe(true);
+    expect(r.confusion.matrix.flat().every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('multiLabelAgreement', () => {
+  const LABELS = ['Price', 'Delivery', 'Staff', 'Value', 'Other'];
+  const PAIRS: MultiLabelPair[] = [
+    { human: ['Price', 'Delivery'], model: ['Delivery', 'Price'] },
+    { human: ['Price'], model: ['Price', 'Staff'] },
+    { human: ['Delivery'], model: ['Delivery'] },
+    { human: ['Staff'], model: ['Price'] },
+    { human: ['Other'], model: ['other'] },
+    { human: ['Price', 'Staff'], model: ['Staff', 'price', 'Price'] }, // a duplicate counts once
+  ];
+
+  it('computes every figure as worked by hand', () => {
+    const r = multiLabelAgreement(PAIRS, LABELS);
+    expect(r.rows).toBe(6);
+    expect(r.exactAgreement).toBeCloseTo(4 / 6, 12); // rows 1, 3, 5 and 6 have the same set
+    // Per category (TP, FP, FN, TN over 6 rows):
+    //   Price    3 1 0 2: κ = (6·5 − 18) / (36 − 18) = 2/3; α: o = [[4,1],[1,6]], n_c 5 7 → 1 − 11·2/70
+    //   Delivery 2 0 0 4: κ = α = 1
+    //   Staff    1 1 1 3: κ = (24 − 20) / (36 − 20) = 1/4; α: o = [[6,2],[2,2]], n_c 8 4 → 1 − 11·4/64
+    //   Other    1 0 0 5: κ = α = 1
+    //   Value: neither side used it, left out of the averages.
+    expect(r.kappa).toBeCloseTo((2 / 3 + 1 + 1 / 4 + 1) / 4, 12);
+    expect(r.alpha).toBeCloseTo((1 - 22 / 70 + 1 + (1 - 44 / 64) + 1) / 4, 12);
+    // Micro F1: TP 7, FP 2, FN 1 → 14/17. Macro: (6/7 + 1 + 1/2 + 1) / 4 = 47/56.
+    expect(r.microF1).toBeCloseTo(14 / 17, 12);
+    expect(r.macroF1).toBeCloseTo(47 / 56, 12);
+    expect(r.perCategory.map((c) => [c.label, c.support])).toEqual([
+      ['Price', 3],
+      ['Delivery', 2],
+      ['Staff', 2],
+      ['Value', 0],
+      ['Other', 1],
+    ]);
+    const price = r.perCategory[0]!;
+    expect(price.precision).toBe(0.75);
+    expect(price.recall).toBe(1);
+    expect(price.f1).toBeCloseTo(6 / 7, 12);
+    expect(price.kappa).toBeCloseTo(2 / 3, 12);
+    expect(r.perCategory[3]).toEqual({
+      label: 'Value',
+      support: 0,
+      precision: null,
+      recall: null,
+      f1: null,
+      kappa: null,
+    });
+  });
+
+  it('per-category κ is cohenKappa on the present/absent column', () => {
+    const r = multiLabelAgreement(PAIRS, LABELS);
+    const staff = PAIRS.map((p): [string, string] => [
+      String(p.human.includes('Staff')),
+      String(p.model.includes('Staff')),
+    ]);
+    expect(r.perCategory[2]!.kappa).toBeCloseTo(cohenKappa(staff)!, 12);
+  });
+
+  it('rows where neither side gave any code agree, but no category was used: averages null', () => {
+    const r = multiLabelAgreement(
+      [
+        { human: [], model: [] },
+        { human: [], model: [] },
+      ],
+      LABELS,
+    );
+    expect(r).toMatchObject({
+      rows: 2,
+      exactAgreement: 1,
+      kappa: null,
+      alpha: null,
+      microF1: null,
+      macroF1: null,
+    });
+  });
+
+  it('no rows: every figure null', () => {
+    expect(multiLabelAgreement([], LABELS)).toMatchObject({
+      rows: 0,
+      exactAgreement: null,
+      kappa: null,
+      alpha: null,
+      microF1: null,
+      macroF1: null,
+    });
+  });
+
+  it('a category every row has, on both sides, has κ 1', () => {
+    const r = multiLabelAgreement(
+      [
+        { human: ['Price'], model: ['Price'] },
+        { human: ['Price', 'Staff'], model: ['Price'] },
+      ],
+      LABELS,
+    );
+    expect(r.perCategory[0]!.kappa).toBe(1);
+    expect(r.perCategory[2]).toMatchObject({ support: 1, recall: 0, precision: null, f1: 0, kappa: 0 });
+  });
+});
+
+describe('no figure is ever NaN', () => {
+  it('on random single-label and multi-code data, degenerate cases included', () => {
+    const next = random(42);
+    const labels = ['A', 'B', 'C', 'Other'];
+    const any = () => labels[Math.floor(next() * labels.length)]!;
+    for (let trial = 0; trial < 300; trial += 1) {
+      const n = Math.floor(next() * 8); // often 0, 1 or 2 rows
+      const narrow = next() < 0.3; // one label only
+      const pick = () => (narrow ? 'A' : any());
+      const single = Array.from({ length: n }, () => ({ human: pick(), model: pick() }));
+      const multi = Array.from({ length: n }, () => ({
+        human: Array.from({ length: Math.floor(next() * 3) }, pick),
+        model: Array.from({ length: Math.floor(next() * 3) }, pick),
+      }));
+      for (const value of [
+        ...figures(singleLabelAgreement(single, labels)),
+        ...figures(multiLabelAgreement(multi, labels)),
+      ]) {
+        if (value !== null) expect(Number.isFinite(value)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('agreementByConfidence', () => {
+  it('splits at the threshold (at or above vs below) and keeps rows without confidence apart', () => {
+    const split = agreementByConfidence(
+      [
+        { human: 'Price', model: 'Price', confidence: 0.95 },
+        { human: 'Price', model: 'Delivery', confidence: 0.9 },
+        { human: 'Delivery', model: 'delivery', confidence: 0.8 }, // exactly at the threshold
+        { human: 'Staff', model: 'Price', confidence: 0.4 },
+        { human: 'Staff', model: 'Staff', confidence: 0.3 },
+        { human: 'Other', model: 'Price', confidence: 0.1 },
+        { human: 'Other', model: 'Other', confidence: null },
+        { human: ['Price', 'Staff'], model: ['Staff', 'Price'], confidence: Number.NaN },
+      ],
+      0.8,
+    );
+    expect(split).toEqual({
+      threshold: 0.8,
+      atOrAbove: { rows: 3, exactAgreement: 2 / 3 },
+      below: { rows: 3, exactAgreement: 1 / 3 },
+      withoutConfidence: { rows: 2, exactAgreement: 1 },
+    });
+  });
+
+  it('an empty side has no agreement figure', () => {
+    const split = agreementByConfidence([{ human: ['A'], model: ['A', 'B'], confidence: 0.2 }], 0.5);
+    expect(split.atOrAbove).toEqual({ rows: 0, exactAgreement: null });
+    expect(split.below).toEqual({ rows: 1, exactAgreement: 0 });
+  });
+
+  it('refuses a threshold that is not a number', () => {
+    expect(() => agreementByConfidence([], Number.NaN)).toThrow(InvalidSettingError);
   });
 });
