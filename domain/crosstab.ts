@@ -1,6 +1,21 @@
+import { categoryKey } from './categories.js';
+import { InvalidSettingError } from './errors.js';
+
 /**
- * The analyst's view: statistics for crosstabs of categories by the values of a banner column.
+ * The analyst's view: categories (and nets) by the values of a banner column (NPS group, region, wave),
+ * with counts, column % and a significance mark where a column differs from the rest of its row.
  */
+
+/** Significance level of the column tests: two-sided, 95 %. */
+export const SIGNIFICANCE_LEVEL = 0.05;
+/** Smallest base, of the column and of the rest of the row, for which a column is tested (by default). */
+export const MIN_BASE = 30;
+/** Smallest expected count (pooled share × base, of having and of not having the code) for a test. */
+export const MIN_EXPECTED = 5;
+/** What the marks mean, for the sheet to print under the table. */
+export const SIGNIFICANCE_TEST =
+  'Marks: two-proportion z-test (pooled), two-sided, 95 %: each column against all other columns combined. ' +
+  `Not tested where a base is under ${MIN_BASE} or an expected count under ${MIN_EXPECTED}.`;
 
 /**
  * erfc(x), accurate to about 1e-15 relative: the power series of erf (all terms positive, so no
@@ -69,4 +84,194 @@ export function twoProportionZ(x1: number, n1: number, x2: number, n2: number): 
   if (se === 0) return { z: 0, p: 1 };
   const z = (x1 / n1 - x2 / n2) / se;
   return { z, p: erfc(Math.abs(z) / Math.SQRT2) };
+}
+
+export interface CrosstabRow {
+  /** The respondent's codes; several in multi-code mode. Blank labels are ignored. */
+  readonly labels: readonly string[];
+  /** The respondent's banner value (or group), `null` or blank when there is none. */
+  readonly banner: string | null;
+}
+
+export interface Net {
+  readonly name: string;
+  readonly codes: readonly string[];
+}
+
+export interface CrosstabOptions {
+  /** The codes in the order to show them; labels found outside them follow, in order of first appearance. */
+  readonly codes: readonly string[];
+  readonly nets?: readonly Net[];
+  /** Banner values in the order to show them ; others follow, sorted. */
+  readonly columns?: readonly string[];
+  /** Smallest base for a test, in the column and in the rest of the row (default `MIN_BASE`). */
+  readonly minBase?: number;
+}
+
+export interface CrosstabColumn {
+  readonly label: string;
+  /** The Total column: every coded respondent, with a banner value or not. */
+  readonly total: boolean;
+  /** Respondents with at least one code in this column. */
+  readonly base: number;
+}
+
+export type SignificanceMark = 'higher' | 'lower';
+
+export interface CrosstabCell {
+  /** Respondents in the column with the code (with any of the net's codes, for a net). */
+  readonly count: number;
+  /** count / base, as a fraction; `null` when the base is 0. */
+  readonly percent: number | null;
+  /** Two-sided p of the column against the rest of the row; `null` where not tested. */
+  readonly p: number | null;
+  /** Set where p < 0.05: whether the column's share is above or below the rest of the row's. */
+  readonly mark: SignificanceMark | undefined;
+}
+
+export interface CrosstabLine {
+  readonly kind: 'code' | 'net';
+  readonly label: string;
+  /** One cell per column, in column order. */
+  readonly cells: readonly CrosstabCell[];
+}
+
+export interface Crosstab {
+  /** The banner's values, then Total. */
+  readonly columns: readonly CrosstabColumn[];
+  /** The codes, then the nets. */
+  readonly lines: readonly CrosstabLine[];
+  /** Coded respondents without a banner value: counted in Total only. */
+  readonly noBanner: number;
+  /** Respondents without any code: in no base. */
+  readonly uncoded: number;
+}
+
+/**
+ * Codes and nets by the banner's values. A respondent counts once per code, however often the code
+ * appears in their labels, and once per net, however many of its codes they have; a multi-code
+ * respondent counts in several code lines, so a column's code percentages can sum past 100 %.
+ * Each banner cell is tested against all other banner columns combined (the rest of the row), with
+ * `twoProportionZ`, where both bases reach `minBase` and every expected count reaches `MIN_EXPECTED`.
+ */
+export function crosstab(rows: Iterable<CrosstabRow>, opts: CrosstabOptions): Crosstab {
+  const minBase = opts.minBase ?? MIN_BASE;
+  if (!(Number.isFinite(minBase) && minBase >= 0)) {
+    throw new InvalidSettingError(
+      'minBase',
+      minBase,
+      'the smallest base for a test must be a number, 0 or more',
+    );
+  }
+  const codes = new Map<string, number>();
+  const codeLabels: string[] = [];
+  const codeIndex = (label: string): number => {
+    const key = categoryKey(label);
+    let i = codes.get(key);
+    if (i === undefined) {
+      i = codeLabels.length;
+      codes.set(key, i);
+      codeLabels.push(label.trim());
+    }
+    return i;
+  };
+  for (const code of opts.codes) codeIndex(code);
+  const nets = (opts.nets ?? []).map((net) => {
+    if (net.codes.length === 0) throw new InvalidSettingError('nets', net.name, 'the net lists no codes');
+    const members = net.codes.map((code) => {
+      const i = codes.get(categoryKey(code));
+      if (i === undefined) {
+        throw new InvalidSettingError(
+          'nets',
+          net.name,
+          `the net lists ${JSON.stringify(code)}, which is not a code`,
+        );
+      }
+      return i;
+    });
+    return { name: net.name, members: new Set(members) };
+  });
+
+  // One pass, tallying per banner value; the columns' order is decided once every value is known.
+  const tally = () => ({ base: 0, codes: [] as number[], nets: new Array<number>(nets.length).fill(0) });
+  type Tally = ReturnType<typeof tally>;
+  const add = (t: Tally, coded: ReadonlySet<number>) => {
+    t.base += 1;
+    for (const c of coded) t.codes[c] = (t.codes[c] ?? 0) + 1;
+    nets.forEach(({ members }, i) => {
+      if ([...members].some((m) => coded.has(m))) t.nets[i]! += 1;
+    });
+  };
+  const byBanner = new Map<string, Tally>();
+  const total = tally();
+  let uncoded = 0;
+  for (const row of rows) {
+    const coded = new Set(row.labels.filter((l) => l.trim() !== '').map(codeIndex));
+    if (coded.size === 0) {
+      uncoded += 1;
+      continue;
+    }
+    add(total, coded);
+    const banner = row.banner?.trim() ?? '';
+    if (banner === '') continue;
+    const t = byBanner.get(banner) ?? tally();
+    add(t, coded);
+    byBanner.set(banner, t);
+  }
+
+  const collator = new Intl.Collator('en', { numeric: true });
+  const listed = (opts.columns ?? []).map((c) => c.trim()).filter((c, i, all) => all.indexOf(c) === i);
+  const values = [
+    ...listed,
+    ...[...byBanner.keys()].filter((v) => !listed.includes(v)).sort((a, b) => collator.compare(a, b)),
+  ];
+  const columns = values.map((v) => byBanner.get(v) ?? tally());
+  const bannerBase = sum(columns.map((c) => c.base));
+
+  const line = (kind: CrosstabLine['kind'], label: string, count: (t: Tally) => number): CrosstabLine => {
+    const counts = columns.map(count);
+    const inBanner = sum(counts);
+    const cells = columns.map(({ base }, j): CrosstabCell => {
+      const x = counts[j]!;
+      const test = columnTest(x, base, inBanner - x, bannerBase - base, minBase);
+      return { count: x, percent: base === 0 ? null : x / base, ...test };
+    });
+    const all = count(total);
+    cells.push({ count: all, percent: total.base === 0 ? null : all / total.base, p: null, mark: undefined });
+    return { kind, label, cells };
+  };
+
+  return {
+    columns: [
+      ...values.map((label, j) => ({ label, total: false, base: columns[j]!.base })),
+      { label: 'Total', total: true, base: total.base },
+    ],
+    lines: [
+      ...codeLabels.map((label, i) => line('code', label, (t) => t.codes[i] ?? 0)),
+      ...nets.map(({ name }, i) => line('net', name, (t) => t.nets[i]!)),
+    ],
+    noBanner: total.base - bannerBase,
+    uncoded,
+  };
+}
+
+/** One column against the rest of the row, where the bases and expected counts allow a z-test. */
+function columnTest(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  minBase: number,
+): Pick<CrosstabCell, 'p' | 'mark'> {
+  const untested = { p: null, mark: undefined };
+  if (n1 < minBase || n2 < minBase || n1 === 0 || n2 === 0) return untested;
+  const pooled = (x1 + x2) / (n1 + n2);
+  const smallest = Math.min(n1, n2) * Math.min(pooled, 1 - pooled);
+  if (smallest < MIN_EXPECTED) return untested;
+  const { z, p } = twoProportionZ(x1, n1, x2, n2);
+  return { p, mark: p < SIGNIFICANCE_LEVEL ? (z > 0 ? 'higher' : 'lower') : undefined };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, v) => total + v, 0);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { erfc, normalCdf, twoProportionZ } from '../../domain/crosstab.js';
+import type { CrosstabLine, CrosstabRow } from '../../domain/crosstab.js';
+import { MIN_BASE, crosstab, erfc, normalCdf, twoProportionZ } from '../../domain/crosstab.js';
+import { InvalidSettingError } from '../../domain/errors.js';
 
 describe('erfc and the normal distribution function', () => {
   // Reference values: Python 3's math.erfc (the C library's erfc, correct to about one unit in the last
@@ -85,5 +87,161 @@ describe('twoProportionZ', () => {
     expect(() => twoProportionZ(0, 0, 1, 10)).toThrow(RangeError);
     expect(() => twoProportionZ(11, 10, 1, 10)).toThrow(/second|first/);
     expect(() => twoProportionZ(1, 10, -1, 10)).toThrow(/second sample/);
+  });
+});
+
+function line(lines: readonly CrosstabLine[], label: string): CrosstabLine {
+  const found = lines.find((l) => l.label === label);
+  if (!found) throw new Error(`no line ${label}`);
+  return found;
+}
+
+const counts = (l: CrosstabLine) => l.cells.map((c) => c.count);
+
+describe('crosstab: counts, bases and percentages', () => {
+  const ROWS: CrosstabRow[] = [
+    { labels: ['Price'], banner: 'North' },
+    { labels: ['Price', 'Delivery'], banner: 'North' },
+    { labels: ['Delivery', 'Staff'], banner: 'South' },
+    { labels: ['Staff', 'staff'], banner: 'South' }, // one respondent, one Staff
+    { labels: ['Other'], banner: null },
+    { labels: [], banner: 'North' }, // not coded: in no base
+    { labels: ['Price'], banner: ' South ' },
+    { labels: ['Legacy code'], banner: 'North' }, // a code outside the list
+    { labels: ['  '], banner: 'South' }, // blank: not coded
+    { labels: ['Delivery'], banner: '' }, // no banner value: Total only
+  ];
+  const OPTS = {
+    codes: ['Price', 'Delivery', 'Staff', 'Other'],
+    nets: [{ name: 'Service', codes: ['Delivery', 'Staff'] }],
+  };
+
+  it('has the banner values, then Total, each with its base of coded respondents', () => {
+    const t = crosstab(ROWS, OPTS);
+    expect(t.columns).toEqual([
+      { label: 'North', total: false, base: 3 },
+      { label: 'South', total: false, base: 3 },
+      { label: 'Total', total: true, base: 8 },
+    ]);
+    expect(t.noBanner).toBe(2);
+    expect(t.uncoded).toBe(2);
+  });
+
+  it('counts each respondent once per code and once per net', () => {
+    const t = crosstab(ROWS, OPTS);
+    expect(t.lines.map((l) => [l.kind, l.label, counts(l)])).toEqual([
+      ['code', 'Price', [2, 1, 3]],
+      ['code', 'Delivery', [1, 1, 3]],
+      ['code', 'Staff', [0, 2, 2]],
+      ['code', 'Other', [0, 0, 1]],
+      ['code', 'Legacy code', [1, 0, 1]],
+      // Delivery or Staff: respondents 2 (North), 3 and 4 (South), 10 (no banner); respondent 3 has both.
+      ['net', 'Service', [1, 2, 4]],
+    ]);
+  });
+
+  it('gives column percentages of the base, as fractions, and no marks on small bases', () => {
+    const t = crosstab(ROWS, OPTS);
+    expect(line(t.lines, 'Price').cells.map((c) => c.percent)).toEqual([2 / 3, 1 / 3, 3 / 8]);
+    expect(line(t.lines, 'Service').cells.map((c) => c.percent)).toEqual([1 / 3, 2 / 3, 4 / 8]);
+    expect(t.lines.flatMap((l) => l.cells).every((c) => c.p === null && c.mark === undefined)).toBe(true);
+  });
+
+  it('puts listed columns first in the order given, the rest sorted naturally', () => {
+    const rows: CrosstabRow[] = ['Wave 10', 'Wave 2', 'Wave 1', 'East', 'Wave 2'].map((banner) => ({
+      labels: ['Price'],
+      banner,
+    }));
+    const t = crosstab(rows, { codes: ['Price'], columns: ['Wave 2', 'North'] });
+    expect(t.columns.map((c) => [c.label, c.base])).toEqual([
+      ['Wave 2', 2],
+      ['North', 0], // listed, none seen: an empty column, percentages null
+      ['East', 1],
+      ['Wave 1', 1],
+      ['Wave 10', 1],
+      ['Total', 5],
+    ]);
+    expect(t.lines[0]!.cells[1]).toEqual({ count: 0, percent: null, p: null, mark: undefined });
+  });
+
+  it('with no rows: only Total, base 0, percentages null', () => {
+    const t = crosstab([], { codes: ['Price'] });
+    expect(t.columns).toEqual([{ label: 'Total', total: true, base: 0 }]);
+    expect(t.lines[0]!.cells).toEqual([{ count: 0, percent: null, p: null, mark: undefined }]);
+  });
+
+  it('refuses a net with a code that is not in the list, or with no codes', () => {
+    expect(() =>
+      crosstab(ROWS, { codes: ['Price'], nets: [{ name: 'Service', codes: ['Delivry'] }] }),
+    ).toThrow(InvalidSettingError);
+    expect(() =>
+      crosstab(ROWS, { codes: ['Price'], nets: [{ name: 'Service', codes: ['Delivry'] }] }),
+    ).toThrow(/"Delivry", which is not a code/);
+    expect(() => crosstab(ROWS, { codes: ['Price'], nets: [{ name: 'Empty', codes: [] }] })).toThrow(
+      /no codes/,
+    );
+  });
+
+  it('refuses a smallest base for tests that is not a number of 0 or more', () => {
+    expect(() => crosstab(ROWS, { codes: ['Price'], minBase: Number.NaN })).toThrow(InvalidSettingError);
+    expect(() => crosstab(ROWS, { codes: ['Price'], minBase: -1 })).toThrow(/minBase/);
+  });
+});
+
+/** `n` respondents in `banner`, the first `withPrice` of them coded Price, the others Delivery. */
+function group(banner: string | null, n: number, withPrice: number): CrosstabRow[] {
+  return Array.from({ length: n }, (_, i) => ({ labels: [i < withPrice ? 'Price' : 'Delivery'], banner }));
+}
+
+describe('crosstab: significance against the rest of the row', () => {
+  // A: 12 of 40 coded Price; B and C: 15 of 30 each. A against B + C is 12/40 against 30/60:
+  // z = −1.9851667, p = 0.0471 (worked in the twoProportionZ tests) → A lower. B against A + C is 15/30
+  // against 27/70: pooled 0.42, SE = √(0.42 · 0.58 · (1/30 + 1/70)) = 0.1077, z = 0.1143 / 0.1077 = 1.06,
+  // p ≈ 0.29 → no mark.
+  const ROWS = [...group('A', 40, 12), ...group('B', 30, 15), ...group('C', 30, 15)];
+
+  it('marks a column whose share differs at 95 % and leaves the others unmarked', () => {
+    const price = line(crosstab(ROWS, { codes: ['Price', 'Delivery'] }).lines, 'Price');
+    expect(price.cells[0]!.p).toBeCloseTo(0.0471259, 6);
+    expect(price.cells.map((c) => c.mark)).toEqual(['lower', undefined, undefined, undefined]);
+    expect(price.cells[1]!.p).toBeCloseTo(twoProportionZ(15, 30, 27, 70).p, 12);
+    expect(price.cells[1]!.p).toBeGreaterThan(0.05);
+    // Delivery mirrors Price (every respondent has exactly one of them): A is higher.
+    const delivery = line(crosstab(ROWS, { codes: ['Price', 'Delivery'] }).lines, 'Delivery');
+    expect(delivery.cells.map((c) => c.mark)).toEqual(['higher', undefined, undefined, undefined]);
+  });
+
+  it('never tests the Total column', () => {
+    const t = crosstab(ROWS, { codes: ['Price', 'Delivery'] });
+    expect(t.lines.every((l) => l.cells.at(-1)!.p === null && l.cells.at(-1)!.mark === undefined)).toBe(true);
+  });
+
+  it('respondents without a banner value are in Total but not in the rest of the row', () => {
+    const t = crosstab([...ROWS, ...group(null, 50, 50)], { codes: ['Price', 'Delivery'] });
+    const price = line(t.lines, 'Price');
+    expect(price.cells[0]!.p).toBeCloseTo(0.0471259, 6);
+    expect(price.cells.at(-1)).toMatchObject({ count: 42 + 50, percent: 92 / 150 });
+    expect(t.noBanner).toBe(50);
+  });
+
+  it(`does not test where the column or the rest has a base under ${MIN_BASE}, or under minBase`, () => {
+    // D: 29 respondents; E: 29 + 30 = 59. D's base is too small; so is the rest of E's row.
+    const small = crosstab([...group('D', 29, 2), ...group('E', 59, 40)], { codes: ['Price'] });
+    expect(line(small.lines, 'Price').cells.map((c) => c.p)).toEqual([null, null, null]);
+    const strict = crosstab(ROWS, { codes: ['Price'], minBase: 50 });
+    expect(line(strict.lines, 'Price').cells.every((c) => c.p === null)).toBe(true);
+  });
+
+  it('does not test a code so rare that an expected count is under 5', () => {
+    // Staff: 1 respondent in 100; pooled share 0.01, so the expected count in A is 40 · 0.01 = 0.4.
+    const rows = ROWS.map((r, i) => (i === 0 ? { ...r, labels: ['Staff'] } : r));
+    const staff = line(crosstab(rows, { codes: ['Price', 'Delivery', 'Staff'] }).lines, 'Staff');
+    expect(staff.cells.map((c) => c.count)).toEqual([1, 0, 0, 1]);
+    expect(staff.cells.every((c) => c.p === null && c.mark === undefined)).toBe(true);
+  });
+
+  it('with one banner value only there is no rest of the row to test against', () => {
+    const t = crosstab(group('A', 100, 30), { codes: ['Price'] });
+    expect(t.lines[0]!.cells[0]!.p).toBeNull();
   });
 });
