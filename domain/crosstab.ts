@@ -1,5 +1,5 @@
 import { categoryKey } from './categories.js';
-import { InvalidSettingError } from './errors.js';
+import { InvalidBannerGroupsError, InvalidSettingError } from './errors.js';
 
 /**
  * The analyst's view: categories (and nets) by the values of a banner column (NPS group, region, wave),
@@ -102,7 +102,7 @@ export interface CrosstabOptions {
   /** The codes in the order to show them; labels found outside them follow, in order of first appearance. */
   readonly codes: readonly string[];
   readonly nets?: readonly Net[];
-  /** Banner values in the order to show them ; others follow, sorted. */
+  /** Banner values in the order to show them (e.g. `parseBannerGroups(...).groups`); others follow, sorted. */
   readonly columns?: readonly string[];
   /** Smallest base for a test, in the column and in the rest of the row (default `MIN_BASE`). */
   readonly minBase?: number;
@@ -270,6 +270,93 @@ function columnTest(
   if (smallest < MIN_EXPECTED) return untested;
   const { z, p } = twoProportionZ(x1, n1, x2, n2);
   return { p, mark: p < SIGNIFICANCE_LEVEL ? (z > 0 ? 'higher' : 'lower') : undefined };
+}
+
+/** Maps a banner cell to its group, or `null` when it falls in no group; `groups` in the spec's order. */
+export interface BannerGrouping {
+  (value: unknown): string | null;
+  readonly groups: readonly string[];
+}
+
+const NPS_NAMES = ['Detractors', 'Passives', 'Promoters'] as const;
+const NUMBER = String.raw`\d+(?:\.\d+)?`;
+const RANGE = new RegExp(String.raw`^(${NUMBER})(?:\s*[-–]\s*(${NUMBER}))?$`);
+
+/**
+ * Reads a banner grouping: comma-separated ranges, inclusive at both ends, each optionally named:
+ * `0-6,7-8,9-10` or `0-6=Detractors,7-8=Passives,9-10=Promoters`; a single value (`5`) is a range too.
+ * Unnamed groups are called by their range (`0-6`), except that the NPS split `0-6,7-8,9-10` (or the word
+ * `nps`) gives Detractors, Passives and Promoters. Ranges may share a name (`1-2=Low,8-9=Low` is one
+ * group) but not values. Numbers are non-negative, with a decimal point allowed.
+ *
+ * The mapper takes a number, or text holding one (`7`, `7,5`, `10 - Extremely likely`); anything else,
+ * and any number outside every range (6.5 in `0-6,7-8`), maps to `null`: in no group.
+ */
+export function parseBannerGroups(spec: string): BannerGrouping {
+  const text = spec.trim().toLowerCase() === 'nps' ? '0-6,7-8,9-10' : spec;
+  const fail = (reason: string): never => {
+    throw new InvalidBannerGroupsError(spec, reason);
+  };
+  if (text.trim() === '') fail('no groups given');
+
+  const ranges = text.split(',').map((raw, i) => {
+    const item = raw.trim();
+    const at = `group ${i + 1}`;
+    if (item === '') return fail(`${at} is empty (two commas in a row, or one at an end?)`);
+    const quoted = `${at} (${JSON.stringify(item)})`;
+    const [rangeText = '', name, ...more] = item.split('=').map((part) => part.trim());
+    if (more.length > 0) return fail(`${quoted} has more than one "="`);
+    if (name === '') return fail(`${quoted} has no name after "="`);
+    const match = RANGE.exec(rangeText);
+    if (!match) return fail(`${quoted} is not a number or a range such as 0-6`);
+    const [, from = '', to] = match;
+    const low = Number(from);
+    const high = to === undefined ? low : Number(to);
+    if (low > high) return fail(`${quoted} starts above where it ends`);
+    return { item, low, high, name, label: to === undefined ? from : `${from}-${to}` };
+  });
+
+  ranges.forEach((r, i) =>
+    ranges.slice(0, i).forEach((earlier, j) => {
+      if (r.low <= earlier.high && earlier.low <= r.high) {
+        fail(
+          `groups ${j + 1} (${JSON.stringify(earlier.item)}) and ${i + 1} (${JSON.stringify(r.item)}) overlap`,
+        );
+      }
+    }),
+  );
+
+  const nps =
+    ranges.length === 3 &&
+    ranges.every((r, i) => r.name === undefined && [0, 7, 9][i] === r.low && [6, 8, 10][i] === r.high);
+  const named = ranges.map((r, i) => ({ ...r, group: nps ? NPS_NAMES[i]! : (r.name ?? r.label) }));
+
+  // Groups by name, in order of first appearance; a second range with a known name joins its group.
+  const groups: string[] = [];
+  const spelled = new Map<string, string>();
+  for (const r of named) {
+    const key = categoryKey(r.group);
+    if (!spelled.has(key)) {
+      spelled.set(key, r.group);
+      groups.push(r.group);
+    }
+  }
+
+  const group = (value: unknown): string | null => {
+    const n = numberOf(value);
+    if (n === null) return null;
+    const hit = named.find((r) => r.low <= n && n <= r.high);
+    return hit ? spelled.get(categoryKey(hit.group))! : null;
+  };
+  return Object.assign(group, { groups });
+}
+
+/** A number, or text that is one or starts with one before its label (`10 - Extremely likely`). */
+function numberOf(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value !== 'string') return null;
+  const match = /^(\d+(?:[.,]\d+)?)(?:\s*$|\s*[-–=:)](?:\s*\D.*)?$|\s+\D.*$)/su.exec(value.trim());
+  return match ? Number(match[1]!.replace(',', '.')) : null;
 }
 
 function sum(values: readonly number[]): number {

@@ -114,6 +114,21 @@ export class TooManyCategoriesError extends DomainError {
   }
 }
 
+/** A banner grouping such as `0-6,7-8,9-10` or `0-6=Detractors,7-8=Passives,9-10=Promoters` that cannot be read. */
+export class InvalidBannerGroupsError extends DomainError {
+  constructor(
+    readonly spec: string,
+    readonly reason: string,
+  ) {
+    super(
+      'invalid_banner_groups',
+      `Banner groups ${JSON.stringify(spec)}: ${reason}. ` +
+        'Write ranges such as 0-6,7-8,9-10, or name them: 0-6=Detractors,7-8=Passives,9-10=Promoters.',
+      'bannerGroups',
+    );
+  }
+}
+
 /** The job (or its stored files) cannot be found: an unknown id, or a store that was cleaned up. */
 export class JobNotFoundError extends DomainError {
   constructor(readonly jobId: string) {
@@ -133,5 +148,6 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidCategoryError',
   'TooManyCategoriesError',
   'InvalidSettingError',
+  'InvalidBannerGroupsError',
   'JobNotFoundError',
 ] as const;

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
 import type { CrosstabLine, CrosstabRow } from '../../domain/crosstab.js';
-import { MIN_BASE, crosstab, erfc, normalCdf, twoProportionZ } from '../../domain/crosstab.js';
-import { InvalidSettingError } from '../../domain/errors.js';
+import {
+  MIN_BASE,
+  crosstab,
+  erfc,
+  normalCdf,
+  parseBannerGroups,
+  twoProportionZ,
+} from '../../domain/crosstab.js';
+import { InvalidBannerGroupsError, InvalidSettingError } from '../../domain/errors.js';
 
 describe('erfc and the normal distribution function', () => {
   // Reference values: Python 3's math.erfc (the C library's erfc, correct to about one unit in the last
@@ -243,5 +250,108 @@ describe('crosstab: significance against the rest of the row', () => {
   it('with one banner value only there is no rest of the row to test against', () => {
     const t = crosstab(group('A', 100, 30), { codes: ['Price'] });
     expect(t.lines[0]!.cells[0]!.p).toBeNull();
+  });
+});
+
+describe('parseBannerGroups', () => {
+  it('groups an NPS score into Detractors, Passives and Promoters', () => {
+    const nps = parseBannerGroups('0-6,7-8,9-10');
+    expect(nps.groups).toEqual(['Detractors', 'Passives', 'Promoters']);
+    expect([0, 6, 7, 8, 9, 10].map(nps)).toEqual([
+      'Detractors',
+      'Detractors',
+      'Passives',
+      'Passives',
+      'Promoters',
+      'Promoters',
+    ]);
+    expect(parseBannerGroups('NPS').groups).toEqual(['Detractors', 'Passives', 'Promoters']);
+  });
+
+  it('takes names after "=", and spaces anywhere', () => {
+    const g = parseBannerGroups(' 0 - 6 = Unhappy , 7-8=Neutral,9–10=Happy ');
+    expect(g.groups).toEqual(['Unhappy', 'Neutral', 'Happy']);
+    expect(g(3)).toBe('Unhappy');
+    expect(g(10)).toBe('Happy');
+  });
+
+  it('calls unnamed groups by their range, single values included', () => {
+    const g = parseBannerGroups('1-3,4,5');
+    expect(g.groups).toEqual(['1-3', '4', '5']);
+    expect([1, 3, 4, 5].map(g)).toEqual(['1-3', '1-3', '4', '5']);
+  });
+
+  it('joins ranges with the same name into one group', () => {
+    const g = parseBannerGroups('1-2=Extreme,3=Middle,4-5=extreme');
+    expect(g.groups).toEqual(['Extreme', 'Middle']);
+    expect(g(5)).toBe('Extreme');
+  });
+
+  it('reads numbers in text, with a decimal comma or a label after them', () => {
+    const g = parseBannerGroups('0-6,7-8,9-10');
+    expect(g(' 8 ')).toBe('Passives');
+    expect(g('10 - Extremely likely')).toBe('Promoters');
+    expect(g('0 = Not at all likely')).toBe('Detractors');
+    expect(g('9 Very likely')).toBe('Promoters');
+    expect(parseBannerGroups('0-2.5=Low,2.6-5=High')('2,5')).toBe('Low');
+  });
+
+  it('maps everything outside every group to null', () => {
+    const g = parseBannerGroups('0-6,7-8,9-10');
+    for (const value of [11, -1, 6.5, Number.NaN, '7-8', 'n/a', '', null, undefined, true, {}]) {
+      expect(g(value)).toBeNull();
+    }
+  });
+
+  it.each([
+    ['0-6,x', /group 2 \("x"\) is not a number or a range/],
+    ['', /no groups given/],
+    ['  ', /no groups given/],
+    ['0-6,,7-8', /group 2 is empty/],
+    ['0-6,7-8,', /group 3 is empty/],
+    ['8-7', /group 1 \("8-7"\) starts above where it ends/],
+    ['0-6,5-8', /groups 1 \("0-6"\) and 2 \("5-8"\) overlap/],
+    ['0-6,7-8,8', /groups 2 \("7-8"\) and 3 \("8"\) overlap/],
+    ['0-6=', /group 1 \("0-6="\) has no name after "="/],
+    ['-1-5', /group 1 \("-1-5"\) is not a number or a range/],
+    ['0-6=Low=er', /group 1 \("0-6=Low=er"\) has more than one "="/],
+  ])('%j is refused, saying what is wrong', (spec, message) => {
+    expect(() => parseBannerGroups(spec)).toThrow(InvalidBannerGroupsError);
+    expect(() => parseBannerGroups(spec)).toThrow(message);
+    expect(() => parseBannerGroups(spec)).toThrow(/Write ranges such as 0-6,7-8,9-10/);
+  });
+
+  it('carries the spec and the reason, for the API to show against its field', () => {
+    const error = (() => {
+      try {
+        parseBannerGroups('0-6,x');
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(InvalidBannerGroupsError);
+    expect(error).toMatchObject({
+      code: 'invalid_banner_groups',
+      field: 'bannerGroups',
+      spec: '0-6,x',
+      reason: 'group 2 ("x") is not a number or a range such as 0-6',
+    });
+  });
+
+  it('feeds a crosstab, its groups giving the column order', () => {
+    const nps = parseBannerGroups('0-6,7-8,9-10');
+    const scores = [10, 9, 3, 7, 12, 0, 8];
+    const t = crosstab(
+      scores.map((score) => ({ labels: ['Price'], banner: nps(score) })),
+      { codes: ['Price'], columns: nps.groups },
+    );
+    expect(t.columns.map((c) => [c.label, c.base])).toEqual([
+      ['Detractors', 2],
+      ['Passives', 2],
+      ['Promoters', 2],
+      ['Total', 7],
+    ]);
+    expect(t.noBanner).toBe(1); // the 12: in no group
   });
 });
