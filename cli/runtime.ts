@@ -41,8 +41,10 @@ export interface VerbatimRuntime {
   readonly temporalUiUrl: string | undefined;
   readonly llm: LlmEndpoint | undefined;
   readonly workers: VerbatimWorkers | undefined;
-  /** Settles when the worker stops; rejects if it fails. */
+  /** Settles when the worker stops; rejects if it fails, or if the embedded server is lost for good. */
   readonly workerDone: Promise<void>;
+  /** Rejects if the embedded Temporal server died and could not be restarted; else never settles. */
+  readonly serverLost: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
         ...(config.temporal.uiPort ? { uiPort: config.temporal.uiPort } : {}),
         headless: options.headless ?? false,
         logger,
+        notify: say,
       });
       cleanups.push(() => devServer?.stop() ?? Promise.resolve());
       address = devServer.address;
@@ -98,6 +101,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     const searchAttributes = await ensureSearchAttributes(client, config.temporal.namespace, logger);
     const store = new JobStore(config.dataDir);
 
+    const serverLost = devServer?.lost ?? new Promise<never>(() => {});
     let llm: LlmEndpoint | undefined;
     let workers: VerbatimWorkers | undefined;
     let workerDone: Promise<void> = Promise.resolve();
@@ -144,7 +148,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
         identity: `verbatim-${process.pid}@${os.hostname()}`,
       });
       const running = workers;
-      workerDone = running.run();
+      workerDone = Promise.race([running.run(), serverLost]);
       cleanups.push(async () => {
         running.shutdown();
         await workerDone.catch(() => {});
@@ -169,6 +173,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
       llm,
       workers,
       workerDone,
+      serverLost,
       close,
     };
   } catch (error) {
