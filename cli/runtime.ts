@@ -15,6 +15,7 @@ import { startDevServer } from '../lib/dev-server.js';
 import type { Logger } from '../lib/logger.js';
 import { JobStore } from '../lib/store.js';
 import {
+  ConnectionTrouble,
   checkNamespace,
   connectClient,
   connectWorker,
@@ -57,11 +58,11 @@ export interface RuntimeOptions {
   readonly headless?: boolean;
 }
 
-let runtimeInstalled = false;
+let connectionTrouble: ConnectionTrouble | undefined;
 
 export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRuntime> {
   const { config, logger, say } = options;
-  installSdkLogger(logger);
+  const trouble = installSdkLogger(logger);
   const cleanups: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse())
@@ -90,6 +91,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     const target = await resolveTarget(config.temporal, address);
     const client = await connectClient(target);
     cleanups.push(() => client.connection.close());
+    const server = devServer;
+    trouble.watch({
+      probe: () =>
+        client.connection.withDeadline(Date.now() + 2_000, () => client.workflowService.getSystemInfo({})),
+      explained: () => server?.restarting ?? false,
+    });
+    cleanups.push(() => Promise.resolve(trouble.watch(undefined)));
     // The embedded server creates its namespace as it starts; a configured cluster may not have it.
     if (!devServer) await checkNamespace(client, target, logger);
     if (target.apiKey && !target.tls) {
@@ -191,16 +199,30 @@ export const SIMULATOR_BANNER = [
   '',
 ].join('\n');
 
-/** Routes the Temporal SDK's own logs into the process logger (once per process). */
-function installSdkLogger(logger: Logger): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  const level = (logger.level === 'silent' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
-  const sdkLevel: LogLevel = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'WARN';
+/**
+ * Routes the Temporal SDK's own logs into the process logger (once per process), the core SDK's included:
+ * without `forward`, core printed its warnings straight to stderr in its own format, one per retry.
+ */
+function installSdkLogger(logger: Logger): ConnectionTrouble {
+  if (connectionTrouble) return connectionTrouble;
+  const trouble = new ConnectionTrouble(logger);
+  connectionTrouble = trouble;
+  const level = logger.level.toUpperCase() as LogLevel;
+  // Warnings always reach the callback (connection trouble is summarised there); pino drops what it must.
+  const sdkLevel: LogLevel = ['TRACE', 'DEBUG', 'INFO'].includes(level) ? level : 'WARN';
   Runtime.install({
+    telemetryOptions: {
+      logging: {
+        forward: {},
+        filter: { core: sdkLevel === 'TRACE' || sdkLevel === 'DEBUG' ? sdkLevel : 'WARN', other: 'ERROR' },
+      },
+    },
     logger: new DefaultLogger(sdkLevel, (entry) => {
       // The LLM worker polls activities only, by design: not worth a warning.
       if (entry.message.startsWith('No workflows registered')) return;
+      if (entry.level === 'WARN' || entry.level === 'ERROR') {
+        if (trouble.take(entry.message, entry.meta)) return;
+      }
       const method =
         entry.level === 'TRACE'
           ? 'trace'
@@ -208,6 +230,7 @@ function installSdkLogger(logger: Logger): void {
       logger[method]({ ...entry.meta, sdk: true }, entry.message);
     }),
   });
+  return trouble;
 }
 
 /** A URL as it may be shown: without a user name or password in it. */

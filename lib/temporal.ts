@@ -190,3 +190,89 @@ export async function retryConnect<T>(fn: () => Promise<T>, timeoutMs: number, a
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** What core logs when a call failed because the server is out of reach (its Debug form of a tonic Status). */
+const UNREACHABLE =
+  /code: (?:Unavailable|DeadlineExceeded)|transport error|tcp connect error|connection refused|connection reset|broken pipe/i;
+
+export interface ConnectionWatch {
+  /** Answers once the server can be reached again; rejects (or hangs briefly) while it cannot. */
+  readonly probe: () => Promise<unknown>;
+  /** The outage is known and said elsewhere (the embedded server is being restarted): log it quietly. */
+  readonly explained?: () => boolean;
+}
+
+/**
+ * The core SDK retries every call to a server it cannot reach, polls for ever, and logs a warning for each
+ * retry past the fifth: a server away for a few seconds printed dozens of lines. This keeps them to two, "the
+ * server is unreachable" and "reachable again after 4.2 s (37 warnings)", and a reminder every 30 s between.
+ * Until `watch` gives it a probe (a connection exists), entries pass through unchanged.
+ */
+export class ConnectionTrouble {
+  private watching: ConnectionWatch | undefined;
+  private outage: { since: number; warnings: number } | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  watch(watching: ConnectionWatch | undefined): void {
+    this.watching = watching;
+  }
+
+  /** Whether the SDK's log entry was about the server being out of reach, and so is taken care of here. */
+  take(message: string, meta: Record<string, unknown> | undefined): boolean {
+    if (!this.watching) return false;
+    const error = meta?.error;
+    if (!UNREACHABLE.test(`${message} ${typeof error === 'string' ? error : ''}`)) return false;
+    if (this.outage) {
+      this.outage.warnings += 1;
+    } else {
+      const outage = { since: Date.now(), warnings: 1 };
+      this.outage = outage;
+      void this.follow(this.watching, outage).finally(() => (this.outage = undefined));
+    }
+    this.logger.debug({ ...meta, sdk: true }, message);
+    return true;
+  }
+
+  private async follow(
+    watching: ConnectionWatch,
+    outage: { since: number; warnings: number },
+  ): Promise<void> {
+    // A warning that arrives after the server came back (a completion whose retries ran out) is no outage.
+    if (await reachable(watching)) return;
+    // Quiet once explained: the restart is said in its own line, and its end must not look like news.
+    let quiet = false;
+    const level = () => {
+      quiet ||= watching.explained?.() ?? false;
+      return quiet ? 'info' : 'warn';
+    };
+    this.logger[level()]('Temporal server unreachable, retrying…');
+    let remindAt = outage.since + 30_000;
+    while (!(await reachable(watching))) {
+      if (this.watching !== watching) return; // closed meanwhile: nothing left to reconnect
+      if (Date.now() >= remindAt) {
+        const seconds = Math.round((Date.now() - outage.since) / 1000);
+        this.logger[level()](
+          { warnings: outage.warnings },
+          `Temporal server still unreachable after ${seconds} s`,
+        );
+        remindAt += 30_000;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const seconds = ((Date.now() - outage.since) / 1000).toFixed(1);
+    this.logger[level()](
+      { warnings: outage.warnings, downMs: Date.now() - outage.since },
+      `Temporal server reachable again after ${seconds} s (${outage.warnings} retry warnings summarised)`,
+    );
+  }
+}
+
+async function reachable(watching: ConnectionWatch): Promise<boolean> {
+  try {
+    await watching.probe();
+    return true;
+  } catch {
+    return false;
+  }
+}
