@@ -11,7 +11,7 @@ import { createLogger } from '../lib/logger.js';
 import { statsBlock } from './format.js';
 import { UsageError } from './errors.js';
 import { startRuntime } from './runtime.js';
-import { watchProgress } from './watch.js';
+import { waitForResult, watchProgress } from './watch.js';
 
 export const CLASSIFY_HELP = `Usage: verbatim classify <survey.xlsx|survey.csv> --column <E2|E|question text> (--categories-file <file> | --categories "A; B; C") [options]
 
@@ -99,7 +99,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const outPath = path.resolve(values.out ?? defaultOutPath(inputPath));
 
   const logger = createLogger(config.logLevel, 'verbatim-cli');
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // On a terminal the progress bar is redrawn in place: a line said meanwhile must start a clean line.
+  const say = (line: string) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`);
   const runtime = await startRuntime({ config, logger, worker: true, say, headless: true });
   let interrupted = false;
   const onSignal = () => {
@@ -110,6 +111,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Ends the wait for the job's result, which would otherwise ask a closing client again.
+  const abandon = new AbortController();
   try {
     const started = await runtime.jobs.create({
       fileName: path.basename(inputPath),
@@ -126,7 +129,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     say(
       `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${values.column}) on ${runtime.temporalAddress}`,
     );
-    const result = started.handle.result();
+    const result = waitForResult(started.handle, abandon.signal);
     const workerFailed = runtime.workerDone.then(() => {
       throw new Error('the worker stopped before the job ended');
     });
@@ -141,6 +144,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     );
     return 0;
   } finally {
+    abandon.abort();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (!interrupted) await runtime.close();

@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { JobProgress } from '../domain/job.js';
+import type { JobHandle } from '../jobs/service.js';
+import type { ClassifyJobResult } from '../workflows/definitions.js';
+import { TemporalConnectionError, isUnavailable } from '../lib/temporal.js';
 import { progressQuery } from '../workflows/definitions.js';
 import { progressFraction, progressLine } from './format.js';
 
@@ -39,4 +42,35 @@ export async function watchProgress(
   }
   if (tty && last) stream.write('\n');
   return last;
+}
+
+/**
+ * The job's result, waiting through a server that is out of reach for a while (the embedded one being
+ * restarted, a cluster restarting): `result()` gives up after about 20 s of retries, so it is asked again.
+ * After `patienceMs` without reaching the server it gives up, with a plain message.
+ */
+export async function waitForResult(
+  handle: JobHandle,
+  abandon: AbortSignal,
+  patienceMs = 5 * 60_000,
+): Promise<ClassifyJobResult> {
+  let unreachableSince: number | undefined;
+  for (;;) {
+    const asked = Date.now();
+    try {
+      return await handle.result();
+    } catch (error) {
+      if (!isUnavailable(error) || abandon.aborted) throw error;
+      // A call that lasted longer than its retries could have was answered for a while: a new outage.
+      if (Date.now() - asked > 30_000) unreachableSince = undefined;
+      unreachableSince ??= asked;
+      if (Date.now() - unreachableSince > patienceMs) {
+        throw new TemporalConnectionError(
+          `lost the Temporal server for ${Math.round(patienceMs / 60_000)} min while waiting for job ` +
+            `${handle.workflowId}; it keeps what is done: run the same command again to resume`,
+        );
+      }
+      await sleep(1_000);
+    }
+  }
 }
