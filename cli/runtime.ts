@@ -17,6 +17,7 @@ import { JobStore } from '../lib/store.js';
 import {
   ConnectionTrouble,
   checkNamespace,
+  closeClient,
   connectClient,
   connectWorker,
   ensureSearchAttributes,
@@ -90,7 +91,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
     }
     const target = await resolveTarget(config.temporal, address);
     const client = await connectClient(target);
-    cleanups.push(() => client.connection.close());
+    cleanups.push(() => closeClient(client));
     const server = devServer;
     trouble.watch({
       probe: () =>

@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -69,8 +69,24 @@ function connectionOptions(target: TemporalTarget): ConnectionOptions & NativeCo
   };
 }
 
-/** A client connection; retries while a just-started server finishes starting. */
+/**
+ * The SDK's retry interceptor dials again from a timer, and a timer that fires after the channel was closed
+ * throws "Channel has been shut down" from nowhere, ending the process: `verbatim classify` stopped with
+ * SIGTERM mid-job died so, its result() long poll retried once the server was stopped. So once closing, no
+ * new retry is scheduled, and the channel closes only after those already scheduled have run.
+ */
+interface RetryGuard {
+  closing: boolean;
+  /** When the last retry scheduled so far fires. */
+  until: number;
+}
+
+const retryGuards = new WeakMap<object, RetryGuard>();
+
+/** A client connection; retries while a just-started server finishes starting. Close it with closeClient. */
 export async function connectClient(target: TemporalTarget, timeoutMs = 30_000): Promise<Client> {
+  const guard: RetryGuard = { closing: false, until: 0 };
+  const retry = defaultGrpcRetryOptions();
   const connection = await retryConnect(
     () =>
       Connection.connect({
@@ -78,11 +94,33 @@ export async function connectClient(target: TemporalTarget, timeoutMs = 30_000):
         // grpc-js waits 1 s, then 1.6× longer each time (up to 2 min), before it dials a lost server again:
         // a server back after a few seconds would wait for the next try. Every 2 s at most costs nothing.
         channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 },
+        interceptors: [
+          makeGrpcRetryInterceptor({
+            retryableDecider: (attempt, status) => !guard.closing && retry.retryableDecider(attempt, status),
+            delayFunction: (attempt, status) => {
+              const delay = retry.delayFunction(attempt, status);
+              guard.until = Math.max(guard.until, Date.now() + delay);
+              return delay;
+            },
+          }),
+        ],
       }),
     timeoutMs,
     target.address,
   );
+  retryGuards.set(connection, guard);
   return new Client({ connection, namespace: target.namespace });
+}
+
+/** Closes a client from connectClient once no retry of its calls is pending (at most a few seconds). */
+export async function closeClient(client: Client): Promise<void> {
+  const guard = retryGuards.get(client.connection);
+  if (guard) {
+    guard.closing = true;
+    const wait = guard.until - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));
+  }
+  await client.connection.close();
 }
 
 export async function connectWorker(target: TemporalTarget, timeoutMs = 30_000): Promise<NativeConnection> {
