@@ -10,7 +10,8 @@ import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { statsBlock } from './format.js';
 import { UsageError } from './errors.js';
-import { startRuntime } from './runtime.js';
+import type { VerbatimRuntime } from './runtime.js';
+import { onStopSignals, startRuntime } from './runtime.js';
 import { waitForResult, watchProgress } from './watch.js';
 
 export const CLASSIFY_HELP = `Usage: verbatim classify <survey.xlsx|survey.csv> --column <E2|E|question text> (--categories-file <file> | --categories "A; B; C") [options]
@@ -101,18 +102,33 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel, 'verbatim-cli');
   // On a terminal the progress bar is redrawn in place: a line said meanwhile must start a clean line.
   const say = (line: string) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`);
-  const runtime = await startRuntime({ config, logger, worker: true, say, headless: true });
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    say('\nStopping. The job keeps what is done: run the same command again to resume.');
-    void runtime.close().then(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const starting = startRuntime({ config, logger, worker: true, say, headless: true });
+  // Installed before the runtime starts, so that a stop asked for meanwhile closes it once it has started.
+  const stop: { closing?: Promise<void> } = {};
+  // A function, not the field: TypeScript cannot see that a signal handler may set it at any await.
+  const closing = () => stop.closing;
   // Ends the wait for the job's result, which would otherwise ask a closing client again.
   const abandon = new AbortController();
+  const signals = onStopSignals(() => {
+    say('\nStopping. The job keeps what is done: run the same command again to resume.');
+    abandon.abort();
+    stop.closing = starting.then(
+      (runtime) => runtime.close(),
+      () => {},
+    );
+  });
+  let runtime: VerbatimRuntime;
+  try {
+    runtime = await starting;
+  } catch (error) {
+    signals.dispose();
+    throw error;
+  }
+  if (closing()) {
+    await closing();
+    signals.dispose();
+    return 130;
+  }
   try {
     const started = await runtime.jobs.create({
       fileName: path.basename(inputPath),
@@ -143,11 +159,17 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       statsBlock(final.stats, final.progress ?? progress, outPath, (final.progress ?? progress).simulated),
     );
     return 0;
+  } catch (error) {
+    // Stopping ended the wait for the job (the worker stopped first): that is the stop, not a failure.
+    if (closing()) {
+      await closing();
+      return 130;
+    }
+    throw error;
   } finally {
     abandon.abort();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (!interrupted) await runtime.close();
+    signals.dispose();
+    await (closing() ?? runtime.close());
   }
 }
 

@@ -245,3 +245,37 @@ export function withoutCredentials(url: string): string {
     return '(an invalid URL)';
   }
 }
+
+export interface StopSignals {
+  /** The signal that asked the command to stop, if one did. */
+  readonly received: NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+/**
+ * SIGINT and SIGTERM stop a command gracefully: `stop` runs on the first. A second Ctrl-C exits at once
+ * (the person means it); a second SIGTERM does not, being the same request again: a process manager
+ * repeating itself, or bin/verbatim.js relaying npm's stop after a Ctrl-C already reached us.
+ */
+export function onStopSignals(stop: (signal: NodeJS.Signals) => void): StopSignals {
+  let received: NodeJS.Signals | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    if (received) {
+      if (signal === 'SIGINT') process.exit(130);
+      return;
+    }
+    received = signal;
+    stop(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    get received() {
+      return received;
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

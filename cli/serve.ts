@@ -4,7 +4,8 @@ import { listen } from '../api/server.js';
 import { previewSheets } from '../sheets/index.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { startRuntime } from './runtime.js';
+import { TemporalConnectionError } from '../lib/temporal.js';
+import { onStopSignals, startRuntime } from './runtime.js';
 
 export const SERVE_HELP = `Usage: verbatim serve
 
@@ -26,7 +27,25 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'verbatim-serve');
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const runtime = await startRuntime({ config, logger, worker: !values['no-worker'], say });
+  const starting = startRuntime({ config, logger, worker: !values['no-worker'], say });
+  // Installed before anything starts: a stop asked for meanwhile waits for the start, then undoes it.
+  let stopping: Promise<void> | undefined;
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const runtime = await starting.catch(() => undefined);
+      logger.info('shutting down: draining event streams, letting running batches finish');
+      await server?.close();
+      await runtime?.close();
+    })();
+    return stopping;
+  };
+  // With a worker the SDK also shuts it down on these signals; stop() follows either way.
+  const signals = onStopSignals(() => void stop());
+  const runtime = await starting.catch((error: unknown) => {
+    signals.dispose();
+    throw error;
+  });
   const shutdown = new AbortController();
   const sse = { open: 0 };
   const app = createApp({
@@ -44,7 +63,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
     shutdown: shutdown.signal,
     sse,
   });
-  const server = await listen({ app, host: config.api.host, port: config.api.port, shutdown, sse, logger });
+  if (!stopping)
+    server = await listen({ app, host: config.api.host, port: config.api.port, shutdown, sse, logger });
+  if (stopping || !server) {
+    // Asked to stop while starting: stop() may have run before the API listened.
+    await stopping;
+    await server?.close();
+    signals.dispose();
+    return 0;
+  }
   process.stdout.write(
     [
       `verbatim is running`,
@@ -56,21 +83,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ].join('\n'),
   );
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      logger.info('shutting down: draining event streams, letting running batches finish');
-      await server.close();
-      await runtime.close();
-    })();
-    return stopping;
+  // Runs until a signal (which stops the worker, or aborts `shutdown`), a failed worker, or a lost server.
+  let failed = false;
+  const fail = (error: unknown) => {
+    failed = true;
+    logger.error({ err: error }, error instanceof TemporalConnectionError ? error.message : 'worker failed');
   };
-  // Without a worker, nothing else listens for signals; with one, the SDK shuts the worker down and we follow.
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  await runtime.workerDone.catch((error: unknown) => logger.error({ err: error }, 'worker failed'));
-  if (runtime.workers) await stop();
-  else await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve()));
-  await stopping;
-  return 0;
+  if (runtime.workers) await runtime.workerDone.catch(fail);
+  else {
+    const aborted = new Promise<void>((resolve) =>
+      shutdown.signal.addEventListener('abort', () => resolve()),
+    );
+    await Promise.race([aborted, runtime.serverLost]).catch(fail);
+  }
+  await stop();
+  signals.dispose();
+  return failed ? 1 : 0;
 }
