@@ -1,0 +1,42 @@
+// Step 1: the survey file, chosen or dropped anywhere on the page.
+
+import { $ } from '../dom.js';
+import { draft } from './draft.js';
+import { showChosenFile } from './drop-zone.js';
+import { loadPreview } from './preview.js';
+
+function chooseFile(file) {
+  draft.file = file;
+  draft.preview = null;
+  draft.column = -1;
+  showChosenFile(file);
+  $('preview').hidden = true;
+  $('preview-empty').hidden = true;
+  void loadPreview();
+}
+
+export function wireFile() {
+  $('file').addEventListener('change', (event) => {
+    const file = event.target.files?.[0];
+    if (file) chooseFile(file);
+  });
+  const drop = $('drop');
+  let depth = 0;
+  window.addEventListener('dragenter', (event) => {
+    if (![...(event.dataTransfer?.types ?? [])].includes('Files')) return;
+    depth += 1;
+    drop.classList.add('over');
+  });
+  window.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) drop.classList.remove('over');
+  });
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => {
+    event.preventDefault();
+    depth = 0;
+    drop.classList.remove('over');
+    const file = event.dataTransfer?.files?.[0];
+    if (file) chooseFile(file);
+  });
+}

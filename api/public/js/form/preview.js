@@ -1,0 +1,182 @@
+// Step 2: the sheet and the answer column, picked on a preview of the file's first rows.
+
+import { previewFile } from '../api.js';
+import { $, span } from '../dom.js';
+import { numbers } from '../format.js';
+import { guessColumn, sheetSize } from './columns.js';
+import { draft } from './draft.js';
+import { showNoFile } from './drop-zone.js';
+import { clearErrors, showProblem } from './field-errors.js';
+
+/** Previews the draft's file (`sheet`, else its first sheet); a file that cannot be read is forgotten. */
+export async function loadPreview(sheet) {
+  const seq = ++draft.seq;
+  const file = draft.file;
+  clearErrors();
+  $('preview-status').textContent = `Reading ${file.name}…`;
+  const body = new FormData();
+  body.append('file', file);
+  if (sheet) body.append('sheet', sheet);
+  try {
+    const preview = await previewFile(body);
+    if (seq !== draft.seq) return;
+    $('preview-status').textContent = '';
+    draft.preview = preview;
+    draft.column = -1;
+    renderPreview();
+  } catch (error) {
+    if (seq !== draft.seq) return;
+    $('preview-status').textContent = '';
+    if (sheet && draft.preview) {
+      $('sheet').value = draft.preview.sheet; // back to the sheet still shown
+    } else {
+      // The file cannot be read: forget it, so that Start does not send it.
+      draft.file = null;
+      draft.preview = null;
+      renderPreview();
+      showNoFile();
+    }
+    showProblem(error, sheet ? 'sheet' : 'file');
+  }
+}
+
+function renderPreview() {
+  const preview = draft.preview;
+  $('preview').hidden = !preview;
+  $('preview-empty').hidden = Boolean(preview);
+  if (!preview) return;
+
+  const select = $('sheet');
+  select.replaceChildren(
+    ...preview.sheets.map((s) => {
+      const option = new Option(s.state === 'visible' ? s.name : `${s.name} (hidden)`, s.name);
+      option.selected = s.name === preview.sheet;
+      return option;
+    }),
+  );
+  $('sheet-field').hidden = preview.sheets.length < 2;
+
+  const table = $('preview-table');
+  table.replaceChildren(tableHead(preview), tableBody(preview));
+
+  const guess = guessColumn(preview);
+  draft.guessed = guess >= 0;
+  pickColumn(guess);
+  // On a narrow screen the guessed column may sit off to the right: bring it into view.
+  const picked = table.querySelector('th.picked');
+  const wrap = table.parentElement;
+  if (picked && picked.offsetLeft + picked.offsetWidth > wrap.clientWidth) {
+    const right = picked.offsetLeft + picked.offsetWidth - wrap.clientWidth + 16;
+    wrap.scrollLeft = Math.min(picked.offsetLeft - 16, right);
+  }
+}
+
+/** The header row: one button per column (letter, header, question) to pick it. */
+function tableHead(preview) {
+  const head = document.createElement('tr');
+  const corner = document.createElement('th');
+  corner.className = 'rownum';
+  corner.scope = 'col';
+  corner.textContent = 'Row';
+  head.append(corner);
+  preview.columns.forEach((column, i) => {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.dataset.col = String(i);
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.col = String(i);
+    button.setAttribute('aria-pressed', 'false');
+    button.setAttribute('aria-describedby', 'column-error');
+    const letter = span('letter', `Column ${column.letter}`);
+    const header = span('header', column.header || '(no header)');
+    button.append(letter, header);
+    if (column.question && column.question !== column.header)
+      button.append(span('question', column.question));
+    button.title = [column.header, column.question].filter(Boolean).join('\n');
+    th.append(button);
+    head.append(th);
+  });
+  const thead = document.createElement('thead');
+  thead.append(head);
+  return thead;
+}
+
+function tableBody(preview) {
+  const tbody = document.createElement('tbody');
+  for (const row of preview.rows) {
+    const tr = document.createElement('tr');
+    const num = document.createElement('td');
+    num.className = 'rownum';
+    num.textContent = String(row.row);
+    tr.append(num);
+    preview.columns.forEach((_, i) => {
+      const td = document.createElement('td');
+      td.dataset.col = String(i);
+      const text = row.cells[i] ?? '';
+      td.append(span(text.length > 24 ? 'long' : 'short', text));
+      if (text.length > 60) td.title = text;
+      tr.append(td);
+    });
+    tbody.append(tr);
+  }
+  if (preview.rows.length === 0) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = preview.columns.length + 1;
+    td.textContent =
+      preview.columns.length === 0 ? 'This sheet is empty.' : 'No answers under the header row.';
+    tr.append(td);
+    tbody.append(tr);
+  }
+  return tbody;
+}
+
+function pickColumn(index) {
+  draft.column = index;
+  for (const cell of $('preview-table').querySelectorAll('[data-col]')) {
+    const on = Number(cell.dataset.col) === index;
+    if (cell.tagName === 'BUTTON') cell.setAttribute('aria-pressed', String(on));
+    else cell.classList.toggle('picked', on);
+  }
+  const choice = $('column-choice');
+  const column = draft.preview?.columns[index];
+  if (!column) {
+    choice.textContent = 'No column picked yet.';
+    return;
+  }
+  $('column-error').hidden = true;
+  const name = document.createElement('strong');
+  name.textContent = column.header || `column ${column.letter}`;
+  const parts = ['Answer column: ', name];
+  if (column.header) parts.push(` (column ${column.letter})`);
+  if (column.question && column.question !== column.header) parts.push(`: “${column.question}”`);
+  const size = sheetSize(draft.preview);
+  if (size) parts.push(`. About ${numbers.format(size)} rows.`);
+  else parts.push('.');
+  if (draft.guessed)
+    parts.push(' Picked for you: it has the longest texts. Click another header to change it.');
+  choice.replaceChildren(...parts);
+}
+
+/** Another sheet previews its own rows; a header click picks the column; arrow keys move along them. */
+export function wirePreview() {
+  $('sheet').addEventListener('change', (event) => void loadPreview(event.target.value));
+  const table = $('preview-table');
+  table.addEventListener('click', (event) => {
+    const button = event.target.closest('th button');
+    if (!button) return;
+    draft.guessed = false;
+    pickColumn(Number(button.dataset.col));
+  });
+  table.addEventListener('keydown', (event) => {
+    const button = event.target.closest('th button');
+    if (!button) return;
+    const buttons = [...table.querySelectorAll('th button')];
+    const i = buttons.indexOf(button);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 }[event.key];
+    if (next === undefined || !buttons[next]) return;
+    event.preventDefault();
+    buttons[next].focus();
+  });
+}

@@ -1,0 +1,165 @@
+// A job's card in the list: made from the page's template once, then updated section by section.
+
+import { $ } from '../dom.js';
+import { duration, numbers, when } from '../format.js';
+import { badgeOf, jobName, percentOf } from './status.js';
+
+/** jobId → its card. */
+const cards = new Map();
+
+export const cardId = (jobId) => `job-${jobId.replace(/[^\w-]/g, '_')}`;
+
+/**
+ * The card's sections, in order. Each updates its own part of the card from the job: a new view of a job
+ * (its results, tables) is a new section here and a new part in the page's `#job-template`.
+ */
+const SECTIONS = [renderHead, renderMeta, renderBar, renderStats, renderError, renderActions];
+
+/** Updates the job's card (made on first use) and returns it. */
+export function renderJob(job) {
+  const card = cards.get(job.jobId) ?? createCard(job);
+  const view = { card, job, p: job.progress, running: job.status === 'RUNNING', badge: badgeOf(job) };
+  for (const render of SECTIONS) render(view);
+  return card;
+}
+
+function createCard(job) {
+  const card = $('job-template').content.firstElementChild.cloneNode(true);
+  card.id = cardId(job.jobId);
+  card.dataset.job = job.jobId;
+  const title = card.querySelector('.job-title');
+  title.id = `${card.id}-title`;
+  card.setAttribute('aria-labelledby', title.id);
+  cards.set(job.jobId, card);
+  return card;
+}
+
+const q = (card, selector) => card.querySelector(selector);
+
+/** Title, badge and the dry-run flag. */
+function renderHead({ card, job, p, running, badge: [label, tone] }) {
+  q(card, '.job-file').textContent = job.fileName ?? job.jobId;
+  const column = p?.column ?? job.column;
+  q(card, '.job-column').textContent = column ? `· ${column}` : '';
+  const simulated = p?.simulated ?? job.simulated;
+  const dry = q(card, '.dry-run');
+  dry.hidden = !simulated;
+  dry.title = 'No OPENAI_API_KEY on the server: a simulator answered, so these are not real codings.';
+  const badge = q(card, '.badge');
+  badge.textContent = label;
+  badge.dataset.tone = tone;
+  card.classList.toggle('fresh', Boolean(job.fresh && running));
+}
+
+/** When it started, its batches, and the state of its live connection. */
+function renderMeta({ card, job, p, running }) {
+  const meta = [];
+  if (job.createdAt) meta.push(`Started ${when(job.createdAt)}`);
+  if (running && p && p.batches.total > 0) {
+    meta.push(
+      `${numbers.format(p.batches.done)} of ${numbers.format(p.batches.total)} batches done, ${p.batches.inFlight} in flight`,
+    );
+  }
+  if (running && job.connection && job.connection !== 'live') meta.push(job.connection);
+  q(card, '.job-meta').textContent = meta.join(' · ');
+}
+
+function renderBar({ card, job, p, running, badge: [, tone] }) {
+  const bar = q(card, '.bar');
+  const percent = percentOf(job);
+  bar.setAttribute('aria-label', `Progress of ${jobName(job)}`);
+  bar.dataset.tone = { ok: 'ok', warn: 'warn', bad: 'bad' }[tone] ?? '';
+  bar.classList.toggle('busy', percent === null && running);
+  if (percent === null) {
+    bar.removeAttribute('aria-valuenow');
+    bar.setAttribute('aria-valuetext', running ? 'Preparing' : 'No progress recorded');
+    q(card, '.bar-fill').style.width = '0%';
+  } else {
+    bar.setAttribute('aria-valuenow', String(percent));
+    const rows = p?.rows;
+    bar.setAttribute(
+      'aria-valuetext',
+      rows
+        ? `${numbers.format(rows.done)} of ${numbers.format(rows.total)} rows (${percent}%)`
+        : `${percent}%`,
+    );
+    q(card, '.bar-fill').style.width = `${percent}%`;
+  }
+}
+
+/** Rows, rate, time left (or taken), fallbacks and 429s. */
+function renderStats({ card, job, p, running }) {
+  const stat = (name) => q(card, `[data-stat="${name}"]`);
+  const planned = p && p.rows.total > 0;
+  stat('rows').textContent = planned
+    ? `${numbers.format(p.rows.done)} / ${numbers.format(p.rows.total)}`
+    : job.rows != null
+      ? numbers.format(job.rows)
+      : '–';
+  const rate = job.stats?.ratePerMinute ?? p?.ratePerMinute;
+  stat('rate').textContent = rate ? `${numbers.format(Math.round(rate))}/min` : '–';
+  q(card, '[data-label="eta"]').textContent = running ? 'Time left' : 'Took';
+  stat('eta').textContent = !running
+    ? job.closedAt && job.createdAt
+      ? duration((Date.parse(job.closedAt) - Date.parse(job.createdAt)) / 1000)
+      : '–'
+    : !planned
+      ? '–'
+      : p.paused
+        ? 'paused'
+        : p.etaSeconds === 0
+          ? 'almost done'
+          : p.etaSeconds !== null
+            ? duration(p.etaSeconds)
+            : 'estimating…';
+  const fallbackRows = job.stats?.fallbackRows ?? p?.rows.fallback;
+  // The list alone (no live progress yet) counts batches, from the VerbatimFallbacks search attribute.
+  const fallbackBatches = fallbackRows == null ? job.fallbacks : null;
+  const fallbacks = stat('fallbacks');
+  fallbacks.textContent =
+    fallbackRows != null
+      ? `${numbers.format(fallbackRows)} rows`
+      : fallbackBatches != null
+        ? `${numbers.format(fallbackBatches)} batches`
+        : '–';
+  fallbacks.classList.toggle('warn', (fallbackRows ?? fallbackBatches) > 0);
+  const reasons = Object.entries(p?.fallbackReasons ?? {});
+  fallbacks.title = reasons.length
+    ? `Coded “Other” after retries ran out:\n${reasons.map(([why, n]) => `${n} × ${why}`).join('\n')}`
+    : '';
+  const limited = job.stats?.rateLimited ?? p?.rateLimited;
+  stat('limited').textContent = limited == null ? '–' : numbers.format(limited);
+  stat('limited').classList.toggle('warn', limited > 0);
+}
+
+function renderError({ card, job }) {
+  const error = q(card, '.job-error');
+  error.textContent = job.error ?? '';
+  error.hidden = !job.error;
+}
+
+/** Downloads, pause or resume, cancel, the concurrency, the link to the Temporal UI. */
+function renderActions({ card, job, p, running }) {
+  const downloadable = job.status === 'COMPLETED' || (job.status === 'CANCELLED' && job.stats);
+  for (const link of card.querySelectorAll('.download')) {
+    link.hidden = !downloadable || !job.links?.result;
+    if (job.links?.result) link.href = `${job.links.result}?format=${link.dataset.format}`;
+  }
+  if (job.status === 'CANCELLED') q(card, '.download').textContent = 'Download partial .xlsx';
+  const pause = q(card, '.pause');
+  pause.hidden = !running || job.cancelling;
+  pause.textContent = p?.paused ? 'Resume' : 'Pause';
+  pause.setAttribute('aria-label', `${p?.paused ? 'Resume' : 'Pause'} ${jobName(job)}`);
+  const cancel = q(card, '.cancel');
+  cancel.hidden = !running || job.cancelling;
+  cancel.setAttribute('aria-label', `Cancel ${jobName(job)}`);
+  const limit = q(card, '.limit');
+  limit.hidden = !running || job.cancelling || p?.phase !== 'classifying';
+  const limitInput = limit.querySelector('input');
+  limitInput.setAttribute('aria-label', `Requests at once for ${jobName(job)}`);
+  if (p && document.activeElement !== limitInput) limitInput.value = String(p.window.max);
+  const temporal = q(card, '.temporal');
+  temporal.hidden = !job.links?.temporal;
+  if (job.links?.temporal) temporal.href = job.links.temporal;
+  temporal.setAttribute('aria-label', `${jobName(job)} in the Temporal UI (opens a new tab)`);
+}

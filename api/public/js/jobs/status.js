@@ -1,0 +1,41 @@
+// A job in words: its name, its badge, how far it is. No DOM here.
+
+/** "file · column", as cards, announcements and button labels name the job. */
+export function jobName(job) {
+  const column = job.progress?.column ?? job.column;
+  return `${job.fileName ?? job.jobId}${column ? ` · ${column}` : ''}`;
+}
+
+/** The badge's label and tone. */
+export function badgeOf(job) {
+  const p = job.progress;
+  switch (job.status) {
+    case 'RUNNING': {
+      if (job.cancelling) return ['Cancelling…', 'warn'];
+      if (p?.paused) return ['Paused', 'warn'];
+      const phase = p?.phase ?? job.phase;
+      const label = { preparing: 'Preparing', classifying: 'Coding', writing: 'Writing the file' }[phase];
+      return [label ?? 'Running', 'run'];
+    }
+    case 'COMPLETED':
+      return ['Done', 'ok'];
+    case 'FAILED':
+      return ['Failed', 'bad'];
+    case 'CANCELLED':
+      return ['Cancelled', 'warn'];
+    case 'TERMINATED':
+      return ['Stopped', 'bad'];
+    case 'TIMED_OUT':
+      return ['Timed out', 'bad'];
+    default:
+      return ['Unknown', ''];
+  }
+}
+
+/** Percent of rows done, or null while there is nothing to measure yet. */
+export function percentOf(job) {
+  const rows = job.progress?.rows;
+  if (job.status === 'COMPLETED') return 100;
+  if (!rows || rows.total === 0) return null;
+  return Math.min(100, Math.floor((rows.done / rows.total) * 100));
+}

@@ -1,0 +1,75 @@
+// A job's view (`GET /jobs/:id`, the stream's `done`, PATCH's answer) and live progress, onto its card.
+
+import { ApiError, getJob } from '../api.js';
+import { announce } from '../dom.js';
+import { renderJob } from './card.js';
+import { badgeOf, jobName } from './status.js';
+import { jobs, upsertJob } from './store.js';
+
+export function applyView(view) {
+  const known = jobs.get(view.jobId);
+  const wasRunning = known?.status === 'RUNNING';
+  const job = upsertJob({
+    jobId: view.jobId,
+    status: view.status,
+    fileName: view.fileName ?? known?.fileName ?? null,
+    column: view.progress?.column ?? known?.column ?? null,
+    createdAt: view.createdAt,
+    closedAt: view.closedAt,
+    progress: view.progress ?? known?.progress ?? null,
+    stats: view.stats ?? null,
+    error: view.error ?? null,
+    links: view.links,
+    detailed: view.status !== 'RUNNING',
+  });
+  if (job.status !== 'RUNNING') job.cancelling = false;
+  if (wasRunning && job.status !== 'RUNNING') {
+    announce(`${jobName(job)}: ${badgeOf(job)[0].toLowerCase()}.`);
+  }
+  renderJob(job);
+  return job;
+}
+
+export function applyProgress(jobId, progress) {
+  const job = jobs.get(jobId);
+  if (!job) return;
+  job.progress = progress;
+  job.column ??= progress.column;
+  job.connection = 'live';
+  renderJob(job);
+}
+
+/** What the card says of the job's live connection ('live', or why it is reconnecting). */
+export function setConnection(jobId, text) {
+  const job = jobs.get(jobId);
+  if (!job) return;
+  job.connection = text;
+  renderJob(job);
+}
+
+export async function loadDetail(job) {
+  try {
+    applyView(await getJob(job.jobId));
+  } catch (error) {
+    job.detailFailed = true;
+    if (error instanceof ApiError && error.status === 404) job.error = 'This job is no longer on the server.';
+    renderJob(job);
+  }
+}
+
+let detailsRunning = false;
+
+/** Finished jobs: one `GET /jobs/:id` each for their stats and error, two at a time. */
+export async function loadDetails() {
+  if (detailsRunning) return;
+  detailsRunning = true;
+  try {
+    for (;;) {
+      const todo = [...jobs.values()].filter((j) => j.status !== 'RUNNING' && !j.detailed && !j.detailFailed);
+      if (todo.length === 0) break;
+      await Promise.all(todo.slice(0, 2).map((job) => loadDetail(job)));
+    }
+  } finally {
+    detailsRunning = false;
+  }
+}
