@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { extname, sep } from 'node:path';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
@@ -11,16 +12,25 @@ import { openApiDocument } from './openapi.js';
 import { ProblemError, problemFor, sendProblem } from './problem.js';
 
 const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
-/** The page's script and style sheet: read once at start like the page, and public like it. */
-const assets = new Map(
-  Object.entries({ '/app.js': 'text/javascript', '/style.css': 'text/css' }).map(([name, type]) => [
-    name,
-    {
-      type: `${type}; charset=utf-8`,
-      body: readFileSync(new URL(`./public${name}`, import.meta.url), 'utf8'),
-    },
-  ]),
-);
+/**
+ * The page's modules and style sheet (each .js and .css file under public/, at its path there): read once at
+ * start like the page, and public like it.
+ */
+const assets = new Map<string, { type: string; body: string }>();
+const ASSET_TYPES = new Map([
+  ['.js', 'text/javascript'],
+  ['.css', 'text/css'],
+]);
+for (const file of readdirSync(new URL('./public/', import.meta.url), {
+  recursive: true,
+  encoding: 'utf8',
+})) {
+  const type = ASSET_TYPES.get(extname(file));
+  if (!type) continue;
+  const name = `/${file.split(sep).join('/')}`;
+  const body = readFileSync(new URL(`./public${name}`, import.meta.url), 'utf8');
+  assets.set(name, { type: `${type}; charset=utf-8`, body });
+}
 const PUBLIC_PATHS = new Set(['/', '/healthz', '/favicon.ico', ...assets.keys()]);
 
 /** The API and the web page. No listening and no environment here: `server.ts` does that. */

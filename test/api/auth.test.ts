@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHarness } from './helpers.js';
@@ -32,10 +33,13 @@ const ROUTES: Array<[string, () => [string, RequestInit]]> = [
   ['PATCH /jobs/:id', () => [`/jobs/${JOB}`, patch({ paused: true })]],
   ['POST /jobs/:id/cancel', () => [`/jobs/${JOB}/cancel`, { method: 'POST' }]],
 ];
-/** The web page's own files (api/public, besides the page) are served at the root, public like the page. */
-const ASSETS = readdirSync(new URL('../../api/public/', import.meta.url))
-  .filter((name) => name !== 'index.html')
-  .map((name) => `/${name}`);
+/** The web page's modules and style sheet (each .js and .css under api/public) are public like the page. */
+const ASSETS = readdirSync(new URL('../../api/public/', import.meta.url), {
+  recursive: true,
+  encoding: 'utf8',
+})
+  .filter((name) => /\.(js|css)$/.test(name))
+  .map((name) => `/${name.split(path.sep).join('/')}`);
 const PUBLIC = ['GET /', 'GET /healthz', 'GET /favicon.ico', ...ASSETS.map((a) => `GET ${a}`)];
 
 function withAuthorization(init: RequestInit, value: string): RequestInit {
