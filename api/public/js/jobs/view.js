@@ -14,6 +14,7 @@ export function applyView(view) {
     status: view.status,
     fileName: view.fileName ?? known?.fileName ?? null,
     column: view.progress?.column ?? known?.column ?? null,
+    simulated: view.simulated ?? known?.simulated ?? null,
     createdAt: view.createdAt,
     closedAt: view.closedAt,
     progress: view.progress ?? known?.progress ?? null,
