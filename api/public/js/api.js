@@ -1,15 +1,23 @@
+// @ts-check
 // The JSON API (see /openapi.json): fetch with the bearer token, problem bodies as ApiError, one function
 // per call the page makes.
 
+/**
+ * @import { CancellingJob, JobChange, JobEvent, JobListPage, JobProgress, JobView, Preview, ProblemFields,
+ *   Settings, StartedJob } from './types.js'
+ */
 import { askForToken, currentToken, tokenWasDeclined } from './auth.js';
 import { serverSentEvents } from './sse.js';
 
 /** A problem body (or a failure to reach the server) as an error: `detail` is its message. */
 export class ApiError extends Error {
+  /** @param {ProblemFields} problem */
   constructor(problem) {
     super(problem.detail);
+    /** The HTTP status; 0 when the server could not be reached, undefined for the page's own checks. */
     this.status = problem.status;
     this.code = problem.code;
+    /** The request field the problem is about. */
     this.field = problem.field;
   }
 }
@@ -17,7 +25,11 @@ export class ApiError extends Error {
 const unauthorized = () =>
   new ApiError({ status: 401, code: 'unauthorized', detail: 'This server needs its API token.' });
 
-/** fetch with the bearer token; a 401 asks for the token (once, shared by all calls) and tries again. */
+/**
+ * fetch with the bearer token; a 401 asks for the token (once, shared by all calls) and tries again.
+ * @param {string} path
+ * @param {RequestInit} [init]
+ */
 export async function request(path, init = {}) {
   for (;;) {
     const sent = currentToken();
@@ -40,40 +52,85 @@ export async function request(path, init = {}) {
   }
 }
 
-/** The JSON body of a successful call; a problem body (or any failure) becomes an ApiError. */
+/**
+ * The JSON body of a successful call; a problem body (or any failure) becomes an ApiError. The body is
+ * taken to be what /openapi.json documents for the call: `T` names that shape, nothing checks it here.
+ * @template T
+ * @param {string} path
+ * @param {RequestInit} [init]
+ * @returns {Promise<T>}
+ */
 async function call(path, init) {
   const response = await request(path, init);
+  /** @type {unknown} */
   const body = await response.json().catch(() => null);
   if (!response.ok) throw problemOf(response, body);
-  return body;
+  return /** @type {T} */ (body);
 }
 
+/**
+ * @param {Response} response
+ * @param {unknown} body
+ */
 function problemOf(response, body) {
-  if (body && typeof body.detail === 'string') return new ApiError(body);
+  if (isProblem(body)) return new ApiError(body);
   return new ApiError({
     status: response.status,
     detail: `The server answered ${response.status} ${response.statusText}`.trim() + '.',
   });
 }
 
+/**
+ * @param {unknown} body
+ * @returns {body is ProblemFields}
+ */
+function isProblem(body) {
+  return typeof body === 'object' && body !== null && 'detail' in body && typeof body.detail === 'string';
+}
+
+/** @param {string} jobId */
 const jobPath = (jobId) => `/jobs/${encodeURIComponent(jobId)}`;
 
-/** The server's job defaults and limits. */
+/**
+ * The server's job defaults and limits.
+ * @returns {Promise<Settings>}
+ */
 export const getSettings = () => call('/settings');
 
-/** The sheets of an uploaded file, and the columns and first rows of one of them. */
+/**
+ * The sheets of an uploaded file, and the columns and first rows of one of them.
+ * @param {FormData} body `file`, and `sheet` for another than the first
+ * @returns {Promise<Preview>}
+ */
 export const previewFile = (body) => call('/jobs/preview', { method: 'POST', body });
 
-/** Starts a job from the form's fields. */
+/**
+ * Starts a job from the form's fields.
+ * @param {FormData} body
+ * @returns {Promise<StartedJob>}
+ */
 export const createJob = (body) => call('/jobs', { method: 'POST', body });
 
-/** A page of the job list, newest first. */
+/**
+ * A page of the job list, newest first.
+ * @param {string} [pageToken] the `nextPageToken` of the page before
+ * @returns {Promise<JobListPage>}
+ */
 export const listJobs = (pageToken) =>
   call(pageToken ? `/jobs?pageSize=20&pageToken=${encodeURIComponent(pageToken)}` : '/jobs?pageSize=20');
 
+/**
+ * @param {string} jobId
+ * @returns {Promise<JobView>}
+ */
 export const getJob = (jobId) => call(jobPath(jobId));
 
-/** Pauses, resumes or sets the concurrency of a running job; answers its view. */
+/**
+ * Pauses, resumes or sets the concurrency of a running job; answers its view.
+ * @param {string} jobId
+ * @param {JobChange} change
+ * @returns {Promise<JobView>}
+ */
 export const patchJob = (jobId, change) =>
   call(jobPath(jobId), {
     method: 'PATCH',
@@ -81,9 +138,18 @@ export const patchJob = (jobId, change) =>
     body: JSON.stringify(change),
   });
 
+/**
+ * @param {string} jobId
+ * @returns {Promise<CancellingJob>}
+ */
 export const cancelJob = (jobId) => call(`${jobPath(jobId)}/cancel`, { method: 'POST' });
 
-/** A job's event stream (`progress`, `done`, `shutdown`), read until it ends or `signal` aborts. */
+/**
+ * A job's event stream, read until it ends or `signal` aborts.
+ * @param {string} jobId
+ * @param {AbortSignal} signal
+ * @returns {Promise<AsyncGenerator<JobEvent, void, undefined>>}
+ */
 export async function jobEvents(jobId, signal) {
   const response = await request(`${jobPath(jobId)}/events`, {
     headers: { accept: 'text/event-stream' },
@@ -91,10 +157,28 @@ export async function jobEvents(jobId, signal) {
     signal,
   });
   if (!response.ok) throw problemOf(response, await response.json().catch(() => null));
-  return serverSentEvents(response.body);
+  if (!response.body) throw new ApiError({ status: response.status, detail: 'The event stream is empty.' });
+  return jobEventsOf(serverSentEvents(response.body));
 }
 
-/** A file behind a link, fetched with the token (a plain link cannot send it): its bytes and name. */
+/**
+ * The events the page acts on (`progress`, `done`, `shutdown`), their JSON parsed; others are skipped.
+ * @param {AsyncIterable<import('./sse.js').ServerSentEvent>} events
+ * @returns {AsyncGenerator<JobEvent, void, undefined>}
+ */
+async function* jobEventsOf(events) {
+  for await (const { event, data, retry } of events) {
+    if (event === 'progress') yield { event, progress: /** @type {JobProgress} */ (JSON.parse(data)) };
+    else if (event === 'done') yield { event, view: /** @type {JobView} */ (JSON.parse(data)) };
+    else if (event === 'shutdown') yield { event, retry };
+  }
+}
+
+/**
+ * A file behind a link, fetched with the token (a plain link cannot send it): its bytes and name.
+ * @param {string} url
+ * @param {string} fallbackName the name when the answer gives none
+ */
 export async function download(url, fallbackName) {
   const response = await request(url);
   if (!response.ok) throw problemOf(response, await response.json().catch(() => null));
@@ -102,6 +186,7 @@ export async function download(url, fallbackName) {
   return { blob: await response.blob(), name };
 }
 
+/** @param {string | null} disposition */
 function fileNameOf(disposition) {
   if (!disposition) return undefined;
   const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];

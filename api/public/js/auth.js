@@ -1,9 +1,11 @@
+// @ts-check
 // The API token (API_TOKEN): kept for this browser tab, asked for in a dialog when the server answers 401.
 
 import { $ } from './dom.js';
 
 const TOKEN_KEY = 'verbatim.apiToken';
 let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+/** @type {Promise<boolean> | undefined} */
 let tokenPrompt;
 let tokenDeclined = false;
 
@@ -20,11 +22,13 @@ export function tokenWasDeclined() {
 /**
  * Asks for the token (one dialog, shared by every call waiting for it). True when a token was entered,
  * false when the dialog was cancelled (the "Enter the API token" button then offers it again).
+ * @param {boolean} rejected the token sent was refused (else none was sent)
+ * @returns {Promise<boolean>}
  */
 export function askForToken(rejected) {
   tokenPrompt ??= new Promise((resolve) => {
-    const dialog = $('token-dialog');
-    const input = $('token');
+    const dialog = $('token-dialog', HTMLDialogElement);
+    const input = $('token', HTMLInputElement);
     $('token-text').textContent = rejected
       ? 'That token was not accepted. Enter the API token of this server (API_TOKEN).'
       : 'This verbatim server asks for its API token (API_TOKEN). It is kept for this browser tab only.';
@@ -53,7 +57,10 @@ export function askForToken(rejected) {
   return tokenPrompt;
 }
 
-/** The "Enter the API token" button, shown after a cancelled dialog: asks again through `retry`. */
+/**
+ * The "Enter the API token" button, shown after a cancelled dialog: asks again through `retry`.
+ * @param {() => void} retry
+ */
 export function wireTokenButton(retry) {
   $('token-button').addEventListener('click', () => {
     tokenDeclined = false;

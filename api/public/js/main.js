@@ -1,3 +1,4 @@
+// @ts-check
 // verbatim's web page: choose a file, click the answer column, list the categories, start; follow the jobs
 // live. Plain ES modules with no build step; they talk to the JSON API only (see /openapi.json).
 //

@@ -1,9 +1,22 @@
+// @ts-check
 // Server-Sent Events read from a fetch body (EventSource cannot send the bearer token).
 
-/** The events of a `text/event-stream` body: `{ event, data, retry }`, comments and ids skipped. */
+/**
+ * @typedef {object} ServerSentEvent
+ * @property {string} event the `event:` field; `message` when there is none
+ * @property {string} data the `data:` lines, joined by newlines
+ * @property {number} retry the `retry:` field in ms; 0 when there is none
+ */
+
+/**
+ * The events of a `text/event-stream` body, comments and ids skipped.
+ * @param {ReadableStream<Uint8Array<ArrayBuffer>>} body a fetch body
+ * @returns {AsyncGenerator<ServerSentEvent, void, undefined>}
+ */
 export async function* serverSentEvents(body) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
+  /** @type {{ event: string; data: string[]; retry: number }} */
   let event = { event: 'message', data: [], retry: 0 };
   try {
     for (;;) {

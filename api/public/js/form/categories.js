@@ -1,8 +1,12 @@
+// @ts-check
 // Step 3: the categories, one per line, typed or loaded from a text file.
 
 import { $ } from '../dom.js';
 
-/** The category names of the text field, as the server reads them (`Name` or `Name: description`). */
+/**
+ * The category names of the text field, as the server reads them (`Name` or `Name: description`).
+ * @param {string} text
+ */
 export function categoryNames(text) {
   return text
     .split(/\r?\n/)
@@ -11,13 +15,13 @@ export function categoryNames(text) {
     .map((line) =>
       line
         .replace(/^(?:[-*•]|\d+[.)])\s+/u, '')
-        .split(':')[0]
+        .replace(/:.*/su, '') // the description
         .trim(),
     );
 }
 
 export function updateCategoryCount() {
-  const names = categoryNames($('categories').value);
+  const names = categoryNames($('categories', HTMLTextAreaElement).value);
   const hasOther = names.some((n) => n.toLowerCase() === 'other');
   $('categories-count').textContent =
     names.length === 0
@@ -26,17 +30,19 @@ export function updateCategoryCount() {
 }
 
 export function wireCategories() {
-  $('categories').addEventListener('input', () => {
+  const categories = $('categories', HTMLTextAreaElement);
+  categories.addEventListener('input', () => {
     updateCategoryCount();
     $('categories-error').hidden = true;
-    $('categories').removeAttribute('aria-invalid');
+    categories.removeAttribute('aria-invalid');
   });
-  $('categories-file').addEventListener('change', async (event) => {
-    const file = event.target.files?.[0];
+  const fileInput = $('categories-file', HTMLInputElement);
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files?.[0];
     if (!file) return;
-    $('categories').value = await file.text();
-    event.target.value = '';
+    categories.value = await file.text();
+    fileInput.value = '';
     updateCategoryCount();
-    $('categories').focus();
+    categories.focus();
   });
 }

@@ -1,6 +1,13 @@
+// @ts-check
 // Which column of a preview holds the answers, and how to name it to the API. No DOM here.
 
-/** The open-text column: the one whose cells are the longest texts (numbers and dates do not count). */
+/** @import { Preview } from '../types.js' */
+
+/**
+ * The open-text column: the one whose cells are the longest texts (numbers and dates do not count).
+ * @param {Preview} preview
+ * @returns {number} its index in `preview.columns`, or -1 when no column looks like answers
+ */
 export function guessColumn(preview) {
   let best = -1;
   let bestScore = 12; // shorter than this on average: codes, names, dates, not answers to a question
@@ -17,15 +24,24 @@ export function guessColumn(preview) {
   return best;
 }
 
-/** Data rows of the previewed sheet, when the file records its size. */
+/**
+ * Data rows of the previewed sheet, when the file records its size.
+ * @param {Preview} preview
+ */
 export function sheetSize(preview) {
   const sheet = preview.sheets.find((s) => s.name === preview.sheet);
   return sheet?.lastRow && preview.headerRow ? Math.max(0, sheet.lastRow - preview.headerRow) : undefined;
 }
 
-/** What to send as `column`: the header when it names one column only, else the column letter. */
+/**
+ * What to send as `column`: the header when it names one column only, else the column letter.
+ * @param {Preview} preview
+ * @param {number} index a column of the preview
+ */
 export function columnValue(preview, index) {
   const column = preview.columns[index];
+  if (!column) throw new Error(`The preview has no column ${index}`);
+  /** @param {string | undefined} text */
   const key = (text) => (text ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
   const header = key(column.header);
   const clash = preview.columns.some(

@@ -1,12 +1,16 @@
+// @ts-check
 // The job being put together: the file, its preview and the column picked.
 
-export const draft = {
-  file: null,
-  preview: null,
-  /** The index of the picked column in `preview.columns`; -1 for none. */
-  column: -1,
-  /** The column was picked by the page (the longest texts), not by a click. */
-  guessed: false,
-  /** Counts previews asked for: only the answer to the latest one is shown. */
-  seq: 0,
-};
+/** @import { Preview } from '../types.js' */
+
+/**
+ * @typedef {object} Draft
+ * @property {File | null} file
+ * @property {Preview | null} preview the preview of `file`'s sheet shown
+ * @property {number} column the index of the picked column in `preview.columns`; -1 for none
+ * @property {boolean} guessed the column was picked by the page (the longest texts), not by a click
+ * @property {number} seq counts previews asked for: only the answer to the latest one is shown
+ */
+
+/** @type {Draft} */
+export const draft = { file: null, preview: null, column: -1, guessed: false, seq: 0 };

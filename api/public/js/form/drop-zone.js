@@ -1,8 +1,10 @@
+// @ts-check
 // The file field's drop zone: what it says before and after a file is chosen.
 
 import { $ } from '../dom.js';
 import { sizeText } from '../format.js';
 
+/** @param {File} file */
 export function showChosenFile(file) {
   $('file-name').textContent = `${file.name} · ${sizeText(file.size)}`;
   $('file-hint').textContent = 'Drop another file, or click to choose another';

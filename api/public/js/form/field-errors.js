@@ -1,10 +1,14 @@
+// @ts-check
 // Errors shown next to the field they are about, focused so that a keyboard or screen reader lands there.
 
 import { ApiError } from '../api.js';
 import { $ } from '../dom.js';
 import { SETTINGS } from './settings.js';
 
-/** What each setting accepts, in words: replaces the API's terser detail. */
+/**
+ * What each setting accepts, in words: replaces the API's terser detail.
+ * @type {Readonly<Record<string, string>>}
+ */
 const RULES = {
   batchSize: 'Use a whole number from 1 to 200, or “auto”.',
   concurrency: 'Use a whole number from 1 to 200.',
@@ -12,7 +16,10 @@ const RULES = {
   model: 'Use a model name such as gpt-4o-mini.',
   parallel: 'Choose on or off.',
 };
-/** Where a problem's `field` is shown, and what gets the focus. */
+/**
+ * Where a problem's `field` is shown, and what gets the focus.
+ * @type {Readonly<Record<string, readonly [errorId: string, inputId: string | null]>>}
+ */
 const FIELD_TARGETS = {
   file: ['file-error', 'file'],
   column: ['column-error', null],
@@ -31,7 +38,11 @@ export function clearErrors() {
   $('form-error').textContent = '';
 }
 
-/** Shows `message` next to `field` (or above the Start button when the page has no such field). */
+/**
+ * Shows `message` next to `field` (or above the Start button when the page has no such field).
+ * @param {string} field a field of the form (`file`, `column`, a setting…), or `form`
+ * @param {string} message
+ */
 export function fieldError(field, message, focus = true) {
   let target = FIELD_TARGETS[field];
   if (field === 'sheet' && $('sheet-field').hidden) target = FIELD_TARGETS.column;
@@ -39,31 +50,43 @@ export function fieldError(field, message, focus = true) {
   const box = $(errorId);
   box.textContent = message;
   box.hidden = false;
-  if (SETTINGS.includes(field)) $('settings').open = true;
+  if (SETTINGS.includes(field)) $('settings', HTMLDetailsElement).open = true;
   const input = inputId ? $(inputId) : field === 'column' ? firstColumnButton() : null;
   if (inputId) $(inputId).setAttribute('aria-invalid', 'true');
-  if (focus) (input ?? box).focus?.();
+  if (focus) (input ?? box).focus();
   if (!input && focus) box.scrollIntoView({ block: 'nearest' });
 }
 
-/** A problem from the API, in plain words, next to the field it is about. */
+/**
+ * A problem from the API, in plain words, next to the field it is about.
+ * @param {unknown} error
+ * @param {string} [fallbackField] where to show it when the problem names no field of the form
+ */
 export function showProblem(error, fallbackField) {
   if (!(error instanceof ApiError)) {
-    fieldError(fallbackField ?? 'form', `Something went wrong in the page: ${error.message}`);
+    fieldError(fallbackField ?? 'form', `Something went wrong in the page: ${messageOf(error)}`);
     return;
   }
   const field = error.field && FIELD_TARGETS[error.field] ? error.field : fallbackField;
   let message = error.message;
-  if (error.field && RULES[error.field]) {
+  const rule = error.field ? RULES[error.field] : undefined;
+  if (rule) {
     const given = /^\w+=("(?:[^"\\]|\\.)*")/.exec(message)?.[1];
-    message = `${given ? `“${JSON.parse(given)}” is not allowed here. ` : ''}${RULES[error.field]}`;
+    message = `${given ? `“${String(JSON.parse(given))}” is not allowed here. ` : ''}${rule}`;
   }
   if (error.status === 413) message = error.message.replace(/ \(MAX_UPLOAD_MB\)/, '');
   fieldError(field ?? 'form', message);
 }
 
+/** @param {unknown} error */
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** The picked column's header button (else the first): where a column error puts the focus. */
 function firstColumnButton() {
-  const buttons = [...$('preview-table').querySelectorAll('th button')];
+  const buttons = [...$('preview-table').querySelectorAll('th button')].filter(
+    (b) => b instanceof HTMLButtonElement,
+  );
   return buttons.find((b) => b.getAttribute('aria-pressed') === 'true') ?? buttons[0] ?? null;
 }

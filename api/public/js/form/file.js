@@ -1,3 +1,4 @@
+// @ts-check
 // Step 1: the survey file, chosen or dropped anywhere on the page.
 
 import { $ } from '../dom.js';
@@ -5,6 +6,7 @@ import { draft } from './draft.js';
 import { showChosenFile } from './drop-zone.js';
 import { loadPreview } from './preview.js';
 
+/** @param {File} file */
 function chooseFile(file) {
   draft.file = file;
   draft.preview = null;
@@ -16,8 +18,9 @@ function chooseFile(file) {
 }
 
 export function wireFile() {
-  $('file').addEventListener('change', (event) => {
-    const file = event.target.files?.[0];
+  const input = $('file', HTMLInputElement);
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
     if (file) chooseFile(file);
   });
   const drop = $('drop');

@@ -1,5 +1,7 @@
+// @ts-check
 // Step 2: the sheet and the answer column, picked on a preview of the file's first rows.
 
+/** @import { Preview } from '../types.js' */
 import { previewFile } from '../api.js';
 import { $, span } from '../dom.js';
 import { numbers } from '../format.js';
@@ -8,10 +10,14 @@ import { draft } from './draft.js';
 import { showNoFile } from './drop-zone.js';
 import { clearErrors, showProblem } from './field-errors.js';
 
-/** Previews the draft's file (`sheet`, else its first sheet); a file that cannot be read is forgotten. */
+/**
+ * Previews the draft's file (`sheet`, else its first sheet); a file that cannot be read is forgotten.
+ * @param {string} [sheet]
+ */
 export async function loadPreview(sheet) {
   const seq = ++draft.seq;
   const file = draft.file;
+  if (!file) return;
   clearErrors();
   $('preview-status').textContent = `Reading ${file.name}…`;
   const body = new FormData();
@@ -28,7 +34,7 @@ export async function loadPreview(sheet) {
     if (seq !== draft.seq) return;
     $('preview-status').textContent = '';
     if (sheet && draft.preview) {
-      $('sheet').value = draft.preview.sheet; // back to the sheet still shown
+      $('sheet', HTMLSelectElement).value = draft.preview.sheet; // back to the sheet still shown
     } else {
       // The file cannot be read: forget it, so that Start does not send it.
       draft.file = null;
@@ -46,7 +52,7 @@ function renderPreview() {
   $('preview-empty').hidden = Boolean(preview);
   if (!preview) return;
 
-  const select = $('sheet');
+  const select = $('sheet', HTMLSelectElement);
   select.replaceChildren(
     ...preview.sheets.map((s) => {
       const option = new Option(s.state === 'visible' ? s.name : `${s.name} (hidden)`, s.name);
@@ -56,7 +62,7 @@ function renderPreview() {
   );
   $('sheet-field').hidden = preview.sheets.length < 2;
 
-  const table = $('preview-table');
+  const table = $('preview-table', HTMLTableElement);
   table.replaceChildren(tableHead(preview), tableBody(preview));
 
   const guess = guessColumn(preview);
@@ -65,13 +71,16 @@ function renderPreview() {
   // On a narrow screen the guessed column may sit off to the right: bring it into view.
   const picked = table.querySelector('th.picked');
   const wrap = table.parentElement;
-  if (picked && picked.offsetLeft + picked.offsetWidth > wrap.clientWidth) {
+  if (picked instanceof HTMLElement && wrap && picked.offsetLeft + picked.offsetWidth > wrap.clientWidth) {
     const right = picked.offsetLeft + picked.offsetWidth - wrap.clientWidth + 16;
     wrap.scrollLeft = Math.min(picked.offsetLeft - 16, right);
   }
 }
 
-/** The header row: one button per column (letter, header, question) to pick it. */
+/**
+ * The header row: one button per column (letter, header, question) to pick it.
+ * @param {Preview} preview
+ */
 function tableHead(preview) {
   const head = document.createElement('tr');
   const corner = document.createElement('th');
@@ -102,6 +111,7 @@ function tableHead(preview) {
   return thead;
 }
 
+/** @param {Preview} preview */
 function tableBody(preview) {
   const tbody = document.createElement('tbody');
   for (const row of preview.rows) {
@@ -132,26 +142,33 @@ function tableBody(preview) {
   return tbody;
 }
 
+/**
+ * Marks the column picked and says which it is.
+ * @param {number} index in the preview's columns; -1 for none
+ */
 function pickColumn(index) {
   draft.column = index;
   for (const cell of $('preview-table').querySelectorAll('[data-col]')) {
+    if (!(cell instanceof HTMLElement)) continue;
     const on = Number(cell.dataset.col) === index;
     if (cell.tagName === 'BUTTON') cell.setAttribute('aria-pressed', String(on));
     else cell.classList.toggle('picked', on);
   }
   const choice = $('column-choice');
-  const column = draft.preview?.columns[index];
-  if (!column) {
+  const preview = draft.preview;
+  const column = preview?.columns[index];
+  if (!preview || !column) {
     choice.textContent = 'No column picked yet.';
     return;
   }
   $('column-error').hidden = true;
   const name = document.createElement('strong');
   name.textContent = column.header || `column ${column.letter}`;
+  /** @type {Array<string | Node>} */
   const parts = ['Answer column: ', name];
   if (column.header) parts.push(` (column ${column.letter})`);
   if (column.question && column.question !== column.header) parts.push(`: “${column.question}”`);
-  const size = sheetSize(draft.preview);
+  const size = sheetSize(preview);
   if (size) parts.push(`. About ${numbers.format(size)} rows.`);
   else parts.push('.');
   if (draft.guessed)
@@ -161,22 +178,34 @@ function pickColumn(index) {
 
 /** Another sheet previews its own rows; a header click picks the column; arrow keys move along them. */
 export function wirePreview() {
-  $('sheet').addEventListener('change', (event) => void loadPreview(event.target.value));
+  const select = $('sheet', HTMLSelectElement);
+  select.addEventListener('change', () => void loadPreview(select.value));
   const table = $('preview-table');
   table.addEventListener('click', (event) => {
-    const button = event.target.closest('th button');
+    const button = headerButton(event);
     if (!button) return;
     draft.guessed = false;
     pickColumn(Number(button.dataset.col));
   });
   table.addEventListener('keydown', (event) => {
-    const button = event.target.closest('th button');
+    const button = headerButton(event);
     if (!button) return;
-    const buttons = [...table.querySelectorAll('th button')];
+    const buttons = [...table.querySelectorAll('th button')].filter((b) => b instanceof HTMLButtonElement);
     const i = buttons.indexOf(button);
-    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 }[event.key];
-    if (next === undefined || !buttons[next]) return;
+    /** @type {Record<string, number>} */
+    const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 };
+    const next = buttons[moves[event.key] ?? -1];
+    if (!next) return;
     event.preventDefault();
-    buttons[next].focus();
+    next.focus();
   });
+}
+
+/**
+ * The column header button an event happened in, if any.
+ * @param {Event} event
+ */
+function headerButton(event) {
+  const button = event.target instanceof Element ? event.target.closest('th button') : null;
+  return button instanceof HTMLButtonElement ? button : null;
 }

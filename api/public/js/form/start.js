@@ -1,3 +1,4 @@
+// @ts-check
 // Start: check the steps, send the form, and show the new job at the top of the list.
 
 import { createJob } from '../api.js';
@@ -11,6 +12,7 @@ import { draft } from './draft.js';
 import { clearErrors, fieldError, showProblem } from './field-errors.js';
 import { appendSettings } from './settings.js';
 
+/** @param {SubmitEvent} event */
 async function startJob(event) {
   event.preventDefault();
   clearErrors();
@@ -24,10 +26,10 @@ async function startJob(event) {
   body.append('file', draft.file);
   body.append('sheet', preview.sheet);
   body.append('column', column);
-  body.append('categories', $('categories').value);
+  body.append('categories', $('categories', HTMLTextAreaElement).value);
   appendSettings(body);
 
-  const button = $('start');
+  const button = $('start', HTMLButtonElement);
   button.disabled = true;
   button.textContent = 'Starting…';
   $('form-status').textContent = `Uploading ${draft.file.name}…`;
@@ -50,7 +52,7 @@ async function startJob(event) {
     link.textContent = 'Follow it in Jobs';
     $('form-status').replaceChildren(`Started: ${column} of ${draft.file.name}. `, link);
     announce(`Started coding ${column} of ${draft.file.name}.`);
-    const card = $(cardId(job.jobId));
+    const card = document.getElementById(cardId(job.jobId));
     if (card && card.getBoundingClientRect().top > window.innerHeight) {
       card.scrollIntoView({ behavior: 'smooth', block: 'center' });
     }

@@ -1,28 +1,45 @@
+// @ts-check
 // The buttons of a job's card: pause or resume, cancel, download (with the token), requests at once.
 
+/** @import { Job } from './store.js' */
 import { ApiError, cancelJob, download, patchJob } from '../api.js';
 import { currentToken } from '../auth.js';
-import { $, announce, busy, saveBlob } from '../dom.js';
+import { $, announce, busy, find, saveBlob } from '../dom.js';
 import { renderJob } from './card.js';
 import { isStreamed } from './live.js';
 import { jobName } from './status.js';
 import { jobs } from './store.js';
 import { applyView, loadDetail } from './view.js';
 
+/**
+ * @param {HTMLElement} card
+ * @param {unknown} error
+ */
 function actionError(card, error) {
-  const box = card.querySelector('.action-error');
+  const box = find(card, '.action-error');
   box.textContent = error instanceof ApiError ? error.message : String(error);
   box.hidden = false;
 }
 
+/**
+ * The card and job an event happened in, if any.
+ * @param {Event} event
+ * @returns {{ card: HTMLElement; job: Job } | undefined}
+ */
+function jobOf(event) {
+  const card = event.target instanceof Element ? event.target.closest('.job') : null;
+  if (!(card instanceof HTMLElement)) return undefined;
+  const job = jobs.get(card.dataset.job ?? '');
+  return job && { card, job };
+}
+
+/** @param {MouseEvent} event */
 async function onJobAction(event) {
-  const card = event.target.closest('.job');
-  if (!card) return;
-  const job = jobs.get(card.dataset.job);
-  if (!job) return;
-  const target = event.target.closest('button, a');
-  if (!target) return;
-  card.querySelector('.action-error').hidden = true;
+  const { card, job } = jobOf(event) ?? {};
+  if (!card || !job) return;
+  const target = event.target instanceof Element ? event.target.closest('button, a') : null;
+  if (!(target instanceof HTMLElement)) return;
+  find(card, '.action-error').hidden = true;
   if (target.classList.contains('pause')) {
     const paused = !job.progress?.paused;
     await busy(target, async () => {
@@ -40,7 +57,7 @@ async function onJobAction(event) {
       renderJob(job);
       if (!isStreamed(job.jobId)) void loadDetail(job);
     }).catch((error) => actionError(card, error));
-  } else if (target.classList.contains('download') && currentToken()) {
+  } else if (target instanceof HTMLAnchorElement && target.classList.contains('download') && currentToken()) {
     // A plain link cannot send the token: fetch the file, then hand it to the browser.
     event.preventDefault();
     await busy(target, async () => {
@@ -50,19 +67,20 @@ async function onJobAction(event) {
   }
 }
 
+/** @param {SubmitEvent} event */
 async function onLimit(event) {
-  const form = event.target.closest('.limit');
+  const form = event.target instanceof Element ? event.target.closest('.limit') : null;
   if (!form) return;
   event.preventDefault();
-  const card = form.closest('.job');
-  const job = jobs.get(card.dataset.job);
-  const value = Number(form.querySelector('input').value);
-  card.querySelector('.action-error').hidden = true;
+  const { card, job } = jobOf(event) ?? {};
+  if (!card || !job) return;
+  const value = Number(find(form, 'input', HTMLInputElement).value);
+  find(card, '.action-error').hidden = true;
   if (!Number.isInteger(value) || value < 1 || value > 200) {
     actionError(card, new ApiError({ detail: 'Requests at once: use a whole number from 1 to 200.' }));
     return;
   }
-  await busy(form.querySelector('button'), async () => {
+  await busy(find(form, 'button'), async () => {
     applyView(await patchJob(job.jobId, { concurrency: value }));
     announce(`${jobName(job)}: up to ${value} requests at once.`);
   }).catch((error) => actionError(card, error));

@@ -1,42 +1,78 @@
+// @ts-check
 // A job's card in the list: made from the page's template once, then updated section by section.
 
-import { $ } from '../dom.js';
+/** @import { JobProgress } from '../types.js' */
+/** @import { Tone } from './status.js' */
+/** @import { Job } from './store.js' */
+import { $, find } from '../dom.js';
 import { duration, numbers, when } from '../format.js';
 import { badgeOf, jobName, percentOf } from './status.js';
 
-/** jobId → its card. */
+/**
+ * What every section renders from.
+ * @typedef {object} CardView
+ * @property {HTMLElement} card
+ * @property {Job} job
+ * @property {JobProgress | null} p the job's live progress
+ * @property {boolean} running
+ * @property {[label: string, tone: Tone]} badge
+ */
+
+/**
+ * jobId → its card.
+ * @type {Map<string, HTMLElement>}
+ */
 const cards = new Map();
 
+/**
+ * The card's element id (also the page's link to it).
+ * @param {string} jobId
+ */
 export const cardId = (jobId) => `job-${jobId.replace(/[^\w-]/g, '_')}`;
 
 /**
  * The card's sections, in order. Each updates its own part of the card from the job: a new view of a job
  * (its results, tables) is a new section here and a new part in the page's `#job-template`.
+ * @type {ReadonlyArray<(view: CardView) => void>}
  */
 const SECTIONS = [renderHead, renderMeta, renderBar, renderStats, renderError, renderActions];
 
-/** Updates the job's card (made on first use) and returns it. */
+/**
+ * Updates the job's card (made on first use) and returns it.
+ * @param {Job} job
+ */
 export function renderJob(job) {
   const card = cards.get(job.jobId) ?? createCard(job);
+  /** @type {CardView} */
   const view = { card, job, p: job.progress, running: job.status === 'RUNNING', badge: badgeOf(job) };
   for (const render of SECTIONS) render(view);
   return card;
 }
 
+/** @param {Job} job */
 function createCard(job) {
-  const card = $('job-template').content.firstElementChild.cloneNode(true);
+  const card = $('job-template', HTMLTemplateElement).content.firstElementChild?.cloneNode(true);
+  if (!(card instanceof HTMLElement)) throw new Error('#job-template holds no card');
   card.id = cardId(job.jobId);
   card.dataset.job = job.jobId;
-  const title = card.querySelector('.job-title');
+  const title = find(card, '.job-title');
   title.id = `${card.id}-title`;
   card.setAttribute('aria-labelledby', title.id);
   cards.set(job.jobId, card);
   return card;
 }
 
-const q = (card, selector) => card.querySelector(selector);
+/**
+ * The element of the card that `selector` names.
+ * @param {HTMLElement} card
+ * @param {string} selector
+ */
+const q = (card, selector) => find(card, selector);
 
-/** Title, badge and the dry-run flag. */
+/**
+ * Title, badge and the dry-run flag.
+ * @param {CardView} view
+ */
 function renderHead({ card, job, p, running, badge: [label, tone] }) {
   q(card, '.job-file').textContent = job.fileName ?? job.jobId;
   const column = p?.column ?? job.column;
@@ -51,7 +87,10 @@ function renderHead({ card, job, p, running, badge: [label, tone] }) {
   card.classList.toggle('fresh', Boolean(job.fresh && running));
 }
 
-/** When it started, its batches, and the state of its live connection. */
+/**
+ * When it started, its batches, and the state of its live connection.
+ * @param {CardView} view
+ */
 function renderMeta({ card, job, p, running }) {
   const meta = [];
   if (job.createdAt) meta.push(`Started ${when(job.createdAt)}`);
@@ -64,11 +103,12 @@ function renderMeta({ card, job, p, running }) {
   q(card, '.job-meta').textContent = meta.join(' · ');
 }
 
+/** @param {CardView} view */
 function renderBar({ card, job, p, running, badge: [, tone] }) {
   const bar = q(card, '.bar');
   const percent = percentOf(job);
   bar.setAttribute('aria-label', `Progress of ${jobName(job)}`);
-  bar.dataset.tone = { ok: 'ok', warn: 'warn', bad: 'bad' }[tone] ?? '';
+  bar.dataset.tone = tone === 'run' ? '' : tone;
   bar.classList.toggle('busy', percent === null && running);
   if (percent === null) {
     bar.removeAttribute('aria-valuenow');
@@ -87,8 +127,12 @@ function renderBar({ card, job, p, running, badge: [, tone] }) {
   }
 }
 
-/** Rows, rate, time left (or taken), fallbacks and 429s. */
+/**
+ * Rows, rate, time left (or taken), fallbacks and 429s.
+ * @param {CardView} view
+ */
 function renderStats({ card, job, p, running }) {
+  /** @param {string} name */
   const stat = (name) => q(card, `[data-stat="${name}"]`);
   const planned = p && p.rows.total > 0;
   stat('rows').textContent = planned
@@ -122,43 +166,48 @@ function renderStats({ card, job, p, running }) {
       : fallbackBatches != null
         ? `${numbers.format(fallbackBatches)} batches`
         : '–';
-  fallbacks.classList.toggle('warn', (fallbackRows ?? fallbackBatches) > 0);
+  fallbacks.classList.toggle('warn', (fallbackRows ?? fallbackBatches ?? 0) > 0);
   const reasons = Object.entries(p?.fallbackReasons ?? {});
   fallbacks.title = reasons.length
     ? `Coded “Other” after retries ran out:\n${reasons.map(([why, n]) => `${n} × ${why}`).join('\n')}`
     : '';
   const limited = job.stats?.rateLimited ?? p?.rateLimited;
   stat('limited').textContent = limited == null ? '–' : numbers.format(limited);
-  stat('limited').classList.toggle('warn', limited > 0);
+  stat('limited').classList.toggle('warn', (limited ?? 0) > 0);
 }
 
+/** @param {CardView} view */
 function renderError({ card, job }) {
   const error = q(card, '.job-error');
   error.textContent = job.error ?? '';
   error.hidden = !job.error;
 }
 
-/** Downloads, pause or resume, cancel, the concurrency, the link to the Temporal UI. */
+/**
+ * Downloads, pause or resume, cancel, the concurrency, the link to the Temporal UI.
+ * @param {CardView} view
+ */
 function renderActions({ card, job, p, running }) {
   const downloadable = job.status === 'COMPLETED' || (job.status === 'CANCELLED' && job.stats);
   for (const link of card.querySelectorAll('.download')) {
+    if (!(link instanceof HTMLAnchorElement)) continue;
     link.hidden = !downloadable || !job.links?.result;
     if (job.links?.result) link.href = `${job.links.result}?format=${link.dataset.format}`;
   }
   if (job.status === 'CANCELLED') q(card, '.download').textContent = 'Download partial .xlsx';
   const pause = q(card, '.pause');
-  pause.hidden = !running || job.cancelling;
+  pause.hidden = !running || Boolean(job.cancelling);
   pause.textContent = p?.paused ? 'Resume' : 'Pause';
   pause.setAttribute('aria-label', `${p?.paused ? 'Resume' : 'Pause'} ${jobName(job)}`);
   const cancel = q(card, '.cancel');
-  cancel.hidden = !running || job.cancelling;
+  cancel.hidden = !running || Boolean(job.cancelling);
   cancel.setAttribute('aria-label', `Cancel ${jobName(job)}`);
   const limit = q(card, '.limit');
-  limit.hidden = !running || job.cancelling || p?.phase !== 'classifying';
-  const limitInput = limit.querySelector('input');
+  limit.hidden = !running || Boolean(job.cancelling) || p?.phase !== 'classifying';
+  const limitInput = find(limit, 'input', HTMLInputElement);
   limitInput.setAttribute('aria-label', `Requests at once for ${jobName(job)}`);
   if (p && document.activeElement !== limitInput) limitInput.value = String(p.window.max);
-  const temporal = q(card, '.temporal');
+  const temporal = find(card, '.temporal', HTMLAnchorElement);
   temporal.hidden = !job.links?.temporal;
   if (job.links?.temporal) temporal.href = job.links.temporal;
   temporal.setAttribute('aria-label', `${jobName(job)} in the Temporal UI (opens a new tab)`);

@@ -1,3 +1,4 @@
+// @ts-check
 // The job list: the newest page of `GET /jobs`, older pages on demand, the cards in order.
 
 import { ApiError, listJobs } from '../api.js';
@@ -7,6 +8,7 @@ import { watchJobs } from './live.js';
 import { jobs, mergeListItem, sortedJobs } from './store.js';
 import { loadDetails } from './view.js';
 
+/** @type {string | null} */
 let nextPageToken = null;
 /** Older pages were loaded: the next page's token is theirs, not the first page's. */
 let morePages = false;
@@ -32,7 +34,7 @@ export async function refreshJobs() {
 
 async function loadOlderJobs() {
   if (!nextPageToken) return;
-  const button = $('more');
+  const button = $('more', HTMLButtonElement);
   button.disabled = true;
   try {
     const page = await listJobs(nextPageToken);
@@ -48,6 +50,7 @@ async function loadOlderJobs() {
   void loadDetails();
 }
 
+/** @param {unknown} error */
 function showJobsError(error) {
   const box = $('jobs-error');
   box.textContent = error instanceof ApiError ? error.message : String(error);
@@ -62,7 +65,7 @@ export function renderJobs() {
   cards.forEach((card, i) => {
     if (list.children[i] !== card) list.insertBefore(card, list.children[i] ?? null);
   });
-  while (list.children.length > ordered.length) list.lastElementChild.remove();
+  while (list.children.length > ordered.length) list.lastElementChild?.remove();
   $('jobs-empty').hidden = ordered.length > 0;
   $('more').hidden = !nextPageToken;
 }

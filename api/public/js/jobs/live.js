@@ -1,3 +1,4 @@
+// @ts-check
 // Live progress: an event stream for the newest running jobs, a poll every few seconds for the rest.
 
 import { ApiError, jobEvents } from '../api.js';
@@ -5,10 +6,14 @@ import { renderJob } from './card.js';
 import { jobs, sortedJobs } from './store.js';
 import { applyProgress, applyView, loadDetail, setConnection } from './view.js';
 
-/** jobId → the AbortController of its open stream. */
+/**
+ * jobId → the AbortController of its open stream.
+ * @type {Map<string, AbortController>}
+ */
 const streams = new Map();
 const MAX_STREAMS = 4; // browsers keep ~6 connections per server; leave room for the other calls
 
+/** @param {string} jobId */
 export const isStreamed = (jobId) => streams.has(jobId);
 
 /** Opens streams for the newest running jobs, up to MAX_STREAMS. */
@@ -29,6 +34,7 @@ export async function pollUnwatched() {
 /**
  * Reads `/jobs/:id/events`: `progress` updates the card, `done` ends the stream, `shutdown` (the server is
  * draining) or a lost connection reconnects.
+ * @param {string} jobId
  */
 async function streamJob(jobId) {
   const control = new AbortController();
@@ -41,9 +47,9 @@ async function streamJob(jobId) {
         for await (const event of await jobEvents(jobId, control.signal)) {
           if (event.event === 'progress') {
             delay = 1_000;
-            applyProgress(jobId, JSON.parse(event.data));
+            applyProgress(jobId, event.progress);
           } else if (event.event === 'done') {
-            applyView(JSON.parse(event.data));
+            applyView(event.view);
             return;
           } else if (event.event === 'shutdown') {
             reconnectIn = event.retry || 2_000;
@@ -80,9 +86,15 @@ async function streamJob(jobId) {
   }
 }
 
+/**
+ * Waits `ms`, or less when `signal` aborts.
+ * @param {number} ms
+ * @param {AbortSignal} signal
+ * @returns {Promise<void>}
+ */
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 }

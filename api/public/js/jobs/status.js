@@ -1,12 +1,28 @@
+// @ts-check
 // A job in words: its name, its badge, how far it is. No DOM here.
 
-/** "file · column", as cards, announcements and button labels name the job. */
+/** @import { JobPhase } from '../types.js' */
+/** @import { Job } from './store.js' */
+
+/** @typedef {'run' | 'ok' | 'warn' | 'bad' | ''} Tone */
+
+/**
+ * "file · column", as cards, announcements and button labels name the job.
+ * @param {Job} job
+ */
 export function jobName(job) {
   const column = job.progress?.column ?? job.column;
   return `${job.fileName ?? job.jobId}${column ? ` · ${column}` : ''}`;
 }
 
-/** The badge's label and tone. */
+/** @type {Partial<Record<JobPhase, string>>} */
+const RUNNING_LABELS = { preparing: 'Preparing', classifying: 'Coding', writing: 'Writing the file' };
+
+/**
+ * The badge's label and tone.
+ * @param {Job} job
+ * @returns {[label: string, tone: Tone]}
+ */
 export function badgeOf(job) {
   const p = job.progress;
   switch (job.status) {
@@ -14,7 +30,7 @@ export function badgeOf(job) {
       if (job.cancelling) return ['Cancelling…', 'warn'];
       if (p?.paused) return ['Paused', 'warn'];
       const phase = p?.phase ?? job.phase;
-      const label = { preparing: 'Preparing', classifying: 'Coding', writing: 'Writing the file' }[phase];
+      const label = phase ? RUNNING_LABELS[phase] : undefined;
       return [label ?? 'Running', 'run'];
     }
     case 'COMPLETED':
@@ -32,7 +48,10 @@ export function badgeOf(job) {
   }
 }
 
-/** Percent of rows done, or null while there is nothing to measure yet. */
+/**
+ * Percent of rows done, or null while there is nothing to measure yet.
+ * @param {Job} job
+ */
 export function percentOf(job) {
   const rows = job.progress?.rows;
   if (job.status === 'COMPLETED') return 100;

@@ -1,11 +1,15 @@
+// @ts-check
 // A job's view (`GET /jobs/:id`, the stream's `done`, PATCH's answer) and live progress, onto its card.
 
+/** @import { JobProgress, JobView } from '../types.js' */
+/** @import { Job } from './store.js' */
 import { ApiError, getJob } from '../api.js';
 import { announce } from '../dom.js';
 import { renderJob } from './card.js';
 import { badgeOf, jobName } from './status.js';
 import { jobs, upsertJob } from './store.js';
 
+/** @param {JobView} view */
 export function applyView(view) {
   const known = jobs.get(view.jobId);
   const wasRunning = known?.status === 'RUNNING';
@@ -31,6 +35,10 @@ export function applyView(view) {
   return job;
 }
 
+/**
+ * @param {string} jobId
+ * @param {JobProgress} progress
+ */
 export function applyProgress(jobId, progress) {
   const job = jobs.get(jobId);
   if (!job) return;
@@ -40,7 +48,11 @@ export function applyProgress(jobId, progress) {
   renderJob(job);
 }
 
-/** What the card says of the job's live connection ('live', or why it is reconnecting). */
+/**
+ * What the card says of the job's live connection ('live', or why it is reconnecting).
+ * @param {string} jobId
+ * @param {string} text
+ */
 export function setConnection(jobId, text) {
   const job = jobs.get(jobId);
   if (!job) return;
@@ -48,6 +60,10 @@ export function setConnection(jobId, text) {
   renderJob(job);
 }
 
+/**
+ * Reads the job's view; a job the server no longer has says so.
+ * @param {Job} job
+ */
 export async function loadDetail(job) {
   try {
     applyView(await getJob(job.jobId));

@@ -1,0 +1,212 @@
+/**
+ * The API's JSON as the page reads it (the bodies /openapi.json describes). Types only: the browser never
+ * loads this file; the modules import it in JSDoc (`@import`). test/unit/page-types.test.ts checks that the
+ * server's own types still fit the ones shared with domain/ and sheets/.
+ */
+
+/** A problem body (RFC 9457 shape), or what the page says in its place (no status: a check of its own). */
+export interface ProblemFields {
+  readonly detail: string;
+  /** The HTTP status; 0 when the server could not be reached. */
+  readonly status?: number;
+  readonly code?: string;
+  /** The request field it is about (`file`, `categories`, `batchSize`…). */
+  readonly field?: string;
+}
+
+/** `GET /settings`: the server's job defaults and limits. */
+export interface Settings {
+  readonly defaults: {
+    readonly batchSize: number | 'auto';
+    readonly concurrency: number;
+    readonly parallel: boolean;
+    readonly minResponsesForParallel: number;
+    readonly model: string;
+    readonly temperature: number;
+  };
+  readonly limits: {
+    readonly maxUploadBytes: number;
+    readonly maxBatchSize: number;
+    readonly maxConcurrency: number;
+  };
+  readonly temporalUiUrl: string | null;
+}
+
+export interface PreviewSheet {
+  readonly name: string;
+  /** 1-based tab index. */
+  readonly index: number;
+  readonly state: 'visible' | 'hidden' | 'veryHidden';
+  /** The last row of the sheet's declared range (xlsx, when recorded): a size hint. */
+  readonly lastRow?: number;
+}
+
+export interface PreviewColumn {
+  readonly letter: string;
+  readonly header: string;
+  /** The question row's text in this column, when the sheet has a question row. */
+  readonly question?: string;
+}
+
+/** `POST /jobs/preview`: the file's sheets, and the columns and first data rows of one of them. */
+export interface Preview {
+  readonly fileName: string;
+  readonly format: 'xlsx' | 'csv';
+  readonly sheets: readonly PreviewSheet[];
+  /** The sheet shown. */
+  readonly sheet: string;
+  readonly sheetIndex: number;
+  /** Absent when the sheet is empty. */
+  readonly headerRow?: number;
+  readonly questionRow?: number;
+  readonly columns: readonly PreviewColumn[];
+  /** `cells[i]` belongs to `columns[i]`. */
+  readonly rows: ReadonlyArray<{ readonly row: number; readonly cells: readonly string[] }>;
+}
+
+/** A workflow status as the API names it; `UNKNOWN` is also what the page calls a job the server lost. */
+export type JobStatus =
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TERMINATED'
+  | 'TIMED_OUT'
+  | 'CONTINUED_AS_NEW'
+  | 'PAUSED'
+  | 'UNSPECIFIED'
+  | 'UNKNOWN';
+
+export type JobPhase = 'preparing' | 'classifying' | 'writing' | 'done' | 'cancelled' | 'failed';
+
+/** A job's live progress: the `progress` event, and `progress` in a job's view. */
+export interface JobProgress {
+  readonly jobId: string;
+  readonly phase: JobPhase;
+  readonly paused: boolean;
+  /** A dry run against the simulator (no API key): the categories are not real codings. */
+  readonly simulated: boolean;
+  readonly fileName: string;
+  readonly column: string;
+  readonly rows: {
+    readonly total: number;
+    readonly done: number;
+    readonly empty: number;
+    readonly invalid: number;
+    readonly alreadyCoded: number;
+    readonly toClassify: number;
+    readonly classified: number;
+    readonly fallback: number;
+  };
+  readonly uniqueAnswers: number;
+  readonly batches: {
+    readonly total: number;
+    readonly done: number;
+    readonly inFlight: number;
+    readonly fallback: number;
+  };
+  readonly window: { readonly size: number; readonly max: number };
+  readonly ratePerMinute: number;
+  /** Null while the rate is not known yet. */
+  readonly etaSeconds: number | null;
+  readonly elapsedSeconds: number;
+  readonly tokens: {
+    readonly prompt: number;
+    readonly completion: number;
+    readonly cached: number;
+    readonly total: number;
+  };
+  readonly apiCalls: number;
+  readonly rateLimited: number;
+  /** Fallback batches by reason. */
+  readonly fallbackReasons: Readonly<Record<string, number>>;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+}
+
+/** The stats of a finished (or cancelled) job. */
+export interface JobStats {
+  readonly totalSeconds: number;
+  readonly classifySeconds: number;
+  readonly ratePerMinute: number;
+  readonly speedup: number;
+  readonly sequentialEstimateSeconds: number;
+  readonly apiCalls: number;
+  readonly rateLimited: number;
+  readonly tokens: number;
+  readonly fallbackBatches: number;
+  readonly fallbackRows: number;
+}
+
+export interface JobLinks {
+  readonly self: string;
+  readonly events: string;
+  readonly result: string;
+  readonly cancel: string;
+  /** The job in the Temporal UI, when the server knows its address (TEMPORAL_UI_URL). */
+  readonly temporal?: string;
+}
+
+/** An entry of `GET /jobs`, from the workflow's search attributes (null until the job sets them). */
+export interface JobListItem {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly fileName: string | null;
+  readonly column: string | null;
+  readonly phase: JobPhase | null;
+  readonly rows: number | null;
+  /** Fallback batches. */
+  readonly fallbacks: number | null;
+  readonly createdAt: string;
+  readonly closedAt: string | null;
+  readonly links: JobLinks;
+}
+
+export interface JobListPage {
+  readonly jobs: readonly JobListItem[];
+  readonly nextPageToken: string | null;
+}
+
+/** `GET /jobs/:id`, PATCH's answer and the stream's `done` event. */
+export interface JobView {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly fileName?: string;
+  readonly column?: string;
+  /** Null when neither the progress nor a stored result says. */
+  readonly simulated: boolean | null;
+  readonly createdAt: string;
+  readonly closedAt: string | null;
+  readonly progress: JobProgress | null;
+  readonly stats: JobStats | null;
+  /** Why a failed job failed. */
+  readonly error?: string;
+  readonly links: JobLinks;
+}
+
+/** `POST /jobs` (202). */
+export interface StartedJob {
+  readonly jobId: string;
+  readonly status: 'RUNNING';
+  readonly links: JobLinks;
+}
+
+/** `POST /jobs/:id/cancel` (202). */
+export interface CancellingJob {
+  readonly jobId: string;
+  readonly status: 'CANCELLING';
+  readonly links: JobLinks;
+}
+
+/** `PATCH /jobs/:id`'s body. */
+export interface JobChange {
+  readonly paused?: boolean;
+  readonly concurrency?: number;
+}
+
+/** The events of `GET /jobs/:id/events` the page acts on, parsed. */
+export type JobEvent =
+  | { readonly event: 'progress'; readonly progress: JobProgress }
+  | { readonly event: 'done'; readonly view: JobView }
+  /** The server is draining: reconnect after `retry` ms (0: not said). */
+  | { readonly event: 'shutdown'; readonly retry: number };
