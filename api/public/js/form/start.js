@@ -16,14 +16,15 @@ import { appendSettings } from './settings.js';
 async function startJob(event) {
   event.preventDefault();
   clearErrors();
-  if (!draft.file) return fieldError('file', 'Choose the survey file first: an .xlsx or .csv file.');
-  if (!draft.preview) return fieldError('file', 'The file is still being read: wait a moment, then start.');
+  // The draft may change while the file uploads (another file chosen): the job is the one sent.
+  const { file, preview } = draft;
+  if (!file) return fieldError('file', 'Choose the survey file first: an .xlsx or .csv file.');
+  if (!preview) return fieldError('file', 'The file is still being read: wait a moment, then start.');
   if (draft.column < 0) return fieldError('column', 'Click the header of the column that holds the answers.');
 
-  const preview = draft.preview;
   const column = columnValue(preview, draft.column);
   const body = new FormData();
-  body.append('file', draft.file);
+  body.append('file', file);
   body.append('sheet', preview.sheet);
   body.append('column', column);
   body.append('categories', $('categories', HTMLTextAreaElement).value);
@@ -32,13 +33,13 @@ async function startJob(event) {
   const button = $('start', HTMLButtonElement);
   button.disabled = true;
   button.textContent = 'Starting…';
-  $('form-status').textContent = `Uploading ${draft.file.name}…`;
+  $('form-status').textContent = `Uploading ${file.name}…`;
   try {
     const started = await createJob(body);
     const job = upsertJob({
       jobId: started.jobId,
       status: 'RUNNING',
-      fileName: draft.file.name,
+      fileName: file.name,
       column,
       createdAt: new Date().toISOString(),
       closedAt: null,
@@ -50,8 +51,8 @@ async function startJob(event) {
     const link = document.createElement('a');
     link.href = `#${cardId(job.jobId)}`;
     link.textContent = 'Follow it in Jobs';
-    $('form-status').replaceChildren(`Started: ${column} of ${draft.file.name}. `, link);
-    announce(`Started coding ${column} of ${draft.file.name}.`);
+    $('form-status').replaceChildren(`Started: ${column} of ${file.name}. `, link);
+    announce(`Started coding ${column} of ${file.name}.`);
     const card = document.getElementById(cardId(job.jobId));
     if (card && card.getBoundingClientRect().top > window.innerHeight) {
       card.scrollIntoView({ behavior: 'smooth', block: 'center' });
