@@ -29,8 +29,16 @@ const sandboxPatterns = [
   })),
 ];
 
+/** The type-checked rules' settings, for the TypeScript sources and the web page alike. */
+const typedRules = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/consistent-type-imports': 'error',
+  '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+  '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+};
+
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'bench/results/**', 'api/public/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -40,15 +48,7 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
-    rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': [
-        'error',
-        { allowNumber: true, allowBoolean: true },
-      ],
-    },
+    rules: typedRules,
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox, and so does every domain/ module it imports at
@@ -88,6 +88,32 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: false },
       globals: { URL: 'readonly', process: 'readonly', console: 'readonly' },
+    },
+  },
+  {
+    // The web page: ES modules the browser loads as they are (no build step), type-checked with their own
+    // tsconfig (the DOM, no Node), so linted with type information as the TypeScript sources are. As there,
+    // TypeScript checks every name against its libraries (no-undef off, as typescript-eslint advises).
+    files: ['api/public/**/*.js'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      ...typedRules,
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\.\\.?/)',
+              message:
+                'The browser loads modules by URL, with no build step: import a relative file (./x.js).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -168,11 +168,17 @@ export async function jobEvents(jobId, signal) {
  */
 async function* jobEventsOf(events) {
   for await (const { event, data, retry } of events) {
-    if (event === 'progress') yield { event, progress: /** @type {JobProgress} */ (JSON.parse(data)) };
-    else if (event === 'done') yield { event, view: /** @type {JobView} */ (JSON.parse(data)) };
+    if (event === 'progress') yield { event, progress: /** @type {JobProgress} */ (parseJson(data)) };
+    else if (event === 'done') yield { event, view: /** @type {JobView} */ (parseJson(data)) };
     else if (event === 'shutdown') yield { event, retry };
   }
 }
+
+/**
+ * @param {string} text
+ * @returns {unknown}
+ */
+const parseJson = (text) => JSON.parse(text);
 
 /**
  * A file behind a link, fetched with the token (a plain link cannot send it): its bytes and name.

@@ -37,12 +37,13 @@ export function wireCategories() {
     categories.removeAttribute('aria-invalid');
   });
   const fileInput = $('categories-file', HTMLInputElement);
-  fileInput.addEventListener('change', async () => {
+  fileInput.addEventListener('change', () => void loadFile());
+  async function loadFile() {
     const file = fileInput.files?.[0];
     if (!file) return;
     categories.value = await file.text();
     fileInput.value = '';
     updateCategoryCount();
     categories.focus();
-  });
+  }
 }
