@@ -1,0 +1,25 @@
+/**
+ * The web page's types of the API's JSON (api/public/js/types.d.ts) against the server's own types: what the
+ * server sends must fit what the page reads, so a field renamed, retyped or dropped on the server fails the
+ * type check (`tsc -p .`) here. The job view, list entry and settings are built in api/ without a named
+ * type; they are not checked here.
+ */
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { describe, expectTypeOf, it } from 'vitest';
+import type * as page from '../../api/public/js/types.js';
+import type { JobPhase, JobProgress, JobStats } from '../../domain/job.js';
+import type { SheetFormat } from '../../domain/sheet-format.js';
+import type { Preview } from '../../sheets/index.js';
+
+describe("the page's types of the API's JSON", () => {
+  it("fit the server's progress, stats, phases and statuses", () => {
+    expectTypeOf<JobProgress>().toExtend<page.JobProgress>();
+    expectTypeOf<JobStats>().toExtend<page.JobStats>();
+    expectTypeOf<JobPhase>().toExtend<page.JobPhase>();
+    expectTypeOf<WorkflowExecutionStatusName>().toExtend<page.JobStatus>();
+  });
+
+  it("fit the server's preview (POST /jobs/preview adds the file's name and format)", () => {
+    expectTypeOf<Preview & { fileName: string; format: SheetFormat }>().toExtend<page.Preview>();
+  });
+});
