@@ -1,5 +1,6 @@
 /**
- * The Summary and Run sheets, written the same way into a loaded workbook or a streaming one.
+ * The Summary and Run sheets, written the same way into a loaded workbook or a streaming one; xlsx-patch.ts
+ * writes their XML by the same `reportFormats` and `reportColumnWidths`.
  */
 import type { Worksheet } from 'exceljs';
 
@@ -16,37 +17,54 @@ export function reportSheetName(base: string, existing: readonly string[]): stri
 }
 
 /**
- * Writes the rows from A1 down. A row that starts a block (the first, or one after an empty row) is a
- * header and set bold; numbers under a `%` header are fractions and shown as percentages. Each row is
- * committed, so a streaming worksheet writes it out at once (a no-op for a loaded workbook).
+ * Writes the rows from A1 down, formatted as `reportFormats` says. Each row is committed, so a streaming
+ * worksheet writes it out at once (a no-op for a loaded workbook).
  */
 export function fillReportSheet(sheet: Worksheet, rows: readonly ReportRow[]): void {
-  sheet.columns = columnWidths(rows).map((width) => ({ width }));
-  let blockHeader: ReportRow | undefined;
+  sheet.columns = reportColumnWidths(rows).map((width) => ({ width }));
+  const formats = reportFormats(rows);
   rows.forEach((values, i) => {
     const row = sheet.getRow(i + 1);
-    if (values.length === 0) {
-      blockHeader = undefined;
-      row.commit();
-      return;
-    }
+    const format = formats[i];
     values.forEach((value, j) => {
       const cell = row.getCell(j + 1);
       cell.value = value;
-      if (blockHeader?.[j] === '%' && typeof value === 'number') cell.numFmt = '0.0%';
+      if (format?.percent[j]) cell.numFmt = '0.0%';
     });
-    if (!blockHeader) {
-      row.font = { bold: true };
-      blockHeader = values;
-    }
+    if (format?.bold) row.font = { bold: true };
     row.commit();
+  });
+}
+
+export interface ReportRowFormat {
+  readonly bold: boolean;
+  /** By column (0-based): the number shows as a percentage. */
+  readonly percent: readonly boolean[];
+}
+
+/**
+ * How each row looks. A row that starts a block (the first, or one after an empty row) is a header and
+ * bold; numbers under a `%` header are fractions and shown as percentages (`0.0%`).
+ */
+export function reportFormats(rows: readonly ReportRow[]): ReportRowFormat[] {
+  let blockHeader: ReportRow | undefined;
+  return rows.map((values) => {
+    if (values.length === 0) {
+      blockHeader = undefined;
+      return { bold: false, percent: [] };
+    }
+    const percent = values.map((value, j) => blockHeader?.[j] === '%' && typeof value === 'number');
+    const bold = blockHeader === undefined;
+    blockHeader ??= values;
+    return { bold, percent };
   });
 }
 
 const MIN_WIDTH = 8;
 const MAX_WIDTH = 80;
 
-function columnWidths(rows: readonly ReportRow[]): number[] {
+/** Column widths in characters: each column's longest value, within 8–80. */
+export function reportColumnWidths(rows: readonly ReportRow[]): number[] {
   const widths: number[] = [];
   for (const values of rows) {
     // A single-cell row (a warning line) may run across the empty cells to its right.
