@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -171,8 +171,11 @@ async function child(input: string, output: string, rows: number): Promise<void>
   const started = performance.now();
   const result = await patchSurvey(input, output, rows);
   const seconds = (performance.now() - started) / 1000;
-  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ seconds, peakRssMiB, rowsPatched: result.rowsPatched })}\n`);
+  const usage = process.resourceUsage();
+  const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+  process.stdout.write(
+    `${JSON.stringify({ seconds, cpuSeconds, peakRssMiB: usage.maxRSS / 1024, rowsPatched: result.rowsPatched })}\n`,
+  );
 }
 
 /** Counts the label cells of the output's sheet part and checks that each is the expected label. */
@@ -206,7 +209,18 @@ async function main(): Promise<void> {
     await child(args[1] ?? '', args[2] ?? '', Number(args[3]));
     return;
   }
+  if (args[0] === '--baseline') {
+    // The same process with the modules loaded and nothing done: what Node and tsx cost by themselves.
+    process.stdout.write(`${JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
+    return;
+  }
   const sizes = args.length > 0 ? args.map(Number) : [100_000, 1_000_000];
+  const run = (...childArgs: string[]) =>
+    execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...childArgs], {
+      encoding: 'utf8',
+    });
+  const baseline = (JSON.parse(run('--baseline')) as { peakRssMiB: number }).peakRssMiB;
+  console.log(`baseline (Node, tsx and the modules, nothing done): peak RSS ${baseline.toFixed(0)} MiB`);
   const dir = await mkdtemp(path.join(tmpdir(), 'verbatim-xlsx-patch-'));
   const results = [];
   try {
@@ -214,22 +228,21 @@ async function main(): Promise<void> {
       const input = path.join(dir, `survey-${rows}.xlsx`);
       const output = path.join(dir, `survey-${rows}.coded.xlsx`);
       await writeSurveyXlsx(input, rows);
-      const figures = JSON.parse(
-        execFileSync(
-          process.execPath,
-          ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', input, output, String(rows)],
-          {
-            encoding: 'utf8',
-          },
-        ),
-      ) as { seconds: number; peakRssMiB: number; rowsPatched: number };
+      const figures = JSON.parse(run('--child', input, output, String(rows))) as {
+        seconds: number;
+        cpuSeconds: number;
+        peakRssMiB: number;
+        rowsPatched: number;
+      };
       const labels = await verify(output, rows);
       const row = {
         rows,
         inputMiB: (await stat(input)).size / 2 ** 20,
         outputMiB: (await stat(output)).size / 2 ** 20,
         seconds: figures.seconds,
+        cpuSeconds: figures.cpuSeconds,
         rowsPerSecond: rows / figures.seconds,
+        rowsPerCpuSecond: rows / figures.cpuSeconds,
         peakRssMiB: figures.peakRssMiB,
         rowsPatched: figures.rowsPatched,
         labels,
@@ -237,8 +250,8 @@ async function main(): Promise<void> {
       results.push(row);
       console.log(
         `${String(rows).padStart(9)} rows  ${row.inputMiB.toFixed(1).padStart(6)} MiB in  ${row.outputMiB.toFixed(1).padStart(6)} MiB out  ` +
-          `${row.seconds.toFixed(2).padStart(6)} s  ${Math.round(row.rowsPerSecond).toLocaleString('en').padStart(9)} rows/s  ` +
-          `peak RSS ${row.peakRssMiB.toFixed(0)} MiB`,
+          `${row.seconds.toFixed(2).padStart(6)} s (CPU ${row.cpuSeconds.toFixed(2)} s)  ` +
+          `${Math.round(row.rowsPerSecond).toLocaleString('en').padStart(9)} rows/s  peak RSS ${row.peakRssMiB.toFixed(0)} MiB`,
       );
       await rm(input);
       await rm(output);
@@ -251,7 +264,11 @@ async function main(): Promise<void> {
     'results',
     `xlsx-patch-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}Z.json`,
   );
-  await writeFile(file, `${JSON.stringify({ node: process.version, results }, null, 2)}\n`);
+  // Other work on the machine stretches wall time; the load average says how much there was.
+  const loadAverage = os.loadavg()[0] ?? 0;
+  const cores = os.cpus().length;
+  const summary = { node: process.version, cores, loadAverage, baselineRssMiB: baseline, results };
+  await writeFile(file, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`written ${path.relative(process.cwd(), file)}`);
 }
 
