@@ -12,6 +12,14 @@ export type {
 } from './read.js';
 export { writeCodedWorkbook, DEFAULT_STREAM_ABOVE_BYTES } from './write.js';
 export type { WriteWorkbookInput, WrittenWorkbook } from './write.js';
+export { patchWorkbook } from './xlsx-patch.js';
+export type {
+  PatchColumn,
+  PatchWorkbookInput,
+  PatchedWorkbook,
+  ReportSheet,
+  RowRange,
+} from './xlsx-patch.js';
 export { writeCodedCsv } from './write-csv.js';
 export type { WriteCodedCsvInput } from './write-csv.js';
 export { inspectXlsx, DEFAULT_MAX_UNPACKED_BYTES } from './zip.js';
