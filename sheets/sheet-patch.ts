@@ -71,6 +71,7 @@ interface CellState {
   start: number;
   readonly s: string | undefined;
   filled: boolean;
+  formula: boolean;
   /** The planned cell for this column: a value replaces the cell, a header replaces it if it is empty. */
   readonly planned: PlannedCell | undefined;
 }
@@ -93,6 +94,11 @@ const MAX_ROW = 1_048_576;
 export class SheetPatcher {
   /** Rows that got at least one value. */
   rowsPatched = 0;
+  /**
+   * Formula cells a value replaced. Excel lists formula cells in xl/calcChain.xml, which is copied as it is,
+   * and offers to repair a chain that names a cell holding no formula any more.
+   */
+  formulasReplaced = 0;
   /** The autoFilter range before and after, when it was widened. */
   widenedFilter: { readonly from: string; readonly to: string } | undefined;
 
@@ -221,7 +227,7 @@ export class SheetPatcher {
     } else if (depth === 3 && this.row?.patch) {
       if (sc.isLocal('c')) this.startCell(empty);
     } else if (depth >= 4) {
-      if (this.cell && !this.cell.filled && sc.isLocal('f')) this.cell.filled = true;
+      if (this.cell && sc.isLocal('f')) this.cell.filled = this.cell.formula = true;
     } else if (depth === 1) {
       if (sc.isLocal('dimension')) this.patchDimension();
       else if (sc.isLocal('cols')) this.startCols(empty);
@@ -396,7 +402,7 @@ export class SheetPatcher {
       // Nothing from here on goes out until the cell's end says what becomes of it.
       this.emitUpTo(sc.start);
     }
-    this.cell = { start: sc.start, s: sc.attr('s'), filled: false, planned };
+    this.cell = { start: sc.start, s: sc.attr('s'), filled: false, formula: false, planned };
     if (empty) this.endCell(sc.end);
   }
 
@@ -413,6 +419,7 @@ export class SheetPatcher {
       this.copyFrom = end;
       row.filledStyle = s ?? null;
       if (planned.kind === 'value') row.wroteValue = true;
+      if (cell.formula) this.formulasReplaced += 1;
     } else if (cell.filled) {
       row.filledStyle = cell.s ?? null;
     }

@@ -75,6 +75,11 @@ export interface PatchedWorkbook {
   readonly sheetPart: string;
   /** The names the added sheets got, in order. */
   readonly addedSheets: readonly string[];
+  /**
+   * Formula cells a value replaced: when not 0 and the workbook has a calculation chain
+   * (xl/calcChain.xml, copied as it is), Excel offers to repair the file on opening, and rebuilds the chain.
+   */
+  readonly formulasReplaced: number;
 }
 
 const MAX_ROW = 1_048_576;
@@ -138,6 +143,7 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
   const stamp = { time: workbookRecord?.time ?? 0, date: workbookRecord?.date ?? 0x21 };
   const fail = (reason: string) => new InvalidWorkbookError(displayName, reason);
   let rowsPatched = 0;
+  let formulasReplaced = 0;
 
   await writeAtomically(input.outPath, async (tempPath) => {
     const zip = await ZipWriter.create(tempPath);
@@ -155,6 +161,7 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
             large,
           );
           rowsPatched = patcher.rowsPatched;
+          formulasReplaced = patcher.formulasReplaced;
         } else if (content) {
           await zip.addBuffer(entryMeta(record), content);
         } else {
@@ -173,7 +180,7 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
       await source.close();
     }
   });
-  return { path: input.outPath, rowsPatched, sheetPart, addedSheets };
+  return { path: input.outPath, rowsPatched, sheetPart, addedSheets, formulasReplaced };
 }
 
 function checkedPlan(input: PatchWorkbookInput): SheetPatchPlan {

@@ -130,6 +130,7 @@ describe('patchWorkbook on a workbook written by exceljs', () => {
       rowsPatched: 11,
       sheetPart: 'xl/worksheets/sheet1.xml',
       addedSheets: ['Summary (verbatim)', 'Run'],
+      formulasReplaced: 0,
     });
   });
 
@@ -341,7 +342,11 @@ function patchXml(
   const out: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunk) out.push(patcher.push(bytes.subarray(i, i + chunk)));
   out.push(patcher.end());
-  return { xml: Buffer.concat(out).toString('utf8'), rowsPatched: patcher.rowsPatched };
+  return {
+    xml: Buffer.concat(out).toString('utf8'),
+    rowsPatched: patcher.rowsPatched,
+    formulasReplaced: patcher.formulasReplaced,
+  };
 }
 
 const values =
@@ -356,7 +361,11 @@ describe('SheetPatcher', () => {
       '<row r="1" spans="1:4"><c r="A1" s="3" t="s"><v>0</v></c><c r="B1" s="9"/><c r="D1" s="6"><v>1</v></c></row>' +
       '<row r="2"><c r="A2"><v>1</v></c><c r="C2" s="7"><f>A2</f><v>1</v></c><c r="E2"><v>5</v></c></row>' +
       '</sheetData></worksheet>';
-    const { xml: out, rowsPatched } = patchXml(xml, {
+    const {
+      xml: out,
+      rowsPatched,
+      formulasReplaced,
+    } = patchXml(xml, {
       columns: [
         { index: 2, header: { row: 1, text: 'New B' }, value: () => undefined },
         { index: 3, header: { row: 1, text: 'New C' }, value: values({ 2: 'c2' }) },
@@ -375,6 +384,7 @@ describe('SheetPatcher', () => {
         '</sheetData></worksheet>',
     );
     expect(rowsPatched).toBe(1);
+    expect(formulasReplaced).toBe(1);
   });
 
   it('inserts missing rows in order, before, between and after, and fills a self-closed row', () => {
