@@ -85,13 +85,58 @@ export class DuplicateCategoriesError extends DomainError {
   }
 }
 
+/** Where a codeframe entry was read: a line of a text file, or a row of a spreadsheet. */
+export type CodeframePlace = 'line' | 'row';
+
 export class InvalidCategoryError extends DomainError {
   constructor(
     readonly line: number,
     readonly value: string,
     readonly reason: string,
+    /** The file (or field) the codeframe came from, when known. */
+    readonly source?: string,
+    readonly place: CodeframePlace = 'line',
   ) {
-    super('invalid_category', `Category on line ${line} (${JSON.stringify(value)}) ${reason}`, 'categories');
+    super(
+      'invalid_category',
+      `Category on ${place} ${line}${source ? ` of ${source}` : ''} (${JSON.stringify(value)}) ${reason}`,
+      'categories',
+    );
+  }
+}
+
+/** Two codeframe entries share a code: both are named, so the person can pick which to renumber. */
+export class DuplicateCodeError extends InvalidCategoryError {
+  constructor(
+    readonly duplicateCode: number,
+    readonly first: { readonly line: number; readonly name: string },
+    readonly second: { readonly line: number; readonly name: string },
+    source?: string,
+    place: CodeframePlace = 'line',
+  ) {
+    super(
+      second.line,
+      second.name,
+      `has code ${duplicateCode}, which ${first.line > 0 ? `${place} ${first.line} (${JSON.stringify(first.name)}) already has` : `the fallback ${JSON.stringify(first.name)} keeps unless the codeframe gives it a number`}: codes must be unique`,
+      source,
+      place,
+    );
+  }
+}
+
+/** A codeframe table whose header row has no `label` column: says what it found and what is expected. */
+export class CodeframeColumnsError extends DomainError {
+  constructor(
+    readonly source: string,
+    readonly row: number,
+    readonly found: readonly string[],
+  ) {
+    super(
+      'invalid_category',
+      `${source}: the header row (row ${row}) has no "label" column (found ${found.join(', ') || 'nothing'}). ` +
+        'A codeframe table has the columns code, label, description and net, named in its first row; only label is required.',
+      'categories',
+    );
   }
 }
 
@@ -146,6 +191,8 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'EmptyCategoriesError',
   'DuplicateCategoriesError',
   'InvalidCategoryError',
+  'DuplicateCodeError',
+  'CodeframeColumnsError',
   'TooManyCategoriesError',
   'InvalidSettingError',
   'InvalidBannerGroupsError',

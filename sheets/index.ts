@@ -23,3 +23,4 @@ export type {
 export { writeCodedCsv } from './write-csv.js';
 export type { WriteCodedCsvInput } from './write-csv.js';
 export { inspectXlsx, DEFAULT_MAX_UNPACKED_BYTES } from './zip.js';
+export { readCodeframeFile } from './codeframe.js';
