@@ -2,7 +2,7 @@
 import { Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { BatchOutcome } from '../domain/job.js';
-import { buildLabelSchema, buildMessages, maxCompletionTokens } from '../domain/prompt.js';
+import { buildLabelSchema, buildMessages, codingMode, maxCompletionTokens } from '../domain/prompt.js';
 import { isLowRemaining } from '../domain/rate.js';
 import { validateLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
@@ -33,8 +33,9 @@ export function classifyActivities(deps: ActivityDeps) {
       }
       const job = await loadJob(store, jobId);
       const { options, categories } = job.spec;
-      const messages = buildMessages(job.plan.question, categories, batch.items);
-      const maxTokens = maxCompletionTokens(categories, batch.items.length);
+      const mode = codingMode(options);
+      const messages = buildMessages(job.plan.question, categories, batch.items, mode);
+      const maxTokens = maxCompletionTokens(categories, batch.items.length, mode);
       return withHeartbeat(async () => {
         let reserved = 0;
         if (deps.budget) {
@@ -53,7 +54,7 @@ export function classifyActivities(deps: ActivityDeps) {
             model: options.model,
             temperature: options.temperature,
             messages,
-            schema: buildLabelSchema(categories),
+            schema: buildLabelSchema(categories, mode),
             maxCompletionTokens: maxTokens,
             signal: ctx.cancellationSignal,
           });
@@ -64,10 +65,11 @@ export function classifyActivities(deps: ActivityDeps) {
             const counted = response.usage.prompt + maxTokens;
             deps.budget?.settle(reserved, Math.max(counted, arrivalCharge(messages, maxTokens)));
           }
-          const labels = validateLabels(response.content, batch.items, categories);
+          const check = validateLabels(response.content, batch.items, categories, mode);
           const result: StoredResult = {
             index,
-            labels: batch.items.map((item) => labels.get(item.id) ?? ''),
+            labels: batch.items.map((item) => check.labels.get(item.id) ?? []),
+            ...(check.cut.length > 0 ? { cut: check.cut.length } : {}),
             usage: response.usage,
             latencyMs: Math.round(response.latencyMs),
             attempt,
@@ -105,5 +107,6 @@ function outcome(batch: StoredBatch, result: StoredResult, apiCalls: number, reu
     latencyMs: result.fallback ? 0 : result.latencyMs,
     reused,
     ...(!result.fallback && result.simulated ? { simulated: true } : {}),
+    ...(!result.fallback && result.cut ? { cut: result.cut } : {}),
   };
 }

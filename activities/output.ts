@@ -1,5 +1,6 @@
 /** The end of a job: fallbacks recorded, the coded workbook and CSV written from the stored results. */
 import { fallbackLabel } from '../domain/categories.js';
+import { joinLabels } from '../domain/codeframe.js';
 import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
 import { isSimulated } from '../domain/job.js';
 import type { FallbackEntry } from '../domain/report.js';
@@ -8,7 +9,16 @@ import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { SpanRecord, StoredResult } from './stored.js';
-import { OUTPUT_CSV, OUTPUT_XLSX, loadJob, readBatch, readResult, readRows, mapLimit } from './stored.js';
+import {
+  OUTPUT_CSV,
+  OUTPUT_XLSX,
+  itemLabels,
+  loadJob,
+  mapLimit,
+  readBatch,
+  readResult,
+  readRows,
+} from './stored.js';
 
 export interface RecordFallbackInput {
   readonly jobId: string;
@@ -70,7 +80,10 @@ export function outputActivities(deps: ActivityDeps) {
             for (let a = first; a < first + answers; a += 1) answerLabels[a] = fallback;
             fallbackBatches.push({ batch: i, reason: result.fallback.reason, first, answers });
           } else {
-            for (let p = 0; p < answers; p += 1) answerLabels[first + p] = result.labels[p];
+            // Results stored before multi-code hold a string per item, later ones a list.
+            for (let p = 0; p < answers; p += 1) {
+              answerLabels[first + p] = joinLabels(itemLabels(result.labels, p)) || undefined;
+            }
           }
         }
         const labels = new Map<number, string>();

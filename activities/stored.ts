@@ -14,12 +14,20 @@ export interface StoredBatch extends PlannedBatch {
   readonly items: readonly PromptItem[];
 }
 
+/**
+ * An item's labels as stored: a list (one label in single-label mode). Results stored before multi-code
+ * hold one string per item: read them with `itemLabels`.
+ */
+export type StoredLabels = readonly string[] | string;
+
 /** A batch's outcome: labels aligned with its items, or the reason it fell back. */
 export type StoredResult =
   | {
       readonly index: number;
       readonly fallback?: undefined;
-      readonly labels: readonly string[];
+      readonly labels: readonly StoredLabels[];
+      /** Answers whose list of codes was cut to the job's maximum (multi-code; absent when none). */
+      readonly cut?: number;
       readonly usage: TokenUsage;
       readonly latencyMs: number;
       readonly attempt: number;
@@ -48,6 +56,14 @@ export type SpanRecord = readonly [
   answers: number,
   firstAnswer: number,
 ];
+
+/** The labels of the item at `position` of a stored result, whichever way it was stored; [] when none. */
+export function itemLabels(labels: readonly StoredLabels[], position: number): readonly string[] {
+  const stored = labels[position];
+  if (stored === undefined) return [];
+  if (typeof stored === 'string') return stored === '' ? [] : [stored];
+  return stored;
+}
 
 export async function writeBatchFiles(
   store: JobStore,

@@ -27,6 +27,13 @@ export interface JobOptions {
   /** RATE_LIMIT_DELAY, in ms: the pause after each request in one worker slot, as the original tool did. */
   readonly rateLimitDelayMs: number;
   readonly retry: RetryOptions;
+  /**
+   * MULTI_CODE: each answer gets every category that applies (a list), not one. Absent in jobs from before
+   * multi-code: single-label.
+   */
+  readonly multi?: boolean;
+  /** MAX_CODES: the most categories one answer keeps in multi-code mode (default 5); longer lists are cut. */
+  readonly maxCodes?: number;
 }
 
 export interface RetryOptions {
@@ -102,6 +109,8 @@ export interface BatchOutcome {
   readonly rateLimit?: RateLimitReport;
   /** Answered by verbatim's simulator, not a model. */
   readonly simulated?: boolean;
+  /** Answers whose list of codes was cut to the job's maximum (multi-code; absent when none). */
+  readonly cut?: number;
 }
 
 export interface FallbackOutcome {
@@ -125,6 +134,8 @@ export interface JobCounters {
   readonly sequentialMs: number;
   /** Batches the simulator answered (a dry run, or part of a job resumed with another endpoint). */
   readonly batchesSimulated: number;
+  /** Answers whose list of codes was longer than the maximum and cut to it (multi-code). */
+  readonly answersCut: number;
 }
 
 export const ZERO_COUNTERS: JobCounters = {
@@ -139,6 +150,7 @@ export const ZERO_COUNTERS: JobCounters = {
   cachedTokens: 0,
   sequentialMs: 0,
   batchesSimulated: 0,
+  answersCut: 0,
 };
 
 export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
@@ -152,6 +164,7 @@ export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
     cachedTokens: c.cachedTokens + o.usage.cached,
     sequentialMs: c.sequentialMs + o.latencyMs,
     batchesSimulated: c.batchesSimulated + (o.simulated ? 1 : 0),
+    answersCut: c.answersCut + (o.cut ?? 0),
   };
 }
 

@@ -310,7 +310,7 @@ export class BatchQueue {
     if (fault?.kind === 'server_error') {
       return this.failLine(batch, task, 500, errorBody(SERVER_ERROR_MESSAGE, 'server_error', null));
     }
-    const answer = answerChat(request, fault?.kind, this.deps.promptCache());
+    const answer = answerChat(request, fault?.kind, this.deps.promptCache(), fault);
     batch.output.push(
       resultLine(task.customId, { status_code: 200, request_id: lineRequestId(), body: answer.body }),
     );

@@ -1,6 +1,14 @@
 import { categoryKey } from '../domain/categories.js';
+import type { DecodedLabel } from '../domain/prompt.js';
 import type { FaultKind, FaultRule } from './options.js';
 import type { ChatRequest } from './protocol.js';
+
+/** Faults that spoil multi-code lists: they apply to multi-code requests only. */
+export const LIST_FAULTS: ReadonlySet<FaultKind> = new Set([
+  'too_many_codes',
+  'duplicate_codes',
+  'empty_codes',
+]);
 
 /** mulberry32: a tiny seeded PRNG, so rate-based faults and jitter repeat from run to run. */
 export function mulberry32(seed: number): () => number {
@@ -20,6 +28,7 @@ const CODING_FAULTS: ReadonlySet<FaultKind> = new Set([
   'missing_id',
   'extra_id',
   'bad_category',
+  ...LIST_FAULTS,
 ]);
 
 /** What a fault rule looks at in a request. */
@@ -27,11 +36,13 @@ export interface FaultTarget {
   /** The answers' texts, lower case (empty for a request that is not a coding). */
   readonly answers: readonly string[];
   readonly coding: boolean;
+  /** A multi-code request (the list faults apply to these only). */
+  readonly multi?: boolean;
 }
 
 export function faultTarget(request: ChatRequest): FaultTarget {
   const answers = request.coding?.items.map((item) => item.text.toLowerCase()) ?? [];
-  return { answers, coding: answers.length > 0 };
+  return { answers, coding: answers.length > 0, multi: request.coding?.mode.multi === true };
 }
 
 /** Decides each request's fault from the rules; each rule counts the matching requests that reach it. */
@@ -46,6 +57,7 @@ export class FaultInjector<R extends FaultRule = FaultRule> {
     for (const entry of this.entries) {
       const { rule } = entry;
       if (CODING_FAULTS.has(rule.kind) && !target.coding) continue;
+      if (LIST_FAULTS.has(rule.kind) && !target.multi) continue;
       const needle = rule.match?.toLowerCase();
       if (needle !== undefined && !target.answers.some((answer) => answer.includes(needle))) continue;
       const position = entry.seen - (rule.after ?? 0);
@@ -58,28 +70,51 @@ export class FaultInjector<R extends FaultRule = FaultRule> {
   }
 }
 
-export interface Label {
-  readonly id: string;
-  readonly category: string;
-}
-
 /** Spoils a correct coding the way a model sometimes does: one id dropped, one invented, one label off the list. */
 export function corruptCoding(
   kind: 'missing_id' | 'extra_id' | 'bad_category',
-  labels: readonly Label[],
+  labels: readonly DecodedLabel[],
   allowed: readonly string[],
-): Label[] {
+): DecodedLabel[] {
   switch (kind) {
     case 'missing_id':
       return labels.slice(0, -1);
     case 'extra_id':
-      return [...labels, { id: unusedId(labels), category: allowed[0] ?? 'Other' }];
+      return [...labels, { id: unusedId(labels), labels: [allowed[0] ?? 'Other'] }];
     case 'bad_category':
-      return labels.map((label, i) => (i === 0 ? { ...label, category: unlistedCategory(allowed) } : label));
+      return labels.map((label, i) => (i === 0 ? { ...label, labels: [unlistedCategory(allowed)] } : label));
   }
 }
 
-function unusedId(labels: readonly Label[]): string {
+/**
+ * Spoils multi-code lists, of the answers whose text contains `match` (every answer without it): all the
+ * other allowed labels appended (more than any maximum below their number), each label given twice, or no
+ * label at all. The verbatim rules turn these into: the first `maxCodes`, the same list, the fallback.
+ */
+export function corruptLists(
+  kind: 'too_many_codes' | 'duplicate_codes' | 'empty_codes',
+  labels: readonly DecodedLabel[],
+  texts: ReadonlyMap<string, string>,
+  allowed: readonly string[],
+  match: string | undefined,
+): DecodedLabel[] {
+  const needle = match?.toLowerCase();
+  return labels.map((label) => {
+    if (needle !== undefined && !(texts.get(label.id) ?? '').toLowerCase().includes(needle)) return label;
+    switch (kind) {
+      case 'too_many_codes': {
+        const given = new Set(label.labels.map(categoryKey));
+        return { ...label, labels: [...label.labels, ...allowed.filter((a) => !given.has(categoryKey(a)))] };
+      }
+      case 'duplicate_codes':
+        return { ...label, labels: [...label.labels, ...label.labels.map((l) => l.toUpperCase())] };
+      case 'empty_codes':
+        return { ...label, labels: [] };
+    }
+  });
+}
+
+function unusedId(labels: readonly DecodedLabel[]): string {
   const ids = new Set(labels.map((label) => label.id));
   let n = labels.length + 1;
   while (ids.has(`x${n}`)) n += 1;

@@ -1,4 +1,4 @@
-import type { Category } from '../domain/categories.js';
+import type { CodingMode } from '../domain/prompt.js';
 import { FALLBACK_LABEL, categoryKey, fallbackLabel } from '../domain/categories.js';
 import { normalizeAnswer } from '../domain/text.js';
 
@@ -18,13 +18,37 @@ export function expectedLabel(
   answer: string,
   categories: ReadonlyArray<{ name: string; description?: string }>,
 ): string {
+  return matching(answer, categories)[0] ?? fallbackLabel(categories);
+}
+
+/**
+ * The rule for a request of either mode. Single-label: `expectedLabel`. Multi-code: every category with a
+ * keyword in the answer, in the categories' order, at most `maxCodes` of them (the first ones, as a model
+ * told the maximum keeps to it); the fallback alone when none.
+ */
+export function expectedLabels(
+  answer: string,
+  categories: ReadonlyArray<{ name: string; description?: string }>,
+  mode: CodingMode,
+): string[] {
+  if (!mode.multi) return [expectedLabel(answer, categories)];
+  const found = matching(answer, categories).slice(0, mode.maxCodes);
+  return found.length > 0 ? found : [fallbackLabel(categories)];
+}
+
+/** The names of the categories (the fallback aside) with a keyword in the answer, in the given order. */
+function matching(
+  answer: string,
+  categories: ReadonlyArray<{ name: string; description?: string }>,
+): string[] {
   const text = normalizeAnswer(answer);
-  const match = categories.find(
-    (category) =>
-      categoryKey(category.name) !== categoryKey(FALLBACK_LABEL) &&
-      keywords(category).some((keyword) => containsWord(text, keyword)),
-  );
-  return match?.name ?? fallbackLabel(categories);
+  return categories
+    .filter(
+      (category) =>
+        categoryKey(category.name) !== categoryKey(FALLBACK_LABEL) &&
+        keywords(category).some((keyword) => containsWord(text, keyword)),
+    )
+    .map((category) => category.name);
 }
 
 function keywords(category: { name: string; description?: string }): string[] {
@@ -38,23 +62,4 @@ function keywords(category: { name: string; description?: string }): string[] {
 function containsWord(text: string, keyword: string): boolean {
   const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'u').test(text);
-}
-
-/**
- * Recovers the categories from a request: the names are the schema's enum, the descriptions come from the
- * `- Name: description` lines `buildInstructions` writes into the system message (the first line per name).
- */
-export function categoriesFromPrompt(instructions: string, labels: readonly string[]): Category[] {
-  const descriptions = new Map<string, string>();
-  for (const line of instructions.split('\n')) {
-    if (!line.startsWith('- ')) continue;
-    const colon = line.indexOf(': ');
-    if (colon === -1) continue;
-    const name = line.slice(2, colon);
-    if (!descriptions.has(name)) descriptions.set(name, line.slice(colon + 2).trim());
-  }
-  return labels.map((name) => {
-    const description = descriptions.get(name);
-    return description ? { name, description } : { name };
-  });
 }

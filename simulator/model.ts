@@ -1,8 +1,10 @@
 import type { FaultKind } from './options.js';
 import type { ChatRequest, ModelReply, PromptCache, Usage } from './protocol.js';
 import { PLAIN_ANSWER, REFUSAL, chatCompletion, tokensOf } from './protocol.js';
-import { corruptCoding, cutOff } from './faults.js';
-import { expectedLabel } from './labels.js';
+import { corruptCoding, corruptLists, cutOff } from './faults.js';
+import { expectedLabels } from './labels.js';
+import { encodeLabels } from '../domain/prompt.js';
+import type { FaultRule } from './options.js';
 
 export interface ModelOutcome {
   readonly reply: ModelReply;
@@ -13,10 +15,16 @@ export interface ModelOutcome {
 }
 
 /**
- * What the simulated model says: each answer labelled by `expectedLabel`, or plain text when the request has
- * no label schema, then spoiled by the request's output fault if it has one (other faults leave it alone).
+ * What the simulated model says: each answer labelled by `expectedLabels` (one label, or in a multi-code
+ * request every category it mentions), or plain text when the request has no label schema, then spoiled
+ * by the request's output fault if it has one (other faults leave it alone). The content is encoded by the
+ * wire module verbatim decodes with.
  */
-export function modelReply(request: ChatRequest, fault: FaultKind | undefined): ModelOutcome {
+export function modelReply(
+  request: ChatRequest,
+  fault: FaultKind | undefined,
+  rule?: Pick<FaultRule, 'match'>,
+): ModelOutcome {
   if (fault === 'refusal') {
     return {
       reply: { content: null, refusal: REFUSAL, finishReason: 'stop' },
@@ -31,12 +39,17 @@ export function modelReply(request: ChatRequest, fault: FaultKind | undefined): 
   if (coding) {
     const correct = coding.items.map((item) => ({
       id: item.id,
-      category: expectedLabel(item.text, coding.categories),
+      labels: expectedLabels(item.text, coding.categories, coding.mode),
     }));
     const spoiled = fault === 'missing_id' || fault === 'extra_id' || fault === 'bad_category';
-    const labels = spoiled ? corruptCoding(fault, correct, coding.labels) : correct;
-    content = JSON.stringify({ labels });
+    let labels = spoiled ? corruptCoding(fault, correct, coding.labels) : correct;
+    if (fault === 'too_many_codes' || fault === 'duplicate_codes' || fault === 'empty_codes') {
+      const texts = new Map(coding.items.map((item) => [item.id, item.text]));
+      labels = corruptLists(fault, correct, texts, coding.labels, rule?.match);
+    }
+    content = encodeLabels(labels, coding.mode);
     labelsReturned = labels.length;
+    // Lists too long, doubled or empty are still a valid coding: verbatim's rules settle them.
     validCoding = !spoiled;
   }
   if (fault === 'malformed_json' || fault === 'truncated') {
@@ -67,8 +80,9 @@ export function answerChat(
   request: ChatRequest,
   fault: FaultKind | undefined,
   cache: PromptCache | undefined,
+  rule?: Pick<FaultRule, 'match'>,
 ): ChatAnswer {
-  const outcome = modelReply(request, fault);
+  const outcome = modelReply(request, fault, rule);
   const { reply } = outcome;
   const usage = {
     promptTokens: tokensOf(request.promptChars),

@@ -76,6 +76,10 @@ export const FAULT_KINDS = [
   'bad_category',
   'refusal',
   'truncated',
+  // Multi-code lists: more codes than the request allows, each code twice, none at all.
+  'too_many_codes',
+  'duplicate_codes',
+  'empty_codes',
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -89,6 +93,9 @@ export const BATCH_FAULT_KINDS = [
   'bad_category',
   'refusal',
   'truncated',
+  'too_many_codes',
+  'duplicate_codes',
+  'empty_codes',
 ] as const satisfies readonly FaultKind[];
 
 export type BatchFaultKind = (typeof BATCH_FAULT_KINDS)[number];
@@ -106,7 +113,10 @@ export interface FaultRule {
   count?: number;
   /** Skip this many matching requests first (default 0). */
   after?: number;
-  /** Only requests with an answer containing this text (case-insensitive), e.g. a "poison" answer. */
+  /**
+   * Only requests with an answer containing this text (case-insensitive), e.g. a "poison" answer. The
+   * multi-code list faults then spoil only the answers that contain it (without `match`, every answer).
+   */
   match?: string;
   /** For 'hang': how long to hold the request before answering normally (default: until the client disconnects). */
   hangMs?: number;

@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Category } from '../domain/categories.js';
-import type { PromptItem } from '../domain/prompt.js';
-import { parsePromptItems } from '../domain/prompt.js';
-import { categoriesFromPrompt } from './labels.js';
+import type { CodingRequest } from '../domain/prompt.js';
+import { readCodingRequest } from '../domain/prompt.js';
 
 /** The one model `GET /v1/models` lists; chat completions accept any model name and echo it. */
 export const MODEL_ID = 'gpt-4o-mini';
@@ -37,13 +35,8 @@ export function chargeOf(request: ChatRequest): number {
   return tokensOf(request.promptChars) + request.maxTokens;
 }
 
-/** A request for a coding: verbatim's label schema and the answers of the user message. */
-export interface CodingRequest {
-  /** The schema's category enum. */
-  readonly labels: string[];
-  readonly items: PromptItem[];
-  readonly categories: Category[];
-}
+/** A request for a coding, read by the wire module (domain/prompt.ts): categories, answers, mode. */
+export type { CodingRequest } from '../domain/prompt.js';
 
 export interface ChatRequest {
   readonly model: string;
@@ -105,18 +98,17 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   };
   const format = response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
   if (format?.type !== 'json_schema') return { ok: true, request };
-  const labels = labelEnum(format.json_schema?.schema);
-  if (labels === undefined) {
+  const user = texts.findLast((m) => m.role === 'user')?.text ?? '';
+  const coding = readCodingRequest(system, user, format.json_schema?.schema);
+  if (coding === undefined) {
     return {
       ok: false,
-      message: 'The simulator only answers verbatim\'s label schema: "labels" items with a "category" enum.',
+      message:
+        'The simulator only answers verbatim\'s label schema: "labels" items with a "category" enum or a "categories" list of one.',
       param: 'response_format',
     };
   }
-  const user = texts.findLast((m) => m.role === 'user')?.text ?? '';
-  const items = parsePromptItems(user) ?? [];
-  const categories = categoriesFromPrompt(system, labels);
-  return { ok: true, request: { ...request, coding: { labels, items, categories } } };
+  return { ok: true, request: { ...request, coding } };
 }
 
 function readMessage(message: unknown): Message | undefined {
@@ -126,15 +118,6 @@ function readMessage(message: unknown): Message | undefined {
   // Content parts: only the text ones count.
   const parts = Array.isArray(content) ? (content as Array<{ text?: unknown } | null>) : [];
   return { role, text: parts.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('') };
-}
-
-/** `properties.labels.items.properties.category.enum` of the schema, when it is a list of strings. */
-function labelEnum(schema: unknown): string[] | undefined {
-  type Node = { properties?: Record<string, Node>; items?: Node; enum?: unknown } | undefined;
-  const values = (schema as Node)?.properties?.labels?.items?.properties?.category?.enum;
-  return Array.isArray(values) && values.length > 0 && values.every((v) => typeof v === 'string')
-    ? values
-    : undefined;
 }
 
 /** Remembers system messages, so that a repeat of a long one reports cached tokens as OpenAI does. */

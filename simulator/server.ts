@@ -11,7 +11,7 @@ import { FileStore, MAX_UPLOAD_BYTES } from './files.js';
 import { RateLimits, rateLimitMessage, requestTooLargeMessage } from './limits.js';
 import type { Rejection } from './limits.js';
 import { answerChat } from './model.js';
-import type { FaultKind, FaultRule, SimulatorOptions } from './options.js';
+import type { FaultRule, SimulatorOptions } from './options.js';
 import { InvalidSimulatorOptionsError, parseOptions } from './options.js';
 import type { ChatRequest } from './protocol.js';
 import {
@@ -293,7 +293,7 @@ class Simulation {
         }
         break;
     }
-    return this.complete(res, request, fault?.kind, arrival, signal);
+    return this.complete(res, request, fault, arrival, signal);
   }
 
   private pickFault(request: ChatRequest): FaultRule | undefined {
@@ -305,11 +305,11 @@ class Simulation {
   private async complete(
     res: ServerResponse,
     request: ChatRequest,
-    fault: FaultKind | undefined,
+    fault: FaultRule | undefined,
     arrival: number,
     signal: AbortSignal,
   ): Promise<string> {
-    const answer = answerChat(request, fault, this.promptCache());
+    const answer = answerChat(request, fault?.kind, this.promptCache(), fault);
     await delay(this.latency(answer.usage.completionTokens), signal);
     this.sendJson(res, 200, answer.body, arrival);
     this.stats.reply(answer.usage, answer.labelsReturned, answer.validCoding);

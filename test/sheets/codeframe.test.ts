@@ -77,7 +77,7 @@ describe('readCodeframeFile', () => {
 
     const bytes = new TextEncoder().encode('ID,E2\n1,too expensive\n');
     const job = (categories: typeof fromText) =>
-      contentJobId(bytes, { column: 'E2', categories, options: testOptions() });
+      contentJobId(bytes, { column: 'E2', categories, options: testOptions({ multi: true }) });
     expect(job(fromXlsx)).toBe(job(fromText));
     expect(job(fromCsv)).toBe(job(fromText));
   });

@@ -167,7 +167,7 @@ describe('a batch, through the openai client', () => {
       expect(body.choices).toEqual(sync.choices);
       expect(body.usage).toEqual(sync.usage);
       const item = items[i] as PromptItem;
-      expect(validateLabels(body.choices[0]?.message.content, [item], CATEGORIES).size).toBe(1);
+      expect(validateLabels(body.choices[0]?.message.content, [item], CATEGORIES).labels.size).toBe(1);
       usage = {
         input: usage.input + (body.usage?.prompt_tokens ?? 0),
         output: usage.output + (body.usage?.completion_tokens ?? 0),

@@ -24,13 +24,14 @@ describe('POST /v1/chat/completions', () => {
   it('answers a strict json_schema request with every id once and the expected labels', async () => {
     const completion = await clientFor(sim).chat.completions.create(codingRequest());
     const labels = validateLabels(completion.choices[0]?.message.content, ITEMS, CATEGORIES);
-    expect(Object.fromEntries(labels)).toEqual({
-      '1': 'Price',
-      '2': 'Service',
-      '3': 'Quality',
-      '4': 'Other',
+    expect(Object.fromEntries(labels.labels)).toEqual({
+      '1': ['Price'],
+      '2': ['Service'],
+      '3': ['Quality'],
+      '4': ['Other'],
     });
-    for (const item of ITEMS) expect(labels.get(item.id)).toBe(expectedLabel(item.text, CATEGORIES));
+    for (const item of ITEMS)
+      expect(labels.labels.get(item.id)).toEqual([expectedLabel(item.text, CATEGORIES)]);
   });
 
   it('returns a complete chat.completion object with usage counted at four characters a token', async () => {

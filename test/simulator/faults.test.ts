@@ -198,6 +198,65 @@ describe('fault rules', () => {
   );
 });
 
+describe('multi-code list faults', () => {
+  const MULTI = { multi: true, maxCodes: 2 } as const;
+  const items = [
+    { id: '1', text: 'too expensive and the staff were rude' },
+    { id: '2', text: 'great quality, TOOMANY' },
+    { id: '3', text: 'nothing to say' },
+  ];
+
+  async function lists(): Promise<Record<string, string[]>> {
+    const completion = await clientFor(sim).chat.completions.create(codingRequest(items, CATEGORIES, MULTI));
+    const content = JSON.parse(completion.choices[0]?.message.content ?? '') as {
+      labels: Array<{ id: string; categories: string[] }>;
+    };
+    return Object.fromEntries(content.labels.map((l) => [l.id, l.categories]));
+  }
+
+  it('without a fault: every category mentioned, the fallback when none', async () => {
+    expect(await lists()).toEqual({ '1': ['Price', 'Service'], '2': ['Quality'], '3': ['Other'] });
+  });
+
+  it('too_many_codes with match: only the matching answers get every other label after theirs', async () => {
+    inject({ kind: 'too_many_codes', match: 'toomany' });
+    expect(await lists()).toEqual({
+      '1': ['Price', 'Service'],
+      '2': ['Quality', 'Price', 'Service', 'Other'],
+      '3': ['Other'],
+    });
+    const check = validateLabels(
+      JSON.stringify({
+        labels: Object.entries(await lists()).map(([id, categories]) => ({ id, categories })),
+      }),
+      items,
+      CATEGORIES,
+      MULTI,
+    );
+    expect(check.labels.get('2')).toEqual(['Price', 'Quality']);
+    expect(check.cut).toEqual(['2']);
+  });
+
+  it('duplicate_codes and empty_codes spoil every answer when no match is given', async () => {
+    inject({ kind: 'duplicate_codes', count: 1 }, { kind: 'empty_codes', count: 1 });
+    expect(await lists()).toEqual({
+      '1': ['Price', 'Service', 'PRICE', 'SERVICE'],
+      '2': ['Quality', 'QUALITY'],
+      '3': ['Other', 'OTHER'],
+    });
+    expect(await lists()).toEqual({ '1': [], '2': [], '3': [] });
+    // Still valid codings: the verbatim rules settle them.
+    expect(sim.stats()).toMatchObject({ faults: { duplicate_codes: 1, empty_codes: 1 }, answered: 2 });
+  });
+
+  it('leave single-label requests alone', async () => {
+    inject({ kind: 'empty_codes' });
+    const completion = await clientFor(sim).chat.completions.create(codingRequest());
+    expect(problemOf(completion.choices[0]?.message.content)).toBeUndefined();
+    expect(sim.stats().faults).toEqual({});
+  });
+});
+
 describe('close', () => {
   it('ends hanging requests', async () => {
     const own = await startSimulator({ faults: [{ kind: 'hang' }] });

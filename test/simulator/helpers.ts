@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { Category } from '../../domain/categories.js';
-import type { PromptItem } from '../../domain/prompt.js';
-import { buildLabelSchema, buildMessages, maxCompletionTokens } from '../../domain/prompt.js';
+import type { CodingMode, PromptItem } from '../../domain/prompt.js';
+import { SINGLE_LABEL, buildLabelSchema, buildMessages, maxCompletionTokens } from '../../domain/prompt.js';
 import type { Simulator } from '../../simulator/index.js';
 
 export const CATEGORIES: Category[] = [
@@ -32,12 +32,13 @@ export function clientFor(sim: Simulator, options: { apiKey?: string; timeout?: 
 export function codingRequest(
   items: readonly PromptItem[] = ITEMS,
   categories: readonly Category[] = CATEGORIES,
+  mode: CodingMode = SINGLE_LABEL,
 ): ChatCompletionCreateParamsNonStreaming {
   return {
     model: 'gpt-4o-mini',
-    messages: buildMessages('What could we do better?', categories, items),
-    response_format: { type: 'json_schema', json_schema: buildLabelSchema(categories) },
-    max_completion_tokens: maxCompletionTokens(categories, items.length),
+    messages: buildMessages('What could we do better?', categories, items, mode),
+    response_format: { type: 'json_schema', json_schema: buildLabelSchema(categories, mode) },
+    max_completion_tokens: maxCompletionTokens(categories, items.length, mode),
   };
 }
 

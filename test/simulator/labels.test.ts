@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { allowedLabels } from '../../domain/categories.js';
 import { buildInstructions } from '../../domain/prompt.js';
 import { expectedLabel } from '../../simulator/index.js';
-import { categoriesFromPrompt } from '../../simulator/labels.js';
+import { expectedLabels } from '../../simulator/labels.js';
+import { categoriesFromPrompt } from '../../domain/prompt.js';
 
 describe('expectedLabel', () => {
   const categories = [
@@ -60,6 +61,35 @@ describe('expectedLabel', () => {
       'OTHER',
     );
     expect(expectedLabel('', [{ name: 'other' }])).toBe('other');
+  });
+});
+
+describe('expectedLabels', () => {
+  const categories = [
+    { name: 'Price', description: 'expensive, cheap' },
+    { name: 'Other', description: 'rude' },
+    { name: 'Delivery', description: 'late' },
+    { name: 'Service', description: 'rude, staff' },
+  ];
+
+  it('multi-code: every category with a keyword, in the categories order, the fallback never among them', () => {
+    const mode = { multi: true, maxCodes: 5 } as const;
+    expect(expectedLabels('late and expensive, rude staff', categories, mode)).toEqual([
+      'Price',
+      'Delivery',
+      'Service',
+    ]);
+    expect(expectedLabels('nothing', categories, mode)).toEqual(['Other']);
+  });
+
+  it('multi-code: at most the maximum, the first ones', () => {
+    expect(
+      expectedLabels('late and expensive, rude staff', categories, { multi: true, maxCodes: 2 }),
+    ).toEqual(['Price', 'Delivery']);
+  });
+
+  it('single-label: the first match, as expectedLabel', () => {
+    expect(expectedLabels('late and expensive', categories, { multi: false })).toEqual(['Price']);
   });
 });
 
