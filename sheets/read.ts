@@ -26,6 +26,11 @@ export interface ReadAnswerColumnInput {
   /** Header text (`E2`), column letter (`E`), or question text (8 characters or more). */
   readonly column: string;
   readonly maxUnpackedBytes?: number | undefined;
+  /**
+   * Multi-code jobs: the headers of the 0/1 columns that follow the category column, from the answer
+   * column's header (`E2` → `E2: Price`, …), so that a place for them is found (`codeColumn`).
+   */
+  readonly codeHeaders?: ((header: string) => readonly string[]) | undefined;
 }
 
 export interface AnswerColumn {
@@ -42,6 +47,12 @@ export interface AnswerColumn {
   readonly categoryColumn: string;
   readonly categoryHeader: string;
   readonly categoryColumnExists: boolean;
+  /**
+   * The first of the 0/1 columns when `codeHeaders` was given: right after the category column when that
+   * is new, or when the columns after an existing one are empty or already carry these headers (a coded
+   * file fed back); else past the last used column.
+   */
+  readonly codeColumn: string | undefined;
   /** Every non-empty row after the header rows, in order. */
   readonly rows: SheetAnswerRow[];
 }
@@ -52,9 +63,15 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   let answerColumn = 0;
   let categoryColumn: number | undefined;
   let usedWidth = 0;
+  // Columns holding anything, tracked only when 0/1 columns may have to fit after an existing category column.
+  let filled: Set<number> | undefined;
   const rows: SheetAnswerRow[] = [];
   const consume = (raw: RawRow) => {
     usedWidth = Math.max(usedWidth, rowWidth(raw));
+    if (filled) {
+      for (const [i, v] of raw.values.entries())
+        if (v !== null && v !== undefined && v !== '') filled.add(i + 1);
+    }
     if (layout && raw.number > layout.lastHeaderRow && !isBlankRow(raw)) {
       rows.push({
         row: raw.number,
@@ -67,6 +84,8 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     layout = resolveColumn(head, input, sheet);
     answerColumn = layout.column;
     categoryColumn = findCategoryColumn(layout.headerRow, `${headerOf(layout)} category`);
+    // The held top rows reach `consume` after this, so the set sees every row.
+    if (input.codeHeaders && categoryColumn !== undefined) filled = new Set();
   };
 
   await scan(sheet.rows, settle, consume);
@@ -87,10 +106,27 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   const lastRow = rows.at(-1)?.row ?? layout.headerRow.number;
   const merged = exists ? 0 : await mergedWidth(input, sheet, layout.headerRow.number, lastRow);
   const newColumn = Math.max(usedWidth, answerColumn, merged) + 1;
-  if (!exists && newColumn > 16_384) {
+  const codeHeaders = input.codeHeaders?.(header) ?? [];
+  const afterCategory = (categoryColumn ?? newColumn) + 1;
+  let codeColumn: number | undefined;
+  if (codeHeaders.length > 0) {
+    // A new category column sits past everything, so the 0/1 columns follow it; an existing one may have
+    // data after it, and then they go past the last used column (and past merges over the rows).
+    codeColumn =
+      !exists || roomFor(codeHeaders, afterCategory, layout.headerRow, filled)
+        ? afterCategory
+        : Math.max(
+            usedWidth,
+            answerColumn,
+            await mergedWidth(input, sheet, layout.headerRow.number, lastRow),
+          ) + 1;
+  }
+  const lastColumn = Math.max(exists ? 0 : newColumn, (codeColumn ?? 0) + codeHeaders.length - 1);
+  if (lastColumn > 16_384) {
     throw new InvalidWorkbookError(
       input.displayName,
-      `sheet ${JSON.stringify(sheet.name)} has no free column left`,
+      `sheet ${JSON.stringify(sheet.name)} has no free column left` +
+        (codeHeaders.length > 0 ? ` for the category column and ${codeHeaders.length} 0/1 columns` : ''),
     );
   }
   return {
@@ -104,6 +140,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     categoryColumn: columnLetter(categoryColumn ?? newColumn),
     categoryHeader,
     categoryColumnExists: exists,
+    codeColumn: codeColumn === undefined ? undefined : columnLetter(codeColumn),
     rows,
   };
 }
@@ -339,6 +376,22 @@ function questionOf(layout: ResolvedLayout): string {
   const header = headerOf(layout);
   const question = layout.questionRow ? cellAt(layout.questionRow, layout.column).text.trim() : '';
   return question.length > header.length ? question : header;
+}
+
+/** The columns from `start` are empty in every row, or already carry these headers (a coded file fed back). */
+function roomFor(
+  headers: readonly string[],
+  start: number,
+  headerRow: HeadRow,
+  filled: ReadonlySet<number> | undefined,
+): boolean {
+  if (headers.every((_, i) => !filled?.has(start + i))) return true;
+  return headers.every(
+    (h, i) =>
+      cellAt(headerRow, start + i)
+        .text.trim()
+        .toLowerCase() === h.toLowerCase(),
+  );
 }
 
 function findCategoryColumn(headerRow: HeadRow, categoryHeader: string): number | undefined {

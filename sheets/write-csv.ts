@@ -1,5 +1,6 @@
 /**
- * The coded data as CSV: the answer sheet's table with the category column filled in, nothing else.
+ * The coded data as CSV: the answer sheet's table with the category column (and in multi-code mode the
+ * 0/1 columns) filled in, nothing else.
  */
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -25,6 +26,34 @@ export interface CodedSheet {
   readonly categoryHeader: string;
   /** Sheet row number → label; rows not in the map are left as they are. */
   readonly labels: ReadonlyMap<number, string>;
+  /** Multi-code: the 0/1 columns, one per category then one per net. */
+  readonly codes?: CodeColumns | undefined;
+}
+
+/** The 0/1 columns of a multi-code job (a "multiple dichotomy" set, as tabulation software wants it). */
+export interface CodeColumns {
+  /** The first of them, a letter; the others follow it. */
+  readonly column: string;
+  readonly headers: readonly string[];
+  /** Sheet row → positions (in `headers`) holding 1, ascending; every other one holds 0. Rows not here stay blank. */
+  readonly ones: ReadonlyMap<number, readonly number[]>;
+}
+
+/** `ones` as a full row of 0/1 values for `count` columns. */
+export function dichotomyValues(ones: readonly number[], count: number): Array<0 | 1> {
+  const values = new Array<0 | 1>(count).fill(0);
+  for (const i of ones) if (i < count) values[i] = 1;
+  return values;
+}
+
+/** The 0/1 columns' first index (1-based) and the input's letter checked, or undefined when there are none. */
+export function codeColumnIndex(codes: CodeColumns | undefined): number | undefined {
+  if (!codes) return undefined;
+  const column = columnIndex(codes.column);
+  if (column === undefined) {
+    throw new InvalidSettingError('codeColumn', codes.column, 'is not a column letter (A–XFD)');
+  }
+  return column;
 }
 
 export interface WriteCodedCsvInput extends CodedSheet {
@@ -44,16 +73,34 @@ export async function writeCodedCsv(input: WriteCodedCsvInput): Promise<void> {
     throw new InvalidSettingError('categoryColumn', input.categoryColumn, 'is not a column letter (A–XFD)');
   }
   const escape = input.escapeFormulas ?? true;
+  const codes = input.codes;
+  const codeColumn = codeColumnIndex(codes);
+  const width = Math.max(
+    column,
+    codeColumn === undefined ? 0 : codeColumn + (codes?.headers.length ?? 0) - 1,
+  );
   const withCategory = (number: number, fields: readonly string[]): string[] => {
     const out = [...fields];
-    while (out.length < column) out.push('');
+    while (out.length < width) out.push('');
     if (number === input.headerRow && (out[column - 1] ?? '').trim() === '') {
       out[column - 1] = input.categoryHeader;
     }
     const label = input.labels.get(number);
     if (label !== undefined) out[column - 1] = label;
+    if (codes && codeColumn !== undefined) {
+      if (number === input.headerRow) {
+        codes.headers.forEach((h, i) => {
+          if ((out[codeColumn - 1 + i] ?? '').trim() === '') out[codeColumn - 1 + i] = h;
+        });
+      }
+      const ones = codes.ones.get(number);
+      if (ones) {
+        dichotomyValues(ones, codes.headers.length).forEach((v, i) => (out[codeColumn - 1 + i] = String(v)));
+      }
+    }
     return out;
   };
+  const touched = (number: number) => input.labels.has(number) || (codes?.ones.has(number) ?? false);
   const save = (lines: AsyncIterable<string>) =>
     writeAtomically(input.outPath, (tempPath) =>
       pipeline(Readable.from(withBom(lines)), createWriteStream(tempPath)),
@@ -81,7 +128,7 @@ export async function writeCodedCsv(input: WriteCodedCsvInput): Promise<void> {
       for await (const raw of sheet.rows) {
         if (raw.number < input.headerRow) continue;
         const fields = Array.from({ length: raw.values.length }, (_, i) => cellText(raw.values[i]));
-        if (fields.every((f) => f.trim() === '') && !input.labels.has(raw.number)) continue;
+        if (fields.every((f) => f.trim() === '') && !touched(raw.number)) continue;
         yield `${csvLine(withCategory(raw.number, fields), ',', escape)}\r\n`;
       }
     })(),

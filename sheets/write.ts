@@ -22,6 +22,7 @@ import { fillReportSheet, reportSheetName } from './report-sheets.js';
 import { parseSheetHead } from './sheet-head.js';
 import type { ColumnWidth, SheetHead } from './sheet-head.js';
 import type { CodedSheet } from './write-csv.js';
+import { codeColumnIndex, dichotomyValues } from './write-csv.js';
 import { mapErrors, selectSheet } from './sources.js';
 import type { SheetInfo, XlsxWorkbook } from './xlsx-reader.js';
 import { openXlsx } from './xlsx-reader.js';
@@ -61,12 +62,24 @@ export async function writeCodedWorkbook(input: WriteWorkbookInput): Promise<Wri
   return { path: input.outPath, streamed };
 }
 
-/** What changes in the answer sheet: the category header (if its cell is empty) and the labels. */
+/**
+ * What changes in the answer sheet: the category header (if its cell is empty) and the labels; in
+ * multi-code mode also the 0/1 columns' headers (where empty) and values.
+ */
 interface CategoryEdits {
   readonly column: number;
   readonly headerRow: number;
   readonly header: string;
   readonly labels: ReadonlyMap<number, string>;
+  readonly codes:
+    | {
+        readonly column: number;
+        readonly headers: readonly string[];
+        readonly ones: ReadonlyMap<number, readonly number[]>;
+        /** Widths for the columns the sheet gives none. */
+        readonly widths: readonly number[];
+      }
+    | undefined;
   /** Rows to touch, ascending. */
   readonly rows: readonly number[];
   /** A width for the column when the sheet gives it none: wide enough for the longest label, within reason. */
@@ -80,12 +93,25 @@ function categoryEdits(input: WriteWorkbookInput): CategoryEdits {
   }
   let longest = input.categoryHeader.length;
   for (const label of input.labels.values()) longest = Math.max(longest, label.length);
+  const codeColumn = codeColumnIndex(input.codes);
+  const codes =
+    input.codes && codeColumn !== undefined
+      ? {
+          column: codeColumn,
+          headers: input.codes.headers,
+          ones: input.codes.ones,
+          widths: input.codes.headers.map((h) => Math.min(30, Math.max(8, h.length + 2))),
+        }
+      : undefined;
   return {
     column,
     headerRow: input.headerRow,
     header: input.categoryHeader,
     labels: input.labels,
-    rows: [...new Set([input.headerRow, ...input.labels.keys()])].sort((a, b) => a - b),
+    codes,
+    rows: [...new Set([input.headerRow, ...input.labels.keys(), ...(codes?.ones.keys() ?? [])])].sort(
+      (a, b) => a - b,
+    ),
     width: Math.min(50, Math.max(12, longest + 2)),
   };
 }
@@ -101,6 +127,22 @@ function applyEdits(row: Row, edits: CategoryEdits): void {
   }
   const label = edits.labels.get(row.number);
   if (label !== undefined) cell.value = label;
+  const codes = edits.codes;
+  if (!codes) return;
+  if (row.number === edits.headerRow) {
+    codes.headers.forEach((header, i) => {
+      const target = row.getCell(codes.column + i);
+      if (cellText(target.value).trim() !== '') return;
+      target.value = header;
+      const neighbour = nearestFilledLeft(row, codes.column + i);
+      if (neighbour) target.style = structuredClone(neighbour.style);
+    });
+  }
+  const ones = codes.ones.get(row.number);
+  if (ones) {
+    // Numbers, so that tabulation and SUM() read them as such.
+    dichotomyValues(ones, codes.headers.length).forEach((v, i) => (row.getCell(codes.column + i).value = v));
+  }
 }
 
 function nearestFilledLeft(row: Row, column: number): Cell | undefined {
@@ -124,6 +166,10 @@ async function writeLoaded(input: WriteWorkbookInput, edits: CategoryEdits, temp
   for (const number of edits.rows) applyEdits(sheet.getRow(number), edits);
   const column = sheet.getColumn(edits.column);
   if (column.width === undefined) column.width = edits.width;
+  edits.codes?.widths.forEach((width, i) => {
+    const code = sheet.getColumn((edits.codes?.column ?? 0) + i);
+    if (code.width === undefined) code.width = width;
+  });
   const filter = widenedAutoFilter(sheet.autoFilter, edits);
   if (filter) sheet.autoFilter = filter;
 
@@ -141,7 +187,9 @@ async function writeLoaded(input: WriteWorkbookInput, edits: CategoryEdits, temp
  */
 export function widenedAutoFilter(
   filter: Worksheet['autoFilter'],
-  edits: Pick<CategoryEdits, 'column' | 'headerRow'>,
+  edits: Pick<CategoryEdits, 'column' | 'headerRow'> & {
+    readonly codes?: { readonly column: number; readonly headers: readonly string[] } | undefined;
+  },
 ): string | undefined {
   if (typeof filter !== 'string') return undefined;
   const match = /^\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)$/i.exec(filter.trim());
@@ -149,7 +197,12 @@ export function widenedAutoFilter(
   const [, fromColumn = '', fromRow = '', toColumn = '', toRow = ''] = match;
   const last = columnIndex(toColumn);
   if (last !== edits.column - 1 || Number(fromRow) !== edits.headerRow) return undefined;
-  return `${fromColumn.toUpperCase()}${fromRow}:${columnLetter(edits.column)}${toRow}`;
+  // The 0/1 columns too, when they follow the category column.
+  const end =
+    edits.codes && edits.codes.column === edits.column + 1
+      ? edits.codes.column + edits.codes.headers.length - 1
+      : edits.column;
+  return `${fromColumn.toUpperCase()}${fromRow}:${columnLetter(end)}${toRow}`;
 }
 
 function loadedSheetInfo(sheet: Worksheet, i: number): SheetInfo {
@@ -313,11 +366,18 @@ function setColumnWidths(
   edits: CategoryEdits | undefined,
 ): void {
   const defined = columns.filter((c) => c.width !== undefined || c.hidden);
-  const last = Math.max(0, edits?.column ?? 0, ...defined.map((c) => Math.min(c.max, 16_384)));
+  const codes = edits?.codes;
+  const last = Math.max(
+    0,
+    edits?.column ?? 0,
+    codes ? codes.column + codes.headers.length - 1 : 0,
+    ...defined.map((c) => Math.min(c.max, 16_384)),
+  );
   if (last === 0) return;
   out.columns = Array.from({ length: last }, (_, i) => {
     const spec = defined.find((c) => c.min <= i + 1 && i + 1 <= c.max);
-    const width = spec?.width ?? (edits && i + 1 === edits.column ? edits.width : undefined);
+    const width =
+      spec?.width ?? (edits && i + 1 === edits.column ? edits.width : codes?.widths[i + 1 - codes.column]);
     return { ...(width !== undefined ? { width } : {}), ...(spec?.hidden ? { hidden: true } : {}) };
   });
 }
