@@ -59,8 +59,8 @@ interface Origin {
  * Parses a categories file: one category per line, `Name` or `Name: description`, optionally led by its
  * code (`101 Price: cheap, promos`). A line `[Net name]` (or `[100 Net name]`) starts a net: the
  * categories below it, up to the next `[…]` line, belong to it; those before the first net line belong to
- * none. Blank lines and lines starting with `#` are skipped; list bullets (`-`, `*`, `1.`, `2)`) are
- * dropped, so a numbered list is not taken for codes.
+ * none, and so does the fallback (`Other`) wherever it is listed. Blank lines and lines starting with `#`
+ * are skipped; list bullets (`-`, `*`, `1.`, `2)`) are dropped, so a numbered list is not taken for codes.
  */
 export function parseCategories(text: string, source = 'categories'): Category[] {
   const origin: Origin = { source, place: 'line' };
@@ -175,6 +175,11 @@ class LineReader {
   }
 
   add(entry: Entry): void {
+    // The fallback is never in a net: listed last, below the last net, it stays outside it.
+    if (isFallback(entry.name) && !entry.net) {
+      this.entries.push(entry);
+      return;
+    }
     this.netUsed = true;
     this.entries.push(this.net && !entry.net ? { ...entry, net: this.net } : entry);
   }

@@ -299,10 +299,20 @@ describe('nets and codes in the text form', () => {
     );
   });
 
-  it('refuses the fallback inside a net', () => {
-    const error = thrown(() => parseCategories('[Service]\nStaff\nOther')) as InvalidCategoryError;
+  it('keeps the fallback out of the net above it, and refuses it in a net given explicitly', () => {
+    expect(parseCategories('[Service]\nStaff\n97 Other')).toEqual([
+      { name: 'Staff', net: 'Service' },
+      { name: 'Other' },
+    ]);
+    const error = thrown(() =>
+      categoriesFromRows([{ row: 3, label: 'Other', net: 'Service' }], 'e2.xlsx'),
+    ) as InvalidCategoryError;
     expect(error.line).toBe(3);
-    expect(error.message).toMatch(/fallback and cannot belong to the net "Service"/);
+    expect(error.message).toMatch(
+      /row 3 of e2.xlsx \("Other"\) is the fallback and cannot belong to the net "Service"/,
+    );
+    // A net of the fallback alone is a net no category follows.
+    expect(() => parseCategories('Price\n[Other things]\nOther')).toThrow(/no category follows/);
   });
 
   it('reads the same from a list (API), net lines and codes included', () => {
