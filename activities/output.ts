@@ -1,6 +1,8 @@
 /** The end of a job: fallbacks recorded, the coded workbook and CSV written from the stored results. */
-import { fallbackLabel } from '../domain/categories.js';
-import { joinLabels } from '../domain/codeframe.js';
+import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
+import type { AnswerOutcome } from '../domain/coded-rows.js';
+import { codedRows } from '../domain/coded-rows.js';
+import { codingMode } from '../domain/prompt.js';
 import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
 import { isSimulated } from '../domain/job.js';
 import type { FallbackEntry } from '../domain/report.js';
@@ -59,15 +61,16 @@ export function outputActivities(deps: ActivityDeps) {
       return { index, rows: batch.rows, coded: false };
     },
 
-    /** The original workbook with the category column filled, plus the Summary and Run sheets. */
+    /** The original workbook with the category column (and in multi-code mode the 0/1 columns) filled, plus the Summary and Run sheets. */
     writeOutput: async (input: WriteOutputInput): Promise<WriteOutputResult> => {
       return withHeartbeat(async () => {
         const { jobId } = input;
         const job = await loadJob(store, jobId);
         const { spec, plan } = job;
         const rows = await readRows(store, jobId);
-        const fallback = fallbackLabel(spec.categories);
-        const answerLabels: Array<string | undefined> = new Array<string | undefined>(plan.uniqueAnswers);
+        const mode = codingMode(spec.options);
+        const codeframe = codeframeOf(spec.categories);
+        const answerOutcomes = new Array<AnswerOutcome>(plan.uniqueAnswers);
         const fallbackBatches: Array<{ batch: number; reason: string; first: number; answers: number }> = [];
         const [spans, results] = await Promise.all([
           store.readJson<SpanRecord[]>(jobId, 'spans.json'),
@@ -77,23 +80,22 @@ export function outputActivities(deps: ActivityDeps) {
           const [, , , answers = 0, first = 0] = spans[i] ?? [];
           if (!result) continue; // not reached before a cancel: left blank
           if (result.fallback) {
-            for (let a = first; a < first + answers; a += 1) answerLabels[a] = fallback;
+            for (let a = first; a < first + answers; a += 1) answerOutcomes[a] = 'fallback';
             fallbackBatches.push({ batch: i, reason: result.fallback.reason, first, answers });
           } else {
-            // Results stored before multi-code hold a string per item, later ones a list.
             for (let p = 0; p < answers; p += 1) {
-              answerLabels[first + p] = joinLabels(itemLabels(result.labels, p)) || undefined;
+              const labels = itemLabels(result.labels, p);
+              if (labels.length > 0) answerOutcomes[first + p] = labels;
             }
           }
         }
-        const labels = new Map<number, string>();
-        for (const [row, kind, answer] of rows.assignments) {
-          if (kind === 'invalid') labels.set(row, fallback);
-          else if (kind === 'classify') {
-            const label = answerLabels[answer];
-            if (label) labels.set(row, label);
-          }
-        }
+        const coded = codedRows({
+          codeframe,
+          multi: mode.multi,
+          assignments: rows.assignments,
+          answer: (a) => answerOutcomes[a],
+          codedCells: new Map(rows.codedLabels),
+        });
         // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
         const simulatedBatches = input.counters.batchesSimulated;
         const simulated = isSimulated(plan, input.counters);
@@ -105,11 +107,11 @@ export function outputActivities(deps: ActivityDeps) {
             .map(([row]) => row),
         }));
         const summary = summaryRows({
-          categories: spec.categories,
-          fallbackLabel: fallback,
-          labels: [...labels.values(), ...rows.codedLabels.map(([, label]) => label)],
-          rows: plan.rows,
-          fallbackRows: input.counters.rowsFallback,
+          codeframe,
+          multi: mode.multi,
+          tally: coded.tally,
+          partial: input.partial,
+          simulated,
         });
         const run = runRows({
           jobId,
@@ -135,6 +137,10 @@ export function outputActivities(deps: ActivityDeps) {
           completionTokens: input.counters.completionTokens,
           partial: input.partial,
           fallbacks,
+          ...(mode.multi
+            ? { multiCode: { maxCodes: mode.maxCodes, answersCut: input.counters.answersCut ?? 0 } }
+            : {}),
+          unknownLabels: coded.unknownLabels,
         });
         const where = {
           inputPath: store.file(jobId, spec.input),
@@ -144,7 +150,16 @@ export function outputActivities(deps: ActivityDeps) {
           headerRow: plan.headerRow,
           categoryColumn: plan.categoryColumn,
           categoryHeader: plan.categoryHeader,
-          labels,
+          labels: coded.cells,
+          ...(mode.multi && plan.codeColumn
+            ? {
+                codes: {
+                  column: plan.codeColumn,
+                  headers: codeColumnHeaders(plan.header, codeframe),
+                  ones: coded.codes,
+                },
+              }
+            : {}),
         };
         // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
         await Promise.all([

@@ -3,7 +3,14 @@ import type { BatchSpan, JobPlan, JobSpec } from '../domain/job.js';
 import { SPAN_PAGE } from '../domain/job.js';
 import type { BatchingChoice } from '../domain/plan.js';
 import { planBatches, planRows, promptId } from '../domain/plan.js';
-import { buildInstructions, buildLabelSchema, buildMessages, maxCompletionTokens } from '../domain/prompt.js';
+import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
+import {
+  buildInstructions,
+  buildLabelSchema,
+  buildMessages,
+  codingMode,
+  maxCompletionTokens,
+} from '../domain/prompt.js';
 import { readAnswerColumn } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -35,24 +42,27 @@ export function prepareActivities(deps: ActivityDeps) {
     prepareJob: async ({ jobId }: PrepareJobInput): Promise<PreparedJob> => {
       return withHeartbeat(async () => {
         const spec = await store.readJson<JobSpec>(jobId, 'job.json');
+        const mode = codingMode(spec.options);
+        const codeframe = codeframeOf(spec.categories);
         const column = await readAnswerColumn({
           path: store.file(jobId, spec.input),
           displayName: spec.fileName,
           format: spec.format,
           ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
           column: spec.column,
+          ...(mode.multi ? { codeHeaders: (header: string) => codeColumnHeaders(header, codeframe) } : {}),
         });
         const question = spec.question ?? column.question;
         const rowPlan = planRows(column.rows);
         const tokenize = await tokenCounter(spec.options.model);
-        const instructions = buildInstructions(question, spec.categories);
+        const instructions = buildInstructions(question, spec.categories, mode);
         // Every request repeats the instructions: count them once.
         const instructionTokens = tokenize(instructions);
         const count = (text: string) => (text === instructions ? instructionTokens : tokenize(text));
-        const schema = buildLabelSchema(spec.categories);
+        const schema = buildLabelSchema(spec.categories, mode);
         const fixedTokens = count(instructions) + count(JSON.stringify(schema)) + 16;
         const perItemCompletion =
-          maxCompletionTokens(spec.categories, 1) - maxCompletionTokens(spec.categories, 0);
+          maxCompletionTokens(spec.categories, 1, mode) - maxCompletionTokens(spec.categories, 0, mode);
         const batching: BatchingChoice =
           spec.options.batchSize === 'auto'
             ? {
@@ -82,8 +92,8 @@ export function prepareActivities(deps: ActivityDeps) {
           }));
           estimatedTokens += estimateRequestTokens(
             count,
-            buildMessages(question, spec.categories, items),
-            maxCompletionTokens(spec.categories, items.length),
+            buildMessages(question, spec.categories, items, mode),
+            maxCompletionTokens(spec.categories, items.length, mode),
           );
           return { ...b, items };
         });
@@ -94,6 +104,7 @@ export function prepareActivities(deps: ActivityDeps) {
           column: column.column,
           categoryColumn: column.categoryColumn,
           categoryHeader: column.categoryHeader,
+          ...(column.codeColumn !== undefined ? { codeColumn: column.codeColumn } : {}),
           question,
           rows: rowPlan.counts,
           uniqueAnswers: rowPlan.answers.length,

@@ -55,6 +55,8 @@ export interface JobPlan {
   readonly column: string;
   readonly categoryColumn: string;
   readonly categoryHeader: string;
+  /** Multi-code jobs: the first of the 0/1 columns (one per category, then one per net), a letter. */
+  readonly codeColumn?: string;
   readonly question: string;
   readonly rows: RowCounts;
   readonly uniqueAnswers: number;

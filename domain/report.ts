@@ -1,49 +1,160 @@
-import type { Category } from './categories.js';
+import type { Codeframe } from './codeframe.js';
+import type { Tally } from './coded-rows.js';
 import { categoryKey } from './categories.js';
-import type { JobStats, RowCounts } from './job.js';
+import type { JobStats } from './job.js';
 
-/** A row of a report sheet: text and numbers; a number under a `%` header is a fraction (0.25 = 25 %). */
+/** A row of a report sheet: text and numbers; a number under a header starting with `%` is a fraction. */
 export type ReportCell = string | number | null;
 export type ReportRow = readonly ReportCell[];
 
 export interface SummaryInput {
-  readonly categories: readonly Category[];
-  readonly fallbackLabel: string;
-  /** Final label of every row that has one (coded now, coded before, invalid → fallback). */
-  readonly labels: Iterable<string>;
-  readonly rows: RowCounts;
-  readonly fallbackRows: number;
+  readonly codeframe: Codeframe;
+  readonly multi: boolean;
+  readonly tally: Tally;
+  /** A cancelled job: some rows were not reached. */
+  readonly partial: boolean;
+  readonly simulated: boolean;
 }
 
-/** The `Summary` sheet: count and share per category, then how the rows were treated. */
+export const PARTIAL_WARNING = 'PARTIAL RESULT: the job was cancelled; rows not yet coded are left blank.';
+
+/** How categories under a net are shown in the Summary. */
+const INDENT = '    ';
+
+/**
+ * The `Summary` sheet. A warning first when the run was simulated or cut short. Then the codeframe as
+ * coded: nets (with their categories indented under them) and categories outside nets, largest first,
+ * the fallback last, labels the file used outside the codeframe after it; each with its code, the
+ * respondents (rows) who have it and their share of the respondents coded, in multi-code mode also the
+ * mentions and their share of all mentions, and its place in the codeframe. Only what the model (or the
+ * file, for rows already coded) gave is counted: invalid answers and rows whose batch ran out of retries
+ * are in the rows table, apart from the fallback. Then how every row was treated.
+ */
 export function summaryRows(input: SummaryInput): ReportRow[] {
-  const counts = new Map<string, { label: string; count: number }>();
-  for (const c of input.categories) counts.set(categoryKey(c.name), { label: c.name, count: 0 });
-  if (!counts.has(categoryKey(input.fallbackLabel))) {
-    counts.set(categoryKey(input.fallbackLabel), { label: input.fallbackLabel, count: 0 });
+  const { codeframe, tally, multi } = input;
+  const rows: ReportRow[] = [];
+  if (input.simulated) rows.push([SIMULATED_WARNING], []);
+  if (input.partial) {
+    const coded = tally.rows.model + tally.rows.fallback;
+    const asked = coded + tally.rows.notReached;
+    rows.push(
+      [
+        `PARTIAL RESULT: the job was cancelled after ${coded} of ${asked} rows to code; the other ${tally.rows.notReached} are left blank and not counted here.`,
+      ],
+      [],
+    );
   }
-  let coded = 0;
-  for (const label of input.labels) {
-    const key = categoryKey(label);
-    const entry = counts.get(key) ?? { label: label.trim(), count: 0 };
-    entry.count += 1;
-    counts.set(key, entry);
-    coded += 1;
+  const base = tally.respondents;
+  const share = (n: number, of: number) => (of === 0 ? 0 : n / of);
+  const line = (
+    code: number | undefined,
+    name: string,
+    respondents: number,
+    mentions: number,
+    order: number | undefined,
+  ): ReportRow => [
+    code ?? null,
+    name,
+    respondents,
+    share(respondents, base),
+    ...(multi ? [mentions, share(mentions, tally.mentions)] : []),
+    order ?? null,
+  ];
+
+  // Codeframe order, each net before its first category: the Order column gives the file's layout back.
+  const order = new Map<string, number>();
+  const netKey = (name: string) => `net:${categoryKey(name)}`;
+  const categoryOrder = (name: string) => order.get(`category:${categoryKey(name)}`) ?? 0;
+  for (const c of codeframe.categories) {
+    if (c.net && !order.has(netKey(c.net))) order.set(netKey(c.net), order.size + 1);
+    order.set(`category:${categoryKey(c.name)}`, order.size + 1);
   }
-  const share = (n: number) => (coded === 0 ? 0 : n / coded);
-  return [
-    ['Category', 'Count', '%'],
-    ...[...counts.values()].map(({ label, count }) => [label, count, share(count)]),
-    ['Total coded', coded, coded === 0 ? 0 : 1],
+  const counted = codeframe.categories.map((c, i) => ({ c, n: tally.categories[i] ?? 0 }));
+  const byCount = <T extends { n: number; order: number }>(a: T, b: T) => b.n - a.n || a.order - b.order;
+  const categoryLine = ({ c, n }: { c: (typeof codeframe.categories)[number]; n: number }, indent: string) =>
+    line(c.code, `${indent}${c.name}`, n, n, categoryOrder(c.name));
+  const top = [
+    ...codeframe.nets.map((net, i) => ({
+      n: tally.nets[i] ?? 0,
+      order: order.get(netKey(net.name)) ?? 0,
+      lines: () => {
+        const members = counted
+          .filter(({ c }) => c.net !== undefined && categoryKey(c.net) === categoryKey(net.name))
+          .map((m) => ({ ...m, order: categoryOrder(m.c.name) }))
+          .sort(byCount);
+        const mentions = members.reduce((sum, m) => sum + m.n, 0);
+        return [
+          line(net.code, `NET ${net.name}`, tally.nets[i] ?? 0, mentions, order.get(netKey(net.name))),
+          ...members.map((m) => categoryLine(m, INDENT)),
+        ];
+      },
+    })),
+    ...counted
+      .filter(({ c }) => !c.net && !c.fallback)
+      .map((m) => ({
+        n: m.n,
+        order: categoryOrder(m.c.name),
+        lines: () => [categoryLine(m, '')],
+      })),
+  ].sort(byCount);
+  const fallback = counted.find(({ c }) => c.fallback);
+
+  rows.push([
+    'Code',
+    'Category',
+    'Respondents',
+    '% of respondents',
+    ...(multi ? ['Mentions', '% of mentions'] : []),
+    'Order in codeframe',
+  ]);
+  for (const item of top) rows.push(...item.lines());
+  if (fallback) rows.push(categoryLine(fallback, ''));
+  for (const u of [...tally.unknown].sort((a, b) => b.count - a.count)) {
+    rows.push(line(undefined, `${u.label} (not in the codeframe)`, u.count, u.count, undefined));
+  }
+  rows.push([
+    null,
+    'Respondents coded: the base of "% of respondents"' + (multi ? ' (one may have several categories)' : ''),
+    base,
+    base === 0 ? 0 : 1,
+    ...(multi ? [null, null] : []),
+    null,
+  ]);
+  if (multi) {
+    rows.push([
+      null,
+      'Mentions: the base of "% of mentions"',
+      null,
+      null,
+      tally.mentions,
+      tally.mentions === 0 ? 0 : 1,
+      null,
+    ]);
+  }
+
+  const r = tally.rows;
+  const blanks = multi ? ', its 0/1 columns blank' : '';
+  rows.push(
     [],
     ['Rows', 'Count', 'Treatment'],
-    ['Data rows', input.rows.total, ''],
-    ['Empty', input.rows.empty, 'left blank'],
-    ['Invalid', input.rows.invalid, `coded "${input.fallbackLabel}" without an API call`],
-    ['Already coded', input.rows.coded, 'kept as they were'],
-    ['Classified', input.rows.classify, 'coded by the model'],
-    ['Fallback', input.fallbackRows, `coded "${input.fallbackLabel}" after retries ran out (see Run)`],
-  ];
+    ['Data rows', r.total, ''],
+    ['Coded by the model', r.model, 'counted above'],
+    ['Already coded in the file', r.file, 'kept as they were; counted above'],
+    [
+      'Invalid answers',
+      r.invalid,
+      `"${codeframe.fallback.name}" in the category cell without an API call${blanks}; not counted above`,
+    ],
+    [
+      'Retries ran out',
+      r.fallback,
+      `"${codeframe.fallback.name}" in the category cell (see Run)${blanks}; not counted above`,
+    ],
+    ['Empty', r.empty, 'left blank'],
+  );
+  if (input.partial || r.notReached > 0)
+    rows.push(['Not coded: the job was cancelled', r.notReached, 'left blank']);
+  return rows;
 }
 
 export interface FallbackEntry {
@@ -76,7 +187,14 @@ export interface RunInfo {
   readonly completionTokens: number;
   readonly partial: boolean;
   readonly fallbacks: readonly FallbackEntry[];
+  /** Multi-code jobs: the maximum codes an answer keeps, and how many answers were cut to it. */
+  readonly multiCode?: { readonly maxCodes: number; readonly answersCut: number };
+  /** Rows coded before the job whose category cell names labels outside the codeframe. */
+  readonly unknownLabels?: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
 }
+
+/** Rows of the Run sheet's list of labels outside the codeframe, at most; the rest are counted. */
+const MAX_UNKNOWN_LISTED = 1_000;
 
 export const SIMULATED_WARNING =
   "SIMULATED RUN: verbatim's simulator answered instead of a model (no OPENAI_API_KEY, or OPENAI_BASE_URL pointed at it). The categories are not real codings.";
@@ -86,8 +204,7 @@ export function runRows(info: RunInfo): ReportRow[] {
   const s = info.stats;
   const rows: ReportRow[] = [];
   if (info.simulated) rows.push([SIMULATED_WARNING], []);
-  if (info.partial)
-    rows.push(['PARTIAL RESULT: the job was cancelled; rows not yet coded are left blank.'], []);
+  if (info.partial) rows.push([PARTIAL_WARNING], []);
   rows.push(
     ['Setting', 'Value'],
     ['Job', info.jobId],
@@ -107,6 +224,15 @@ export function runRows(info: RunInfo): ReportRow[] {
       : []),
     ['Temperature', info.temperature],
     ['Batch size', info.batchSize],
+    [
+      'Coding',
+      info.multiCode
+        ? `multi-code: every category that applies, at most ${info.multiCode.maxCodes} an answer`
+        : 'single-label: one category an answer',
+    ],
+    ...(info.multiCode
+      ? [[`Answers cut to ${info.multiCode.maxCodes} codes (the model gave more)`, info.multiCode.answersCut]]
+      : []),
     ['Parallel processing', info.parallel ? 'on' : 'off'],
     ['Workers (window)', info.concurrency],
     ['Started', info.startedAt],
@@ -126,6 +252,20 @@ export function runRows(info: RunInfo): ReportRow[] {
   if (info.fallbacks.length > 0) {
     rows.push([], ['Fallback batch', 'Rows', 'Reason']);
     for (const f of info.fallbacks) rows.push([f.batch + 1, formatRowList(f.rows), f.reason]);
+  }
+  const unknown = info.unknownLabels ?? [];
+  if (unknown.length > 0) {
+    rows.push(
+      [],
+      [
+        'Row',
+        'Labels already in the file that the codeframe does not have (kept in the cell, no 0/1 column)',
+      ],
+    );
+    for (const u of unknown.slice(0, MAX_UNKNOWN_LISTED)) rows.push([u.row, u.labels.join('; ')]);
+    if (unknown.length > MAX_UNKNOWN_LISTED) {
+      rows.push([`… and ${unknown.length - MAX_UNKNOWN_LISTED} more rows`]);
+    }
   }
   return rows;
 }

@@ -44,7 +44,8 @@ export interface ReportRowFormat {
 
 /**
  * How each row looks. A row that starts a block (the first, or one after an empty row) is a header and
- * bold; numbers under a `%` header are fractions and shown as percentages (`0.0%`).
+ * bold; numbers under a header starting with `%` (`%`, `% of mentions`) are fractions and shown as
+ * percentages (`0.0%`).
  */
 export function reportFormats(rows: readonly ReportRow[]): ReportRowFormat[] {
   let blockHeader: ReportRow | undefined;
@@ -53,7 +54,10 @@ export function reportFormats(rows: readonly ReportRow[]): ReportRowFormat[] {
       blockHeader = undefined;
       return { bold: false, percent: [] };
     }
-    const percent = values.map((value, j) => blockHeader?.[j] === '%' && typeof value === 'number');
+    const percent = values.map((value, j) => {
+      const header = blockHeader?.[j];
+      return typeof header === 'string' && header.startsWith('%') && typeof value === 'number';
+    });
     const bold = blockHeader === undefined;
     blockHeader ??= values;
     return { bold, percent };

@@ -1,106 +1,187 @@
 import { describe, expect, it } from 'vitest';
 
-import type { JobStats } from '../../domain/job.js';
-import type { ReportRow, RunInfo, SummaryInput } from '../../domain/report.js';
+import { parseCategories } from '../../domain/categories.js';
+import { codeframeOf } from '../../domain/codeframe.js';
+import type { AnswerOutcome } from '../../domain/coded-rows.js';
+import { codedRows } from '../../domain/coded-rows.js';
+import type { JobStats, RowKind } from '../../domain/job.js';
+import type { ReportRow, RunInfo } from '../../domain/report.js';
 import { SIMULATED_WARNING, formatRowList, runRows, summaryRows } from '../../domain/report.js';
 
-const ROWS = { total: 12, empty: 1, invalid: 1, coded: 2, classify: 8 };
+const FRAME = codeframeOf(
+  parseCategories(
+    ['1 Price', '3 Quality', '[100 Service]', '101 Staff', '102 Support', '97 Other'].join('\n'),
+  ),
+);
 
-function summary(over: Partial<SummaryInput> = {}): ReportRow[] {
+/**
+ * Rows 2–13: model codings (as lists), rows coded in the file, an invalid, an empty, a fallback row and one
+ * not reached.
+ */
+/** A classified row's outcome, or a coded row's cell text. */
+type Given = readonly string[] | string | undefined | null;
+const ROWS: Array<[number, RowKind, Given]> = [
+  [2, 'classify', ['Price', 'Staff']],
+  [3, 'classify', ['Staff', 'Support']],
+  [4, 'classify', ['Price']],
+  [5, 'classify', ['Other']],
+  [6, 'coded', 'support; Legacy code'],
+  [7, 'coded', 'price'],
+  [8, 'invalid', null],
+  [9, 'empty', null],
+  [10, 'classify', 'fallback'],
+  [11, 'classify', undefined],
+  [12, 'classify', ['Quality', 'Price']],
+  [13, 'coded', 'Legacy code'],
+];
+
+function tallyOf(multi: boolean) {
+  return codedRows({
+    codeframe: FRAME,
+    multi,
+    assignments: ROWS.map(([row, kind], i) => [row, kind, kind === 'classify' ? i : -1] as const),
+    answer: (i): AnswerOutcome => {
+      const given = ROWS[i]?.[2];
+      return given === null || (typeof given === 'string' && given !== 'fallback') ? undefined : given;
+    },
+    codedCells: new Map(
+      ROWS.filter(([, kind]) => kind === 'coded').map(([row, , cell]) => [row, String(cell)]),
+    ),
+  }).tally;
+}
+
+function summary(over: { multi?: boolean; partial?: boolean; simulated?: boolean } = {}): ReportRow[] {
+  const multi = over.multi ?? true;
   return summaryRows({
-    categories: [{ name: 'Price' }, { name: 'Delivery' }, { name: 'Quality' }],
-    fallbackLabel: 'Other',
-    labels: [
-      'Delivery',
-      'Price',
-      'price',
-      'Other',
-      'Delivery',
-      'Price',
-      'Price',
-      'Legacy code',
-      'Other',
-      'Price',
-    ],
-    rows: ROWS,
-    fallbackRows: 1,
-    ...over,
+    codeframe: FRAME,
+    multi,
+    tally: tallyOf(multi),
+    partial: over.partial ?? false,
+    simulated: over.simulated ?? false,
   });
 }
 
-/** The category table: rows between the header and the total. */
+/** The category table: from its header to the last total. */
 function table(rows: ReportRow[]): ReportRow[] {
-  const end = rows.findIndex((r) => r[0] === 'Total coded');
-  return rows.slice(1, end);
+  const start = rows.findIndex((r) => r[0] === 'Code');
+  const end = rows.findIndex((r, i) => i > start && r.length === 0);
+  return rows.slice(start, end);
 }
 
-describe('summaryRows', () => {
-  it('counts each category in category order, then the fallback, then labels outside the list', () => {
-    const rows = summary();
-    expect(rows[0]).toEqual(['Category', 'Count', '%']);
-    expect(table(rows)).toEqual([
-      ['Price', 5, 0.5],
-      ['Delivery', 2, 0.2],
-      ['Quality', 0, 0],
-      ['Other', 2, 0.2],
-      ['Legacy code', 1, 0.1],
-    ]);
-    expect(rows.find((r) => r[0] === 'Total coded')).toEqual(['Total coded', 10, 1]);
-  });
+/** Respondents from the rows themselves, not from the code under test: which rows have any of `labels`. */
+function respondentsWith(labels: string[]): number {
+  const keys = new Set(labels.map((l) => l.toLowerCase()));
+  return ROWS.filter(([, kind, outcome]) => {
+    const list =
+      kind === 'coded' ? String(outcome).split(';') : Array.isArray(outcome) ? (outcome as string[]) : [];
+    return list.some((l) => keys.has(l.trim().toLowerCase()));
+  }).length;
+}
 
-  it('shares sum to 1 and counts to the total', () => {
+describe('summaryRows, multi-code', () => {
+  it('lists nets with their categories indented, largest first, the fallback last, unknown labels after', () => {
     const t = table(summary());
-    expect(t.reduce((n, r) => n + Number(r[1]), 0)).toBe(10);
-    expect(t.reduce((n, r) => n + Number(r[2]), 0)).toBeCloseTo(1, 12);
-  });
-
-  it('uses the categories own spelling of the fallback, without a second row for it', () => {
-    const rows = summary({
-      categories: [{ name: 'Price' }, { name: 'OTHER' }],
-      fallbackLabel: 'OTHER',
-      labels: ['Price', 'other', 'OTHER'],
-    });
-    expect(table(rows)).toEqual([
-      ['Price', 1, 1 / 3],
-      ['OTHER', 2, 2 / 3],
+    expect(t[0]).toEqual([
+      'Code',
+      'Category',
+      'Respondents',
+      '% of respondents',
+      'Mentions',
+      '% of mentions',
+      'Order in codeframe',
+    ]);
+    // 8 respondents coded (rows 2, 3, 4, 5, 12 by the model, 6, 7, 13 in the file); 12 mentions
+    // (2 + 2 + 1 + 1 + 2 + 2 + 1 + 1).
+    const base = 8;
+    const mentions = 12;
+    expect(t.slice(1)).toEqual([
+      [1, 'Price', 4, 4 / base, 4, 4 / mentions, 1],
+      [100, 'NET Service', 3, 3 / base, 4, 4 / mentions, 3],
+      [101, '    Staff', 2, 2 / base, 2, 2 / mentions, 4],
+      [102, '    Support', 2, 2 / base, 2, 2 / mentions, 5],
+      [3, 'Quality', 1, 1 / base, 1, 1 / mentions, 2],
+      [97, 'Other', 1, 1 / base, 1, 1 / mentions, 6],
+      [null, 'Legacy code (not in the codeframe)', 2, 2 / base, 2, 2 / mentions, null],
+      [
+        null,
+        'Respondents coded: the base of "% of respondents" (one may have several categories)',
+        base,
+        1,
+        null,
+        null,
+        null,
+      ],
+      [null, 'Mentions: the base of "% of mentions"', null, null, mentions, 1, null],
     ]);
   });
 
-  it('lists every category with 0 and no share when nothing was coded', () => {
-    const rows = summary({ labels: [] });
-    expect(table(rows).map((r) => r.slice(1))).toEqual([
-      [0, 0],
-      [0, 0],
-      [0, 0],
-      [0, 0],
-    ]);
-    expect(rows.find((r) => r[0] === 'Total coded')).toEqual(['Total coded', 0, 0]);
+  it('counts a net as the respondents with any of its categories, from the rows', () => {
+    const net = table(summary()).find((r) => r[1] === 'NET Service');
+    expect(net?.[2]).toBe(respondentsWith(['Staff', 'Support']));
+    expect(net?.[2]).toBeLessThan(Number(net?.[4])); // people, not mentions: row 3 has both
+    expect(table(summary()).find((r) => r[1] === 'Price')?.[2]).toBe(respondentsWith(['Price']));
   });
 
-  it('ends with how the rows were treated', () => {
+  it('keeps invalid answers, fallen-back and unreached rows out of the categories, in the rows table', () => {
     const rows = summary();
+    expect(table(rows).find((r) => r[1] === 'Other')?.[2]).toBe(1); // the model's own "Other" only
     const start = rows.findIndex((r) => r[0] === 'Rows');
-    expect(rows[start - 1]).toEqual([]);
     expect(rows.slice(start).map((r) => r.slice(0, 2))).toEqual([
       ['Rows', 'Count'],
       ['Data rows', 12],
+      ['Coded by the model', 5],
+      ['Already coded in the file', 3],
+      ['Invalid answers', 1],
+      ['Retries ran out', 1],
       ['Empty', 1],
-      ['Invalid', 1],
-      ['Already coded', 2],
-      ['Classified', 8],
-      ['Fallback', 1],
+      ['Not coded: the job was cancelled', 1],
     ]);
-    expect(String(rows.find((r) => r[0] === 'Invalid')?.[2])).toContain('"Other"');
+    expect(String(rows.find((r) => r[0] === 'Invalid answers')?.[2])).toMatch(
+      /"Other" .*0\/1 columns blank; not counted above/,
+    );
   });
 
-  it('accepts any iterable of labels', () => {
-    const labels = new Map([
-      [2, 'Price'],
-      [3, 'Delivery'],
-    ]).values();
-    expect(table(summary({ labels })).slice(0, 2)).toEqual([
-      ['Price', 1, 0.5],
-      ['Delivery', 1, 0.5],
+  it('puts SIMULATED and PARTIAL at the top, PARTIAL counting what was coded', () => {
+    const rows = summary({ simulated: true, partial: true });
+    expect(rows[0]).toEqual([SIMULATED_WARNING]);
+    expect(rows[2]).toEqual([
+      'PARTIAL RESULT: the job was cancelled after 6 of 7 rows to code; the other 1 are left blank and not counted here.',
+    ]);
+    expect(rows[3]).toEqual([]);
+    expect(rows[4]?.[0]).toBe('Code');
+  });
+});
+
+describe('summaryRows, single-label', () => {
+  it('has no mention columns and counts each row once', () => {
+    const t = table(summary({ multi: false }));
+    expect(t[0]).toEqual(['Code', 'Category', 'Respondents', '% of respondents', 'Order in codeframe']);
+    // In single-label mode a filled cell is one label: "support; Legacy code" is not in the codeframe.
+    expect(t.find((r) => r[1] === 'support; Legacy code (not in the codeframe)')?.[2]).toBe(1);
+    expect(t.find((r) => r[1] === 'Legacy code (not in the codeframe)')?.[2]).toBe(1);
+    expect(t.at(-1)?.[2]).toBe(8);
+    expect(t.at(-1)?.[3]).toBe(1);
+  });
+
+  it('lists every category with 0 and no share when nothing was coded', () => {
+    const rows = summaryRows({
+      codeframe: codeframeOf([{ name: 'Price' }, { name: 'Delivery' }]),
+      multi: false,
+      tally: codedRows({
+        codeframe: codeframeOf([{ name: 'Price' }, { name: 'Delivery' }]),
+        multi: false,
+        assignments: [[2, 'empty', -1]],
+        answer: () => undefined,
+        codedCells: new Map(),
+      }).tally,
+      partial: false,
+      simulated: false,
+    });
+    expect(table(rows).slice(1)).toEqual([
+      [1, 'Price', 0, 0, 1],
+      [2, 'Delivery', 0, 0, 2],
+      [97, 'Other', 0, 0, 3],
+      [null, 'Respondents coded: the base of "% of respondents"', 0, 0, null],
     ]);
   });
 });
