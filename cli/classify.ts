@@ -3,8 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
-import { DomainError, InputFileNotFoundError } from '../domain/errors.js';
-import { inspectColumn } from '../sheets/index.js';
+import { InputFileNotFoundError } from '../domain/errors.js';
+import { inspectColumn, readCodeframeFile } from '../sheets/index.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
@@ -21,8 +21,13 @@ Run the same command again after an interruption (even kill -9): the job resumes
 
 Options (each overrides its environment variable):
   --column, -c <text>        answer column: header text (E2), column letter (E), or the question text
-  --categories-file <file>   one category per line, "Name" or "Name: description"
+  --categories-file <file>   the codeframe: a text file, one category per line ("Name",
+                             "Name: description", "101 Name: description"; "[Net name]" starts a
+                             net), or an .xlsx/.csv table with columns code, label, description, net
   --categories <list>        categories separated by ";" or new lines (instead of a file)
+  --multi                    every category that applies to an answer, not one (MULTI_CODE=true);
+                             adds a 0/1 column per category and per net
+  --max-codes <n>            the most categories an answer keeps with --multi (MAX_CODES, default 5)
   --sheet, -s <name|index>   sheet name or 1-based index (default: the first sheet)
   --question <text>          the survey question, when the header does not say it
   --out, -o <file>           output .xlsx (or .csv); default: <input>.coded.xlsx beside the input
@@ -50,6 +55,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       'no-parallel': { type: 'boolean' },
       model: { type: 'string' },
       temperature: { type: 'string' },
+      multi: { type: 'boolean' },
+      'max-codes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,6 +86,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     ENABLE_PARALLEL_PROCESSING: values['no-parallel'] ? 'false' : undefined,
     OPENAI_MODEL: values.model,
     OPENAI_TEMPERATURE: values.temperature,
+    MULTI_CODE: values.multi ? 'true' : undefined,
+    MAX_CODES: values['max-codes'],
   };
   for (const [key, value] of Object.entries(flagEnv)) if (value !== undefined) env[key] = value;
   if (!env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
@@ -174,18 +183,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 }
 
 async function readCategories(file: string | undefined, inline: string | undefined): Promise<Category[]> {
-  if (file) {
-    const text = await fs.readFile(path.resolve(file), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT')
-        throw new DomainError(
-          'categories_file_not_found',
-          `Categories file not found: ${file}`,
-          'categories',
-        );
-      throw error;
-    });
-    return parseCategories(text, file);
-  }
+  if (file) return readCodeframeFile(path.resolve(file), file);
   return parseCategories((inline ?? '').split(';').join('\n'), '--categories');
 }
 

@@ -5,6 +5,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { Category } from '../domain/categories.js';
 import { InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions, JobProgress, JobSpec } from '../domain/job.js';
+import { codingMode } from '../domain/prompt.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import type { JobStore } from '../lib/store.js';
@@ -217,12 +218,15 @@ async function statusOf(client: Client, jobId: string): Promise<string | undefin
 
 /**
  * The same file with the same settings that shape the labels gives the same id; concurrency and retry
- * settings are left out, so the same job can be resumed with more workers.
+ * settings are left out, so the same job can be resumed with more workers. Settings added later enter
+ * only when they differ from what jobs before them did (categories carry codes and nets only when given;
+ * multi-code only when on), so an old job's command still finds its job.
  */
 export function contentJobId(
   bytes: Uint8Array,
   r: Omit<CreateJobRequest, 'source' | 'idFrom' | 'fileName'>,
 ): string {
+  const mode = codingMode(r.options);
   const hash = createHash('sha256');
   hash.update(bytes);
   hash.update(
@@ -235,6 +239,7 @@ export function contentJobId(
       temperature: r.options.temperature,
       batchSize: r.options.batchSize,
       batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
+      ...(mode.multi ? { multi: true, maxCodes: mode.maxCodes } : {}),
       // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
       ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
     }),

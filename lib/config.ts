@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
+import { DEFAULT_MAX_CODES } from '../domain/prompt.js';
 
 /**
  * The environment, parsed once by each process entry (CLI, worker, API): every bad value is reported
@@ -70,6 +71,8 @@ const schema = z.object({
   RETRY_INITIAL_INTERVAL: seconds(600).default(1_000),
   RETRY_MAX_INTERVAL: seconds(3600).default(60_000),
   HEARTBEAT_TIMEOUT: seconds(600).default(15_000),
+  MULTI_CODE: booleanText.default(false),
+  MAX_CODES: int(1, 100).default(DEFAULT_MAX_CODES),
   TEMPORAL_ADDRESS: text.optional(),
   TEMPORAL_NAMESPACE: text.default('default'),
   TEMPORAL_TASK_QUEUE: text.default('verbatim'),
@@ -225,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         maximumIntervalMs: e.RETRY_MAX_INTERVAL,
         heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT,
       },
+      multi: e.MULTI_CODE,
+      maxCodes: e.MAX_CODES,
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -89,6 +89,8 @@ const EFFECTS: Record<
     expected: 10,
   },
   RATE_LIMIT_DELAY: { env: { RATE_LIMIT_DELAY: '0.5' }, read: (c) => c.job.rateLimitDelayMs, expected: 500 },
+  MULTI_CODE: { env: { MULTI_CODE: 'yes' }, read: (c) => c.job.multi, expected: true },
+  MAX_CODES: { env: { MAX_CODES: '3' }, read: (c) => c.job.maxCodes, expected: 3 },
   RETRY_MAX_ATTEMPTS: {
     env: { RETRY_MAX_ATTEMPTS: '3' },
     read: (c) => c.job.retry.maximumAttempts,
@@ -189,6 +191,8 @@ describe('loadConfig defaults', () => {
         maximumIntervalMs: 60_000,
         heartbeatTimeoutMs: 15_000,
       },
+      multi: false,
+      maxCodes: 5,
     });
     expect(DEFAULTS.openai).toEqual({
       apiKey: undefined,
@@ -362,6 +366,15 @@ describe('loadConfig errors', () => {
     }
     expect(message).toMatch(/PORT/);
     expect(message).toMatch(/LOG_LEVEL/);
+  });
+
+  it('rejects MULTI_CODE that is not a yes/no and MAX_CODES outside 1–100, with the others', () => {
+    const list = problems({ MULTI_CODE: 'several', MAX_CODES: '0', PORT: 'abc' }).join('\n');
+    expect(list).toMatch(/^MULTI_CODE: must be true or false \(got "several"\)/m);
+    expect(list).toMatch(/^MAX_CODES: .*\(got "0"\)/m);
+    expect(list).toMatch(/^PORT:/m);
+    expect(problems({ MAX_CODES: '101' }).join('\n')).toMatch(/^MAX_CODES:/m);
+    expect(problems({ MAX_CODES: '2.5' }).join('\n')).toMatch(/^MAX_CODES: must be a whole number/m);
   });
 
   it('rejects a client certificate without its key, and a key without its certificate', () => {

@@ -38,6 +38,46 @@ describe('contentJobId: the same file and settings resume the same job', () => {
     expect(real).toBe(contentJobId(bytes, request));
   });
 
+  it('keeps the ids of jobs started before codes, nets and multi-code (recorded at f165fa8)', () => {
+    const old = { column: 'E2', categories: [{ name: 'Price', description: 'cost' }, { name: 'Delivery' }] };
+    expect(contentJobId(bytes, { ...old, options: DEFAULTS })).toBe('job-e30de6b3d0e2c42dcb08');
+    expect(contentJobId(bytes, { ...old, options: DEFAULTS, answeredBy: 'simulator' })).toBe(
+      'job-075cf09af0aba135e42c',
+    );
+    // Single-label with the new options at their defaults is the same job.
+    expect(contentJobId(bytes, { ...old, options: { ...DEFAULTS, multi: false, maxCodes: 5 } })).toBe(
+      'job-e30de6b3d0e2c42dcb08',
+    );
+  });
+
+  it('differs for multi-code, and for another maximum of codes only in multi-code mode', () => {
+    const id = contentJobId(bytes, request);
+    const multi = contentJobId(bytes, { ...request, options: { ...DEFAULTS, multi: true } });
+    expect(multi).not.toBe(id);
+    // MAX_CODES unset means 5: the same job as 5 given.
+    expect(contentJobId(bytes, { ...request, options: { ...DEFAULTS, multi: true, maxCodes: 5 } })).toBe(
+      multi,
+    );
+    expect(contentJobId(bytes, { ...request, options: { ...DEFAULTS, multi: true, maxCodes: 3 } })).not.toBe(
+      multi,
+    );
+    expect(contentJobId(bytes, { ...request, options: { ...DEFAULTS, maxCodes: 3 } })).toBe(id);
+  });
+
+  it('differs for another net or code (parsing drops codes that are the default numbering)', () => {
+    const id = contentJobId(bytes, request);
+    const netted = { ...request, categories: [{ name: 'Price', net: 'Money' }, { name: 'Delivery' }] };
+    expect(contentJobId(bytes, netted)).not.toBe(id);
+    const coded = {
+      ...request,
+      categories: [
+        { name: 'Price', code: 5 },
+        { name: 'Delivery', code: 1 },
+      ],
+    };
+    expect(contentJobId(bytes, coded)).not.toBe(id);
+  });
+
   it('random ids are unguessable and safe as path segments', () => {
     const ids = new Set(Array.from({ length: 100 }, () => randomJobId()));
     expect(ids.size).toBe(100);
