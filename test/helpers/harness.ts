@@ -9,6 +9,7 @@ import { createLlmEndpoint } from '../../activities/llm.js';
 import { inspectColumn } from '../../sheets/index.js';
 import type { JobService, StartedJob } from '../../jobs/service.js';
 import { createJobService } from '../../jobs/service.js';
+import type { Category } from '../../domain/categories.js';
 import type { JobOptions } from '../../domain/job.js';
 import { JobStore } from '../../lib/store.js';
 import type { Simulator, SimulatorOptions } from '../../simulator/index.js';
@@ -54,14 +55,14 @@ export interface Harness {
   jobs(taskQueue: string): JobService;
   /**
    * Writes `answers` as the survey `name` under the data folder (answers in column E2, see `writeSurvey`)
-   * and starts coding it into CATEGORIES on `taskQueue`.
+   * and starts coding it into CATEGORIES (or the categories given) on `taskQueue`.
    */
   startSurvey(
     taskQueue: string,
     name: string,
     answers: ReadonlyArray<string | null>,
     options: JobOptions,
-    extra?: { coded?: ReadonlyMap<number, string>; batchesPerRun?: number },
+    extra?: { coded?: ReadonlyMap<number, string>; batchesPerRun?: number; categories?: readonly Category[] },
   ): Promise<{ started: StartedJob; survey: SurveyFile }>;
   close(): Promise<void>;
 }
@@ -133,7 +134,7 @@ export async function createHarness(
         fileName: name,
         source: { path: file },
         column: 'E2',
-        categories: CATEGORIES,
+        categories: extra.categories ?? CATEGORIES,
         options,
         idFrom: 'random',
         ...(extra.batchesPerRun ? { batchesPerRun: extra.batchesPerRun } : {}),

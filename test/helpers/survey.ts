@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { expect } from 'vitest';
 import type { Category } from '../../domain/categories.js';
+import { parseCategories } from '../../domain/categories.js';
 import { expectedLabel } from '../../simulator/index.js';
 
 /** Categories whose descriptions carry the keywords the simulator's deterministic rule matches. */
@@ -126,4 +127,91 @@ export function expectEveryRowCoded(
     expect(cellText(sheet, row, 'A')).toBe(`R${1000 + i}`);
     expect(cellText(sheet, row, 'G'), `row ${row}`).toBe(expected(answer));
   });
+}
+
+/**
+ * A codeframe with codes and nets, as an analyst writes it: three categories outside any net, two nets of
+ * two, the fallback numbered 97. The simulator matches the keywords of the descriptions.
+ */
+export const NETTED_CODEFRAME = [
+  '# E2 codeframe, with nets',
+  '1 Price: price, expensive, cheap, cost',
+  '2 Delivery: delivery, late, courier, parcel',
+  '3 App: app, website, login, checkout',
+  '[10 Product]',
+  '11 Quality: quality, broken, fresh, stale',
+  '12 Range: range, choice, variety',
+  '[20 Service]',
+  '21 Staff: staff, rude, helpful',
+  '22 Support: support, refund, helpline',
+  '97 Other',
+].join('\n');
+
+export const NETTED_CATEGORIES: Category[] = parseCategories(NETTED_CODEFRAME, 'netted.txt');
+
+/** Phrases by the category their words belong to; the last group mentions none. */
+const TOPICS: readonly (readonly string[])[] = [
+  ['the price was too high', 'way too expensive', 'cheap and cheerful'],
+  ['delivery came late', 'the courier lost my parcel'],
+  ['the app keeps crashing', 'login never works on the website'],
+  ['quality is great', 'it arrived broken', 'bread was stale'],
+  ['not much choice', 'a good range of brands'],
+  ['staff were rude', 'the helpful staff'],
+  ['support never answered', 'still waiting for my refund'],
+  ['nothing to add really', 'I just like it', 'my neighbour told me about you'],
+];
+
+/**
+ * Deterministic answers that mention zero to four topics each (a share with none, so coded "Other"), in
+ * varied order, each distinct (`#n`), with a share of exact duplicates in another case and spacing.
+ */
+export function makeMultiAnswers(count: number, options: { duplicates?: number } = {}): string[] {
+  let seed = 11;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const earlier = out[Math.floor(random() * out.length)];
+    if (earlier !== undefined && random() < (options.duplicates ?? 0)) {
+      out.push(`  ${earlier.toUpperCase()} `);
+      continue;
+    }
+    const topics = [...TOPICS.keys()].sort(() => random() - 0.5).slice(0, Math.floor(random() * 5));
+    const phrases = topics.map((t) => {
+      const group = TOPICS[t] ?? [];
+      return group[Math.floor(random() * group.length)] ?? '';
+    });
+    if (phrases.length === 0) phrases.push(TOPICS[7]?.[i % 3] ?? 'ok');
+    out.push(`${phrases.join(' and ')} #${i + 1}`);
+  }
+  return out;
+}
+
+/**
+ * The categories an answer should be coded with in multi-code mode, worked out here and not by the
+ * simulator's code: the answer's words (lower case, split at anything but a-z and 0-9) are searched for
+ * each keyword's words in a row; the categories found, in codeframe order, at most `maxCodes`; the
+ * fallback when none.
+ */
+export function expectedSet(answer: string, categories: readonly Category[], maxCodes: number): string[] {
+  const words = (text: string) =>
+    text
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean);
+  const said = words(answer);
+  const mentions = (phrase: string) => {
+    const wanted = words(phrase);
+    return wanted.length > 0 && said.some((_, start) => wanted.every((word, k) => said[start + k] === word));
+  };
+  const found = categories.filter((c) => {
+    if (c.name.toLowerCase() === 'other') return false;
+    const keywords = [c.name, ...(c.description ?? '').split(/[,;]/)]
+      .map((k) => k.trim())
+      .filter((k) => k.length >= 3);
+    return keywords.some(mentions);
+  });
+  return found.length > 0 ? found.slice(0, maxCodes).map((c) => c.name) : ['Other'];
 }

@@ -3,6 +3,7 @@ import { allowedLabels } from '../../domain/categories.js';
 import { buildInstructions } from '../../domain/prompt.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { expectedLabels } from '../../simulator/labels.js';
+import { NETTED_CATEGORIES, expectedSet, makeMultiAnswers } from '../helpers/survey.js';
 import { categoriesFromPrompt } from '../../domain/prompt.js';
 
 describe('expectedLabel', () => {
@@ -86,6 +87,17 @@ describe('expectedLabels', () => {
     expect(
       expectedLabels('late and expensive, rude staff', categories, { multi: true, maxCodes: 2 }),
     ).toEqual(['Price', 'Delivery']);
+  });
+
+  it('agrees with the tests own reading of the multi-code answers, which mention 0 to 4 topics', () => {
+    const answers = makeMultiAnswers(500);
+    const sizes = new Set<number>();
+    for (const answer of answers) {
+      const want = expectedSet(answer, NETTED_CATEGORIES, 3);
+      sizes.add(expectedSet(answer, NETTED_CATEGORIES, 9).length);
+      expect(expectedLabels(answer, NETTED_CATEGORIES, { multi: true, maxCodes: 3 }), answer).toEqual(want);
+    }
+    expect([...sizes].sort()).toEqual([1, 2, 3, 4]);
   });
 
   it('single-label: the first match, as expectedLabel', () => {
