@@ -4,7 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
+import ExcelJS from 'exceljs';
+import {
+  CATEGORIES,
+  NETTED_CATEGORIES,
+  expectEveryRowCoded,
+  expectedSet,
+  makeAnswers,
+  makeMultiAnswers,
+  readOutput,
+  writeSurvey,
+} from '../helpers/survey.js';
 import { waitFor } from '../helpers/processes.js';
 import { temporalCliPath } from '../helpers/temporal.js';
 
@@ -121,5 +131,60 @@ describe('verbatim classify', () => {
     const usage = classify([input], env);
     expect(await usage.exited).toBe(2);
     expect(usage.output()).toMatch(/--column is required/);
+
+    const codesFile = path.join(dir, 'codes.txt');
+    await fs.writeFile(codesFile, '101 Price\n[Service]\n101 Staff\n');
+    const codes = classify([input, '--column', 'E2', '--categories-file', codesFile], env);
+    expect(await codes.exited).toBe(1);
+    expect(codes.output()).toContain(
+      `Category on line 3 of ${codesFile} ("Staff") has code 101, which line 1 ("Price") already has`,
+    );
+    const maxCodes = classify(
+      [input, '--column', 'E2', '--categories', 'A; B', '--multi', '--max-codes', '0'],
+      env,
+    );
+    expect(await maxCodes.exited).not.toBe(0);
+    expect(maxCodes.output()).toMatch(/MAX_CODES: .*\(got "0"\)/);
+  }, 240_000);
+
+  it('codes every category that applies with --multi, the codeframe given as an .xlsx table with nets', async () => {
+    const input = path.join(dir, 'multi.xlsx');
+    const out = path.join(dir, 'multi.coded.xlsx');
+    const answers = makeMultiAnswers(60);
+    const survey = await writeSurvey(input, answers);
+    const codeframe = new ExcelJS.Workbook();
+    const sheet = codeframe.addWorksheet('Codes');
+    sheet.addRow(['Code', 'Label', 'Description', 'Net']);
+    for (const c of NETTED_CATEGORIES) {
+      sheet.addRow([
+        c.code ?? null,
+        c.name,
+        c.description ?? null,
+        c.net ? `${c.netCode ?? ''} ${c.net}`.trim() : null,
+      ]);
+    }
+    const codeframeFile = path.join(dir, 'codeframe.xlsx');
+    await codeframe.xlsx.writeFile(codeframeFile);
+    const env = {
+      DATA_DIR: path.join(dir, 'data-multi'),
+      SIMULATOR_LATENCY_MS: '5',
+      TEMPORAL_CLI_PATH: await temporalCliPath(),
+      TEMPORAL_ADDRESS: '',
+      OPENAI_API_KEY: '',
+    };
+    const args = [input, '--column', 'E2', '--categories-file', codeframeFile, '--multi', '--max-codes', '2'];
+    const run = classify([...args, '--out', out], env);
+    expect(await run.exited, run.output()).toBe(0);
+
+    const data = (await readOutput(out)).getWorksheet('Data');
+    if (!data) throw new Error('no Data sheet');
+    expect(data.getCell('H2').text).toBe('E2: Price');
+    expect(data.getCell('P2').text).toBe('E2: NET Product');
+    answers.forEach((answer, i) => {
+      const row = survey.rows[i] ?? 0;
+      const want = expectedSet(answer, NETTED_CATEGORIES, 2);
+      expect(data.getCell(`G${row}`).text, `row ${row}`).toBe(want.join('; '));
+      expect(data.getCell(`H${row}`).value, `row ${row}`).toBe(want.includes('Price') ? 1 : 0);
+    });
   }, 240_000);
 });
