@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { StoredResult } from '../activities/stored.js';
+import { itemLabels } from '../activities/stored.js';
 import { inspectColumn } from '../sheets/index.js';
 import { createJobService } from '../jobs/service.js';
 import type { Category } from '../domain/categories.js';
@@ -358,7 +359,10 @@ async function checkRows(
     }
     const stored = await store.readJsonIfExists<StoredResult>(store.resultFile(jobId, i));
     if (!stored) problems.push(`batch ${i} has no result`);
-    else if (!stored.fallback && stored.labels.filter(Boolean).length !== batch.items.length)
+    else if (
+      !stored.fallback &&
+      stored.labels.filter((_, p) => itemLabels(stored.labels, p).length > 0).length !== batch.items.length
+    )
       problems.push(`batch ${i}: ${stored.labels.length} labels for ${batch.items.length} answers`);
   }
   if (seen.size !== plan.uniqueAnswers)

@@ -1,5 +1,5 @@
 import type { CpuUsage } from './proc.js';
-import type { CeilingCase, Measured, OriginalRun, RateRun, Usage } from './scenarios.js';
+import type { CeilingCase, Measured, MultiRun, OriginalRun, RateRun, Usage } from './scenarios.js';
 import {
   CEILING,
   LIMITS,
@@ -215,6 +215,33 @@ export function targets(
   return out;
 }
 
+// ── 4 ──
+
+export function multiFigures(runs: readonly MultiRun[]) {
+  const single = runs.find((r) => !r.coding.multi);
+  return runs.map((r) => {
+    const f = jobFigures(r.m);
+    const tokens = r.m.run.result.progress.tokens;
+    const answers = r.m.run.result.progress.uniqueAnswers;
+    const per = (n: number) => r1(n / Math.max(1, answers));
+    return {
+      coding: r.coding.multi ? `multi-code, at most ${r.coding.maxCodes}` : 'single-label',
+      codesPerAnswer: r2(r.codesPerAnswer),
+      ...f,
+      answers,
+      tokensPerAnswer: {
+        prompt: per(tokens.prompt),
+        completion: per(tokens.completion),
+        total: per(tokens.total),
+      },
+      wallVsSingle: single ? r2(r.m.run.wallMs / single.m.run.wallMs) : undefined,
+      totalTokensVsSingle: single
+        ? r2(tokens.total / Math.max(1, single.m.run.result.progress.tokens.total))
+        : undefined,
+    };
+  });
+}
+
 // ── Text ──
 
 /** A markdown-style table, columns padded to their widest cell. */
@@ -400,4 +427,33 @@ export function othersText(rows: ReadonlyArray<{ label: string; f: JobFigures }>
       return `   ${label}: ${list || 'nothing else busy'}`;
     })
     .join('\n');
+}
+
+export function multiTableText(runs: ReturnType<typeof multiFigures>): string {
+  return table(
+    [
+      'coding',
+      'codes/answer',
+      'wall s',
+      'classify s',
+      'tokens/answer (prompt + completion)',
+      'tokens vs single',
+      'wall vs single',
+      'API calls',
+      'fallbacks',
+      `×${SCALE_DIVISOR} wall`,
+    ],
+    runs.map((r) => [
+      r.coding,
+      r.codesPerAnswer,
+      r.wallS,
+      r.classifyS,
+      `${r.tokensPerAnswer.total} (${r.tokensPerAnswer.prompt} + ${r.tokensPerAnswer.completion})`,
+      r.totalTokensVsSingle === undefined ? '–' : `${r.totalTokensVsSingle}×`,
+      r.wallVsSingle === undefined ? '–' : `${r.wallVsSingle}×`,
+      r.apiCalls,
+      r.fallbackBatches,
+      `${r1(r.wallS / SCALE / 60)} min`,
+    ]),
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- original rate ceiling] [--temporal-store file|memory] [--dynamic-config KEY=VALUE]…`
+ * `npm run bench [-- original rate ceiling multi] [--temporal-store file|memory] [--dynamic-config KEY=VALUE]…`
  *
  * verbatim's throughput against the OpenAI-compatible simulator over HTTP, on one Temporal dev server, a
  * worker process per scenario. Prints the tables and PASS/FAIL per target; writes
@@ -16,6 +16,8 @@ import type { Target } from './report.js';
 import {
   ceilingFigures,
   ceilingTableText,
+  multiFigures,
+  multiTableText,
   originalFigures,
   originalTableText,
   rateFigures,
@@ -28,6 +30,7 @@ import {
   CEILING,
   CEILING_BUDGET,
   LIMITS,
+  MULTI_CODE,
   ORIGINAL_ANSWERS,
   RATE_WINDOW,
   SCALE_DIVISOR,
@@ -35,12 +38,13 @@ import {
   WARMUP_ANSWERS,
   ceiling,
   makeSurvey,
+  multiCode,
   originalTable,
   rateLimited,
 } from './scenarios.js';
 import { loadCategories } from './survey.js';
 
-const SCENARIOS = ['original', 'rate', 'ceiling'] as const;
+const SCENARIOS = ['original', 'rate', 'ceiling', 'multi'] as const;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -90,6 +94,12 @@ const setup = {
       '(RPM) or the sum of the tokens it charged them, ceil(chars/4) + max_completion_tokens each (TPM: stats.chargedTokens)',
   },
   ceiling: { ...CEILING, latencyMs: 0, rateLimitDelayMs: 0, budget: CEILING_BUDGET },
+  multiCode: {
+    ...MULTI_CODE,
+    answers: ORIGINAL_ANSWERS,
+    batchSize: 10,
+    latency: 'fixedLatencyMs ± jitterMs + perOutputTokenMs × completion tokens (chars/4), both codings',
+  },
 };
 
 log(`machine: ${machine.cpus} cpus, ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
@@ -101,6 +111,7 @@ const errors: string[] = [];
 let original: ReturnType<typeof originalFigures> | undefined;
 let rate: ReturnType<typeof rateFigures> | undefined;
 let ceil: Array<ReturnType<typeof ceilingFigures>> | undefined;
+let multi: ReturnType<typeof multiFigures> | undefined;
 try {
   const categories = await loadCategories(ROOT);
   const survey = await makeSurvey(bench, categories, ORIGINAL_ANSWERS);
@@ -121,6 +132,10 @@ try {
   if (wanted('rate'))
     await attempt('rate', async () => {
       rate = rateFigures(await rateLimited(ctx, survey));
+    });
+  if (wanted('multi'))
+    await attempt('multi', async () => {
+      multi = multiFigures(await multiCode(ctx, survey));
     });
   if (wanted('ceiling'))
     await attempt('ceiling', async () => {
@@ -168,6 +183,15 @@ if (ceil) {
   out.push(ceilingTableText(ceil));
   details(ceil.map((f) => ({ label: `ceiling, ${f.budget}`, f })));
 }
+if (multi) {
+  out.push(
+    '',
+    `4. Multi-code: the original table's ${ORIGINAL_ANSWERS} answers at ${MULTI_CODE.workers} workers, single-label then multi-code (MAX_CODES ${MULTI_CODE.maxCodes})`,
+    `   latency ${MULTI_CODE.fixedLatencyMs} ms ± ${SCALING.jitterMs} ms + ${MULTI_CODE.perOutputTokenMs} ms a completion token (70 tokens/s at scale 1/${SCALE_DIVISOR})`,
+  );
+  out.push(multiTableText(multi));
+  details(multi.map((f) => ({ label: f.coding, f })));
+}
 out.push('', 'Targets');
 for (const t of verdicts) out.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.measured}`);
 for (const e of errors) out.push(`  FAIL  ${e}`);
@@ -177,6 +201,7 @@ Object.assign(results, {
   ...(original ? { original } : {}),
   ...(rate ? { rateLimited: rate } : {}),
   ...(ceil ? { ceiling: ceil } : {}),
+  ...(multi ? { multiCode: multi } : {}),
 });
 const report = {
   date: startedAt.toISOString(),

@@ -10,6 +10,8 @@ import { runJob, sampler, startWorker } from './harness.js';
 import type { CpuUsage } from './proc.js';
 import { allProcesses, peakRssKb, resetPeakRss, topConsumers } from './proc.js';
 import { expectedLabels, makeAnswers, writeSurvey } from './survey.js';
+import type { CodingMode } from '../domain/prompt.js';
+import { SINGLE_LABEL } from '../domain/prompt.js';
 
 /**
  * Time runs this many times faster than with the real API: the original's 4 s per request becomes
@@ -37,6 +39,8 @@ export const BATCH_SIZE = 10;
 export interface Survey {
   readonly file: string;
   readonly answers: number;
+  readonly texts: readonly string[];
+  /** Each row's category cell, single-label. */
   readonly expected: readonly string[];
 }
 
@@ -48,13 +52,13 @@ export async function makeSurvey(
   const texts = makeAnswers(answers);
   const file = path.join(bench.dataDir, `survey-${answers}.xlsx`);
   await writeSurvey(file, texts);
-  return { file, answers, expected: expectedLabels(texts, categories) };
+  return { file, answers, texts, expected: expectedLabels(texts, categories) };
 }
 
 /** `window`: a number adapts (AIMD, the default); `{ fixed }` stays put whatever the API answers. */
 type Window = number | { readonly fixed: number };
 
-function jobOptions(window: Window, rateLimitDelayMs: number): JobOptions {
+function jobOptions(window: Window, rateLimitDelayMs: number, coding?: CodingMode): JobOptions {
   const fixed = typeof window !== 'number';
   return {
     model: 'gpt-4o-mini',
@@ -72,6 +76,7 @@ function jobOptions(window: Window, rateLimitDelayMs: number): JobOptions {
       maximumIntervalMs: SCALING.retryMaxMs,
       heartbeatTimeoutMs: 15_000,
     },
+    ...(coding?.multi ? { multi: true, maxCodes: coding.maxCodes } : {}),
   };
 }
 
@@ -115,6 +120,7 @@ async function measure(
   worker: Omit<WorkerSettings, 'taskQueue'>,
   window: Window,
   pollWindowMs?: number,
+  coding?: CodingMode,
 ): Promise<Measured> {
   const { bench, categories } = ctx;
   const taskQueue = `bench-${name}-${randomBytes(3).toString('hex')}`;
@@ -155,8 +161,9 @@ async function measure(
         taskQueue,
         file: survey.file,
         categories,
-        expected: survey.expected,
-        options: jobOptions(window, worker.rateLimitDelayMs),
+        // The warm-up ran single-label; the measured job is checked against its own mode's coding.
+        expected: coding ? expectedLabels(survey.texts, categories, coding) : survey.expected,
+        options: jobOptions(window, worker.rateLimitDelayMs, coding),
         ...(pollWindowMs ? { pollWindowMs } : {}),
       });
     } finally {
@@ -312,4 +319,54 @@ export async function ceiling(ctx: Context, survey: Survey, which: CeilingCase):
     },
     CEILING.window,
   );
+}
+
+// ── 4. Multi-code ───────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The original table's workbook coded single-label, then multi-code, at 5 workers, in one run. Output
+ * tokens dominate a real model's latency (60–80 tokens/s), and multi-code answers are longer, so here the
+ * simulator's latency grows with them: 14 ms a token (70/s) at scale, the fixed part lowered so that a
+ * single-label batch of ~100 output tokens takes the original's 4 s as before.
+ */
+export const MULTI_CODE = {
+  workers: 5,
+  maxCodes: 5,
+  perOutputTokenMs: 14 * SCALE,
+  fixedLatencyMs: SCALING.latencyMs - 100 * 14 * SCALE,
+} as const;
+
+export interface MultiRun {
+  readonly coding: CodingMode;
+  readonly m: Measured;
+  /** Labels per answer the correct coding has (1 in single-label mode). */
+  readonly codesPerAnswer: number;
+}
+
+export async function multiCode(ctx: Context, survey: Survey): Promise<MultiRun[]> {
+  const runs: MultiRun[] = [];
+  for (const coding of [SINGLE_LABEL, { multi: true, maxCodes: MULTI_CODE.maxCodes }] as const) {
+    ctx.log(`multi-code comparison, ${coding.multi ? 'multi-code' : 'single-label'}…`);
+    const m = await measure(
+      ctx,
+      survey,
+      coding.multi ? 'multi-code' : 'single-label',
+      {
+        latency: {
+          meanMs: MULTI_CODE.fixedLatencyMs,
+          jitterMs: SCALING.jitterMs,
+          perOutputTokenMs: MULTI_CODE.perOutputTokenMs,
+        },
+      },
+      { slots: MULTI_CODE.workers, rateLimitDelayMs: SCALING.rateLimitDelayMs },
+      MULTI_CODE.workers,
+      undefined,
+      coding,
+    );
+    const labels = expectedLabels(survey.texts, ctx.categories, coding).map(
+      (cell) => cell.split('; ').length,
+    );
+    runs.push({ coding, m, codesPerAnswer: labels.reduce((a, b) => a + b, 0) / labels.length });
+  }
+  return runs;
 }

@@ -3,7 +3,9 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
-import { expectedLabel } from '../simulator/index.js';
+import type { CodingMode } from '../domain/prompt.js';
+import { SINGLE_LABEL } from '../domain/prompt.js';
+import { expectedLabels as simulatorLabels } from '../simulator/labels.js';
 
 /** The example survey's categories: the simulator codes by their keywords, so every label is predictable. */
 export async function loadCategories(root: string): Promise<Category[]> {
@@ -44,7 +46,14 @@ export async function writeSurvey(file: string, answers: readonly string[]): Pro
   await workbook.xlsx.writeFile(file);
 }
 
-/** What the simulator's rule gives each answer: the only correct coding. */
-export function expectedLabels(answers: readonly string[], categories: readonly Category[]): string[] {
-  return answers.map((a) => expectedLabel(a, categories));
+/**
+ * What the simulator's rule gives each answer, as the category cell shows it (several labels joined by
+ * "; " in multi-code mode): the only correct coding.
+ */
+export function expectedLabels(
+  answers: readonly string[],
+  categories: readonly Category[],
+  mode: CodingMode = SINGLE_LABEL,
+): string[] {
+  return answers.map((a) => simulatorLabels(a, categories, mode).join('; '));
 }
