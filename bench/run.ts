@@ -187,7 +187,7 @@ if (multi) {
   out.push(
     '',
     `4. Multi-code: the original table's ${ORIGINAL_ANSWERS} answers at ${MULTI_CODE.workers} workers, single-label then multi-code (MAX_CODES ${MULTI_CODE.maxCodes})`,
-    `   latency ${MULTI_CODE.fixedLatencyMs} ms ± ${SCALING.jitterMs} ms + ${MULTI_CODE.perOutputTokenMs} ms a completion token (70 tokens/s at scale 1/${SCALE_DIVISOR})`,
+    `   latency ${MULTI_CODE.fixedLatencyMs} ms ± ${SCALING.jitterMs} ms + ${Math.round(MULTI_CODE.perOutputTokenMs * 10) / 10} ms a completion token (70 tokens/s at scale 1/${SCALE_DIVISOR})`,
   );
   out.push(multiTableText(multi));
   details(multi.map((f) => ({ label: f.coding, f })));
