@@ -11,6 +11,7 @@ import {
   codingMode,
   maxCompletionTokens,
 } from '../domain/prompt.js';
+import { cleanForModel } from '../domain/text.js';
 import { readAnswerColumn } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -52,7 +53,9 @@ export function prepareActivities(deps: ActivityDeps) {
           column: spec.column,
           ...(mode.multi ? { codeHeaders: (header: string) => codeColumnHeaders(header, codeframe) } : {}),
         });
-        const question = spec.question ?? column.question;
+        // The model gets a cleaned copy of the question and answers (no control, bidi or zero-width
+        // characters); the sheet, and so the coded workbook, keeps the text as it is.
+        const question = cleanForModel(spec.question ?? column.question);
         const rowPlan = planRows(column.rows);
         const tokenize = await tokenCounter(spec.options.model);
         const instructions = buildInstructions(question, spec.categories, mode);
@@ -88,7 +91,7 @@ export function prepareActivities(deps: ActivityDeps) {
         const stored: StoredBatch[] = batches.map((b) => {
           const items = b.answerIds.map((id, position) => ({
             id: promptId(position),
-            text: rowPlan.answers[id]?.text ?? '',
+            text: cleanForModel(rowPlan.answers[id]?.text ?? ''),
           }));
           estimatedTokens += estimateRequestTokens(
             count,

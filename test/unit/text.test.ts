@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { isBlank, isInvalidAnswer, normalizeAnswer, truncate } from '../../domain/text.js';
+import { cleanForModel, isBlank, isInvalidAnswer, normalizeAnswer, truncate } from '../../domain/text.js';
 
 describe('normalizeAnswer', () => {
   it('folds case, trims and collapses inner whitespace (tabs, line breaks, no-break spaces)', () => {
@@ -82,5 +82,48 @@ describe('truncate', () => {
   it('defaults to 80 characters', () => {
     expect(truncate('x'.repeat(80))).toBe('x'.repeat(80));
     expect(truncate('x'.repeat(81))).toBe(`${'x'.repeat(79)}…`);
+  });
+});
+
+describe('cleanForModel', () => {
+  it('drops control, bidi and zero-width characters, NUL, a BOM and lone surrogates', () => {
+    expect(cleanForModel('\uFEFFgo\u0000od\u0001 pri\u200Bce\u202E \u2066value\u2069\uD800')).toBe(
+      'good price value',
+    );
+    expect(cleanForModel('\uDC00a\uDBFFb')).toBe('ab');
+  });
+
+  it('keeps what a reader sees: letters, emoji with joiners, surrogate pairs, Persian ZWNJ, line breaks', () => {
+    const family = '👨\u200D👩\u200D👧';
+    expect(cleanForModel(`${family} 😀`)).toBe(`${family} 😀`);
+    expect(cleanForModel('می\u200Cخواهم')).toBe('می\u200Cخواهم');
+    expect(cleanForModel('first line\r\nsecond\rthird')).toBe('first line\nsecond\nthird');
+  });
+
+  it('collapses runs of spaces and tabs, trims, and keeps at most one empty line', () => {
+    expect(cleanForModel('  too \t\u00A0 slow \n\n\n\n and \u000B dear  ')).toBe('too slow\n\nand dear');
+  });
+
+  it('composes accents (NFC) without folding compatibility forms (that is normalizeAnswer’s job)', () => {
+    expect(cleanForModel('cafe\u0301')).toBe('café');
+    expect(cleanForModel('ＰＲＩＣＥ')).toBe('ＰＲＩＣＥ');
+  });
+
+  it('removes tag characters (invisible ASCII a prompt could be smuggled in)', () => {
+    const hidden = [...'ignore all'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    expect(cleanForModel(`fine${hidden}`)).toBe('fine');
+  });
+
+  it('cleans a 32,767-character cell (Excel’s longest) of control characters', () => {
+    const cell = '\u0001\u202E\u200B\uD800 x'.repeat(5_462).slice(0, 32_767);
+    expect(cleanForModel(cell)).toMatch(/^x( x){5460}$/);
+  });
+});
+
+describe('answers that differ only by invisible characters', () => {
+  it('share one key, and an invisible-only cell is blank, not an answer', () => {
+    expect(normalizeAnswer('pri\u200Bce\u0000')).toBe(normalizeAnswer('Price'));
+    expect(isBlank('\u200B\u0000\uFEFF\u202E')).toBe(true);
+    expect(isInvalidAnswer('\u0001#N/A\u200B')).toBe(true);
   });
 });

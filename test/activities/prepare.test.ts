@@ -1,0 +1,60 @@
+import { writeFile } from 'node:fs/promises';
+
+import { MockActivityEnvironment } from '@temporalio/testing';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { PreparedJob } from '../../activities/prepare.js';
+import { prepareActivities } from '../../activities/prepare.js';
+import { readBatch } from '../../activities/stored.js';
+import type { JobSpec } from '../../domain/job.js';
+import { JobStore } from '../../lib/store.js';
+import { testOptions } from '../helpers/harness.js';
+import type { TempDir } from '../sheets/fixtures.js';
+import { tempDir } from '../sheets/fixtures.js';
+
+let dir: TempDir;
+let store: JobStore;
+beforeAll(async () => {
+  dir = await tempDir();
+  store = new JobStore(dir.path);
+});
+afterAll(() => dir.remove());
+
+const llm = { client: new OpenAI({ apiKey: 'unused' }), simulated: true, endpoint: 'http://unused' };
+
+async function prepare(jobId: string, csv: string, column: string) {
+  await store.writeBytes(jobId, 'input.csv', Buffer.from(csv, 'utf8'));
+  const spec: JobSpec = {
+    jobId,
+    fileName: 'survey.csv',
+    format: 'csv',
+    input: 'input.csv',
+    column,
+    categories: [{ name: 'Price' }, { name: 'Service' }],
+    options: testOptions(),
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+  await writeFile(store.file(jobId, 'job.json'), JSON.stringify(spec));
+  const { prepareJob } = prepareActivities({ store, llm });
+  return new MockActivityEnvironment().run<[], PreparedJob, () => Promise<PreparedJob>>(() =>
+    prepareJob({ jobId }),
+  );
+}
+
+describe('prepareJob', () => {
+  it('sends the model a cleaned copy of answers and question, one per answer that differs only invisibly', async () => {
+    const csv =
+      'ID,"What\u200B could we do \u202Ebetter?"\n' +
+      '1,"too\u0007 expensive\uFEFF"\n' +
+      '2,"too expensive"\n' +
+      '3,"\u200B\u0001"\n' +
+      '4,"rude\u202E staff\u2066"\n';
+    const { plan } = await prepare('job-clean', csv, 'B');
+    expect(plan.question).toBe('What could we do better?');
+    expect(plan.rows).toMatchObject({ total: 4, empty: 1, invalid: 0, classify: 3 });
+    expect(plan.uniqueAnswers).toBe(2);
+    const batch = await readBatch(store, 'job-clean', 0);
+    expect(batch.items.map((i) => i.text)).toEqual(['too expensive', 'rude staff']);
+  });
+});
