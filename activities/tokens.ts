@@ -23,10 +23,37 @@ export function tokenCounter(model: string): Promise<TokenCounter> {
       encoding === 'cl100k_base'
         ? import('gpt-tokenizer/encoding/cl100k_base')
         : import('gpt-tokenizer/encoding/o200k_base')
-    ).then((m) => (text: string) => m.countTokens(text));
+    ).then((m) => boundedCounter((text) => m.countTokens(text)));
     loaded.set(encoding, counter);
   }
   return counter;
+}
+
+/** Runs of spaces, or of anything but spaces, this long are counted in slices of `SLICE` characters. */
+const LONG_RUN = /\S{1024,}|\s{1024,}/;
+const LONG_RUNS = new RegExp(LONG_RUN.source, 'g');
+const SLICE = 256;
+
+/**
+ * The tokenizer's byte-pair merging is quadratic in the length of one pre-token, and a pre-token is a run
+ * of letters, of CJK text, of symbols or of spaces. Counting a 32,767-character cell (Excel's longest) took
+ * 1.9 s for one repeated letter or U+FFFD (what lone surrogates become), 2 s for spaces, 11 s for Chinese
+ * without punctuation: per cell, for every count of every batch. Long runs are counted in slices instead:
+ * linear, exact for text without such runs, and otherwise at most about a token per slice over (a cut can
+ * split a token), which errs on the safe side of a budget.
+ */
+export function boundedCounter(count: TokenCounter): TokenCounter {
+  return (text) => {
+    if (!LONG_RUN.test(text)) return count(text);
+    let total = 0;
+    let start = 0;
+    for (const run of text.matchAll(LONG_RUNS)) {
+      total += count(text.slice(start, run.index));
+      for (let i = 0; i < run[0].length; i += SLICE) total += count(run[0].slice(i, i + SLICE));
+      start = run.index + run[0].length;
+    }
+    return total + count(text.slice(start));
+  };
 }
 
 /** Per-message framing of the chat format (role and separators), as OpenAI counts it. */

@@ -87,3 +87,19 @@ describe('arrivalCharge', () => {
     expect(estimateRequestTokens(() => 1, messages, 300)).toBe(arrivalCharge(messages, 300));
   });
 });
+
+describe('counting long unbroken runs', () => {
+  it('counts long runs (one letter, spaces, CJK) in slices, close to the exact count', async () => {
+    const count = await tokenCounter('gpt-4o-mini');
+    const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+    const run = 'a'.repeat(4_096);
+    // Exact for a short run; for a long one, at most a token or so per 256-character slice over.
+    expect(count('short text')).toBe(countTokens('short text'));
+    expect(count(run)).toBeGreaterThanOrEqual(countTokens(run));
+    expect(count(run)).toBeLessThanOrEqual(countTokens(run) + 4_096 / 256);
+    // Excel's longest cell, and lone surrogates (U+FFFD to the tokenizer) in a sentence: done at once.
+    expect(count(`say ${'a'.repeat(32_767)} now`)).toBeGreaterThan(3_000);
+    expect(count(`x ${'\uD800'.repeat(32_767)} y`)).toBeGreaterThan(3_000);
+    expect(count(`${'日'.repeat(32_767)}。${' '.repeat(32_767)}.`)).toBeGreaterThan(10_000);
+  });
+});
