@@ -10,11 +10,14 @@ import { Readable, pipeline } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 
 import { InvalidWorkbookError } from '../domain/errors.js';
+import { SNIFF_BYTES, describeForeign } from './sniff.js';
 
 export interface ZipEntry {
   readonly name: string;
   /** 0 stored, 8 deflated. */
   readonly method: number;
+  /** General purpose flags; bit 0 set: the entry is encrypted. */
+  readonly flags: number;
   readonly compressedSize: number;
   readonly uncompressedSize: number;
   readonly localHeaderOffset: number;
@@ -54,12 +57,28 @@ export async function inspectXlsx(
   maxUnpackedBytes = DEFAULT_MAX_UNPACKED_BYTES,
 ): Promise<ZipDirectory> {
   const directory = await readZipDirectory(path, displayName);
-  const total = directory.entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
-  if (total > maxUnpackedBytes) {
+  const encrypted = directory.entries.find((entry) => (entry.flags & 1) === 1);
+  if (encrypted) {
     throw new InvalidWorkbookError(
       displayName,
-      `it would unpack to ${formatBytes(total)} (from ${formatBytes(directory.fileSize)}), ` +
-        `more than the ${formatBytes(maxUnpackedBytes)} allowed`,
+      `its part ${encrypted.name} is encrypted (a zip with a password): save the workbook without a password`,
+    );
+  }
+  let total = 0;
+  let largest: ZipEntry | undefined;
+  for (const entry of directory.entries) {
+    total += entry.uncompressedSize;
+    if (!largest || entry.uncompressedSize > largest.uncompressedSize) largest = entry;
+  }
+  if (largest && total > maxUnpackedBytes) {
+    const alone =
+      largest.uncompressedSize === total
+        ? `(all of it ${largest.name})`
+        : `(${largest.name} alone ${formatBytes(largest.uncompressedSize)})`;
+    throw new InvalidWorkbookError(
+      displayName,
+      `it would unpack to ${formatBytes(total)} ${alone} from a ${formatBytes(directory.fileSize)} file, ` +
+        `past the ${formatBytes(maxUnpackedBytes)} limit; refused as a possible zip bomb`,
     );
   }
   for (const entry of directory.entries) {
@@ -80,9 +99,10 @@ export async function readZipDirectory(path: string, displayName: string): Promi
   const file = await open(path, 'r');
   try {
     const fileSize = (await file.stat()).size;
-    const signature = await readAt(file, 0, Math.min(8, fileSize));
-    if (signature.length < 4 || signature.readUInt32LE(0) !== LOCAL_HEADER) {
-      throw fail(describeNonZip(signature));
+    if (fileSize === 0) throw fail('the file is empty (0 bytes)');
+    const head = await readAt(file, 0, Math.min(SNIFF_BYTES, fileSize));
+    if (head.length < 4 || head.readUInt32LE(0) !== LOCAL_HEADER) {
+      throw fail((await describeForeign(path, head, 'xlsx')) ?? 'not an .xlsx file (no zip signature)');
     }
 
     const tailLength = Math.min(fileSize, 22 + U16_MAX);
@@ -153,6 +173,7 @@ function parseCentralDirectory(buf: Buffer, count: number, fail: (reason: string
     entries.push({
       name,
       method: buf.readUInt16LE(p + 10),
+      flags: buf.readUInt16LE(p + 8),
       compressedSize,
       uncompressedSize,
       localHeaderOffset,
@@ -164,7 +185,9 @@ function parseCentralDirectory(buf: Buffer, count: number, fail: (reason: string
 
 /**
  * An entry's content, unpacked as it is read. Ending the read early (destroying the stream, or leaving a
- * `for await` over it) closes the file. Unpacking past the declared size fails with `InvalidWorkbookError`.
+ * `for await` over it) closes the file. Unpacking past the declared size fails with `InvalidWorkbookError`
+ * as soon as the first byte too many comes out, whatever the zip's headers say (their sizes passed the
+ * limit in `inspectXlsx`, so no part unpacks past it); so does a part that ends short of it.
  */
 export function openEntry(path: string, entry: ZipEntry, displayName: string): Readable {
   return Readable.from(entryChunks(path, entry, displayName), { objectMode: false });
@@ -178,9 +201,13 @@ async function* entryChunks(path: string, entry: ZipEntry, displayName: string):
     );
   }
   const dataStart = await localDataStart(path, entry, displayName);
-  if (entry.compressedSize === 0) return;
-  const raw = createReadStream(path, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
-  const source = entry.method === 8 ? pipeline(raw, createInflateRaw(), () => undefined) : raw;
+  // An empty part has no data to read (a read stream's range cannot be empty).
+  const raw =
+    entry.compressedSize === 0
+      ? Readable.from([])
+      : createReadStream(path, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
+  const source =
+    entry.method === 8 && entry.compressedSize > 0 ? pipeline(raw, createInflateRaw(), () => undefined) : raw;
   let unpacked = 0;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -188,10 +215,18 @@ async function* entryChunks(path: string, entry: ZipEntry, displayName: string):
       if (unpacked > entry.uncompressedSize) {
         throw new InvalidWorkbookError(
           displayName,
-          `its part ${entry.name} unpacks to more than the ${formatBytes(entry.uncompressedSize)} its zip directory declares`,
+          `its part ${entry.name} unpacks to more than the ${formatBytes(entry.uncompressedSize)} its zip directory declares: ` +
+            'the zip lies about its sizes; refused as a possible zip bomb',
         );
       }
       yield chunk;
+    }
+    if (unpacked < entry.uncompressedSize) {
+      throw new InvalidWorkbookError(
+        displayName,
+        `its part ${entry.name} is damaged: it unpacks to ${formatBytes(unpacked)} of the ` +
+          `${formatBytes(entry.uncompressedSize)} its zip directory declares (a truncated file?)`,
+      );
     }
   } catch (error) {
     if (error instanceof InvalidWorkbookError) throw error;
@@ -229,7 +264,14 @@ async function localDataStart(path: string, entry: ZipEntry, displayName: string
     if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_HEADER) {
       throw new InvalidWorkbookError(displayName, `the zip is damaged (no local header for ${entry.name})`);
     }
-    return entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+    if (start + entry.compressedSize > (await file.stat()).size) {
+      throw new InvalidWorkbookError(
+        displayName,
+        `the zip is truncated or damaged (its part ${entry.name} reaches past the end of the file)`,
+      );
+    }
+    return start;
   } finally {
     await file.close();
   }
@@ -245,14 +287,6 @@ export function formatBytes(n: number): string {
     unit += 1;
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-function describeNonZip(head: Buffer): string {
-  // Old .xls files and password-protected .xlsx files are both OLE compound documents.
-  if (head.length >= 8 && head.readUInt32BE(0) === 0xd0cf11e0 && head.readUInt32BE(4) === 0xa1b11ae1) {
-    return 'it is an Excel 97–2003 .xls file or a password-protected workbook; save it as .xlsx without a password';
-  }
-  return 'not an .xlsx file (no zip signature)';
 }
 
 function findEndOfCentralDirectory(tail: Buffer): number {

@@ -315,3 +315,42 @@ export function generatedWorkbook(rows: number): ExcelJS.Workbook {
   workbook.addWorksheet('Codes').addRow(['price', 'service', 'delivery']);
   return workbook;
 }
+
+/**
+ * A minimal OLE compound file (512-byte sectors: header, one FAT sector, one directory sector) whose
+ * directory names the given streams after the root: `EncryptionInfo` and `EncryptedPackage` make a
+ * password-protected .xlsx, `Workbook` a legacy .xls. The streams themselves are empty.
+ */
+export function makeCompoundFile(streams: readonly string[]): Buffer {
+  if (streams.length > 3) throw new Error('one directory sector holds the root and three streams');
+  const sector = 512;
+  const header = Buffer.alloc(sector);
+  Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(header, 0);
+  header.writeUInt16LE(0x3e, 0x18); // minor version
+  header.writeUInt16LE(3, 0x1a); // major version: 512-byte sectors
+  header.writeUInt16LE(0xfffe, 0x1c); // byte order
+  header.writeUInt16LE(9, 0x1e); // sector shift
+  header.writeUInt16LE(6, 0x20); // mini sector shift
+  header.writeUInt32LE(1, 0x2c); // FAT sectors
+  header.writeUInt32LE(1, 0x30); // first directory sector
+  header.writeUInt32LE(4096, 0x38); // mini stream cutoff
+  header.writeUInt32LE(0xfffffffe, 0x3c); // no mini FAT
+  header.writeUInt32LE(0xfffffffe, 0x44); // no DIFAT sectors
+  for (let i = 0; i < 109; i += 1) header.writeUInt32LE(i === 0 ? 0 : 0xffffffff, 0x4c + 4 * i);
+  const fat = Buffer.alloc(sector, 0xff);
+  fat.writeUInt32LE(0xfffffffd, 0); // sector 0 holds the FAT
+  fat.writeUInt32LE(0xfffffffe, 4); // sector 1, the directory, ends its chain
+  const directory = Buffer.alloc(sector);
+  ['Root Entry', ...streams].forEach((name, i) => {
+    const p = i * 128;
+    const encoded = Buffer.from(`${name}\0`, 'utf16le');
+    encoded.copy(directory, p);
+    directory.writeUInt16LE(encoded.length, p + 0x40);
+    directory[p + 0x42] = i === 0 ? 5 : 2; // root storage, then streams
+    directory.writeUInt32LE(0xffffffff, p + 0x44);
+    directory.writeUInt32LE(0xffffffff, p + 0x48);
+    directory.writeUInt32LE(i === 0 && streams.length > 0 ? 1 : 0xffffffff, p + 0x4c);
+    directory.writeUInt32LE(0xfffffffe, p + 0x74); // no data
+  });
+  return Buffer.concat([header, fat, directory]);
+}

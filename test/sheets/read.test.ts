@@ -121,12 +121,16 @@ describe('readAnswerColumn on xlsx', () => {
     const text = dir.file('text.xlsx');
     await writeFile(text, 'Respondent,E2\n1,hello\n');
     await expect(read('E2', null, text)).rejects.toThrow(
-      'Survey 2024.xlsx cannot be read as a spreadsheet: not an .xlsx file (no zip signature)',
+      'Survey 2024.xlsx cannot be read as a spreadsheet: it is a text file, not an .xlsx file: if it is CSV, upload it with a .csv name',
     );
 
+    // An Office 97–2003 container too damaged to tell an .xls from an encrypted workbook (hostile.test.ts
+    // has both whole).
     const xls = dir.file('old.xlsx');
     await writeFile(xls, Buffer.from('d0cf11e0a1b11ae1000000000000', 'hex'));
-    await expect(read('E2', null, xls)).rejects.toThrow(/Excel 97–2003 .xls file or a password-protected/);
+    await expect(read('E2', null, xls)).rejects.toThrow(
+      /an Office 97–2003 file \(an \.xls or a password-protected workbook\?\)/,
+    );
 
     const truncated = dir.file('truncated.xlsx');
     const bytes = makeZip([{ name: 'xl/workbook.xml', data: Buffer.from('<workbook/>') }]);

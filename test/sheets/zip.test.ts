@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectXlsx, previewSheets, readAnswerColumn } from '../../sheets/index.js';
 import { InvalidWorkbookError } from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
-import { makeZip, saveWorkbook, surveyWorkbook, tempDir } from './fixtures.js';
+import { makeCompoundFile, makeZip, saveWorkbook, surveyWorkbook, tempDir } from './fixtures.js';
 
 let dir: TempDir;
 beforeAll(async () => {
@@ -33,7 +33,7 @@ describe('inspectXlsx, the zip-bomb guard', () => {
       { name: 'xl/worksheets/sheet1.xml', data: Buffer.from('<worksheet/>'), declaredSize: 3 * GiB },
     ]);
     await expect(inspectXlsx(path, 'claims.xlsx')).rejects.toThrow(
-      /^claims\.xlsx cannot be read as a spreadsheet: it would unpack to 3\.0 GiB \(from \d+ B\), more than the 1\.0 GiB allowed$/,
+      /^claims\.xlsx cannot be read as a spreadsheet: it would unpack to 3\.0 GiB \(all of it xl\/worksheets\/sheet1\.xml\) from a \d+ B file, past the 1\.0 GiB limit; refused as a possible zip bomb$/,
     );
     // Under a higher limit the same entry is still refused: 14 bytes do not unpack to 3 GiB.
     await expect(inspectXlsx(path, 'claims.xlsx', 4 * GiB)).rejects.toThrow(/possible zip bomb/);
@@ -66,10 +66,47 @@ describe('inspectXlsx, the zip-bomb guard', () => {
     );
   });
 
-  it('refuses what is not a zip', async () => {
+  it('refuses what is not a zip, saying what it is when it can', async () => {
     const path = dir.file('empty.xlsx');
     await writeFile(path, '');
-    await expect(inspectXlsx(path, 'empty.xlsx')).rejects.toThrow('not an .xlsx file (no zip signature)');
+    await expect(inspectXlsx(path, 'empty.xlsx')).rejects.toThrow(
+      'empty.xlsx cannot be read as a spreadsheet: the file is empty (0 bytes)',
+    );
+    const noise = dir.file('noise.xlsx');
+    await writeFile(noise, Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    await expect(inspectXlsx(noise, 'noise.xlsx')).rejects.toThrow('not an .xlsx file (no zip signature)');
+  });
+
+  it('tells a password-protected workbook from a legacy .xls by the container’s directory', async () => {
+    const locked = dir.file('locked.xlsx');
+    await writeFile(locked, makeCompoundFile(['EncryptionInfo', 'EncryptedPackage']));
+    await expect(inspectXlsx(locked, 'locked.xlsx')).rejects.toThrow(
+      'locked.xlsx cannot be read as a spreadsheet: the workbook is password-protected: save it without a password',
+    );
+    const old = dir.file('old.xlsx');
+    await writeFile(old, makeCompoundFile(['Workbook', '\u0005SummaryInformation']));
+    await expect(inspectXlsx(old, 'old.xlsx')).rejects.toThrow(
+      'it is a legacy Excel 97–2003 workbook (.xls): save it as .xlsx',
+    );
+  });
+
+  it('refuses a zip whose entries are encrypted, and a part that unpacks short of its declared size', async () => {
+    const zipped = makeZip([{ name: 'xl/workbook.xml', data: Buffer.from('<workbook/>') }]);
+    zipped.writeUInt16LE(0x0801, zipped.indexOf(Buffer.from('504b0102', 'hex')) + 8);
+    const locked = dir.file('zipcrypto.xlsx');
+    await writeFile(locked, zipped);
+    await expect(inspectXlsx(locked, 'zipcrypto.xlsx')).rejects.toThrow(
+      'its part xl/workbook.xml is encrypted (a zip with a password): save the workbook without a password',
+    );
+    const short = await zipFile('short.xlsx', [
+      { name: 'xl/workbook.xml', data: Buffer.from('<workbook/>'), declaredSize: 100 },
+      { name: 'xl/_rels/workbook.xml.rels', data: Buffer.from('<Relationships/>') },
+    ]);
+    await expect(
+      readAnswerColumn({ path: short, displayName: 'short.xlsx', format: 'xlsx', column: 'A' }),
+    ).rejects.toThrow(
+      'its part xl/workbook.xml is damaged: it unpacks to 11 B of the 100 B its zip directory declares',
+    );
   });
 
   it('runs before the reader: a bomb never reaches exceljs', async () => {
@@ -91,6 +128,6 @@ describe('inspectXlsx, the zip-bomb guard', () => {
         column: 'E2',
         maxUnpackedBytes: 1000,
       }),
-    ).rejects.toThrow(/more than the 1000 B allowed/);
+    ).rejects.toThrow(/past the 1000 B limit/);
   });
 });
