@@ -48,6 +48,32 @@ export function cellText(value: CellValue): string {
   return '';
 }
 
+/**
+ * Excel writes characters XML cannot hold (control codes, lone surrogates) as `_xHHHH_`, and a literal
+ * `_x` sequence with its underscore escaped (`_x005F_x0041_`). Applied to text read from an .xlsx, so an
+ * answer reads as Excel shows it; never to what is copied into the output, which keeps the escapes.
+ */
+export function decodeExcelEscapes(value: CellValue): CellValue {
+  if (typeof value === 'string')
+    return value.includes('_x') ? value.replace(EXCEL_ESCAPE, unescapeOne) : value;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if ('richText' in value) {
+    return {
+      richText: value.richText.map((run) => ({ ...run, text: decodeExcelEscapes(run.text) as string })),
+    };
+  }
+  if (('formula' in value || 'sharedFormula' in value) && typeof value.result === 'string') {
+    return { ...value, result: decodeExcelEscapes(value.result) as string };
+  }
+  return value;
+}
+
+const EXCEL_ESCAPE = /_x([0-9A-Fa-f]{4})_/g;
+
+function unescapeOne(_match: string, hex: string): string {
+  return String.fromCharCode(parseInt(hex, 16));
+}
+
 export function cellKind(value: CellValue): CellKind {
   if (value === null || value === undefined) return 'empty';
   if (typeof value === 'string') return textKind(value);

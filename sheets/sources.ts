@@ -6,7 +6,7 @@ import type { CellValue, Row } from 'exceljs';
 
 import { SheetNotFoundError } from '../domain/errors.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
-import { cellValue } from './cells.js';
+import { cellValue, decodeExcelEscapes } from './cells.js';
 import { csvSheetName, openCsv } from './csv.js';
 import { asWorkbookError, assertFile } from './files.js';
 import type { SheetInfo, XlsxWorkbook } from './xlsx-reader.js';
@@ -97,7 +97,7 @@ export function selectSheet<S extends SheetInfo>(
 function xlsxRow(row: Row): RawRow {
   const values: CellValue[] = [];
   row.eachCell((cell, column) => {
-    values[column - 1] = cellValue(cell);
+    values[column - 1] = decodeExcelEscapes(cellValue(cell));
   });
   return { number: row.number, values };
 }

@@ -14,18 +14,25 @@
  *    openpyxl (pandas) writes `/xl/worksheets/sheetN.xml`, and those sheets come out as `SheetN`.
  * Opening parts directly, the workbook, relationships, shared strings and styles are parsed before any
  * sheet, one sheet is read without touching the others, and leaving a loop early closes the file.
- * The parser methods used (`_parseRels`, `_parseWorkbook`, `_parseSharedStrings`, `_parseStyles`,
- * `_parseWorksheet`) are internal to exceljs; the version is pinned and the tests cover them.
+ * Every part is read as text through `openXmlPart` (whole characters, no DTD). The shared strings and the
+ * sheets' rows are parsed by our own parsers (`shared-strings.ts`, `worksheet-rows.ts`: exceljs's lose
+ * text and fail on valid files); the exceljs parser methods still used (`_parseRels`, `_parseWorkbook`,
+ * `_parseStyles`, and `_parseWorksheet` for the worksheet object rows belong to) are internal to exceljs;
+ * the version is pinned and the tests cover them.
  */
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import ExcelJS from 'exceljs';
-import type { Row } from 'exceljs';
+import type { Row, Style } from 'exceljs';
 
 import { InvalidWorkbookError } from '../domain/errors.js';
+import type { SharedString } from './shared-strings.js';
+import { readSharedStrings } from './shared-strings.js';
+import type { WorksheetContext } from './worksheet-rows.js';
+import { readWorksheetRows } from './worksheet-rows.js';
+import { openXmlPart, xmlPartError } from './xml-part.js';
 import type { ZipDirectory, ZipEntry } from './zip.js';
-import { openEntry } from './zip.js';
 
 export type SheetState = 'visible' | 'hidden' | 'veryHidden';
 
@@ -59,14 +66,15 @@ interface Relationship {
 interface PartParsers {
   readonly model?: { readonly sheets?: ReadonlyArray<{ name: string; state?: string; rId: string }> };
   readonly workbookRels?: readonly Relationship[];
+  readonly properties?: { readonly model?: { readonly date1904?: boolean } };
+  readonly styles?: { getStyleModel(id: number): Partial<Style> | null };
   _parseRels(entry: Readable): Promise<void>;
   _parseWorkbook(entry: Readable): Promise<void>;
-  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
   _parseStyles(entry: Readable): Promise<void>;
   _parseWorksheet(
-    iterator: AsyncIterable<Buffer>,
+    iterator: AsyncIterable<never>,
     sheetNo: string,
-  ): Generator<{ eventType: string; value: AsyncIterable<Row> }>;
+  ): Generator<{ eventType: string; value: unknown }>;
 }
 
 /**
@@ -79,7 +87,15 @@ export async function openXlsx(
   displayName: string,
 ): Promise<XlsxWorkbook> {
   const entries = new Map(directory.entries.map((entry) => [entry.name, entry]));
-  const open = (entry: ZipEntry) => openEntry(path, entry, displayName);
+  const open = (entry: ZipEntry) => openXmlPart(path, entry, displayName);
+  // A parser's failure names the part it was reading.
+  const parse = async <T>(entry: ZipEntry, run: (text: Readable) => Promise<T>): Promise<T> => {
+    try {
+      return await run(open(entry));
+    } catch (error) {
+      throw xmlPartError(error, entry.name, displayName);
+    }
+  };
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
     worksheets: 'emit',
     sharedStrings: 'cache',
@@ -88,29 +104,23 @@ export async function openXlsx(
   }) as unknown as PartParsers;
 
   const workbookPart = entries.get(WORKBOOK_PART);
-  if (!workbookPart) {
-    throw new InvalidWorkbookError(displayName, `it has no workbook part (${WORKBOOK_PART})`);
-  }
+  if (!workbookPart) throw new InvalidWorkbookError(displayName, noWorkbookPart(entries));
   const relsPart = entries.get(WORKBOOK_RELS_PART);
   if (!relsPart) {
     throw new InvalidWorkbookError(displayName, `it has no workbook relationships (${WORKBOOK_RELS_PART})`);
   }
-  await reader._parseRels(open(relsPart));
-  await reader._parseWorkbook(open(workbookPart));
+  await parse(relsPart, (text) => reader._parseRels(text));
+  await parse(workbookPart, (text) => reader._parseWorkbook(text));
 
   const rels = reader.workbookRels ?? [];
   const partOf = (type: string) => {
     const rel = rels.find((r) => isType(r, type));
     return rel ? entries.get(partPath(rel.Target)) : undefined;
   };
-  const sharedStrings = partOf('sharedStrings');
-  if (sharedStrings) {
-    for await (const _ of reader._parseSharedStrings(open(sharedStrings))) {
-      // With `sharedStrings: 'cache'` this yields nothing: running it fills the reader's cache.
-    }
-  }
-  const styles = partOf('styles');
-  if (styles) await reader._parseStyles(open(styles));
+  const sharedPart = partOf('sharedStrings');
+  const sharedStrings: SharedString[] = sharedPart ? await parse(sharedPart, readSharedStrings) : [];
+  const stylesPart = partOf('styles');
+  if (stylesPart) await parse(stylesPart, (text) => reader._parseStyles(text));
 
   const byId = new Map(rels.map((rel) => [rel.Id, rel]));
   const sheets = (reader.model?.sheets ?? []).map((sheet, i): SheetInfo => {
@@ -135,11 +145,44 @@ export async function openXlsx(
           `sheet ${JSON.stringify(sheet.name)} is a chart sheet or has no cells part`,
         );
       }
-      const parsed = reader._parseWorksheet(open(entry), String(sheet.index)).next();
+      // exceljs's worksheet reader, never started: the rows' columns hang off it.
+      const parsed = reader._parseWorksheet(NO_CHUNKS, String(sheet.index)).next();
       if (parsed.done) throw new Error('exceljs yielded no worksheet reader');
-      return parsed.value.value;
+      return sheetRows(open(entry), {
+        worksheet: parsed.value.value,
+        sharedStrings,
+        styles: reader.styles,
+        date1904: reader.properties?.model?.date1904 === true,
+        part: entry.name,
+        displayName,
+      });
     },
   };
+}
+
+const NO_CHUNKS: AsyncIterable<never> = {
+  [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(DONE) }),
+};
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+async function* sheetRows(text: Readable, context: WorksheetContext): AsyncGenerator<Row> {
+  try {
+    yield* readWorksheetRows(text as AsyncIterable<string>, context);
+  } catch (error) {
+    throw xmlPartError(error, context.part, context.displayName);
+  } finally {
+    text.destroy();
+  }
+}
+
+/** Why a zip without `xl/workbook.xml` is not a workbook, naming what it is when that is plain. */
+function noWorkbookPart(entries: ReadonlyMap<string, ZipEntry>): string {
+  if (entries.has('word/document.xml')) return 'it is a Word document (.docx), not a workbook';
+  if (entries.has('ppt/presentation.xml')) return 'it is a PowerPoint presentation (.pptx), not a workbook';
+  if (entries.has('mimetype') && entries.has('content.xml')) {
+    return 'it is an OpenDocument file (.ods, LibreOffice), not an .xlsx workbook: save it as .xlsx';
+  }
+  return `it is a zip, but not a workbook: it has no workbook part (${WORKBOOK_PART})`;
 }
 
 /** By the type's last segment: Strict Open XML files use another namespace for the same types. */

@@ -354,3 +354,118 @@ export function makeCompoundFile(streams: readonly string[]): Buffer {
   });
   return Buffer.concat([header, fat, directory]);
 }
+
+export const MAIN_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+export const STRICT_NS = 'http://purl.oclc.org/ooxml/spreadsheetml/main';
+const RELS_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const STRICT_RELS_NS = 'http://purl.oclc.org/ooxml/officeDocument/relationships';
+
+export interface HandMadeSheet {
+  readonly name: string;
+  /** The inside of `<sheetData>`, or a whole part when it starts with `<?xml`. */
+  readonly data: string;
+  /** Written before `<sheetData>`: `<dimension>`, `<cols>` … */
+  readonly head?: string;
+  /** Written after `</sheetData>`: `<mergeCells>` … */
+  readonly tail?: string;
+}
+
+/**
+ * An .xlsx written by hand, part by part, for what exceljs cannot write: cells without `r`, inline
+ * strings, raw control characters, a lying `<dimension>`, Strict Open XML, a DTD. Each `si` of `shared`
+ * is the inside of an `<si>`; `styles` the inside of `<styleSheet>`.
+ */
+export function handMadeXlsx(options: {
+  readonly sheets: readonly HandMadeSheet[];
+  readonly shared?: readonly string[];
+  readonly styles?: string;
+  readonly strict?: boolean;
+}): Buffer {
+  const ns = options.strict ? STRICT_NS : MAIN_NS;
+  const rels = options.strict ? STRICT_RELS_NS : RELS_NS;
+  const xml = (text: string) =>
+    Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${text}`);
+  const relationship = (id: string, type: string, target: string) =>
+    `<Relationship Id="${id}" Type="${rels}/${type}" Target="${target}"/>`;
+  const sheetRels = options.sheets.map((_, i) =>
+    relationship(`rId${i + 1}`, 'worksheet', `worksheets/sheet${i + 1}.xml`),
+  );
+  const extraRels = [
+    ...(options.shared ? [relationship('rIdS', 'sharedStrings', 'sharedStrings.xml')] : []),
+    ...(options.styles ? [relationship('rIdT', 'styles', 'styles.xml')] : []),
+  ];
+  const parts: ZipInput[] = [
+    {
+      name: '[Content_Types].xml',
+      data: xml(
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+          '<Default Extension="xml" ContentType="application/xml"/>' +
+          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+      ),
+    },
+    {
+      name: '_rels/.rels',
+      data: xml(
+        `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+          `<Relationship Id="rId1" Type="${rels}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+      ),
+    },
+    {
+      name: 'xl/workbook.xml',
+      data: xml(
+        `<workbook xmlns="${ns}" xmlns:r="${rels}"${options.strict ? ' conformance="strict"' : ''}><sheets>` +
+          options.sheets
+            .map((s, i) => `<sheet name="${s.name}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`)
+            .join('') +
+          '</sheets></workbook>',
+      ),
+    },
+    {
+      name: 'xl/_rels/workbook.xml.rels',
+      data: xml(
+        `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${[...sheetRels, ...extraRels].join('')}</Relationships>`,
+      ),
+    },
+    ...options.sheets.map((s, i) => ({
+      name: `xl/worksheets/sheet${i + 1}.xml`,
+      data: s.data.startsWith('<?xml')
+        ? Buffer.from(s.data)
+        : xml(
+            `<worksheet xmlns="${ns}">${s.head ?? ''}<sheetData>${s.data}</sheetData>${s.tail ?? ''}</worksheet>`,
+          ),
+    })),
+  ];
+  if (options.shared) {
+    parts.push({
+      name: 'xl/sharedStrings.xml',
+      data: xml(
+        `<sst xmlns="${ns}" count="${options.shared.length}" uniqueCount="${options.shared.length}">` +
+          options.shared.map((si) => `<si>${si}</si>`).join('') +
+          '</sst>',
+      ),
+    });
+  }
+  if (options.styles) {
+    parts.push({
+      name: 'xl/styles.xml',
+      data: xml(`<styleSheet xmlns="${ns}">${options.styles}</styleSheet>`),
+    });
+  }
+  return makeZip(parts);
+}
+
+/** `<row>` XML of inline-string cells, A onwards; `null` leaves a cell out. */
+export function inlineRow(number: number | undefined, cells: ReadonlyArray<string | null>): string {
+  const r = number === undefined ? '' : ` r="${number}"`;
+  const cellXml = cells.map((text, i) => {
+    if (text === null) return '';
+    const ref = number === undefined ? '' : ` r="${String.fromCharCode(65 + i)}${number}"`;
+    return `<c${ref} t="inlineStr"><is><t xml:space="preserve">${escapeXml(text)}</t></is></c>`;
+  });
+  return `<row${r}>${cellXml.join('')}</row>`;
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

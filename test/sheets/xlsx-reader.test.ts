@@ -10,6 +10,8 @@ import type { TempDir } from './fixtures.js';
 import {
   SURVEY,
   generatedWorkbook,
+  handMadeXlsx,
+  inlineRow,
   makeZip,
   readZip,
   rewriteXlsx,
@@ -175,5 +177,115 @@ describe('stopping early', () => {
     // Files close asynchronously once a loop over their rows is left.
     await expect.poll(() => readdir(parking), { timeout: 2000 }).toEqual([]);
     await expect.poll(openFiles, { timeout: 2000 }).toBeLessThanOrEqual(before);
+  });
+});
+
+describe('our sheet and shared-strings parsers', () => {
+  const readHandMade = async (name: string, bytes: Buffer, column = 'A') => {
+    const path = dir.file(name);
+    await writeFile(path, bytes);
+    const read = await readAnswerColumn({ path, displayName: name, format: 'xlsx', column });
+    return read.rows.map((r) => [r.row, r.answer]);
+  };
+
+  it('reads rows and cells without `r` references by their position', async () => {
+    const data =
+      inlineRow(undefined, ['ID', 'Answer']) +
+      inlineRow(undefined, ['1', 'first']) +
+      '<row r="5"><c t="inlineStr"><is><t>5</t></is></c><c r="C5" t="inlineStr"><is><t>beside</t></is></c>' +
+      '<c t="inlineStr"><is><t>after C</t></is></c></row>' +
+      inlineRow(undefined, ['6', 'sixth']);
+    const path = dir.file('no-refs.xlsx');
+    await writeFile(path, handMadeXlsx({ sheets: [{ name: 'Data', data }] }));
+    const preview = await previewSheets({ path, displayName: 'no-refs.xlsx', format: 'xlsx' });
+    expect(preview.rows).toEqual([
+      { row: 2, cells: ['1', 'first', '', ''] },
+      { row: 5, cells: ['5', '', 'beside', 'after C'] },
+      { row: 6, cells: ['6', 'sixth', '', ''] },
+    ]);
+  });
+
+  it('reads inline rich strings whole, CDATA, and elements written with a prefix', async () => {
+    const data =
+      inlineRow(1, ['Answer']) +
+      '<row r="2"><c r="A2" t="inlineStr"><is><r><t>Too </t></r><r><rPr><b/></rPr><t>slow</t></r></is></c></row>' +
+      '<row r="3"><c r="A3" t="inlineStr"><is><t><![CDATA[<b>raw</b> & more]]></t></is></c></row>';
+    expect(await readHandMade('inline.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data }] }))).toEqual([
+      [2, 'Too slow'],
+      [3, '<b>raw</b> & more'],
+    ]);
+    const prefixed = `<?xml version="1.0"?><x:worksheet xmlns:x="${'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}"><x:sheetData>${(
+      inlineRow(1, ['Answer']) + inlineRow(2, ['with a prefix'])
+    ).replace(/<(\/?)(row|c|is|t)\b/g, '<$1x:$2')}</x:sheetData></x:worksheet>`;
+    expect(
+      await readHandMade('x.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data: prefixed }] })),
+    ).toEqual([[2, 'with a prefix']]);
+  });
+
+  it('reads cached formula results by their type, and decodes entities once', async () => {
+    const styles =
+      '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>' +
+      '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>' +
+      '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs>';
+    const data =
+      inlineRow(1, ['Answer']) +
+      '<row r="2"><c r="A2" t="b"><f>1=1</f><v>1</v></c></row>' +
+      '<row r="3"><c r="A3" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>' +
+      '<row r="4"><c r="A4" s="1"><f>DATE(2024,3,5)</f><v>45356</v></c></row>' +
+      '<row r="5"><c r="A5" t="str"><f>"&amp;lt;"</f><v>&amp;lt; is text</v></c></row>' +
+      '<row r="6"><c r="A6" t="inlineStr"><is><t>&amp;amp; stays</t></is></c></row>' +
+      '<row r="7"><c r="A7"><v>0.30000000000000004</v></c></row>';
+    expect(
+      await readHandMade('formulas.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data }], styles })),
+    ).toEqual([
+      [2, 'TRUE'],
+      [3, '#DIV/0!'],
+      [4, '2024-03-05'],
+      [5, '&lt; is text'],
+      [6, '&amp; stays'],
+      [7, '0.3'],
+    ]);
+  });
+
+  it('reads a shared string’s text, not its phonetic guide, and not the indentation between elements', async () => {
+    const shared = [
+      '<t>Answer</t>',
+      '<t>漢字</t><rPh sb="0" eb="2"><t>カンジ</t></rPh><phoneticPr fontId="1"/>',
+      '\n    <r><rPr><b/><sz val="11"/></rPr><t>bold</t></r>\n    <r><t xml:space="preserve"> plain</t></r>\n  ',
+    ];
+    const data = [1, 2, 3].map((r) => `<row r="${r}"><c r="A${r}" t="s"><v>${r - 1}</v></c></row>`).join('');
+    expect(
+      await readHandMade('ruby.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data }], shared })),
+    ).toEqual([
+      [2, '漢字'],
+      [3, 'bold plain'],
+    ]);
+  });
+
+  it('keeps characters that straddle the unpacker’s chunks whole (exceljs turned them into U+FFFD)', async () => {
+    const answers = Array.from({ length: 3_000 }, (_, i) => `Größe ${i} und 日本語のテキスト`);
+    const data = inlineRow(1, ['Answer']) + answers.map((a, i) => inlineRow(i + 2, [a])).join('');
+    const rows = await readHandMade('utf8.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data }] }));
+    expect(rows.map(([, answer]) => answer)).toEqual(answers);
+  });
+
+  it('reads control characters Excel escapes as _xHHHH_, and those other programs write raw or as references', async () => {
+    const data =
+      inlineRow(1, ['Answer']) +
+      '<row r="2"><c r="A2" t="inlineStr"><is><t>line_x000D_\nbreak _x005F_x0041_ stays</t></is></c></row>' +
+      '<row r="3"><c r="A3" t="inlineStr"><is><t>raw \u0001 and &#x1; and &#xD800;</t></is></c></row>';
+    expect(await readHandMade('ctl.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data }] }))).toEqual([
+      [2, 'line\r\nbreak _x0041_ stays'],
+      [3, 'raw \u0001 and \u0001 and \uD800'],
+    ]);
+  });
+
+  it('refuses a part that is not well-formed, naming the part and the place', async () => {
+    const data = inlineRow(1, ['Answer']) + '<row r="2"><c r="A2" t="inlineStr"><is><t>open</is></c></row>';
+    await expect(
+      readHandMade('bad.xlsx', handMadeXlsx({ sheets: [{ name: 'Data', data }] })),
+    ).rejects.toThrow(
+      /^bad\.xlsx cannot be read as a spreadsheet: its part xl\/worksheets\/sheet1\.xml is not well-formed XML \(line 2, column \d+: unexpected close tag\)$/,
+    );
   });
 });
