@@ -8,6 +8,7 @@ import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { Preview, PreviewColumn, PreviewSheet } from '../sheets/index.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { JobPhase, JobProgress, JobStats } from '../domain/job.js';
+import type { SheetWarning } from '../domain/sheet-warnings.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 
 type Schema = Record<string, unknown>;
@@ -187,6 +188,17 @@ const previewSchema = fields(
         row: { type: 'integer', minimum: 1 },
         cells: { type: 'array', items: { type: 'string' } },
       }),
+    },
+    warnings: {
+      type: 'array',
+      description:
+        'What reading the top of the file noticed (a CSV’s encoding), naming rows among those read',
+      items: fields({
+        code: { type: 'string' },
+        message: { type: 'string' },
+        rows: { type: 'array', items: { type: 'integer', minimum: 1 } },
+        rowCount: { type: 'integer', minimum: 0 },
+      } satisfies Record<keyof SheetWarning, Schema>),
     },
   } satisfies Record<keyof Preview | 'fileName' | 'format', Schema>,
   ['headerRow', 'questionRow'],

@@ -5,6 +5,7 @@
 import { columnIndex, columnLetter } from '../domain/columns.js';
 import { ColumnNotFoundError, InvalidWorkbookError } from '../domain/errors.js';
 import type { SheetAnswerRow } from '../domain/plan.js';
+import type { SheetWarning } from '../domain/sheet-warnings.js';
 import { cellText, toCellText } from './cells.js';
 import type { HeadRow, Layout } from './layout.js';
 import { SCAN_ROWS, cellAt, describeColumns, detectHeader, locateColumn } from './layout.js';
@@ -55,6 +56,8 @@ export interface AnswerColumn {
   readonly codeColumn: string | undefined;
   /** Every non-empty row after the header rows, in order. */
   readonly rows: SheetAnswerRow[];
+  /** What the reading noticed, for the person to check (the job's Run sheet shows them); each names its rows. */
+  readonly warnings: readonly SheetWarning[];
 }
 
 export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<AnswerColumn> {
@@ -142,6 +145,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     categoryColumnExists: exists,
     codeColumn: codeColumn === undefined ? undefined : columnLetter(codeColumn),
     rows,
+    warnings: sheet.warnings(),
   };
 }
 
@@ -154,6 +158,8 @@ export interface LocatedColumn {
   readonly header: string;
   readonly column: string;
   readonly question: string;
+  /** What reading the top of the sheet noticed (a CSV's encoding), naming rows among those read. */
+  readonly warnings: readonly SheetWarning[];
 }
 
 /**
@@ -178,6 +184,7 @@ export async function inspectColumn(input: InspectColumnInput): Promise<LocatedC
     header: headerOf(layout),
     column: columnLetter(layout.column),
     question: questionOf(layout),
+    warnings: sheet.warnings(),
   };
 }
 
@@ -216,6 +223,8 @@ export interface Preview {
   readonly columns: readonly PreviewColumn[];
   /** The first data rows; `cells[i]` belongs to `columns[i]`. */
   readonly rows: ReadonlyArray<{ readonly row: number; readonly cells: readonly string[] }>;
+  /** What reading the top of the sheet noticed (a CSV's encoding), naming rows among those read. */
+  readonly warnings: readonly SheetWarning[];
 }
 
 const DEFAULT_PREVIEW_ROWS = 5;
@@ -256,6 +265,7 @@ export async function previewSheets(input: PreviewSheetsInput): Promise<Preview>
     questionRow: layout?.questionRow?.number,
     columns,
     rows: data.map((raw) => ({ row: raw.number, cells: columns.map((_, i) => cellText(raw.values[i])) })),
+    warnings: sheet.warnings(),
   };
 }
 

@@ -6,6 +6,7 @@ import type { CellValue, Row } from 'exceljs';
 
 import { SheetNotFoundError } from '../domain/errors.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
+import type { SheetWarning } from '../domain/sheet-warnings.js';
 import { cellValue, decodeExcelEscapes } from './cells.js';
 import { csvSheetName, openCsv } from './csv.js';
 import { asWorkbookError, assertFile } from './files.js';
@@ -37,6 +38,8 @@ export interface OpenSheet {
   readonly rows: AsyncIterable<RawRow>;
   /** The xlsx zip directory (for reading parts' heads); undefined for CSV. */
   readonly directory: ZipDirectory | undefined;
+  /** What reading the file noticed (a CSV's encoding), about the rows iterated so far. */
+  warnings(): SheetWarning[];
 }
 
 /**
@@ -57,7 +60,14 @@ export async function openSheet(request: SheetRequest): Promise<OpenSheet> {
     };
     selectSheet([info], request.sheet, displayName);
     const rows = mapRows(csv.records(), (r) => ({ number: r.number, values: r.fields }));
-    return { name: info.name, index: 1, sheets: [info], rows, directory: undefined };
+    return {
+      name: info.name,
+      index: 1,
+      sheets: [info],
+      rows,
+      directory: undefined,
+      warnings: () => csv.warnings(),
+    };
   }
 
   const directory = await inspectXlsx(path, displayName, request.maxUnpackedBytes);
@@ -69,7 +79,14 @@ export async function openSheet(request: SheetRequest): Promise<OpenSheet> {
   }
   const target = selectSheet(workbook.sheets, request.sheet, displayName);
   const rows = mapRows(mapErrors(workbook.rows(target), displayName), xlsxRow);
-  return { name: target.name, index: target.index, sheets: workbook.sheets, rows, directory };
+  return {
+    name: target.name,
+    index: target.index,
+    sheets: workbook.sheets,
+    rows,
+    directory,
+    warnings: () => [],
+  };
 }
 
 /** The requested sheet, or the first visible worksheet; `SheetNotFoundError` lists the sheets in tab order. */

@@ -77,6 +77,79 @@ describe('reading CSV', () => {
       column: 'Kommentar',
     });
     expect(column.rows[0]?.answer).toBe('Zu teuer: 5 € für “nichts”');
+    expect(column.warnings).toEqual([
+      {
+        code: 'windows_1252',
+        message:
+          'The file is not UTF-8 text, so it was read as Windows-1252 (what Excel on Windows saves as "CSV"): ' +
+          'row 2 holds characters outside ASCII. Check that it reads right, or save the file as "CSV UTF-8".',
+        rows: [2],
+        rowCount: 1,
+      },
+    ]);
+  });
+
+  it('checks the whole file: an accent past the first 64 KiB still makes it Windows-1252', async () => {
+    const path = dir.file('late-ansi.csv');
+    const lines = Array.from({ length: 3_000 }, (_, i) => `${i + 1};answer number ${i + 1} is plain`);
+    lines.push('3001;Gr\xf6\xdfe passt nicht');
+    await writeFile(path, Buffer.from(`Nr;Kommentar\n${lines.join('\n')}\n`, 'latin1'));
+    const column = await readAnswerColumn({ path, displayName: 'late.csv', format: 'csv', column: 'B' });
+    expect(column.rows.at(-1)).toMatchObject({ row: 3002, answer: 'Größe passt nicht' });
+    expect(column.warnings.map((w) => [w.code, w.rows])).toEqual([['windows_1252', [3002]]]);
+  });
+
+  it('reads damaged UTF-8 as UTF-8, naming the rows whose bytes are no character', async () => {
+    const path = dir.file('damaged.csv');
+    const bytes = Buffer.concat([
+      Buffer.from('ID,Answer\n1,Größe über alles\n2,caf'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('é\n3,fine\n4,'),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from('\n'),
+    ]);
+    await writeFile(path, bytes);
+    const column = await readAnswerColumn({
+      path,
+      displayName: 'damaged.csv',
+      format: 'csv',
+      column: 'Answer',
+    });
+    expect(column.rows.map((r) => r.answer)).toEqual(['Größe über alles', 'caf\uFFFD(é', 'fine', '\uFFFD']);
+    expect(column.warnings).toEqual([
+      expect.objectContaining({ code: 'invalid_utf8', rows: [3, 5], rowCount: 2 }),
+    ]);
+    expect(column.warnings[0]?.message).toMatch(
+      /^The file is not valid UTF-8 text \(nor Windows-1252\): rows 3 and 5 hold/,
+    );
+  });
+
+  it('decodes UTF-16 with a byte-order mark, and without one by its zero bytes', async () => {
+    for (const [name, bytes, warned] of [
+      ['bom-le.csv', Buffer.from('\uFEFFID\tAnswer\r\n1\tsüß\r\n', 'utf16le'), false],
+      ['bom-be.csv', Buffer.from('\uFEFFID\tAnswer\r\n1\tsüß\r\n', 'utf16le').swap16(), false],
+      ['no-bom.csv', Buffer.from('ID\tAnswer\r\n1\tsüß\r\n', 'utf16le'), true],
+    ] as const) {
+      const path = dir.file(name);
+      await writeFile(path, bytes);
+      const column = await readAnswerColumn({ path, displayName: name, format: 'csv', column: 'Answer' });
+      expect(column.rows.map((r) => r.answer)).toEqual(['süß']);
+      expect(column.warnings.map((w) => w.code)).toEqual(warned ? ['utf16_without_bom'] : []);
+    }
+  });
+
+  it('keeps NUL, control, bidi and zero-width characters and a BOM inside a cell, as a spreadsheet does', async () => {
+    const path = dir.file('controls.csv');
+    const answer = 'a\u0000b\u0007c\u202Ed\u200Be\uFEFFf';
+    await writeFile(path, `\uFEFFID,Answer\n1,"${answer}"\n`, 'utf8');
+    const column = await readAnswerColumn({
+      path,
+      displayName: 'controls.csv',
+      format: 'csv',
+      column: 'Answer',
+    });
+    expect(column.rows).toEqual([{ row: 2, answer, category: '' }]);
+    expect(column.warnings).toEqual([]);
   });
 
   it('refuses unreadable CSV with the reason', async () => {
@@ -100,6 +173,26 @@ describe('reading CSV', () => {
     ).rejects.toThrow(
       'really.csv cannot be read as a spreadsheet: it is a zip (an .xlsx?), not CSV text; upload it as .xlsx',
     );
+
+    for (const [name, bytes, reason] of [
+      ['empty.csv', Buffer.alloc(0), 'the file is empty (0 bytes)'],
+      [
+        'scan.csv',
+        Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'),
+        'it is a PDF document, not a spreadsheet',
+      ],
+      [
+        'noise.csv',
+        Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37) % 256)),
+        'it is a binary file, not CSV text',
+      ],
+    ] as const) {
+      const path = dir.file(name);
+      await writeFile(path, bytes);
+      await expect(readAnswerColumn({ path, displayName: name, format: 'csv', column: 'a' })).rejects.toThrow(
+        `${name} cannot be read as a spreadsheet: ${reason}`,
+      );
+    }
   });
 
   it('previews a CSV file as one sheet', async () => {

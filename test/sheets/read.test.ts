@@ -192,6 +192,7 @@ describe('inspectColumn', () => {
       header: 'E2',
       column: 'D',
       question: SURVEY.question,
+      warnings: [],
     });
     await expect(
       inspectColumn({
