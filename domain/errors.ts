@@ -65,6 +65,24 @@ export class ColumnNotFoundError extends DomainError {
   }
 }
 
+/** The column was found, but no row below its header holds an answer: there is nothing to code. */
+export class NoAnswersError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly sheet: string,
+    readonly column: string,
+    readonly headerRow: number,
+    readonly reason = '',
+  ) {
+    super(
+      'no_answers',
+      `Column ${JSON.stringify(column)} of sheet ${JSON.stringify(sheet)} in ${file} has no answers: ` +
+        `no row below its header (row ${headerRow}) has text in it${reason ? ` (${reason})` : ''}.`,
+      'column',
+    );
+  }
+}
+
 export class EmptyCategoriesError extends DomainError {
   constructor(readonly source: string) {
     super(
@@ -188,6 +206,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidWorkbookError',
   'SheetNotFoundError',
   'ColumnNotFoundError',
+  'NoAnswersError',
   'EmptyCategoriesError',
   'DuplicateCategoriesError',
   'InvalidCategoryError',

@@ -2,10 +2,14 @@
  * Reading the answer column (for planning a job) and previewing a file (for picking the column), both
  * streaming: memory grows with the answers kept, not with the sheet.
  */
+import type { CellValue } from 'exceljs';
+
 import { columnIndex, columnLetter } from '../domain/columns.js';
-import { ColumnNotFoundError, InvalidWorkbookError } from '../domain/errors.js';
+import { ColumnNotFoundError, InvalidWorkbookError, NoAnswersError } from '../domain/errors.js';
 import type { SheetAnswerRow } from '../domain/plan.js';
 import type { SheetWarning } from '../domain/sheet-warnings.js';
+import { describeCells, describeRows } from '../domain/sheet-warnings.js';
+import { isBlank } from '../domain/text.js';
 import { cellText, toCellText } from './cells.js';
 import type { HeadRow, Layout } from './layout.js';
 import { SCAN_ROWS, cellAt, describeColumns, detectHeader, locateColumn } from './layout.js';
@@ -13,6 +17,7 @@ import { parseSheetHead } from './sheet-head.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import type { OpenSheet, RawRow } from './sources.js';
 import { openSheet } from './sources.js';
+import { ReadWarnings } from './warnings.js';
 import type { SheetState } from './xlsx-reader.js';
 import type { ZipDirectory } from './zip.js';
 import { openEntry, readEntryHead } from './zip.js';
@@ -56,12 +61,20 @@ export interface AnswerColumn {
   readonly codeColumn: string | undefined;
   /** Every non-empty row after the header rows, in order. */
   readonly rows: SheetAnswerRow[];
-  /** What the reading noticed, for the person to check (the job's Run sheet shows them); each names its rows. */
+  /**
+   * What the reading noticed, for the person to check (the job's Run sheet shows them): a CSV's encoding,
+   * formulas in the answer column without a saved result, merged answer cells. Each names its rows.
+   */
   readonly warnings: readonly SheetWarning[];
 }
 
+/**
+ * Reads the answer column whole. A column with no answer below its header is refused (`NoAnswersError`):
+ * there is nothing to code.
+ */
 export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<AnswerColumn> {
   const sheet = await openSheet(input);
+  const notes = new ReadWarnings();
   let layout: ResolvedLayout | undefined;
   let answerColumn = 0;
   let categoryColumn: number | undefined;
@@ -75,7 +88,12 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
       for (const [i, v] of raw.values.entries())
         if (v !== null && v !== undefined && v !== '') filled.add(i + 1);
     }
-    if (layout && raw.number > layout.lastHeaderRow && !isBlankRow(raw)) {
+    if (!layout || raw.number <= layout.lastHeaderRow) return;
+    if (isUncalculated(raw.values[answerColumn - 1])) {
+      const letter = columnLetter(answerColumn);
+      notes.note('formula_without_value', raw.number, (at, count) => uncalculatedMessage(letter, at, count));
+    }
+    if (!isBlankRow(raw)) {
       rows.push({
         row: raw.number,
         answer: cellText(raw.values[answerColumn - 1]),
@@ -95,20 +113,26 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   if (!layout) throw emptySheet(input, sheet);
 
   const header = headerOf(layout);
-  // A column named by letter that is empty from top to bottom is a typo, not a column.
-  if (
-    cellAt(layout.headerRow, answerColumn).text.trim() === '' &&
-    rows.every((r) => r.answer.trim() === '')
-  ) {
-    throw columnNotFound(input, sheet, [layout.headerRow]);
+  if (rows.every((r) => isBlank(r.answer))) {
+    // A column named by letter that is empty from top to bottom is a typo, not a column.
+    if (cellAt(layout.headerRow, answerColumn).text.trim() === '') {
+      throw columnNotFound(input, sheet, [layout.headerRow]);
+    }
+    throw noAnswers(input, sheet, header, layout.headerRow.number, notes);
   }
   const categoryHeader = `${header} category`;
   const exists = categoryColumn !== undefined;
   // A merge over the rows written (header to last answer) reaching past the last value must not take the
   // new column; a title banner above the header may span any width.
   const lastRow = rows.at(-1)?.row ?? layout.headerRow.number;
-  const merged = exists ? 0 : await mergedWidth(input, sheet, layout.headerRow.number, lastRow);
-  const newColumn = Math.max(usedWidth, answerColumn, merged) + 1;
+  const merges = await scanMerges(input, sheet, {
+    top: layout.headerRow.number,
+    bottom: lastRow,
+    column: answerColumn,
+    firstDataRow: layout.lastHeaderRow + 1,
+  });
+  noteMergedAnswers(notes, columnLetter(answerColumn), merges.covered);
+  const newColumn = Math.max(usedWidth, answerColumn, exists ? 0 : merges.width) + 1;
   const codeHeaders = input.codeHeaders?.(header) ?? [];
   const afterCategory = (categoryColumn ?? newColumn) + 1;
   let codeColumn: number | undefined;
@@ -118,11 +142,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     codeColumn =
       !exists || roomFor(codeHeaders, afterCategory, layout.headerRow, filled)
         ? afterCategory
-        : Math.max(
-            usedWidth,
-            answerColumn,
-            await mergedWidth(input, sheet, layout.headerRow.number, lastRow),
-          ) + 1;
+        : Math.max(usedWidth, answerColumn, merges.width) + 1;
   }
   const lastColumn = Math.max(exists ? 0 : newColumn, (codeColumn ?? 0) + codeHeaders.length - 1);
   if (lastColumn > 16_384) {
@@ -145,7 +165,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     categoryColumnExists: exists,
     codeColumn: codeColumn === undefined ? undefined : columnLetter(codeColumn),
     rows,
-    warnings: sheet.warnings(),
+    warnings: [...sheet.warnings(), ...notes.list()],
   };
 }
 
@@ -165,23 +185,36 @@ export interface LocatedColumn {
 /**
  * Checks file, sheet and column from the top of the sheet only (the first 30 non-empty rows), throwing the
  * same errors `readAnswerColumn` would: for the API and CLI to refuse a bad request before a job exists.
+ * `NoAnswersError` only when the sheet ends within those rows (otherwise answers may come further down).
  */
 export async function inspectColumn(input: InspectColumnInput): Promise<LocatedColumn> {
   const sheet = await openSheet(input);
   let layout: ResolvedLayout | undefined;
-  await scan(
+  let answered = false;
+  const complete = await scan(
     sheet.rows,
     (head) => {
       layout = resolveColumn(head, input, sheet);
     },
-    () => undefined,
+    (raw) => {
+      if (layout && raw.number > layout.lastHeaderRow && !isBlank(cellText(raw.values[layout.column - 1]))) {
+        answered = true;
+      }
+    },
     () => layout !== undefined,
   );
   if (!layout) throw emptySheet(input, sheet);
+  const header = headerOf(layout);
+  if (complete && !answered) {
+    if (cellAt(layout.headerRow, layout.column).text.trim() === '') {
+      throw columnNotFound(input, sheet, [layout.headerRow]);
+    }
+    throw noAnswers(input, sheet, header, layout.headerRow.number);
+  }
   return {
     sheet: sheet.name,
     headerRow: layout.headerRow.number,
-    header: headerOf(layout),
+    header,
     column: columnLetter(layout.column),
     question: questionOf(layout),
     warnings: sheet.warnings(),
@@ -271,14 +304,15 @@ export async function previewSheets(input: PreviewSheetsInput): Promise<Preview>
 
 /**
  * Feeds the rows through: the first `SCAN_ROWS` non-empty rows are held until `settle` has seen them (it
- * decides the layout), then every row goes to `consume`. Stops when `enough` says so.
+ * decides the layout), then every row goes to `consume`. Stops when `enough` says so. True when every row
+ * of the sheet was fed through.
  */
 async function scan(
   rows: AsyncIterable<RawRow>,
   settle: (head: readonly HeadRow[]) => void,
   consume: (row: RawRow) => void,
   enough: () => boolean = () => false,
-): Promise<void> {
+): Promise<boolean> {
   const held: RawRow[] = [];
   let settled = false;
   const release = () => {
@@ -292,9 +326,10 @@ async function scan(
       held.push(raw);
       if (held.filter((r) => !isBlankRow(r)).length >= SCAN_ROWS) release();
     }
-    if (settled && enough()) return;
+    if (settled && enough()) return false;
   }
   if (!settled) release();
+  return true;
 }
 
 function headRow(raw: RawRow): HeadRow {
@@ -316,38 +351,101 @@ function rowWidth(raw: RawRow): number {
   return 0;
 }
 
+interface Merges {
+  /** The last column reached by a merged range that covers any of the rows asked about (0: none, or CSV). */
+  readonly width: number;
+  /** Data rows whose answer cell lies inside a merge but is not its first cell, as ranges in order. */
+  readonly covered: ReadonlyArray<readonly [from: number, to: number]>;
+}
+
 /**
- * The last column reached by a merged range that covers any of rows `top`–`bottom` (0 for CSV or none).
- * exceljs's streaming reader skips `<mergeCells>`, which follows the rows, so the part is read once more,
- * scanning only for those.
+ * The sheet's merged ranges, as far as the answer column cares. exceljs's streaming reader skips
+ * `<mergeCells>`, which follows the rows, so the part is read once more, scanning only for those.
  */
-async function mergedWidth(
+async function scanMerges(
   input: ReadAnswerColumnInput,
   sheet: OpenSheet,
-  top: number,
-  bottom: number,
-): Promise<number> {
+  rows: { top: number; bottom: number; column: number; firstDataRow: number },
+): Promise<Merges> {
   const part = sheet.sheets.find((s) => s.index === sheet.index)?.part;
   const entry = part ? sheet.directory?.entries.find((e) => e.name === part) : undefined;
-  if (!entry) return 0;
+  if (!entry) return { width: 0, covered: [] };
   const stream = openEntry(input.path, entry, input.displayName).setEncoding('latin1');
   let width = 0;
+  const covered: Array<[number, number]> = [];
   let carry = '';
   for await (const chunk of stream as AsyncIterable<string>) {
     const text = carry + chunk;
     for (const m of text.matchAll(MERGE_CELL)) {
-      const [from, to] = [Number(m[1]), Number(m[3])];
-      if (from <= bottom && to >= top) width = Math.max(width, columnIndex(m[2] ?? '') ?? 0);
+      const [left, top, right, bottom] = [
+        columnIndex(m[1] ?? ''),
+        Number(m[2]),
+        columnIndex(m[3] ?? ''),
+        Number(m[4]),
+      ];
+      if (left === undefined || right === undefined) continue;
+      if (top <= rows.bottom && bottom >= rows.top) width = Math.max(width, right);
+      if (left <= rows.column && rows.column <= right) {
+        // The merge's text sits in its top-left cell: in this column, on its top row only if it starts here.
+        const from = Math.max(rows.firstDataRow, left === rows.column ? top + 1 : top);
+        if (from <= bottom) covered.push([from, bottom]);
+      }
     }
-    // A tag cut between two chunks is matched whole in the next (a tag matched twice changes no maximum).
+    // A tag cut between two chunks is matched whole in the next; one matched twice changes nothing below.
     const open = text.lastIndexOf('<');
     carry = open === -1 ? '' : text.slice(open);
   }
-  return width;
+  const unique = [...new Map(covered.map((r) => [`${r[0]}:${r[1]}`, r])).values()];
+  return { width, covered: unique.sort((a, b) => a[0] - b[0]) };
 }
 
-/** `<mergeCell ref="C3:E4"/>`: the first row, the right end's letters, the last row. */
-const MERGE_CELL = /<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?[A-Za-z]+\$?(\d+):\$?([A-Za-z]+)\$?(\d+)"/g;
+/** `<mergeCell ref="C3:E4"/>`: the left end's letters, the first row, the right end's letters, the last row. */
+const MERGE_CELL = /<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Za-z]+)\$?(\d+):\$?([A-Za-z]+)\$?(\d+)"/g;
+
+function noteMergedAnswers(
+  notes: ReadWarnings,
+  letter: string,
+  covered: ReadonlyArray<readonly [number, number]>,
+): void {
+  const describe = (rows: readonly number[], count: number) =>
+    `In the answer column (${letter}), ${describeRows(rows, count)} ${count === 1 ? 'lies' : 'lie'} inside ` +
+    'merged cells whose text belongs to the first cell of the merge: read as empty, and left uncoded.';
+  for (const [from, to] of covered) {
+    for (let row = from; row <= to; row += 1) notes.note('merged_answer_cells', row, describe);
+  }
+}
+
+/** A formula whose result was never saved (a file written by a program that does not calculate). */
+function isUncalculated(value: CellValue | undefined): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ('formula' in value || 'sharedFormula' in value) &&
+    value.result === undefined
+  );
+}
+
+function uncalculatedMessage(letter: string, rows: readonly number[], count: number): string {
+  return (
+    `${count === 1 ? 'Cell' : 'Cells'} ${describeCells(letter, rows, count)} ${count === 1 ? 'holds a formula' : 'hold formulas'} ` +
+    'with no saved result (the file was written by a program that does not calculate): read as empty, and ' +
+    'left uncoded. Open the file in Excel or LibreOffice and save it to calculate them.'
+  );
+}
+
+function noAnswers(
+  input: ReadAnswerColumnInput,
+  sheet: OpenSheet,
+  header: string,
+  headerRow: number,
+  notes?: ReadWarnings,
+): NoAnswersError {
+  const uncalculated = notes?.list().find((w) => w.code === 'formula_without_value');
+  const reason = uncalculated
+    ? `${uncalculated.rowCount} of its cells hold formulas with no saved result: open the file in Excel and save it`
+    : '';
+  return new NoAnswersError(input.displayName, sheet.name, header, headerRow, reason);
+}
 
 function headWidth(row: HeadRow | undefined): number {
   if (!row) return 0;

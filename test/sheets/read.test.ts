@@ -8,6 +8,7 @@ import {
   ColumnNotFoundError,
   InputFileNotFoundError,
   InvalidWorkbookError,
+  NoAnswersError,
   SheetNotFoundError,
 } from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
@@ -165,6 +166,82 @@ describe('readAnswerColumn on xlsx', () => {
       column: 'Score',
     });
     expect(column.rows).toEqual([{ row: 2, answer: '0', category: '' }]);
+  });
+
+  it('warns about formulas without a saved result in the answer column, naming the cells', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Data');
+    sheet.addRow(['ID', 'Answer']);
+    sheet.addRow([1, { formula: 'UPPER("cached")', result: 'CACHED' }]);
+    sheet.addRow([2, { formula: 'UPPER("never calculated")' }]);
+    sheet.addRow([3, 'typed']);
+    sheet.addRow([4, { formula: 'A5&"x"' }]);
+    const path = await saveWorkbook(workbook, dir.file('uncalculated.xlsx'));
+    const column = await read('Answer', 'Data', path);
+    expect(column.rows.map((r) => [r.row, r.answer])).toEqual([
+      [2, 'CACHED'],
+      [3, ''],
+      [4, 'typed'],
+      [5, ''],
+    ]);
+    expect(column.warnings).toEqual([
+      {
+        code: 'formula_without_value',
+        message:
+          'Cells B3 and B5 hold formulas with no saved result (the file was written by a program that does not ' +
+          'calculate): read as empty, and left uncoded. Open the file in Excel or LibreOffice and save it to ' +
+          'calculate them.',
+        rows: [3, 5],
+        rowCount: 2,
+      },
+    ]);
+  });
+
+  it('warns about merged answer cells: the text belongs to the first row, the others read as empty', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Data');
+    sheet.addRow(['ID', 'Answer', 'Note']);
+    for (let i = 1; i <= 6; i += 1) sheet.addRow([i, i === 2 || i === 3 ? null : `answer ${i}`, null]);
+    sheet.getCell('B2').value = 'spans three rows';
+    sheet.mergeCells('B2:B4');
+    sheet.getCell('A6').value = 'a note across';
+    sheet.mergeCells('A6:C6');
+    const path = await saveWorkbook(workbook, dir.file('merged.xlsx'));
+    const column = await read('Answer', 'Data', path);
+    expect(column.rows.map((r) => [r.row, r.answer])).toEqual([
+      [2, 'spans three rows'],
+      [3, ''],
+      [4, ''],
+      [5, 'answer 4'],
+      [6, ''],
+      [7, 'answer 6'],
+    ]);
+    expect(column.warnings).toEqual([
+      {
+        code: 'merged_answer_cells',
+        message:
+          'In the answer column (B), rows 3, 4 and 6 lie inside merged cells whose text belongs to the first ' +
+          'cell of the merge: read as empty, and left uncoded.',
+        rows: [3, 4, 6],
+        rowCount: 3,
+      },
+    ]);
+  });
+
+  it('refuses a column with no answers below its header, at job start when the sheet is that short', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Data');
+    sheet.addRow(['ID', 'Answer']);
+    sheet.addRow([1, null]);
+    sheet.addRow([2, '\u200B']);
+    const path = await saveWorkbook(workbook, dir.file('no-answers.xlsx'));
+    const message =
+      'Column "Answer" of sheet "Data" in Survey 2024.xlsx has no answers: no row below its header (row 1) has text in it.';
+    await expect(read('Answer', 'Data', path)).rejects.toThrow(NoAnswersError);
+    await expect(read('Answer', 'Data', path)).rejects.toThrow(message);
+    await expect(
+      inspectColumn({ path, displayName: 'Survey 2024.xlsx', format: 'xlsx', column: 'Answer' }),
+    ).rejects.toThrow(message);
   });
 
   it('refuses an empty sheet', async () => {
