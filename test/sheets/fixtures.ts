@@ -375,12 +375,19 @@ export interface HandMadeSheet {
  * strings, raw control characters, a lying `<dimension>`, Strict Open XML, a DTD. Each `si` of `shared`
  * is the inside of an `<si>`; `styles` the inside of `<styleSheet>`.
  */
-export function handMadeXlsx(options: {
+export interface HandMadeOptions {
   readonly sheets: readonly HandMadeSheet[];
   readonly shared?: readonly string[];
   readonly styles?: string;
   readonly strict?: boolean;
-}): Buffer {
+}
+
+export function handMadeXlsx(options: HandMadeOptions): Buffer {
+  return makeZip(handMadeParts(options));
+}
+
+/** The parts of `handMadeXlsx`, for a test that changes one before zipping (a size it lies about). */
+export function handMadeParts(options: HandMadeOptions): ZipInput[] {
   const ns = options.strict ? STRICT_NS : MAIN_NS;
   const rels = options.strict ? STRICT_RELS_NS : RELS_NS;
   const xml = (text: string) =>
@@ -452,7 +459,7 @@ export function handMadeXlsx(options: {
       data: xml(`<styleSheet xmlns="${ns}">${options.styles}</styleSheet>`),
     });
   }
-  return makeZip(parts);
+  return parts;
 }
 
 /** `<row>` XML of inline-string cells, A onwards; `null` leaves a cell out. */
