@@ -8,12 +8,17 @@ import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
 import type { Font, RichText } from 'exceljs';
 
-import { localName } from './xml-part.js';
+import { InvalidWorkbookError } from '../domain/errors.js';
+import { MAX_CELL_CHARS, localName } from './xml-part.js';
 
 /** As exceljs models a cell's text: a string, or runs with their fonts. */
 export type SharedString = string | { readonly richText: RichText[] };
 
-export async function readSharedStrings(text: AsyncIterable<string>): Promise<SharedString[]> {
+export async function readSharedStrings(
+  text: AsyncIterable<string>,
+  part: string,
+  displayName: string,
+): Promise<SharedString[]> {
   const strings: SharedString[] = [];
   const parser = new SaxesParser();
   let plain = '';
@@ -22,11 +27,20 @@ export async function readSharedStrings(text: AsyncIterable<string>): Promise<Sh
   let inText = false;
   let inFont = false;
   let inPhonetic = false;
+  let length = 0;
 
   const append = (value: string) => {
     if (!inText || inPhonetic) return;
     if (run) run.text += value;
     else plain += value;
+    length += value.length;
+    if (length > MAX_CELL_CHARS) {
+      throw new InvalidWorkbookError(
+        displayName,
+        `its part ${part} has string ${strings.length + 1} of more than ${MAX_CELL_CHARS.toLocaleString('en')} ` +
+          'characters (Excel holds at most 32,767 in a cell)',
+      );
+    }
   };
   parser.on('text', append);
   parser.on('cdata', append);
@@ -40,6 +54,7 @@ export async function readSharedStrings(text: AsyncIterable<string>): Promise<Sh
     if (name === 'si') {
       plain = '';
       runs = [];
+      length = 0;
     } else if (name === 'r') run = { text: '', font: undefined };
     else if (name === 'rPr') inFont = true;
     else if (name === 't') inText = true;

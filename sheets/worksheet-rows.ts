@@ -16,10 +16,10 @@ import excelUtils from 'exceljs/lib/utils/utils.js';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
 
-import { columnIndex } from '../domain/columns.js';
+import { columnIndex, columnLetter } from '../domain/columns.js';
 import { InvalidWorkbookError } from '../domain/errors.js';
 import type { SharedString } from './shared-strings.js';
-import { localName } from './xml-part.js';
+import { MAX_CELL_CHARS, localName } from './xml-part.js';
 
 export interface WorksheetContext {
   /** exceljs's worksheet reader for this sheet: the rows' columns hang off it. */
@@ -65,9 +65,17 @@ export async function* readWorksheetRows(
 
   const append = (chunk: string) => {
     if (!cell || target === undefined) return;
-    if (target === 'value') cell.value = (cell.value ?? '') + chunk;
-    else if (target === 'formula') cell.formula = (cell.formula ?? '') + chunk;
-    else cell.inline = (cell.inline ?? '') + chunk;
+    const before = target === 'value' ? cell.value : target === 'formula' ? cell.formula : cell.inline;
+    const text = (before ?? '') + chunk;
+    if (text.length > MAX_CELL_CHARS) {
+      throw fail(
+        `has a cell (${columnLetter(cell.column)}${row?.number ?? ''}) of more than ${MAX_CELL_CHARS.toLocaleString('en')} ` +
+          'characters (Excel holds at most 32,767)',
+      );
+    }
+    if (target === 'value') cell.value = text;
+    else if (target === 'formula') cell.formula = text;
+    else cell.inline = text;
   };
   parser.on('text', append);
   parser.on('cdata', append);

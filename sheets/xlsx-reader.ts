@@ -118,7 +118,9 @@ export async function openXlsx(
     return rel ? entries.get(partPath(rel.Target)) : undefined;
   };
   const sharedPart = partOf('sharedStrings');
-  const sharedStrings: SharedString[] = sharedPart ? await parse(sharedPart, readSharedStrings) : [];
+  const sharedStrings: SharedString[] = sharedPart
+    ? await parse(sharedPart, (text) => readSharedStrings(text, sharedPart.name, displayName))
+    : [];
   const stylesPart = partOf('styles');
   if (stylesPart) await parse(stylesPart, (text) => reader._parseStyles(text));
 

@@ -95,6 +95,13 @@ export function xmlPartError(error: unknown, part: string, displayName: string):
   );
 }
 
+/**
+ * Excel holds at most 32,767 characters in a cell; other programs a little more. A cell (or shared string)
+ * far past that is refused rather than held: a few MB of zip could otherwise unpack into one string of
+ * hundreds of MB.
+ */
+export const MAX_CELL_CHARS = 1_048_576;
+
 /** `x:row` → `row`: some writers prefix every element; Strict Open XML only changes the namespace. */
 export function localName(name: string): string {
   return name.slice(name.indexOf(':') + 1);

@@ -131,6 +131,18 @@ function longNastyCell(seed: number): string {
   return text.slice(0, LONGEST_CELL);
 }
 
+/** Letters and spaces in a pseudo-random order: text that packs like text, not like a bomb. */
+function noise(length: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyz     ';
+  let state = 7;
+  let text = '';
+  for (let i = 0; i < length; i += 1) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    text += letters[state % letters.length] ?? '';
+  }
+  return text;
+}
+
 /** How Excel writes text: XML escapes, and `_xHHHH_` for what XML cannot hold (control codes, lone surrogates). */
 function excelEscapeUnits(text: string): string {
   let out = '';
@@ -462,6 +474,48 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
       handMadeXlsx({ sheets: [{ name: 'Data', data: header + inlineRow(2_000_000, ['1', 'far down']) }] }),
     expect: refusedFile(
       /its part xl\/worksheets\/sheet1\.xml has a row numbered "2000000", not 1 to 1048576$/,
+    ),
+  },
+
+  {
+    name: 'huge-cell.xlsx',
+    what: 'an inline cell of 1.5 million characters (Excel holds 32,767), packed 1.7:1',
+    column: 'Answer',
+    build: () =>
+      handMadeXlsx({
+        sheets: [
+          {
+            name: 'Data',
+            data: header + `<row r="2"><c r="B2" t="inlineStr"><is><t>${noise(1_500_000)}</t></is></c></row>`,
+          },
+        ],
+      }),
+    expect: refusedFile(
+      cannotRead(
+        'huge-cell.xlsx',
+        'its part xl/worksheets/sheet1\\.xml has a cell \\(B2\\) of more than 1,048,576 characters \\(Excel holds at most 32,767\\)',
+      ),
+    ),
+  },
+  {
+    name: 'huge-shared-string.xlsx',
+    what: 'a shared string of 1.5 million characters',
+    column: 'A',
+    build: () =>
+      handMadeXlsx({
+        shared: ['<t>Answer</t>', `<t>${noise(1_500_000)}</t>`],
+        sheets: [
+          {
+            name: 'Data',
+            data: '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>',
+          },
+        ],
+      }),
+    expect: refusedFile(
+      cannotRead(
+        'huge-shared-string.xlsx',
+        'its part xl/sharedStrings\\.xml has string 2 of more than 1,048,576 characters \\(Excel holds at most 32,767 in a cell\\)',
+      ),
     ),
   },
 
