@@ -4,8 +4,9 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import { JobNotFoundError } from '../domain/errors.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
@@ -77,20 +78,15 @@ export function jobsApp(deps: AppDeps) {
     return created ? new Date(created).toISOString() : undefined;
   }
 
-  /** Every execution visibility holds for `query`, page by page. */
-  async function executionsWhere(query: string): Promise<ExecutionInfo[]> {
-    const executions: ExecutionInfo[] = [];
-    let next: Uint8Array | undefined;
-    do {
-      const response = await client.workflowService.listWorkflowExecutions({
-        namespace: deps.namespace,
-        pageSize: 1_000,
-        query,
-        ...(next ? { nextPageToken: next } : {}),
-      });
-      executions.push(...(response.executions ?? []));
-      next = response.nextPageToken?.length ? response.nextPageToken : undefined;
-    } while (next);
+  /**
+   * Every execution visibility holds for `query`, decoded by the SDK (status, times, search attributes). Its
+   * iterator pages through the server's pages itself and keeps their tokens to itself: the list route pages
+   * with a cursor of its own (below), so nothing here needs them.
+   */
+  async function executionsWhere(query: string): Promise<WorkflowExecutionInfo[]> {
+    const executions: WorkflowExecutionInfo[] = [];
+    for await (const execution of client.workflow.list({ query, pageSize: 1_000 }))
+      executions.push(execution);
     return executions;
   }
 
@@ -185,22 +181,17 @@ export function jobsApp(deps: AppDeps) {
       .filter((x) => !cursor || x.t < cursor.t || (x.t === cursor.t && x.jobId < cursor.id))
       .sort((x, y) => y.t - x.t || (y.jobId < x.jobId ? -1 : y.jobId > x.jobId ? 1 : 0));
     const page = jobsNewestFirst.slice(0, pageSize);
-    const list = page.map(({ e, jobId, t }) => {
-      const attributes = decodeSearchAttributes(e.searchAttributes?.indexedFields ?? {});
-      return {
-        jobId,
-        // The next run of a job that just continued as new may not be visible yet: the job runs on.
-        status: statusName(e.status) === 'CONTINUED_AS_NEW' ? 'RUNNING' : statusName(e.status),
-        fileName: attributes[SEARCH_ATTRIBUTES.fileName.name] ?? null,
-        column: attributes[SEARCH_ATTRIBUTES.column.name] ?? null,
-        phase: attributes[SEARCH_ATTRIBUTES.phase.name] ?? null,
-        rows: attributes[SEARCH_ATTRIBUTES.rows.name] ?? null,
-        fallbacks: attributes[SEARCH_ATTRIBUTES.fallbacks.name] ?? null,
-        createdAt: new Date(t).toISOString(),
-        closedAt: statusName(e.status) === 'CONTINUED_AS_NEW' ? null : timestamp(e.closeTime),
-        links: links(jobId),
-      };
-    });
+    const list = page.map(({ e, jobId, t }) => ({
+      jobId,
+      ...listedStatus(e),
+      fileName: e.typedSearchAttributes.get(SEARCH_KEYS.fileName) ?? null,
+      column: e.typedSearchAttributes.get(SEARCH_KEYS.column) ?? null,
+      phase: e.typedSearchAttributes.get(SEARCH_KEYS.phase) ?? null,
+      rows: e.typedSearchAttributes.get(SEARCH_KEYS.rows) ?? null,
+      fallbacks: e.typedSearchAttributes.get(SEARCH_KEYS.fallbacks) ?? null,
+      createdAt: new Date(t).toISOString(),
+      links: links(jobId),
+    }));
     const last = page.at(-1);
     const more = jobsNewestFirst.length > pageSize && last;
     return c.json({ jobs: list, nextPageToken: more ? encodeCursor({ t: last.t, id: last.jobId }) : null });
@@ -355,10 +346,6 @@ async function failureMessage(client: Client, jobId: string): Promise<string> {
   }
 }
 
-type ExecutionInfo = NonNullable<
-  Awaited<ReturnType<Client['workflowService']['listWorkflowExecutions']>>['executions']
->[number];
-
 interface Cursor {
   readonly t: number;
   readonly id: string;
@@ -381,68 +368,49 @@ function decodeCursor(token: string | undefined): Cursor | undefined {
   throw badRequest('pageToken', 'pageToken is not one this API gave out: start again without it');
 }
 
-function decodeSearchAttributes(
-  fields: Record<string, { data?: Uint8Array | null }>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, payload] of Object.entries(fields)) {
-    if (!payload.data) continue;
-    try {
-      const value: unknown = JSON.parse(Buffer.from(payload.data).toString('utf8'));
-      out[key] = Array.isArray(value) && value.length === 1 ? value[0] : value;
-    } catch {
-      // not JSON: leave it out
-    }
-  }
-  return out;
-}
+/** The job's search attributes, typed: the SDK decodes them by these keys. */
+const SEARCH_KEYS = {
+  fileName: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fileName.name, 'KEYWORD'),
+  column: defineSearchAttributeKey(SEARCH_ATTRIBUTES.column.name, 'KEYWORD'),
+  phase: defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase.name, 'KEYWORD'),
+  rows: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rows.name, 'INT'),
+  fallbacks: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fallbacks.name, 'INT'),
+};
 
-const STATUS_NAMES = [
-  'UNSPECIFIED',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TERMINATED',
-  'CONTINUED_AS_NEW',
-  'TIMED_OUT',
-];
+/**
+ * A listed run's status and close time. The next run of a job that just continued as new may not be
+ * visible yet: the job runs on. A workflow paused in Temporal (`PAUSED`, server 1.29) has not ended either.
+ */
+export function listedStatus(e: Pick<WorkflowExecutionInfo, 'status' | 'closeTime'>): {
+  status: Status;
+  closedAt: string | null;
+} {
+  if (e.status.name === 'CONTINUED_AS_NEW') return { status: 'RUNNING', closedAt: null };
+  return { status: e.status.name, closedAt: e.closeTime?.toISOString() ?? null };
+}
 
 /**
  * A job's runs: a long job continues as new (its earlier runs are closed executions of the same id), a
  * failed one may be started again. It was created when its first run started; its latest run says the rest.
  */
 function runsByJob(
-  executions: readonly ExecutionInfo[],
-): Map<string, { latest: ExecutionInfo; createdAt: number }> {
-  const jobs = new Map<string, { latest: ExecutionInfo; latestAt: number; createdAt: number }>();
+  executions: readonly WorkflowExecutionInfo[],
+): Map<string, { latest: WorkflowExecutionInfo; createdAt: number }> {
+  const jobs = new Map<string, { latest: WorkflowExecutionInfo; latestAt: number; createdAt: number }>();
   for (const e of executions) {
-    const jobId = e.execution?.workflowId;
-    if (!jobId) continue;
-    const t = Date.parse(timestamp(e.startTime) ?? '') || 0;
+    const jobId = e.workflowId;
+    const t = e.startTime.getTime();
     const seen = jobs.get(jobId);
     if (!seen) jobs.set(jobId, { latest: e, latestAt: t, createdAt: t });
     else {
       seen.createdAt = Math.min(seen.createdAt, t);
-      if (t > seen.latestAt || (t === seen.latestAt && statusName(e.status) !== 'CONTINUED_AS_NEW')) {
+      if (t > seen.latestAt || (t === seen.latestAt && e.status.name !== 'CONTINUED_AS_NEW')) {
         seen.latest = e;
         seen.latestAt = t;
       }
     }
   }
   return jobs;
-}
-
-function statusName(status: number | null | undefined): string {
-  return STATUS_NAMES[status ?? 0] ?? 'UNKNOWN';
-}
-
-function timestamp(
-  t: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined,
-): string | null {
-  if (!t?.seconds) return null;
-  const seconds = typeof t.seconds === 'number' ? t.seconds : t.seconds.toNumber();
-  return new Date(seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
 /** A display name only: never used as a path. */
