@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', async (c) => {
     try {
-      await withTimeout(deps.client.workflowService.getSystemInfo({}), 3_000);
+      await withTimeout(deps.jobs.health(), 3_000);
       return c.json({ status: 'ok', temporal: 'ok' });
     } catch (error) {
       deps.logger?.warn({ err: error }, 'health check: Temporal unreachable');

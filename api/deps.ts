@@ -1,9 +1,7 @@
-import type { Client } from '@temporalio/client';
 import type { JobOptions } from '../domain/job.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import type { JobService } from '../jobs/service.js';
 import type { Logger } from '../lib/logger.js';
-import type { JobStore } from '../lib/store.js';
 
 /** Reads the top of an uploaded workbook for the column picker (injected: Excel I/O lives in activities/). */
 export type PreviewSheets = (input: {
@@ -15,10 +13,11 @@ export type PreviewSheets = (input: {
 }) => Promise<object>;
 
 export interface AppDeps {
+  /** Starting, finding and controlling jobs: the API reaches Temporal and the job store only through it. */
   readonly jobs: JobService;
-  readonly client: Client;
-  readonly store: JobStore;
+  /** Where previews put their upload for the moment they are read. */
   readonly dataDir: string;
+  /** For the links to the Temporal UI. */
   readonly namespace: string;
   readonly defaults: JobOptions;
   readonly preview: PreviewSheets;

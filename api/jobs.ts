@@ -4,31 +4,17 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { defineSearchAttributeKey } from '@temporalio/common';
-import { JobNotFoundError } from '../domain/errors.js';
-import type { JobProgress, JobStats } from '../domain/job.js';
-import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import { pauseUpdate, progressQuery, resumeUpdate, setConcurrencyUpdate } from '../workflows/definitions.js';
+import type { JobCursor, JobDescription, JobStatus, JobSummary } from '../jobs/service.js';
+import { isOpen } from '../jobs/service.js';
+import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
 import { fileField, parseJobForm, parsePatch, readForm, text } from './form.js';
-import { sheetFormatOf } from '../domain/sheet-format.js';
-import { JOB_WORKFLOW_TYPE } from '../jobs/service.js';
 import { ProblemError, badRequest } from './problem.js';
-
-type Status = WorkflowExecutionDescription['status']['name'];
-
-interface StoredResult {
-  readonly partial: boolean;
-  readonly stats: JobStats;
-  readonly simulated: boolean;
-}
 
 /** `/jobs`: start, list, watch, change, cancel and download classification jobs. */
 export function jobsApp(deps: AppDeps) {
   const app = new Hono();
-  const { jobs, client, store } = deps;
+  const { jobs } = deps;
   const upload = bodyLimit({
     maxSize: deps.maxUploadBytes,
     onError: () => {
@@ -53,74 +39,34 @@ export function jobsApp(deps: AppDeps) {
       : {}),
   });
 
-  /** The job's workflow, or a 404 for an unknown id (or any workflow that is not a job). */
-  async function describe(jobId: string): Promise<WorkflowExecutionDescription> {
-    try {
-      const description = await jobs.handle(jobId).describe();
-      if (description.type !== JOB_WORKFLOW_TYPE) throw new JobNotFoundError(jobId);
-      return description;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
-      throw error;
+  /** `GET /jobs/:id`, the `done` event and PATCH's answer. */
+  const view = (d: JobDescription) => ({
+    jobId: d.jobId,
+    status: d.status,
+    fileName: d.fileName,
+    column: d.column,
+    simulated: d.simulated,
+    createdAt: d.createdAt.toISOString(),
+    closedAt: d.closedAt?.toISOString() ?? null,
+    progress: d.progress,
+    stats: d.stats,
+    ...(d.error ? { error: d.error } : {}),
+    links: links(d.jobId),
+  });
+
+  const listed = (job: JobSummary) => ({
+    ...job,
+    createdAt: job.createdAt.toISOString(),
+    closedAt: job.closedAt?.toISOString() ?? null,
+    links: links(job.jobId),
+  });
+
+  /** Only a running job can be changed or cancelled: a 409 naming its status otherwise. */
+  async function requireRunning(jobId: string, refusal: string): Promise<void> {
+    const status = await jobs.status(jobId);
+    if (status !== 'RUNNING') {
+      throw new ProblemError(409, 'job_not_running', `The job is ${status.toLowerCase()}: ${refusal}`, 'id');
     }
-  }
-
-  async function storedResult(jobId: string): Promise<StoredResult | undefined> {
-    return store.readJsonIfExists<StoredResult>(store.file(jobId, 'result.json'));
-  }
-
-  /** When the job's first run started (as the list says): a long job's later runs start as it continues. */
-  async function createdAt(jobId: string): Promise<string | undefined> {
-    // A checked id (letters, digits, dashes) in the query. Visibility is a nicety here: the run's own
-    // start will do when it cannot answer.
-    const runs = await executionsWhere(`WorkflowId = '${jobId}'`).catch(() => []);
-    const created = runsByJob(runs).get(jobId)?.createdAt;
-    return created ? new Date(created).toISOString() : undefined;
-  }
-
-  /**
-   * Every execution visibility holds for `query`, decoded by the SDK (status, times, search attributes). Its
-   * iterator pages through the server's pages itself and keeps their tokens to itself: the list route pages
-   * with a cursor of its own (below), so nothing here needs them.
-   */
-  async function executionsWhere(query: string): Promise<WorkflowExecutionInfo[]> {
-    const executions: WorkflowExecutionInfo[] = [];
-    for await (const execution of client.workflow.list({ query, pageSize: 1_000 }))
-      executions.push(execution);
-    return executions;
-  }
-
-  async function view(jobId: string) {
-    const d = await describe(jobId);
-    const status: Status = d.status.name;
-    let progress: JobProgress | undefined;
-    let stats: JobStats | undefined;
-    let error: string | undefined;
-    if (status === 'COMPLETED') {
-      const result = await jobs.handle(jobId).result();
-      progress = result.progress;
-      stats = result.stats;
-    } else {
-      progress = await jobs
-        .handle(jobId)
-        .query(progressQuery)
-        .catch(() => undefined);
-      if (status === 'FAILED') error = await failureMessage(client, jobId);
-      stats = (await storedResult(jobId))?.stats;
-    }
-    return {
-      jobId,
-      status,
-      fileName: d.memo?.fileName ?? progress?.fileName,
-      column: d.memo?.column ?? progress?.column,
-      simulated: progress?.simulated ?? (await storedResult(jobId))?.simulated ?? null,
-      createdAt: (await createdAt(jobId)) ?? d.startTime.toISOString(),
-      closedAt: d.closeTime?.toISOString() ?? null,
-      progress: progress ?? null,
-      stats: stats ?? null,
-      ...(error ? { error } : {}),
-      links: links(jobId),
-    };
   }
 
   app.post('/', upload, async (c) => {
@@ -171,37 +117,19 @@ export function jobsApp(deps: AppDeps) {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
       throw badRequest('pageSize', 'pageSize must be a whole number from 1 to 100');
     }
-    const cursor = decodeCursor(c.req.query('pageToken'));
-    // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: the jobs are read from
-    // visibility and sorted here, newest first. The cursor (creation time and id of the last job shown)
-    // keeps paging stable while new jobs arrive.
-    const executions = await executionsWhere(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
-    const jobsNewestFirst = [...runsByJob(executions)]
-      .map(([jobId, runs]) => ({ jobId, e: runs.latest, t: runs.createdAt }))
-      .filter((x) => !cursor || x.t < cursor.t || (x.t === cursor.t && x.jobId < cursor.id))
-      .sort((x, y) => y.t - x.t || (y.jobId < x.jobId ? -1 : y.jobId > x.jobId ? 1 : 0));
-    const page = jobsNewestFirst.slice(0, pageSize);
-    const list = page.map(({ e, jobId, t }) => ({
-      jobId,
-      ...listedStatus(e),
-      fileName: e.typedSearchAttributes.get(SEARCH_KEYS.fileName) ?? null,
-      column: e.typedSearchAttributes.get(SEARCH_KEYS.column) ?? null,
-      phase: e.typedSearchAttributes.get(SEARCH_KEYS.phase) ?? null,
-      rows: e.typedSearchAttributes.get(SEARCH_KEYS.rows) ?? null,
-      fallbacks: e.typedSearchAttributes.get(SEARCH_KEYS.fallbacks) ?? null,
-      createdAt: new Date(t).toISOString(),
-      links: links(jobId),
-    }));
-    const last = page.at(-1);
-    const more = jobsNewestFirst.length > pageSize && last;
-    return c.json({ jobs: list, nextPageToken: more ? encodeCursor({ t: last.t, id: last.jobId }) : null });
+    const after = decodeCursor(c.req.query('pageToken'));
+    const page = await jobs.list({ limit: pageSize, after });
+    return c.json({
+      jobs: page.jobs.map(listed),
+      nextPageToken: page.next ? encodeCursor(page.next) : null,
+    });
   });
 
-  app.get('/:id', async (c) => c.json(await view(c.req.param('id'))));
+  app.get('/:id', async (c) => c.json(view(await jobs.describe(c.req.param('id')))));
 
   app.get('/:id/events', async (c) => {
     const jobId = c.req.param('id');
-    await describe(jobId);
+    await jobs.status(jobId);
     const interval = deps.progressIntervalMs ?? 1_000;
     return streamSSE(c, async (stream) => {
       deps.sse.open += 1;
@@ -215,21 +143,17 @@ export function jobsApp(deps: AppDeps) {
       try {
         let id = 0;
         while (!stream.aborted && !draining()) {
-          const progress = await jobs
-            .handle(jobId)
-            .query(progressQuery)
-            .catch(() => undefined);
+          const progress = await jobs.progress(jobId).catch(() => undefined);
           if (progress)
             await stream.writeSSE({
               event: 'progress',
               data: JSON.stringify(progress),
               id: String((id += 1)),
             });
-          const d = await describe(jobId);
-          if (d.status.name !== 'RUNNING' && d.status.name !== 'CONTINUED_AS_NEW') {
+          if (!isOpen(await jobs.status(jobId))) {
             await stream.writeSSE({
               event: 'done',
-              data: JSON.stringify(await view(jobId)),
+              data: JSON.stringify(view(await jobs.describe(jobId))),
               id: String((id += 1)),
             });
             return;
@@ -256,12 +180,12 @@ export function jobsApp(deps: AppDeps) {
 
   app.get('/:id/result', async (c) => {
     const jobId = c.req.param('id');
-    const d = await describe(jobId);
+    const status = await jobs.status(jobId);
     const format = c.req.query('format') ?? 'xlsx';
     if (format !== 'xlsx' && format !== 'csv') throw badRequest('format', 'format must be xlsx or csv');
-    const done = await storedResult(jobId);
-    const status = d.status.name;
-    if (!done || (status !== 'COMPLETED' && status !== 'CANCELLED')) {
+    const done =
+      status === 'COMPLETED' || status === 'CANCELLED' ? await jobs.result(jobId, format) : undefined;
+    if (!done) {
       throw new ProblemError(
         409,
         'job_not_finished',
@@ -270,13 +194,9 @@ export function jobsApp(deps: AppDeps) {
         { jobStatus: status },
       );
     }
-    const memoName = d.memo?.fileName;
-    const fileName = typeof memoName === 'string' ? memoName : jobId;
-    const base = path.basename(fileName, path.extname(fileName));
-    const file = store.file(jobId, `output.${format}`);
-    const bytes = await fs.readFile(file);
+    const base = path.basename(done.fileName, path.extname(done.fileName));
     const suffix = done.partial ? 'partial' : 'coded';
-    return c.body(new Uint8Array(bytes), 200, {
+    return c.body(done.bytes, 200, {
       'content-type':
         format === 'csv'
           ? 'text/csv; charset=utf-8'
@@ -288,34 +208,16 @@ export function jobsApp(deps: AppDeps) {
   app.patch('/:id', async (c) => {
     const jobId = c.req.param('id');
     const change = parsePatch(await c.req.json<unknown>().catch(() => undefined));
-    const d = await describe(jobId);
-    if (d.status.name !== 'RUNNING') {
-      throw new ProblemError(
-        409,
-        'job_not_running',
-        `The job is ${d.status.name.toLowerCase()}: only a running job can be changed.`,
-        'id',
-      );
-    }
-    const handle = jobs.handle(jobId);
-    if (change.concurrency !== undefined)
-      await handle.executeUpdate(setConcurrencyUpdate, { args: [change.concurrency] });
-    if (change.paused !== undefined) await handle.executeUpdate(change.paused ? pauseUpdate : resumeUpdate);
-    return c.json(await view(jobId));
+    await requireRunning(jobId, 'only a running job can be changed.');
+    if (change.concurrency !== undefined) await jobs.setConcurrency(jobId, change.concurrency);
+    if (change.paused !== undefined) await (change.paused ? jobs.pause(jobId) : jobs.resume(jobId));
+    return c.json(view(await jobs.describe(jobId)));
   });
 
   app.post('/:id/cancel', async (c) => {
     const jobId = c.req.param('id');
-    const d = await describe(jobId);
-    if (d.status.name !== 'RUNNING') {
-      throw new ProblemError(
-        409,
-        'job_not_running',
-        `The job is ${d.status.name.toLowerCase()}: there is nothing to cancel.`,
-        'id',
-      );
-    }
-    await jobs.handle(jobId).cancel();
+    await requireRunning(jobId, 'there is nothing to cancel.');
+    await jobs.cancel(jobId);
     return c.json({ jobId, status: 'CANCELLING', links: links(jobId) }, 202);
   });
 
@@ -323,9 +225,10 @@ export function jobsApp(deps: AppDeps) {
 }
 
 /** Why `GET /jobs/:id/result` has nothing to send, by the job's status. */
-const NO_RESULT: Partial<Record<Status, string>> = {
+const NO_RESULT: Partial<Record<JobStatus, string>> = {
   RUNNING: 'The job is still running: the result is ready when it has completed.',
   CONTINUED_AS_NEW: 'The job is still running: the result is ready when it has completed.',
+  PAUSED: 'The job is paused in Temporal: the result is ready when it has been unpaused and completed.',
   COMPLETED: 'The job has completed but its result is no longer stored.',
   CANCELLED: 'The job was cancelled before any row was coded: there is no result.',
   FAILED: 'The job failed: there is no result (GET /jobs/{id} says why).',
@@ -333,84 +236,27 @@ const NO_RESULT: Partial<Record<Status, string>> = {
   TIMED_OUT: 'The job timed out: there is no result.',
 };
 
-/** The cause a person can act on, from a failed job's workflow failure. */
-async function failureMessage(client: Client, jobId: string): Promise<string> {
-  try {
-    await client.workflow.getHandle(jobId).result();
-    return 'failed';
-  } catch (error) {
-    if (!(error instanceof WorkflowFailedError)) return String(error);
-    let cause: unknown = error.cause;
-    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-    return cause instanceof Error ? cause.message : error.message;
-  }
+/** A page token: the cursor of the last job shown, opaque to clients. */
+function encodeCursor(cursor: JobCursor): string {
+  return Buffer.from(JSON.stringify({ t: cursor.createdAt.getTime(), id: cursor.jobId })).toString(
+    'base64url',
+  );
 }
 
-interface Cursor {
-  readonly t: number;
-  readonly id: string;
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(token: string | undefined): Cursor | undefined {
+function decodeCursor(token: string | undefined): JobCursor | undefined {
   if (!token) return undefined;
   try {
-    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor>;
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      id?: unknown;
+    };
     if (typeof value.t === 'number' && Number.isFinite(value.t) && typeof value.id === 'string') {
-      return { t: value.t, id: value.id };
+      return { createdAt: new Date(value.t), jobId: value.id };
     }
   } catch {
     // fall through
   }
   throw badRequest('pageToken', 'pageToken is not one this API gave out: start again without it');
-}
-
-/** The job's search attributes, typed: the SDK decodes them by these keys. */
-const SEARCH_KEYS = {
-  fileName: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fileName.name, 'KEYWORD'),
-  column: defineSearchAttributeKey(SEARCH_ATTRIBUTES.column.name, 'KEYWORD'),
-  phase: defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase.name, 'KEYWORD'),
-  rows: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rows.name, 'INT'),
-  fallbacks: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fallbacks.name, 'INT'),
-};
-
-/**
- * A listed run's status and close time. The next run of a job that just continued as new may not be
- * visible yet: the job runs on. A workflow paused in Temporal (`PAUSED`, server 1.29) has not ended either.
- */
-export function listedStatus(e: Pick<WorkflowExecutionInfo, 'status' | 'closeTime'>): {
-  status: Status;
-  closedAt: string | null;
-} {
-  if (e.status.name === 'CONTINUED_AS_NEW') return { status: 'RUNNING', closedAt: null };
-  return { status: e.status.name, closedAt: e.closeTime?.toISOString() ?? null };
-}
-
-/**
- * A job's runs: a long job continues as new (its earlier runs are closed executions of the same id), a
- * failed one may be started again. It was created when its first run started; its latest run says the rest.
- */
-function runsByJob(
-  executions: readonly WorkflowExecutionInfo[],
-): Map<string, { latest: WorkflowExecutionInfo; createdAt: number }> {
-  const jobs = new Map<string, { latest: WorkflowExecutionInfo; latestAt: number; createdAt: number }>();
-  for (const e of executions) {
-    const jobId = e.workflowId;
-    const t = e.startTime.getTime();
-    const seen = jobs.get(jobId);
-    if (!seen) jobs.set(jobId, { latest: e, latestAt: t, createdAt: t });
-    else {
-      seen.createdAt = Math.min(seen.createdAt, t);
-      if (t > seen.latestAt || (t === seen.latestAt && e.status.name !== 'CONTINUED_AS_NEW')) {
-        seen.latest = e;
-        seen.latestAt = t;
-      }
-    }
-  }
-  return jobs;
 }
 
 /** A display name only: never used as a path. */

@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { DomainError, JobNotFoundError } from '../domain/errors.js';
 
 /**
@@ -57,6 +56,8 @@ function domainStatus(error: DomainError): ContentfulStatusCode {
       'duplicate_categories',
       'invalid_category',
       'invalid_setting',
+      // The job's update validator refused the change (JobChangeRejectedError).
+      'update_rejected',
     ].includes(error.code)
   ) {
     return 400;
@@ -74,15 +75,6 @@ export function problemFor(error: unknown, requestId: string): Problem {
     // A job is named by the `id` in the path (`/jobs/{id}`), whatever the domain calls it.
     const field = error instanceof JobNotFoundError ? 'id' : error.field;
     return make(domainStatus(error), error.code, error.message, field, extra);
-  }
-  if (error instanceof WorkflowNotFoundError) {
-    return make(404, 'job_not_found', `No job ${JSON.stringify(error.workflowId ?? '')}`, 'id', {
-      requestId,
-    });
-  }
-  if (error instanceof WorkflowUpdateFailedError) {
-    const cause = error.cause instanceof Error ? error.cause.message : error.message;
-    return make(400, 'update_rejected', cause, undefined, { requestId });
   }
   if (error instanceof HTTPException) {
     return make(error.status, 'http_error', error.message, undefined, { requestId });

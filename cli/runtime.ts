@@ -7,7 +7,7 @@ import type { LlmEndpoint } from '../activities/llm.js';
 import { createLlmEndpoint } from '../activities/llm.js';
 import { createBudget } from '../worker/budget.js';
 import { inspectColumn } from '../sheets/index.js';
-import type { JobService } from '../jobs/service.js';
+import type { TemporalJobService } from '../jobs/service.js';
 import { createJobService } from '../jobs/service.js';
 import type { Config } from '../lib/config.js';
 import type { DevServer } from '../lib/dev-server.js';
@@ -38,7 +38,7 @@ export interface VerbatimRuntime {
   readonly logger: Logger;
   readonly store: JobStore;
   readonly client: Client;
-  readonly jobs: JobService;
+  readonly jobs: TemporalJobService;
   readonly temporalAddress: string;
   readonly temporalUiUrl: string | undefined;
   readonly llm: LlmEndpoint | undefined;

@@ -50,8 +50,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const sse = { open: 0 };
   const app = createApp({
     jobs: runtime.jobs,
-    client: runtime.client,
-    store: runtime.store,
     dataDir: config.dataDir,
     namespace: config.temporal.namespace,
     defaults: config.job,

@@ -1,17 +1,165 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type {
+  Client,
+  WorkflowExecutionDescription,
+  WorkflowExecutionInfo,
+  WorkflowExecutionStatusName,
+  WorkflowHandle,
+} from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import type { Category } from '../domain/categories.js';
-import { InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
-import type { JobOptions, JobProgress, JobSpec } from '../domain/job.js';
+import { DomainError, InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
+import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import type { JobStore } from '../lib/store.js';
-import type { ClassifyJobInput, ClassifyJobResult } from '../workflows/definitions.js';
+import type { ClassifyJobInput } from '../workflows/definitions.js';
 import { classifyJobWorkflow } from '../workflows/classify-job.js';
-import { progressQuery } from '../workflows/definitions.js';
+import { pauseUpdate, progressQuery, resumeUpdate, setConcurrencyUpdate } from '../workflows/definitions.js';
+
+/**
+ * The job service: what the front doors (API, CLI) do with jobs. `JobService` is the narrow interface the API
+ * depends on; `createJobService` implements it on a Temporal client (the workflow id is the job id) and the
+ * job store, and adds the workflow handle the CLI waits on. API tests that need no workflow use an in-memory
+ * implementation (test/helpers/fake-jobs.ts).
+ */
+export interface JobService {
+  /** Stores the file and the job, checks sheet and column, and starts (or resumes) the job. */
+  create(request: CreateJobRequest): Promise<CreatedJob>;
+  /** The job's status: cheap, for loops and checks. `JobNotFoundError` for an id that names no job. */
+  status(jobId: string): Promise<JobStatus>;
+  /** Everything known about the job: status, times, live progress or the final stats, why it failed. */
+  describe(jobId: string): Promise<JobDescription>;
+  /** Jobs newest first (by creation), `limit` of them, after the cursor's job. */
+  list(options: { readonly limit: number; readonly after?: JobCursor | undefined }): Promise<JobPage>;
+  /** The live progress; rejects while no worker answers (a job starting, or between two runs). */
+  progress(jobId: string): Promise<JobProgress>;
+  /** The coded file of a completed or cancelled job; undefined when it has none. */
+  result(jobId: string, format: ResultFormat): Promise<JobResultFile | undefined>;
+  /** Changes of a running job. `JobChangeRejectedError` when the job refuses the change. */
+  setConcurrency(jobId: string, concurrency: number): Promise<void>;
+  pause(jobId: string): Promise<void>;
+  resume(jobId: string): Promise<void>;
+  /** Asks a running job to stop; the rows already coded are kept in a partial result. */
+  cancel(jobId: string): Promise<void>;
+  /** Resolves when Temporal answers, rejects when it does not. */
+  health(): Promise<void>;
+}
+
+/** A job's status: its workflow's execution status in Temporal. */
+export type JobStatus = WorkflowExecutionStatusName;
+
+/** Every status, for schemas: keyed by the type, so a status the SDK adds fails the type-check here. */
+export const JOB_STATUSES = Object.keys({
+  RUNNING: 0,
+  COMPLETED: 0,
+  FAILED: 0,
+  CANCELLED: 0,
+  TERMINATED: 0,
+  TIMED_OUT: 0,
+  CONTINUED_AS_NEW: 0,
+  PAUSED: 0,
+  UNSPECIFIED: 0,
+  UNKNOWN: 0,
+} satisfies Record<JobStatus, 0>) as [JobStatus, ...JobStatus[]];
+
+/** Every phase a job's progress (and its `VerbatimPhase` search attribute) goes through. */
+export const JOB_PHASES = Object.keys({
+  preparing: 0,
+  classifying: 0,
+  writing: 0,
+  done: 0,
+  cancelled: 0,
+  failed: 0,
+} satisfies Record<JobPhase, 0>) as [JobPhase, ...JobPhase[]];
+
+/**
+ * Whether a job may still change: running, between two runs (continued as new), or paused in Temporal
+ * (`PAUSED`, server 1.29: the workflow is not dispatched until it is unpaused, but it has not ended).
+ */
+export function isOpen(status: JobStatus): boolean {
+  return status === 'RUNNING' || status === 'CONTINUED_AS_NEW' || status === 'PAUSED';
+}
+
+export interface JobDescription {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly fileName: string | undefined;
+  /** The column asked for. */
+  readonly column: string | undefined;
+  /** A dry run against the simulator; null when not known. */
+  readonly simulated: boolean | null;
+  /** When the job's first run started (a long job continues as new: its later runs start later). */
+  readonly createdAt: Date;
+  readonly closedAt: Date | null;
+  readonly progress: JobProgress | null;
+  /** Once the job has completed or been cancelled. */
+  readonly stats: JobStats | null;
+  /** Why the job failed (FAILED only): the cause a person can act on. */
+  readonly error?: string;
+}
+
+/** A job as the list shows it: from visibility, with the search attributes the workflow keeps up to date. */
+export interface JobSummary {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly fileName: string | null;
+  readonly column: string | null;
+  readonly phase: JobPhase | null;
+  /** Data rows of the sheet, once prepared. */
+  readonly rows: number | null;
+  /** Batches that could not be coded after their retries (not rows). */
+  readonly fallbacks: number | null;
+  readonly createdAt: Date;
+  readonly closedAt: Date | null;
+}
+
+/** Where a page of jobs ends: the creation time and id of its last job. */
+export interface JobCursor {
+  readonly createdAt: Date;
+  readonly jobId: string;
+}
+
+export interface JobPage {
+  readonly jobs: readonly JobSummary[];
+  /** The cursor of the next page; undefined on the last one. */
+  readonly next: JobCursor | undefined;
+}
+
+export type ResultFormat = 'xlsx' | 'csv';
+
+export interface JobResultFile {
+  /** The uploaded file's name, for the download's name. */
+  readonly fileName: string;
+  /** Cancelled: only the rows coded before the cancel. */
+  readonly partial: boolean;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+}
+
+export interface CreatedJob {
+  readonly jobId: string;
+  /** `started`: a new run; `running`: the same job was already running and is resumed; `completed`: done before. */
+  readonly state: 'started' | 'running' | 'completed';
+}
+
+/** The job refused a change (its update's validator said no): the message says why. */
+export class JobChangeRejectedError extends DomainError {
+  constructor(
+    readonly jobId: string,
+    reason: string,
+  ) {
+    super('update_rejected', reason);
+  }
+}
 
 /** What the front doors (CLI, API) need to know about the answer column before a job starts. */
 export interface InspectedColumn {
@@ -65,23 +213,74 @@ export type JobHandle = WorkflowHandle<typeof classifyJobWorkflow>;
 /** The job workflow's type name, for visibility queries (`WorkflowType = '…'`). */
 export const JOB_WORKFLOW_TYPE = classifyJobWorkflow.name;
 
-export interface StartedJob {
-  readonly jobId: string;
+/** A job created through the Temporal service: with its workflow's handle, to wait on or query. */
+export interface StartedJob extends CreatedJob {
   readonly handle: JobHandle;
-  /** `started`: a new run; `running`: the same job was already running and is resumed; `completed`: done before. */
-  readonly state: 'started' | 'running' | 'completed';
 }
 
-export function createJobService(deps: JobServiceDeps) {
+/** The Temporal implementation: `create` also hands back the workflow's handle, which the CLI waits on. */
+export interface TemporalJobService extends JobService {
+  create(request: CreateJobRequest): Promise<StartedJob>;
+}
+
+/** What a finished job leaves in its folder besides the output files (written by the workflow's last step). */
+interface StoredResult {
+  readonly partial: boolean;
+  readonly stats: JobStats;
+  readonly simulated: boolean;
+}
+
+export function createJobService(deps: JobServiceDeps): TemporalJobService {
   const { client, store } = deps;
 
-  async function readSource(request: CreateJobRequest): Promise<Uint8Array> {
-    if ('bytes' in request.source) return request.source.bytes;
+  function handle(jobId: string): JobHandle {
+    store.dir(jobId); // validates the id: a checked id is safe in a visibility query too
+    return client.workflow.getHandle<typeof classifyJobWorkflow>(jobId);
+  }
+
+  /** The job's workflow, or JobNotFoundError for an unknown id (or any workflow that is not a job). */
+  async function describeWorkflow(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
-      return await fs.readFile(request.source.path);
+      const description = await handle(jobId).describe();
+      if (description.type !== JOB_WORKFLOW_TYPE) throw new JobNotFoundError(jobId);
+      return description;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new InputFileNotFoundError(request.source.path);
+      if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+      throw error;
+    }
+  }
+
+  /** Every execution visibility holds for `query`, decoded by the SDK (status, times, search attributes). */
+  async function executionsWhere(query: string): Promise<WorkflowExecutionInfo[]> {
+    const executions: WorkflowExecutionInfo[] = [];
+    for await (const execution of client.workflow.list({ query, pageSize: 1_000 }))
+      executions.push(execution);
+    return executions;
+  }
+
+  /** When the job's first run started, as the list says; undefined while visibility has not caught up. */
+  async function createdAt(jobId: string): Promise<Date | undefined> {
+    // Visibility is a nicety here: the run's own start will do when it cannot answer.
+    const runs = await executionsWhere(`WorkflowId = '${jobId}'`).catch(() => []);
+    return summarizeJobs(runs).find((job) => job.jobId === jobId)?.createdAt;
+  }
+
+  async function storedResult(jobId: string): Promise<StoredResult | undefined> {
+    return store.readJsonIfExists<StoredResult>(store.file(jobId, 'result.json'));
+  }
+
+  /** Runs a workflow update, with the job's own refusal as a JobChangeRejectedError. */
+  async function change(jobId: string, update: () => Promise<unknown>): Promise<void> {
+    try {
+      await update();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+      if (error instanceof WorkflowUpdateFailedError) {
+        throw new JobChangeRejectedError(
+          jobId,
+          error.cause instanceof Error ? error.cause.message : error.message,
+        );
+      }
       throw error;
     }
   }
@@ -93,20 +292,10 @@ export function createJobService(deps: JobServiceDeps) {
     request: CreateJobRequest,
   ): Promise<StartedJob> {
     const status = await statusOf(client, jobId);
-    if (status === 'RUNNING')
-      return {
-        jobId,
-        handle: client.workflow.getHandle<typeof classifyJobWorkflow>(jobId),
-        state: 'running',
-      };
-    if (status === 'COMPLETED')
-      return {
-        jobId,
-        handle: client.workflow.getHandle<typeof classifyJobWorkflow>(jobId),
-        state: 'completed',
-      };
+    if (status === 'RUNNING') return { jobId, handle: handle(jobId), state: 'running' };
+    if (status === 'COMPLETED') return { jobId, handle: handle(jobId), state: 'completed' };
     try {
-      const handle = await client.workflow.start(classifyJobWorkflow, {
+      const started = await client.workflow.start(classifyJobWorkflow, {
         workflowId: jobId,
         taskQueue: deps.taskQueue,
         args: [workflowInput],
@@ -116,60 +305,25 @@ export function createJobService(deps: JobServiceDeps) {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
-      return { jobId, handle, state: 'started' };
+      return { jobId, handle: started, state: 'started' };
     } catch (error) {
       // Completed between the look and the start.
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        return {
-          jobId,
-          handle: client.workflow.getHandle<typeof classifyJobWorkflow>(jobId),
-          state: 'completed',
-        };
+        return { jobId, handle: handle(jobId), state: 'completed' };
       }
       throw error;
     }
   }
 
   return {
-    /** Stores the file and the job, checks sheet and column, and starts (or resumes) the workflow. */
-    async create(request: CreateJobRequest): Promise<StartedJob> {
-      const format = sheetFormatOf(request.fileName);
-      const bytes = await readSource(request);
-      const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();
-      const input = `input.${format}`;
-      const inputPath = await store.writeBytes(jobId, input, bytes);
-      try {
-        await deps.inspect({
-          path: inputPath,
-          displayName: request.fileName,
-          format,
-          column: request.column,
-          ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-        });
-      } catch (error) {
-        if (request.idFrom === 'random') await store.remove(jobId);
-        throw error;
-      }
-      const spec: JobSpec = {
-        jobId,
-        fileName: request.fileName,
-        format,
-        input,
-        column: request.column,
-        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-        ...(request.question !== undefined ? { question: request.question } : {}),
-        categories: request.categories,
-        options: request.options,
-        createdAt: new Date().toISOString(),
-      };
-      const existing = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
-      if (!existing) await store.writeJson(store.file(jobId, 'job.json'), spec);
+    async create(request) {
+      const { jobId, spec } = await storeJob(deps, request);
       const workflowInput: ClassifyJobInput = {
         jobId,
-        fileName: request.fileName,
-        column: request.column,
-        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-        options: request.options,
+        fileName: spec.fileName,
+        column: spec.column,
+        ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
+        options: spec.options,
         searchAttributes: deps.searchAttributes,
         ...(request.batchesPerRun ? { batchesPerRun: request.batchesPerRun } : {}),
       };
@@ -184,27 +338,227 @@ export function createJobService(deps: JobServiceDeps) {
       }
     },
 
-    handle(jobId: string): JobHandle {
-      store.dir(jobId); // validates the id
-      return client.workflow.getHandle<typeof classifyJobWorkflow>(jobId);
+    async status(jobId) {
+      return (await describeWorkflow(jobId)).status.name;
     },
 
-    async progress(jobId: string): Promise<JobProgress> {
+    async describe(jobId) {
+      const d = await describeWorkflow(jobId);
+      const status = d.status.name;
+      const stored = await storedResult(jobId);
+      let progress: JobProgress | undefined;
+      let stats: JobStats | undefined;
+      let error: string | undefined;
+      if (status === 'COMPLETED') {
+        const result = await handle(jobId).result();
+        progress = result.progress;
+        stats = result.stats;
+      } else {
+        progress = await handle(jobId)
+          .query(progressQuery)
+          .catch(() => undefined);
+        if (status === 'FAILED') error = await failureMessage(handle(jobId));
+        stats = stored?.stats;
+      }
+      const memo = (name: string) => (typeof d.memo?.[name] === 'string' ? d.memo[name] : undefined);
+      return {
+        jobId,
+        status,
+        fileName: memo('fileName') ?? progress?.fileName,
+        column: memo('column') ?? progress?.column,
+        simulated: progress?.simulated ?? stored?.simulated ?? null,
+        createdAt: (await createdAt(jobId)) ?? d.startTime,
+        closedAt: d.closeTime ?? null,
+        progress: progress ?? null,
+        stats: stats ?? null,
+        ...(error ? { error } : {}),
+      };
+    },
+
+    async list({ limit, after }) {
+      // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: every job is read and
+      // sorted here. The SDK's iterator pages through the server's pages and keeps their tokens to itself,
+      // so the page a caller sees is cut by a cursor of ours, stable while new jobs arrive.
+      const executions = await executionsWhere(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
+      return pageOfJobs(summarizeJobs(executions), { limit, after });
+    },
+
+    async progress(jobId) {
       try {
-        return await this.handle(jobId).query(progressQuery);
+        return await handle(jobId).query(progressQuery);
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
         throw error;
       }
     },
 
-    async result(jobId: string): Promise<ClassifyJobResult> {
-      return await this.handle(jobId).result();
+    async result(jobId, format) {
+      const done = await storedResult(jobId);
+      if (!done) return undefined;
+      const spec = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
+      const bytes = await fs.readFile(store.file(jobId, `output.${format}`));
+      return { fileName: spec?.fileName ?? jobId, partial: done.partial, bytes: new Uint8Array(bytes) };
+    },
+
+    setConcurrency: (jobId, concurrency) =>
+      change(jobId, () => handle(jobId).executeUpdate(setConcurrencyUpdate, { args: [concurrency] })),
+    pause: (jobId) => change(jobId, () => handle(jobId).executeUpdate(pauseUpdate)),
+    resume: (jobId) => change(jobId, () => handle(jobId).executeUpdate(resumeUpdate)),
+
+    async cancel(jobId) {
+      try {
+        await handle(jobId).cancel();
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+        throw error;
+      }
+    },
+
+    async health() {
+      await client.workflowService.getSystemInfo({});
     },
   };
 }
 
-export type JobService = ReturnType<typeof createJobService>;
+/**
+ * Writes the upload and the job's spec to the job's folder, after checking sheet and column (reading only the
+ * top of the sheet). The part of creating a job that needs no Temporal: a refused upload leaves nothing.
+ */
+export async function storeJob(
+  deps: Pick<JobServiceDeps, 'store' | 'inspect'>,
+  request: CreateJobRequest,
+): Promise<{ jobId: string; spec: JobSpec }> {
+  const { store } = deps;
+  const format = sheetFormatOf(request.fileName);
+  const bytes = await readSource(request);
+  const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();
+  const input = `input.${format}`;
+  const inputPath = await store.writeBytes(jobId, input, bytes);
+  try {
+    await deps.inspect({
+      path: inputPath,
+      displayName: request.fileName,
+      format,
+      column: request.column,
+      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+    });
+  } catch (error) {
+    if (request.idFrom === 'random') await store.remove(jobId);
+    throw error;
+  }
+  const spec: JobSpec = {
+    jobId,
+    fileName: request.fileName,
+    format,
+    input,
+    column: request.column,
+    ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+    ...(request.question !== undefined ? { question: request.question } : {}),
+    categories: request.categories,
+    options: request.options,
+    createdAt: new Date().toISOString(),
+  };
+  const existing = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
+  if (!existing) await store.writeJson(store.file(jobId, 'job.json'), spec);
+  return { jobId, spec };
+}
+
+async function readSource(request: CreateJobRequest): Promise<Uint8Array> {
+  if ('bytes' in request.source) return request.source.bytes;
+  try {
+    return await fs.readFile(request.source.path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new InputFileNotFoundError(request.source.path);
+    throw error;
+  }
+}
+
+/** The job's search attributes, typed: the SDK decodes them by these keys. */
+const SEARCH_KEYS = {
+  fileName: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fileName.name, 'KEYWORD'),
+  column: defineSearchAttributeKey(SEARCH_ATTRIBUTES.column.name, 'KEYWORD'),
+  phase: defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase.name, 'KEYWORD'),
+  rows: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rows.name, 'INT'),
+  fallbacks: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fallbacks.name, 'INT'),
+};
+
+const PHASES = new Set<string>(JOB_PHASES);
+
+/**
+ * Jobs from their workflow runs, newest first by creation. A long job continues as new (its earlier runs
+ * are closed executions of the same id) and a failed one may be started again: each job is listed once,
+ * created when its first run started, as its latest run says otherwise.
+ */
+export function summarizeJobs(executions: readonly WorkflowExecutionInfo[]): JobSummary[] {
+  const runs = new Map<string, { latest: WorkflowExecutionInfo; latestAt: number; createdAt: number }>();
+  for (const e of executions) {
+    const t = e.startTime.getTime();
+    const seen = runs.get(e.workflowId);
+    if (!seen) runs.set(e.workflowId, { latest: e, latestAt: t, createdAt: t });
+    else {
+      seen.createdAt = Math.min(seen.createdAt, t);
+      if (t > seen.latestAt || (t === seen.latestAt && e.status.name !== 'CONTINUED_AS_NEW')) {
+        seen.latest = e;
+        seen.latestAt = t;
+      }
+    }
+  }
+  return [...runs]
+    .map(([jobId, { latest: e, createdAt }]): JobSummary => {
+      const attribute = e.typedSearchAttributes;
+      const phase = attribute.get(SEARCH_KEYS.phase);
+      // The next run of a job that just continued as new may not be visible yet: the job runs on.
+      const between = e.status.name === 'CONTINUED_AS_NEW';
+      return {
+        jobId,
+        status: between ? 'RUNNING' : e.status.name,
+        fileName: attribute.get(SEARCH_KEYS.fileName) ?? null,
+        column: attribute.get(SEARCH_KEYS.column) ?? null,
+        phase: phase !== undefined && PHASES.has(phase) ? (phase as JobPhase) : null,
+        rows: attribute.get(SEARCH_KEYS.rows) ?? null,
+        fallbacks: attribute.get(SEARCH_KEYS.fallbacks) ?? null,
+        createdAt: new Date(createdAt),
+        closedAt: between ? null : (e.closeTime ?? null),
+      };
+    })
+    .sort(newestFirst);
+}
+
+/** Newest first; the id breaks ties, so a cursor names one place in the order. */
+function newestFirst(a: JobCursor, b: JobCursor): number {
+  return (
+    b.createdAt.getTime() - a.createdAt.getTime() || (b.jobId < a.jobId ? -1 : b.jobId > a.jobId ? 1 : 0)
+  );
+}
+
+/** The page of `jobs` (newest first) after the cursor's job. */
+export function pageOfJobs(
+  jobs: readonly JobSummary[],
+  options: { readonly limit: number; readonly after?: JobCursor | undefined },
+): JobPage {
+  const { after } = options;
+  const rest = after ? jobs.filter((job) => newestFirst(job, after) > 0) : jobs;
+  const page = rest.slice(0, options.limit);
+  const last = page.at(-1);
+  return {
+    jobs: page,
+    next: rest.length > page.length && last ? { createdAt: last.createdAt, jobId: last.jobId } : undefined,
+  };
+}
+
+/** The cause a person can act on, from a failed job's workflow failure. */
+async function failureMessage(job: JobHandle): Promise<string> {
+  try {
+    await job.result();
+    return 'failed';
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) return String(error);
+    let cause: unknown = error.cause;
+    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+    return cause instanceof Error ? cause.message : error.message;
+  }
+}
 
 /** The latest run's status, or undefined when there is no such workflow. */
 async function statusOf(client: Client, jobId: string): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import { previewSheets } from '../../sheets/index.js';
 import { createApp } from '../../api/app.js';
 import type { AppDeps } from '../../api/deps.js';
-import type { JobService } from '../../jobs/service.js';
+import type { TemporalJobService } from '../../jobs/service.js';
 import type { JobOptions } from '../../domain/job.js';
 import type { SimulatorOptions } from '../../simulator/index.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
@@ -27,7 +27,7 @@ export const EXAMPLE_ROWS = { first: 4, last: 403 } as const;
 /** The test fixtures' categories as the form's text field: one per line, `Name: description`. */
 export const CATEGORIES_TEXT = CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n');
 
-type AppOverrides = Partial<Omit<AppDeps, 'store' | 'dataDir' | 'sse'>>;
+type AppOverrides = Partial<Omit<AppDeps, 'dataDir' | 'sse'>>;
 
 /** The real app on a real dev server: workers on a queue of their own, the simulator over HTTP. */
 export interface ApiHarness {
@@ -36,7 +36,7 @@ export interface ApiHarness {
   /** The task queue jobs start on; workers poll it unless the harness was made without them. */
   readonly taskQueue: string;
   readonly workers: TestWorkers | undefined;
-  readonly jobs: JobService;
+  readonly jobs: TemporalJobService;
   readonly sse: { open: number };
   request(pathname: string, init?: RequestInit): Promise<Response>;
   /** Another app on the same server, workers and store, with some dependencies replaced. */
@@ -64,8 +64,6 @@ export async function createApiHarness(
     const makeApp = (overrides: AppOverrides) =>
       createApp({
         jobs,
-        client: h.env.client,
-        store: h.store,
         dataDir: h.dataDir,
         namespace: 'default',
         defaults: testOptions(options.defaults),

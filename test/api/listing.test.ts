@@ -1,10 +1,12 @@
+import os from 'node:os';
 import { Client } from '@temporalio/client';
 import type { ConnectionLike } from '@temporalio/client';
-import { defineSearchAttributeKey } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { listedStatus } from '../../api/jobs.js';
-import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
+import type { JobCursor, JobSummary } from '../../jobs/service.js';
+import { JOB_WORKFLOW_TYPE, createJobService, pageOfJobs } from '../../jobs/service.js';
+import { JobStore } from '../../lib/store.js';
+import { inspectColumn } from '../../sheets/index.js';
 
 const { WorkflowExecutionStatus } = temporal.api.enums.v1;
 
@@ -17,45 +19,98 @@ function attribute(type: string, value: unknown): object {
 }
 
 /**
- * A client whose server answers every list with `executions`: the SDK decodes them as it decodes a real
- * server's page. The dev server (CLI 1.5.1, server 1.29.1) answers PauseWorkflowExecution with
- * UNIMPLEMENTED, so a paused workflow can only be listed this way.
+ * The Temporal job service on a client whose server answers every list with `executions`: the SDK decodes
+ * them as it decodes a real server's page. The dev server (CLI 1.5.1, server 1.29.1) answers
+ * PauseWorkflowExecution with UNIMPLEMENTED, so a paused workflow can only be listed this way.
  */
-function clientListing(executions: object[]): Client {
+function serviceListing(executions: object[]) {
   const page = temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse.fromObject({ executions });
   const connection = {
     workflowService: { listWorkflowExecutions: () => Promise.resolve(page) },
     plugins: [],
   } as unknown as ConnectionLike;
-  return new Client({ connection });
+  return createJobService({
+    client: new Client({ connection }),
+    store: new JobStore(os.tmpdir()),
+    taskQueue: 'verbatim',
+    searchAttributes: true,
+    inspect: inspectColumn,
+  });
 }
 
-const started = new Date('2026-01-02T03:04:05.678Z');
-const seconds = (d: Date) => ({ seconds: Math.floor(d.getTime() / 1000), nanos: (d.getTime() % 1000) * 1e6 });
+const timestamp = (d: Date) => ({
+  seconds: Math.floor(d.getTime() / 1000),
+  nanos: (d.getTime() % 1000) * 1e6,
+});
 
 describe('a job listed from visibility', () => {
-  it('lists a workflow paused in Temporal as PAUSED, not ended (it was UNKNOWN)', async () => {
-    const client = clientListing([
+  it('lists a workflow paused in Temporal as PAUSED and not ended (it was UNKNOWN)', async () => {
+    const started = new Date('2026-01-02T03:04:05.678Z');
+    const jobs = serviceListing([
       {
         execution: { workflowId: 'job-paused', runId: 'run-1' },
         type: { name: JOB_WORKFLOW_TYPE },
-        startTime: seconds(started),
+        startTime: timestamp(started),
         status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED,
         historyLength: 12,
         taskQueue: 'verbatim',
-        searchAttributes: { indexedFields: { VerbatimPhase: attribute('Keyword', 'classifying') } },
+        searchAttributes: {
+          indexedFields: {
+            VerbatimFileName: attribute('Keyword', 'survey.xlsx'),
+            VerbatimPhase: attribute('Keyword', 'classifying'),
+            VerbatimRows: attribute('Int', 120),
+          },
+        },
       },
     ]);
-    const listed = [];
-    for await (const execution of client.workflow.list()) listed.push(execution);
-    expect(listed.map((e) => [e.workflowId, e.status.name, e.startTime])).toEqual([
-      ['job-paused', 'PAUSED', started],
-    ]);
-    const [paused] = listed;
-    if (!paused) throw new Error('nothing listed');
-    expect(listedStatus(paused)).toEqual({ status: 'PAUSED', closedAt: null });
-    expect(paused.typedSearchAttributes.get(defineSearchAttributeKey('VerbatimPhase', 'KEYWORD'))).toBe(
-      'classifying',
-    );
+    expect(await jobs.list({ limit: 10 })).toEqual({
+      jobs: [
+        {
+          jobId: 'job-paused',
+          status: 'PAUSED',
+          fileName: 'survey.xlsx',
+          column: null,
+          phase: 'classifying',
+          rows: 120,
+          fallbacks: null,
+          createdAt: started,
+          closedAt: null,
+        },
+      ],
+      next: undefined,
+    });
+  });
+});
+
+describe('a page of jobs', () => {
+  const at = (ms: number, jobId: string): JobSummary => ({
+    jobId,
+    status: 'COMPLETED',
+    fileName: null,
+    column: null,
+    phase: null,
+    rows: null,
+    fallbacks: null,
+    createdAt: new Date(ms),
+    closedAt: null,
+  });
+  // Newest first; two jobs created in the same millisecond are ordered by id, larger first.
+  const jobs = [at(5, 'job-e'), at(4, 'job-d'), at(4, 'job-c'), at(4, 'job-b'), at(1, 'job-a')];
+
+  it('cuts the list after the cursor, every job once', () => {
+    const seen: string[] = [];
+    let after: JobCursor | undefined;
+    do {
+      const page = pageOfJobs(jobs, { limit: 2, after });
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.jobs.map((j) => j.jobId));
+      after = page.next;
+    } while (after);
+    expect(seen).toEqual(['job-e', 'job-d', 'job-c', 'job-b', 'job-a']);
+  });
+
+  it('has no next page when the last job is on this one', () => {
+    expect(pageOfJobs(jobs, { limit: 5 }).next).toBeUndefined();
+    expect(pageOfJobs(jobs, { limit: 4 }).next).toEqual({ createdAt: new Date(4), jobId: 'job-b' });
   });
 });

@@ -73,10 +73,17 @@ async function offlineClient(): Promise<Client> {
   return client;
 }
 
-/** An app whose Temporal client has lost its connection (to the same server, then closed): every call fails. */
+/** An app whose job service's Temporal client has lost its connection (to the same server, then closed). */
 async function offlineApp(): Promise<Hono> {
   const connection = await Connection.connect({ address: api.h.env.address });
-  const app = api.makeApp({ client: new Client({ connection }) });
+  const jobs = createJobService({
+    client: new Client({ connection }),
+    store: api.h.store,
+    taskQueue: api.taskQueue,
+    searchAttributes: true,
+    inspect: inspectColumn,
+  });
+  const app = api.makeApp({ jobs });
   expect((await app.request('/healthz')).status).toBe(200);
   await connection.close();
   return app;

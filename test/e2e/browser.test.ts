@@ -51,8 +51,6 @@ async function serve(extra: Partial<AppDeps> = {}): Promise<ApiServer> {
   const sse = { open: 0 };
   const app = createApp({
     jobs: h.jobs(workers.taskQueue),
-    client: h.env.client,
-    store: h.store,
     dataDir: h.dataDir,
     namespace: 'default',
     defaults: testOptions(),

@@ -7,7 +7,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { Budget } from '../../worker/budget.js';
 import { createLlmEndpoint } from '../../activities/llm.js';
 import { inspectColumn } from '../../sheets/index.js';
-import type { JobService, StartedJob } from '../../jobs/service.js';
+import type { StartedJob, TemporalJobService } from '../../jobs/service.js';
 import { createJobService } from '../../jobs/service.js';
 import type { Category } from '../../domain/categories.js';
 import type { JobOptions } from '../../domain/job.js';
@@ -52,7 +52,7 @@ export interface Harness {
     budget?: Budget;
     llmTimeoutMs?: number;
   }): Promise<TestWorkers>;
-  jobs(taskQueue: string): JobService;
+  jobs(taskQueue: string): TemporalJobService;
   /**
    * Writes `answers` as the survey `name` under the data folder (answers in column E2, see `writeSurvey`)
    * and starts coding it into CATEGORIES (or the categories given) on `taskQueue`.
@@ -83,7 +83,7 @@ export async function createHarness(
   const store = new JobStore(dataDir);
   const connection: NativeConnection = env.nativeConnection;
   const started: TestWorkers[] = [];
-  const jobs = (taskQueue: string): JobService =>
+  const jobs = (taskQueue: string): TemporalJobService =>
     createJobService({
       client: env.client,
       store,
