@@ -526,7 +526,7 @@ export function summarizeJobs(executions: readonly WorkflowExecutionInfo[]): Job
 }
 
 /** Newest first; the id breaks ties, so a cursor names one place in the order. */
-function newestFirst(a: JobCursor, b: JobCursor): number {
+export function newestFirst(a: JobCursor, b: JobCursor): number {
   return (
     b.createdAt.getTime() - a.createdAt.getTime() || (b.jobId < a.jobId ? -1 : b.jobId > a.jobId ? 1 : 0)
   );

@@ -2,16 +2,16 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiHarness } from './helpers.js';
-import { EXAMPLE, createApiHarness, exampleJob, filesUnder, jobForm, patch, post } from './helpers.js';
+import type { FakeApi } from './helpers.js';
+import { EXAMPLE, createFakeApi, exampleJob, filesUnder, jobForm, patch, post } from './helpers.js';
 
-let api: ApiHarness;
+let api: FakeApi;
 let locked: Hono;
 const TOKEN = 'correct-horse-battery-staple';
 
 beforeAll(async () => {
-  // No route here needs a job to run: no workers.
-  api = await createApiHarness({ workers: false });
+  // No route here needs a job to run: the job service in memory, no Temporal server.
+  api = await createFakeApi();
   locked = api.makeApp({ apiToken: TOKEN });
 });
 afterAll(async () => {
@@ -108,10 +108,10 @@ describe('with API_TOKEN set', () => {
   });
 
   it('starts nothing and keeps no upload for a request without the token', async () => {
-    const before = await filesUnder(api.h.dataDir);
+    const before = await filesUnder(api.dataDir);
     expect((await locked.request('/jobs', post(exampleJob()))).status).toBe(401);
     expect((await locked.request('/jobs/preview', post(exampleJob()))).status).toBe(401);
-    expect(await filesUnder(api.h.dataDir)).toEqual(before);
+    expect(await filesUnder(api.dataDir)).toEqual(before);
   });
 
   it('leaves /healthz and the web page (which holds no data) public', async () => {

@@ -1,25 +1,24 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
 import { makeZip } from '../sheets/fixtures.js';
-import type { ApiHarness } from './helpers.js';
+import type { FakeApi } from './helpers.js';
 import {
   EXAMPLE,
   EXAMPLE_CATEGORIES,
-  createApiHarness,
+  createFakeApi,
   exampleJob,
   filesUnder,
   jobForm,
   patch,
   post,
-  sleep,
 } from './helpers.js';
 
-let api: ApiHarness;
+let api: FakeApi;
 
 beforeAll(async () => {
-  // Bad input never reaches a worker: none here.
-  api = await createApiHarness({ workers: false });
+  // Bad input never reaches a workflow: the job service in memory (it stores and checks uploads as the real
+  // one does), no Temporal server. service.test.ts checks the real service starts no workflow for it either.
+  api = await createFakeApi();
 });
 afterAll(async () => {
   await api?.close();
@@ -61,7 +60,7 @@ async function problem(response: Response, status: number): Promise<ProblemBody>
 
 /** Nothing kept: no job folder, no upload left behind. */
 async function expectNothingKept(before: string[]): Promise<void> {
-  expect(await filesUnder(api.h.dataDir)).toEqual(before);
+  expect(await filesUnder(api.dataDir)).toEqual(before);
 }
 
 const survey = (name: string, bytes: Uint8Array = EXAMPLE) => ({ bytes, name });
@@ -268,7 +267,7 @@ const startCases: Case[] = [
 
 describe('POST /jobs refuses bad input with a problem naming the field, and starts nothing', () => {
   it.each(startCases)('$name → $status', async ({ init, status, expected }) => {
-    const before = await filesUnder(api.h.dataDir);
+    const before = await filesUnder(api.dataDir);
     const body = await problem(await api.request('/jobs', init()), status);
     const { detail, ...rest } = expected;
     expect(body).toMatchObject(rest);
@@ -278,7 +277,7 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
 
   it('refuses an upload over the limit (MAX_UPLOAD_MB), with or without a content-length', async () => {
     const small = api.makeApp({ maxUploadBytes: 16 * 1024 });
-    const before = await filesUnder(api.h.dataDir);
+    const before = await filesUnder(api.dataDir);
     // Streamed: no content-length, the limit counts the bytes as they come.
     const streamed = await problem(await small.request('/jobs', post(exampleJob())), 413);
     expect(streamed).toMatchObject({ code: 'file_too_large', field: 'file' });
@@ -305,14 +304,9 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
     expect((await problem(ok, 422)).code).toBe('column_not_found');
   });
 
-  it('left no job in Temporal after all of these', async () => {
-    // A started workflow would be visible within milliseconds; give visibility a moment all the same.
-    for (let i = 0; i < 5; i += 1) {
-      const { count } = await api.h.env.client.workflow.count(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
-      expect(count).toBe(0);
-      await sleep(100);
-    }
-    expect(await filesUnder(path.join(api.h.dataDir, 'jobs'))).toEqual([]);
+  it('left no job after all of these', async () => {
+    expect(api.jobs.created).toEqual([]);
+    expect(await filesUnder(path.join(api.dataDir, 'jobs'))).toEqual([]);
   });
 });
 
@@ -346,7 +340,7 @@ describe('POST /jobs/preview refuses bad input and keeps no upload', () => {
   ];
 
   it.each(previewCases)('$name → $status', async ({ init, status, expected }) => {
-    const before = await filesUnder(api.h.dataDir);
+    const before = await filesUnder(api.dataDir);
     const body = await problem(await api.request('/jobs/preview', init()), status);
     const { detail, ...rest } = expected;
     expect(body).toMatchObject(rest);
@@ -378,24 +372,6 @@ describe('unknown jobs are 404 on every route', () => {
       expect(body).toMatchObject({ code: 'job_not_found', field: 'id' });
     });
   }
-
-  it('a workflow that is not a job is no job', async () => {
-    const other = await api.h.env.client.workflow.start('someOtherWorkflow', {
-      workflowId: 'not-a-job-workflow',
-      taskQueue: 'nobody-polls-this',
-    });
-    try {
-      for (const [, request] of routes) {
-        const [pathname, init] = request(other.workflowId);
-        const body = await problem(await api.request(pathname, init), 404);
-        expect(body.code).toBe('job_not_found');
-      }
-      // Not cancelled through the API either.
-      expect((await other.describe()).status.name).toBe('RUNNING');
-    } finally {
-      await other.terminate();
-    }
-  });
 });
 
 describe('every other error is a problem too', () => {

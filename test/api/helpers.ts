@@ -1,15 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Hono } from 'hono';
-import { previewSheets } from '../../sheets/index.js';
+import { inspectColumn, previewSheets } from '../../sheets/index.js';
 import { createApp } from '../../api/app.js';
 import type { AppDeps } from '../../api/deps.js';
 import type { TemporalJobService } from '../../jobs/service.js';
 import type { JobOptions } from '../../domain/job.js';
+import { JobStore } from '../../lib/store.js';
 import type { SimulatorOptions } from '../../simulator/index.js';
+import type { FakeJobService } from '../helpers/fake-jobs.js';
+import { createFakeJobService } from '../helpers/fake-jobs.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import { CATEGORIES, makeAnswers, writeSurvey } from '../helpers/survey.js';
@@ -62,18 +66,16 @@ export async function createApiHarness(
     const jobs = h.jobs(taskQueue);
     const sse = { open: 0 };
     const makeApp = (overrides: AppOverrides) =>
-      createApp({
-        jobs,
-        dataDir: h.dataDir,
-        namespace: 'default',
-        defaults: testOptions(options.defaults),
-        preview: previewSheets,
-        maxUploadBytes: 5 * 2 ** 20,
-        progressIntervalMs: 50,
-        sse,
-        ...options.app,
-        ...overrides,
-      });
+      createApp(
+        appDeps({
+          jobs,
+          dataDir: h.dataDir,
+          sse,
+          defaults: testOptions(options.defaults),
+          ...options.app,
+          ...overrides,
+        }),
+      );
     const app = makeApp({});
     return {
       h,
@@ -90,6 +92,52 @@ export async function createApiHarness(
     await h.close();
     throw error;
   }
+}
+
+/** The app's dependencies as the tests use them: test options, a 5 MiB upload limit, quick progress. */
+function appDeps(deps: AppOverrides & Pick<AppDeps, 'jobs' | 'dataDir' | 'sse'>): AppDeps {
+  return {
+    namespace: 'default',
+    defaults: testOptions(),
+    preview: previewSheets,
+    maxUploadBytes: 5 * 2 ** 20,
+    progressIntervalMs: 50,
+    ...deps,
+  };
+}
+
+/** The app on an in-memory job service: no Temporal server, no worker, for routes that need no workflow. */
+export interface FakeApi {
+  readonly app: Hono;
+  readonly jobs: FakeJobService;
+  /** Uploads of started jobs and previews go here, as with the real service. */
+  readonly dataDir: string;
+  readonly store: JobStore;
+  readonly sse: { open: number };
+  request(pathname: string, init?: RequestInit): Promise<Response>;
+  /** Another app on the same service and folder, with some dependencies replaced. */
+  makeApp(overrides: AppOverrides): Hono;
+  close(): Promise<void>;
+}
+
+export async function createFakeApi(options: { app?: AppOverrides } = {}): Promise<FakeApi> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-api-'));
+  const store = new JobStore(dataDir);
+  const jobs = createFakeJobService({ store, inspect: inspectColumn });
+  const sse = { open: 0 };
+  const makeApp = (overrides: AppOverrides) =>
+    createApp(appDeps({ jobs, dataDir, sse, ...options.app, ...overrides }));
+  const app = makeApp({});
+  return {
+    app,
+    jobs,
+    dataDir,
+    store,
+    sse,
+    request: async (pathname, init) => app.request(pathname, init),
+    makeApp,
+    close: () => fs.rm(dataDir, { recursive: true, force: true }),
+  };
 }
 
 export interface Upload {

@@ -4,13 +4,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectColumn } from '../../sheets/index.js';
-import { createJobService } from '../../jobs/service.js';
+import { JOB_WORKFLOW_TYPE, createJobService } from '../../jobs/service.js';
 import type { ApiHarness } from './helpers.js';
 import {
   EXAMPLE,
   EXAMPLE_ROWS,
   createApiHarness,
   exampleJob,
+  filesUnder,
   jobForm,
   patch,
   post,
@@ -62,6 +63,70 @@ describe('POST /jobs while Temporal is unreachable', () => {
     );
     expect(response.status).toBeGreaterThanOrEqual(500);
     expect(await fs.readdir(jobsDir).catch(() => [])).toEqual(before);
+  });
+});
+
+describe('the Temporal job service behind the API', () => {
+  it('starts no workflow and keeps nothing for an upload it refuses', async () => {
+    // The first jobs of this file start later: none may exist yet.
+    const before = await filesUnder(api.h.dataDir);
+    const refused = [
+      exampleJob({ column: 'Comments' }),
+      exampleJob({ sheet: 'Answers' }),
+      jobForm(
+        { name: 'survey.xlsx', bytes: Buffer.from('ID,Answer\n1,cheap\n') },
+        { column: 'E2', categories: 'Price' },
+      ),
+    ];
+    for (const form of refused) {
+      const response = await api.request('/jobs', post(form));
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    }
+    for (let i = 0; i < 5; i += 1) {
+      const { count } = await api.h.env.client.workflow.count(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
+      expect(count).toBe(0);
+      await sleep(100);
+    }
+    expect(await filesUnder(api.h.dataDir)).toEqual(before);
+  });
+
+  const routes: Array<[string, (id: string) => [string, RequestInit?]]> = [
+    ['GET /jobs/:id', (id) => [`/jobs/${id}`]],
+    ['GET /jobs/:id/events', (id) => [`/jobs/${id}/events`]],
+    ['GET /jobs/:id/result', (id) => [`/jobs/${id}/result`]],
+    ['PATCH /jobs/:id', (id) => [`/jobs/${id}`, patch({ paused: true })]],
+    ['POST /jobs/:id/cancel', (id) => [`/jobs/${id}/cancel`, { method: 'POST' }]],
+  ];
+
+  it('finds no job for an id no job can have, before asking Temporal', async () => {
+    for (const id of ['..%2F..%2Fetc%2Fpasswd', 'job.1234', `job-${'a'.repeat(200)}`]) {
+      for (const [route, request] of routes) {
+        const [pathname, init] = request(id);
+        const response = await api.request(pathname, init);
+        expect(response.status, `${route} ${id}`).toBe(404);
+        expect(await response.json()).toMatchObject({ code: 'job_not_found', field: 'id' });
+      }
+    }
+  });
+
+  it('a workflow that is not a job is no job', async () => {
+    const other = await api.h.env.client.workflow.start('someOtherWorkflow', {
+      workflowId: 'not-a-job-workflow',
+      taskQueue: 'nobody-polls-this',
+    });
+    try {
+      for (const [, request] of routes) {
+        const [pathname, init] = request(other.workflowId);
+        const response = await api.request(pathname, init);
+        expect(response.status).toBe(404);
+        expect(((await response.json()) as { code: string }).code).toBe('job_not_found');
+      }
+      // Not cancelled through the API either.
+      expect((await other.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await other.terminate();
+    }
   });
 });
 
