@@ -3,6 +3,8 @@ import { Client } from '@temporalio/client';
 import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
+import { progressOf } from '../helpers/fake-jobs.js';
+import { createFakeApi } from './helpers.js';
 import type { JobCursor, JobSummary } from '../../jobs/service.js';
 import { JOB_WORKFLOW_TYPE, createJobService, pageOfJobs } from '../../jobs/service.js';
 import { JobStore } from '../../lib/store.js';
@@ -112,5 +114,32 @@ describe('a page of jobs', () => {
   it('has no next page when the last job is on this one', () => {
     expect(pageOfJobs(jobs, { limit: 5 }).next).toBeUndefined();
     expect(pageOfJobs(jobs, { limit: 4 }).next).toEqual({ createdAt: new Date(4), jobId: 'job-b' });
+  });
+});
+
+describe('a job paused in Temporal, through the API', () => {
+  it('is listed as PAUSED and not ended, and its event stream goes on until the job ends', async () => {
+    const api = await createFakeApi();
+    try {
+      const createdAt = new Date('2026-01-02T03:04:05.678Z');
+      api.jobs.put({ jobId: 'job-paused', status: 'PAUSED', createdAt, progress: progressOf('job-paused') });
+      const list = (await (await api.request('/jobs')).json()) as { jobs: unknown[] };
+      expect(list.jobs).toEqual([
+        expect.objectContaining({ jobId: 'job-paused', status: 'PAUSED', closedAt: null }),
+      ]);
+
+      const response = await api.request('/jobs/job-paused/events');
+      const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+      if (!reader) throw new Error('no body');
+      let text = '';
+      // Several progress events while it is paused: a PAUSED job is not done.
+      while ((text.match(/event: progress/g) ?? []).length < 3) text += (await reader.read()).value ?? '';
+      expect(text).not.toContain('event: done');
+      api.jobs.put({ jobId: 'job-paused', status: 'COMPLETED', closedAt: new Date() });
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+      expect(text).toMatch(/event: done\ndata: \{"jobId":"job-paused","status":"COMPLETED"/);
+    } finally {
+      await api.close();
+    }
   });
 });

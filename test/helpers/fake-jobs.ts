@@ -133,3 +133,39 @@ function settle<T>(fn: () => T): Promise<T> {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
+
+/** A job's progress as a worker would answer it: nothing done yet, unless said otherwise. */
+export function progressOf(jobId: string, overrides: Partial<JobProgress> = {}): JobProgress {
+  const now = new Date().toISOString();
+  return {
+    jobId,
+    phase: 'classifying',
+    paused: false,
+    simulated: true,
+    fileName: 'survey.xlsx',
+    column: 'E2',
+    rows: {
+      total: 0,
+      done: 0,
+      empty: 0,
+      invalid: 0,
+      alreadyCoded: 0,
+      toClassify: 0,
+      classified: 0,
+      fallback: 0,
+    },
+    uniqueAnswers: 0,
+    batches: { total: 0, done: 0, inFlight: 0, fallback: 0 },
+    window: { size: 5, max: 5 },
+    ratePerMinute: 0,
+    etaSeconds: null,
+    elapsedSeconds: 0,
+    tokens: { prompt: 0, completion: 0, cached: 0, total: 0 },
+    apiCalls: 0,
+    rateLimited: 0,
+    fallbackReasons: {},
+    startedAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
