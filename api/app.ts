@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname, sep } from 'node:path';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 import { bearerAuth } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { jobsApp } from './jobs.js';
-import { openApiDocument } from './openapi.js';
-import { ProblemError, problemFor, sendProblem } from './problem.js';
+import { ProblemError, problemFor, refuseInvalid, sendProblem } from './problem.js';
+import { documentRoute, healthRoute, settingsRoute } from './routes.js';
 
 const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
 /**
@@ -33,9 +33,12 @@ for (const file of readdirSync(new URL('./public/', import.meta.url), {
 }
 const PUBLIC_PATHS = new Set(['/', '/healthz', '/favicon.ico', ...assets.keys()]);
 
+/** The app `createApp` builds: routes described for OpenAPI. */
+export type App = OpenAPIHono;
+
 /** The API and the web page. No listening and no environment here: `server.ts` does that. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): App {
+  const app = new OpenAPIHono({ defaultHook: refuseInvalid });
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -64,35 +67,58 @@ export function createApp(deps: AppDeps): Hono {
     );
   }
 
-  app.get('/healthz', async (c) => {
+  app.openapi(healthRoute, async (c) => {
     try {
       await withTimeout(deps.jobs.health(), 3_000);
-      return c.json({ status: 'ok', temporal: 'ok' });
+      return c.json({ status: 'ok' as const, temporal: 'ok' as const }, 200);
     } catch (error) {
       deps.logger?.warn({ err: error }, 'health check: Temporal unreachable');
-      return c.json({ status: 'unavailable', temporal: 'unreachable' }, 503);
+      return c.json({ status: 'unavailable' as const, temporal: 'unreachable' as const }, 503);
     }
   });
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(documentRoute, (c) => {
+    // Generated from the routes once, at the first request: every route is registered by then.
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'verbatim',
+        version: '0.1.0',
+        description:
+          'Codes open-ended survey answers from Excel or CSV into categories with an LLM. Each job is a durable Temporal workflow whose id is the job id. Errors are problem documents (RFC 9457 shape); every response carries an `x-request-id` header (the one sent, when it is valid), which a problem repeats as `requestId`.',
+      },
+      security: [{ bearer: [] }],
+    });
+    return c.json(document, 200);
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API_TOKEN, when set',
+  });
+
   // What a form needs to show the server's defaults and limits (no secrets in here).
-  app.get('/settings', (c) =>
-    c.json({
-      defaults: {
-        batchSize: deps.defaults.batchSize,
-        concurrency: deps.defaults.maxWorkers,
-        parallel: deps.defaults.parallel,
-        minResponsesForParallel: deps.defaults.minResponsesForParallel,
-        model: deps.defaults.model,
-        temperature: deps.defaults.temperature,
+  app.openapi(settingsRoute, (c) =>
+    c.json(
+      {
+        defaults: {
+          batchSize: deps.defaults.batchSize,
+          concurrency: deps.defaults.maxWorkers,
+          parallel: deps.defaults.parallel,
+          minResponsesForParallel: deps.defaults.minResponsesForParallel,
+          model: deps.defaults.model,
+          temperature: deps.defaults.temperature,
+        },
+        limits: {
+          maxUploadBytes: deps.maxUploadBytes,
+          maxBatchSize: MAX_BATCH_SIZE,
+          maxConcurrency: MAX_CONCURRENCY,
+        },
+        temporalUiUrl: deps.temporalUiUrl ?? null,
       },
-      limits: {
-        maxUploadBytes: deps.maxUploadBytes,
-        maxBatchSize: MAX_BATCH_SIZE,
-        maxConcurrency: MAX_CONCURRENCY,
-      },
-      temporalUiUrl: deps.temporalUiUrl ?? null,
-    }),
+      200,
+    ),
   );
   app.route('/jobs', jobsApp(deps));
 

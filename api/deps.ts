@@ -2,6 +2,7 @@ import type { JobOptions } from '../domain/job.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import type { JobService } from '../jobs/service.js';
 import type { Logger } from '../lib/logger.js';
+import type { Preview } from '../sheets/index.js';
 
 /** Reads the top of an uploaded workbook for the column picker (injected: Excel I/O lives in activities/). */
 export type PreviewSheets = (input: {
@@ -10,7 +11,7 @@ export type PreviewSheets = (input: {
   format: SheetFormat;
   sheet?: string;
   rows?: number;
-}) => Promise<object>;
+}) => Promise<Preview>;
 
 export interface AppDeps {
   /** Starting, finding and controlling jobs: the API reaches Temporal and the job store only through it. */

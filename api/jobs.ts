@@ -1,19 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import type { JobCursor, JobDescription, JobStatus, JobSummary } from '../jobs/service.js';
+import type { JobDescription, JobStatus, JobSummary } from '../jobs/service.js';
 import { isOpen } from '../jobs/service.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
-import { fileField, parseJobForm, parsePatch, readForm, text } from './form.js';
-import { ProblemError, badRequest } from './problem.js';
+import { ProblemError, refuseInvalid } from './problem.js';
+import { encodeCursor, formBody, jsonBody } from './requests.js';
+import {
+  cancelJobRoute,
+  changeJobRoute,
+  createJobRoute,
+  getJobRoute,
+  jobEventsRoute,
+  jobResultRoute,
+  listJobsRoute,
+  previewRoute,
+} from './routes.js';
 
 /** `/jobs`: start, list, watch, change, cancel and download classification jobs. */
 export function jobsApp(deps: AppDeps) {
-  const app = new Hono();
+  const app = new OpenAPIHono({ defaultHook: refuseInvalid });
   const { jobs } = deps;
   const upload = bodyLimit({
     maxSize: deps.maxUploadBytes,
@@ -69,30 +79,34 @@ export function jobsApp(deps: AppDeps) {
     }
   }
 
-  app.post('/', upload, async (c) => {
-    const form = await readForm(c.req);
-    const job = parseJobForm(form, deps.defaults);
+  app.openapi({ ...createJobRoute, middleware: [upload, formBody] }, async (c) => {
+    const form = c.req.valid('form');
     const started = await jobs.create({
-      fileName: safeFileName(job.file.name),
-      source: { bytes: new Uint8Array(await job.file.arrayBuffer()) },
-      column: job.column,
-      ...(job.sheet ? { sheet: job.sheet } : {}),
-      ...(job.question ? { question: job.question } : {}),
-      categories: job.categories,
-      options: job.options,
+      fileName: safeFileName(form.file.name),
+      source: { bytes: new Uint8Array(await form.file.arrayBuffer()) },
+      column: form.column,
+      ...(form.sheet ? { sheet: form.sheet } : {}),
+      ...(form.question ? { question: form.question } : {}),
+      categories: form.categories,
+      options: {
+        ...deps.defaults,
+        ...(form.batchSize !== undefined ? { batchSize: form.batchSize } : {}),
+        ...(form.concurrency !== undefined ? { maxWorkers: form.concurrency } : {}),
+        ...(form.temperature !== undefined ? { temperature: form.temperature } : {}),
+        ...(form.model !== undefined ? { model: form.model } : {}),
+        ...(form.parallel !== undefined ? { parallel: form.parallel } : {}),
+      },
       idFrom: 'random',
     });
-    return c.json({ jobId: started.jobId, status: 'RUNNING', links: links(started.jobId) }, 202, {
+    return c.json({ jobId: started.jobId, status: 'RUNNING' as const, links: links(started.jobId) }, 202, {
       location: `/jobs/${started.jobId}`,
     });
   });
 
-  app.post('/preview', upload, async (c) => {
-    const form = await readForm(c.req);
-    const file = fileField(form);
+  app.openapi({ ...previewRoute, middleware: [upload, formBody] }, async (c) => {
+    const { file, sheet } = c.req.valid('form');
     const fileName = safeFileName(file.name);
     const format = sheetFormatOf(fileName);
-    const sheet = text(form, 'sheet', 200);
     // Uploads land under DATA_DIR only, under a random name, and are removed after the preview.
     const dir = path.join(deps.dataDir, 'uploads');
     await fs.mkdir(dir, { recursive: true });
@@ -106,29 +120,25 @@ export function jobsApp(deps: AppDeps) {
         ...(sheet ? { sheet } : {}),
         rows: 5,
       });
-      return c.json({ fileName, format, ...preview });
+      return c.json({ fileName, format, ...preview }, 200);
     } finally {
       await fs.rm(tmp, { force: true });
     }
   });
 
-  app.get('/', async (c) => {
-    const pageSize = Number(c.req.query('pageSize') ?? 20);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
-      throw badRequest('pageSize', 'pageSize must be a whole number from 1 to 100');
-    }
-    const after = decodeCursor(c.req.query('pageToken'));
-    const page = await jobs.list({ limit: pageSize, after });
-    return c.json({
-      jobs: page.jobs.map(listed),
-      nextPageToken: page.next ? encodeCursor(page.next) : null,
-    });
+  app.openapi(listJobsRoute, async (c) => {
+    const { pageSize, pageToken } = c.req.valid('query');
+    const page = await jobs.list({ limit: pageSize, after: pageToken });
+    return c.json(
+      { jobs: page.jobs.map(listed), nextPageToken: page.next ? encodeCursor(page.next) : null },
+      200,
+    );
   });
 
-  app.get('/:id', async (c) => c.json(view(await jobs.describe(c.req.param('id')))));
+  app.openapi(getJobRoute, async (c) => c.json(view(await jobs.describe(c.req.valid('param').id)), 200));
 
-  app.get('/:id/events', async (c) => {
-    const jobId = c.req.param('id');
+  app.openapi(jobEventsRoute, async (c) => {
+    const jobId = c.req.valid('param').id;
     await jobs.status(jobId);
     const interval = deps.progressIntervalMs ?? 1_000;
     return streamSSE(c, async (stream) => {
@@ -178,11 +188,10 @@ export function jobsApp(deps: AppDeps) {
     });
   });
 
-  app.get('/:id/result', async (c) => {
-    const jobId = c.req.param('id');
+  app.openapi(jobResultRoute, async (c) => {
+    const jobId = c.req.valid('param').id;
+    const { format } = c.req.valid('query');
     const status = await jobs.status(jobId);
-    const format = c.req.query('format') ?? 'xlsx';
-    if (format !== 'xlsx' && format !== 'csv') throw badRequest('format', 'format must be xlsx or csv');
     const done =
       status === 'COMPLETED' || status === 'CANCELLED' ? await jobs.result(jobId, format) : undefined;
     if (!done) {
@@ -205,20 +214,20 @@ export function jobsApp(deps: AppDeps) {
     });
   });
 
-  app.patch('/:id', async (c) => {
-    const jobId = c.req.param('id');
-    const change = parsePatch(await c.req.json<unknown>().catch(() => undefined));
+  app.openapi({ ...changeJobRoute, middleware: [jsonBody] }, async (c) => {
+    const jobId = c.req.valid('param').id;
+    const change = c.req.valid('json');
     await requireRunning(jobId, 'only a running job can be changed.');
     if (change.concurrency !== undefined) await jobs.setConcurrency(jobId, change.concurrency);
     if (change.paused !== undefined) await (change.paused ? jobs.pause(jobId) : jobs.resume(jobId));
-    return c.json(view(await jobs.describe(jobId)));
+    return c.json(view(await jobs.describe(jobId)), 200);
   });
 
-  app.post('/:id/cancel', async (c) => {
-    const jobId = c.req.param('id');
+  app.openapi(cancelJobRoute, async (c) => {
+    const jobId = c.req.valid('param').id;
     await requireRunning(jobId, 'there is nothing to cancel.');
     await jobs.cancel(jobId);
-    return c.json({ jobId, status: 'CANCELLING', links: links(jobId) }, 202);
+    return c.json({ jobId, status: 'CANCELLING' as const, links: links(jobId) }, 202);
   });
 
   return app;
@@ -235,29 +244,6 @@ const NO_RESULT: Partial<Record<JobStatus, string>> = {
   TERMINATED: 'The job was terminated: there is no result.',
   TIMED_OUT: 'The job timed out: there is no result.',
 };
-
-/** A page token: the cursor of the last job shown, opaque to clients. */
-function encodeCursor(cursor: JobCursor): string {
-  return Buffer.from(JSON.stringify({ t: cursor.createdAt.getTime(), id: cursor.jobId })).toString(
-    'base64url',
-  );
-}
-
-function decodeCursor(token: string | undefined): JobCursor | undefined {
-  if (!token) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      t?: unknown;
-      id?: unknown;
-    };
-    if (typeof value.t === 'number' && Number.isFinite(value.t) && typeof value.id === 'string') {
-      return { createdAt: new Date(value.t), jobId: value.id };
-    }
-  } catch {
-    // fall through
-  }
-  throw badRequest('pageToken', 'pageToken is not one this API gave out: start again without it');
-}
 
 /** A display name only: never used as a path. */
 function safeFileName(name: string): string {

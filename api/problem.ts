@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, JobNotFoundError } from '../domain/errors.js';
@@ -108,4 +109,28 @@ export function sendProblem(c: Context, problem: Problem): Response {
   return c.json(problem, problem.status as ContentfulStatusCode, {
     'content-type': 'application/problem+json',
   });
+}
+
+/**
+ * The routes' `defaultHook`: a request that fails its schema is a 400 problem naming the field of the first
+ * issue (the body, when the issue is about the body as a whole), with the code a custom issue carries or
+ * `invalid_field`. The schemas' messages are whole (api/requests.ts).
+ */
+export function refuseInvalid(
+  result: { success: true } | { success: false; error: z.ZodError; target: string },
+): void {
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  if (!issue) throw badRequest('body', 'invalid request');
+  const field =
+    issue.code === 'unrecognized_keys'
+      ? issue.keys[0]
+      : issue.path[0] !== undefined
+        ? String(issue.path[0])
+        : result.target === 'json' || result.target === 'form'
+          ? 'body'
+          : result.target;
+  const code =
+    issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
+  throw badRequest(field ?? 'body', issue.message, code);
 }

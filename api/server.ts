@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 import type { Logger } from '../lib/logger.js';
 
 export interface ApiServer {
@@ -15,7 +14,7 @@ export interface ApiServer {
  * which tell their browsers to reconnect; the server waits for them (at most `drainMs`) before it closes.
  */
 export async function listen(options: {
-  app: Hono;
+  app: { fetch: (request: Request) => Response | Promise<Response> };
   host: string;
   port: number;
   shutdown: AbortController;

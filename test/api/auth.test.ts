@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Hono } from 'hono';
+import type { App } from '../../api/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeApi } from './helpers.js';
 import { EXAMPLE, createFakeApi, exampleJob, filesUnder, jobForm, patch, post } from './helpers.js';
 
 let api: FakeApi;
-let locked: Hono;
+let locked: App;
 const TOKEN = 'correct-horse-battery-staple';
 
 beforeAll(async () => {

@@ -4,8 +4,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
-import type { Hono } from 'hono';
 import { inspectColumn, previewSheets } from '../../sheets/index.js';
+import type { App } from '../../api/app.js';
 import { createApp } from '../../api/app.js';
 import type { AppDeps } from '../../api/deps.js';
 import type { TemporalJobService } from '../../jobs/service.js';
@@ -36,7 +36,7 @@ type AppOverrides = Partial<Omit<AppDeps, 'dataDir' | 'sse'>>;
 /** The real app on a real dev server: workers on a queue of their own, the simulator over HTTP. */
 export interface ApiHarness {
   readonly h: Harness;
-  readonly app: Hono;
+  readonly app: App;
   /** The task queue jobs start on; workers poll it unless the harness was made without them. */
   readonly taskQueue: string;
   readonly workers: TestWorkers | undefined;
@@ -44,7 +44,7 @@ export interface ApiHarness {
   readonly sse: { open: number };
   request(pathname: string, init?: RequestInit): Promise<Response>;
   /** Another app on the same server, workers and store, with some dependencies replaced. */
-  makeApp(overrides: AppOverrides): Hono;
+  makeApp(overrides: AppOverrides): App;
   close(): Promise<void>;
 }
 
@@ -108,7 +108,7 @@ function appDeps(deps: AppOverrides & Pick<AppDeps, 'jobs' | 'dataDir' | 'sse'>)
 
 /** The app on an in-memory job service: no Temporal server, no worker, for routes that need no workflow. */
 export interface FakeApi {
-  readonly app: Hono;
+  readonly app: App;
   readonly jobs: FakeJobService;
   /** Uploads of started jobs and previews go here, as with the real service. */
   readonly dataDir: string;
@@ -116,7 +116,7 @@ export interface FakeApi {
   readonly sse: { open: number };
   request(pathname: string, init?: RequestInit): Promise<Response>;
   /** Another app on the same service and folder, with some dependencies replaced. */
-  makeApp(overrides: AppOverrides): Hono;
+  makeApp(overrides: AppOverrides): App;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Hono } from 'hono';
+import type { App } from '../../api/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectColumn } from '../../sheets/index.js';
 import { JOB_WORKFLOW_TYPE, createJobService } from '../../jobs/service.js';
@@ -139,7 +139,7 @@ async function offlineClient(): Promise<Client> {
 }
 
 /** An app whose job service's Temporal client has lost its connection (to the same server, then closed). */
-async function offlineApp(): Promise<Hono> {
+async function offlineApp(): Promise<App> {
   const connection = await Connection.connect({ address: api.h.env.address });
   const jobs = createJobService({
     client: new Client({ connection }),
@@ -333,13 +333,13 @@ describe('GET /openapi.json', () => {
       /** A job kept running, paused; the last request of the table cancels it. */
       readonly running: string;
       /** With API_TOKEN set. */
-      readonly locked: Hono;
+      readonly locked: App;
       /** Its Temporal client's connection is closed. */
-      readonly offline: Hono;
+      readonly offline: App;
       /** MAX_UPLOAD_MB of 1 KiB. */
-      readonly tiny: Hono;
+      readonly tiny: App;
       /** Its preview reader breaks. */
-      readonly brokenPreview: Hono;
+      readonly brokenPreview: App;
     }
     let f: Fixtures;
 
@@ -368,11 +368,11 @@ describe('GET /openapi.json', () => {
       body: 'not parts',
       headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
     });
-    const start = (app: Hono, form = exampleJob(), headers: Record<string, string> = {}) =>
+    const start = (app: App, form = exampleJob(), headers: Record<string, string> = {}) =>
       app.request('/jobs', post(form, headers));
-    const look = (app: Hono, fields: Record<string, string> = {}, name = 'customer-survey.xlsx') =>
+    const look = (app: App, fields: Record<string, string> = {}, name = 'customer-survey.xlsx') =>
       app.request('/jobs/preview', post(jobForm({ bytes: EXAMPLE, name }, fields)));
-    const cancel = (app: Hono, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
+    const cancel = (app: App, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
 
     type Row = readonly [
       operation: string,

@@ -1,0 +1,307 @@
+/**
+ * What the API accepts, as zod schemas the routes validate with (and `/openapi.json` describes). Every
+ * message is whole, for a person: the `defaultHook` (api/problem.ts) sends the first issue as a 400 problem
+ * naming its field, with the `code` a custom issue carries (`file_missing`, `out_of_range`, …) or
+ * `invalid_field`.
+ */
+import { z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Category } from '../domain/categories.js';
+import { categoriesFromList, parseCategories } from '../domain/categories.js';
+import { MAX_BATCH_SIZE } from '../domain/batching.js';
+import { DomainError } from '../domain/errors.js';
+import type { JobCursor } from '../jobs/service.js';
+import { booleanText } from '../lib/config.js';
+import { MAX_CONCURRENCY } from '../workflows/definitions.js';
+import { badRequest } from './problem.js';
+
+const NO_FILE = 'no file uploaded: send the spreadsheet as multipart/form-data field "file"';
+const NO_COLUMN = 'no column given: a header such as E2, a column letter, or the question text';
+
+/** A custom issue: its message whole, its problem code carried in `params`. */
+function refuse(ctx: z.RefinementCtx, message: string, code = 'invalid_field'): never {
+  ctx.addIssue({ code: 'custom', message, params: { code } });
+  return z.NEVER;
+}
+
+/** A form field sent more than once counts by its first value (categories excepted). */
+const first = (value: unknown): unknown => (Array.isArray(value) ? (value as unknown[])[0] : value);
+
+/** An optional text field: trimmed, absent when empty, at most `max` characters, never a file. */
+function text(field: string, max: number, description?: string) {
+  return z
+    .preprocess(
+      first,
+      z
+        .string({ error: `${field} must be text, not a file` })
+        .trim()
+        .max(max, `${field} is longer than ${max} characters`)
+        .optional(),
+    )
+    .transform((value) => value || undefined)
+    .openapi(description ? { description } : {});
+}
+
+/** The uploaded spreadsheet: a file part that is not empty. */
+const upload = z
+  .preprocess(
+    first,
+    z.custom<File>((value) => value instanceof File, { error: NO_FILE, params: { code: 'file_missing' } }),
+  )
+  .check((ctx) => {
+    if (ctx.value.size === 0) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `the uploaded file ${JSON.stringify(ctx.value.name)} is empty`,
+        input: ctx.value,
+        params: { code: 'file_empty' },
+      });
+    }
+  })
+  .openapi({ type: 'string', format: 'binary', description: '.xlsx or .csv, at most MAX_UPLOAD_MB' });
+
+/** Categories may come as a text file part (`-F categories=@categories.txt`) as well as typed text. */
+const MAX_CATEGORIES_FILE_BYTES = 1024 * 1024;
+
+/** Categories as text (one per line, "Name" or "Name: description"), a JSON list, repeated fields or a file. */
+const categories = z
+  .union(
+    [
+      z.string().openapi({ description: 'One per line: "Name" or "Name: description"' }),
+      z.array(z.string()).openapi({ description: 'The field repeated' }),
+      z
+        .instanceof(File)
+        .openapi({ type: 'string', format: 'binary', description: 'A text file as above, at most 1 MiB' }),
+    ],
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'no categories given: one per line, "Name" or "Name: description"'
+          : 'categories must be text',
+    },
+  )
+  .transform(async (value, ctx): Promise<Category[]> => {
+    try {
+      if (Array.isArray(value)) return categoriesFromList(value, 'categories');
+      if (value instanceof File && value.size > MAX_CATEGORIES_FILE_BYTES) {
+        return refuse(ctx, 'the categories file is larger than 1 MiB');
+      }
+      const trimmed = (value instanceof File ? await value.text() : value).trim();
+      if (trimmed.startsWith('[')) {
+        const list = z.array(z.string()).safeParse(parseJson(trimmed));
+        if (!list.success) return refuse(ctx, 'categories given as JSON must be an array of strings');
+        return categoriesFromList(list.data, 'categories');
+      }
+      return parseCategories(trimmed, 'categories');
+    } catch (error) {
+      // Empty, duplicated or malformed categories: the domain's own code and words.
+      if (error instanceof DomainError) return refuse(ctx, error.message, error.code);
+      throw error;
+    }
+  });
+
+function parseJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A job setting given as form text: checked by `schema`, refused as `field="value": why` (out_of_range).
+ * Each is described whole with `.openapi({ type, … })`: a `type` keeps the generator from describing the
+ * text it arrives as.
+ */
+function setting<T>(field: string, schema: z.ZodType<T>) {
+  return text(field, 100).transform((raw, ctx): T | undefined => {
+    if (raw === undefined) return undefined;
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    const why = parsed.error.issues[0]?.message ?? 'invalid';
+    return refuse(ctx, `${field}=${JSON.stringify(raw)}: ${why}`, 'out_of_range');
+  });
+}
+
+/** `POST /jobs`: the spreadsheet, which column to code into which categories, and the job's settings. */
+export const JobFormSchema = z.object({
+  file: upload,
+  column: z
+    .preprocess(
+      first,
+      z
+        .string({
+          error: (issue) => (issue.input === undefined ? NO_COLUMN : 'column must be text, not a file'),
+        })
+        .trim()
+        .min(1, NO_COLUMN)
+        .max(500, 'column is longer than 500 characters'),
+    )
+    .openapi({ description: 'Header text (E2), column letter (E) or the question text' }),
+  sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
+  question: text('question', 2_000, 'The survey question, when the header does not say it'),
+  categories,
+  batchSize: setting(
+    'batchSize',
+    z.union([
+      z.literal('auto'),
+      z.coerce.number().int('must be a whole number or "auto"').min(1).max(MAX_BATCH_SIZE),
+    ]),
+  ).openapi({
+    type: ['integer', 'string'],
+    oneOf: [{ type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE }, { const: 'auto' }],
+  }),
+  concurrency: setting(
+    'concurrency',
+    z.coerce.number().int('must be a whole number').min(1).max(MAX_CONCURRENCY),
+  ).openapi({ type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY }),
+  temperature: setting('temperature', z.coerce.number().min(0).max(2)).openapi({
+    type: 'number',
+    minimum: 0,
+    maximum: 2,
+  }),
+  model: setting(
+    'model',
+    z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[\w.:/-]+$/, 'must be a model name such as gpt-4o-mini'),
+  ).openapi({ type: 'string', maxLength: 100 }),
+  parallel: setting('parallel', booleanText).openapi({ type: 'boolean' }),
+});
+
+/** `POST /jobs/preview`: the spreadsheet, and the sheet to show. */
+export const PreviewFormSchema = z.object({
+  file: upload,
+  sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
+});
+
+/** A message naming the field and the value sent: `concurrency=0: must be at least 1`. */
+const about = (field: string, why: string) => ({
+  error: (issue: { input?: unknown }) => `${field}=${JSON.stringify(issue.input)}: ${why}`,
+});
+
+/**
+ * The body of `PATCH /jobs/:id`. JSON has numbers and booleans, so nothing is coerced here: `"4"`, `true` or
+ * `null` for the concurrency is a mistake to report, not a number (coercion would turn `true` into 1).
+ */
+export const PatchSchema = z
+  .strictObject(
+    {
+      concurrency: z
+        .number(about('concurrency', 'must be a number'))
+        .int(about('concurrency', 'must be a whole number'))
+        .min(1, about('concurrency', 'must be at least 1'))
+        .max(MAX_CONCURRENCY, about('concurrency', `must be at most ${MAX_CONCURRENCY}`))
+        .optional(),
+      paused: z.boolean(about('paused', 'must be true or false (a JSON boolean)')).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown field ${JSON.stringify(issue.keys[0])}: give "concurrency" and/or "paused"`
+          : undefined,
+    },
+  )
+  .refine((v) => v.concurrency !== undefined || v.paused !== undefined, 'give "concurrency" and/or "paused"')
+  .openapi({ minProperties: 1 });
+
+const PAGE_SIZE = 'pageSize must be a whole number from 1 to 100';
+
+/** `GET /jobs`: a page size, and the token of the page before. */
+export const ListQuerySchema = z.object({
+  pageSize: z.coerce
+    .number({ error: PAGE_SIZE })
+    .int(PAGE_SIZE)
+    .min(1, PAGE_SIZE)
+    .max(100, PAGE_SIZE)
+    .default(20),
+  pageToken: z
+    .string()
+    .optional()
+    .transform((token, ctx): JobCursor | undefined => {
+      if (!token) return undefined;
+      return (
+        decodeCursor(token) ?? refuse(ctx, 'pageToken is not one this API gave out: start again without it')
+      );
+    })
+    .openapi({ description: 'The `nextPageToken` of the page before' }),
+});
+
+/** A page token: the cursor of the last job shown, opaque to clients. */
+export function encodeCursor(cursor: JobCursor): string {
+  return Buffer.from(JSON.stringify({ t: cursor.createdAt.getTime(), id: cursor.jobId })).toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(token: string): JobCursor | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      id?: unknown;
+    };
+    if (typeof value.t === 'number' && Number.isFinite(value.t) && typeof value.id === 'string') {
+      return { createdAt: new Date(value.t), jobId: value.id };
+    }
+  } catch {
+    // not a token of ours
+  }
+  return undefined;
+}
+
+/** `GET /jobs/:id/result`: the coded workbook or its CSV. */
+export const ResultQuerySchema = z.object({
+  format: z.enum(['xlsx', 'csv'], { error: 'format must be xlsx or csv' }).default('xlsx'),
+});
+
+/** The job in the path. Ids are checked by the job service: an id no job can have is no job (404). */
+export const JobParamsSchema = z.object({
+  id: z.string().openapi({
+    param: { name: 'id', in: 'path' },
+    description: 'The job id (the workflow id): letters, digits, `-` and `_`',
+  }),
+});
+
+const mediaType = (header: string | undefined) => header?.split(';')[0]?.trim().toLowerCase() ?? '';
+
+/**
+ * Reads a form body before it is validated (the validator reuses what is read), with the API's own problems:
+ * a body that is not a form has no file, and one that cannot be parsed (no boundary, a cut-off upload) is
+ * the client's mistake, not a server error. Errors of the upload limit pass through.
+ */
+export const formBody: MiddlewareHandler = async (c, next) => {
+  const type = mediaType(c.req.header('content-type'));
+  if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') {
+    throw badRequest('file', NO_FILE, 'file_missing');
+  }
+  try {
+    await c.req.parseBody({ all: true });
+  } catch (error) {
+    if (error instanceof HTTPException) throw error;
+    throw badRequest(
+      'body',
+      'the request body is not valid multipart/form-data: send the spreadsheet as field "file" of a form',
+      'invalid_body',
+    );
+  }
+  await next();
+};
+
+/** Reads a JSON body before it is validated, refusing anything else with a problem that names the body. */
+export const jsonBody: MiddlewareHandler = async (c, next) => {
+  const json = /^application\/([\w.-]+\+)?json$/.test(mediaType(c.req.header('content-type')));
+  if (
+    !json ||
+    !(await c.req.json().then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    throw badRequest('body', 'the body must be JSON, such as {"paused": true} or {"concurrency": 8}');
+  }
+  await next();
+};

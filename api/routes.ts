@@ -1,0 +1,232 @@
+/**
+ * The API's routes as data: method, path, what each takes and every status it answers. The app registers
+ * its handlers on them (api/app.ts, api/jobs.ts), which validates the requests, and `/openapi.json` is
+ * generated from them. Paths under `/jobs` are relative to that sub-app.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  JobFormSchema,
+  JobParamsSchema,
+  ListQuerySchema,
+  PatchSchema,
+  PreviewFormSchema,
+  ResultQuerySchema,
+} from './requests.js';
+import {
+  CancellingSchema,
+  DocumentSchema,
+  HealthySchema,
+  JobListSchema,
+  JobSchema,
+  PreviewSchema,
+  ProblemSchema,
+  SettingsSchema,
+  StartedSchema,
+  UnhealthySchema,
+} from './schemas.js';
+
+const json = <S extends z.ZodType>(description: string, schema: S) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+/** Every route but /healthz (and the web page) needs the token when API_TOKEN is set. */
+const unauthorized = {
+  ...problem('API_TOKEN is set and the bearer token is missing or wrong (code `unauthorized`)'),
+  headers: z.object({
+    'WWW-Authenticate': z
+      .string()
+      .openapi({ description: 'Bearer realm="verbatim" (and the error, if any)' }),
+  }),
+};
+/** What `onError` answers for anything it cannot map: a route that reads Temporal or the disk can say it. */
+const unexpected = problem(
+  'Unexpected failure (Temporal or the disk): code `internal_error`, with the `requestId` to find it in the logs',
+);
+const unknownJob = problem('No job with this id (code `job_not_found`, field `id`)');
+const notAForm =
+  'the body is not valid multipart/form-data (code `invalid_body`, field `body`), the file is missing or empty, or it is not a spreadsheet (code `invalid_workbook`)';
+const tooLarge = problem('The upload is over MAX_UPLOAD_MB (code `file_too_large`, field `file`)');
+
+export const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Health, including the Temporal connection',
+  security: [],
+  responses: {
+    200: json('Healthy', HealthySchema),
+    503: json('Temporal unreachable', UnhealthySchema),
+  },
+});
+
+export const documentRoute = createRoute({
+  method: 'get',
+  path: '/openapi.json',
+  summary: 'This document',
+  responses: {
+    200: json('The OpenAPI 3.1 description of the API', DocumentSchema),
+    401: unauthorized,
+  },
+});
+
+export const settingsRoute = createRoute({
+  method: 'get',
+  path: '/settings',
+  summary: "The server's job defaults and limits, for forms",
+  responses: {
+    200: json('Defaults (batch size, concurrency, parallel, model, temperature) and limits', SettingsSchema),
+    401: unauthorized,
+  },
+});
+
+export const createJobRoute = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Start a job: upload a spreadsheet and say which column to code into which categories',
+  request: {
+    body: { required: true, content: { 'multipart/form-data': { schema: JobFormSchema } } },
+  },
+  responses: {
+    202: {
+      ...json('Started', StartedSchema),
+      headers: z.object({ Location: z.string().openapi({ description: 'The job: /jobs/{id}' }) }),
+    },
+    400: problem(
+      `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, or ${notAForm}`,
+    ),
+    401: unauthorized,
+    413: tooLarge,
+    422: problem(
+      'The file is readable but not as asked: sheet or column not found (`available` lists those that exist), or too many categories',
+    ),
+    500: unexpected,
+  },
+});
+
+export const listJobsRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Jobs from Temporal visibility, newest first (by creation), paged',
+  description:
+    'SQL visibility cannot ORDER BY, so the jobs are read and sorted by the API. Each job is listed once, as its latest run; the page token is a cursor (creation time and id of the last job shown), stable while new jobs arrive.',
+  request: { query: ListQuerySchema },
+  responses: {
+    200: json('A page of jobs', JobListSchema),
+    400: problem(
+      'pageSize is not a whole number from 1 to 100, or pageToken is not one this API gave out (`field` says which)',
+    ),
+    401: unauthorized,
+    500: unexpected,
+  },
+});
+
+export const previewRoute = createRoute({
+  method: 'post',
+  path: '/preview',
+  summary: 'Sheets, header row and first rows of an uploaded file, to pick the column',
+  request: {
+    body: { required: true, content: { 'multipart/form-data': { schema: PreviewFormSchema } } },
+  },
+  responses: {
+    200: json('Preview', PreviewSchema),
+    400: problem(`The sheet field is not text or too long, or ${notAForm}`),
+    401: unauthorized,
+    413: tooLarge,
+    422: problem('Sheet not found (`available` lists the sheets)'),
+    500: unexpected,
+  },
+});
+
+export const getJobRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Live progress (from the workflow query), and the final stats once done',
+  request: { params: JobParamsSchema },
+  responses: {
+    200: json('The job', JobSchema),
+    401: unauthorized,
+    404: unknownJob,
+    500: unexpected,
+  },
+});
+
+export const changeJobRoute = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  summary: 'Change concurrency, pause or resume (workflow updates, validated)',
+  request: {
+    params: JobParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: PatchSchema } } },
+  },
+  responses: {
+    200: json('The job after the change', JobSchema),
+    400: problem(
+      'Invalid change: the body is not JSON, has an unknown field or a value out of range (`field` names it), or the workflow rejected the update (code `update_rejected`)',
+    ),
+    401: unauthorized,
+    404: unknownJob,
+    409: problem('The job is not running: only a running job can be changed (code `job_not_running`)'),
+    500: unexpected,
+  },
+});
+
+export const jobEventsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  summary: 'Server-Sent Events: `progress` events until `done` (or `shutdown`, then reconnect)',
+  request: { params: JobParamsSchema },
+  responses: {
+    200: {
+      description:
+        '`progress` events (data: a Progress) while the job runs, then one `done` event (data: the Job). When the server shuts down, a `shutdown` event with `retry`: reconnect.',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    401: unauthorized,
+    404: unknownJob,
+    500: unexpected,
+  },
+});
+
+export const jobResultRoute = createRoute({
+  method: 'get',
+  path: '/{id}/result',
+  summary: 'The coded workbook (or CSV, with formula-like cells made safe); partial after a cancel',
+  request: { params: JobParamsSchema, query: ResultQuerySchema },
+  responses: {
+    200: {
+      description: 'The file, named `<name>.coded.<format>` (`<name>.partial.<format>` after a cancel)',
+      headers: z.object({ 'Content-Disposition': z.string() }),
+      content: {
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+          schema: z.string().openapi({ format: 'binary' }),
+        },
+        'text/csv': { schema: z.string() },
+      },
+    },
+    400: problem('format is neither xlsx nor csv (field `format`)'),
+    401: unauthorized,
+    404: unknownJob,
+    409: problem(
+      'The job is still running, or ended without a result (code `job_not_finished`, `jobStatus` says how it stands)',
+    ),
+    500: unexpected,
+  },
+});
+
+export const cancelJobRoute = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  summary: 'Cancel: rows already coded are kept in a partial result',
+  request: { params: JobParamsSchema },
+  responses: {
+    202: json('Cancelling', CancellingSchema),
+    401: unauthorized,
+    404: unknownJob,
+    409: problem('The job is not running (code `job_not_running`)'),
+    500: unexpected,
+  },
+});

@@ -1,0 +1,272 @@
+/**
+ * What the API answers, as zod schemas: the routes (api/routes.ts) declare them, `/openapi.json` is generated
+ * from them. Each schema of a type the API passes on (a job's progress and stats, the job service's views, a
+ * preview) is checked against that type (`Shape`), so a field added to the type fails the type-check until
+ * it is described here; test/api/service.test.ts checks statuses and bodies against real answers.
+ */
+import { z } from '@hono/zod-openapi';
+import { MAX_BATCH_SIZE } from '../domain/batching.js';
+import type { JobProgress, JobStats } from '../domain/job.js';
+import type { SheetWarning } from '../domain/sheet-warnings.js';
+import type { JobDescription, JobSummary } from '../jobs/service.js';
+import { JOB_PHASES, JOB_STATUSES } from '../jobs/service.js';
+import type { Preview, PreviewColumn, PreviewSheet } from '../sheets/index.js';
+import { MAX_CONCURRENCY } from '../workflows/definitions.js';
+
+/** A schema for each key of `T` (optional keys too), whose values `T` accepts. */
+type Shape<T> = { [K in keyof T]-?: z.ZodType<T[K]> };
+
+const count = (description?: string) => {
+  const schema = z.number().int().min(0);
+  return description ? schema.openapi({ description }) : schema;
+};
+const dateTime = z.string().openapi({ format: 'date-time' });
+
+export const JobStatusSchema = z.enum(JOB_STATUSES).openapi('JobStatus', {
+  description:
+    "The job's workflow execution status in Temporal: RUNNING until the job ends. PAUSED: paused in Temporal (it has not ended). UNSPECIFIED and UNKNOWN are Temporal's and not expected for a job.",
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ description: 'Stable, for programs: `column_not_found`, `job_not_found`, …' }),
+    detail: z.string().openapi({ description: 'What is wrong, for a person to act on' }),
+    field: z.string().optional().openapi({ description: 'The request field the problem is about' }),
+    available: z.array(z.string()).optional().openapi({ description: 'Sheets or columns that exist' }),
+    requestId: z.string().optional(),
+    jobStatus: JobStatusSchema.optional(),
+  })
+  .openapi('Problem', {
+    description: 'An error (RFC 9457 shape); `requestId` repeats the response’s `x-request-id`',
+  });
+
+export const LinksSchema = z
+  .object({
+    self: z.string(),
+    events: z.string(),
+    result: z.string(),
+    cancel: z.string(),
+    temporal: z
+      .string()
+      .optional()
+      .openapi({ description: 'The job in the Temporal UI, when it has one (TEMPORAL_UI_URL)' }),
+  })
+  .openapi('Links');
+
+export const StartedSchema = z
+  .object({ jobId: z.string(), status: z.literal('RUNNING'), links: LinksSchema })
+  .openapi('Started');
+
+export const CancellingSchema = z
+  .object({ jobId: z.string(), status: z.literal('CANCELLING'), links: LinksSchema })
+  .openapi('Cancelling');
+
+export const ProgressSchema = z
+  .object({
+    jobId: z.string(),
+    phase: z.enum(JOB_PHASES),
+    paused: z.boolean(),
+    simulated: z.boolean().openapi({
+      description:
+        'A dry run against the simulator (the worker has no API key): the categories are not real codings',
+    }),
+    fileName: z.string(),
+    column: z.string(),
+    rows: z.object({
+      total: count('Data rows of the sheet (0 until the job is prepared)'),
+      done: count('Rows settled: empty, invalid, already coded, and classified'),
+      empty: count(),
+      invalid: count(),
+      alreadyCoded: count('Rows whose category column was filled before the job'),
+      toClassify: count(),
+      classified: count('Rows coded so far, fallbacks included'),
+      fallback: count('Rows given the fallback label because their batch could not be coded'),
+    } satisfies Shape<JobProgress['rows']>),
+    uniqueAnswers: count('Distinct answers sent to the model (duplicates are sent once)'),
+    batches: z.object({
+      total: count(),
+      done: count(),
+      inFlight: count(),
+      fallback: count('Batches that could not be coded after their retries'),
+    } satisfies Shape<JobProgress['batches']>),
+    window: z.object({
+      size: count('Batches allowed in flight now (narrowed after 429s)'),
+      max: count('The ceiling of the window: the job’s concurrency'),
+    } satisfies Shape<JobProgress['window']>),
+    ratePerMinute: z.number().min(0).openapi({ description: 'Rows classified per minute' }),
+    etaSeconds: z.number().min(0).nullable().openapi({ description: 'Null while the rate is not known yet' }),
+    elapsedSeconds: z.number().min(0),
+    tokens: z.object({
+      prompt: count(),
+      completion: count(),
+      cached: count(),
+      total: count('Prompt and completion'),
+    } satisfies Shape<JobProgress['tokens']>),
+    apiCalls: count('Requests sent to the model, retries included'),
+    rateLimited: count('Answers of 429 (rate limited)'),
+    fallbackReasons: z.record(z.string(), count()).openapi({ description: 'Fallback batches by reason' }),
+    startedAt: dateTime,
+    updatedAt: dateTime,
+  } satisfies Shape<JobProgress>)
+  .openapi('Progress', { description: 'The workflow progress query' });
+
+export const JobStatsSchema = z
+  .object({
+    totalSeconds: z.number().min(0),
+    classifySeconds: z.number().min(0),
+    ratePerMinute: z.number().min(0).openapi({ description: 'Rows classified per minute' }),
+    speedup: z
+      .number()
+      .min(0)
+      .openapi({ description: 'The sequential estimate divided by the classification wall time' }),
+    sequentialEstimateSeconds: z
+      .number()
+      .min(0)
+      .openapi({ description: 'The sum of request latencies: what one worker would have taken' }),
+    apiCalls: count(),
+    rateLimited: count(),
+    tokens: count('Prompt and completion tokens'),
+    fallbackBatches: count(),
+    fallbackRows: count(),
+  } satisfies Shape<JobStats>)
+  .openapi('JobStats', { description: 'The stats block of a finished (or cancelled) job' });
+
+/** Dates are sent as ISO strings; the job service's views otherwise pass as they are, with links. */
+type Sent<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+};
+
+export const JobSchema = z
+  .object({
+    jobId: z.string(),
+    status: JobStatusSchema,
+    fileName: z.string().optional(),
+    column: z.string().optional().openapi({ description: 'The column asked for' }),
+    simulated: z.boolean().nullable().openapi({
+      description: 'A dry run against the simulator (no API key); null when not known',
+    }),
+    createdAt: dateTime,
+    closedAt: dateTime.nullable(),
+    // A union, not .nullable(): the generator drops `null` from a nullable reference to a component.
+    progress: z.union([ProgressSchema, z.null()]),
+    stats: z
+      .union([JobStatsSchema, z.null()])
+      .openapi({ description: 'Once the job has completed or been cancelled' }),
+    error: z.string().optional().openapi({ description: 'Why the job failed (FAILED only)' }),
+    links: LinksSchema,
+  } satisfies Shape<Sent<JobDescription>> & { links: z.ZodType })
+  .openapi('Job');
+
+export const JobListItemSchema = z
+  .object({
+    jobId: z.string(),
+    status: JobStatusSchema,
+    fileName: z.string().nullable(),
+    column: z.string().nullable(),
+    phase: z.enum(JOB_PHASES).nullable().openapi({ description: 'Search attribute VerbatimPhase' }),
+    rows: count().nullable().openapi({ description: 'Data rows of the sheet, once prepared' }),
+    fallbacks: count()
+      .nullable()
+      .openapi({ description: 'Batches that could not be coded after their retries (not rows)' }),
+    createdAt: dateTime,
+    closedAt: dateTime.nullable(),
+    links: LinksSchema,
+  } satisfies Shape<Sent<JobSummary>> & { links: z.ZodType })
+  .openapi('JobListItem');
+
+export const JobListSchema = z
+  .object({
+    jobs: z.array(JobListItemSchema),
+    nextPageToken: z.string().nullable(),
+  })
+  .openapi('JobList');
+
+export const PreviewSchema = z
+  .object({
+    fileName: z.string(),
+    format: z.enum(['xlsx', 'csv']),
+    sheets: z
+      .array(
+        z.object({
+          name: z.string(),
+          index: z.number().int().min(1).openapi({ description: '1-based tab index' }),
+          state: z.enum(['visible', 'hidden', 'veryHidden']),
+          lastRow: count(
+            'The last row of the sheet’s declared range (xlsx, when recorded): a size hint',
+          ).optional(),
+        } satisfies Shape<PreviewSheet>),
+      )
+      .readonly(),
+    sheet: z.string().openapi({ description: 'The sheet shown' }),
+    sheetIndex: z.number().int().min(1),
+    headerRow: z.number().int().min(1).optional().openapi({ description: 'Absent when the sheet is empty' }),
+    questionRow: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: 'The row above the header with the questions' }),
+    columns: z
+      .array(
+        z.object({
+          letter: z.string(),
+          header: z.string(),
+          question: z.string().optional(),
+        } satisfies Shape<PreviewColumn>),
+      )
+      .readonly(),
+    rows: z
+      .array(z.object({ row: z.number().int().min(1), cells: z.array(z.string()).readonly() }))
+      .readonly()
+      .openapi({ description: 'The first data rows: `cells[i]` belongs to `columns[i]`' }),
+    warnings: z
+      .array(
+        z.object({
+          code: z.string(),
+          message: z.string(),
+          rows: z.array(z.number().int().min(1)).readonly(),
+          rowCount: count(),
+        } satisfies Record<keyof SheetWarning, z.ZodType>),
+      )
+      .readonly()
+      .openapi({
+        description:
+          'What reading the top of the file noticed (a CSV’s encoding), naming rows among those read',
+      }),
+    // Keys only at this level: the sheets' and columns' optional fields are `T | undefined` in the types.
+  } satisfies Record<keyof Preview | 'fileName' | 'format', z.ZodType>)
+  .openapi('Preview');
+
+export const SettingsSchema = z
+  .object({
+    defaults: z.object({
+      batchSize: z.union([z.number().int().min(1).max(MAX_BATCH_SIZE), z.literal('auto')]),
+      concurrency: z.number().int().min(1).max(MAX_CONCURRENCY),
+      parallel: z.boolean(),
+      minResponsesForParallel: count('Fewer answers to classify run one batch at a time'),
+      model: z.string(),
+      temperature: z.number().min(0).max(2),
+    }),
+    limits: z.object({
+      maxUploadBytes: count(),
+      maxBatchSize: count(),
+      maxConcurrency: count(),
+    }),
+    temporalUiUrl: z.string().nullable(),
+  })
+  .openapi('Settings');
+
+export const HealthySchema = z.object({ status: z.literal('ok'), temporal: z.literal('ok') });
+export const UnhealthySchema = z.object({
+  status: z.literal('unavailable'),
+  temporal: z.literal('unreachable'),
+});
+
+/** This document: described by its top keys only (its own schema is OpenAPI 3.1's). */
+export const DocumentSchema = z
+  .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose() })
+  .loose()
+  .openapi({ additionalProperties: true });
