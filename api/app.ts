@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname, sep } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { except } from 'hono/combine';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { RequestIdVariables } from 'hono/request-id';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
-import { bearerAuth } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { jobsApp } from './jobs.js';
 import { ProblemError, problemFor, refuseInvalid, sendProblem } from './problem.js';
@@ -33,16 +37,21 @@ for (const file of readdirSync(new URL('./public/', import.meta.url), {
 }
 const PUBLIC_PATHS = new Set(['/', '/healthz', '/favicon.ico', ...assets.keys()]);
 
+/** What every handler can read: the request's id (`c.get('requestId')`). */
+export type AppEnv = { Variables: RequestIdVariables };
+
 /** The app `createApp` builds: routes described for OpenAPI. */
-export type App = OpenAPIHono;
+export type App = OpenAPIHono<AppEnv>;
 
 /** The API and the web page. No listening and no environment here: `server.ts` does that. */
 export function createApp(deps: AppDeps): App {
-  const app = new OpenAPIHono({ defaultHook: refuseInvalid });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid });
 
+  // The id a client sent when it is a safe token (letters, digits, `_`, `-`, `=`; at most 100), else a UUID:
+  // on every response (`x-request-id`) and in every problem (`requestId`).
+  app.use(requestId({ limitLength: 100 }));
   app.use('*', async (c, next) => {
     const started = performance.now();
-    c.header('x-request-id', requestId(c.req.header('x-request-id')));
     await next();
     deps.logger?.debug(
       {
@@ -54,10 +63,13 @@ export function createApp(deps: AppDeps): App {
       'request',
     );
   });
-  app.use(
-    '*',
-    bearerAuth(deps.apiToken, (path) => PUBLIC_PATHS.has(path)),
-  );
+  // Everything but the public paths needs the token, so that an unknown or look-alike path is refused
+  // before it is found missing.
+  if (deps.apiToken)
+    app.use(
+      '*',
+      except((c) => PUBLIC_PATHS.has(c.req.path), tokenRequired(deps.apiToken)),
+    );
 
   app.get('/', (c) => c.html(page));
   app.get('/favicon.ico', (c) => c.body(null, 204));
@@ -132,6 +144,8 @@ export function createApp(deps: AppDeps): App {
     ),
   );
   app.onError((error, c) => {
+    // The bearer-auth middleware's refusals carry their problem body already.
+    if (error instanceof HTTPException && error.res) return error.getResponse();
     const id = requestIdOf(c);
     const problem = problemFor(error, id);
     if (problem.status >= 500)
@@ -141,13 +155,40 @@ export function createApp(deps: AppDeps): App {
   return app;
 }
 
-/** The id the first middleware put on the response (a fresh one if the error came before it). */
-function requestIdOf(c: Context): string {
-  return c.res.headers.get('x-request-id') ?? randomUUID();
+/** The request's id, set by the first middleware (a fresh one if the error came before it). */
+function requestIdOf(c: Context<AppEnv>): string {
+  return c.get('requestId') ?? randomUUID();
 }
 
-function requestId(given: string | undefined): string {
-  return given && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
+/**
+ * Bearer-token access (hono/bearer-auth: both sides hashed, then compared in constant time), refused with a
+ * problem body. The scheme is matched in any case and the token must be a token68 (RFC 6750): letters,
+ * digits and `-._~+/`, then `=` padding. The web page and its assets carry no data and stay public: a browser
+ * cannot send a header with a page load, so the page asks for the token and sends it with every API call.
+ */
+function tokenRequired(token: string): MiddlewareHandler<AppEnv> {
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
+    throw new Error(
+      'API_TOKEN may hold only letters, digits and -._~+/ (then = padding): a bearer token cannot carry other characters',
+    );
+  }
+  const refuse = (detail: string) => (c: Context<AppEnv>) =>
+    sendProblem(
+      c,
+      problemFor(new ProblemError(401, 'unauthorized', detail, 'authorization'), requestIdOf(c)),
+    );
+  const realm = 'Bearer realm="verbatim"';
+  const missing = refuse('Send Authorization: Bearer <API_TOKEN>.');
+  return bearerAuth({
+    token,
+    noAuthenticationHeader: { message: missing, wwwAuthenticateHeader: realm },
+    // Another scheme, or no token after it: said as if nothing had been sent.
+    invalidAuthenticationHeader: { message: missing, wwwAuthenticateHeader: realm },
+    invalidToken: {
+      message: refuse('The bearer token is not valid.'),
+      wwwAuthenticateHeader: `${realm}, error="invalid_token"`,
+    },
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -125,6 +125,19 @@ describe('with API_TOKEN set', () => {
     for (const asset of ASSETS) expect((await locked.request(asset)).status, asset).toBe(200);
   });
 
+  it('names the request in the refusal, and a wrong token as such in WWW-Authenticate', async () => {
+    const missing = await locked.request('/jobs', { headers: { 'x-request-id': 'req-42' } });
+    expect(missing.headers.get('x-request-id')).toBe('req-42');
+    expect(await missing.json()).toMatchObject({ code: 'unauthorized', requestId: 'req-42' });
+    const wrong = await locked.request('/jobs', { headers: { authorization: 'Bearer wrong' } });
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="verbatim", error="invalid_token"');
+    expect(await wrong.json()).toMatchObject({ detail: 'The bearer token is not valid.' });
+  });
+
+  it('refuses, at start, a token no bearer header can carry', () => {
+    expect(() => api.makeApp({ apiToken: 'two words' })).toThrow(/API_TOKEN may hold only/);
+  });
+
   it('does not treat look-alike paths as public', async () => {
     for (const pathname of ['/healthz/', '/healthz/../jobs', '/index.html/../jobs', '//jobs']) {
       const response = await locked.request(pathname);
