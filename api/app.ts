@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { extname, sep } from 'node:path';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '@hono/node-server/serve-static';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
@@ -15,27 +17,22 @@ import { jobsApp } from './jobs.js';
 import { ProblemError, problemFor, refuseInvalid, sendProblem } from './problem.js';
 import { documentRoute, healthRoute, settingsRoute } from './routes.js';
 
-const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
+/** The web page (`index.html`, served at `/`) and the files it loads. */
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 /**
- * The page's modules and style sheet (each .js and .css file under public/, at its path there): read once at
- * start like the page, and public like it.
+ * The page's modules and style sheets (each .js and .css file under api/public), as the paths they are served
+ * at. The folder also holds the page's type-checking files (`*.d.ts`, tsconfig.json): not served. Listed
+ * once at start, each a route of its own, so the route table says what is public and no other path reaches
+ * the file system.
  */
-const assets = new Map<string, { type: string; body: string }>();
-const ASSET_TYPES = new Map([
-  ['.js', 'text/javascript'],
-  ['.css', 'text/css'],
-]);
-for (const file of readdirSync(new URL('./public/', import.meta.url), {
-  recursive: true,
-  encoding: 'utf8',
-})) {
-  const type = ASSET_TYPES.get(extname(file));
-  if (!type) continue;
-  const name = `/${file.split(sep).join('/')}`;
-  const body = readFileSync(new URL(`./public${name}`, import.meta.url), 'utf8');
-  assets.set(name, { type: `${type}; charset=utf-8`, body });
-}
-const PUBLIC_PATHS = new Set(['/', '/healthz', '/favicon.ico', ...assets.keys()]);
+const PUBLIC_FILES = readdirSync(PUBLIC_DIR, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile() && /\.(js|css)$/.test(e.name))
+  .map((e) => path.relative(PUBLIC_DIR, path.join(e.parentPath, e.name)).split(path.sep))
+  // Hidden files and folders (an editor's, a tool's) are no part of the page.
+  .filter((parts) => !parts.some((part) => part.startsWith('.')))
+  .map((parts) => `/${parts.join('/')}`)
+  .sort();
+const PUBLIC_PATHS = new Set(['/', '/healthz', '/favicon.ico', ...PUBLIC_FILES]);
 
 /** What every handler can read: the request's id (`c.get('requestId')`). */
 export type AppEnv = { Variables: RequestIdVariables };
@@ -71,13 +68,15 @@ export function createApp(deps: AppDeps): App {
       except((c) => PUBLIC_PATHS.has(c.req.path), tokenRequired(deps.apiToken)),
     );
 
-  app.get('/', (c) => c.html(page));
+  // Content types by extension; `no-cache`: a browser checks for a newer page or script on each load.
+  const noCache: MiddlewareHandler = async (c, next) => {
+    c.header('cache-control', 'no-cache');
+    await next();
+  };
+  app.get('/', noCache, serveStatic({ root: PUBLIC_DIR, path: 'index.html' }));
   app.get('/favicon.ico', (c) => c.body(null, 204));
-  for (const [name, asset] of assets) {
-    app.get(name, (c) =>
-      c.body(asset.body, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' }),
-    );
-  }
+  const publicFile = serveStatic({ root: PUBLIC_DIR });
+  for (const file of PUBLIC_FILES) app.get(file, noCache, publicFile);
 
   app.openapi(healthRoute, async (c) => {
     try {

@@ -39,9 +39,9 @@ const PAGE = [
   'GET /favicon.ico',
   ...readdirSync(PUBLIC_DIR, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /\.(js|css)$/.test(e.name))
-    .map(
-      (e) => `GET /${path.relative(PUBLIC_DIR, path.join(e.parentPath, e.name)).split(path.sep).join('/')}`,
-    ),
+    .map((e) => path.relative(PUBLIC_DIR, path.join(e.parentPath, e.name)).split(path.sep))
+    .filter((parts) => !parts.some((part) => part.startsWith('.')))
+    .map((parts) => `GET /${parts.join('/')}`),
 ];
 
 /** `GET /jobs/{id}`: each route the app serves (middleware aside), as the document names it. */
