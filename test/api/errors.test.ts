@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeZip } from '../sheets/fixtures.js';
+import { progressOf } from '../helpers/fake-jobs.js';
 import type { FakeApi } from './helpers.js';
 import {
   EXAMPLE,
@@ -8,6 +9,7 @@ import {
   createFakeApi,
   exampleJob,
   filesUnder,
+  getJob,
   jobForm,
   patch,
   post,
@@ -372,6 +374,44 @@ describe('unknown jobs are 404 on every route', () => {
       expect(body).toMatchObject({ code: 'job_not_found', field: 'id' });
     });
   }
+});
+
+describe('PATCH /jobs/:id', () => {
+  it('refuses a bad change, naming the field, and changes nothing', async () => {
+    const jobId = 'job-running-00000001';
+    api.jobs.put({ jobId, progress: progressOf(jobId, { window: { size: 3, max: 3 } }) });
+    const cases: Array<[unknown, string, RegExp]> = [
+      [{ concurrency: 0 }, 'concurrency', /concurrency/],
+      [{ concurrency: 201 }, 'concurrency', /200/],
+      [{ concurrency: 2.5 }, 'concurrency', /whole number/],
+      [{ concurrency: '4' }, 'concurrency', /number/],
+      [{ concurrency: true }, 'concurrency', /number/],
+      [{ concurrency: null }, 'concurrency', /number/],
+      [{ paused: 'yes' }, 'paused', /boolean/],
+      [{}, 'body', /give "concurrency" and\/or "paused"/],
+      [{ colour: 'red' }, 'colour', /colour/],
+      [[], 'body', /object/],
+    ];
+    for (const [body, field, detail] of cases) {
+      const response = await api.request(`/jobs/${jobId}`, patch(body));
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const problem = (await response.json()) as { field: string; detail: string };
+      expect(problem.field, JSON.stringify(body)).toBe(field);
+      expect(problem.detail, JSON.stringify(body)).toMatch(detail);
+    }
+    const notJson = await api.request(`/jobs/${jobId}`, {
+      method: 'PATCH',
+      body: 'paused=true',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ field: 'body', detail: /JSON/ });
+
+    const job = await getJob(api, jobId);
+    expect(job.progress).toMatchObject({ paused: false, window: { max: 3 } });
+    // Refused before the job service: no change reached the job.
+    expect(api.jobs.changes.get(jobId)).toBeUndefined();
+  });
 });
 
 describe('every other error is a problem too', () => {

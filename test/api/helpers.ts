@@ -226,7 +226,7 @@ export interface JobView {
   readonly links: Record<string, string>;
 }
 
-export async function getJob(api: ApiHarness, jobId: string): Promise<JobView> {
+export async function getJob(api: Pick<ApiHarness, 'request'>, jobId: string): Promise<JobView> {
   const response = await api.request(`/jobs/${jobId}`);
   if (response.status !== 200)
     throw new Error(`GET /jobs/${jobId}: ${response.status} ${await response.text()}`);
@@ -235,7 +235,7 @@ export async function getJob(api: ApiHarness, jobId: string): Promise<JobView> {
 
 /** Polls `GET /jobs/:id` until `done` says so. */
 export async function waitForJob(
-  api: ApiHarness,
+  api: Pick<ApiHarness, 'request'>,
   jobId: string,
   done: (job: JobView) => boolean = (job) => job.status !== 'RUNNING',
   timeoutMs = 30_000,
