@@ -15,9 +15,8 @@ import type { SimulatorOptions } from '../../simulator/index.js';
 import type { FakeJobService } from '../helpers/fake-jobs.js';
 import { createFakeJobService } from '../helpers/fake-jobs.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
-import { createHarness, testOptions } from '../helpers/harness.js';
+import { testOptions } from '../helpers/options.js';
 import { CATEGORIES, makeAnswers, writeSurvey } from '../helpers/survey.js';
-import { uniqueTaskQueue } from '../helpers/temporal.js';
 
 /** The example survey: 400 answers in column `E2` of sheet `Responses`, title and question rows above. */
 export const EXAMPLE = readFileSync(new URL('../../examples/customer-survey.xlsx', import.meta.url));
@@ -58,6 +57,11 @@ export async function createApiHarness(
     app?: AppOverrides;
   } = {},
 ): Promise<ApiHarness> {
+  // Loaded here: test files on the in-memory service never load Temporal's worker and test server.
+  const [{ createHarness }, { uniqueTaskQueue }] = await Promise.all([
+    import('../helpers/harness.js'),
+    import('../helpers/temporal.js'),
+  ]);
   const h = await createHarness(options.sim ?? { latency: { meanMs: 5, jitterMs: 3 } });
   try {
     const workers =

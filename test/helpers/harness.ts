@@ -23,21 +23,7 @@ import { startTestServer, uniqueTaskQueue, workflowBundle } from './temporal.js'
 /** The workers' API key in tests: distinctive, so a test can prove it appears nowhere it should not. */
 export const TEST_API_KEY = 'sk-test-do-not-leak-7f3a9c';
 
-/** Job options for tests: quick retries, a short heartbeat timeout, no pause between requests. */
-export function testOptions(overrides: Partial<JobOptions> = {}): JobOptions {
-  return {
-    model: 'gpt-4o-mini',
-    temperature: 0.1,
-    batchSize: 10,
-    batchTokenTarget: 3_000,
-    parallel: true,
-    maxWorkers: 5,
-    minResponsesForParallel: 100,
-    rateLimitDelayMs: 0,
-    retry: { maximumAttempts: 4, initialIntervalMs: 50, maximumIntervalMs: 400, heartbeatTimeoutMs: 5_000 },
-    ...overrides,
-  };
-}
+export { testOptions } from './options.js';
 
 /** One dev server, one simulator and one data folder for a test file; a task queue per test. */
 export interface Harness {
