@@ -3,6 +3,7 @@ import {
   DuplicateCategoriesError,
   DuplicateCodeError,
   EmptyCategoriesError,
+  OnlyFallbackCategoryError,
   InvalidCategoryError,
   TooManyCategoriesError,
 } from './errors.js';
@@ -304,6 +305,9 @@ function checkCategories(entries: readonly Entry[], origin: Origin): Category[] 
   if (duplicates.length > 0) throw new DuplicateCategoriesError(duplicates);
 
   const nets = checkNets(entries, origin);
+  // The fallback alone would code every answer the same after a model call per batch: nothing to learn.
+  if (entries.every((e) => isFallback(e.name)))
+    throw new OnlyFallbackCategoryError(source, entries[0]?.name ?? '');
   const codes = assignCodes(entries, nets, origin);
   // Codes are stored only when they are not the default numbering, so that a file numbered 1…n and the
   // same file unnumbered (or given as a spreadsheet) make the same job.

@@ -93,6 +93,19 @@ export class EmptyCategoriesError extends DomainError {
   }
 }
 
+export class OnlyFallbackCategoryError extends DomainError {
+  constructor(
+    readonly source: string,
+    readonly label: string,
+  ) {
+    super(
+      'only_fallback_category',
+      `The categories (${source}) list only ${JSON.stringify(label)}, the label for answers that fit no category: list the categories to code into.`,
+      'categories',
+    );
+  }
+}
+
 export class DuplicateCategoriesError extends DomainError {
   constructor(readonly duplicates: readonly string[]) {
     super(
@@ -208,6 +221,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'ColumnNotFoundError',
   'NoAnswersError',
   'EmptyCategoriesError',
+  'OnlyFallbackCategoryError',
   'DuplicateCategoriesError',
   'InvalidCategoryError',
   'DuplicateCodeError',

@@ -14,6 +14,7 @@ import {
   DuplicateCategoriesError,
   DuplicateCodeError,
   EmptyCategoriesError,
+  OnlyFallbackCategoryError,
   InvalidCategoryError,
   TooManyCategoriesError,
 } from '../../domain/errors.js';
@@ -86,6 +87,18 @@ describe('parseCategories', () => {
     expect((error as EmptyCategoriesError).source).toBe('cats.txt');
     expect((error as Error).message).toContain('cats.txt');
   });
+
+  it.each(['Other', 'other: anything else', '97 OTHER'])(
+    'refuses %j alone: the fallback is no codeframe',
+    (text) => {
+      const error = thrown(() => parseCategories(text, 'cats.txt'));
+      expect(error).toBeInstanceOf(OnlyFallbackCategoryError);
+      expect((error as OnlyFallbackCategoryError).field).toBe('categories');
+      expect((error as Error).message).toMatch(/cats\.txt.*only "(Other|other|OTHER)"/);
+      expect(() => categoriesFromList(['Other'])).toThrow(OnlyFallbackCategoryError);
+      expect(parseCategories(`${text}\nPrice`)).toHaveLength(2);
+    },
+  );
 
   it('accepts a name of 120 characters and rejects one of 121, naming the line', () => {
     expect(parseCategories('x'.repeat(120))).toEqual([{ name: 'x'.repeat(120) }]);
