@@ -54,6 +54,7 @@ function domainStatus(error: DomainError): ContentfulStatusCode {
     [
       'invalid_workbook',
       'empty_categories',
+      'only_fallback_category',
       'duplicate_categories',
       'invalid_category',
       'invalid_setting',
@@ -111,26 +112,40 @@ export function sendProblem(c: Context, problem: Problem): Response {
   });
 }
 
+/** One refused field of a request, as a problem's `errors` lists them. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly code: string;
+  readonly detail: string;
+}
+
 /**
- * The routes' `defaultHook`: a request that fails its schema is a 400 problem naming the field of the first
- * issue (the body, when the issue is about the body as a whole), with the code a custom issue carries or
- * `invalid_field`. The schemas' messages are whole (api/requests.ts).
+ * The routes' `defaultHook`: a request that fails its schema is one 400 problem listing every refused field
+ * under `errors` (so a form can show each next to its field at once); `field`, `code` and `detail` are the
+ * first one's, `detail` followed by the others' when there are several. The schemas' messages are whole
+ * (api/requests.ts).
  */
 export function refuseInvalid(
   result: { success: true } | { success: false; error: z.ZodError; target: string },
 ): void {
   if (result.success) return;
-  const issue = result.error.issues[0];
-  if (!issue) throw badRequest('body', 'invalid request');
-  const field =
-    issue.code === 'unrecognized_keys'
-      ? issue.keys[0]
-      : issue.path[0] !== undefined
-        ? String(issue.path[0])
-        : result.target === 'json' || result.target === 'form'
-          ? 'body'
-          : result.target;
-  const code =
-    issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
-  throw badRequest(field ?? 'body', issue.message, code);
+  const whole = result.target === 'json' || result.target === 'form' ? 'body' : result.target;
+  const errors: FieldProblem[] = [];
+  for (const issue of result.error.issues) {
+    const field =
+      issue.code === 'unrecognized_keys'
+        ? (issue.keys[0] ?? whole)
+        : issue.path[0] !== undefined
+          ? String(issue.path[0])
+          : whole;
+    // A field refused twice (a union's branches) is listed once, by its first message.
+    if (errors.some((e) => e.field === field)) continue;
+    const code =
+      issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : 'invalid_field';
+    errors.push({ field, code, detail: issue.message });
+  }
+  const [head, ...rest] = errors;
+  if (!head) throw badRequest('body', 'invalid request');
+  const detail = rest.length === 0 ? head.detail : [head.detail, ...rest.map((e) => e.detail)].join('; ');
+  throw new ProblemError(400, head.code, detail, head.field, { errors });
 }

@@ -1,8 +1,8 @@
 /**
  * What the API accepts, as zod schemas the routes validate with (and `/openapi.json` describes). Every
- * message is whole, for a person: the `defaultHook` (api/problem.ts) sends the first issue as a 400 problem
- * naming its field, with the `code` a custom issue carries (`file_missing`, `out_of_range`, …) or
- * `invalid_field`.
+ * message is whole, for a person: the `defaultHook` (api/problem.ts) sends every issue in one 400 problem
+ * naming the first one's field, with the `code` a custom issue carries (`file_missing`, `out_of_range`, …)
+ * or `invalid_field`, and all of them under `errors`.
  */
 import { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
@@ -110,17 +110,17 @@ function parseJson(value: string): unknown {
 }
 
 /**
- * A job setting given as form text: checked by `schema`, refused as `field="value": why` (out_of_range).
+ * A job setting given as form text: checked by `schema`, refused as `field="value": must be <range>`
+ * (out_of_range), the allowed values said in a person's words whatever the check that failed.
  * Each is described whole with `.openapi({ type, … })`: a `type` keeps the generator from describing the
  * text it arrives as.
  */
-function setting<T>(field: string, schema: z.ZodType<T>) {
+function setting<T>(field: string, schema: z.ZodType<T>, allowed: string) {
   return text(field, 100).transform((raw, ctx): T | undefined => {
     if (raw === undefined) return undefined;
     const parsed = schema.safeParse(raw);
     if (parsed.success) return parsed.data;
-    const why = parsed.error.issues[0]?.message ?? 'invalid';
-    return refuse(ctx, `${field}=${JSON.stringify(raw)}: ${why}`, 'out_of_range');
+    return refuse(ctx, `${field}=${JSON.stringify(raw)}: must be ${allowed}`, 'out_of_range');
   });
 }
 
@@ -144,19 +144,18 @@ export const JobFormSchema = z.object({
   categories,
   batchSize: setting(
     'batchSize',
-    z.union([
-      z.literal('auto'),
-      z.coerce.number().int('must be a whole number or "auto"').min(1).max(MAX_BATCH_SIZE),
-    ]),
+    z.union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_BATCH_SIZE)]),
+    `a whole number from 1 to ${MAX_BATCH_SIZE}, or auto`,
   ).openapi({
     type: ['integer', 'string'],
     oneOf: [{ type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE }, { const: 'auto' }],
   }),
   concurrency: setting(
     'concurrency',
-    z.coerce.number().int('must be a whole number').min(1).max(MAX_CONCURRENCY),
+    z.coerce.number().int().min(1).max(MAX_CONCURRENCY),
+    `a whole number from 1 to ${MAX_CONCURRENCY}`,
   ).openapi({ type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY }),
-  temperature: setting('temperature', z.coerce.number().min(0).max(2)).openapi({
+  temperature: setting('temperature', z.coerce.number().min(0).max(2), 'a number from 0 to 2').openapi({
     type: 'number',
     minimum: 0,
     maximum: 2,
@@ -168,9 +167,10 @@ export const JobFormSchema = z.object({
       .trim()
       .min(1)
       .max(100)
-      .regex(/^[\w.:/-]+$/, 'must be a model name such as gpt-4o-mini'),
+      .regex(/^[\w.:/-]+$/),
+    'a model name such as gpt-4o-mini (letters, digits and . : / - _)',
   ).openapi({ type: 'string', maxLength: 100 }),
-  parallel: setting('parallel', booleanText).openapi({ type: 'boolean' }),
+  parallel: setting('parallel', booleanText, 'true or false').openapi({ type: 'boolean' }),
 });
 
 /** `POST /jobs/preview`: the spreadsheet, and the sheet to show. */

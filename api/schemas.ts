@@ -38,6 +38,10 @@ export const ProblemSchema = z
     available: z.array(z.string()).optional().openapi({ description: 'Sheets or columns that exist' }),
     requestId: z.string().optional(),
     jobStatus: JobStatusSchema.optional(),
+    errors: z
+      .array(z.object({ field: z.string(), code: z.string(), detail: z.string() }))
+      .optional()
+      .openapi({ description: 'Every refused field of a request that failed validation, in form order' }),
   })
   .openapi('Problem', {
     description: 'An error (RFC 9457 shape); `requestId` repeats the response’s `x-request-id`',
@@ -256,6 +260,10 @@ export const SettingsSchema = z
       maxConcurrency: count(),
     }),
     temporalUiUrl: z.string().nullable(),
+    simulated: z.boolean().nullable().openapi({
+      description:
+        'true: no OPENAI_API_KEY, jobs are coded by the built-in simulator (a dry run, not real codes); null: this process has no worker to say',
+    }),
   })
   .openapi('Settings');
 

@@ -47,6 +47,7 @@ interface ProblemBody {
   field?: string;
   requestId?: string;
   available?: string[];
+  errors?: { field: string; code: string; detail: string }[];
 }
 
 /** A JSON problem body with the given status, whose fixed fields are all there. */
@@ -274,6 +275,49 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
     const { detail, ...rest } = expected;
     expect(body).toMatchObject(rest);
     if (detail !== undefined) expect(body.detail).toMatch(detail);
+    await expectNothingKept(before);
+  });
+
+  it("names every bad field in one problem, each in a person's words with its allowed values", async () => {
+    const before = await filesUnder(api.dataDir);
+    const init = form(survey('customer-survey.xlsx'), {
+      column: 'E2',
+      categories: 'Other',
+      batchSize: 'abc',
+      concurrency: '0',
+      temperature: '3',
+    });
+    const body = await problem(await api.request('/jobs', init()), 400);
+    // Async checks (the categories) end after the others: the list's order is not the form's.
+    expect(body.errors).toHaveLength(4);
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        {
+          field: 'categories',
+          code: 'only_fallback_category',
+          detail: expect.stringMatching(/only "Other"/) as unknown,
+        },
+        {
+          field: 'batchSize',
+          code: 'out_of_range',
+          detail: 'batchSize="abc": must be a whole number from 1 to 200, or auto',
+        },
+        {
+          field: 'concurrency',
+          code: 'out_of_range',
+          detail: expect.stringMatching(/^concurrency="0": must be a whole number from 1 to \d+$/) as unknown,
+        },
+        {
+          field: 'temperature',
+          code: 'out_of_range',
+          detail: 'temperature="3": must be a number from 0 to 2',
+        },
+      ]),
+    );
+    const first = body.errors?.[0];
+    expect(body).toMatchObject({ field: first?.field, code: first?.code });
+    for (const field of ['batchSize', 'concurrency', 'temperature', 'Other'])
+      expect(body.detail).toContain(field);
     await expectNothingKept(before);
   });
 
