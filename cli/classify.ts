@@ -6,6 +6,7 @@ import { parseCategories } from '../domain/categories.js';
 import { InputFileNotFoundError } from '../domain/errors.js';
 import { inspectColumn, readCodeframeFile } from '../sheets/index.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
+import type { EnvVariable, SettingNames } from '../lib/config.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { statsBlock } from './format.js';
@@ -80,18 +81,24 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 
   loadDotEnv();
   const env: NodeJS.ProcessEnv = { ...process.env };
-  const flagEnv: Record<string, string | undefined> = {
-    BATCH_SIZE: values['batch-size'],
-    PARALLEL_MAX_WORKERS: values.concurrency,
-    ENABLE_PARALLEL_PROCESSING: values['no-parallel'] ? 'false' : undefined,
-    OPENAI_MODEL: values.model,
-    OPENAI_TEMPERATURE: values.temperature,
-    MULTI_CODE: values.multi ? 'true' : undefined,
-    MAX_CODES: values['max-codes'],
-  };
-  for (const [key, value] of Object.entries(flagEnv)) if (value !== undefined) env[key] = value;
+  // Each flag sets its variable; a bad value is reported under the flag's name, as the person typed it.
+  const flags: [EnvVariable, string, string | undefined][] = [
+    ['BATCH_SIZE', '--batch-size', values['batch-size']],
+    ['PARALLEL_MAX_WORKERS', '--concurrency', values.concurrency],
+    ['ENABLE_PARALLEL_PROCESSING', '--no-parallel', values['no-parallel'] ? 'false' : undefined],
+    ['OPENAI_MODEL', '--model', values.model],
+    ['OPENAI_TEMPERATURE', '--temperature', values.temperature],
+    ['MULTI_CODE', '--multi', values.multi ? 'true' : undefined],
+    ['MAX_CODES', '--max-codes', values['max-codes']],
+  ];
+  const names: SettingNames = {};
+  for (const [key, flag, value] of flags) {
+    if (value === undefined) continue;
+    env[key] = value;
+    names[key] = flag;
+  }
   if (!env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
-  const config = loadConfig(env);
+  const config = loadConfig(env, process.cwd(), names);
 
   const inputPath = path.resolve(file);
   await fs.access(inputPath).catch(() => {

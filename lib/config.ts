@@ -26,21 +26,22 @@ export const booleanText = z
   .refine((v) => TRUE_WORDS.includes(v) || FALSE_WORDS.includes(v), 'must be true or false')
   .transform((v) => TRUE_WORDS.includes(v));
 
-const int = (min: number, max: number) => z.coerce.number().int(`must be a whole number`).min(min).max(max);
+/** A number setting whose every refusal says the allowed range, whatever the check that failed. */
+const number = (min: number, max: number, whole: boolean) => {
+  const range = `must be a ${whole ? 'whole ' : ''}number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`;
+  const n = z.coerce.number({ error: range }).min(min, range).max(max, range);
+  return whole ? n.int(range) : n;
+};
+const int = (min: number, max: number) => number(min, max, true);
 /** Seconds as written in the original configuration (`0.1`), returned in milliseconds. */
-const seconds = (max: number) =>
-  z.coerce
-    .number()
-    .min(0)
-    .max(max)
-    .transform((s) => Math.round(s * 1000));
+const seconds = (max: number) => number(0, max, false).transform((s) => Math.round(s * 1000));
 const text = z.string().trim().min(1);
 
 const schema = z.object({
   OPENAI_API_KEY: text.optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: text.default('gpt-4o-mini'),
-  OPENAI_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.1),
+  OPENAI_TEMPERATURE: number(0, 2, false).default(0.1),
   OPENAI_TIMEOUT: seconds(3600).default(60_000),
   OPENAI_RPM: int(1, 100_000_000).optional(),
   OPENAI_TPM: int(1, 100_000_000_000).optional(),
@@ -92,7 +93,11 @@ const schema = z.object({
   HOST: text.default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
   API_TOKEN: text.optional(),
-  MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(50),
+  MAX_UPLOAD_MB: z.coerce
+    .number({ error: 'must be a number of megabytes above 0, at most 2,048' })
+    .positive('must be a number of megabytes above 0, at most 2,048')
+    .max(2048, 'must be a number of megabytes above 0, at most 2,048')
+    .default(50),
   SHUTDOWN_GRACE: seconds(3600).default(30_000),
   SIMULATOR_LATENCY_MS: int(0, 600_000).default(800),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -160,7 +165,20 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+/**
+ * How a problem names each setting: the variable, unless the value came from elsewhere (the CLI's flags
+ * pass `{ BATCH_SIZE: '--batch-size' }`, so that a person reads the flag they typed).
+ */
+export type SettingNames = Partial<Record<EnvVariable, string>>;
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  names: SettingNames = {},
+): Config {
+  const name = (key: string) => names[key as EnvVariable] ?? key;
+  // A flag reads as a command line does (`--batch-size must be …`), a variable as a .env line (`BATCH_SIZE: …`).
+  const about = (key: string) => (names[key as EnvVariable] ? `${name(key)}` : `${key}:`);
   // Empty values count as unset, as in most .env tooling, and surrounding spaces are dropped.
   const cleaned = Object.fromEntries(
     ENV_VARIABLES.map((key) => [key, env[key]?.trim() === '' ? undefined : env[key]?.trim()]),
@@ -169,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const problems = parsed.success
     ? []
     : parsed.error.issues.map(
-        (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`,
+        (i) => `${about(String(i.path[0]))} ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`,
       );
   // Rules across variables, checked on the raw values so that they are reported with the rest.
   const given = (key: EnvVariable) => cleaned[key] !== undefined;

@@ -335,6 +335,36 @@ describe('loadConfig values', () => {
 });
 
 describe('loadConfig errors', () => {
+  it("says each number setting's allowed range, whatever the check that failed", () => {
+    expect(problems({ OPENAI_TEMPERATURE: '5' })).toEqual([
+      'OPENAI_TEMPERATURE: must be a number from 0 to 2 (got "5")',
+    ]);
+    expect(problems({ PARALLEL_MAX_WORKERS: 'many' })).toEqual([
+      'PARALLEL_MAX_WORKERS: must be a whole number from 1 to 200 (got "many")',
+    ]);
+    expect(problems({ PARALLEL_MAX_WORKERS: '2.5' })).toEqual([
+      'PARALLEL_MAX_WORKERS: must be a whole number from 1 to 200 (got "2.5")',
+    ]);
+  });
+
+  it("names a setting as its source did: the CLI's flag instead of the variable behind it", () => {
+    let error: unknown;
+    try {
+      loadConfig({ BATCH_SIZE: 'abc', OPENAI_TEMPERATURE: '3', PORT: 'x' }, CWD, {
+        BATCH_SIZE: '--batch-size',
+        OPENAI_TEMPERATURE: '--temperature',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const list = (error as ConfigError).problems;
+    expect(list).toContain('--temperature must be a number from 0 to 2 (got "3")');
+    expect(list.find((p) => p.startsWith('--batch-size must be'))).toMatch(/auto/);
+    expect(list.some((p) => p.startsWith('PORT: '))).toBe(true);
+    expect(list.join('\n')).not.toMatch(/BATCH_SIZE|OPENAI_TEMPERATURE/);
+  });
+
   it('reports several bad values together, naming each variable and its value', () => {
     const list = problems({
       PORT: 'abc',
