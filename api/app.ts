@@ -127,6 +127,7 @@ export function createApp(deps: AppDeps): App {
           maxConcurrency: MAX_CONCURRENCY,
         },
         temporalUiUrl: deps.temporalUiUrl ?? null,
+        simulated: deps.simulated ?? null,
       },
       200,
     ),

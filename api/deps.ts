@@ -25,6 +25,11 @@ export interface AppDeps {
   readonly maxUploadBytes: number;
   readonly apiToken?: string;
   readonly temporalUiUrl?: string;
+  /**
+   * Whether this process's worker codes with the built-in simulator (no OPENAI_API_KEY): the page warns
+   * before a dry run. Unknown (left out) when the API runs without a worker.
+   */
+  readonly simulated?: boolean;
   readonly logger?: Logger;
   /** Aborted when the server shuts down: open event streams end, telling browsers to reconnect. */
   readonly shutdown?: AbortSignal;

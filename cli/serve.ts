@@ -57,6 +57,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     maxUploadBytes: config.api.maxUploadBytes,
     ...(config.api.token ? { apiToken: config.api.token } : {}),
     ...(runtime.temporalUiUrl ? { temporalUiUrl: runtime.temporalUiUrl } : {}),
+    ...(runtime.llm ? { simulated: runtime.llm.simulated } : {}),
     logger,
     shutdown: shutdown.signal,
     sse,

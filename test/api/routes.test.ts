@@ -136,6 +136,16 @@ const TYPES: Record<string, RegExp> = {
   '.css': /^text\/css; charset=utf-8$/,
 };
 
+describe('GET /settings', () => {
+  it('says whether jobs will be coded by the simulator, and nothing when no worker runs here', async () => {
+    const settings = async (app: App) =>
+      ((await (await app.request('/settings')).json()) as { simulated: unknown }).simulated;
+    expect(await settings(api.makeApp({ simulated: true }))).toBe(true);
+    expect(await settings(api.makeApp({ simulated: false }))).toBe(false);
+    expect(await settings(api.app)).toBeNull();
+  });
+});
+
 describe('the web page', () => {
   it.each(FILES)('serves %s, public, with its type and no-cache', async (file) => {
     const pathname = file === 'index.html' ? '/' : `/${file}`;
