@@ -97,7 +97,7 @@ async function openPage(url: string): Promise<{ context: BrowserContext; page: P
 }
 
 describe('the web page', () => {
-  it('shows the API problem next to the field: a file that is not a spreadsheet, then no categories', async () => {
+  it('shows each problem next to its field: a file that is not a spreadsheet, then every other mistake at once', async () => {
     const { context, page, errors } = await openPage(`${open.url}/`);
     try {
       await page.setInputFiles('#file', {
@@ -111,16 +111,42 @@ describe('the web page', () => {
       expect(await fileError.isVisible()).toBe(true);
       expect(await page.locator('#file').getAttribute('aria-invalid')).toBe('true');
 
-      // A good file, no categories: the API's detail appears under the categories, which get the focus.
+      // A good file, then every other mistake at once: "Other" alone as the categories and two settings
+      // out of range. Each is said next to its field in plain words, the focus on the first, and nothing
+      // is uploaded.
       await page.setInputFiles('#file', SURVEY);
       await page.locator('#preview-table th button').first().waitFor();
       expect(await fileError.isVisible()).toBe(false);
+      const posts: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'POST' && new URL(r.url()).pathname === '/jobs') posts.push(r.url());
+      });
+      await page.getByLabel('One category per line').fill('# the fallback alone\nOther');
+      await page.locator('#settings summary').click();
+      await page.getByLabel('Answers per request', { exact: true }).fill('abc');
+      await page.getByLabel('Temperature', { exact: true }).fill('3');
       await page.getByRole('button', { name: 'Start coding' }).click();
       const categoriesError = page.locator('#categories-error');
-      await expect.poll(() => categoriesError.textContent()).toContain('No categories given');
-      expect(await page.locator('#categories').getAttribute('aria-invalid')).toBe('true');
+      await expect
+        .poll(() => categoriesError.textContent())
+        .toContain('“Other” alone would code every answer');
+      expect(await page.locator('#batchSize-error').textContent()).toBe(
+        '“abc” is not allowed here. Use a whole number from 1 to 200, or “auto”.',
+      );
+      expect(await page.locator('#temperature-error').textContent()).toBe(
+        '“3” is not allowed here. Use a number from 0 to 2, such as 0.1.',
+      );
+      for (const id of ['categories', 'batchSize', 'temperature']) {
+        expect(await page.locator(`#${id}`).getAttribute('aria-invalid'), id).toBe('true');
+      }
       expect(await page.evaluate('document.activeElement?.id')).toBe('categories');
+      expect(posts).toEqual([]);
       expect(await page.locator('#jobs .job').count()).toBe(0);
+      // No categories at all is said the same way.
+      await page.getByLabel('One category per line').fill('');
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      await expect.poll(() => categoriesError.textContent()).toContain('List the categories to code into');
+      expect(posts).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -161,6 +187,15 @@ describe('the web page', () => {
       const { jobId } = (await response.json()) as { jobId: string };
 
       const card = page.locator(`#job-${jobId}`);
+      // The new card is on the screen, its heading not cut off, and has the focus.
+      await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe(`job-${jobId}`);
+      await expect
+        .poll(async () => {
+          const box = await card.boundingBox();
+          return box !== null && box.y >= 0 && box.y < 900;
+        })
+        .toBe(true);
+      expect(await page.locator('#dry-run').isVisible()).toBe(false);
       const bar = card.getByRole('progressbar');
       const seen: number[] = [];
       const live = { rate: new Set<string>(), eta: new Set<string>() };
@@ -214,6 +249,22 @@ describe('the web page', () => {
       const saved = path.join(h.dataDir, `downloaded-${jobId}.xlsx`);
       await file.saveAs(saved);
       await expectCodedSurvey(saved);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says above the form that a server without an API key codes with the simulator', async () => {
+    const dry = await serve({ simulated: true });
+    const { context, page, errors } = await openPage(`${dry.url}/`);
+    try {
+      const banner = page.locator('#dry-run');
+      await expect.poll(() => banner.isVisible()).toBe(true);
+      expect(await banner.textContent()).toMatch(/Dry run\..*simulator.*OPENAI_API_KEY/s);
+      const below = await page.locator('#job-form').boundingBox();
+      const box = await banner.boundingBox();
+      expect(box && below && box.y < below.y).toBe(true);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

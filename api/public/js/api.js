@@ -19,6 +19,8 @@ export class ApiError extends Error {
     this.code = problem.code;
     /** The request field the problem is about. */
     this.field = problem.field;
+    /** Every refused field, when the request failed validation. */
+    this.errors = problem.errors ?? [];
   }
 }
 

@@ -12,6 +12,15 @@ export interface ProblemFields {
   readonly code?: string;
   /** The request field it is about (`file`, `categories`, `batchSize`…). */
   readonly field?: string;
+  /** Every refused field, when the request failed validation (the first is `field`'s). */
+  readonly errors?: readonly FieldProblem[];
+}
+
+/** One refused field of a request. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly code: string;
+  readonly detail: string;
 }
 
 /** `GET /settings`: the server's job defaults and limits. */
@@ -30,6 +39,8 @@ export interface Settings {
     readonly maxConcurrency: number;
   };
   readonly temporalUiUrl: string | null;
+  /** true: no OPENAI_API_KEY, the simulator codes (a dry run); null: unknown here. */
+  readonly simulated: boolean | null;
 }
 
 export interface PreviewSheet {

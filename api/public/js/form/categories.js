@@ -8,16 +8,34 @@ import { $ } from '../dom.js';
  * @param {string} text
  */
 export function categoryNames(text) {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) =>
-      line
-        .replace(/^(?:[-*•]|\d+[.)])\s+/u, '')
-        .replace(/:.*/su, '') // the description
-        .trim(),
-    );
+  return (
+    text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      // Comments and net lines (`[Service]`) name no category.
+      .filter((line) => line !== '' && !line.startsWith('#') && !/^\[.*\]$/u.test(line))
+      .map((line) =>
+        line
+          .replace(/^(?:[-*•]|\d+[.)])\s+/u, '')
+          .replace(/^\d+\s+/u, '') // a code for tabulation
+          .replace(/:.*/su, '') // the description
+          .trim(),
+      )
+  );
+}
+
+/**
+ * What is wrong with the categories as typed, in the words the field shows; null when they can be sent.
+ * The server checks the rest (duplicates, codes, nets) and says so next to the field.
+ * @param {string} text
+ */
+export function categoriesProblem(text) {
+  const names = categoryNames(text);
+  if (names.length === 0) return 'List the categories to code into, one per line.';
+  if (names.every((n) => n.toLowerCase() === 'other')) {
+    return '“Other” alone would code every answer the same: list the categories to code into (Other is added for what fits none).';
+  }
+  return null;
 }
 
 export function updateCategoryCount() {

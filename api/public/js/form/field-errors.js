@@ -3,19 +3,8 @@
 
 import { ApiError } from '../api.js';
 import { $ } from '../dom.js';
-import { SETTINGS } from './settings.js';
+import { RULES, SETTINGS } from './settings.js';
 
-/**
- * What each setting accepts, in words: replaces the API's terser detail.
- * @type {Readonly<Record<string, string>>}
- */
-const RULES = {
-  batchSize: 'Use a whole number from 1 to 200, or “auto”.',
-  concurrency: 'Use a whole number from 1 to 200.',
-  temperature: 'Use a number from 0 to 2, such as 0.1.',
-  model: 'Use a model name such as gpt-4o-mini.',
-  parallel: 'Choose on or off.',
-};
 /**
  * Where a problem's `field` is shown, and what gets the focus.
  * @type {Readonly<Record<string, readonly [errorId: string, inputId: string | null]>>}
@@ -58,7 +47,8 @@ export function fieldError(field, message, focus = true) {
 }
 
 /**
- * A problem from the API, in plain words, next to the field it is about.
+ * A problem from the API, in plain words, next to the field it is about; a refused form shows every refused
+ * field at once, the focus on the first.
  * @param {unknown} error
  * @param {string} [fallbackField] where to show it when the problem names no field of the form
  */
@@ -67,15 +57,28 @@ export function showProblem(error, fallbackField) {
     fieldError(fallbackField ?? 'form', `Something went wrong in the page: ${messageOf(error)}`);
     return;
   }
-  const field = error.field && FIELD_TARGETS[error.field] ? error.field : fallbackField;
-  let message = error.message;
-  const rule = error.field ? RULES[error.field] : undefined;
-  if (rule) {
-    const given = /^\w+=("(?:[^"\\]|\\.)*")/.exec(message)?.[1];
-    message = `${given ? `“${String(JSON.parse(given))}” is not allowed here. ` : ''}${rule}`;
-  }
-  if (error.status === 413) message = error.message.replace(/ \(MAX_UPLOAD_MB\)/, '');
-  fieldError(field ?? 'form', message);
+  const each = error.errors.length > 0 ? error.errors : [{ field: error.field ?? '', detail: error.message }];
+  each.forEach((problem, i) => {
+    const field = problem.field && FIELD_TARGETS[problem.field] ? problem.field : fallbackField;
+    let message = problem.detail;
+    const rule = problem.field ? RULES[problem.field] : undefined;
+    if (rule) {
+      const given = /^\w+=("(?:[^"\\]|\\.)*")/.exec(message)?.[1];
+      message = `${given ? `“${String(JSON.parse(given))}” is not allowed here. ` : ''}${rule}`;
+    }
+    if (error.status === 413) message = problem.detail.replace(/ \(MAX_UPLOAD_MB\)/, '');
+    fieldError(field ?? 'form', message, i === 0);
+  });
+}
+
+/**
+ * Shows each problem next to its field, the focus on the first; nothing when there is none.
+ * @param {ReadonlyArray<readonly [field: string, message: string]>} problems
+ * @returns {boolean} whether there was any
+ */
+export function fieldErrors(problems) {
+  problems.forEach(([field, message], i) => fieldError(field, message, i === 0));
+  return problems.length > 0;
 }
 
 /** @param {unknown} error */

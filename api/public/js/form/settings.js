@@ -10,6 +10,46 @@ import { $ } from '../dom.js';
  */
 export const SETTINGS = ['batchSize', 'concurrency', 'parallel', 'model', 'temperature'];
 
+/**
+ * What each setting accepts, in words: shown next to a setting the page or the server refused.
+ * @type {Readonly<Record<string, string>>}
+ */
+export const RULES = {
+  batchSize: 'Use a whole number from 1 to 200, or “auto”.',
+  concurrency: 'Use a whole number from 1 to 200.',
+  temperature: 'Use a number from 0 to 2, such as 0.1.',
+  model: 'Use a model name such as gpt-4o-mini.',
+  parallel: 'Choose on or off.',
+};
+
+/**
+ * Whether a setting's text is one the server takes (empty: the server's default).
+ * @type {Readonly<Record<string, (value: string) => boolean>>}
+ */
+const ACCEPTS = {
+  batchSize: (v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 200),
+  concurrency: (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 200,
+  temperature: (v) => /^\d*\.?\d+$/.test(v) && Number(v) <= 2,
+  model: (v) => /^[\w.:/-]{1,100}$/.test(v),
+};
+
+/**
+ * Every setting the server would refuse, as [field, message], so the form reports them all at once.
+ * @returns {Array<[string, string]>}
+ */
+export function settingProblems() {
+  /** @type {Array<[string, string]>} */
+  const problems = [];
+  for (const name of SETTINGS) {
+    const value = settingField(name).value.trim();
+    const accepts = ACCEPTS[name];
+    if (value && accepts && !accepts(value)) {
+      problems.push([name, `“${value}” is not allowed here. ${RULES[name] ?? ''}`.trim()]);
+    }
+  }
+  return problems;
+}
+
 /** @param {string} name */
 function settingField(name) {
   const field = $(name);
@@ -29,6 +69,8 @@ export async function loadSettings() {
   $('temperature', HTMLInputElement).placeholder = `default: ${d.temperature}`;
   const serverDefault = $('parallel', HTMLSelectElement).options[0];
   if (serverDefault) serverDefault.textContent = `Server default (${d.parallel ? 'on' : 'off'})`;
+  // A dry run is said before any coding starts, not discovered in the workbook afterwards.
+  $('dry-run').hidden = settings.simulated !== true;
 }
 
 /**

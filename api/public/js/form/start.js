@@ -9,8 +9,9 @@ import { watchJobs } from '../jobs/live.js';
 import { upsertJob } from '../jobs/store.js';
 import { columnValue } from './columns.js';
 import { draft } from './draft.js';
-import { clearErrors, fieldError, showProblem } from './field-errors.js';
-import { appendSettings } from './settings.js';
+import { categoriesProblem } from './categories.js';
+import { clearErrors, fieldErrors, showProblem } from './field-errors.js';
+import { appendSettings, settingProblems } from './settings.js';
 
 /** @param {SubmitEvent} event */
 async function startJob(event) {
@@ -18,9 +19,17 @@ async function startJob(event) {
   clearErrors();
   // The draft may change while the file uploads (another file chosen): the job is the one sent.
   const { file, preview } = draft;
-  if (!file) return fieldError('file', 'Choose the survey file first: an .xlsx or .csv file.');
-  if (!preview) return fieldError('file', 'The file is still being read: wait a moment, then start.');
-  if (draft.column < 0) return fieldError('column', 'Click the header of the column that holds the answers.');
+  // Every problem at once, next to its field: the analyst fixes them in one pass, not one per Start.
+  /** @type {Array<[string, string]>} */
+  const problems = [];
+  if (!file) problems.push(['file', 'Choose the survey file first: an .xlsx or .csv file.']);
+  else if (!preview) problems.push(['file', 'The file is still being read: wait a moment, then start.']);
+  else if (draft.column < 0)
+    problems.push(['column', 'Click the header of the column that holds the answers.']);
+  const categories = categoriesProblem($('categories', HTMLTextAreaElement).value);
+  if (categories) problems.push(['categories', categories]);
+  problems.push(...settingProblems());
+  if (fieldErrors(problems) || !file || !preview) return;
 
   const column = columnValue(preview, draft.column);
   const body = new FormData();
@@ -51,12 +60,13 @@ async function startJob(event) {
     const link = document.createElement('a');
     link.href = `#${cardId(job.jobId)}`;
     link.textContent = 'Follow it in Jobs';
+    link.addEventListener('click', (e) => {
+      e.preventDefault();
+      showCard(job.jobId);
+    });
     $('form-status').replaceChildren(`Started: ${column} of ${file.name}. `, link);
     announce(`Started coding ${column} of ${file.name}.`);
-    const card = document.getElementById(cardId(job.jobId));
-    if (card && card.getBoundingClientRect().top > window.innerHeight) {
-      card.scrollIntoView({ behavior: 'smooth', block: 'center' });
-    }
+    showCard(job.jobId);
   } catch (error) {
     $('form-status').textContent = '';
     showProblem(error, 'form');
@@ -64,6 +74,20 @@ async function startJob(event) {
     button.disabled = false;
     button.textContent = 'Start coding';
   }
+}
+
+/**
+ * The job's card, whole on the screen (its heading below any sticky bar: `scroll-margin-top` in the CSS)
+ * and focused, so that a keyboard or screen reader carries on from there.
+ * @param {string} jobId
+ */
+function showCard(jobId) {
+  const card = document.getElementById(cardId(jobId));
+  if (!card) return;
+  card.tabIndex = -1;
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  card.scrollIntoView({ behavior: still ? 'auto' : 'smooth', block: 'start' });
+  card.focus({ preventScroll: true });
 }
 
 export function wireStart() {
