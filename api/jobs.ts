@@ -14,11 +14,13 @@ import {
   cancelJobRoute,
   changeJobRoute,
   createJobRoute,
+  deleteJobRoute,
   getJobRoute,
   jobEventsRoute,
   jobResultRoute,
   listJobsRoute,
   previewRoute,
+  retryJobRoute,
 } from './routes.js';
 
 /** `/jobs`: start, list, watch, change, cancel and download classification jobs. */
@@ -53,6 +55,7 @@ export function jobsApp(deps: AppDeps) {
   const view = (d: JobDescription) => ({
     jobId: d.jobId,
     status: d.status,
+    name: d.name,
     fileName: d.fileName,
     column: d.column,
     simulated: d.simulated,
@@ -64,7 +67,8 @@ export function jobsApp(deps: AppDeps) {
     links: links(d.jobId),
   });
 
-  const listed = (job: JobSummary) => ({
+  // The same-job key stays server-side: it is a hash of the upload.
+  const listed = ({ sameKey: _, ...job }: JobSummary) => ({
     ...job,
     createdAt: job.createdAt.toISOString(),
     closedAt: job.closedAt?.toISOString() ?? null,
@@ -97,7 +101,16 @@ export function jobsApp(deps: AppDeps) {
         ...(form.parallel !== undefined ? { parallel: form.parallel } : {}),
       },
       idFrom: 'random',
+      ...(form.name ? { name: form.name } : {}),
+      ...(form.force ? { force: true } : {}),
     });
+    if (started.state === 'duplicate') {
+      const status = await jobs.status(started.jobId);
+      return c.json(
+        { jobId: started.jobId, status, duplicate: true as const, links: links(started.jobId) },
+        200,
+      );
+    }
     return c.json({ jobId: started.jobId, status: 'RUNNING' as const, links: links(started.jobId) }, 202, {
       location: `/jobs/${started.jobId}`,
     });
@@ -221,6 +234,17 @@ export function jobsApp(deps: AppDeps) {
     if (change.concurrency !== undefined) await jobs.setConcurrency(jobId, change.concurrency);
     if (change.paused !== undefined) await (change.paused ? jobs.pause(jobId) : jobs.resume(jobId));
     return c.json(view(await jobs.describe(jobId)), 200);
+  });
+
+  app.openapi(retryJobRoute, async (c) => {
+    const jobId = c.req.valid('param').id;
+    await jobs.retry(jobId);
+    return c.json({ jobId, status: 'RUNNING' as const, links: links(jobId) }, 202);
+  });
+
+  app.openapi(deleteJobRoute, async (c) => {
+    await jobs.remove(c.req.valid('param').id);
+    return c.body(null, 204);
   });
 
   app.openapi(cancelJobRoute, async (c) => {

@@ -50,6 +50,7 @@ const TITLES: Record<number, string> = {
 /** The 4xx status a domain error deserves: 404 for an unknown job, 422 for input that is readable but wrong. */
 function domainStatus(error: DomainError): ContentfulStatusCode {
   if (error instanceof JobNotFoundError) return 404;
+  if (error.code === 'job_state_conflict') return 409;
   if (
     [
       'invalid_workbook',

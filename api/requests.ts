@@ -171,6 +171,11 @@ export const JobFormSchema = z.object({
     'a model name such as gpt-4o-mini (letters, digits and . : / - _)',
   ).openapi({ type: 'string', maxLength: 100 }),
   parallel: setting('parallel', booleanText, 'true or false').openapi({ type: 'boolean' }),
+  name: text('name', 200, 'A name for the job card and the list; default the file and column'),
+  force: setting('force', booleanText, 'true or false').openapi({
+    type: 'boolean',
+    description: 'Code even when an identical job is running or done (else that job is answered, 200)',
+  }),
 });
 
 /** `POST /jobs/preview`: the spreadsheet, and the sheet to show. */

@@ -15,6 +15,7 @@ import {
 import {
   CancellingSchema,
   DocumentSchema,
+  DuplicateSchema,
   HealthySchema,
   JobListSchema,
   JobSchema,
@@ -91,6 +92,10 @@ export const createJobRoute = createRoute({
     body: { required: true, content: { 'multipart/form-data': { schema: JobFormSchema } } },
   },
   responses: {
+    200: json(
+      'Not started: an identical job (same file content, column, sheet, question, categories and settings) is running or done; send `force=true` to code again',
+      DuplicateSchema,
+    ),
     202: {
       ...json('Started', StartedSchema),
       headers: z.object({ Location: z.string().openapi({ description: 'The job: /jobs/{id}' }) }),
@@ -227,6 +232,36 @@ export const cancelJobRoute = createRoute({
     401: unauthorized,
     404: unknownJob,
     409: problem('The job is not running (code `job_not_running`)'),
+    500: unexpected,
+  },
+});
+
+export const retryJobRoute = createRoute({
+  method: 'post',
+  path: '/{id}/retry',
+  summary: 'Resume a cancelled job or retry a failed one: the rows it coded are kept, the rest are coded',
+  request: { params: JobParamsSchema },
+  responses: {
+    202: json('Running again', StartedSchema),
+    401: unauthorized,
+    404: unknownJob,
+    409: problem(
+      'The job is running or completed, or its files are gone (code `job_state_conflict`, `detail` says which)',
+    ),
+    500: unexpected,
+  },
+});
+
+export const deleteJobRoute = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Delete an ended job: its files under DATA_DIR and its workflow, so it leaves the list',
+  request: { params: JobParamsSchema },
+  responses: {
+    204: { description: 'Deleted' },
+    401: unauthorized,
+    404: unknownJob,
+    409: problem('The job is still running: cancel it first (code `job_state_conflict`)'),
     500: unexpected,
   },
 });

@@ -64,6 +64,18 @@ export const StartedSchema = z
   .object({ jobId: z.string(), status: z.literal('RUNNING'), links: LinksSchema })
   .openapi('Started');
 
+export const DuplicateSchema = z
+  .object({
+    jobId: z.string(),
+    status: JobStatusSchema,
+    duplicate: z.literal(true),
+    links: LinksSchema,
+  })
+  .openapi('Duplicate', {
+    description:
+      'A job with the same file content, column, sheet, question, categories and settings is running or done: nothing started (send `force=true` to code again)',
+  });
+
 export const CancellingSchema = z
   .object({ jobId: z.string(), status: z.literal('CANCELLING'), links: LinksSchema })
   .openapi('Cancelling');
@@ -146,6 +158,7 @@ type Sent<T> = {
 export const JobSchema = z
   .object({
     jobId: z.string(),
+    name: z.string().nullable().openapi({ description: 'The name given at the start, if any' }),
     status: JobStatusSchema,
     fileName: z.string().optional(),
     column: z.string().optional().openapi({ description: 'The column asked for' }),
@@ -168,6 +181,7 @@ export const JobListItemSchema = z
   .object({
     jobId: z.string(),
     status: JobStatusSchema,
+    name: z.string().nullable().openapi({ description: 'The name given at the start, if any' }),
     fileName: z.string().nullable(),
     column: z.string().nullable(),
     phase: z.enum(JOB_PHASES).nullable().openapi({ description: 'Search attribute VerbatimPhase' }),
@@ -178,7 +192,7 @@ export const JobListItemSchema = z
     createdAt: dateTime,
     closedAt: dateTime.nullable(),
     links: LinksSchema,
-  } satisfies Shape<Sent<JobSummary>> & { links: z.ZodType })
+  } satisfies Shape<Sent<Omit<JobSummary, 'sameKey'>>> & { links: z.ZodType })
   .openapi('JobListItem');
 
 export const JobListSchema = z

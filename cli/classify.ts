@@ -157,7 +157,13 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       idFrom: 'content',
       answeredBy: config.openai.baseURL ?? (config.openai.apiKey ? 'openai' : 'simulator'),
     });
-    const verb = { started: 'Started', running: 'Resuming', completed: 'Already coded:' }[started.state];
+    // The CLI's ids come from the content: the same command finds its job as running or completed.
+    const verb = {
+      started: 'Started',
+      running: 'Resuming',
+      completed: 'Already coded:',
+      duplicate: 'Already coded:',
+    }[started.state];
     say(
       `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${values.column}) on ${runtime.temporalAddress}`,
     );

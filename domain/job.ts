@@ -361,5 +361,7 @@ export interface JobSpec {
   readonly question?: string;
   readonly categories: readonly Category[];
   readonly options: JobOptions;
+  /** The name its starter gave it, if any. */
+  readonly name?: string;
   readonly createdAt: string;
 }

@@ -51,6 +51,13 @@ export interface JobService {
   resume(jobId: string): Promise<void>;
   /** Asks a running job to stop; the rows already coded are kept in a partial result. */
   cancel(jobId: string): Promise<void>;
+  /**
+   * Runs a failed, cancelled, terminated or timed-out job again under its id, keeping the rows it coded.
+   * `JobChangeRejectedError` for a job that is open or completed.
+   */
+  retry(jobId: string): Promise<void>;
+  /** Deletes an ended job: its workflow (from the list) and its files. `JobChangeRejectedError` while open. */
+  remove(jobId: string): Promise<void>;
   /** Resolves when Temporal answers, rejects when it does not. */
   health(): Promise<void>;
 }
@@ -93,6 +100,8 @@ export function isOpen(status: JobStatus): boolean {
 export interface JobDescription {
   readonly jobId: string;
   readonly status: JobStatus;
+  /** What the person who started it called it; null for jobs started without a name. */
+  readonly name: string | null;
   readonly fileName: string | undefined;
   /** The column asked for. */
   readonly column: string | undefined;
@@ -112,6 +121,7 @@ export interface JobDescription {
 export interface JobSummary {
   readonly jobId: string;
   readonly status: JobStatus;
+  readonly name: string | null;
   readonly fileName: string | null;
   readonly column: string | null;
   readonly phase: JobPhase | null;
@@ -121,6 +131,8 @@ export interface JobSummary {
   readonly fallbacks: number | null;
   readonly createdAt: Date;
   readonly closedAt: Date | null;
+  /** `sameJobKey` of a job the API started: an identical start finds it. Not sent to clients. */
+  readonly sameKey?: string;
 }
 
 /** Where a page of jobs ends: the creation time and id of its last job. */
@@ -147,8 +159,23 @@ export interface JobResultFile {
 
 export interface CreatedJob {
   readonly jobId: string;
-  /** `started`: a new run; `running`: the same job was already running and is resumed; `completed`: done before. */
-  readonly state: 'started' | 'running' | 'completed';
+  /**
+   * `started`: a new run; `running`: the same job was already running and is resumed; `completed`: done
+   * before; `duplicate`: another job with the same file content, column and settings is running or done
+   * (its id is given and nothing starts, unless the request says `force`).
+   */
+  readonly state: 'started' | 'running' | 'completed' | 'duplicate';
+}
+
+/** What was asked cannot be done in the job's present status (resume a running job, delete one): why. */
+export class JobStateConflictError extends DomainError {
+  constructor(
+    readonly jobId: string,
+    readonly status: JobStatus,
+    reason: string,
+  ) {
+    super('job_state_conflict', reason, 'id');
+  }
 }
 
 /** The job refused a change (its update's validator said no): the message says why. */
@@ -205,6 +232,10 @@ export interface CreateJobRequest {
    */
   readonly answeredBy?: string;
   readonly batchesPerRun?: number;
+  /** A name for people (the job card, the list); default none: the file and column say what it is. */
+  readonly name?: string;
+  /** A `random` id job starts even when an identical job is running or done (see `CreatedJob.state`). */
+  readonly force?: boolean;
 }
 
 /** A job's workflow, typed: its result, queries and updates are checked against the workflow's own. */
@@ -242,7 +273,8 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
   async function describeWorkflow(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
       const description = await handle(jobId).describe();
-      if (description.type !== JOB_WORKFLOW_TYPE) throw new JobNotFoundError(jobId);
+      if (description.type !== JOB_WORKFLOW_TYPE || (await store.isDeleted(jobId)))
+        throw new JobNotFoundError(jobId);
       return description;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
@@ -289,7 +321,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
   async function startOrResume(
     jobId: string,
     workflowInput: ClassifyJobInput,
-    request: CreateJobRequest,
+    request: Pick<CreateJobRequest, 'fileName' | 'column' | 'sheet' | 'name'> & { sameKey?: string },
   ): Promise<StartedJob> {
     const status = await statusOf(client, jobId);
     if (status === 'RUNNING') return { jobId, handle: handle(jobId), state: 'running' };
@@ -299,7 +331,12 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
         workflowId: jobId,
         taskQueue: deps.taskQueue,
         args: [workflowInput],
-        memo: { fileName: request.fileName, column: request.column },
+        memo: {
+          fileName: request.fileName,
+          column: request.column,
+          ...(request.name ? { name: request.name } : {}),
+          ...(request.sameKey ? { sameKey: request.sameKey } : {}),
+        },
         staticSummary: `Code ${request.fileName} · column ${request.column}${request.sheet ? ` · sheet ${request.sheet}` : ''}`,
         // Failed or cancelled before: a new run picks up the batches already stored.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
@@ -315,20 +352,32 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
     }
   }
 
+  const workflowInputOf = (spec: JobSpec, batchesPerRun?: number): ClassifyJobInput => ({
+    jobId: spec.jobId,
+    fileName: spec.fileName,
+    column: spec.column,
+    ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
+    options: spec.options,
+    searchAttributes: deps.searchAttributes,
+    ...(batchesPerRun ? { batchesPerRun } : {}),
+  });
+
   return {
     async create(request) {
+      const key = request.idFrom === 'random' ? await sameJobKey(request) : undefined;
+      if (key && !request.force) {
+        // Visibility holds every job's memo: the one with this key, if it is running or done.
+        const same = summarizeJobs(await executionsWhere(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`)).find(
+          (job) => job.sameKey === key && (isOpen(job.status) || job.status === 'COMPLETED'),
+        );
+        if (same) return { jobId: same.jobId, handle: handle(same.jobId), state: 'duplicate' };
+      }
       const { jobId, spec } = await storeJob(deps, request);
-      const workflowInput: ClassifyJobInput = {
-        jobId,
-        fileName: spec.fileName,
-        column: spec.column,
-        ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
-        options: spec.options,
-        searchAttributes: deps.searchAttributes,
-        ...(request.batchesPerRun ? { batchesPerRun: request.batchesPerRun } : {}),
-      };
       try {
-        return await startOrResume(jobId, workflowInput, request);
+        return await startOrResume(jobId, workflowInputOf(spec, request.batchesPerRun), {
+          ...request,
+          ...(key ? { sameKey: key } : {}),
+        });
       } catch (error) {
         // Nothing started (Temporal unreachable, say): a new job's upload would be left with no job. Kept if
         // the start went through after all and only its answer was lost.
@@ -364,6 +413,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       return {
         jobId,
         status,
+        name: memo('name') ?? null,
         fileName: memo('fileName') ?? progress?.fileName,
         column: memo('column') ?? progress?.column,
         simulated: progress?.simulated ?? stored?.simulated ?? null,
@@ -379,8 +429,12 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       // SQL visibility (the dev server's, a PostgreSQL cluster's) cannot ORDER BY: every job is read and
       // sorted here. The SDK's iterator pages through the server's pages and keeps their tokens to itself,
       // so the page a caller sees is cut by a cursor of ours, stable while new jobs arrive.
-      const executions = await executionsWhere(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`);
-      return pageOfJobs(summarizeJobs(executions), { limit, after });
+      const [executions, deleted] = await Promise.all([
+        executionsWhere(`WorkflowType = '${JOB_WORKFLOW_TYPE}'`),
+        store.deletedJobs(),
+      ]);
+      const jobs = summarizeJobs(executions).filter((job) => !deleted.has(job.jobId));
+      return pageOfJobs(jobs, { limit, after });
     },
 
     async progress(jobId) {
@@ -404,6 +458,49 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       change(jobId, () => handle(jobId).executeUpdate(setConcurrencyUpdate, { args: [concurrency] })),
     pause: (jobId) => change(jobId, () => handle(jobId).executeUpdate(pauseUpdate)),
     resume: (jobId) => change(jobId, () => handle(jobId).executeUpdate(resumeUpdate)),
+
+    async retry(jobId) {
+      const status = await this.status(jobId);
+      if (isOpen(status) || status === 'COMPLETED') {
+        throw new JobStateConflictError(
+          jobId,
+          status,
+          `The job is ${status.toLowerCase()}: only a failed, cancelled, terminated or timed-out job can be resumed.`,
+        );
+      }
+      const spec = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
+      if (!spec)
+        throw new JobChangeRejectedError(jobId, 'The job’s files are no longer stored: start it again.');
+      // The same id: the new run finds the batches coded before and codes only the rest.
+      await startOrResume(jobId, workflowInputOf(spec), spec);
+    },
+
+    async remove(jobId) {
+      const status = await this.status(jobId);
+      if (isOpen(status)) {
+        throw new JobStateConflictError(
+          jobId,
+          status,
+          `The job is ${status.toLowerCase()}: cancel it before deleting it.`,
+        );
+      }
+      // Every run of the job: a long job continued as new, and deleting the current run leaves the others.
+      const runs = await executionsWhere(`WorkflowId = '${jobId}'`);
+      for (const run of runs) {
+        await client.workflowService
+          .deleteWorkflowExecution({
+            namespace: client.options.namespace,
+            workflowExecution: { workflowId: jobId, runId: run.runId },
+          })
+          .catch((error: unknown) => {
+            // Deleted already (a run the server removed meanwhile).
+            if ((error as { code?: number }).code !== GRPC_NOT_FOUND) throw error;
+          });
+      }
+      // The server deletes in the background, when it gets to it (the dev server may take minutes): the
+      // job's files go now, and a mark left in their place hides the job from the list and from GET.
+      await store.remove(jobId, { mark: true });
+    },
 
     async cancel(jobId) {
       try {
@@ -456,11 +553,22 @@ export async function storeJob(
     ...(request.question !== undefined ? { question: request.question } : {}),
     categories: request.categories,
     options: request.options,
+    ...(request.name ? { name: request.name } : {}),
     createdAt: new Date().toISOString(),
   };
   const existing = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
   if (!existing) await store.writeJson(store.file(jobId, 'job.json'), spec);
+  // The same job started again after it was deleted (a content id) is shown again.
+  await store.unmarkDeleted(jobId);
   return { jobId, spec };
+}
+
+/**
+ * What makes two jobs the same for a person: the file's content, column, sheet, question, categories and
+ * the settings that shape the labels (a content id is this already). Kept in a random-id job's memo.
+ */
+export async function sameJobKey(request: CreateJobRequest): Promise<string> {
+  return contentJobId(await readSource(request), request);
 }
 
 async function readSource(request: CreateJobRequest): Promise<Uint8Array> {
@@ -473,6 +581,9 @@ async function readSource(request: CreateJobRequest): Promise<Uint8Array> {
     throw error;
   }
 }
+
+/** gRPC's NOT_FOUND status code (the SDK's service errors carry the raw code). */
+const GRPC_NOT_FOUND = 5;
 
 /** The job's search attributes, typed: the SDK decodes them by these keys. */
 const SEARCH_KEYS = {
@@ -513,6 +624,8 @@ export function summarizeJobs(executions: readonly WorkflowExecutionInfo[]): Job
       return {
         jobId,
         status: between ? 'RUNNING' : e.status.name,
+        name: typeof e.memo?.name === 'string' ? e.memo.name : null,
+        ...(typeof e.memo?.sameKey === 'string' ? { sameKey: e.memo.sameKey } : {}),
         fileName: attribute.get(SEARCH_KEYS.fileName) ?? null,
         column: attribute.get(SEARCH_KEYS.column) ?? null,
         phase: phase !== undefined && PHASES.has(phase) ? (phase as JobPhase) : null,
@@ -561,7 +674,7 @@ async function failureMessage(job: JobHandle): Promise<string> {
 }
 
 /** The latest run's status, or undefined when there is no such workflow. */
-async function statusOf(client: Client, jobId: string): Promise<string | undefined> {
+async function statusOf(client: Client, jobId: string): Promise<JobStatus | undefined> {
   try {
     return (await client.workflow.getHandle<typeof classifyJobWorkflow>(jobId).describe()).status.name;
   } catch (error) {

@@ -63,8 +63,43 @@ export class JobStore {
     return target;
   }
 
-  async remove(jobId: string): Promise<void> {
+  /**
+   * Removes the job's folder. `mark`: the job was deleted by a person, and stays hidden (the list, GET)
+   * while Temporal deletes its workflow in the background; starting it again clears the mark.
+   */
+  async remove(jobId: string, options: { mark?: boolean } = {}): Promise<void> {
+    if (options.mark) {
+      await fs.mkdir(this.deletedDir, { recursive: true });
+      await fs.writeFile(path.join(this.deletedDir, jobId), '');
+    }
     await fs.rm(this.dir(jobId), { recursive: true, force: true });
+  }
+
+  async isDeleted(jobId: string): Promise<boolean> {
+    if (!isValidJobId(jobId)) return false;
+    return fs.access(path.join(this.deletedDir, jobId)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** The ids of every job deleted by a person. */
+  async deletedJobs(): Promise<Set<string>> {
+    const names = await fs.readdir(this.deletedDir).catch(() => []);
+    return new Set(names.filter(isValidJobId));
+  }
+
+  async unmarkDeleted(jobId: string): Promise<void> {
+    await fs.rm(path.join(this.deletedDir, this.checked(jobId)), { force: true });
+  }
+
+  private get deletedDir(): string {
+    return path.join(this.root, '..', 'deleted-jobs');
+  }
+
+  private checked(jobId: string): string {
+    this.dir(jobId);
+    return jobId;
   }
 }
 

@@ -32,6 +32,8 @@ const ROUTES: Array<[string, () => [string, RequestInit]]> = [
   ['GET /jobs/:id/result', () => [`/jobs/${JOB}/result`, {}]],
   ['PATCH /jobs/:id', () => [`/jobs/${JOB}`, patch({ paused: true })]],
   ['POST /jobs/:id/cancel', () => [`/jobs/${JOB}/cancel`, { method: 'POST' }]],
+  ['POST /jobs/:id/retry', () => [`/jobs/${JOB}/retry`, { method: 'POST' }]],
+  ['DELETE /jobs/:id', () => [`/jobs/${JOB}`, { method: 'DELETE' }]],
 ];
 /** The web page's modules and style sheet (each .js and .css under api/public) are public like the page. */
 const ASSETS = readdirSync(new URL('../../api/public/', import.meta.url), {

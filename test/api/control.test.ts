@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
 import { expectedLabel } from '../../simulator/index.js';
@@ -9,6 +10,7 @@ import {
   exampleJob,
   getJob,
   patch,
+  post,
   sleep,
   smallSurvey,
   startJob,
@@ -171,5 +173,84 @@ describe('POST /jobs/:id/cancel', () => {
     const final = await waitForJob(api, jobId);
     expect(final.status).toBe('CANCELLED');
     expect((await api.request(`/jobs/${jobId}/result`)).status).toBe(200);
+  });
+});
+
+describe('jobs a person can manage: a name, identical starts, resume, retry and delete', () => {
+  it('names a job; an identical start answers the job already there (200), unless force is set', async () => {
+    const { upload } = await smallSurvey(api, 40, 'wave-3.xlsx');
+    const first = await startJob(api, surveyJob(upload, { name: 'Wave 3, likes', force: 'false' }));
+    expect((await getJob(api, first.jobId)) as unknown).toMatchObject({ name: 'Wave 3, likes' });
+
+    // The same file, column and settings: nothing starts, the job already there is answered.
+    const again = await api.request('/jobs', post(surveyJob(upload, { name: 'another name' })));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ jobId: first.jobId, duplicate: true });
+    // A setting that shapes the labels makes it another job.
+    const other = await startJob(api, surveyJob(upload, { temperature: '0.5', force: 'false' }));
+    expect(other.jobId).not.toBe(first.jobId);
+
+    await waitForJob(api, first.jobId);
+    const done = await api.request('/jobs', post(surveyJob(upload)));
+    expect(done.status).toBe(200);
+    expect(await done.json()).toMatchObject({ jobId: first.jobId, status: 'COMPLETED', duplicate: true });
+    const forced = await startJob(api, surveyJob(upload, { force: 'true' }));
+    expect(forced.jobId).not.toBe(first.jobId);
+
+    const listed = (await (await api.request('/jobs?pageSize=100')).json()) as {
+      jobs: Array<{ jobId: string; name: string | null }>;
+    };
+    expect(listed.jobs.find((j) => j.jobId === first.jobId)?.name).toBe('Wave 3, likes');
+    expect(listed.jobs.find((j) => j.jobId === forced.jobId)?.name).toBeNull();
+    expect(JSON.stringify(listed)).not.toContain('sameKey');
+    await Promise.all([waitForJob(api, other.jobId), waitForJob(api, forced.jobId)]);
+  });
+
+  it('resumes a cancelled job under its id: the rows coded before are kept, the rest coded, each once', async () => {
+    const { upload, answers } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload, { concurrency: '2' }));
+    await underWay(jobId, 2);
+    expect((await api.request(`/jobs/${jobId}/cancel`, { method: 'POST' })).status).toBe(202);
+    const cancelled = await waitForJob(api, jobId);
+    expect(cancelled.status).toBe('CANCELLED');
+    const before = cancelled.stats?.apiCalls ?? 0;
+    const coded = cancelled.progress?.batches.done ?? 0;
+    expect(coded).toBeLessThan(cancelled.progress?.batches.total ?? 0);
+
+    const retry = await api.request(`/jobs/${jobId}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(202);
+    expect(await retry.json()).toMatchObject({ jobId, status: 'RUNNING' });
+    const final = await waitForJob(api, jobId);
+    expect(final.status).toBe('COMPLETED');
+    expect(final.progress?.rows.done).toBe(answers.length);
+    // The batches coded before the cancel were not asked again.
+    const total = final.progress?.batches.total ?? 0;
+    expect(final.stats?.apiCalls).toBeLessThanOrEqual(total - coded + before);
+
+    // A completed job has nothing to resume.
+    const late = await api.request(`/jobs/${jobId}/retry`, { method: 'POST' });
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ code: 'job_state_conflict', field: 'id' });
+  });
+
+  it('deletes an ended job (its workflow and files), and refuses a running one', async () => {
+    const { upload } = await smallSurvey(api, 200);
+    const { jobId } = await startJob(api, surveyJob(upload));
+    await underWay(jobId, 1);
+    const running = await api.request(`/jobs/${jobId}`, { method: 'DELETE' });
+    expect(running.status).toBe(409);
+    expect(((await running.json()) as { detail: string }).detail).toMatch(/running: cancel it before/);
+
+    await api.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
+    await waitForJob(api, jobId);
+    const deleted = await api.request(`/jobs/${jobId}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    expect((await api.request(`/jobs/${jobId}`)).status).toBe(404);
+    await expect(fs.access(api.h.store.dir(jobId))).rejects.toThrow();
+    const listed = (await (await api.request('/jobs?pageSize=100')).json()) as {
+      jobs: Array<{ jobId: string }>;
+    };
+    expect(listed.jobs.map((j) => j.jobId)).not.toContain(jobId);
+    expect((await api.request(`/jobs/${jobId}`, { method: 'DELETE' })).status).toBe(404);
   });
 });

@@ -204,7 +204,12 @@ export interface Started {
   readonly links: Record<string, string>;
 }
 
+/**
+ * Starts a job and expects it to start (202). Tests start the same example many times: each start codes
+ * anew (`force`) unless the form says otherwise; jobs.test.ts checks what an identical start answers.
+ */
 export async function startJob(api: ApiHarness, form: FormData): Promise<Started> {
+  if (!form.has('force')) form.append('force', 'true');
   const response = await api.request('/jobs', post(form));
   const body = (await response.json()) as Started;
   if (response.status !== 202) throw new Error(`POST /jobs: ${response.status} ${JSON.stringify(body)}`);

@@ -334,6 +334,7 @@ describe('GET /jobs', () => {
     expect(listed).toEqual({
       jobId: newer.jobId,
       status: 'COMPLETED',
+      name: null,
       fileName: 'listed.xlsx',
       column: 'Weight',
       phase: 'done',

@@ -286,7 +286,7 @@ describe('GET /openapi.json', () => {
         .filter((route) => /^\w+ \/(jobs|healthz|settings|openapi\.json)/.test(route)),
     );
     expect(operations(doc).sort()).toEqual([...served].sort());
-    expect(served.size).toBe(11);
+    expect(served.size).toBe(13);
   });
 
   it('names the path parameter, the errors as problems, and the bearer scheme (not needed for /healthz)', async () => {
@@ -332,6 +332,10 @@ describe('GET /openapi.json', () => {
       readonly finished: string;
       /** A job kept running, paused; the last request of the table cancels it. */
       readonly running: string;
+      /** A job cancelled before the table: it can be resumed. */
+      readonly cancelled: string;
+      /** A job completed before the table, deleted by its last request. */
+      readonly spare: string;
       /** With API_TOKEN set. */
       readonly locked: App;
       /** Its Temporal client's connection is closed. */
@@ -344,18 +348,25 @@ describe('GET /openapi.json', () => {
     let f: Fixtures;
 
     beforeAll(async () => {
-      const [finished, running] = await Promise.all([
+      const [finished, running, cancelled] = await Promise.all([
         startJob(api, exampleJob()),
         // One answer a request, one at a time: hundreds of requests, so it is surely paused before it ends.
         startJob(api, exampleJob({ concurrency: '1', batchSize: '1' })),
+        startJob(api, exampleJob({ concurrency: '1', batchSize: '2' })),
       ]);
+      const spare = await startJob(api, exampleJob({ batchSize: '25' }));
+      expect((await api.request(`/jobs/${cancelled.jobId}/cancel`, { method: 'POST' })).status).toBe(202);
+      expect((await waitForJob(api, cancelled.jobId)).status).toBe('CANCELLED');
       const paused = await api.request(`/jobs/${running.jobId}`, patch({ paused: true }));
       expect(paused.status).toBe(200);
       expect(await paused.json()).toMatchObject({ status: 'RUNNING', progress: { paused: true } });
       expect((await waitForJob(api, finished.jobId)).status).toBe('COMPLETED');
+      expect((await waitForJob(api, spare.jobId)).status).toBe('COMPLETED');
       f = {
+        spare: spare.jobId,
         finished: finished.jobId,
         running: running.jobId,
+        cancelled: cancelled.jobId,
         locked: api.makeApp({ apiToken: TOKEN }),
         offline: await offlineApp(),
         tiny: api.makeApp({ maxUploadBytes: 1024 }),
@@ -373,6 +384,8 @@ describe('GET /openapi.json', () => {
     const look = (app: App, fields: Record<string, string> = {}, name = 'customer-survey.xlsx') =>
       app.request('/jobs/preview', post(jobForm({ bytes: EXAMPLE, name }, fields)));
     const cancel = (app: App, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
+    const retry = (app: App, jobId: string) => app.request(`/jobs/${jobId}/retry`, { method: 'POST' });
+    const remove = (app: App, jobId: string) => app.request(`/jobs/${jobId}`, { method: 'DELETE' });
 
     type Row = readonly [
       operation: string,
@@ -391,7 +404,9 @@ describe('GET /openapi.json', () => {
       ['GET /settings', 200, () => api.request('/settings')],
       ['GET /settings', 401, () => f.locked.request('/settings')],
 
-      ['POST /jobs', 202, () => start(f.locked, exampleJob(), bearer)],
+      ['POST /jobs', 202, () => start(f.locked, exampleJob({ force: 'true' }), bearer)],
+      // The finished job's file and settings again.
+      ['POST /jobs', 200, () => start(api.app, exampleJob())],
       ['POST /jobs', 400, () => start(api.app, exampleJob({ column: undefined })), 'invalid_field'],
       ['POST /jobs', 400, () => api.request('/jobs', notAForm()), 'invalid_body'],
       ['POST /jobs', 401, () => start(f.locked)],
@@ -433,11 +448,21 @@ describe('GET /openapi.json', () => {
       ['GET /jobs/{id}/result', 404, () => api.request(`/jobs/${UNKNOWN}/result`)],
       ['GET /jobs/{id}/result', 409, () => api.request(`/jobs/${f.running}/result`), 'job_not_finished'],
 
+      ['POST /jobs/{id}/retry', 401, () => retry(f.locked, f.cancelled)],
+      ['POST /jobs/{id}/retry', 404, () => retry(api.app, UNKNOWN)],
+      ['POST /jobs/{id}/retry', 409, () => retry(api.app, f.finished), 'job_state_conflict'],
+      ['POST /jobs/{id}/retry', 202, () => retry(api.app, f.cancelled)],
+
+      ['DELETE /jobs/{id}', 401, () => remove(f.locked, f.spare)],
+      ['DELETE /jobs/{id}', 404, () => remove(api.app, UNKNOWN)],
+      ['DELETE /jobs/{id}', 409, () => remove(api.app, f.running), 'job_state_conflict'],
+
       ['POST /jobs/{id}/cancel', 401, () => cancel(f.locked, f.running)],
       ['POST /jobs/{id}/cancel', 404, () => cancel(api.app, UNKNOWN)],
       ['POST /jobs/{id}/cancel', 409, () => cancel(api.app, f.finished), 'job_not_running'],
       // Last: the running job is cancelled.
       ['POST /jobs/{id}/cancel', 202, () => cancel(api.app, f.running)],
+      ['DELETE /jobs/{id}', 204, () => remove(api.app, f.spare)],
     ];
 
     /**
@@ -453,6 +478,8 @@ describe('GET /openapi.json', () => {
       'GET /jobs/{id}/events': ['500'],
       'GET /jobs/{id}/result': ['500'],
       'POST /jobs/{id}/cancel': ['500'],
+      'POST /jobs/{id}/retry': ['500'],
+      'DELETE /jobs/{id}': ['500'],
     };
 
     it('documents every status each route answers, with its media type and body, and no status it cannot answer', async () => {
@@ -475,7 +502,11 @@ describe('GET /openapi.json', () => {
         const documented = operationOf(doc, operation)?.responses[status];
         const content = documented?.content?.[mediaTypeOf(response)];
         if (!documented) wrong.push(`${label}: not documented`);
-        else if (!content) wrong.push(`${label}: ${mediaTypeOf(response)} not documented`);
+        // No content: documented without a body, and none sent.
+        else if (status === 204) {
+          if (documented.content || body !== undefined || mediaTypeOf(response) !== '')
+            wrong.push(`${label}: a body where none is documented`);
+        } else if (!content) wrong.push(`${label}: ${mediaTypeOf(response)} not documented`);
         else if (body !== undefined) {
           wrong.push(...mismatches(doc, content.schema, body).map((m) => `${label}: ${m}`));
         }

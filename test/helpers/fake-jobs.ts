@@ -9,7 +9,14 @@ import type {
   JobSummary,
   ResultFormat,
 } from '../../jobs/service.js';
-import { newestFirst, pageOfJobs, storeJob } from '../../jobs/service.js';
+import {
+  JobStateConflictError,
+  sameJobKey,
+  isOpen,
+  newestFirst,
+  pageOfJobs,
+  storeJob,
+} from '../../jobs/service.js';
 
 /**
  * The job service in memory, for API tests that need no workflow (auth, validation, errors, routes): no
@@ -34,6 +41,8 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
   const jobs = new Map<string, JobDescription>();
   const results = new Map<string, Partial<Record<ResultFormat, JobResultFile>>>();
   const created: string[] = [];
+  /** Each started job's `sameJobKey`, as the real service keeps it in the workflow's memo. */
+  const sameKeys = new Map<string, string>();
   const changes = new Map<string, string[]>();
 
   function find(jobId: string): JobDescription {
@@ -45,6 +54,7 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
   function put(job: Partial<JobDescription> & Pick<JobDescription, 'jobId'>): JobDescription {
     const stored: JobDescription = {
       status: 'RUNNING',
+      name: null,
       fileName: undefined,
       column: undefined,
       simulated: null,
@@ -69,6 +79,7 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
   const summary = (job: JobDescription): JobSummary => ({
     jobId: job.jobId,
     status: job.status,
+    name: job.name,
     fileName: job.fileName ?? null,
     column: job.column ?? null,
     phase: job.progress?.phase ?? null,
@@ -88,11 +99,38 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
     healthy: true,
 
     async create(request: CreateJobRequest) {
+      const key = await sameJobKey(request);
+      const same = [...sameKeys].find(
+        ([id, k]) =>
+          k === key && jobs.has(id) && (isOpen(find(id).status) || find(id).status === 'COMPLETED'),
+      );
+      if (same && !request.force) return { jobId: same[0], state: 'duplicate' };
       const { jobId, spec } = await storeJob(deps, request);
-      put({ jobId, fileName: spec.fileName, column: spec.column });
+      sameKeys.set(jobId, key);
+      put({ jobId, name: spec.name ?? null, fileName: spec.fileName, column: spec.column });
       created.push(jobId);
       return { jobId, state: 'started' };
     },
+    retry: (jobId) =>
+      settle(() => {
+        const { status } = find(jobId);
+        if (isOpen(status) || status === 'COMPLETED') {
+          throw new JobStateConflictError(
+            jobId,
+            status,
+            `The job is ${status.toLowerCase()}: it cannot be resumed.`,
+          );
+        }
+        change(jobId, 'retry');
+        put({ jobId, status: 'RUNNING', closedAt: null });
+      }),
+    remove: (jobId) =>
+      settle(() => {
+        const { status } = find(jobId);
+        if (isOpen(status))
+          throw new JobStateConflictError(jobId, status, `The job is ${status.toLowerCase()}.`);
+        jobs.delete(jobId);
+      }),
     status: (jobId) => settle(() => find(jobId).status),
     describe: (jobId) => settle(() => find(jobId)),
     list: (options) => settle(() => pageOfJobs([...jobs.values()].map(summary).sort(newestFirst), options)),
