@@ -24,6 +24,20 @@ describe('histories recorded with older code replay on this code', () => {
     await expect(replay('classify-job-eb34ca4-low-remaining.json', 'job-replayed')).resolves.toBeUndefined();
   });
 
+  // Recorded on 0aa9097 (before salvage and the hand-over of in-flight batches): 150 answers, 4 batches a run,
+  // a window of 3, a batch whose server always fails (its fallback recorded), ids missing and a 429 on the way.
+  it('the first run of a job that continued as new, draining its window before it handed over', async () => {
+    await expect(
+      replay('classify-job-0aa9097-continued-run1.json', 'job-continued'),
+    ).resolves.toBeUndefined();
+  });
+
+  it('the last run of that job, started with the state the older code carried', async () => {
+    await expect(
+      replay('classify-job-0aa9097-continued-last.json', 'job-continued'),
+    ).resolves.toBeUndefined();
+  });
+
   it('a budget reserved one request at a time (before reservations went in lists)', async () => {
     await expect(replay('budget-eb34ca4.json', 'budget-replayed')).resolves.toBeUndefined();
   });
