@@ -70,19 +70,29 @@ export class FaultInjector<R extends FaultRule = FaultRule> {
   }
 }
 
-/** Spoils a correct coding the way a model sometimes does: one id dropped, one invented, one label off the list. */
+/**
+ * Spoils a correct coding the way a model sometimes does: one id dropped, one invented, one label off the list.
+ * With `match`, `missing_id` and `bad_category` spoil exactly the answers whose text contains it (case-insensitive)
+ * and leave the others right: a model that always leaves out, or always mislabels, the same answers, whatever
+ * else is in the request. Without it, the last answer is dropped and the first mislabelled.
+ */
 export function corruptCoding(
   kind: 'missing_id' | 'extra_id' | 'bad_category',
   labels: readonly DecodedLabel[],
   allowed: readonly string[],
+  matching?: (id: string) => boolean,
 ): DecodedLabel[] {
   switch (kind) {
     case 'missing_id':
-      return labels.slice(0, -1);
+      return matching ? labels.filter((label) => !matching(label.id)) : labels.slice(0, -1);
     case 'extra_id':
       return [...labels, { id: unusedId(labels), labels: [allowed[0] ?? 'Other'] }];
-    case 'bad_category':
-      return labels.map((label, i) => (i === 0 ? { ...label, labels: [unlistedCategory(allowed)] } : label));
+    case 'bad_category': {
+      const spoil = matching ?? ((id: string) => id === labels[0]?.id);
+      return labels.map((label) =>
+        spoil(label.id) ? { ...label, labels: [unlistedCategory(allowed)] } : label,
+      );
+    }
   }
 }
 

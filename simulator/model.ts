@@ -41,10 +41,13 @@ export function modelReply(
       id: item.id,
       labels: expectedLabels(item.text, coding.categories, coding.mode),
     }));
+    const texts = new Map(coding.items.map((item) => [item.id, item.text]));
     const spoiled = fault === 'missing_id' || fault === 'extra_id' || fault === 'bad_category';
-    let labels = spoiled ? corruptCoding(fault, correct, coding.labels) : correct;
+    const needle = rule?.match?.toLowerCase();
+    const matching =
+      needle === undefined ? undefined : (id: string) => (texts.get(id) ?? '').toLowerCase().includes(needle);
+    let labels = spoiled ? corruptCoding(fault, correct, coding.labels, matching) : correct;
     if (fault === 'too_many_codes' || fault === 'duplicate_codes' || fault === 'empty_codes') {
-      const texts = new Map(coding.items.map((item) => [item.id, item.text]));
       labels = corruptLists(fault, correct, texts, coding.labels, rule?.match);
     }
     content = encodeLabels(labels, coding.mode);

@@ -115,7 +115,9 @@ export interface FaultRule {
   after?: number;
   /**
    * Only requests with an answer containing this text (case-insensitive), e.g. a "poison" answer. The
-   * multi-code list faults then spoil only the answers that contain it (without `match`, every answer).
+   * multi-code list faults, `missing_id` and `bad_category` then spoil only the answers that contain it (without
+   * `match`: every answer's list; the last id dropped; the first answer mislabelled): the rest of the request is
+   * answered right, as a model that always trips on the same answers does.
    */
   match?: string;
   /** For 'hang': how long to hold the request before answering normally (default: until the client disconnects). */

@@ -8,7 +8,7 @@ import {
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelOutputProblem } from '../../domain/validate.js';
-import { ModelOutputError, validateLabels } from '../../domain/validate.js';
+import { ModelOutputError, checkLabels, validateLabels } from '../../domain/validate.js';
 import type { FaultKind, FaultRule, Simulator } from '../../simulator/index.js';
 import { startSimulator } from '../../simulator/index.js';
 import { CATEGORIES, ITEMS, clientFor, codingRequest, rejectionOf } from './helpers.js';
@@ -181,6 +181,29 @@ describe('fault rules', () => {
     expect(await outcomes(2)).toEqual(['ok', 'ok']);
     expect(await outcomes(2, poisoned)).toEqual(['503', '503']);
   });
+
+  it.each([
+    ['missing_id', 'missing_ids'],
+    ['bad_category', 'unknown_category'],
+  ] as const)(
+    '%s with match: only the matching answers are spoiled, in whatever request they come',
+    async (kind, problem) => {
+      inject({ kind, match: 'rude' });
+      for (const items of [ITEMS, [ITEMS[3], ITEMS[1]], [ITEMS[1]]]) {
+        const batch = items.filter((item) => item !== undefined);
+        const completion = await clientFor(sim).chat.completions.create(codingRequest(batch));
+        const check = checkLabels(completion.choices[0]?.message.content, batch, CATEGORIES);
+        // Every other answer keeps its right label; the one with "rude" (id 2) alone has the problem.
+        expect(check.problems.map((p) => [p.id, p.problem])).toEqual([['2', problem]]);
+        expect([...check.labels.keys()]).toEqual(batch.map((i) => i.id).filter((id) => id !== '2'));
+      }
+      // A request without it is answered right.
+      const clean = [ITEMS[0], ITEMS[2]].filter((item) => item !== undefined);
+      const completion = await clientFor(sim).chat.completions.create(codingRequest(clean));
+      expect(checkLabels(completion.choices[0]?.message.content, clean, CATEGORIES).problems).toEqual([]);
+      expect(sim.stats().faults).toEqual({ [kind]: 3 });
+    },
+  );
 
   it('the first rule that fires wins; each rule counts the requests that reach it', async () => {
     inject({ kind: 'server_error', count: 1 }, { kind: 'bad_gateway', count: 1 });
