@@ -113,6 +113,35 @@ export interface BatchOutcome {
   readonly simulated?: boolean;
   /** Answers whose list of codes was cut to the job's maximum (multi-code; absent when none). */
   readonly cut?: number;
+  /**
+   * The answer was partly wrong: what validated is stored, these ids are to be asked again in halves (empty
+   * when none is: an answer of a batch of one that failed alone), and the batch's result is assembled after.
+   */
+  readonly salvage?: { readonly unresolved: readonly string[] };
+}
+
+/** What a request for some answers of a batch (a salvage) reports back. */
+export interface AnswersOutcome {
+  readonly usage: TokenUsage;
+  /** Requests it cost across its attempts (0: an earlier attempt or run had stored it). */
+  readonly apiCalls: number;
+  readonly latencyMs: number;
+  /** Ids to ask again, in halves. */
+  readonly unresolved: readonly string[];
+  /** Answers that failed alone and fell back. */
+  readonly fellBack: number;
+  readonly simulated?: boolean;
+  readonly cut?: number;
+}
+
+/** A salvaged batch once its pieces are assembled: its rows, and the answers (and rows) that fell back alone. */
+export interface SalvageOutcome {
+  readonly index: number;
+  readonly rows: number;
+  readonly answersFallback: number;
+  readonly rowsFallback: number;
+  /** What the first answer to fall back alone failed with, to count reasons by (absent when none fell back). */
+  readonly fallbackKey?: string;
 }
 
 export interface FallbackOutcome {
@@ -138,6 +167,12 @@ export interface JobCounters {
   readonly batchesSimulated: number;
   /** Answers whose list of codes was longer than the maximum and cut to it (multi-code). */
   readonly answersCut: number;
+  /** Batches answered partly wrong whose bad answers were asked again (see domain/salvage.ts). */
+  readonly batchesSalvaged: number;
+  /** Requests those salvages took beyond each batch's first answer. */
+  readonly salvageCalls: number;
+  /** Answers that failed alone after salvage and fell back (their rows are in `rowsFallback`). */
+  readonly answersFallback: number;
 }
 
 export const ZERO_COUNTERS: JobCounters = {
@@ -153,6 +188,9 @@ export const ZERO_COUNTERS: JobCounters = {
   sequentialMs: 0,
   batchesSimulated: 0,
   answersCut: 0,
+  batchesSalvaged: 0,
+  salvageCalls: 0,
+  answersFallback: 0,
 };
 
 export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
@@ -167,6 +205,21 @@ export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
     sequentialMs: c.sequentialMs + o.latencyMs,
     batchesSimulated: c.batchesSimulated + (o.simulated ? 1 : 0),
     answersCut: c.answersCut + (o.cut ?? 0),
+  };
+}
+
+/**
+ * A salvaged batch, once assembled (its requests are counted by `addOutcome`): a batch with an answer fallen
+ * back alone counts among the fallback batches, as its rows do among the fallback rows.
+ */
+export function addSalvage(c: JobCounters, s: SalvageOutcome, salvageCalls: number): JobCounters {
+  return {
+    ...c,
+    batchesSalvaged: c.batchesSalvaged + 1,
+    salvageCalls: c.salvageCalls + salvageCalls,
+    answersFallback: c.answersFallback + s.answersFallback,
+    batchesFallback: c.batchesFallback + (s.answersFallback > 0 ? 1 : 0),
+    rowsFallback: c.rowsFallback + s.rowsFallback,
   };
 }
 

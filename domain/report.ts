@@ -187,6 +187,11 @@ export interface RunInfo {
   readonly completionTokens: number;
   readonly partial: boolean;
   readonly fallbacks: readonly FallbackEntry[];
+  /**
+   * Batches answered partly wrong whose bad answers were asked again, the requests that took, and the answers
+   * that failed alone (listed among the fallbacks, each with its rows and reason). Absent: none counted.
+   */
+  readonly salvage?: { readonly batches: number; readonly calls: number; readonly answersFallback: number };
   /** Multi-code jobs: the maximum codes an answer keeps, and how many answers were cut to it. */
   readonly multiCode?: { readonly maxCodes: number; readonly answersCut: number };
   /** Rows coded before the job whose category cell names labels outside the codeframe. */
@@ -248,6 +253,13 @@ export function runRows(info: RunInfo): ReportRow[] {
     ['Completion tokens', info.completionTokens],
     ['Fallback batches', s.fallbackBatches],
     ['Fallback rows', s.fallbackRows],
+    ...(info.salvage
+      ? [
+          ['Salvaged batches (answered partly wrong, bad answers asked again)', info.salvage.batches],
+          ['Salvage requests', info.salvage.calls],
+          ['Answers fallen back alone', info.salvage.answersFallback],
+        ]
+      : []),
   );
   if (info.fallbacks.length > 0) {
     rows.push([], ['Fallback batch', 'Rows', 'Reason']);

@@ -5,6 +5,7 @@ import {
   ZERO_COUNTERS,
   addFallback,
   addOutcome,
+  addSalvage,
   computeStats,
   describeProgress,
   effectiveWindow,
@@ -52,6 +53,22 @@ describe('counters', () => {
       rowsFallback: 7,
       apiCalls: 11,
     });
+  });
+
+  it('addSalvage counts the salvage, its requests, and a batch with answers fallen back alone as a fallback batch', () => {
+    const before = addOutcome(ZERO_COUNTERS, outcome({ apiCalls: 3 }));
+    const salvaged = addSalvage(before, { index: 0, rows: 10, answersFallback: 2, rowsFallback: 3 }, 2);
+    expect(salvaged).toEqual({
+      ...before,
+      batchesSalvaged: 1,
+      salvageCalls: 2,
+      answersFallback: 2,
+      batchesFallback: 1,
+      rowsFallback: 3,
+    });
+    // All its bad answers recovered: salvaged, no fallback.
+    const recovered = addSalvage(before, { index: 0, rows: 10, answersFallback: 0, rowsFallback: 0 }, 1);
+    expect(recovered).toEqual({ ...before, batchesSalvaged: 1, salvageCalls: 1 });
   });
 
   it('does not mutate its input', () => {

@@ -276,6 +276,14 @@ describe('runRows', () => {
     ]);
   });
 
+  it('counts salvaged batches, their requests and the answers fallen back alone, when given', () => {
+    expect(value(run(), 'Salvage requests')).toBeUndefined();
+    const rows = run({ salvage: { batches: 13, calls: 14, answersFallback: 13 } });
+    expect(value(rows, 'Salvaged batches (answered partly wrong, bad answers asked again)')).toBe(13);
+    expect(value(rows, 'Salvage requests')).toBe(14);
+    expect(value(rows, 'Answers fallen back alone')).toBe(13);
+  });
+
   it('has no fallback table without fallbacks', () => {
     expect(run().some((r) => r[0] === 'Fallback batch')).toBe(false);
   });
