@@ -264,7 +264,7 @@ class Simulation {
     if (rejection) return this.rateLimited(res, request.model, rejection, arrival);
     this.stats.admit(arrivedAt, charge);
 
-    const fault = this.pickFault(request);
+    const fault = this.pickFault(request, arrivedAt);
     switch (fault?.kind) {
       case 'rate_limit':
         return this.rateLimited(res, request.model, this.limits.spentRequests(), arrival);
@@ -296,9 +296,9 @@ class Simulation {
     return this.complete(res, request, fault, arrival, signal);
   }
 
-  private pickFault(request: ChatRequest): FaultRule | undefined {
+  private pickFault(request: ChatRequest, arrivedAt: number): FaultRule | undefined {
     const fault = this.faults.pick(faultTarget(request), this.random);
-    if (fault) this.stats.fault(fault.kind);
+    if (fault) this.stats.fault(fault.kind, arrivedAt);
     return fault;
   }
 

@@ -11,6 +11,8 @@ export interface SimulatorStats {
   byStatus: Record<string, number>;
   /** Injected faults by kind. */
   faults: Record<string, number>;
+  /** Arrival times (as `arrivals`) of the requests that met each fault kind, in order: which request was whose. */
+  faultArrivals: Record<string, number[]>;
   /** Requests by the model and temperature they asked for, e.g. `gpt-4o-mini @ 0.1` (`@ default` if unset). */
   bySettings: Record<string, number>;
   /** 200s with a valid coding. */
@@ -96,6 +98,7 @@ function emptyStats(inFlight: number): SimulatorStats {
     requests: 0,
     byStatus: {},
     faults: {},
+    faultArrivals: {},
     bySettings: {},
     answered: 0,
     answersLabelled: 0,
@@ -136,8 +139,9 @@ export class StatsRecorder {
     increment(this.stats.bySettings, settingsKey(model, temperature));
   }
 
-  fault(kind: string): void {
+  fault(kind: string, arrivedAt: number): void {
     increment(this.stats.faults, kind);
+    (this.stats.faultArrivals[kind] ??= []).push(arrivedAt);
   }
 
   /** A 200 with a model reply: its usage, the labels it returned and whether it was a valid coding. */

@@ -205,6 +205,16 @@ describe('fault rules', () => {
     },
   );
 
+  it('faultArrivals: the arrival time of each request that met a fault, among all arrivals', async () => {
+    inject({ kind: 'server_error', match: 'poison' });
+    const poisoned = [...ITEMS, { id: '5', text: 'this is POISON for the model' }];
+    await outcomes(1);
+    await outcomes(2, poisoned);
+    await outcomes(1);
+    const stats = sim.stats();
+    expect(stats.faultArrivals).toEqual({ server_error: [stats.arrivals[1], stats.arrivals[2]] });
+  });
+
   it('the first rule that fires wins; each rule counts the requests that reach it', async () => {
     inject({ kind: 'server_error', count: 1 }, { kind: 'bad_gateway', count: 1 });
     expect(await outcomes(3)).toEqual(['500', '502', 'ok']);
