@@ -1,15 +1,25 @@
-/** The LLM call: one request per batch, validated, stored under the batch's index. */
+/**
+ * The LLM calls: a batch's request, and the requests of its salvage when the answer was partly wrong. What
+ * validates is stored (the whole batch under its index, or a piece under the batch and the ids it asked).
+ */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
-import type { BatchOutcome } from '../domain/job.js';
+import type { AnswersOutcome, BatchOutcome, JobOptions, TokenUsage } from '../domain/job.js';
+import type { PromptItem } from '../domain/prompt.js';
 import { buildLabelSchema, buildMessages, codingMode, maxCompletionTokens } from '../domain/prompt.js';
 import { isLowRemaining } from '../domain/rate.js';
-import { validateLabels } from '../domain/validate.js';
+import type { PieceResult } from '../domain/salvage.js';
+import { WHOLE_ANSWER_ATTEMPTS, aloneReason } from '../domain/salvage.js';
+import { truncate } from '../domain/text.js';
+import type { LabelCheck } from '../domain/validate.js';
+import { ModelOutputError, checkLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { LabelResponse } from './llm.js';
 import { requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
-import type { StoredBatch, StoredResult } from './stored.js';
-import { loadJob, readBatch, readResult } from './stored.js';
+import type { StoredBatch, StoredPiece, StoredResult } from './stored.js';
+import { loadJob, readBatch, readPiece, readResult, storePiece } from './stored.js';
 import { arrivalCharge, estimateRequestTokens, tokenCounter } from './tokens.js';
 
 export interface ClassifyBatchInput {
@@ -17,84 +27,256 @@ export interface ClassifyBatchInput {
   readonly index: number;
 }
 
+export interface ReclassifyAnswersInput {
+  readonly jobId: string;
+  readonly index: number;
+  /** Prompt ids of the batch's answers to ask again (a half of the bad ones of an earlier request). */
+  readonly ids: readonly string[];
+}
+
+const NO_USAGE: TokenUsage = { prompt: 0, completion: 0, cached: 0 };
+
+/** What one request settled: the whole batch validated, or a piece (some answers good, the rest not). */
+type Settled =
+  | { readonly whole: true; readonly check: LabelCheck; readonly response: LabelResponse }
+  | {
+      readonly whole: false;
+      readonly piece: PieceResult;
+      readonly response?: LabelResponse;
+      /** Answers of the piece whose list of codes was cut to the maximum (multi-code). */
+      readonly cut?: number;
+    };
+
 export function classifyActivities(deps: ActivityDeps) {
   const { store, llm } = deps;
 
+  /**
+   * One request for `items` of batch `index`: the budget reserved first, the model's answer checked id by id.
+   * Transport errors are thrown as Temporal failures (the retry policy handles them); an answer unusable as a
+   * whole is thrown too until the attempt reaches `WHOLE_ANSWER_ATTEMPTS`, then it becomes a piece whose
+   * answers are all to ask again (or, for a single answer, one that fell back alone).
+   */
+  async function ask(jobId: string, index: number, items: readonly PromptItem[]): Promise<Settled> {
+    const ctx = Context.current();
+    const attempt = ctx.info.attempt;
+    const job = await loadJob(store, jobId);
+    const { options, categories } = job.spec;
+    const mode = codingMode(options);
+    const messages = buildMessages(job.plan.question, categories, items, mode);
+    const maxTokens = maxCompletionTokens(categories, items.length, mode);
+    let reserved = 0;
+    if (deps.budget) {
+      reserved = estimateRequestTokens(await tokenCounter(options.model), messages, maxTokens);
+      const wait = await deps.budget.reserve(reserved);
+      if (wait > 0) {
+        await ctx.sleep(wait).catch((error: unknown) => {
+          // Cancelled (a pause, a cancel, a shutdown) before sending: the tokens go back.
+          deps.budget?.settle(reserved, 0);
+          throw error;
+        });
+      }
+    }
+    let response: LabelResponse | undefined;
+    try {
+      response = await requestLabels(llm, {
+        model: options.model,
+        temperature: options.temperature,
+        messages,
+        schema: buildLabelSchema(categories, mode),
+        maxCompletionTokens: maxTokens,
+        signal: ctx.cancellationSignal,
+      });
+      deps.budget?.observe(response.rateLimit);
+      // Settle the estimate: the API took its arrival charge (~4 characters a token), which counted
+      // prompt tokens only raise (our tokenizer missed some); never less, or the budget would overspend.
+      if (reserved > 0) {
+        const counted = response.usage.prompt + maxTokens;
+        deps.budget?.settle(reserved, Math.max(counted, arrivalCharge(messages, maxTokens)));
+      }
+      const check = checkLabels(response.content, items, categories, mode);
+      const bad = badIds(check, items);
+      if (bad.size === 0) return { whole: true, check, response };
+      return { whole: false, piece: pieceOf(items, check, bad), response, ...cutOf(check) };
+    } catch (error) {
+      if (ctx.cancellationSignal.aborted) throw error;
+      if (error instanceof ModelOutputError && attempt >= wholeAnswerAttempts(options)) {
+        // Unusable as a whole again and again: halve it rather than spend the batch's retries.
+        const piece: PieceResult =
+          items.length === 1
+            ? {
+                ids: ids(items),
+                labels: {},
+                fallbacks: { [items[0]?.id ?? '']: aloneReason(error.problem, truncate(error.message, 120)) },
+                unresolved: [],
+              }
+            : { ids: ids(items), labels: {}, fallbacks: {}, unresolved: ids(items) };
+        return { whole: false, piece, ...(response ? { response } : {}) };
+      }
+      if (error instanceof OpenAI.RateLimitError) {
+        // No refund: OpenAI says failed requests count against the limits too (the simulator does
+        // not charge a rejection; keeping the charge errs on the safe side).
+        await deps
+          .notifyRateLimited?.(jobId, { batch: index, retryAfterMs: retryDelayMs(error) })
+          .catch(() => {});
+      }
+      throw toActivityFailure(error, { attempt, batch: index });
+    }
+  }
+
+  /** The stored piece of a request's outcome; the earlier one if another attempt or run stored it first. */
+  async function keep(
+    jobId: string,
+    index: number,
+    settled: Extract<Settled, { whole: false }>,
+    model: string,
+  ): Promise<StoredPiece> {
+    const { response } = settled;
+    return storePiece(store, jobId, {
+      ...settled.piece,
+      index,
+      usage: response?.usage ?? NO_USAGE,
+      latencyMs: Math.round(response?.latencyMs ?? 0),
+      attempt: Context.current().info.attempt,
+      model,
+      ...(deps.identity ? { worker: deps.identity } : {}),
+      ...(response?.simulated ? { simulated: true as const } : {}),
+      ...(settled.cut ? { cut: settled.cut } : {}),
+    });
+  }
+
   return {
-    /** One LLM request for one batch; the validated labels are stored under the batch's index. */
+    /**
+     * One LLM request for one batch. All valid: the labels are stored under the batch's index. Partly wrong:
+     * the valid labels are stored as the salvage's first piece and the bad ids reported, to be asked again.
+     */
     classifyBatch: async ({ jobId, index }: ClassifyBatchInput): Promise<BatchOutcome> => {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
       const batch = await readBatch(store, jobId, index);
       const previous = await readResult(store, jobId, index);
-      if (previous && !previous.fallback) {
-        // An earlier attempt got the answer but its worker died before reporting it: nothing is sent again.
-        return outcome(batch, previous, 0, true);
+      if (previous && !previous.fallback && !previous.salvaged) {
+        // An earlier attempt (or run) got the answer but did not report it: nothing is sent again.
+        return outcome(batch, previous, previous.attempt, true);
       }
-      const job = await loadJob(store, jobId);
-      const { options, categories } = job.spec;
-      const mode = codingMode(options);
-      const messages = buildMessages(job.plan.question, categories, batch.items, mode);
-      const maxTokens = maxCompletionTokens(categories, batch.items.length, mode);
+      // A salvage under way (or done): its first piece stands for the answer, the rest follows from it.
+      const first = await readPiece(store, jobId, index, ids(batch.items));
+      if (first) return pieceOutcome(batch, first, first.attempt, true);
+      const { options } = (await loadJob(store, jobId)).spec;
       return withHeartbeat(async () => {
-        let reserved = 0;
-        if (deps.budget) {
-          reserved = estimateRequestTokens(await tokenCounter(options.model), messages, maxTokens);
-          const wait = await deps.budget.reserve(reserved);
-          if (wait > 0) {
-            await ctx.sleep(wait).catch((error: unknown) => {
-              // Cancelled (a pause, a cancel, a shutdown) before sending: the tokens go back.
-              deps.budget?.settle(reserved, 0);
-              throw error;
-            });
-          }
+        const settled = await ask(jobId, index, batch.items);
+        if (!settled.whole) {
+          const piece = await keep(jobId, index, settled, options.model);
+          const done = pieceOutcome(batch, piece, attempt, false);
+          return settled.response && isLowRemaining(settled.response.rateLimit, deps.budget?.paced)
+            ? { ...done, nearLimit: true }
+            : done;
         }
-        try {
-          const response = await requestLabels(llm, {
-            model: options.model,
-            temperature: options.temperature,
-            messages,
-            schema: buildLabelSchema(categories, mode),
-            maxCompletionTokens: maxTokens,
-            signal: ctx.cancellationSignal,
-          });
-          deps.budget?.observe(response.rateLimit);
-          // Settle the estimate: the API took its arrival charge (~4 characters a token), which counted
-          // prompt tokens only raise (our tokenizer missed some); never less, or the budget would overspend.
-          if (reserved > 0) {
-            const counted = response.usage.prompt + maxTokens;
-            deps.budget?.settle(reserved, Math.max(counted, arrivalCharge(messages, maxTokens)));
-          }
-          const check = validateLabels(response.content, batch.items, categories, mode);
-          const result: StoredResult = {
-            index,
-            labels: batch.items.map((item) => check.labels.get(item.id) ?? []),
-            ...(check.cut.length > 0 ? { cut: check.cut.length } : {}),
-            usage: response.usage,
-            latencyMs: Math.round(response.latencyMs),
-            attempt,
-            model: options.model,
-            ...(deps.identity ? { worker: deps.identity } : {}),
-            ...(response.simulated ? { simulated: true as const } : {}),
-          };
-          await store.writeJson(store.resultFile(jobId, index), result);
-          if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
-          const done = outcome(batch, result, attempt, false);
-          return isLowRemaining(response.rateLimit, deps.budget?.paced) ? { ...done, nearLimit: true } : done;
-        } catch (error) {
-          if (ctx.cancellationSignal.aborted) throw error;
-          if (error instanceof OpenAI.RateLimitError) {
-            // No refund: OpenAI says failed requests count against the limits too (the simulator does
-            // not charge a rejection; keeping the charge errs on the safe side).
-            await deps
-              .notifyRateLimited?.(jobId, { batch: index, retryAfterMs: retryDelayMs(error) })
-              .catch(() => {});
-          }
-          throw toActivityFailure(error, { attempt, batch: index });
-        }
+        const { check, response } = settled;
+        const result: StoredResult = {
+          index,
+          labels: batch.items.map((item) => check.labels.get(item.id) ?? []),
+          ...(check.cut.length > 0 ? { cut: check.cut.length } : {}),
+          usage: response.usage,
+          latencyMs: Math.round(response.latencyMs),
+          attempt,
+          model: options.model,
+          ...(deps.identity ? { worker: deps.identity } : {}),
+          ...(response.simulated ? { simulated: true as const } : {}),
+        };
+        await store.writeJson(store.resultFile(jobId, index), result);
+        if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
+        const done = outcome(batch, result, attempt, false);
+        return isLowRemaining(response.rateLimit, deps.budget?.paced) ? { ...done, nearLimit: true } : done;
+      });
+    },
+
+    /**
+     * A salvage's request: some answers of a batch asked again. What validates is stored as a piece under the
+     * batch and these ids; an answer asked alone that fails falls back at once, with its reason.
+     */
+    reclassifyAnswers: async ({
+      jobId,
+      index,
+      ids: asked,
+    }: ReclassifyAnswersInput): Promise<AnswersOutcome> => {
+      const ctx = Context.current();
+      const stored = await readPiece(store, jobId, index, asked);
+      if (stored) return answersOutcome(stored, stored.attempt);
+      const batch = await readBatch(store, jobId, index);
+      const wanted = new Set(asked);
+      const items = batch.items.filter((item) => wanted.has(item.id));
+      if (items.length !== wanted.size || items.length === 0) {
+        throw ApplicationFailure.create({
+          type: 'SalvageIdsError',
+          message: `batch ${index + 1} has no answers ${asked.filter((id) => !batch.items.some((i) => i.id === id)).join(', ')}`,
+          nonRetryable: true,
+        });
+      }
+      const { options } = (await loadJob(store, jobId)).spec;
+      return withHeartbeat(async () => {
+        const settled = await ask(jobId, index, items);
+        const piece = await keep(
+          jobId,
+          index,
+          settled.whole
+            ? {
+                whole: false,
+                piece: pieceOf(items, settled.check, new Set()),
+                response: settled.response,
+                ...cutOf(settled.check),
+              }
+            : settled,
+          options.model,
+        );
+        if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
+        return answersOutcome(piece, ctx.info.attempt);
       });
     },
   };
+}
+
+function ids(items: readonly PromptItem[]): string[] {
+  return items.map((item) => item.id);
+}
+
+/**
+ * The ids of the batch the answer got wrong: left out, given twice, labelled outside the list. Ids the model
+ * made up (extra ids) spoil none of the batch's answers: they are ignored.
+ */
+function badIds(check: LabelCheck, items: readonly PromptItem[]): Set<string> {
+  const bad = new Set(check.problems.filter((p) => p.problem !== 'extra_ids').map((p) => p.id));
+  return new Set(items.map((i) => i.id).filter((id) => bad.has(id)));
+}
+
+/** The valid labels of a partly wrong answer; the bad ids to ask again, or, asked alone, fallen back. */
+function pieceOf(items: readonly PromptItem[], check: LabelCheck, bad: ReadonlySet<string>): PieceResult {
+  const labels: Record<string, readonly string[]> = {};
+  for (const item of items) {
+    const l = check.labels.get(item.id);
+    if (l && !bad.has(item.id)) labels[item.id] = l;
+  }
+  const unresolved = items.map((i) => i.id).filter((id) => bad.has(id));
+  if (items.length === 1 && unresolved.length === 1) {
+    const id = unresolved[0] ?? '';
+    const problem = check.problems.find((p) => p.id === id);
+    const detail = problem?.label !== undefined ? `gave ${JSON.stringify(truncate(problem.label, 40))}` : '';
+    return {
+      ids: ids(items),
+      labels,
+      fallbacks: { [id]: aloneReason(problem?.problem ?? 'missing_ids', detail) },
+      unresolved: [],
+    };
+  }
+  return { ids: ids(items), labels, fallbacks: {}, unresolved };
+}
+
+function cutOf(check: LabelCheck): { cut?: number } {
+  return check.cut.length > 0 ? { cut: check.cut.length } : {};
+}
+
+/** Attempts an answer unusable as a whole is retried before it is halved (never more than the policy allows). */
+function wholeAnswerAttempts(options: JobOptions): number {
+  return Math.max(1, Math.min(WHOLE_ANSWER_ATTEMPTS, options.retry.maximumAttempts));
 }
 
 function outcome(batch: StoredBatch, result: StoredResult, apiCalls: number, reused: boolean): BatchOutcome {
@@ -108,5 +290,37 @@ function outcome(batch: StoredBatch, result: StoredResult, apiCalls: number, reu
     reused,
     ...(!result.fallback && result.simulated ? { simulated: true } : {}),
     ...(!result.fallback && result.cut ? { cut: result.cut } : {}),
+  };
+}
+
+function pieceOutcome(
+  batch: StoredBatch,
+  piece: StoredPiece,
+  apiCalls: number,
+  reused: boolean,
+): BatchOutcome {
+  return {
+    index: batch.index,
+    answers: batch.items.length,
+    rows: batch.rows,
+    usage: piece.usage,
+    apiCalls,
+    latencyMs: piece.latencyMs,
+    reused,
+    ...(piece.simulated ? { simulated: true } : {}),
+    ...(piece.cut ? { cut: piece.cut } : {}),
+    salvage: { unresolved: piece.unresolved },
+  };
+}
+
+function answersOutcome(piece: StoredPiece, apiCalls: number): AnswersOutcome {
+  return {
+    usage: piece.usage,
+    apiCalls,
+    latencyMs: piece.latencyMs,
+    unresolved: piece.unresolved,
+    fellBack: Object.keys(piece.fallbacks).length,
+    ...(piece.simulated ? { simulated: true } : {}),
+    ...(piece.cut ? { cut: piece.cut } : {}),
   };
 }

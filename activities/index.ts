@@ -7,15 +7,17 @@ import { classifyActivities } from './classify.js';
 import type { ActivityDeps } from './deps.js';
 import { outputActivities } from './output.js';
 import { prepareActivities } from './prepare.js';
+import { salvageActivities } from './salvage.js';
 
 export type { ActivityDeps } from './deps.js';
-export type { ClassifyBatchInput } from './classify.js';
+export type { ClassifyBatchInput, ReclassifyAnswersInput } from './classify.js';
+export type { MergeBatchInput } from './salvage.js';
 export type { RecordFallbackInput, WriteOutputInput, WriteOutputResult } from './output.js';
 export type { LoadBatchSpansInput, PrepareJobInput, PreparedJob } from './prepare.js';
 
 /** Reading and writing the job's files: the main task queue. */
 export function createFileActivities(deps: ActivityDeps) {
-  return { ...prepareActivities(deps), ...outputActivities(deps) };
+  return { ...prepareActivities(deps), ...outputActivities(deps), ...salvageActivities(deps) };
 }
 
 /** Calling the model: the LLM task queue, whose slots are PARALLEL_MAX_WORKERS. */

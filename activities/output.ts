@@ -87,6 +87,11 @@ export function outputActivities(deps: ActivityDeps) {
               const labels = itemLabels(result.labels, p);
               if (labels.length > 0) answerOutcomes[first + p] = labels;
             }
+            // Answers that fell back alone after a salvage: listed like a batch of one.
+            for (const { position, reason } of result.fallbacks ?? []) {
+              answerOutcomes[first + position] = 'fallback';
+              fallbackBatches.push({ batch: i, reason, first: first + position, answers: 1 });
+            }
           }
         }
         const coded = codedRows({
@@ -137,6 +142,15 @@ export function outputActivities(deps: ActivityDeps) {
           completionTokens: input.counters.completionTokens,
           partial: input.partial,
           fallbacks,
+          ...(input.counters.batchesSalvaged > 0
+            ? {
+                salvage: {
+                  batches: input.counters.batchesSalvaged,
+                  calls: input.counters.salvageCalls,
+                  answersFallback: input.counters.answersFallback,
+                },
+              }
+            : {}),
           ...(mode.multi
             ? { multiCode: { maxCodes: mode.maxCodes, answersCut: input.counters.answersCut ?? 0 } }
             : {}),

@@ -87,18 +87,24 @@ export function prepareActivities(deps: ActivityDeps) {
           assignments: rowPlan.assignments.map((a) => [a.row, a.kind, a.answer ?? -1]),
           codedLabels,
         };
+        // Rows per unique answer, so that a salvage can count the rows of an answer that fell back alone.
+        const rowsOfAnswer = new Uint32Array(rowPlan.answers.length);
+        for (const a of rowPlan.assignments) {
+          if (a.answer !== undefined) rowsOfAnswer[a.answer] = (rowsOfAnswer[a.answer] ?? 0) + 1;
+        }
         let estimatedTokens = 0;
         const stored: StoredBatch[] = batches.map((b) => {
           const items = b.answerIds.map((id, position) => ({
             id: promptId(position),
             text: cleanForModel(rowPlan.answers[id]?.text ?? ''),
           }));
+          const itemRows = b.answerIds.map((id) => rowsOfAnswer[id] ?? 0);
           estimatedTokens += estimateRequestTokens(
             count,
             buildMessages(question, spec.categories, items, mode),
             maxCompletionTokens(spec.categories, items.length, mode),
           );
-          return { ...b, items };
+          return { ...b, items, itemRows };
         });
         const plan: JobPlan = {
           sheet: column.sheet,

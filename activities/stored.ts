@@ -1,6 +1,10 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { JobPlan, JobSpec, RowKind, TokenUsage } from '../domain/job.js';
 import type { PlannedBatch } from '../domain/plan.js';
 import type { PromptItem } from '../domain/prompt.js';
+import type { PieceResult } from '../domain/salvage.js';
+import { pieceKey } from '../domain/salvage.js';
 import type { JobStore } from '../lib/store.js';
 import { readJsonFile } from '../lib/store.js';
 
@@ -12,6 +16,8 @@ export const OUTPUT_CSV = 'output.csv';
 /** A batch as sent: its unique answers with their prompt ids. */
 export interface StoredBatch extends PlannedBatch {
   readonly items: readonly PromptItem[];
+  /** Sheet rows of each item (duplicates included), aligned with `items`. Absent in jobs prepared before salvage. */
+  readonly itemRows?: readonly number[];
 }
 
 /**
@@ -35,8 +41,31 @@ export type StoredResult =
       readonly worker?: string;
       /** Answered by verbatim's simulator, not a model. */
       readonly simulated?: true;
+      /**
+       * Assembled from the pieces of a salvage (the first answer was partly wrong; see domain/salvage.ts):
+       * `usage` and `latencyMs` add up every request, `attempt` is the first one's. Absent before salvage.
+       */
+      readonly salvaged?: true;
+      /** Items that failed alone and fell back, by position, with the reason; their `labels` are []. */
+      readonly fallbacks?: ReadonlyArray<{ readonly position: number; readonly reason: string }>;
     }
   | { readonly index: number; readonly fallback: { readonly reason: string; readonly attempts: number } };
+
+/**
+ * One request of a salvage, as stored under `pieces/<batch>/<pieceKey(ids)>.json` and never rewritten: the
+ * first attempt to store it wins, and every later one (a retry, a run after a continue-as-new) reads it.
+ */
+export interface StoredPiece extends PieceResult {
+  readonly index: number;
+  readonly usage: TokenUsage;
+  readonly latencyMs: number;
+  /** The attempt that got the answer: the requests it cost. */
+  readonly attempt: number;
+  readonly model: string;
+  readonly worker?: string;
+  readonly simulated?: true;
+  readonly cut?: number;
+}
 
 /** Every data row: [sheet row, how it is treated, unique answer index or -1]; and labels found already there. */
 export interface StoredRows {
@@ -91,6 +120,41 @@ export function readBatch(store: JobStore, jobId: string, index: number): Promis
 
 export function readResult(store: JobStore, jobId: string, index: number): Promise<StoredResult | undefined> {
   return store.readJsonIfExists<StoredResult>(store.resultFile(jobId, index));
+}
+
+export function readPiece(
+  store: JobStore,
+  jobId: string,
+  index: number,
+  ids: readonly string[],
+): Promise<StoredPiece | undefined> {
+  return store.readJsonIfExists<StoredPiece>(store.pieceFile(jobId, index, pieceKey(ids)));
+}
+
+/** Stores a piece unless one is there already; returns the one stored (this one, or the earlier winner). */
+export async function storePiece(store: JobStore, jobId: string, piece: StoredPiece): Promise<StoredPiece> {
+  const file = store.pieceFile(jobId, piece.index, pieceKey(piece.ids));
+  if (await store.writeJsonOnce(file, piece)) return piece;
+  return (await store.readJsonIfExists<StoredPiece>(file)) ?? piece;
+}
+
+/** Every stored piece of a batch, by key (a handful at most: only its bad answers were asked again). */
+export async function readPieces(
+  store: JobStore,
+  jobId: string,
+  index: number,
+): Promise<Map<string, StoredPiece>> {
+  const dir = store.piecesDir(jobId, index);
+  const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const pieces = new Map<string, StoredPiece>();
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const piece = await store.readJsonIfExists<StoredPiece>(path.join(dir, name));
+    if (piece) pieces.set(pieceKey(piece.ids), piece);
+  }
+  return pieces;
 }
 
 export function readRows(store: JobStore, jobId: string): Promise<StoredRows> {

@@ -69,8 +69,8 @@ export type MergedPieces =
       readonly labels: ReadonlyMap<string, readonly string[]>;
       /** Reasons by id, for the answers that fell back alone, in the batch's order. */
       readonly fallbacks: ReadonlyMap<string, string>;
-      /** Requests the salvage took after the first one (the pieces found). */
-      readonly pieces: number;
+      /** Keys of the pieces the halving led to (the requests after the first one), in the order walked. */
+      readonly used: readonly string[];
     }
   | { readonly complete: false; readonly missing: readonly (readonly string[])[] };
 
@@ -94,12 +94,12 @@ export function mergePieces(
     for (const [id, reason] of Object.entries(p.fallbacks)) if (!fallbacks.has(id)) fallbacks.set(id, reason);
   };
   take(root);
-  let pieces = 0;
+  const used: string[] = [];
   const queue = splitForRetry(root.unresolved);
   for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
     const found = piece(group);
     if (found) {
-      pieces += 1;
+      used.push(pieceKey(group));
       take(found);
       queue.unshift(...splitForRetry(found.unresolved));
       continue;
@@ -114,7 +114,7 @@ export function mergePieces(
   const ordered = new Map(
     itemIds.filter((id) => fallbacks.has(id)).map((id) => [id, fallbacks.get(id) ?? '']),
   );
-  return { complete: true, labels, fallbacks: ordered, pieces };
+  return { complete: true, labels, fallbacks: ordered, used };
 }
 
 /** Why one answer failed alone, for the Run sheet. */

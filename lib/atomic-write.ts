@@ -22,6 +22,26 @@ export async function writeAtomically(
   }
 }
 
+/**
+ * Writes `file` unless it exists, atomically: written to a temp file, then hard-linked into place, which fails
+ * when another writer got there first. Resolves true when this call wrote it. For results that must not change
+ * once read (a salvage's pieces: two attempts racing keep the first, and both return what it says).
+ */
+export async function writeOnce(file: string, write: (tempPath: string) => Promise<void>): Promise<boolean> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = tempName(file);
+  try {
+    await write(tmp);
+    await fs.link(tmp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
 /** A sibling temp name unique across processes and hosts sharing the volume. */
 export function tempName(file: string): string {
   return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { JobNotFoundError } from '../domain/errors.js';
-import { writeAtomically } from './atomic-write.js';
+import { writeAtomically, writeOnce } from './atomic-write.js';
 
 /**
  * Everything a job keeps on disk, under DATA_DIR/jobs/<jobId>/. Workers, the API and the CLI share it, so
@@ -39,6 +39,17 @@ export class JobStore {
     return path.join(this.dir(jobId), 'results', `${pad(index)}.json`);
   }
 
+  /** The folder of a batch's salvage pieces (see domain/salvage.ts), one file per request, named by its ids. */
+  piecesDir(jobId: string, index: number): string {
+    return path.join(this.dir(jobId), 'pieces', pad(index));
+  }
+
+  /** `key` comes from `pieceKey`: digits, a dash and hex digits only. */
+  pieceFile(jobId: string, index: number, key: string): string {
+    if (!/^[0-9a-f-]{1,40}$/.test(key)) throw new Error(`not a piece key: ${key}`);
+    return path.join(this.piecesDir(jobId, index), `${key}.json`);
+  }
+
   async readJson<T>(jobId: string, name: string): Promise<T> {
     return readJsonFile<T>(this.file(jobId, name), jobId);
   }
@@ -55,6 +66,12 @@ export class JobStore {
   async writeJson(file: string, value: unknown): Promise<void> {
     const data = JSON.stringify(value);
     await writeAtomically(file, (tmp) => fs.writeFile(tmp, data));
+  }
+
+  /** Writes `value` as JSON unless `file` exists; true when this call wrote it. */
+  async writeJsonOnce(file: string, value: unknown): Promise<boolean> {
+    const data = JSON.stringify(value);
+    return writeOnce(file, (tmp) => fs.writeFile(tmp, data));
   }
 
   async writeBytes(jobId: string, name: string, bytes: Uint8Array): Promise<string> {

@@ -62,7 +62,7 @@ describe('mergePieces', () => {
         ['3', ['Quality']],
       ]),
       fallbacks: new Map([['5', 'fell back alone: left out']]),
-      pieces: 2,
+      used: [pieceKey(['3']), pieceKey(['5'])],
     });
   });
 
@@ -92,7 +92,7 @@ describe('mergePieces', () => {
 
   it('a batch of one whose answer failed alone: complete with no other piece', () => {
     const one = piece({ ids: ['1'], fallbacks: { '1': 'fell back alone: refused' } });
-    expect(mergePieces(['1'], one, () => undefined)).toMatchObject({ complete: true, pieces: 0 });
+    expect(mergePieces(['1'], one, () => undefined)).toMatchObject({ complete: true, used: [] });
   });
 });
 

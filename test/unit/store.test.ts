@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobNotFoundError } from '../../domain/errors.js';
 import { tempName, writeAtomically } from '../../lib/atomic-write.js';
 import { JobStore, isValidJobId } from '../../lib/store.js';
+import { pieceKey } from '../../domain/salvage.js';
 
 let dataDir: string;
 let store: JobStore;
@@ -122,6 +123,24 @@ describe('writeJson', () => {
     expect(Array.from({ length: 20 }, (_, i) => i)).toContain(final.writer);
     expect(final.pad).toBe('x'.repeat(10_000));
     expect(await fs.readdir(path.dirname(file))).toEqual(['result.json']);
+  });
+
+  it('writeJsonOnce: of writers racing for one file, exactly one writes it, and it is never replaced', async () => {
+    const file = store.pieceFile('job-once', 3, pieceKey(['2', '5']));
+    const wrote = await Promise.all(
+      Array.from({ length: 20 }, (_, writer) => store.writeJsonOnce(file, { writer })),
+    );
+    expect(wrote.filter(Boolean)).toHaveLength(1);
+    const winner = wrote.indexOf(true);
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ writer: winner });
+    expect(await store.writeJsonOnce(file, { writer: 99 })).toBe(false);
+    expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual({ writer: winner });
+    // No temp file left behind.
+    expect(await fs.readdir(path.dirname(file))).toEqual([path.basename(file)]);
+    expect(path.relative(store.dir('job-once'), file)).toBe(
+      path.join('pieces', '000003', `${pieceKey(['5', '2'])}.json`),
+    );
+    expect(() => store.pieceFile('job-once', 3, '../x')).toThrow(/not a piece key/);
   });
 
   it('writeAtomically writes bytes, and temp names are siblings unique per call', async () => {

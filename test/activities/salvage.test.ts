@@ -1,0 +1,170 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createFileActivities, createLlmActivities } from '../../activities/index.js';
+import { createLlmEndpoint } from '../../activities/llm.js';
+import type { StoredBatch, StoredResult } from '../../activities/stored.js';
+import type { JobSpec } from '../../domain/job.js';
+import { JobStore } from '../../lib/store.js';
+import type { Simulator } from '../../simulator/index.js';
+import { startSimulator } from '../../simulator/index.js';
+import { testOptions } from '../helpers/harness.js';
+import { CATEGORIES, expected, writeSurvey } from '../helpers/survey.js';
+
+let sim: Simulator;
+let dataDir: string;
+let store: JobStore;
+let files: ReturnType<typeof createFileActivities>;
+let llm: ReturnType<typeof createLlmActivities>;
+
+/** Ten answers, one batch: the fourth is always left out by the model, the seventh sits on three rows. */
+const ANSWERS = [
+  'the price was too high',
+  'delivery came late',
+  'staff were rude',
+  'SKIPME the model always leaves this out',
+  'the app keeps crashing',
+  'quality is great',
+  'cheap and cheerful',
+  'CHEAP AND CHEERFUL',
+  ' cheap and cheerful ',
+  'login never works on the website',
+  'arrived broken',
+  'nothing to add really',
+];
+
+beforeAll(async () => {
+  sim = await startSimulator({ latency: { meanMs: 5 } });
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-salvage-'));
+  store = new JobStore(dataDir);
+  const deps = {
+    store,
+    llm: createLlmEndpoint({ apiKey: 'test', baseURL: sim.baseURL, timeoutMs: 2_000 }),
+  };
+  files = createFileActivities(deps);
+  llm = createLlmActivities(deps);
+});
+afterAll(async () => {
+  await sim?.close();
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  sim.configure({ faults: [{ kind: 'missing_id', match: 'skipme' }] });
+  sim.resetStats();
+});
+
+let jobs = 0;
+/** A prepared job of the answers above in one batch (size 10 here: 10 distinct answers). */
+async function prepared(): Promise<string> {
+  jobs += 1;
+  const jobId = `salvage-job-${jobs}`;
+  await fs.mkdir(store.dir(jobId), { recursive: true });
+  await writeSurvey(store.file(jobId, 'input.xlsx'), ANSWERS);
+  const spec: JobSpec = {
+    jobId,
+    fileName: 'survey.xlsx',
+    format: 'xlsx',
+    input: 'input.xlsx',
+    column: 'E2',
+    categories: CATEGORIES,
+    options: testOptions(),
+    createdAt: new Date().toISOString(),
+  };
+  await store.writeJson(store.file(jobId, 'job.json'), spec);
+  await new MockActivityEnvironment().run(files.prepareJob, { jobId });
+  return jobId;
+}
+
+function run<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+  attempt: number,
+  ...args: A
+): Promise<R> {
+  return new MockActivityEnvironment({ attempt }).run(fn, ...args) as Promise<R>;
+}
+
+describe('salvage activities', () => {
+  it('store what validated, ask the bad answer alone, fall back alone, and assemble the batch once', async () => {
+    const jobId = await prepared();
+    const batch = await store.readJson<StoredBatch>(jobId, 'batches/000000.json');
+    expect(batch.items).toHaveLength(10);
+    expect(batch.itemRows).toEqual([1, 1, 1, 1, 1, 1, 3, 1, 1, 1]);
+
+    const first = await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    expect(first.salvage).toEqual({ unresolved: ['4'] });
+    expect(first.apiCalls).toBe(1);
+    // Nothing under the batch's index yet: the output never sees a batch half done.
+    expect(await store.readJsonIfExists(store.resultFile(jobId, 0))).toBeUndefined();
+    // Re-delivered (a worker died before reporting): the stored piece answers, nothing is sent.
+    const again = await run(llm.classifyBatch, 2, { jobId, index: 0 });
+    expect(again).toMatchObject({ salvage: { unresolved: ['4'] }, reused: true, apiCalls: 1 });
+    expect(sim.stats().requests).toBe(1);
+
+    const alone = await run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] });
+    expect(alone).toMatchObject({ unresolved: [], fellBack: 1, apiCalls: 1 });
+    expect(await run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).toEqual(alone);
+    expect(sim.stats().requests).toBe(2);
+
+    const merged = await run(files.mergeBatch, 1, { jobId, index: 0 });
+    expect(merged).toEqual({
+      index: 0,
+      rows: 12,
+      answersFallback: 1,
+      rowsFallback: 1,
+      fallbackKey: 'AnswerFellBackAlone',
+    });
+    const result = await store.readJsonIfExists<StoredResult>(store.resultFile(jobId, 0));
+    if (!result || result.fallback) throw new Error('no coded result');
+    const distinct = ANSWERS.filter((a, i) => i < 7 || i > 8);
+    expect(result.labels).toEqual(distinct.map((a, i) => (i === 3 ? [] : [expected(a)])));
+    expect(result.fallbacks).toEqual([
+      { position: 3, reason: 'fell back alone: the model left this answer out' },
+    ]);
+    expect(result.salvaged).toBe(true);
+    // Idempotent: assembled again, the same result.
+    await run(files.mergeBatch, 2, { jobId, index: 0 });
+    expect(await store.readJsonIfExists(store.resultFile(jobId, 0))).toEqual(result);
+    // And the batch, asked again (a new run after a hand-over), follows the same pieces without a request.
+    expect(await run(llm.classifyBatch, 1, { jobId, index: 0 })).toMatchObject({
+      salvage: { unresolved: ['4'] },
+      reused: true,
+    });
+    expect(sim.stats().requests).toBe(2);
+  });
+
+  it('two attempts racing on the same answers keep one piece, and both report it', async () => {
+    const jobId = await prepared();
+    await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    // The first request asked alone comes back wrong, the second right: whichever stores first wins.
+    sim.configure({ latency: { meanMs: 5, jitterMs: 4 }, faults: [{ kind: 'bad_category', count: 1 }] });
+    const [a, b] = await Promise.all([
+      run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] }),
+      run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] }),
+    ]);
+    sim.configure({ latency: { meanMs: 5 } });
+    expect(a).toEqual(b);
+    expect(sim.stats().requests).toBe(3);
+    const pieces = await fs.readdir(store.piecesDir(jobId, 0));
+    expect(pieces.filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    expect(pieces.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('retry an answer unusable as a whole, then halve it from the third attempt', async () => {
+    const jobId = await prepared();
+    sim.configure({ faults: [{ kind: 'malformed_json', match: 'skipme' }] });
+    const failure = await run(llm.classifyBatch, 1, { jobId, index: 0 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe('ModelOutputError');
+    const third = await run(llm.classifyBatch, 3, { jobId, index: 0 });
+    expect(third.salvage?.unresolved).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    // Alone, the culprit fails as a whole too: from the third attempt it falls back with its reason.
+    await expect(run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).rejects.toThrow(/not JSON/);
+    expect(await run(llm.reclassifyAnswers, 3, { jobId, index: 0, ids: ['4'] })).toMatchObject({
+      fellBack: 1,
+      unresolved: [],
+    });
+  });
+});
