@@ -18,16 +18,27 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { FileActivities, LlmActivities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
-import type { BatchOutcome, BatchSpan, JobCounters, JobPhase, JobPlan, JobProgress } from '../domain/job.js';
+import type {
+  AnswersOutcome,
+  BatchOutcome,
+  BatchSpan,
+  JobCounters,
+  JobPhase,
+  JobPlan,
+  JobProgress,
+} from '../domain/job.js';
 import {
   SPAN_PAGE,
   ZERO_COUNTERS,
   addFallback,
   addOutcome,
+  addSalvage,
   computeStats,
   describeProgress,
   effectiveWindow,
 } from '../domain/job.js';
+import type { FailedGroup } from '../domain/salvage.js';
+import { splitForRetry } from '../domain/salvage.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
 import {
   initialWindow,
@@ -209,13 +220,15 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         const outcome: BatchOutcome = await llm.classifyBatch.executeWithOptions({ summary }, [
           { jobId, index },
         ]);
-        counters = addOutcome(counters, outcome);
+        // A salvaged batch is counted once it is assembled, from all its requests.
+        if (!outcome.salvage) counters = addOutcome(counters, outcome);
         if (adaptive) {
           // Jobs that ran on code from before the window narrowed on a low remaining replay with its rule.
           window = patched(NEAR_LIMIT_PATCH)
             ? windowOnSuccess(window, outcome.nearLimit === true)
             : windowHeldWhenLow(window, isLowRemaining(outcome.rateLimit));
         }
+        if (outcome.salvage) await salvage(index, outcome, summary);
       } catch (error) {
         if (isCancellation(error)) return;
         const { reason, key, attempts } = describeFailure(error, retry.maximumAttempts);
@@ -233,6 +246,48 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         fallbackReasons[key] = (fallbackReasons[key] ?? 0) + 1;
         upsert([{ key: sa.fallbacks, value: counters.batchesFallback }]);
         log.warn('batch fell back', { batch: index, reason });
+      }
+    };
+
+    /**
+     * The answer was partly wrong and its valid labels are stored: the bad answers are asked again in halves,
+     * one request at a time (the batch keeps its one place in the window), until each has its labels or has
+     * failed alone (stored as fallen back, with its reason); then the batch's result is assembled from the
+     * pieces. Every step reads what an earlier attempt or run stored, so a hand-over or a crash repeats none.
+     */
+    const salvage = async (index: number, first: BatchOutcome, summary: string): Promise<void> => {
+      let total = first;
+      let calls = 0;
+      const failed: FailedGroup[] = [];
+      const queue = splitForRetry(first.salvage?.unresolved ?? []);
+      for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+        try {
+          const piece: AnswersOutcome = await llm.reclassifyAnswers.executeWithOptions(
+            { summary: `${summary} · ${group.length} answer${group.length === 1 ? '' : 's'} asked again` },
+            [{ jobId, index, ids: group }],
+          );
+          calls += piece.apiCalls;
+          total = withPiece(total, piece);
+          queue.unshift(...splitForRetry(piece.unresolved));
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          // Out of retries (a transport failure) or not retryable: these answers fall back with the reason.
+          const { reason, attempts } = describeFailure(error, retry.maximumAttempts);
+          calls += attempts;
+          failed.push({ ids: group, reason });
+        }
+      }
+      const merged = await io.mergeBatch({ jobId, index, failed });
+      counters = addSalvage(
+        addOutcome(counters, { ...total, apiCalls: total.apiCalls + calls }),
+        merged,
+        calls,
+      );
+      if (merged.answersFallback > 0) {
+        const key = merged.fallbackKey ?? 'AnswerFellBackAlone';
+        fallbackReasons[key] = (fallbackReasons[key] ?? 0) + 1;
+        upsert([{ key: sa.fallbacks, value: counters.batchesFallback }]);
+        log.warn('answers fell back alone', { batch: index, answers: merged.answersFallback });
       }
     };
 
@@ -350,4 +405,20 @@ function describeFailure(
   }
   const message = cause instanceof Error ? cause.message : String(cause);
   return { reason: message, key: 'Error', attempts: maximumAttempts };
+}
+
+/** A batch's outcome with a salvage request's added: tokens, latency, cut answers (its calls are counted apart). */
+function withPiece(total: BatchOutcome, piece: AnswersOutcome): BatchOutcome {
+  const cut = (total.cut ?? 0) + (piece.cut ?? 0);
+  return {
+    ...total,
+    usage: {
+      prompt: total.usage.prompt + piece.usage.prompt,
+      completion: total.usage.completion + piece.usage.completion,
+      cached: total.usage.cached + piece.usage.cached,
+    },
+    latencyMs: total.latencyMs + piece.latencyMs,
+    ...(piece.simulated ? { simulated: true } : {}),
+    ...(cut > 0 ? { cut } : {}),
+  };
 }
