@@ -75,6 +75,12 @@ const sa = {
 const NEAR_LIMIT_PATCH = 'near-limit-window';
 
 /**
+ * Marks runs that hand their in-flight batches to the next run instead of waiting for them (older runs
+ * drained their window first, and replay that way).
+ */
+const CARRY_IN_FLIGHT_PATCH = 'carry-in-flight';
+
+/**
  * Codes one sheet's answers: prepare → a sliding window of batch activities (at most `window.size` in
  * flight) → write the output. It holds counters and references only; answers live in the job store.
  */
@@ -112,6 +118,12 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   let requestedConcurrency: number | undefined;
   let paused = carry?.paused ?? false;
   let inFlight = 0;
+  /** The batches in flight, by index: what a hand-over carries to the next run. */
+  const running = new Set<number>();
+  /** Batches in a file step (recording a fallback, assembling a salvage): a hand-over lets them finish. */
+  let fileSteps = 0;
+  /** Set when the run hands over: from then on no batch starts another activity (the next run takes them). */
+  let handingOver = false;
   const fallbackReasons: Record<string, number> = { ...carry?.fallbackReasons };
   const startedAt = carry?.startedAt ?? Date.now();
   let classifyStartedAt = carry?.classifyStartedAt;
@@ -220,7 +232,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         const outcome: BatchOutcome = await llm.classifyBatch.executeWithOptions({ summary }, [
           { jobId, index },
         ]);
-        // A salvaged batch is counted once it is assembled, from all its requests.
+        // A salvaged batch is counted once it is assembled: a hand-over in between counts it in the next run.
         if (!outcome.salvage) counters = addOutcome(counters, outcome);
         if (adaptive) {
           // Jobs that ran on code from before the window narrowed on a low remaining replay with its rule.
@@ -231,8 +243,16 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         if (outcome.salvage) await salvage(index, outcome, summary);
       } catch (error) {
         if (isCancellation(error)) return;
+        // Awaited only when handing over: a run of older code replays with no step added before the fallback.
+        if (handingOver) await parked();
         const { reason, key, attempts } = describeFailure(error, retry.maximumAttempts);
-        const fallback = await io.recordFallback({ jobId, index, reason, attempts });
+        fileSteps += 1;
+        let fallback: Awaited<ReturnType<typeof io.recordFallback>>;
+        try {
+          fallback = await io.recordFallback({ jobId, index, reason, attempts });
+        } finally {
+          fileSteps -= 1;
+        }
         if (fallback.coded) {
           // The answer was stored after all (the worker died after the call): not a fallback.
           counters = {
@@ -261,6 +281,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       const failed: FailedGroup[] = [];
       const queue = splitForRetry(first.salvage?.unresolved ?? []);
       for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+        if (handingOver) await parked();
         try {
           const piece: AnswersOutcome = await llm.reclassifyAnswers.executeWithOptions(
             { summary: `${summary} · ${group.length} answer${group.length === 1 ? '' : 's'} asked again` },
@@ -277,7 +298,14 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
           failed.push({ ids: group, reason });
         }
       }
-      const merged = await io.mergeBatch({ jobId, index, failed });
+      if (handingOver) await parked();
+      fileSteps += 1;
+      let merged: Awaited<ReturnType<typeof io.mergeBatch>>;
+      try {
+        merged = await io.mergeBatch({ jobId, index, failed });
+      } finally {
+        fileSteps -= 1;
+      }
       counters = addSalvage(
         addOutcome(counters, { ...total, apiCalls: total.apiCalls + calls }),
         merged,
@@ -291,6 +319,9 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       }
     };
 
+    /** Once the run hands over, a batch starts no other activity: it waits here, and the next run takes it. */
+    const parked = (): Promise<never> => new Promise<never>(() => {});
+
     /**
      * A batch whose fallback could not be recorded (the store failing, say): its rows would be lost, so the
      * job stops dispatching and fails with the reason. Caught here, not left to reject unhandled, which
@@ -298,24 +329,46 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
      */
     let broken: { index: number; error: unknown } | undefined;
     let next = firstBatch;
-    while (next < lastBatch && (next === firstBatch || !workflowInfo().continueAsNewSuggested)) {
+    // The batches the previous run handed over while they waited on the model go first.
+    const carried = [...(carry?.inFlight ?? [])];
+    let dispatched = 0;
+    while (
+      (carried.length > 0 || next < lastBatch) &&
+      (dispatched === 0 || !workflowInfo().continueAsNewSuggested)
+    ) {
       await condition(() => broken !== undefined || (!paused && inFlight < window.size));
       if (broken) break;
-      const pageStart = next - (next % SPAN_PAGE);
+      const index = carried[0] ?? next;
+      const pageStart = index - (index % SPAN_PAGE);
       if (pageStart !== spansFrom) {
         spans = await io.loadBatchSpans({ jobId, from: pageStart, count: SPAN_PAGE });
         spansFrom = pageStart;
       }
-      const index = next;
-      next += 1;
+      if (carried.length > 0) carried.shift();
+      else next += 1;
+      dispatched += 1;
       inFlight += 1;
+      running.add(index);
       void runBatch(index)
         .catch((error: unknown) => {
           broken ??= { index, error };
         })
-        .finally(() => (inFlight -= 1));
+        .finally(() => {
+          inFlight -= 1;
+          running.delete(index);
+        });
     }
-    await condition(() => inFlight === 0);
+    const more = carried.length > 0 || next < preparedPlan.batches;
+    if (more && !broken && inFlight > 0 && patched(CARRY_IN_FLIGHT_PATCH)) {
+      // Hand over without waiting for the slowest batch (one in retry backoff may take minutes): the
+      // batches in a file step finish (milliseconds), those waiting on the model go to the next run, which
+      // starts them first. Their activities here are abandoned with this run (the server drops their
+      // retries; a running one is cancelled at its next heartbeat) and what they stored is reused.
+      handingOver = true;
+      await condition(() => fileSteps === 0 || broken !== undefined);
+    } else {
+      await condition(() => inFlight === 0);
+    }
     if (broken) {
       const cause = broken.error instanceof ActivityFailure ? broken.error.cause : broken.error;
       const why = cause instanceof Error ? cause.message : String(cause);
@@ -326,9 +379,10 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       });
     }
 
-    if (next < preparedPlan.batches) {
-      // Keep each run's history small: hand counters and the cursor to a fresh run.
+    if (more) {
+      // Keep each run's history small: hand counters, the cursor and the batches in flight to a fresh run.
       await condition(allHandlersFinished);
+      const inFlightNow = [...running].sort((a, b) => a - b);
       const state: CarriedState = {
         plan: preparedPlan,
         nextBatch: next,
@@ -339,7 +393,9 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         startedAt,
         classifyStartedAt: classifyStartedAt ?? startedAt,
         runs: (carry?.runs ?? 1) + 1,
+        ...(inFlightNow.length > 0 ? { inFlight: inFlightNow } : {}),
       };
+      if (inFlightNow.length > 0) log.info('handing over batches in flight', { batches: inFlightNow.length });
       return await continueAsNew<typeof classifyJobWorkflow>({ ...input, carry: state });
     }
 
@@ -352,7 +408,8 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     if (isCancellation(error) && plan) {
       // Keep what was coded: write a partial result, then end as cancelled.
       await CancellationScope.nonCancellable(async () => {
-        await condition(() => inFlight === 0);
+        // Batches parked by a hand-over never finish here: what they stored is in the partial result.
+        await condition(() => inFlight === 0 || (handingOver && fileSteps === 0));
         setPhase('writing');
         await finish(true, Date.now());
         setPhase('cancelled');

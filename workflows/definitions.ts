@@ -24,7 +24,7 @@ export interface ClassifyJobInput {
 /** Everything a continued run needs: counters and a cursor, never the answers. */
 export interface CarriedState {
   readonly plan: JobPlan;
-  /** Every batch below this index is done (coded or fallen back). */
+  /** Every batch below this index is done (coded or fallen back), but those listed in `inFlight`. */
   readonly nextBatch: number;
   readonly counters: JobCounters;
   readonly window: AdaptiveWindow;
@@ -33,6 +33,12 @@ export interface CarriedState {
   readonly startedAt: number;
   readonly classifyStartedAt: number;
   readonly runs: number;
+  /**
+   * Batches still waiting on the model when the run handed over (not counted yet, and not below `nextBatch`'s
+   * guarantee): the next run starts them first. Their stored results and salvage pieces are reused, so what
+   * the closed run's attempts already got is not asked again. Absent in state carried by older code.
+   */
+  readonly inFlight?: readonly number[];
 }
 
 export interface ClassifyJobResult {

@@ -176,7 +176,7 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
     expect(result.progress.rows.total).toBe(answers.length);
     expect(result.progress.rows.done).toBe(answers.length);
     expect(result.progress.apiCalls).toBeGreaterThan(result.progress.batches.total);
-  });
+  }, 120_000);
 
   it('runs one batch at a time below PARALLEL_MIN_RESPONSES or with parallel processing off, else a window of PARALLEL_MAX_WORKERS', async () => {
     h.sim.configure({ latency: { meanMs: 40 } });
@@ -237,8 +237,14 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
     const runs: string[] = [];
     for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
       runs.push(run.status.name);
-    expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
-    expect(h.sim.stats().answered).toBe(result.progress.batches.total);
+    const boundaries = runs.filter((s) => s === 'CONTINUED_AS_NEW').length;
+    expect(boundaries).toBeGreaterThanOrEqual(2);
+    // Every batch answered; a batch in flight at a hand-over may be asked again by the next run, at most a
+    // window of them per boundary (its stored answer is reused when it is there first).
+    const answered = h.sim.stats().answered;
+    expect(answered).toBeGreaterThanOrEqual(result.progress.batches.total);
+    expect(answered).toBeLessThanOrEqual(result.progress.batches.total + 3 * boundaries);
+    expect(result.progress.batches.done).toBe(result.progress.batches.total);
     expectEveryRowCoded(output, answers, survey);
   });
 

@@ -1,0 +1,117 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClassifyJobInput } from '../../workflows/definitions.js';
+import type { Harness } from '../helpers/harness.js';
+import { createHarness, testOptions } from '../helpers/harness.js';
+import { cellText, expected, makeAnswers, readOutput } from '../helpers/survey.js';
+import { workflowBundle } from '../helpers/temporal.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness({ latency: { meanMs: 40, jitterMs: 10 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Every run of a workflow, oldest first, with the state it was started with and its history's length. */
+async function runsOf(workflowId: string) {
+  const runs: Array<{ runId: string; status: string; start: Date }> = [];
+  for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+    runs.push({ runId: run.runId, status: run.status.name, start: run.startTime });
+  runs.sort((a, b) => a.start.getTime() - b.start.getTime());
+  return Promise.all(
+    runs.map(async (run) => {
+      const history = await h.env.client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+      const events = history.events ?? [];
+      const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = defaultPayloadConverter.fromPayload<ClassifyJobInput>(payload as Payload);
+      return { ...run, history, events: events.length, carriedInFlight: input.carry?.inFlight ?? [] };
+    }),
+  );
+}
+
+describe('a continue-as-new with a batch stuck in retry backoff', () => {
+  it('hands the stuck batch to the next run and keeps the others flowing: no stall at any boundary', async () => {
+    const answers = makeAnswers(300);
+    const stuck = 15; // batch 2 (index 1): its server fails every time
+    answers[stuck] = 'STUCK the server fails every request with this answer';
+    h.sim.resetStats();
+    h.sim.configure({ faults: [{ kind: 'server_error', match: 'stuck' }] });
+    const options = testOptions({
+      maxWorkers: 3,
+      retry: {
+        maximumAttempts: 3,
+        initialIntervalMs: 1_000,
+        maximumIntervalMs: 2_000,
+        heartbeatTimeoutMs: 5_000,
+      },
+    });
+    const workers = await h.startWorkers({ slots: 3, llmTimeoutMs: 2_000 });
+    try {
+      const { started, survey } = await h.startSurvey(workers.taskQueue, 'stuck.xlsx', answers, options, {
+        batchesPerRun: 4,
+      });
+      const result = await started.handle.result();
+      h.sim.configure({ faults: [] });
+      const stats = h.sim.stats();
+      const batches = result.progress.batches.total;
+
+      // The stuck batch's requests, told apart by their fault, and everyone else's.
+      const stuckAt = [...(stats.faultArrivals.server_error ?? [])].sort((a, b) => a - b);
+      const others = [...stats.arrivals];
+      for (const at of stuckAt) others.splice(others.indexOf(at), 1);
+      const lastOther = Math.max(...others);
+      expect(stuckAt.length).toBeGreaterThanOrEqual(3);
+      // While other batches remained, every wait of the stuck batch between two of its requests saw other
+      // requests go out: no run waited for it before handing over. (The last waits, alone at the end of the
+      // job, are its retries running out.)
+      const waits = stuckAt.slice(1).flatMap((to, i) => {
+        const from = stuckAt[i] ?? 0;
+        if (to > lastOther) return [];
+        return [others.filter((at) => at > from && at < to).length];
+      });
+      expect(waits.length).toBeGreaterThanOrEqual(2);
+      expect(
+        Math.min(...waits),
+        `requests of other batches during each wait: ${waits.join(', ')}`,
+      ).toBeGreaterThan(0);
+      // The batch was in flight at several hand-overs, and every run stayed small.
+      const runs = await runsOf(started.jobId);
+      const carriedIt = runs.filter((r) => r.carriedInFlight.includes(1)).length;
+      expect(carriedIt).toBeGreaterThanOrEqual(2);
+      for (const run of runs) expect(run.events).toBeLessThan(10_000);
+      // And each run replays on this code: parking the batches handed over is deterministic.
+      for (const run of runs) {
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, run.history, started.jobId);
+      }
+
+      // Every row coded once: the stuck batch's ten fell back with the reason, the rest have their labels.
+      const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
+      const data = output.getWorksheet('Data');
+      if (!data) throw new Error('no Data sheet');
+      expect(data.actualRowCount).toBe(2 + answers.length);
+      answers.forEach((answer, i) => {
+        const row = survey.rows[i] ?? 0;
+        const inStuck = i >= 10 && i < 20;
+        expect(cellText(data, row, 'G'), `row ${row}`).toBe(inStuck ? 'Other' : expected(answer));
+      });
+      expect(result.stats.fallbackBatches).toBe(1);
+      expect(result.stats.fallbackRows).toBe(10);
+      expect(result.progress.batches.done).toBe(batches);
+
+      const repeated = others.length - (batches - 1);
+      process.stderr.write(
+        `hand-over: ${runs.length} runs, the stuck batch carried over ${carriedIt} boundaries; ` +
+          `other batches' requests during its waits: ${waits.join(', ')}; ${stuckAt.length} requests for it, ` +
+          `${others.length} for the ${batches - 1} others (${repeated} repeated at hand-overs)\n`,
+      );
+    } finally {
+      h.sim.configure({ faults: [] });
+      await workers.stop();
+    }
+  }, 120_000);
+});
