@@ -83,7 +83,7 @@ function run<A extends unknown[], R>(
   attempt: number,
   ...args: A
 ): Promise<R> {
-  return new MockActivityEnvironment({ attempt }).run(fn, ...args) as Promise<R>;
+  return new MockActivityEnvironment({ attempt }).run<A, R, typeof fn>(fn, ...args);
 }
 
 describe('salvage activities', () => {
