@@ -3,9 +3,18 @@ import path from 'node:path';
 import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredResult } from '../../activities/stored.js';
+import type { Category } from '../../domain/categories.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
-import { cellText, expected, makeAnswers, readOutput } from '../helpers/survey.js';
+import {
+  NETTED_CATEGORIES,
+  cellText,
+  expected,
+  expectedSet,
+  makeAnswers,
+  makeMultiAnswers,
+  readOutput,
+} from '../helpers/survey.js';
 
 let h: Harness;
 
@@ -16,10 +25,21 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function runJob(name: string, answers: Array<string | null>, options = testOptions()) {
+async function runJob(
+  name: string,
+  answers: Array<string | null>,
+  options = testOptions(),
+  categories?: readonly Category[],
+) {
   const workers = await h.startWorkers({ slots: options.maxWorkers, llmTimeoutMs: 1_000 });
   try {
-    const { started, survey } = await h.startSurvey(workers.taskQueue, `${name}.xlsx`, answers, options);
+    const { started, survey } = await h.startSurvey(
+      workers.taskQueue,
+      `${name}.xlsx`,
+      answers,
+      options,
+      categories ? { categories } : {},
+    );
     const result = await started.handle.result();
     const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
     return { jobId: started.jobId, result, output, survey };
@@ -147,7 +167,7 @@ describe('salvage: a model answer that fails validation the same way every time'
       `salvage, 1,000 answers with 11 always wrong: ${batches} batches, ${stats.requests} requests ` +
         `(${stats.requests - batches} extra), ${result.stats.fallbackRows} rows "Other", ${(wallMs / 1000).toFixed(1)} s\n`,
     );
-  });
+  }, 180_000);
 
   it('halves a batch whose answer is unusable as a whole every time, until the culprit is alone', async () => {
     const answers = makeAnswers(200);
@@ -169,5 +189,52 @@ describe('salvage: a model answer that fails validation the same way every time'
     // Three whole attempts for each group that holds it (10, 5, 2, 1), one for each other half (5, 3, 1).
     const batches = result.progress.batches.total;
     expect(h.sim.stats().requests).toBe(batches - 1 + 4 * 3 + 3);
+  });
+
+  it('salvages a multi-code list the same way: the right lists kept, each bad answer asked alone and fallen back', async () => {
+    const maxCodes = 3;
+    const answers: Array<string | null> = makeMultiAnswers(300);
+    const skipped = 41;
+    const mislabelled = 202;
+    answers[skipped] = `${answers[skipped] ?? ''} SKIPME`;
+    answers[mislabelled] = `${answers[mislabelled] ?? ''} NUMBER 42`;
+    h.sim.resetStats();
+    h.sim.configure({
+      faults: [
+        { kind: 'missing_id', match: 'skipme' },
+        { kind: 'bad_category', match: 'number 42' },
+      ],
+    });
+    const { result, output, survey } = await runJob(
+      'multi-salvage',
+      answers,
+      testOptions({ multi: true, maxCodes }),
+      NETTED_CATEGORIES,
+    ).finally(() => h.sim.configure({ faults: [] }));
+    const data = sheet(output, 'Data');
+    const fallen = fallbackTable(sheet(output, 'Run'));
+    let sets = 0;
+    answers.forEach((answer, i) => {
+      const row = survey.rows[i] ?? 0;
+      const cell = cellText(data, row, 'G');
+      if (i === skipped || i === mislabelled) {
+        expect(cell, `row ${row}`).toBe('Other');
+        expect(fallen.get(row), `row ${row}`).toMatch(
+          i === skipped
+            ? /fell back alone: the model left this answer out/
+            : /fell back alone: the model gave a category/,
+        );
+      } else {
+        const want = expectedSet(answer ?? '', NETTED_CATEGORIES, maxCodes);
+        expect(cell, `row ${row}: ${answer}`).toBe(want.join('; '));
+        if (want.length > 1) sets += 1;
+      }
+    });
+    expect(sets).toBeGreaterThan(50); // lists of several codes kept whole beside the bad answers
+    expect(fallen.size).toBe(2);
+    // Two batches answered partly wrong: one request each for the bad answer asked alone, no retry.
+    const batches = result.progress.batches.total;
+    expect(result.stats.fallbackRows).toBe(2);
+    expect(h.sim.stats().requests).toBe(batches + 2);
   });
 });
