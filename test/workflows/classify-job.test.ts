@@ -138,9 +138,11 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
       return value;
     };
     expect(runValue('Answers fallen back alone')).toBe(2);
+    // The refused answer's batch and the skipped answer's, at least: a by-count fault adds a batch of its
+    // own only when it lands on a batch's first request, not on a request of a salvage already under way.
     expect(
       runValue('Salvaged batches (answered partly wrong, bad answers asked again)'),
-    ).toBeGreaterThanOrEqual(4);
+    ).toBeGreaterThanOrEqual(2);
 
     answers.forEach((answer, i) => {
       const row = survey.rows[i] ?? 0;
