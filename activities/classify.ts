@@ -82,7 +82,7 @@ export function classifyActivities(deps: ActivityDeps) {
         model: options.model,
         temperature: options.temperature,
         messages,
-        schema: buildLabelSchema(categories, mode),
+        schema: buildLabelSchema(categories, items, mode),
         maxCompletionTokens: maxTokens,
         signal: ctx.cancellationSignal,
       });

@@ -5,6 +5,7 @@ import type { BatchingChoice } from '../domain/plan.js';
 import { planBatches, planRows, promptId } from '../domain/plan.js';
 import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
 import {
+  PROMPT_TOKENS_PER_ITEM,
   buildInstructions,
   buildLabelSchema,
   buildMessages,
@@ -62,7 +63,8 @@ export function prepareActivities(deps: ActivityDeps) {
         // Every request repeats the instructions: count them once.
         const instructionTokens = tokenize(instructions);
         const count = (text: string) => (text === instructions ? instructionTokens : tokenize(text));
-        const schema = buildLabelSchema(spec.categories, mode);
+        // The schema's fixed part (its ids are counted with each answer, PROMPT_TOKENS_PER_ITEM).
+        const schema = buildLabelSchema(spec.categories, [], mode);
         const fixedTokens = count(instructions) + count(JSON.stringify(schema)) + 16;
         const perItemCompletion =
           maxCompletionTokens(spec.categories, 1, mode) - maxCompletionTokens(spec.categories, 0, mode);
@@ -74,6 +76,7 @@ export function prepareActivities(deps: ActivityDeps) {
                   tokenTarget: spec.options.batchTokenTarget,
                   fixedTokens,
                   completionTokensPerItem: perItemCompletion,
+                  itemOverheadTokens: PROMPT_TOKENS_PER_ITEM,
                   maxItems: 200,
                   countTokens: count,
                 },

@@ -27,9 +27,13 @@ export interface AutoBatchOptions {
   readonly completionTokensPerItem: number;
   readonly maxItems: number;
   readonly countTokens: (text: string) => number;
+  /**
+   * Prompt tokens each answer adds beyond its text (its framing in the message and the schema); the JSON
+   * framing of the layout before the compact one, `{"id":"123","text":""},`, when not given.
+   */
+  readonly itemOverheadTokens?: number;
 }
 
-/** JSON framing around each answer in the user message: `{"id":"123","text":""},`. */
 const ITEM_OVERHEAD_TOKENS = 10;
 
 /** Cuts items into batches of `size`, in order. */
@@ -53,7 +57,10 @@ export function cutByTokens<T extends { readonly text: string }>(
   let current: T[] = [];
   let tokens = options.fixedTokens;
   for (const item of items) {
-    const cost = options.countTokens(item.text) + ITEM_OVERHEAD_TOKENS + options.completionTokensPerItem;
+    const cost =
+      options.countTokens(item.text) +
+      (options.itemOverheadTokens ?? ITEM_OVERHEAD_TOKENS) +
+      options.completionTokensPerItem;
     if (current.length > 0 && (tokens + cost > options.tokenTarget || current.length >= options.maxItems)) {
       batches.push(current);
       current = [];
@@ -73,7 +80,10 @@ export function estimateBatchTokens<T extends { readonly text: string }>(
 ): number {
   return items.reduce(
     (sum, item) =>
-      sum + options.countTokens(item.text) + ITEM_OVERHEAD_TOKENS + options.completionTokensPerItem,
+      sum +
+      options.countTokens(item.text) +
+      (options.itemOverheadTokens ?? ITEM_OVERHEAD_TOKENS) +
+      options.completionTokensPerItem,
     options.fixedTokens,
   );
 }

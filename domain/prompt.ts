@@ -1,11 +1,25 @@
 /**
  * The wire format, in one place: the instructions, the messages and the response schema sent for a batch
  * (single-label or multi-code), the decoding of the model's answer into id → labels, and, for the
- * simulator, the reading of such a request and the encoding of an answer. Nothing else knows the JSON
- * shapes, so a more compact schema changes this module only.
+ * simulator, the reading of such a request and the encoding of an answer. Nothing else knows the shapes.
+ *
+ * The layout is compact, because output tokens cost four times input tokens and every request repeats
+ * the instructions:
+ * - the categories are numbered 1…n in the instructions (`allowedLabels` order, the fallback last unless
+ *   listed), and the model answers with numbers, mapped back to labels here;
+ * - the answers go one a line, `id<TAB>text`; a line break inside an answer is sent as ` / ` and a tab as a
+ *   space, so that each answer stays on its line;
+ * - the answer is an object keyed by answer id, `{"1":3,"2":5}` (multi-code `{"1":[3,7],"2":[5]}`): about
+ *   four output tokens an answer where `{"id":"1","category":"Delivery"}` took eleven. Every id is a
+ *   required property, so the grammar of a strict schema makes the model answer each id exactly once, and
+ *   every value refers to one `$defs` enum of the category numbers, so it can only give a listed one.
+ *
+ * The schema names the batch's ids, so it differs between batch sizes: the prompt cache (whose prefix
+ * includes the schema) is shared between batches of the same size, which with a fixed BATCH_SIZE is every
+ * batch but the last.
  */
 import type { Category } from './categories.js';
-import { allowedLabels, fallbackLabel } from './categories.js';
+import { allowedLabels, categoryKey, fallbackLabel } from './categories.js';
 import { ModelOutputError } from './model-output.js';
 import { truncate } from './text.js';
 
@@ -38,47 +52,84 @@ export function codingMode(options: { readonly multi?: boolean; readonly maxCode
   return options.multi ? { multi: true, maxCodes: options.maxCodes ?? DEFAULT_MAX_CODES } : SINGLE_LABEL;
 }
 
-export const SCHEMA_NAME = 'survey_labels';
+export const SCHEMA_NAME = 'survey_codes';
+/** The `$defs` entry every answer's value refers to: a category number, or a list of them. */
+const DEF = 'c';
 
 /** The rule line that states the maximum; `readCodingRequest` reads the number back from it. */
 const MULTI_RULE = '- Give every answer each category that applies, at most';
 const MULTI_RULE_PATTERN = /^- Give every answer each category that applies, at most (\d+)\b/m;
 
+/** A category line of the instructions: its number, its name as a JSON string, then its description. */
+const CATEGORY_LINE = /^(\d+) ("(?:[^"\\]|\\.)*")(?:: (.*))?$/;
+
+/** What a line break inside an answer becomes on the wire (each answer is one line). */
+export const LINE_BREAK = ' / ';
+
 /**
- * The instructions and the category list come first and never change within a job, so the API can cache
- * that prefix across batches (prompts of 1,024 tokens or more); the answers come last.
+ * The categories the model answers with, numbered: the label of number k is `labels[k - 1]`. The fallback
+ * is among them (last, unless the categories list it elsewhere).
+ */
+export function categoryNumbers(categories: readonly Category[]): string[] {
+  return allowedLabels(categories);
+}
+
+/** A label's number (1-based), whatever its case and surrounding spaces; undefined when not listed. */
+export function numberOfLabel(labels: readonly string[], label: string): number | undefined {
+  const key = categoryKey(label);
+  const i = labels.findIndex((l) => categoryKey(l) === key);
+  return i === -1 ? undefined : i + 1;
+}
+
+/** Text on one line: line breaks (any of Unicode's) as ` / `, tabs as spaces. */
+function oneLine(text: string): string {
+  return text.replace(/\s*(?:\r\n|[\n\r\v\f\u0085\u2028\u2029])\s*/gu, LINE_BREAK).replace(/\t/g, ' ');
+}
+
+/**
+ * The instructions and the numbered categories come first and never change within a job, so the API can
+ * cache that prefix across batches (prompts of 1,024 tokens or more); the answers come last. Names are
+ * JSON strings, so a name with a colon in it reads back whole.
  */
 export function buildInstructions(
   question: string,
   categories: readonly Category[],
   mode: CodingMode = SINGLE_LABEL,
 ): string {
+  const labels = categoryNumbers(categories);
   const fallback = fallbackLabel(categories);
-  const lines = allowedLabels(categories).map((name) => {
-    const description = categories.find((c) => c.name === name)?.description;
-    if (description) return `- ${name}: ${description}`;
-    return name === fallback && !categories.some((c) => c.name === name)
-      ? `- ${name}: the answer fits none of the categories above`
-      : `- ${name}`;
+  const fallbackNumber = numberOfLabel(labels, fallback) ?? labels.length;
+  const lines = labels.map((name, i) => {
+    const description =
+      categories.find((c) => c.name === name)?.description ??
+      (name === fallback ? 'the answer fits none of the other categories' : undefined);
+    const head = `${i + 1} ${JSON.stringify(name)}`;
+    return description ? `${head}: ${oneLine(description)}` : head;
   });
   const rules = mode.multi
     ? [
-        `${MULTI_RULE} ${mode.maxCodes}, spelled exactly as listed, the most important first.`,
-        `- Use "${fallback}" only when no other category fits, and then alone.`,
+        `${MULTI_RULE} ${mode.maxCodes}, the most important first.`,
+        `- Use ${fallbackNumber} only when no other category fits, and then alone.`,
       ]
     : [
-        '- Give every answer exactly one category, spelled exactly as listed.',
-        `- Use "${fallback}" only when no other category fits.`,
+        '- Give every answer exactly one category.',
+        `- Use ${fallbackNumber} only when no other category fits.`,
       ];
   return [
-    'You code open-ended survey answers ("verbatims") into a fixed list of categories.',
+    'You code open-ended survey answers ("verbatims") into numbered categories.',
     `Survey question: ${JSON.stringify(question)}`,
     'Categories:',
     ...lines,
     'Rules:',
     ...rules,
-    '- Return every id you were given exactly once, and no other ids.',
+    `- Each answer is one line: its id, a tab, its text ("${LINE_BREAK.trim()}" marks a line break in it).`,
+    '- Reply with each id and its category number.',
   ].join('\n');
+}
+
+/** The answers as the user message carries them: one line each, `id<TAB>text`. */
+export function formatItems(items: readonly PromptItem[]): string {
+  return items.map((item) => `${oneLine(item.id)}\t${oneLine(item.text)}`).join('\n');
 }
 
 export function buildMessages(
@@ -89,73 +140,82 @@ export function buildMessages(
 ): ChatMessage[] {
   return [
     { role: 'system', content: buildInstructions(question, categories, mode) },
-    { role: 'user', content: JSON.stringify({ answers: items }) },
+    { role: 'user', content: formatItems(items) },
   ];
 }
 
 /**
- * A strict JSON schema with the categories as an enum: `{ labels: [{ id, category }] }`, or in multi-code
- * mode `{ labels: [{ id, categories: [enum…] }] }`. The maximum is in the instructions, not the schema
- * (`maxItems` is not honoured by every OpenAI-compatible server): longer lists are cut on arrival.
+ * A strict JSON schema keyed by the batch's ids, each required, each value a category number from one
+ * shared enum (`$defs`), or in multi-code mode a list of them. It stays within OpenAI's limits for the
+ * largest batch and codeframe (200 ids × 500 categories: 200 properties, 500 enum values). The maximum
+ * of codes is in the instructions, not the schema (`maxItems` is not honoured by every OpenAI-compatible
+ * server): longer lists are cut on arrival.
  */
 export function buildLabelSchema(
   categories: readonly Category[],
+  items: readonly Pick<PromptItem, 'id'>[],
   mode: CodingMode = SINGLE_LABEL,
 ): LabelSchema {
-  const category = { type: 'string', enum: allowedLabels(categories) };
-  const [key, value] = mode.multi
-    ? ['categories', { type: 'array', items: category }]
-    : ['category', category];
+  const numbers = categoryNumbers(categories).map((_, i) => i + 1);
+  const number = { type: 'integer', enum: numbers };
+  const ref = { $ref: `#/$defs/${DEF}` };
   return {
     name: SCHEMA_NAME,
     strict: true,
     schema: {
       type: 'object',
-      properties: {
-        labels: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: { id: { type: 'string' }, [key]: value },
-            required: ['id', key],
-            additionalProperties: false,
-          },
-        },
-      },
-      required: ['labels'],
+      properties: Object.fromEntries(items.map((item) => [item.id, ref])),
+      required: items.map((item) => item.id),
       additionalProperties: false,
+      $defs: { [DEF]: mode.multi ? { type: 'array', items: number } : number },
     },
   };
 }
 
 /**
- * A ceiling for the model's output: each label is about `{"id":"12","category":"…"},` plus the category's
- * tokens; in multi-code mode up to `maxCodes` categories a label, each counted as the longest. Kept tight
- * because the API charges max tokens against the tokens-per-minute budget up front.
+ * Prompt tokens each answer adds beyond its text, for the auto batch size: its line (`12<TAB>…` and the
+ * line break) and its schema property (`"12":{"$ref":"#/$defs/c"}` and its place in `required`).
+ */
+export const PROMPT_TOKENS_PER_ITEM = 15;
+
+/**
+ * A ceiling for the model's output: each answer is `"12":3,` (four tokens: the ids and numbers up to 999
+ * are one token each), doubled for whitespace a model may put between them; in multi-code mode up to
+ * `maxCodes` numbers in brackets. Kept tight because the API charges it against the tokens-per-minute
+ * budget up front.
  */
 export function maxCompletionTokens(
   categories: readonly Category[],
   itemCount: number,
   mode: CodingMode = SINGLE_LABEL,
 ): number {
-  const labels = allowedLabels(categories);
-  const perLabel = Math.ceil(Math.max(...labels.map((n) => n.length)) / 2);
-  const codes = mode.multi ? Math.min(mode.maxCodes, labels.length) : 1;
-  const perItem = 14 + perLabel + (codes - 1) * (2 + perLabel);
-  return 32 + itemCount * perItem;
+  const labels = categoryNumbers(categories).length;
+  const codes = mode.multi ? Math.min(mode.maxCodes, labels) : 1;
+  const perItem = 8 + (mode.multi ? 2 + 2 * codes : 0);
+  return 16 + itemCount * perItem;
 }
 
 /** An answer's labels as the model gave them, before validation. */
 export interface DecodedLabel {
   readonly id: string;
+  /** The labels of the numbers given, in the categories' spelling and the order given. */
   readonly labels: readonly string[];
+  /** A value that is no category's number (out of range, not a whole number, of the wrong type), as given. */
+  readonly unknown?: string;
 }
 
 /**
- * The model's content as id → labels (one in single-label mode), in its order, unchecked against the batch.
- * Throws `ModelOutputError` (malformed_json) when it is not JSON of the schema's shape.
+ * The model's content as id → labels (one in single-label mode), in its order, unchecked against the batch:
+ * numbers mapped back to the categories' labels. A value that names no category is kept as `unknown` for
+ * that id alone, so the rest of the batch stays usable. An id given twice appears twice (JSON.parse keeps
+ * only the last, so the keys are read from the text). Throws `ModelOutputError` (malformed_json) when the
+ * content is not a JSON object.
  */
-export function decodeLabels(content: string | null | undefined, mode: CodingMode): DecodedLabel[] {
+export function decodeLabels(
+  content: string | null | undefined,
+  categories: readonly Category[],
+  mode: CodingMode,
+): DecodedLabel[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(content ?? '');
@@ -165,65 +225,85 @@ export function decodeLabels(content: string | null | undefined, mode: CodingMod
       `model output is not JSON: ${truncate(String(content), 60)}`,
     );
   }
-  const labels = (parsed as { labels?: unknown } | null)?.labels;
-  if (!Array.isArray(labels)) {
-    throw new ModelOutputError('malformed_json', 'model output has no "labels" array');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ModelOutputError('malformed_json', 'model output is not an object of ids');
   }
-  return labels.map((entry) => {
-    const { id, category, categories } = (entry ?? {}) as {
-      id?: unknown;
-      category?: unknown;
-      categories?: unknown;
-    };
+  const labels = categoryNumbers(categories);
+  const values = parsed as Record<string, unknown>;
+  const labelOf = (value: unknown): string | undefined =>
+    typeof value === 'number' && Number.isInteger(value) ? labels[value - 1] : undefined;
+  return objectKeys(content ?? '').map((id): DecodedLabel => {
+    const value = values[id];
     if (mode.multi) {
-      if (
-        typeof id !== 'string' ||
-        !Array.isArray(categories) ||
-        !categories.every((c) => typeof c === 'string')
-      ) {
-        throw new ModelOutputError(
-          'malformed_json',
-          'a label lacks a string "id" or a "categories" list of strings',
-        );
-      }
-      return { id, labels: categories };
+      if (!Array.isArray(value)) return { id, labels: [], unknown: JSON.stringify(value) ?? '' };
+      const list = value as unknown[];
+      const given = list.map(labelOf);
+      const bad = list.findIndex((_, i) => given[i] === undefined);
+      return bad === -1
+        ? { id, labels: given.filter((l) => l !== undefined) }
+        : { id, labels: [], unknown: JSON.stringify(list[bad]) ?? '' };
     }
-    if (typeof id !== 'string' || typeof category !== 'string') {
-      throw new ModelOutputError('malformed_json', 'a label lacks a string "id" or "category"');
-    }
-    return { id, labels: [category] };
+    const label = labelOf(value);
+    return label === undefined
+      ? { id, labels: [], unknown: JSON.stringify(value) ?? '' }
+      : { id, labels: [label] };
   });
 }
 
-/** The content a model returns for these labels, in the schema's shape (the simulator answers with it). */
-export function encodeLabels(labels: readonly DecodedLabel[], mode: CodingMode): string {
-  return JSON.stringify({
-    labels: labels.map((l) =>
-      mode.multi ? { id: l.id, categories: l.labels } : { id: l.id, category: l.labels[0] ?? '' },
-    ),
-  });
-}
-
-/** Reads the answers back out of a user message built by `buildMessages`. */
-export function parsePromptItems(userContent: string): PromptItem[] | undefined {
-  try {
-    const parsed = JSON.parse(userContent) as { answers?: unknown };
-    if (!Array.isArray(parsed.answers)) return undefined;
-    return parsed.answers.filter(
-      (a): a is PromptItem =>
-        typeof a === 'object' &&
-        a !== null &&
-        typeof (a as PromptItem).id === 'string' &&
-        typeof (a as PromptItem).text === 'string',
-    );
-  } catch {
-    return undefined;
+/**
+ * The keys of a JSON object's top level, in order, repeats included. Only called on text JSON.parse read
+ * as an object, so strings and nesting are well formed.
+ */
+function objectKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i += 1) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(json.slice(i, end + 1)) as string);
+      expectKey = false;
+      i = end;
+    } else if (c === '{' || c === '[') {
+      depth += 1;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') depth -= 1;
+    else if (c === ',' && depth === 1) expectKey = true;
   }
+  return keys;
+}
+
+/**
+ * The content a model returns for these labels, in the schema's shape (the simulator answers with it).
+ * `labels` are the request's numbered categories; a label not among them is given a number past the last,
+ * as a model ignoring the enum would.
+ */
+export function encodeLabels(
+  answers: readonly DecodedLabel[],
+  labels: readonly string[],
+  mode: CodingMode,
+): string {
+  const number = (label: string) => numberOfLabel(labels, label) ?? labels.length + 1;
+  const body = answers.map((a) => {
+    const value = mode.multi ? `[${a.labels.map(number).join(',')}]` : String(number(a.labels[0] ?? ''));
+    return `${JSON.stringify(a.id)}:${value}`;
+  });
+  return `{${body.join(',')}}`;
+}
+
+/** Reads the answers back out of a user message built by `buildMessages` (lines without a tab are skipped). */
+export function parsePromptItems(userContent: string): PromptItem[] {
+  return userContent.split('\n').flatMap((line) => {
+    const tab = line.indexOf('\t');
+    return tab === -1 ? [] : [{ id: line.slice(0, tab), text: line.slice(tab + 1) }];
+  });
 }
 
 /** A request for a coding, as read back from the wire (by the simulator). */
 export interface CodingRequest {
-  /** The schema's category enum: every label the answer may use. */
+  /** The numbered categories: every label the answer may use, number k at `labels[k - 1]`. */
   readonly labels: string[];
   readonly items: PromptItem[];
   /** The categories with their descriptions, from the instructions. */
@@ -233,43 +313,37 @@ export interface CodingRequest {
 
 /**
  * The coding a request asks for, from its system text, its last user message and its response schema; or
- * undefined when the schema is not a label schema of either mode.
+ * undefined when the schema is not a label schema of either mode, or the instructions do not number as
+ * many categories as its enum holds.
  */
 export function readCodingRequest(system: string, user: string, schema: unknown): CodingRequest | undefined {
-  type Node = { properties?: Record<string, Node>; items?: Node; enum?: unknown } | undefined;
-  const item = (schema as Node)?.properties?.labels?.items?.properties;
-  const multiEnum = item?.categories?.items?.enum;
-  const values = multiEnum ?? item?.category?.enum;
-  if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
-    return undefined;
-  }
-  const labels = values;
+  type Node = { type?: unknown; items?: Node; enum?: unknown; $defs?: Record<string, Node> } | undefined;
+  const def = (schema as Node)?.$defs?.[DEF];
+  const multi = def?.type === 'array';
+  const values = (multi ? def.items : def)?.enum;
+  if (!Array.isArray(values) || values.length === 0) return undefined;
+  const categories = categoriesFromPrompt(system);
+  if (categories.length !== values.length || !values.every((v, i) => v === i + 1)) return undefined;
   const max = MULTI_RULE_PATTERN.exec(system)?.[1];
-  const mode: CodingMode =
-    multiEnum !== undefined ? { multi: true, maxCodes: max ? Number(max) : DEFAULT_MAX_CODES } : SINGLE_LABEL;
-  return {
-    labels,
-    items: parsePromptItems(user) ?? [],
-    categories: categoriesFromPrompt(system, labels),
-    mode,
-  };
+  const mode: CodingMode = multi
+    ? { multi: true, maxCodes: max ? Number(max) : DEFAULT_MAX_CODES }
+    : SINGLE_LABEL;
+  return { labels: categories.map((c) => c.name), items: parsePromptItems(user), categories, mode };
 }
 
 /**
- * The categories of a request: the names are the schema's enum, the descriptions come from the
- * `- Name: description` lines `buildInstructions` writes (the first line per name).
+ * The numbered categories of instructions `buildInstructions` wrote, with their descriptions, in number
+ * order; [] when the numbers do not run 1, 2, 3….
  */
-export function categoriesFromPrompt(instructions: string, labels: readonly string[]): Category[] {
-  const descriptions = new Map<string, string>();
+export function categoriesFromPrompt(instructions: string): Category[] {
+  const categories: Category[] = [];
   for (const line of instructions.split('\n')) {
-    if (!line.startsWith('- ')) continue;
-    const colon = line.indexOf(': ');
-    if (colon === -1) continue;
-    const name = line.slice(2, colon);
-    if (!descriptions.has(name)) descriptions.set(name, line.slice(colon + 2).trim());
+    const match = CATEGORY_LINE.exec(line);
+    if (!match) continue;
+    const [, number, quoted = '""', description] = match;
+    if (Number(number) !== categories.length + 1) return [];
+    const name = JSON.parse(quoted) as string;
+    categories.push(description ? { name, description } : { name });
   }
-  return labels.map((name) => {
-    const description = descriptions.get(name);
-    return description ? { name, description } : { name };
-  });
+  return categories;
 }

@@ -42,7 +42,7 @@ export function checkLabels(
   categories: readonly Category[],
   mode: CodingMode = SINGLE_LABEL,
 ): LabelCheck {
-  const decoded = decodeLabels(content, mode);
+  const decoded = decodeLabels(content, categories, mode);
   const order = new Map(allowedLabels(categories).map((name, i) => [categoryKey(name), { name, i }]));
   const fallback = fallbackLabel(categories);
   const expected = new Set(items.map((i) => i.id));
@@ -50,7 +50,7 @@ export function checkLabels(
   const problems: IdProblem[] = [];
   const answered = new Set<string>();
   const cut: string[] = [];
-  for (const { id, labels: given } of decoded) {
+  for (const { id, labels: given, unknown: strange } of decoded) {
     if (!expected.has(id)) {
       problems.push({ id, problem: 'extra_ids' });
       continue;
@@ -62,11 +62,14 @@ export function checkLabels(
     }
     answered.add(id);
     const known = new Map<string, { name: string; i: number }>();
-    const unknown = given.find((label) => {
-      const found = order.get(categoryKey(label));
-      if (found) known.set(found.name, found);
-      return !found;
-    });
+    // A value that is no category's number comes decoded as `unknown`; the labels decoded are all listed.
+    const unknown =
+      strange ??
+      given.find((label) => {
+        const found = order.get(categoryKey(label));
+        if (found) known.set(found.name, found);
+        return !found;
+      });
     if (unknown !== undefined) {
       problems.push({ id, problem: 'unknown_category', label: unknown });
       continue;

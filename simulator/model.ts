@@ -8,7 +8,7 @@ import type { FaultRule } from './options.js';
 
 export interface ModelOutcome {
   readonly reply: ModelReply;
-  /** Labels in the content when it is a complete `{"labels": […]}`. */
+  /** Labels in the content when it is a complete coding (one per id given). */
   readonly labelsReturned: number;
   /** A coding that passes `validateLabels`: every id once, each category from the enum. */
   readonly validCoding: boolean;
@@ -50,7 +50,7 @@ export function modelReply(
     if (fault === 'too_many_codes' || fault === 'duplicate_codes' || fault === 'empty_codes') {
       labels = corruptLists(fault, correct, texts, coding.labels, rule?.match);
     }
-    content = encodeLabels(labels, coding.mode);
+    content = encodeLabels(labels, coding.labels, coding.mode);
     labelsReturned = labels.length;
     // Lists too long, doubled or empty are still a valid coding: verbatim's rules settle them.
     validCoding = !spoiled;

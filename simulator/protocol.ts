@@ -104,7 +104,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     return {
       ok: false,
       message:
-        'The simulator only answers verbatim\'s label schema: "labels" items with a "category" enum or a "categories" list of one.',
+        "The simulator only answers verbatim's coding schema: an object keyed by answer id whose values refer to `$defs.c`, an enum of the category numbers 1…n (or a list of it), with the categories numbered 1…n in the instructions.",
       param: 'response_format',
     };
   }

@@ -20,7 +20,7 @@ const request = {
   model: 'gpt-4o-mini',
   temperature: 0.1,
   messages: buildMessages('Why?', categories, items),
-  schema: buildLabelSchema(categories),
+  schema: buildLabelSchema(categories, items),
   maxCompletionTokens: maxCompletionTokens(categories, items.length),
 };
 
@@ -80,7 +80,7 @@ describe('createLlmEndpoint: where the requests go', () => {
                   finish_reason: 'stop',
                   message: {
                     role: 'assistant',
-                    content: '{"labels":[{"id":"1","category":"Price"}]}',
+                    content: '{"1":1}',
                     refusal: null,
                   },
                 },
@@ -100,7 +100,7 @@ describe('createLlmEndpoint: where the requests go', () => {
       const llm = createLlmEndpoint({ apiKey: 'sk-test', baseURL: served.url, timeoutMs: 5_000 });
       const response = await requestLabels(llm, request);
       expect(response.simulated).toBe(false);
-      expect(response.content).toContain('Price');
+      expect(response.content).toBe('{"1":1}');
     } finally {
       served.close();
     }

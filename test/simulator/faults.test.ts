@@ -7,6 +7,7 @@ import {
 } from 'openai/error';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { decodeLabels } from '../../domain/prompt.js';
 import type { ModelOutputProblem } from '../../domain/validate.js';
 import { ModelOutputError, checkLabels, validateLabels } from '../../domain/validate.js';
 import type { FaultKind, FaultRule, Simulator } from '../../simulator/index.js';
@@ -239,12 +240,12 @@ describe('multi-code list faults', () => {
     { id: '3', text: 'nothing to say' },
   ];
 
-  async function lists(): Promise<Record<string, string[]>> {
+  let last = '';
+  /** Each id's labels as the simulator numbered them, before verbatim's rules. */
+  async function lists(): Promise<Record<string, readonly string[]>> {
     const completion = await clientFor(sim).chat.completions.create(codingRequest(items, CATEGORIES, MULTI));
-    const content = JSON.parse(completion.choices[0]?.message.content ?? '') as {
-      labels: Array<{ id: string; categories: string[] }>;
-    };
-    return Object.fromEntries(content.labels.map((l) => [l.id, l.categories]));
+    last = completion.choices[0]?.message.content ?? '';
+    return Object.fromEntries(decodeLabels(last, CATEGORIES, MULTI).map((l) => [l.id, l.labels]));
   }
 
   it('without a fault: every category mentioned, the fallback when none', async () => {
@@ -258,14 +259,7 @@ describe('multi-code list faults', () => {
       '2': ['Quality', 'Price', 'Service', 'Other'],
       '3': ['Other'],
     });
-    const check = validateLabels(
-      JSON.stringify({
-        labels: Object.entries(await lists()).map(([id, categories]) => ({ id, categories })),
-      }),
-      items,
-      CATEGORIES,
-      MULTI,
-    );
+    const check = validateLabels(last, items, CATEGORIES, MULTI);
     expect(check.labels.get('2')).toEqual(['Price', 'Quality']);
     expect(check.cut).toEqual(['2']);
   });
@@ -273,9 +267,9 @@ describe('multi-code list faults', () => {
   it('duplicate_codes and empty_codes spoil every answer when no match is given', async () => {
     inject({ kind: 'duplicate_codes', count: 1 }, { kind: 'empty_codes', count: 1 });
     expect(await lists()).toEqual({
-      '1': ['Price', 'Service', 'PRICE', 'SERVICE'],
-      '2': ['Quality', 'QUALITY'],
-      '3': ['Other', 'OTHER'],
+      '1': ['Price', 'Service', 'Price', 'Service'],
+      '2': ['Quality', 'Quality'],
+      '3': ['Other', 'Other'],
     });
     expect(await lists()).toEqual({ '1': [], '2': [], '3': [] });
     // Still valid codings: the verbatim rules settle them.

@@ -37,7 +37,7 @@ export function codingRequest(
   return {
     model: 'gpt-4o-mini',
     messages: buildMessages('What could we do better?', categories, items, mode),
-    response_format: { type: 'json_schema', json_schema: buildLabelSchema(categories, mode) },
+    response_format: { type: 'json_schema', json_schema: buildLabelSchema(categories, items, mode) },
     max_completion_tokens: maxCompletionTokens(categories, items.length, mode),
   };
 }

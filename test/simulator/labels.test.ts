@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { allowedLabels } from '../../domain/categories.js';
 import { buildInstructions } from '../../domain/prompt.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { expectedLabels } from '../../simulator/labels.js';
@@ -113,9 +112,9 @@ describe('categoriesFromPrompt', () => {
       { name: 'Rules', description: 'a category named like a prompt section' },
     ];
     const instructions = buildInstructions('Why?', categories);
-    expect(categoriesFromPrompt(instructions, allowedLabels(categories))).toEqual([
+    expect(categoriesFromPrompt(instructions)).toEqual([
       ...categories,
-      { name: 'Other', description: 'the answer fits none of the categories above' },
+      { name: 'Other', description: 'the answer fits none of the other categories' },
     ]);
   });
 });

@@ -1,17 +1,22 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
 
 import type { Category } from '../../domain/categories.js';
-import type { CodingMode } from '../../domain/prompt.js';
+import type { CodingMode, PromptItem } from '../../domain/prompt.js';
 import {
   DEFAULT_MAX_CODES,
+  LINE_BREAK,
+  PROMPT_TOKENS_PER_ITEM,
   SCHEMA_NAME,
   SINGLE_LABEL,
   buildInstructions,
   buildLabelSchema,
   buildMessages,
+  categoriesFromPrompt,
   codingMode,
   decodeLabels,
   encodeLabels,
+  formatItems,
   maxCompletionTokens,
   parsePromptItems,
   readCodingRequest,
@@ -24,37 +29,54 @@ const CATEGORIES: Category[] = [
   { name: 'Quality' },
 ];
 const QUESTION = 'What could we do better?';
+const ITEMS: PromptItem[] = [
+  { id: '1', text: 'late and expensive' },
+  { id: '2', text: 'fine' },
+];
+const MULTI: CodingMode = { multi: true, maxCodes: 3 };
 
 describe('buildInstructions', () => {
   const text = buildInstructions(QUESTION, CATEGORIES);
 
   it('contains the question', () => {
-    expect(text).toContain(QUESTION);
+    expect(text).toContain(JSON.stringify(QUESTION));
   });
 
-  it('lists every category with its description, in order, then the fallback', () => {
+  it('numbers every category with its description, in order, then the fallback', () => {
     const lines = text.split('\n');
-    const listed = ['- Price: too expensive, cheap, cost', '- Delivery: late, courier', '- Quality'];
+    const listed = [
+      '1 "Price": too expensive, cheap, cost',
+      '2 "Delivery": late, courier',
+      '3 "Quality"',
+      '4 "Other": the answer fits none of the other categories',
+    ];
     const positions = listed.map((line) => lines.indexOf(line));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    const other = lines.findIndex((l) => l.startsWith('- Other'));
-    expect(other).toBeGreaterThan(positions[2] ?? Infinity);
+    expect(text).toContain('- Use 4 only when no other category fits.');
   });
 
-  it('uses the categories own spelling of the fallback, without adding a second one', () => {
+  it('uses the categories own spelling and place of the fallback, without adding a second one', () => {
     const withOther = buildInstructions(QUESTION, [
-      ...CATEGORIES,
       { name: 'OTHER', description: 'anything else' },
+      ...CATEGORIES,
     ]);
-    expect(withOther).toContain('- OTHER: anything else');
-    expect(withOther).toContain('Use "OTHER" only');
-    expect(withOther).not.toMatch(/^- Other/m);
+    expect(withOther).toContain('1 "OTHER": anything else');
+    expect(withOther).toContain('- Use 1 only when no other category fits.');
+    expect(withOther).not.toMatch(/^\d+ "Other"/m);
   });
 
-  it('keeps a question with quotes readable and unambiguous', () => {
-    const quoted = buildInstructions('Why "not" buy?', CATEGORIES);
-    expect(quoted).toContain(JSON.stringify('Why "not" buy?'));
+  it('keeps names with colons, quotes and line breaks in descriptions readable and unambiguous', () => {
+    const odd: Category[] = [
+      { name: 'Service: staff', description: 'rude\nhelpful' },
+      { name: 'The "best" one' },
+    ];
+    expect(categoriesFromPrompt(buildInstructions('Why "not" buy?', odd))).toEqual([
+      { name: 'Service: staff', description: `rude${LINE_BREAK}helpful` },
+      { name: 'The "best" one' },
+      { name: 'Other', description: 'the answer fits none of the other categories' },
+    ]);
+    expect(buildInstructions('Why "not" buy?', odd)).toContain(JSON.stringify('Why "not" buy?'));
   });
 
   it('does not depend on the answers, so the prefix can be cached across batches', () => {
@@ -62,8 +84,47 @@ describe('buildInstructions', () => {
     const b = buildMessages(QUESTION, CATEGORIES, [{ id: '1', text: 'late again' }]);
     expect(a[0]).toEqual(b[0]);
     expect(a[0]?.role).toBe('system');
-    expect(a[1]?.role).toBe('user');
-    expect(a[1]?.content).toContain('too dear');
+    expect(a[1]).toEqual({ role: 'user', content: '1\ttoo dear' });
+  });
+
+  it('multi-code: every category that applies, at most the maximum, the fallback only alone', () => {
+    const multi = buildInstructions(QUESTION, CATEGORIES, MULTI);
+    expect(multi).toContain(
+      '- Give every answer each category that applies, at most 3, the most important first.',
+    );
+    expect(multi).toContain('- Use 4 only when no other category fits, and then alone.');
+    expect(multi).not.toContain('exactly one category');
+    expect(buildInstructions('Q', CATEGORIES, codingMode({}))).toBe(buildInstructions('Q', CATEGORIES));
+  });
+});
+
+describe('the answers: one line each', () => {
+  it('is id, tab, text, a line per answer', () => {
+    expect(formatItems(ITEMS)).toBe('1\tlate and expensive\n2\tfine');
+  });
+
+  it('sends line breaks as " / " and tabs as spaces, so an answer never spills onto a line of its own', () => {
+    const items = [
+      { id: '1', text: 'first line\nsecond line\r\nthird\u2028fourth' },
+      { id: '2', text: 'a\tb' },
+      { id: '3', text: '2\tnot an id' },
+    ];
+    const user = formatItems(items);
+    expect(user.split('\n')).toHaveLength(3);
+    expect(parsePromptItems(user)).toEqual([
+      { id: '1', text: 'first line / second line / third / fourth' },
+      { id: '2', text: 'a b' },
+      { id: '3', text: '2 not an id' },
+    ]);
+  });
+
+  it('reads back special characters as sent, and skips lines without a tab', () => {
+    const items = [
+      { id: '1', text: 'too "expensive"' },
+      { id: '2', text: 'ünïcödé, emoji 😀, {"answers": []}' },
+    ];
+    expect(parsePromptItems(formatItems(items))).toEqual(items);
+    expect(parsePromptItems('not an answer\n1\tyes')).toEqual([{ id: '1', text: 'yes' }]);
   });
 });
 
@@ -75,172 +136,193 @@ function objectNodes(node: unknown, at = '$'): Array<{ at: string; node: Record<
   return [...own, ...Object.entries(record).flatMap(([key, value]) => objectNodes(value, `${at}.${key}`))];
 }
 
+/** Enum values and properties anywhere in a schema, as OpenAI counts them against its limits. */
+function schemaCounts(node: unknown): { enumValues: number; properties: number } {
+  if (typeof node !== 'object' || node === null) return { enumValues: 0, properties: 0 };
+  const record = node as Record<string, unknown>;
+  const own = {
+    enumValues: Array.isArray(record.enum) ? record.enum.length : 0,
+    properties: record.type === 'object' ? Object.keys(record.properties as object).length : 0,
+  };
+  return Object.values(record)
+    .map(schemaCounts)
+    .reduce(
+      (a, b) => ({ enumValues: a.enumValues + b.enumValues, properties: a.properties + b.properties }),
+      own,
+    );
+}
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ id: String(i + 1) }));
+
 describe('buildLabelSchema', () => {
-  const schema = buildLabelSchema(CATEGORIES);
-
-  it('is strict and named', () => {
-    expect(schema.strict).toBe(true);
-    expect(schema.name).toBe(SCHEMA_NAME);
-  });
-
-  it('has additionalProperties false and every property required on every object', () => {
-    const objects = objectNodes(schema.schema);
-    expect(objects.map((o) => o.at)).toEqual(['$', '$.properties.labels.items']);
-    for (const { at, node } of objects) {
-      expect(node.additionalProperties, at).toBe(false);
-      const properties = Object.keys(node.properties as Record<string, unknown>);
-      expect([...(node.required as string[])].sort(), at).toEqual(properties.sort());
+  it('is strict and named, additionalProperties false and every property required on every object', () => {
+    for (const mode of [SINGLE_LABEL, MULTI]) {
+      const schema = buildLabelSchema(CATEGORIES, ITEMS, mode);
+      expect(schema.strict).toBe(true);
+      expect(schema.name).toBe(SCHEMA_NAME);
+      const objects = objectNodes(schema.schema);
+      expect(objects.map((o) => o.at)).toEqual(['$']);
+      for (const { at, node } of objects) {
+        expect(node.additionalProperties, at).toBe(false);
+        expect([...(node.required as string[])].sort(), at).toEqual(
+          Object.keys(node.properties as object).sort(),
+        );
+      }
     }
   });
 
-  it('restricts the category to the allowed labels', () => {
-    const labels = schema.schema.properties as {
-      labels: { items: { properties: { category: { enum: string[] } } } };
-    };
-    expect(labels.labels.items.properties.category.enum).toEqual(['Price', 'Delivery', 'Quality', 'Other']);
-    const withOther = buildLabelSchema([{ name: 'Price' }, { name: 'other' }]).schema
-      .properties as typeof labels;
-    expect(withOther.labels.items.properties.category.enum).toEqual(['Price', 'other']);
+  it('has a property per id, each referring to one enum of the category numbers', () => {
+    expect(buildLabelSchema(CATEGORIES, ITEMS).schema).toEqual({
+      type: 'object',
+      properties: { '1': { $ref: '#/$defs/c' }, '2': { $ref: '#/$defs/c' } },
+      required: ['1', '2'],
+      additionalProperties: false,
+      $defs: { c: { type: 'integer', enum: [1, 2, 3, 4] } },
+    });
+    expect(buildLabelSchema(CATEGORIES, ITEMS, MULTI).schema.$defs).toEqual({
+      c: { type: 'array', items: { type: 'integer', enum: [1, 2, 3, 4] } },
+    });
+    expect(buildLabelSchema([{ name: 'Price' }, { name: 'other' }], ITEMS).schema.$defs).toEqual({
+      c: { type: 'integer', enum: [1, 2] },
+    });
   });
-});
 
-describe('parsePromptItems', () => {
-  it('reads back the answers buildMessages sent, special characters included', () => {
-    const items = [
-      { id: '1', text: 'too "expensive"' },
-      { id: '2', text: 'line\nbreak, ünïcödé, emoji 😀' },
-      { id: '3', text: '{"answers": []}' },
+  it('is the same for every batch of the same size, whatever its answers', () => {
+    const other = [
+      { id: '1', text: 'something else' },
+      { id: '2', text: 'entirely' },
     ];
-    const user = buildMessages(QUESTION, CATEGORIES, items)[1]?.content ?? '';
-    expect(parsePromptItems(user)).toEqual(items);
+    expect(buildLabelSchema(CATEGORIES, other)).toEqual(buildLabelSchema(CATEGORIES, ITEMS));
   });
 
-  it('returns undefined for text that is not such a message', () => {
-    expect(parsePromptItems('not json')).toBeUndefined();
-    expect(parsePromptItems('{"answers": "x"}')).toBeUndefined();
-    expect(parsePromptItems('{}')).toBeUndefined();
+  it("stays within OpenAI's limits for 200 answers and 500 categories", () => {
+    const many = Array.from({ length: 499 }, (_, i) => ({ name: `Category ${i + 1}` }));
+    for (const mode of [SINGLE_LABEL, MULTI]) {
+      const { schema } = buildLabelSchema(many, ids(200), mode);
+      const counts = schemaCounts(schema);
+      expect(counts.properties).toBe(200);
+      expect(counts.enumValues).toBe(500);
+      expect(counts.enumValues).toBeLessThanOrEqual(1_000);
+      const enumText = JSON.stringify((schema.$defs as { c: unknown }).c);
+      expect(enumText.length).toBeLessThanOrEqual(15_000);
+    }
   });
 
-  it('skips malformed entries', () => {
-    expect(
-      parsePromptItems('{"answers":[{"id":"1","text":"a"},{"id":2,"text":"b"},null,{"id":"3"}]}'),
-    ).toEqual([{ id: '1', text: 'a' }]);
+  it('adds about PROMPT_TOKENS_PER_ITEM prompt tokens an answer, with its line', () => {
+    const tokens = (n: number) =>
+      countTokens(JSON.stringify(buildLabelSchema(CATEGORIES, ids(n)))) +
+      countTokens(formatItems(ids(n).map((i) => ({ ...i, text: '' }))));
+    const perItem = (tokens(200) - tokens(100)) / 100;
+    expect(perItem).toBeLessThanOrEqual(PROMPT_TOKENS_PER_ITEM);
+    expect(perItem).toBeGreaterThan(PROMPT_TOKENS_PER_ITEM - 4);
   });
 });
 
 describe('maxCompletionTokens', () => {
-  it('grows with the number of items', () => {
-    const one = maxCompletionTokens(CATEGORIES, 1);
+  it('grows by a constant per item', () => {
     const ten = maxCompletionTokens(CATEGORIES, 10);
     const eleven = maxCompletionTokens(CATEGORIES, 11);
-    expect(ten).toBeGreaterThan(one);
     expect(eleven - ten).toBe(ten - maxCompletionTokens(CATEGORIES, 9));
-    expect(eleven - ten).toBeGreaterThanOrEqual(14);
   });
 
-  it('grows with the longest category name', () => {
-    const short = maxCompletionTokens([{ name: 'A' }], 10);
-    const long = maxCompletionTokens([{ name: 'A' }, { name: 'A much longer category name' }], 10);
-    expect(long).toBeGreaterThan(short);
-  });
-
-  it('leaves room for a label per item of the longest category', () => {
-    const name = 'Customer service and support staff';
-    for (const n of [1, 10, 50]) {
-      // `{"id":"12","category":"<name>"},` is at least (name length / 4) + 8 tokens per label.
-      expect(maxCompletionTokens([{ name }], n)).toBeGreaterThan(n * (Math.ceil(name.length / 4) + 8));
-    }
-  });
-});
-
-describe('single-label mode, as before multi-code', () => {
-  // Recorded from the code before multi-code (f165fa8): the same bytes keep prompts cached across a
-  // deploy and the figures comparable.
-  const cats = [{ name: 'Price', description: 'too expensive, cheap' }, { name: 'Delivery' }];
-
-  it('sends the same instructions, schema and output ceiling', () => {
-    expect(buildInstructions('Why "this" score?', cats)).toBe(
-      'You code open-ended survey answers ("verbatims") into a fixed list of categories.\nSurvey question: "Why \\"this\\" score?"\nCategories:\n- Price: too expensive, cheap\n- Delivery\n- Other: the answer fits none of the categories above\nRules:\n- Give every answer exactly one category, spelled exactly as listed.\n- Use "Other" only when no other category fits.\n- Return every id you were given exactly once, and no other ids.',
-    );
-    expect(JSON.stringify(buildLabelSchema(cats))).toBe(
-      '{"name":"survey_labels","strict":true,"schema":{"type":"object","properties":{"labels":{"type":"array","items":{"type":"object","properties":{"id":{"type":"string"},"category":{"type":"string","enum":["Price","Delivery","Other"]}},"required":["id","category"],"additionalProperties":false}}},"required":["labels"],"additionalProperties":false}}',
-    );
-    expect(maxCompletionTokens(cats, 10)).toBe(212);
-    expect(buildInstructions('Q', cats, codingMode({}))).toBe(buildInstructions('Q', cats));
-    expect(codingMode({ multi: false, maxCodes: 3 })).toEqual(SINGLE_LABEL);
-  });
-});
-
-describe('multi-code mode', () => {
-  const MULTI: CodingMode = { multi: true, maxCodes: 3 };
-
-  it('asks for every category that applies, at most the maximum, the fallback only alone', () => {
-    const text = buildInstructions(QUESTION, CATEGORIES, MULTI);
-    expect(text).toContain(
-      '- Give every answer each category that applies, at most 3, spelled exactly as listed',
-    );
-    expect(text).toContain('- Use "Other" only when no other category fits, and then alone.');
-    expect(text).not.toContain('exactly one category');
-    expect(text).toContain('- Price: too expensive, cheap, cost');
-  });
-
-  it('has a strict schema whose items hold an array of the enum', () => {
-    const schema = buildLabelSchema(CATEGORIES, MULTI);
-    expect(schema.strict).toBe(true);
-    const objects = objectNodes(schema.schema);
-    expect(objects.map((o) => o.at)).toEqual(['$', '$.properties.labels.items']);
-    for (const { at, node } of objects) {
-      expect(node.additionalProperties, at).toBe(false);
-      expect([...(node.required as string[])].sort(), at).toEqual(
-        Object.keys(node.properties as object).sort(),
+  it('leaves room for the longest answer the model can give, as the tokenizer counts it', () => {
+    const many = Array.from({ length: 499 }, (_, i) => ({ name: `Category ${i + 1}` }));
+    for (const n of [1, 10, 200]) {
+      const single = encodeLabels(
+        ids(n).map((i) => ({ ...i, labels: ['Category 499'] })),
+        many.map((c) => c.name),
+        SINGLE_LABEL,
       );
+      expect(maxCompletionTokens(many, n)).toBeGreaterThan(countTokens(single));
+      const mode: CodingMode = { multi: true, maxCodes: 5 };
+      const multi = encodeLabels(
+        ids(n).map((i) => ({ ...i, labels: many.slice(494).map((c) => c.name) })),
+        many.map((c) => c.name),
+        mode,
+      );
+      expect(maxCompletionTokens(many, n, mode)).toBeGreaterThan(countTokens(multi));
     }
-    const item = (schema.schema.properties as { labels: { items: { properties: Record<string, unknown> } } })
-      .labels.items.properties;
-    expect(item.categories).toEqual({
-      type: 'array',
-      items: { type: 'string', enum: ['Price', 'Delivery', 'Quality', 'Other'] },
-    });
-    expect(item.category).toBeUndefined();
   });
 
   it('leaves room for the maximum of codes per answer, no more than there are labels', () => {
     const single = maxCompletionTokens(CATEGORIES, 10);
     expect(maxCompletionTokens(CATEGORIES, 10, MULTI)).toBeGreaterThan(single);
-    expect(maxCompletionTokens(CATEGORIES, 10, { multi: true, maxCodes: 1 })).toBe(single);
     expect(maxCompletionTokens(CATEGORIES, 10, { multi: true, maxCodes: 50 })).toBe(
       maxCompletionTokens(CATEGORIES, 10, { multi: true, maxCodes: 4 }),
     );
   });
 
-  it('defaults the maximum to 5', () => {
+  it('defaults the maximum of codes to 5', () => {
     expect(codingMode({ multi: true })).toEqual({ multi: true, maxCodes: DEFAULT_MAX_CODES });
     expect(DEFAULT_MAX_CODES).toBe(5);
+    expect(codingMode({ multi: false, maxCodes: 3 })).toEqual(SINGLE_LABEL);
   });
 });
 
-describe('the wire round trip: what verbatim sends, the simulator reads; what it answers, verbatim decodes', () => {
-  const items = [
-    { id: '1', text: 'late and expensive' },
-    { id: '2', text: 'fine' },
-  ];
+describe('decodeLabels', () => {
+  it('maps the numbers back to the labels, in the order given', () => {
+    expect(decodeLabels('{"2":4,"1":1}', CATEGORIES, SINGLE_LABEL)).toEqual([
+      { id: '2', labels: ['Other'] },
+      { id: '1', labels: ['Price'] },
+    ]);
+    expect(decodeLabels('{ "1" : [3, 1], "2": [] }', CATEGORIES, MULTI)).toEqual([
+      { id: '1', labels: ['Quality', 'Price'] },
+      { id: '2', labels: [] },
+    ]);
+  });
 
+  it('keeps a value that is no category number as unknown, for that id alone', () => {
+    expect(decodeLabels('{"1":5,"2":0,"3":2.5,"4":"Price","5":[1],"6":2}', CATEGORIES, SINGLE_LABEL)).toEqual(
+      [
+        { id: '1', labels: [], unknown: '5' },
+        { id: '2', labels: [], unknown: '0' },
+        { id: '3', labels: [], unknown: '2.5' },
+        { id: '4', labels: [], unknown: '"Price"' },
+        { id: '5', labels: [], unknown: '[1]' },
+        { id: '6', labels: ['Delivery'] },
+      ],
+    );
+    expect(decodeLabels('{"1":[1,9],"2":3,"3":[2]}', CATEGORIES, MULTI)).toEqual([
+      { id: '1', labels: [], unknown: '9' },
+      { id: '2', labels: [], unknown: '3' },
+      { id: '3', labels: ['Delivery'] },
+    ]);
+  });
+
+  it('reports an id given twice twice, although JSON keeps only its last value', () => {
+    expect(decodeLabels('{"1":1,"2":2,"1":3}', CATEGORIES, SINGLE_LABEL).map((d) => d.id)).toEqual([
+      '1',
+      '2',
+      '1',
+    ]);
+    expect(decodeLabels('{"a\\"b":1}', CATEGORIES, SINGLE_LABEL)).toEqual([{ id: 'a"b', labels: ['Price'] }]);
+  });
+
+  it.each([['not json'], ['[1,2]'], ['3'], ['null'], [''], [null], [undefined]])(
+    'refuses %j as malformed',
+    (content) => {
+      expect(() => decodeLabels(content, CATEGORIES, SINGLE_LABEL)).toThrow(ModelOutputError);
+    },
+  );
+});
+
+describe('the wire round trip: what verbatim sends, the simulator reads; what it answers, verbatim decodes', () => {
   it.each([
     ['single-label', SINGLE_LABEL],
     ['multi-code', { multi: true, maxCodes: 4 }],
   ])('%s', (_, mode) => {
-    const [system, user] = buildMessages(QUESTION, CATEGORIES, items, mode);
+    const [system, user] = buildMessages(QUESTION, CATEGORIES, ITEMS, mode);
     const request = readCodingRequest(
       system?.content ?? '',
       user?.content ?? '',
-      buildLabelSchema(CATEGORIES, mode).schema,
+      buildLabelSchema(CATEGORIES, ITEMS, mode).schema,
     );
     expect(request).toEqual({
       labels: ['Price', 'Delivery', 'Quality', 'Other'],
-      items,
+      items: ITEMS,
       categories: [
         ...CATEGORIES,
-        { name: 'Other', description: 'the answer fits none of the categories above' },
+        { name: 'Other', description: 'the answer fits none of the other categories' },
       ],
       mode,
     });
@@ -248,18 +330,68 @@ describe('the wire round trip: what verbatim sends, the simulator reads; what it
       { id: '1', labels: mode.multi ? ['Price', 'Delivery'] : ['Price'] },
       { id: '2', labels: ['Other'] },
     ];
-    expect(decodeLabels(encodeLabels(labels, mode), mode)).toEqual(labels);
+    const content = encodeLabels(labels, request?.labels ?? [], mode);
+    expect(content).toBe(mode.multi ? '{"1":[1,2],"2":[4]}' : '{"1":1,"2":4}');
+    expect(decodeLabels(content, CATEGORIES, mode)).toEqual(labels);
   });
 
-  it('reads no coding from a schema of another shape', () => {
+  it('encodes a label off the list as a number past the last, which decodes as unknown', () => {
+    const content = encodeLabels([{ id: '1', labels: ['Unlisted'] }], ['Price', 'Other'], SINGLE_LABEL);
+    expect(content).toBe('{"1":3}');
+    expect(decodeLabels(content, [{ name: 'Price' }], SINGLE_LABEL)).toEqual([
+      { id: '1', labels: [], unknown: '3' },
+    ]);
+  });
+
+  it('reads no coding from a schema of another shape, or instructions that do not match its enum', () => {
+    const [system, user] = buildMessages(QUESTION, CATEGORIES, ITEMS);
     expect(readCodingRequest('', '', { type: 'object', properties: {} })).toBeUndefined();
     expect(readCodingRequest('', '', undefined)).toBeUndefined();
+    const fewer = buildLabelSchema(CATEGORIES.slice(1), ITEMS).schema;
+    expect(readCodingRequest(system?.content ?? '', user?.content ?? '', fewer)).toBeUndefined();
   });
 
-  it('refuses content of the other mode as malformed', () => {
-    const single = encodeLabels([{ id: '1', labels: ['Price'] }], SINGLE_LABEL);
-    expect(() => decodeLabels(single, { multi: true, maxCodes: 2 })).toThrow(ModelOutputError);
-    const multi = encodeLabels([{ id: '1', labels: ['Price'] }], { multi: true, maxCodes: 2 });
-    expect(() => decodeLabels(multi, SINGLE_LABEL)).toThrow(ModelOutputError);
+  it('refuses content of the other mode per id, not as a whole', () => {
+    const single = encodeLabels([{ id: '1', labels: ['Price'] }], ['Price', 'Other'], SINGLE_LABEL);
+    expect(decodeLabels(single, CATEGORIES, MULTI)).toEqual([{ id: '1', labels: [], unknown: '1' }]);
+  });
+});
+
+describe("tokens an answer, as OpenAI's tokenizer counts them", () => {
+  it('answers in about 4 output tokens where {"id","category"} took about 9', () => {
+    const labels = ['Price', 'Delivery', 'Product quality', 'Customer service', 'Website and app', 'Other'];
+    const answers = ids(100).map((i, k) => ({ ...i, labels: [labels[k % labels.length] ?? 'Other'] }));
+    const compact = countTokens(encodeLabels(answers, labels, SINGLE_LABEL)) / 100;
+    const before = countTokens(
+      JSON.stringify({ labels: answers.map((a) => ({ id: a.id, category: a.labels[0] })) }),
+    );
+    expect(compact).toBeLessThanOrEqual(4.1);
+    expect(before / 100).toBeGreaterThan(2 * compact);
+  });
+});
+
+describe('the layout, pinned', () => {
+  // Every byte here is in the prompt cache's prefix and in the bill: change them on purpose only.
+  it('sends these instructions, answers, schema and output ceiling', () => {
+    const cats = [{ name: 'Price', description: 'too expensive, cheap' }, { name: 'Delivery' }];
+    expect(buildInstructions('Why "this" score?', cats)).toBe(
+      [
+        'You code open-ended survey answers ("verbatims") into numbered categories.',
+        'Survey question: "Why \\"this\\" score?"',
+        'Categories:',
+        '1 "Price": too expensive, cheap',
+        '2 "Delivery"',
+        '3 "Other": the answer fits none of the other categories',
+        'Rules:',
+        '- Give every answer exactly one category.',
+        '- Use 3 only when no other category fits.',
+        '- Each answer is one line: its id, a tab, its text ("/" marks a line break in it).',
+        '- Reply with each id and its category number.',
+      ].join('\n'),
+    );
+    expect(JSON.stringify(buildLabelSchema(cats, ids(2)))).toBe(
+      '{"name":"survey_codes","strict":true,"schema":{"type":"object","properties":{"1":{"$ref":"#/$defs/c"},"2":{"$ref":"#/$defs/c"}},"required":["1","2"],"additionalProperties":false,"$defs":{"c":{"type":"integer","enum":[1,2,3]}}}}',
+    );
+    expect(maxCompletionTokens(cats, 10)).toBe(96);
   });
 });

@@ -6,6 +6,7 @@ import type { ModelOutputProblem } from '../../domain/validate.js';
 import type { CodingMode } from '../../domain/prompt.js';
 import { ModelOutputError, checkLabels, validateLabels } from '../../domain/validate.js';
 
+// Numbered on the wire: 1 Price, 2 Delivery, 3 App Store, 4 Other (the fallback, added last).
 const CATEGORIES: Category[] = [{ name: 'Price' }, { name: 'Delivery' }, { name: 'App Store' }];
 const ITEMS: PromptItem[] = [
   { id: '1', text: 'too dear' },
@@ -13,7 +14,9 @@ const ITEMS: PromptItem[] = [
   { id: '3', text: 'crashes' },
 ];
 
-const answer = (labels: unknown) => JSON.stringify({ labels });
+/** The model's content as written, pairs in order (an id may repeat, as a model may write it). */
+const answer = (pairs: Array<[string, unknown]>) =>
+  `{${pairs.map(([id, value]) => `${JSON.stringify(id)}:${JSON.stringify(value)}`).join(',')}}`;
 
 function problemOf(content: string | null | undefined): ModelOutputProblem {
   try {
@@ -26,12 +29,12 @@ function problemOf(content: string | null | undefined): ModelOutputProblem {
 }
 
 describe('validateLabels', () => {
-  it('maps each id to its label, whatever the order', () => {
+  it('maps each id to the label of its number, whatever the order', () => {
     const result = validateLabels(
       answer([
-        { id: '3', category: 'App Store' },
-        { id: '1', category: 'Price' },
-        { id: '2', category: 'Delivery' },
+        ['3', 3],
+        ['1', 1],
+        ['2', 2],
       ]),
       ITEMS,
       CATEGORIES,
@@ -45,28 +48,16 @@ describe('validateLabels', () => {
     expect(result.cut).toEqual([]);
   });
 
-  it('maps categories case- and space-insensitively to the canonical spelling', () => {
-    const result = validateLabels(
-      answer([
-        { id: '1', category: 'price' },
-        { id: '2', category: ' DELIVERY ' },
-        { id: '3', category: 'app store' },
-      ]),
-      ITEMS,
-      CATEGORIES,
-    );
-    expect([...result.labels.values()]).toEqual([['Price'], ['Delivery'], ['App Store']]);
-  });
-
-  it('accepts the fallback label, in the categories own spelling when they list it', () => {
-    const labels = answer(ITEMS.map((i) => ({ id: i.id, category: 'other' })));
+  it('accepts the fallback label, in the categories own spelling and place when they list it', () => {
+    const labels = answer(ITEMS.map((i) => [i.id, 4]));
     expect([...validateLabels(labels, ITEMS, CATEGORIES).labels.values()]).toEqual([
       ['Other'],
       ['Other'],
       ['Other'],
     ]);
-    const custom = [...CATEGORIES, { name: 'OTHER' }];
-    expect([...validateLabels(labels, ITEMS, custom).labels.values()]).toEqual([
+    const custom = [{ name: 'OTHER' }, ...CATEGORIES];
+    const first = answer(ITEMS.map((i) => [i.id, 1]));
+    expect([...validateLabels(first, ITEMS, custom).labels.values()]).toEqual([
       ['OTHER'],
       ['OTHER'],
       ['OTHER'],
@@ -74,39 +65,30 @@ describe('validateLabels', () => {
   });
 
   it.each([
-    ['not JSON', '{"labels": ['],
+    ['not JSON', '{"1": '],
     ['empty', ''],
     ['null content', null],
     ['undefined content', undefined],
-  ])('%s → malformed_json', (_, content) => {
-    expect(problemOf(content)).toBe('malformed_json');
-  });
-
-  it.each([
-    ['no labels', '{}'],
-    ['labels not an array', '{"labels": {"1": "Price"}}'],
     ['JSON null', 'null'],
     ['an array at the top', '[]'],
-    ['a label without a category', answer([{ id: '1' }])],
-    ['a numeric id', answer([{ id: 1, category: 'Price' }])],
-    ['a null entry', answer([null])],
+    ['a number at the top', '3'],
   ])('%s → malformed_json', (_, content) => {
     expect(problemOf(content)).toBe('malformed_json');
   });
 
   it('missing ids → missing_ids, naming them', () => {
-    const content = answer([{ id: '1', category: 'Price' }]);
+    const content = answer([['1', 1]]);
     expect(problemOf(content)).toBe('missing_ids');
     expect(() => validateLabels(content, ITEMS, CATEGORIES)).toThrow(/2 of 3 ids unanswered: 2, 3/);
-    expect(problemOf(answer([]))).toBe('missing_ids');
+    expect(problemOf('{}')).toBe('missing_ids');
   });
 
   it('an id not in the batch → extra_ids', () => {
     const content = answer([
-      { id: '1', category: 'Price' },
-      { id: '2', category: 'Price' },
-      { id: '3', category: 'Price' },
-      { id: '4', category: 'Price' },
+      ['1', 1],
+      ['2', 1],
+      ['3', 1],
+      ['4', 1],
     ]);
     expect(problemOf(content)).toBe('extra_ids');
     expect(() => validateLabels(content, ITEMS, CATEGORIES)).toThrow(/\b4\b/);
@@ -114,22 +96,31 @@ describe('validateLabels', () => {
 
   it('an id answered twice → duplicate_ids', () => {
     const content = answer([
-      { id: '1', category: 'Price' },
-      { id: '2', category: 'Price' },
-      { id: '2', category: 'Delivery' },
-      { id: '3', category: 'Price' },
+      ['1', 1],
+      ['2', 1],
+      ['2', 2],
+      ['3', 1],
     ]);
     expect(problemOf(content)).toBe('duplicate_ids');
   });
 
-  it('a category outside the list → unknown_category', () => {
+  it.each([
+    ['past the last category', 5, '5'],
+    ['zero', 0, '0'],
+    ['not a whole number', 1.5, '1.5'],
+    ['a name instead of a number', 'Price', '"Price"'],
+    ['a list in single-label mode', [1], '[1]'],
+    ['null', null, 'null'],
+  ])('a value %s → unknown_category, naming it', (_, value, shown) => {
     const content = answer([
-      { id: '1', category: 'Price' },
-      { id: '2', category: 'Shipping' },
-      { id: '3', category: 'Price' },
+      ['1', 1],
+      ['2', value],
+      ['3', 1],
     ]);
     expect(problemOf(content)).toBe('unknown_category');
-    expect(() => validateLabels(content, ITEMS, CATEGORIES)).toThrow(/Shipping/);
+    expect(() => validateLabels(content, ITEMS, CATEGORIES)).toThrow(
+      `id 2: category ${JSON.stringify(shown)}`,
+    );
   });
 
   it('throws ModelOutputError instances named as such', () => {
@@ -147,16 +138,16 @@ describe('checkLabels: each id on its own, so a caller may keep the good ones', 
   it('reports every bad id with its problem and keeps the labels of the good ones', () => {
     const check = checkLabels(
       answer([
-        { id: '1', category: 'Price' },
-        { id: '2', category: 'Shipping' },
-        { id: '9', category: 'Price' },
-        { id: '1', category: 'Delivery' },
+        ['1', 1],
+        ['2', 7],
+        ['9', 1],
+        ['1', 2],
       ]),
       [...ITEMS, { id: '4', text: 'fine' }],
       CATEGORIES,
     );
     expect(check.problems).toEqual([
-      { id: '2', problem: 'unknown_category', label: 'Shipping' },
+      { id: '2', problem: 'unknown_category', label: '7' },
       { id: '9', problem: 'extra_ids' },
       { id: '1', problem: 'duplicate_ids' },
       { id: '3', problem: 'missing_ids' },
@@ -169,8 +160,8 @@ describe('checkLabels: each id on its own, so a caller may keep the good ones', 
   it('keeps the good ids of a batch whose answer has a bad one', () => {
     const check = checkLabels(
       answer([
-        { id: '1', category: 'Price' },
-        { id: '3', category: 'App Store' },
+        ['1', 1],
+        ['3', 3],
       ]),
       ITEMS,
       CATEGORIES,
@@ -182,15 +173,13 @@ describe('checkLabels: each id on its own, so a caller may keep the good ones', 
 
 describe('validateLabels in multi-code mode', () => {
   const MULTI: CodingMode = { multi: true, maxCodes: 2 };
-  const lists = (entries: Array<[string, unknown]>) =>
-    JSON.stringify({ labels: entries.map(([id, categories]) => ({ id, categories })) });
 
   it('gives each id its labels in codeframe order and spelling, each once', () => {
     const check = validateLabels(
-      lists([
-        ['1', ['delivery', 'PRICE', 'price']],
-        ['2', ['App Store']],
-        ['3', ['Delivery', 'Delivery']],
+      answer([
+        ['1', [2, 1, 1]],
+        ['2', [3]],
+        ['3', [2, 2]],
       ]),
       ITEMS,
       CATEGORIES,
@@ -206,10 +195,10 @@ describe('validateLabels in multi-code mode', () => {
 
   it('codes an empty list, or one of only the fallback, as the fallback alone; drops it beside others', () => {
     const check = validateLabels(
-      lists([
+      answer([
         ['1', []],
-        ['2', ['Other', 'other']],
-        ['3', ['Other', 'Price']],
+        ['2', [4, 4]],
+        ['3', [4, 1]],
       ]),
       ITEMS,
       [...CATEGORIES, { name: 'OTHER' }],
@@ -220,10 +209,10 @@ describe('validateLabels in multi-code mode', () => {
 
   it('cuts a list longer than the maximum to its first ones, and says which ids were cut', () => {
     const check = validateLabels(
-      lists([
-        ['1', ['App Store', 'Delivery', 'Price']],
-        ['2', ['Price', 'Delivery']],
-        ['3', ['Delivery', 'App Store', 'App Store']],
+      answer([
+        ['1', [3, 2, 1]],
+        ['2', [1, 2]],
+        ['3', [2, 3, 3]],
       ]),
       ITEMS,
       CATEGORIES,
@@ -237,24 +226,24 @@ describe('validateLabels in multi-code mode', () => {
     expect(check.cut).toEqual(['1']);
   });
 
-  it('still fails the batch for a label outside the list, and for the single-label shape', () => {
-    expect(() =>
-      validateLabels(
-        lists([
-          ['1', ['Price', 'Shipping']],
-          ['2', []],
-          ['3', []],
-        ]),
-        ITEMS,
-        CATEGORIES,
-        MULTI,
-      ),
-    ).toThrow(expect.objectContaining({ problem: 'unknown_category' }));
-    expect(() =>
-      validateLabels(answer(ITEMS.map((i) => ({ id: i.id, category: 'Price' }))), ITEMS, CATEGORIES, MULTI),
-    ).toThrow(expect.objectContaining({ problem: 'malformed_json' }));
-    expect(() => validateLabels(lists([['1', 'Price']]), ITEMS, CATEGORIES, MULTI)).toThrow(
-      expect.objectContaining({ problem: 'malformed_json' }),
+  it('fails an id for a number outside the list, and for the single-label shape', () => {
+    const check = checkLabels(
+      answer([
+        ['1', [1, 9]],
+        ['2', 2],
+        ['3', []],
+      ]),
+      ITEMS,
+      CATEGORIES,
+      MULTI,
+    );
+    expect(check.problems).toEqual([
+      { id: '1', problem: 'unknown_category', label: '9' },
+      { id: '2', problem: 'unknown_category', label: '2' },
+    ]);
+    expect(Object.fromEntries(check.labels)).toEqual({ '3': ['Other'] });
+    expect(() => validateLabels(answer([['1', 'Price']]), ITEMS, CATEGORIES, MULTI)).toThrow(
+      expect.objectContaining({ problem: 'unknown_category' }),
     );
   });
 });
