@@ -7,7 +7,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { AnswersOutcome, BatchOutcome, JobOptions, TokenUsage } from '../domain/job.js';
 import type { PromptItem } from '../domain/prompt.js';
-import { buildLabelSchema, buildMessages, codingMode, maxCompletionTokens } from '../domain/prompt.js';
+import {
+  buildLabelSchema,
+  buildMessages,
+  codingMode,
+  maxCompletionTokens,
+  promptCacheKey,
+  promptCacheKeys,
+} from '../domain/prompt.js';
 import { isLowRemaining } from '../domain/rate.js';
 import type { PieceResult } from '../domain/salvage.js';
 import { WHOLE_ANSWER_ATTEMPTS, aloneReason } from '../domain/salvage.js';
@@ -84,6 +91,7 @@ export function classifyActivities(deps: ActivityDeps) {
         messages,
         schema: buildLabelSchema(categories, items, mode),
         maxCompletionTokens: maxTokens,
+        promptCacheKey: promptCacheKey(jobId, index, promptCacheKeys(options)),
         signal: ctx.cancellationSignal,
       });
       deps.budget?.observe(response.rateLimit);

@@ -44,6 +44,8 @@ export interface LabelRequest {
   readonly messages: readonly ChatMessage[];
   readonly schema: LabelSchema;
   readonly maxCompletionTokens: number;
+  /** Requests sharing a prefix route to the same cache with the same key (see `promptCacheKey`). */
+  readonly promptCacheKey?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -67,6 +69,7 @@ export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Pr
         messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
         response_format: { type: 'json_schema', json_schema: { ...request.schema } },
         max_completion_tokens: request.maxCompletionTokens,
+        ...(request.promptCacheKey ? { prompt_cache_key: request.promptCacheKey } : {}),
       },
       request.signal ? { signal: request.signal } : {},
     )

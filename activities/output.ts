@@ -139,6 +139,7 @@ export function outputActivities(deps: ActivityDeps) {
           endedAt: new Date(input.endedAt).toISOString(),
           stats: input.stats,
           promptTokens: input.counters.promptTokens,
+          cachedTokens: input.counters.cachedTokens,
           completionTokens: input.counters.completionTokens,
           partial: input.partial,
           fallbacks,

@@ -347,3 +347,31 @@ export function categoriesFromPrompt(instructions: string): Category[] {
   }
   return categories;
 }
+
+/** Requests a minute OpenAI advises one `prompt_cache_key` to carry at most; more overflow to cold caches. */
+export const REQUESTS_PER_CACHE_KEY = 15;
+
+/**
+ * How many `prompt_cache_key`s a job spreads its requests over: its window of requests in flight, each
+ * taking about 0.7 s plus its output at 70 tokens a second (four an answer), makes its requests a minute;
+ * at most 15 go to one key. From the job's options only, so that every batch of the job keeps its key
+ * (`auto` batches are counted as 100 answers).
+ */
+export function promptCacheKeys(options: {
+  readonly parallel: boolean;
+  readonly maxWorkers: number;
+  readonly batchSize: number | 'auto';
+}): number {
+  const window = options.parallel ? options.maxWorkers : 1;
+  const answers = options.batchSize === 'auto' ? 100 : options.batchSize;
+  const secondsPerRequest = 0.7 + (answers * 4) / 70;
+  return Math.max(1, Math.ceil((window * 60) / secondsPerRequest / REQUESTS_PER_CACHE_KEY));
+}
+
+/**
+ * The `prompt_cache_key` of a job's batch: the job id and one of its `keys` spread keys, by batch index, so
+ * that a retried batch keeps its key and the job's requests share the cached instructions.
+ */
+export function promptCacheKey(jobId: string, batchIndex: number, keys: number): string {
+  return `${jobId}-${batchIndex % Math.max(1, keys)}`;
+}

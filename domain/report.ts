@@ -184,6 +184,8 @@ export interface RunInfo {
   readonly endedAt: string;
   readonly stats: JobStats;
   readonly promptTokens: number;
+  /** The part of `promptTokens` the API served from its prompt cache (absent in reports before it was counted). */
+  readonly cachedTokens?: number;
   readonly completionTokens: number;
   readonly partial: boolean;
   readonly fallbacks: readonly FallbackEntry[];
@@ -250,6 +252,7 @@ export function runRows(info: RunInfo): ReportRow[] {
     ['API calls', s.apiCalls],
     ['Rate-limited responses (429)', s.rateLimited],
     ['Prompt tokens', info.promptTokens],
+    ...(info.cachedTokens !== undefined ? [['Cached prompt tokens', info.cachedTokens]] : []),
     ['Completion tokens', info.completionTokens],
     ['Fallback batches', s.fallbackBatches],
     ['Fallback rows', s.fallbackRows],

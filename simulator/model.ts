@@ -90,7 +90,7 @@ export function answerChat(
   const usage = {
     promptTokens: tokensOf(request.promptChars),
     completionTokens: tokensOf((reply.content ?? reply.refusal ?? '').length),
-    cachedTokens: cache?.cachedTokens(request.system) ?? 0,
+    cachedTokens: cache?.cachedTokens(request) ?? 0,
   };
   return { ...outcome, usage, body: chatCompletion(request.model, reply, usage) };
 }

@@ -44,8 +44,12 @@ export interface ChatRequest {
   readonly temperature: number | undefined;
   readonly promptChars: number;
   readonly maxTokens: number;
-  /** The system messages' text (what prompt caching keys on here). */
+  /** The system messages' text (the cached prefix's length here). */
   readonly system: string;
+  /** The response format's schema as sent (JSON text, '' for none): part of the cached prefix. */
+  readonly schema: string;
+  /** `prompt_cache_key`: routes requests that share a prefix to the same cache. */
+  readonly cacheKey?: string;
   readonly coding?: CodingRequest;
 }
 
@@ -63,8 +67,16 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, message: 'The request body must be a JSON object.', param: null };
   }
-  const { model, messages, stream, response_format, max_completion_tokens, max_tokens, temperature } =
-    body as Record<string, unknown>;
+  const {
+    model,
+    messages,
+    stream,
+    response_format,
+    max_completion_tokens,
+    max_tokens,
+    temperature,
+    prompt_cache_key,
+  } = body as Record<string, unknown>;
   if (typeof model !== 'string' || model === '') {
     return { ok: false, message: 'you must provide a model parameter', param: 'model' };
   }
@@ -79,6 +91,10 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   if (stream === true) {
     return { ok: false, message: 'The simulator does not stream: leave `stream` unset.', param: 'stream' };
   }
+  if (prompt_cache_key !== undefined && prompt_cache_key !== null && typeof prompt_cache_key !== 'string') {
+    const message = `Invalid type for 'prompt_cache_key': expected a string, but got ${typeof prompt_cache_key} instead.`;
+    return { ok: false, message, param: 'prompt_cache_key' };
+  }
   const texts = messages.map(readMessage).filter((m): m is Message => m !== undefined);
   if (texts.length < messages.length) {
     return { ok: false, message: 'Each message needs a string `role`.', param: 'messages' };
@@ -87,6 +103,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     .filter((m) => m.role === 'system' || m.role === 'developer')
     .map((m) => m.text)
     .join('\n');
+  const format = response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
   const request = {
     model,
     temperature: typeof temperature === 'number' ? temperature : undefined,
@@ -95,8 +112,9 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
       [max_completion_tokens, max_tokens].find((n): n is number => typeof n === 'number') ??
       DEFAULT_MAX_TOKENS,
     system,
+    schema: format?.type === 'json_schema' ? (JSON.stringify(format.json_schema?.schema) ?? '') : '',
+    ...(typeof prompt_cache_key === 'string' ? { cacheKey: prompt_cache_key } : {}),
   };
-  const format = response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
   if (format?.type !== 'json_schema') return { ok: true, request };
   const user = texts.findLast((m) => m.role === 'user')?.text ?? '';
   const coding = readCodingRequest(system, user, format.json_schema?.schema);
@@ -120,15 +138,22 @@ function readMessage(message: unknown): Message | undefined {
   return { role, text: parts.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('') };
 }
 
-/** Remembers system messages, so that a repeat of a long one reports cached tokens as OpenAI does. */
+/**
+ * Remembers prompt prefixes, so that a repeat of a long one reports cached tokens as OpenAI does. The prefix
+ * is the response schema and the system messages: a request with another schema (another batch size) or
+ * another `prompt_cache_key` (another cache machine) misses the first time. Only the system text counts
+ * towards the cached tokens, as only it counts in the prompt tokens here.
+ */
 export class PromptCache {
   private readonly seen = new Set<string>();
 
-  /** Tokens of `system` served from the cache, then remembers it. */
-  cachedTokens(system: string): number {
-    const tokens = tokensOf(system.length);
+  /** Tokens of the request's prefix served from the cache, then remembers it. */
+  cachedTokens(request: Pick<ChatRequest, 'system' | 'schema' | 'cacheKey'>): number {
+    const tokens = tokensOf(request.system.length);
     if (tokens < CACHE_MIN_TOKENS) return 0;
-    const key = createHash('sha256').update(system).digest('hex');
+    const key = createHash('sha256')
+      .update(`${request.cacheKey ?? ''}\u0000${request.schema}\u0000${request.system}`)
+      .digest('hex');
     const hit = this.seen.has(key);
     this.seen.add(key);
     return hit ? Math.floor(tokens / CACHE_STEP_TOKENS) * CACHE_STEP_TOKENS : 0;

@@ -252,7 +252,7 @@ class Simulation {
     const parsed = parseChatRequest(json);
     if (!parsed.ok) return reply(400, errorBody(parsed.message, 'invalid_request_error', null, parsed.param));
     const { request } = parsed;
-    this.stats.settings(request.model, request.temperature);
+    this.stats.settings(request.model, request.temperature, request.cacheKey);
 
     // Like OpenAI: charged at arrival, the prompt estimate plus all the output the request allows.
     const charge = chargeOf(request);

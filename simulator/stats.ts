@@ -15,6 +15,8 @@ export interface SimulatorStats {
   faultArrivals: Record<string, number[]>;
   /** Requests by the model and temperature they asked for, e.g. `gpt-4o-mini @ 0.1` (`@ default` if unset). */
   bySettings: Record<string, number>;
+  /** Requests by the `prompt_cache_key` they sent ('' for none). */
+  byCacheKey: Record<string, number>;
   /** 200s with a valid coding. */
   answered: number;
   /** Labels returned in 200s whose content is a complete `{"labels": […]}` (faulty codings included). */
@@ -100,6 +102,7 @@ function emptyStats(inFlight: number): SimulatorStats {
     faults: {},
     faultArrivals: {},
     bySettings: {},
+    byCacheKey: {},
     answered: 0,
     answersLabelled: 0,
     promptTokens: 0,
@@ -135,8 +138,9 @@ export class StatsRecorder {
   }
 
   /** What a well-formed request asked for. */
-  settings(model: string, temperature: number | undefined): void {
+  settings(model: string, temperature: number | undefined, cacheKey?: string): void {
     increment(this.stats.bySettings, settingsKey(model, temperature));
+    increment(this.stats.byCacheKey, cacheKey ?? '');
   }
 
   fault(kind: string, arrivedAt: number): void {

@@ -135,6 +135,41 @@ describe('POST /v1/chat/completions', () => {
     expect(short.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
   });
 
+  it('keys the cache by prompt_cache_key and the schema as well: another key or batch size misses once', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      name: `Subject ${i}`,
+      description: `a long description of subject number ${i}, with some padding words`,
+    }));
+    const client = clientFor(sim);
+    const cached = async (items: typeof ITEMS, key: string) => {
+      const completion = await client.chat.completions.create({
+        ...codingRequest(items, many),
+        prompt_cache_key: key,
+      });
+      return completion.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    };
+    sim.resetStats();
+    expect(await cached(ITEMS, 'job-a-0')).toBe(0);
+    expect(await cached(ITEMS, 'job-a-0')).toBeGreaterThan(0);
+    // Another key: another machine, cold the first time.
+    expect(await cached(ITEMS, 'job-a-1')).toBe(0);
+    expect(await cached(ITEMS, 'job-a-1')).toBeGreaterThan(0);
+    // Another batch size: another schema, so another prefix.
+    expect(await cached(ITEMS.slice(1), 'job-a-0')).toBe(0);
+    // Other answers of the same size share the prefix.
+    const others = ITEMS.map((item) => ({ ...item, text: `${item.text} again` }));
+    expect(await cached(others, 'job-a-0')).toBeGreaterThan(0);
+    expect(sim.stats().byCacheKey).toEqual({ 'job-a-0': 4, 'job-a-1': 2 });
+
+    const error = await rejectionOf(
+      client.chat.completions.create({
+        ...codingRequest(),
+        prompt_cache_key: 7 as unknown as string,
+      }),
+    );
+    expect(error).toMatchObject({ status: 400, param: 'prompt_cache_key' });
+  });
+
   it('reports no cached tokens with cachePrompts: false', async () => {
     const uncached = await startSimulator({ cachePrompts: false });
     try {

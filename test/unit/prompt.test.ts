@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_CODES,
   LINE_BREAK,
   PROMPT_TOKENS_PER_ITEM,
+  REQUESTS_PER_CACHE_KEY,
   SCHEMA_NAME,
   SINGLE_LABEL,
   buildInstructions,
@@ -19,6 +20,8 @@ import {
   formatItems,
   maxCompletionTokens,
   parsePromptItems,
+  promptCacheKey,
+  promptCacheKeys,
   readCodingRequest,
 } from '../../domain/prompt.js';
 import { ModelOutputError } from '../../domain/validate.js';
@@ -393,5 +396,34 @@ describe('the layout, pinned', () => {
       '{"name":"survey_codes","strict":true,"schema":{"type":"object","properties":{"1":{"$ref":"#/$defs/c"},"2":{"$ref":"#/$defs/c"}},"required":["1","2"],"additionalProperties":false,"$defs":{"c":{"type":"integer","enum":[1,2,3]}}}}',
     );
     expect(maxCompletionTokens(cats, 10)).toBe(96);
+  });
+});
+
+describe('prompt_cache_key', () => {
+  it('is the job id and a spread key chosen by batch index, so a retried batch keeps its key', () => {
+    expect(promptCacheKey('job-abc', 0, 4)).toBe('job-abc-0');
+    expect(promptCacheKey('job-abc', 9, 4)).toBe('job-abc-1');
+    expect(promptCacheKey('job-abc', 9, 4)).toBe(promptCacheKey('job-abc', 9, 4));
+    expect(promptCacheKey('job-abc', 9, 1)).toBe('job-abc-0');
+  });
+
+  it('spreads a job over enough keys to keep each near 15 requests a minute, one when it runs alone', () => {
+    const options = { parallel: true, maxWorkers: 5, batchSize: 10 as number | 'auto' };
+    for (const [maxWorkers, batchSize] of [
+      [5, 10],
+      [5, 100],
+      [50, 50],
+      [1, 200],
+    ] as const) {
+      const keys = promptCacheKeys({ ...options, maxWorkers, batchSize });
+      // The rate the keys are sized for: each slot a request every 0.7 s plus four tokens an answer at 70/s.
+      const perMinute = (maxWorkers * 60) / (0.7 + (batchSize * 4) / 70);
+      expect(perMinute / keys).toBeLessThanOrEqual(REQUESTS_PER_CACHE_KEY);
+      expect(perMinute / (keys - 1 || 1)).toBeGreaterThan(keys === 1 ? 0 : REQUESTS_PER_CACHE_KEY);
+    }
+    expect(promptCacheKeys({ ...options, parallel: false, batchSize: 100 })).toBe(1);
+    expect(promptCacheKeys({ ...options, batchSize: 'auto' })).toBe(
+      promptCacheKeys({ ...options, batchSize: 100 }),
+    );
   });
 });

@@ -284,6 +284,13 @@ describe('runRows', () => {
     expect(value(rows, 'Answers fallen back alone')).toBe(13);
   });
 
+  it('shows the prompt tokens served from the cache under the prompt tokens, when counted', () => {
+    const rows = run({ cachedTokens: 12_288 });
+    const at = rows.findIndex((r) => r[0] === 'Prompt tokens');
+    expect(rows[at + 1]).toEqual(['Cached prompt tokens', 12_288]);
+    expect(value(run(), 'Cached prompt tokens')).toBeUndefined();
+  });
+
   it('has no fallback table without fallbacks', () => {
     expect(run().some((r) => r[0] === 'Fallback batch')).toBe(false);
   });
