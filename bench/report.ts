@@ -1,5 +1,6 @@
 import type { CpuUsage } from './proc.js';
-import type { CeilingCase, Measured, MultiRun, OriginalRun, RateRun, Usage } from './scenarios.js';
+import type { CeilingCase, CostRun, Measured, MultiRun, OriginalRun, RateRun, Usage } from './scenarios.js';
+import { dollarsPerThousand } from './cost.js';
 import {
   CEILING,
   LIMITS,
@@ -172,6 +173,75 @@ export function ceilingFigures(m: Measured, budget: CeilingCase) {
   };
 }
 
+// ── 5 ──
+
+export function costFigures(runs: readonly CostRun[], defaultBatchSize: number | 'auto') {
+  const base = runs.find((r) => r.layout === 'original');
+  const baseDollars = base ? dollarsPerThousand(base.run.tokens, base.run.answers) : undefined;
+  const baseBilled = base
+    ? dollarsPerThousand({ ...base.run.billed, cached: 0 }, base.run.answers)
+    : undefined;
+  return runs.map((r) => {
+    const { run } = r;
+    const per = (n: number) => r2(n / Math.max(1, run.answers));
+    const dollars = dollarsPerThousand(run.tokens, run.answers);
+    const billed = dollarsPerThousand({ ...run.billed, cached: 0 }, run.answers);
+    return {
+      layout: r.layout,
+      batchSize: r.batchSize,
+      isDefault: r.layout === 'verbatim' && r.batchSize === defaultBatchSize,
+      requests: run.requests,
+      answers: run.answers,
+      /** The simulator's counts (four characters a token), per answer. */
+      tokensPerAnswer: {
+        prompt: per(run.tokens.prompt),
+        cached: per(run.tokens.cached),
+        completion: per(run.tokens.completion),
+      },
+      /** o200k, the schema in the prompt: an estimate of OpenAI's bill, per answer. */
+      billedTokensPerAnswer: { prompt: per(run.billed.prompt), completion: per(run.billed.completion) },
+      dollarsPer1000: r3(dollars),
+      vsOriginal: baseDollars ? r3(dollars / baseDollars) : undefined,
+      billedDollarsPer1000: r3(billed),
+      billedVsOriginal: baseBilled ? r3(billed / baseBilled) : undefined,
+      ...(r.m ? { job: jobFigures(r.m) } : {}),
+    };
+  });
+}
+
+export function costTableText(rows: ReturnType<typeof costFigures>): string {
+  const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
+  return table(
+    [
+      'layout',
+      'batch size',
+      'requests',
+      'tokens/answer: prompt + completion',
+      '$/1,000 answers',
+      'vs original',
+      'o200k tokens/answer',
+      'o200k $/1,000',
+      'vs original',
+      'wall s',
+      `×${SCALE_DIVISOR} wall`,
+    ],
+    rows.map((r) => [
+      r.layout === 'original' ? 'original tool' : `verbatim${r.isDefault ? ' (default)' : ''}`,
+      r.batchSize,
+      r.requests,
+      `${r.tokensPerAnswer.prompt} + ${r.tokensPerAnswer.completion}` +
+        (r.tokensPerAnswer.cached > 0 ? ` (${r.tokensPerAnswer.cached} cached)` : ''),
+      `$${r.dollarsPer1000.toFixed(5)}`,
+      pct(r.vsOriginal),
+      `${r.billedTokensPerAnswer.prompt} + ${r.billedTokensPerAnswer.completion}`,
+      `$${r.billedDollarsPer1000.toFixed(5)}`,
+      pct(r.billedVsOriginal),
+      r.job ? r.job.wallS : '–',
+      r.job ? `${r1(r.job.wallS / SCALE / 60)} min` : '–',
+    ]),
+  );
+}
+
 // ── Targets ──
 
 export interface Target {
@@ -183,8 +253,17 @@ export interface Target {
 export function targets(
   original: ReturnType<typeof originalFigures> | undefined,
   rate: ReturnType<typeof rateFigures> | undefined,
+  cost?: ReturnType<typeof costFigures>,
 ): Target[] {
   const out: Target[] = [];
+  const byDefault = cost?.find((c) => c.isDefault);
+  if (byDefault?.vsOriginal !== undefined) {
+    out.push({
+      name: "cost: verbatim's default at most ¼ of the original layout's $ per coded answer (simulator counts)",
+      measured: `${Math.round(byDefault.vsOriginal * 100)}% (o200k estimate ${Math.round((byDefault.billedVsOriginal ?? 0) * 100)}%)`,
+      pass: byDefault.vsOriginal <= 0.25,
+    });
+  }
   for (const [workers, min] of [
     [5, 4.7],
     [10, 9.3],

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- original rate ceiling multi] [--temporal-store file|memory] [--dynamic-config KEY=VALUE]…`
+ * `npm run bench [-- original rate ceiling multi cost] [--temporal-store file|memory] [--dynamic-config KEY=VALUE]…`
  *
  * verbatim's throughput against the OpenAI-compatible simulator over HTTP, on one Temporal dev server, a
  * worker process per scenario. Prints the tables and PASS/FAIL per target; writes
@@ -13,9 +13,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, startBench } from './harness.js';
 import type { Target } from './report.js';
+import { loadConfig } from '../lib/config.js';
 import {
   ceilingFigures,
   ceilingTableText,
+  costFigures,
+  costTableText,
   multiFigures,
   multiTableText,
   originalFigures,
@@ -29,6 +32,7 @@ import {
 import {
   CEILING,
   CEILING_BUDGET,
+  COST,
   LIMITS,
   MULTI_CODE,
   ORIGINAL_ANSWERS,
@@ -37,6 +41,7 @@ import {
   SCALING,
   WARMUP_ANSWERS,
   ceiling,
+  costComparison,
   makeSurvey,
   multiCode,
   originalTable,
@@ -44,7 +49,9 @@ import {
 } from './scenarios.js';
 import { loadCategories } from './survey.js';
 
-const SCENARIOS = ['original', 'rate', 'ceiling', 'multi'] as const;
+const SCENARIOS = ['original', 'rate', 'ceiling', 'multi', 'cost'] as const;
+/** BATCH_SIZE's default, as a job without the variable gets it: the cost table marks its row. */
+const DEFAULT_BATCH_SIZE = loadConfig({}).job.batchSize;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -100,6 +107,19 @@ const setup = {
     batchSize: 10,
     latency: 'fixedLatencyMs ± jitterMs + perOutputTokenMs × completion tokens (chars/4), both codings',
   },
+  cost: {
+    ...COST,
+    answers: ORIGINAL_ANSWERS,
+    defaultBatchSize: DEFAULT_BATCH_SIZE,
+    prices:
+      'gpt-4o-mini, synchronous: $0.15 input, $0.075 cached input, $0.60 output per million (domain/prices.ts)',
+    original:
+      'bench/original-layout.ts: ten answers a request as JSON, {"labels":[{"id","category"}]} back; sent straight to the simulator, 10 at a time',
+    latency:
+      'fixedLatencyMs ± jitterMs + perRealOutputTokenMs × tokenRatio × completion tokens (chars/4): tokenRatio = o200k tokens / chars-4 tokens of a compact answer',
+    billedEstimate:
+      'o200k tokens of the messages (+4 a message, +3) and of the schema without required/additionalProperties (+9), as openai-cookbook#2140 measured; the completion rebuilt from the stored labels',
+  },
 };
 
 log(`machine: ${machine.cpus} cpus, ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
@@ -112,6 +132,8 @@ let original: ReturnType<typeof originalFigures> | undefined;
 let rate: ReturnType<typeof rateFigures> | undefined;
 let ceil: Array<ReturnType<typeof ceilingFigures>> | undefined;
 let multi: ReturnType<typeof multiFigures> | undefined;
+let cost: ReturnType<typeof costFigures> | undefined;
+let tokenRatio: number | undefined;
 try {
   const categories = await loadCategories(ROOT);
   const survey = await makeSurvey(bench, categories, ORIGINAL_ANSWERS);
@@ -137,6 +159,12 @@ try {
     await attempt('multi', async () => {
       multi = multiFigures(await multiCode(ctx, survey));
     });
+  if (wanted('cost'))
+    await attempt('cost', async () => {
+      const compared = await costComparison(ctx, survey);
+      tokenRatio = compared.tokenRatio;
+      cost = costFigures(compared.runs, DEFAULT_BATCH_SIZE);
+    });
   if (wanted('ceiling'))
     await attempt('ceiling', async () => {
       const big = await makeSurvey(bench, categories, CEILING.answers);
@@ -148,7 +176,7 @@ try {
   await bench.close();
 }
 
-const verdicts: Target[] = targets(original, rate);
+const verdicts: Target[] = targets(original, rate, cost);
 const out: string[] = [
   '',
   `verbatim bench · ${startedAt.toISOString()} · ${machine.cpus} cpus · node ${machine.node} · load average at start ${machine.loadAverageAtStart.join(' ')}`,
@@ -192,6 +220,15 @@ if (multi) {
   out.push(multiTableText(multi));
   details(multi.map((f) => ({ label: f.coding, f })));
 }
+if (cost) {
+  out.push(
+    '',
+    `5. Cost: the original table's ${ORIGINAL_ANSWERS} answers, the original tool's layout (10 a request) and verbatim's at each batch size, ${COST.workers} workers; gpt-4o-mini prices`,
+    `   tokens as the simulator counts them (4 characters a token), and as OpenAI would bill them (o200k, the schema in the prompt: an estimate); latency ${COST.fixedLatencyMs} ms + ${Math.round(COST.perRealOutputTokenMs * 10) / 10} ms a real output token (×${Math.round((tokenRatio ?? 1) * 100) / 100} a simulator token)`,
+  );
+  out.push(costTableText(cost));
+  details(cost.flatMap((c) => (c.job ? [{ label: `cost, batch ${c.batchSize}`, f: c.job }] : [])));
+}
 out.push('', 'Targets');
 for (const t of verdicts) out.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.measured}`);
 for (const e of errors) out.push(`  FAIL  ${e}`);
@@ -202,6 +239,7 @@ Object.assign(results, {
   ...(rate ? { rateLimited: rate } : {}),
   ...(ceil ? { ceiling: ceil } : {}),
   ...(multi ? { multiCode: multi } : {}),
+  ...(cost ? { cost: { tokenRatio, runs: cost } } : {}),
 });
 const report = {
   date: startedAt.toISOString(),

@@ -10,6 +10,8 @@ import { runJob, sampler, startWorker } from './harness.js';
 import type { CpuUsage } from './proc.js';
 import { allProcesses, peakRssKb, resetPeakRss, topConsumers } from './proc.js';
 import { expectedLabels, makeAnswers, writeSurvey } from './survey.js';
+import type { LayoutRun } from './cost.js';
+import { billedJobTokens, compactOutputTokenRatio, runOriginalLayout } from './cost.js';
 import type { CodingMode } from '../domain/prompt.js';
 import { SINGLE_LABEL } from '../domain/prompt.js';
 
@@ -58,7 +60,12 @@ export async function makeSurvey(
 /** `window`: a number adapts (AIMD, the default); `{ fixed }` stays put whatever the API answers. */
 type Window = number | { readonly fixed: number };
 
-function jobOptions(window: Window, rateLimitDelayMs: number, coding?: CodingMode): JobOptions {
+function jobOptions(
+  window: Window,
+  rateLimitDelayMs: number,
+  coding?: CodingMode,
+  overrides: Partial<JobOptions> = {},
+): JobOptions {
   const fixed = typeof window !== 'number';
   return {
     model: 'gpt-4o-mini',
@@ -77,6 +84,7 @@ function jobOptions(window: Window, rateLimitDelayMs: number, coding?: CodingMod
       heartbeatTimeoutMs: 15_000,
     },
     ...(coding?.multi ? { multi: true, maxCodes: coding.maxCodes } : {}),
+    ...overrides,
   };
 }
 
@@ -121,6 +129,7 @@ async function measure(
   window: Window,
   pollWindowMs?: number,
   coding?: CodingMode,
+  overrides: Partial<JobOptions> = {},
 ): Promise<Measured> {
   const { bench, categories } = ctx;
   const taskQueue = `bench-${name}-${randomBytes(3).toString('hex')}`;
@@ -163,7 +172,7 @@ async function measure(
         categories,
         // The warm-up ran single-label; the measured job is checked against its own mode's coding.
         expected: coding ? expectedLabels(survey.texts, categories, coding) : survey.expected,
-        options: jobOptions(window, worker.rateLimitDelayMs, coding),
+        options: jobOptions(window, worker.rateLimitDelayMs, coding, overrides),
         ...(pollWindowMs ? { pollWindowMs } : {}),
       });
     } finally {
@@ -369,4 +378,73 @@ export async function multiCode(ctx: Context, survey: Survey): Promise<MultiRun[
     runs.push({ coding, m, codesPerAnswer: labels.reduce((a, b) => a + b, 0) / labels.length });
   }
   return runs;
+}
+
+// ── 5. Cost ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The original table's workbook coded three ways: the original tool's layout (ten answers a request), then
+ * verbatim's compact layout at several batch sizes and `auto`, each with 5 workers. Latency as in the
+ * multi-code section (a fixed part and 14 ms an output token at scale 1), each of the simulator's
+ * four-character tokens counted as the real tokens it stands for in a compact answer (`tokenRatio`: digits
+ * and punctuation are about two characters a token), so that larger batches take as long as they would.
+ */
+export const COST = {
+  workers: 5,
+  batchSizes: [10, 25, 50, 100, 200, 'auto'] as ReadonlyArray<number | 'auto'>,
+  fixedLatencyMs: MULTI_CODE.fixedLatencyMs,
+  perRealOutputTokenMs: MULTI_CODE.perOutputTokenMs,
+} as const;
+
+export interface CostRun {
+  readonly layout: 'original' | 'verbatim';
+  readonly batchSize: number | 'auto';
+  readonly run: LayoutRun;
+  /** Verbatim's runs: the job as measured (wall time, batches). */
+  readonly m?: Measured;
+}
+
+export async function costComparison(
+  ctx: Context,
+  survey: Survey,
+): Promise<{ runs: CostRun[]; tokenRatio: number }> {
+  const { bench, categories } = ctx;
+  ctx.log('cost: the original layout, ten answers a request…');
+  // The bench survey's header is its question (`E2`), as verbatim reads it.
+  const original = await runOriginalLayout(bench, survey.texts, survey.expected, categories, 'E2');
+  const runs: CostRun[] = [{ layout: 'original', batchSize: 10, run: original }];
+  const tokenRatio = compactOutputTokenRatio(survey.expected, categories);
+  for (const batchSize of COST.batchSizes) {
+    ctx.log(`cost: verbatim, BATCH_SIZE ${batchSize}…`);
+    const m = await measure(
+      ctx,
+      survey,
+      `cost-${batchSize}`,
+      {
+        latency: {
+          meanMs: COST.fixedLatencyMs,
+          jitterMs: SCALING.jitterMs,
+          perOutputTokenMs: COST.perRealOutputTokenMs * tokenRatio,
+        },
+      },
+      { slots: COST.workers, rateLimitDelayMs: SCALING.rateLimitDelayMs },
+      COST.workers,
+      undefined,
+      undefined,
+      { batchSize },
+    );
+    const sim = m.run.sim;
+    runs.push({
+      layout: 'verbatim',
+      batchSize,
+      m,
+      run: {
+        requests: sim.requests,
+        answers: m.run.result.progress.uniqueAnswers,
+        tokens: { prompt: sim.promptTokens, cached: sim.cachedTokens, completion: sim.completionTokens },
+        billed: await billedJobTokens(bench.store, m.run.jobId, categories, SINGLE_LABEL),
+      },
+    });
+  }
+  return { runs, tokenRatio };
 }

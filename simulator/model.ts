@@ -4,6 +4,7 @@ import { PLAIN_ANSWER, REFUSAL, chatCompletion, tokensOf } from './protocol.js';
 import { corruptCoding, corruptLists, cutOff } from './faults.js';
 import { expectedLabels } from './labels.js';
 import { encodeLabels } from '../domain/prompt.js';
+import { encodeOriginal } from './original-layout.js';
 import type { FaultRule } from './options.js';
 
 export interface ModelOutcome {
@@ -50,7 +51,10 @@ export function modelReply(
     if (fault === 'too_many_codes' || fault === 'duplicate_codes' || fault === 'empty_codes') {
       labels = corruptLists(fault, correct, texts, coding.labels, rule?.match);
     }
-    content = encodeLabels(labels, coding.labels, coding.mode);
+    content =
+      request.layout === 'original'
+        ? encodeOriginal(labels)
+        : encodeLabels(labels, coding.labels, coding.mode);
     labelsReturned = labels.length;
     // Lists too long, doubled or empty are still a valid coding: verbatim's rules settle them.
     validCoding = !spoiled;

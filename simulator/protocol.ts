@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CodingRequest } from '../domain/prompt.js';
 import { readCodingRequest } from '../domain/prompt.js';
+import { readOriginalRequest } from './original-layout.js';
 
 /** The one model `GET /v1/models` lists; chat completions accept any model name and echo it. */
 export const MODEL_ID = 'gpt-4o-mini';
@@ -51,6 +52,8 @@ export interface ChatRequest {
   /** `prompt_cache_key`: routes requests that share a prefix to the same cache. */
   readonly cacheKey?: string;
   readonly coding?: CodingRequest;
+  /** The coding came in the original tool's layout (the bench's baseline), and is answered in it. */
+  readonly layout?: 'original';
 }
 
 export type ParsedChatRequest =
@@ -117,7 +120,10 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   };
   if (format?.type !== 'json_schema') return { ok: true, request };
   const user = texts.findLast((m) => m.role === 'user')?.text ?? '';
-  const coding = readCodingRequest(system, user, format.json_schema?.schema);
+  const schema = format.json_schema?.schema;
+  const coding = readCodingRequest(system, user, schema);
+  const original = coding ? undefined : readOriginalRequest(system, user, schema);
+  if (original) return { ok: true, request: { ...request, coding: original, layout: 'original' } };
   if (coding === undefined) {
     return {
       ok: false,

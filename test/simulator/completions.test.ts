@@ -1,5 +1,11 @@
 import { AuthenticationError, BadRequestError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeOriginal,
+  originalMaxTokens,
+  originalMessages,
+  originalSchema,
+} from '../../bench/original-layout.js';
 import { parseGoDuration } from '../../domain/rate.js';
 import { validateLabels } from '../../domain/validate.js';
 import type { Simulator } from '../../simulator/index.js';
@@ -55,6 +61,26 @@ describe('POST /v1/chat/completions', () => {
         completion_tokens_details: { reasoning_tokens: 0 },
       },
       system_fingerprint: expect.any(String) as unknown,
+    });
+  });
+
+  it("answers the original tool's layout in kind, for the bench's cost baseline", async () => {
+    const schema = originalSchema(CATEGORIES);
+    const messages = originalMessages('What could we do better?', CATEGORIES, ITEMS);
+    const completion = await clientFor(sim).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      response_format: { type: 'json_schema', json_schema: { ...schema } },
+      max_completion_tokens: originalMaxTokens(CATEGORIES, ITEMS.length),
+    });
+    const content = completion.choices[0]?.message.content ?? '';
+    expect(Object.fromEntries(decodeOriginal(content) ?? [])).toEqual(
+      Object.fromEntries(ITEMS.map((item) => [item.id, expectedLabel(item.text, CATEGORIES)])),
+    );
+    const chars = messages.reduce((n, m) => n + m.content.length, 0);
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: Math.ceil(chars / 4),
+      completion_tokens: Math.ceil(content.length / 4),
     });
   });
 
