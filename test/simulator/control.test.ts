@@ -30,7 +30,9 @@ describe('latency', () => {
 
   it('adds perOutputTokenMs for every output token', async () => {
     const client = clientFor(await start({ latency: { meanMs: 20, perOutputTokenMs: 10 } }));
-    const { value, ms } = await timed(client.chat.completions.create(codingRequest()));
+    // Twenty answers: the compact answer format is short, and the per-token part must dominate the mean.
+    const items = Array.from({ length: 20 }, (_, i) => ({ id: String(i + 1), text: `answer ${i}` }));
+    const { value, ms } = await timed(client.chat.completions.create(codingRequest(items)));
     const outputTokens = value.usage?.completion_tokens ?? 0;
     expect(outputTokens).toBeGreaterThan(10);
     expect(ms).toBeGreaterThanOrEqual(20 + outputTokens * 10 - 1);
