@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FaultInjector, faultTarget } from './faults.js';
 import type { FileStore, StoredFile } from './files.js';
+import type { ModelBehaviour } from './model.js';
 import { answerChat } from './model.js';
 import type { BatchFaultRule, BatchOptions } from './options.js';
 import type { PromptCache } from './protocol.js';
@@ -99,6 +100,8 @@ export interface BatchQueueDeps {
   readonly random: () => number;
   /** The prompt cache shared with the synchronous endpoint, or undefined with `cachePrompts: false`. */
   readonly promptCache: () => PromptCache | undefined;
+  /** The model's knobs in force (`wrongRate`), read per line. */
+  readonly behaviour?: () => ModelBehaviour;
 }
 
 export type CancelResult =
@@ -310,7 +313,7 @@ export class BatchQueue {
     if (fault?.kind === 'server_error') {
       return this.failLine(batch, task, 500, errorBody(SERVER_ERROR_MESSAGE, 'server_error', null));
     }
-    const answer = answerChat(request, fault?.kind, this.deps.promptCache(), fault);
+    const answer = answerChat(request, fault?.kind, this.deps.promptCache(), fault, this.deps.behaviour?.());
     batch.output.push(
       resultLine(task.customId, { status_code: 200, request_id: lineRequestId(), body: answer.body }),
     );

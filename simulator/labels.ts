@@ -63,3 +63,46 @@ function containsWord(text: string, keyword: string): boolean {
   const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'u').test(text);
 }
+
+/**
+ * Whether the simulator codes this answer wrong on purpose at `rate` (`wrongRate`): the answer's normalised
+ * text hashed (FNV-1a, 32 bits, then mixed) to a number in [0, 1), wrong below the rate. A hash rather than the PRNG, so
+ * that the same answer is wrong in every request, batch size and retry, and a test can tell which ones.
+ */
+export function isWrongAnswer(answer: string, rate: number): boolean {
+  if (rate <= 0) return false;
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(normalizeAnswer(answer))) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  // MurmurHash3's finaliser: FNV leaves the high bits of texts that differ at the end too alike.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash = (hash ^ (hash >>> 16)) >>> 0;
+  return hash / 2 ** 32 < rate;
+}
+
+/**
+ * A wrong coding in place of the right one, from the labels the request allows: single-label, the label
+ * after the right one (the fallback included); multi-code, the first label swapped for the next one the
+ * answer does not have, the fallback skipped (verbatim drops it beside another label).
+ */
+export function wrongLabels(
+  correct: readonly string[],
+  allowed: readonly string[],
+  mode: CodingMode,
+): string[] {
+  const at = (label: string | undefined) =>
+    allowed.findIndex((l) => label !== undefined && categoryKey(l) === categoryKey(label));
+  const first = at(correct[0]);
+  if (!mode.multi) return [allowed[(first + 1) % allowed.length] ?? correct[0] ?? ''];
+  const taken = new Set(correct.map(categoryKey));
+  const fallback = categoryKey(fallbackLabel(allowed.map((name) => ({ name }))));
+  for (let step = 1; step < allowed.length; step += 1) {
+    const candidate = allowed[(first + step) % allowed.length] ?? '';
+    if (!taken.has(categoryKey(candidate)) && categoryKey(candidate) !== fallback)
+      return [candidate, ...correct.slice(1)];
+  }
+  return [...correct];
+}

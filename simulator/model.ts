@@ -2,10 +2,15 @@ import type { FaultKind } from './options.js';
 import type { ChatRequest, ModelReply, PromptCache, Usage } from './protocol.js';
 import { PLAIN_ANSWER, REFUSAL, chatCompletion, tokensOf } from './protocol.js';
 import { corruptCoding, corruptLists, cutOff } from './faults.js';
-import { expectedLabels } from './labels.js';
+import { expectedLabels, isWrongAnswer, wrongLabels } from './labels.js';
 import { encodeLabels } from '../domain/prompt.js';
 import { encodeOriginal } from './original-layout.js';
 import type { FaultRule } from './options.js';
+
+/** How the simulated model behaves beyond faults: the knobs of `SimulatorOptions` it reads. */
+export interface ModelBehaviour {
+  readonly wrongRate?: number | undefined;
+}
 
 export interface ModelOutcome {
   readonly reply: ModelReply;
@@ -25,6 +30,7 @@ export function modelReply(
   request: ChatRequest,
   fault: FaultKind | undefined,
   rule?: Pick<FaultRule, 'match'>,
+  behaviour: ModelBehaviour = {},
 ): ModelOutcome {
   if (fault === 'refusal') {
     return {
@@ -38,10 +44,15 @@ export function modelReply(
   let labelsReturned = 0;
   let validCoding = false;
   if (coding) {
-    const correct = coding.items.map((item) => ({
-      id: item.id,
-      labels: expectedLabels(item.text, coding.categories, coding.mode),
-    }));
+    const wrongRate = behaviour.wrongRate ?? 0;
+    // "Correct" is what this model means to say: the rule's labels, or on purpose wrong ones (wrongRate).
+    const correct = coding.items.map((item) => {
+      const right = expectedLabels(item.text, coding.categories, coding.mode);
+      return {
+        id: item.id,
+        labels: isWrongAnswer(item.text, wrongRate) ? wrongLabels(right, coding.labels, coding.mode) : right,
+      };
+    });
     const texts = new Map(coding.items.map((item) => [item.id, item.text]));
     const spoiled = fault === 'missing_id' || fault === 'extra_id' || fault === 'bad_category';
     const needle = rule?.match?.toLowerCase();
@@ -88,8 +99,9 @@ export function answerChat(
   fault: FaultKind | undefined,
   cache: PromptCache | undefined,
   rule?: Pick<FaultRule, 'match'>,
+  behaviour: ModelBehaviour = {},
 ): ChatAnswer {
-  const outcome = modelReply(request, fault, rule);
+  const outcome = modelReply(request, fault, rule, behaviour);
   const { reply } = outcome;
   const usage = {
     promptTokens: tokensOf(request.promptChars),

@@ -28,6 +28,13 @@ export interface SimulatorOptions {
   rateLimitHeaders?: boolean;
   /** The Batch API (`/v1/files`, `/v1/batches`): its timing, queue limit and faults. Replaced whole by `configure`. */
   batch?: BatchOptions;
+  /**
+   * Share of answers (0–1, default 0) coded wrong on purpose, chosen by a hash of the answer's text: the same
+   * answers every run and in every request, so agreement figures can be checked exactly (`isWrongAnswer`).
+   */
+  wrongRate?: number;
+  /** Keep every chat request's body (`requestBodies()`): for tests only, memory grows with the requests. */
+  keepRequests?: boolean;
 }
 
 /**
@@ -172,6 +179,8 @@ const optionsSchema = z
     cachePrompts: z.boolean(),
     rateLimitHeaders: z.boolean(),
     batch: batchSchema,
+    wrongRate: z.number().min(0).max(1),
+    keepRequests: z.boolean(),
   })
   .partial();
 

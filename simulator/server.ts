@@ -42,6 +42,11 @@ export interface Simulator {
    * batch restarts its fault and expiry counts.
    */
   configure(patch: Partial<SimulatorOptions>): void;
+  /**
+   * The raw bodies of the chat requests received since `keepRequests` was turned on (or the last `resetStats`),
+   * for tests that check what was sent: that a human-coded column never reached the model, say.
+   */
+  requestBodies(): readonly string[];
   /** Stops listening and ends every open request, hanging ones included. */
   close(): Promise<void>;
 }
@@ -73,6 +78,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats: () => simulation.snapshot(),
     resetStats: () => simulation.resetStats(),
     configure: (patch) => simulation.configure(patch),
+    requestBodies: () => [...simulation.bodies],
     close: () => (closing ??= simulation.close(server)),
   };
 }
@@ -80,6 +86,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 /** The simulator's state and request handling; times are `performance.now()` milliseconds. */
 class Simulation {
   readonly stats = new StatsRecorder(performance.now());
+  /** Chat request bodies, kept only with `keepRequests`. */
+  readonly bodies: string[] = [];
   private options: Partial<SimulatorOptions>;
   private limits: RateLimits;
   private faults: FaultInjector;
@@ -93,6 +101,7 @@ class Simulation {
     stats: this.stats,
     random: () => this.random(),
     promptCache: () => this.promptCache(),
+    behaviour: () => ({ wrongRate: this.options.wrongRate }),
   });
   private readonly batchApi = new BatchApi(this.files, this.batches, this.stats);
 
@@ -125,6 +134,7 @@ class Simulation {
     const now = performance.now();
     this.batches.advance(now);
     this.stats.reset(now);
+    this.bodies.length = 0;
   }
 
   async close(server: Server): Promise<void> {
@@ -235,6 +245,7 @@ class Simulation {
     signal: AbortSignal,
   ): Promise<string> {
     const body = await readBody(req);
+    if (this.options.keepRequests) this.bodies.push(body);
     const reply = (status: number, error: ReturnType<typeof errorBody>): string => {
       this.sendJson(res, status, error, arrival);
       return String(status);
@@ -309,7 +320,9 @@ class Simulation {
     arrival: number,
     signal: AbortSignal,
   ): Promise<string> {
-    const answer = answerChat(request, fault?.kind, this.promptCache(), fault);
+    const answer = answerChat(request, fault?.kind, this.promptCache(), fault, {
+      wrongRate: this.options.wrongRate,
+    });
     await delay(this.latency(answer.usage.completionTokens), signal);
     this.sendJson(res, 200, answer.body, arrival);
     this.stats.reply(answer.usage, answer.labelsReturned, answer.validCoding);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildInstructions } from '../../domain/prompt.js';
 import { expectedLabel } from '../../simulator/index.js';
-import { expectedLabels } from '../../simulator/labels.js';
+import { expectedLabels, isWrongAnswer, wrongLabels } from '../../simulator/labels.js';
 import { NETTED_CATEGORIES, expectedSet, makeMultiAnswers } from '../helpers/survey.js';
 import { categoriesFromPrompt } from '../../domain/prompt.js';
 
@@ -116,5 +116,29 @@ describe('categoriesFromPrompt', () => {
       ...categories,
       { name: 'Other', description: 'the answer fits none of the other categories' },
     ]);
+  });
+});
+
+describe('wrongRate: answers coded wrong on purpose', () => {
+  const answers = Array.from({ length: 2_000 }, (_, i) => `answer number ${i}`);
+
+  it('picks the same answers every time, whatever their case and spacing, close to the rate', () => {
+    const wrong = answers.filter((a) => isWrongAnswer(a, 0.2));
+    expect(wrong.length / answers.length).toBeGreaterThan(0.17);
+    expect(wrong.length / answers.length).toBeLessThan(0.23);
+    expect(answers.filter((a) => isWrongAnswer(`  ${a.toUpperCase()} `, 0.2))).toEqual(wrong);
+    expect(answers.filter((a) => isWrongAnswer(a, 0))).toEqual([]);
+    // A higher rate keeps the answers a lower one picked.
+    const more = new Set(answers.filter((a) => isWrongAnswer(a, 0.5)));
+    expect(wrong.every((a) => more.has(a))).toBe(true);
+  });
+
+  it('gives a label other than the right one, from the allowed ones', () => {
+    const allowed = ['Price', 'Delivery', 'App', 'Other'];
+    expect(wrongLabels(['Price'], allowed, { multi: false })).toEqual(['Delivery']);
+    expect(wrongLabels(['App'], allowed, { multi: false })).toEqual(['Other']);
+    expect(wrongLabels(['Other'], allowed, { multi: false })).toEqual(['Price']);
+    expect(wrongLabels(['Price', 'App'], allowed, { multi: true, maxCodes: 5 })).toEqual(['Delivery', 'App']);
+    expect(wrongLabels(['Other'], allowed, { multi: true, maxCodes: 5 })).toEqual(['Price']);
   });
 });
