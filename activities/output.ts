@@ -5,6 +5,9 @@ import { codedRows } from '../domain/coded-rows.js';
 import { codingMode } from '../domain/prompt.js';
 import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
 import { isSimulated } from '../domain/job.js';
+import { LabelIndex } from '../domain/codeframe.js';
+import type { QualityRow, QualitySummary } from '../domain/quality.js';
+import { DEFAULT_REVIEW_BELOW, qualityReport } from '../domain/quality.js';
 import type { FallbackEntry } from '../domain/report.js';
 import { runRows, summaryRows } from '../domain/report.js';
 import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
@@ -40,6 +43,8 @@ export interface WriteOutputInput {
 export interface WriteOutputResult {
   readonly xlsx: string;
   readonly csv: string;
+  /** Agreement with the human-coded column, when the job has one. */
+  readonly quality?: QualitySummary;
 }
 
 export function outputActivities(deps: ActivityDeps) {
@@ -76,6 +81,17 @@ export function outputActivities(deps: ActivityDeps) {
           store.readJson<SpanRecord[]>(jobId, 'spans.json'),
           mapLimit(plan.batches, 32, (i) => readResult(store, jobId, i)),
         ]);
+        // The answers' texts, for the Review sheet only: read from the batch files when a row is listed.
+        const batchOf = (a: number) =>
+          spans.findIndex(([, , , n = 0, first = 0]) => a >= first && a < first + n);
+        const batchCache = new Map<number, Promise<Awaited<ReturnType<typeof readBatch>>>>();
+        const answerText = async (a: number): Promise<string> => {
+          const i = batchOf(a);
+          if (i === -1) return '';
+          let batch = batchCache.get(i);
+          if (!batch) batchCache.set(i, (batch = readBatch(store, jobId, i)));
+          return (await batch).items[a - (spans[i]?.[4] ?? 0)]?.text ?? '';
+        };
         for (const [i, result] of results.entries()) {
           const [, , , answers = 0, first = 0] = spans[i] ?? [];
           if (!result) continue; // not reached before a cancel: left blank
@@ -94,6 +110,23 @@ export function outputActivities(deps: ActivityDeps) {
             }
           }
         }
+        const gold = new Map(rows.gold ?? []);
+        const report = plan.gold
+          ? qualityReport({
+              codeframe,
+              multi: mode.multi,
+              goldHeader: plan.gold.header,
+              rows: await modelRows(
+                rows.assignments,
+                answerOutcomes,
+                new LabelIndex(codeframe),
+                codeframe.fallback.name,
+                gold,
+                (a) => answerText(a),
+              ),
+              reviewBelow: DEFAULT_REVIEW_BELOW,
+            })
+          : undefined;
         const coded = codedRows({
           codeframe,
           multi: mode.multi,
@@ -177,8 +210,18 @@ export function outputActivities(deps: ActivityDeps) {
             : {}),
         };
         // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
+        const extraSheets = [
+          ...(report?.quality ? [{ name: 'Quality', rows: report.quality }] : []),
+          ...(report?.review ? [{ name: 'Review', rows: report.review }] : []),
+        ];
         await Promise.all([
-          writeCodedWorkbook({ ...where, summary, run, outPath: store.file(jobId, OUTPUT_XLSX) }),
+          writeCodedWorkbook({
+            ...where,
+            summary,
+            run,
+            extraSheets,
+            outPath: store.file(jobId, OUTPUT_XLSX),
+          }),
           writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),
         ]);
         await store.writeJson(store.file(jobId, 'result.json'), {
@@ -186,9 +229,38 @@ export function outputActivities(deps: ActivityDeps) {
           stats: input.stats,
           simulated,
           output: OUTPUT_XLSX,
+          ...(report?.summary ? { quality: report.summary } : {}),
         });
-        return { xlsx: OUTPUT_XLSX, csv: OUTPUT_CSV };
+        return {
+          xlsx: OUTPUT_XLSX,
+          csv: OUTPUT_CSV,
+          ...(report?.summary ? { quality: report.summary } : {}),
+        };
       });
     },
   };
+}
+
+/**
+ * The rows the model coded in this job (the fallback included), with their labels, gold cell and answer.
+ * The answer's text is fetched only for rows the Review sheet may list: those with a gold cell.
+ */
+async function modelRows(
+  assignments: ReadonlyArray<readonly [number, string, number]>,
+  outcomes: readonly AnswerOutcome[],
+  index: LabelIndex,
+  fallback: string,
+  gold: ReadonlyMap<number, string>,
+  answerText: (answer: number) => Promise<string>,
+): Promise<QualityRow[]> {
+  const out: QualityRow[] = [];
+  for (const [row, kind, answer] of assignments) {
+    if (kind !== 'classify') continue;
+    const outcome = outcomes[answer];
+    if (outcome === undefined) continue;
+    const model = outcome === 'fallback' ? [fallback] : index.order(outcome).labels;
+    const cell = gold.get(row);
+    out.push({ row, model, gold: cell, answer: cell === undefined ? '' : await answerText(answer) });
+  }
+  return out;
 }

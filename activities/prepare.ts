@@ -53,6 +53,7 @@ export function prepareActivities(deps: ActivityDeps) {
           ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
           column: spec.column,
           ...(mode.multi ? { codeHeaders: (header: string) => codeColumnHeaders(header, codeframe) } : {}),
+          ...(spec.goldColumn !== undefined ? { goldColumn: spec.goldColumn } : {}),
         });
         // The model gets a cleaned copy of the question and answers (no control, bidi or zero-width
         // characters); the sheet, and so the coded workbook, keeps the text as it is.
@@ -89,6 +90,7 @@ export function prepareActivities(deps: ActivityDeps) {
         const rows: StoredRows = {
           assignments: rowPlan.assignments.map((a) => [a.row, a.kind, a.answer ?? -1]),
           codedLabels,
+          ...(column.gold ? { gold: column.gold.cells } : {}),
         };
         // Rows per unique answer, so that a salvage can count the rows of an answer that fell back alone.
         const rowsOfAnswer = new Uint32Array(rowPlan.answers.length);
@@ -123,6 +125,15 @@ export function prepareActivities(deps: ActivityDeps) {
           batches: batches.length,
           estimatedTokens,
           simulated: llm.simulated,
+          ...(column.gold
+            ? {
+                gold: {
+                  column: column.gold.column,
+                  header: column.gold.header,
+                  cells: column.gold.cells.length,
+                },
+              }
+            : {}),
         };
         await writeBatchFiles(store, jobId, stored, rows, plan);
         // The first page of spans comes along, saving the workflow a round trip before its first batch.

@@ -71,6 +71,8 @@ export interface StoredPiece extends PieceResult {
 export interface StoredRows {
   readonly assignments: ReadonlyArray<readonly [number, RowKind, number]>;
   readonly codedLabels: ReadonlyArray<readonly [number, string]>;
+  /** The human-coded column's non-empty cells, [sheet row, text]: read by the output only, never sent. */
+  readonly gold?: ReadonlyArray<readonly [number, string]>;
 }
 
 /**

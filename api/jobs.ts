@@ -90,6 +90,7 @@ export function jobsApp(deps: AppDeps) {
       source: { bytes: new Uint8Array(await form.file.arrayBuffer()) },
       column: form.column,
       ...(form.sheet ? { sheet: form.sheet } : {}),
+      ...(form.goldColumn ? { goldColumn: form.goldColumn } : {}),
       ...(form.question ? { question: form.question } : {}),
       categories: form.categories,
       options: {

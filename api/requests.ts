@@ -140,6 +140,11 @@ export const JobFormSchema = z.object({
     )
     .openapi({ description: 'Header text (E2), column letter (E) or the question text' }),
   sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
+  goldColumn: text(
+    'goldColumn',
+    500,
+    'A column coded by hand (header, letter or question text): never sent to the model, compared with its codes in the Quality and Review sheets',
+  ),
   question: text('question', 2_000, 'The survey question, when the header does not say it'),
   categories,
   batchSize: setting(

@@ -6,7 +6,9 @@
  */
 import { z } from '@hono/zod-openapi';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
+import type { ConfidenceSplit } from '../domain/agreement.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
+import type { QualitySummary } from '../domain/quality.js';
 import type { SheetWarning } from '../domain/sheet-warnings.js';
 import type { JobDescription, JobSummary } from '../jobs/service.js';
 import { JOB_PHASES, JOB_STATUSES } from '../jobs/service.js';
@@ -150,6 +152,34 @@ export const JobStatsSchema = z
   } satisfies Shape<JobStats>)
   .openapi('JobStats', { description: 'The stats block of a finished (or cancelled) job' });
 
+const share = z.number().min(0).max(1).nullable();
+const ConfidenceSideSchema = z.object({ rows: count(), exactAgreement: share });
+
+export const QualitySchema = z
+  .object({
+    goldHeader: z.string().openapi({ description: 'The human-coded column' }),
+    rows: count('Rows compared: coded by the model in this job and by hand'),
+    exactAgreement: share,
+    kappa: z.number().nullable().openapi({ description: "Cohen's κ (null: nothing to compare)" }),
+    alpha: z.number().nullable().openapi({ description: "Krippendorff's α, nominal" }),
+    microF1: share,
+    macroF1: share,
+    unknownGoldLabels: count('Human-coded cells naming labels the codeframe does not have'),
+    reviewRows: count('Rows on the Review sheet'),
+    byConfidence: z
+      .object({
+        threshold: z.number(),
+        atOrAbove: ConfidenceSideSchema,
+        below: ConfidenceSideSchema,
+        withoutConfidence: ConfidenceSideSchema,
+      } satisfies Shape<ConfidenceSplit>)
+      .optional()
+      .openapi({ description: 'Agreement at or above and below REVIEW_BELOW, when confidences were given' }),
+  } satisfies Shape<QualitySummary>)
+  .openapi('Quality', {
+    description: "Agreement between the model and the human-coded column (the Quality sheet's figures)",
+  });
+
 /** Dates are sent as ISO strings; the job service's views otherwise pass as they are, with links. */
 type Sent<T> = {
   [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
@@ -172,6 +202,9 @@ export const JobSchema = z
     stats: z
       .union([JobStatsSchema, z.null()])
       .openapi({ description: 'Once the job has completed or been cancelled' }),
+    quality: QualitySchema.optional().openapi({
+      description: 'With a human-coded column (goldColumn), once the job has completed or been cancelled',
+    }),
     error: z.string().optional().openapi({ description: 'Why the job failed (FAILED only)' }),
     links: LinksSchema,
   } satisfies Shape<Sent<JobDescription>> & { links: z.ZodType })

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
 import { InputFileNotFoundError } from '../domain/errors.js';
+import { agreementLine } from '../domain/quality.js';
 import { inspectColumn, readCodeframeFile } from '../sheets/index.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { EnvVariable, SettingNames } from '../lib/config.js';
@@ -29,6 +30,8 @@ Options (each overrides its environment variable):
   --multi                    every category that applies to an answer, not one (MULTI_CODE=true);
                              adds a 0/1 column per category and per net
   --max-codes <n>            the most categories an answer keeps with --multi (MAX_CODES, default 5)
+  --gold-column <text>       a column coded by hand (header, letter or question): the model codes
+                             those rows blind and the Quality and Review sheets compare the two
   --sheet, -s <name|index>   sheet name or 1-based index (default: the first sheet)
   --question <text>          the survey question, when the header does not say it
   --out, -o <file>           output .xlsx (or .csv); default: <input>.coded.xlsx beside the input
@@ -46,6 +49,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       column: { type: 'string', short: 'c' },
+      'gold-column': { type: 'string' },
       'categories-file': { type: 'string' },
       categories: { type: 'string' },
       sheet: { type: 'string', short: 's' },
@@ -113,6 +117,15 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     column: values.column,
     ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
   });
+  if (values['gold-column'] !== undefined) {
+    await inspectColumn({
+      path: inputPath,
+      displayName: path.basename(inputPath),
+      format: sheetFormatOf(inputPath),
+      column: values['gold-column'],
+      ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
+    });
+  }
   const outPath = path.resolve(values.out ?? defaultOutPath(inputPath));
 
   const logger = createLogger(config.logLevel, 'verbatim-cli');
@@ -150,6 +163,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       fileName: path.basename(inputPath),
       source: { path: inputPath },
       column: values.column,
+      ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
       ...(values.question !== undefined ? { question: values.question } : {}),
       categories,
@@ -180,6 +194,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       statsBlock(final.stats, final.progress ?? progress, outPath, (final.progress ?? progress).simulated),
     );
+    if (final.quality) process.stdout.write(`${agreementLine(final.quality)}\n`);
     return 0;
   } catch (error) {
     // Stopping ended the wait for the job (the worker stopped first): that is the stop, not a failure.

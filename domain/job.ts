@@ -65,6 +65,8 @@ export interface JobPlan {
   readonly estimatedTokens: number;
   /** The worker had no API key: the simulator answers, and every view of the job says so. */
   readonly simulated: boolean;
+  /** The human-coded column, when the job has one: its letter, header and non-empty cells. */
+  readonly gold?: { readonly column: string; readonly header: string; readonly cells: number };
 }
 
 /**
@@ -411,6 +413,8 @@ export interface JobSpec {
   readonly input: string;
   readonly sheet?: string;
   readonly column: string;
+  /** A human-coded column to measure the model against (never sent to the model). */
+  readonly goldColumn?: string;
   readonly question?: string;
   readonly categories: readonly Category[];
   readonly options: JobOptions;

@@ -18,6 +18,7 @@ import type { Category } from '../domain/categories.js';
 import { DomainError, InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
+import type { QualitySummary } from '../domain/quality.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
@@ -113,6 +114,8 @@ export interface JobDescription {
   readonly progress: JobProgress | null;
   /** Once the job has completed or been cancelled. */
   readonly stats: JobStats | null;
+  /** Agreement with the human-coded column, once the job has completed or been cancelled with one. */
+  readonly quality?: QualitySummary;
   /** Why the job failed (FAILED only): the cause a person can act on. */
   readonly error?: string;
 }
@@ -218,6 +221,8 @@ export interface CreateJobRequest {
   readonly source: { readonly path: string } | { readonly bytes: Uint8Array };
   readonly column: string;
   readonly sheet?: string;
+  /** A human-coded column to measure the model against (`--gold-column`, API `goldColumn`). */
+  readonly goldColumn?: string;
   readonly question?: string;
   readonly categories: readonly Category[];
   readonly options: JobOptions;
@@ -259,6 +264,7 @@ interface StoredResult {
   readonly partial: boolean;
   readonly stats: JobStats;
   readonly simulated: boolean;
+  readonly quality?: QualitySummary;
 }
 
 export function createJobService(deps: JobServiceDeps): TemporalJobService {
@@ -421,6 +427,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
         closedAt: d.closeTime ?? null,
         progress: progress ?? null,
         stats: stats ?? null,
+        ...(stored?.quality ? { quality: stored.quality } : {}),
         ...(error ? { error } : {}),
       };
     },
@@ -539,6 +546,16 @@ export async function storeJob(
       column: request.column,
       ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
     });
+    // The human-coded column is checked the same way, so a typo is refused before anything runs.
+    if (request.goldColumn !== undefined) {
+      await deps.inspect({
+        path: inputPath,
+        displayName: request.fileName,
+        format,
+        column: request.goldColumn,
+        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+      });
+    }
   } catch (error) {
     if (request.idFrom === 'random') await store.remove(jobId);
     throw error;
@@ -549,6 +566,7 @@ export async function storeJob(
     format,
     input,
     column: request.column,
+    ...(request.goldColumn !== undefined ? { goldColumn: request.goldColumn } : {}),
     ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
     ...(request.question !== undefined ? { question: request.question } : {}),
     categories: request.categories,
@@ -707,6 +725,8 @@ export function contentJobId(
       batchSize: r.options.batchSize,
       batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
       ...(mode.multi ? { multi: true, maxCodes: mode.maxCodes } : {}),
+      // Absent without one, so jobs from before the gold column keep their ids.
+      ...(r.goldColumn !== undefined ? { goldColumn: r.goldColumn } : {}),
       // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
       ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
     }),

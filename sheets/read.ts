@@ -37,6 +37,8 @@ export interface ReadAnswerColumnInput {
    * column's header (`E2` → `E2: Price`, …), so that a place for them is found (`codeColumn`).
    */
   readonly codeHeaders?: ((header: string) => readonly string[]) | undefined;
+  /** A human-coded column to compare the model with (header, letter or question text), read beside the answers. */
+  readonly goldColumn?: string | undefined;
 }
 
 export interface AnswerColumn {
@@ -66,6 +68,14 @@ export interface AnswerColumn {
    * formulas in the answer column without a saved result, merged answer cells. Each names its rows.
    */
   readonly warnings: readonly SheetWarning[];
+  /** With `goldColumn`: its letter and header, and each data row's non-empty cell, [sheet row, text]. */
+  readonly gold?:
+    | {
+        readonly column: string;
+        readonly header: string;
+        readonly cells: ReadonlyArray<readonly [number, string]>;
+      }
+    | undefined;
 }
 
 /**
@@ -78,6 +88,9 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   let layout: ResolvedLayout | undefined;
   let answerColumn = 0;
   let categoryColumn: number | undefined;
+  let goldColumn: number | undefined;
+  let goldHeader = '';
+  const goldCells: Array<[number, string]> = [];
   let usedWidth = 0;
   // Columns holding anything, tracked only when 0/1 columns may have to fit after an existing category column.
   let filled: Set<number> | undefined;
@@ -93,6 +106,10 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
       const letter = columnLetter(answerColumn);
       notes.note('formula_without_value', raw.number, (at, count) => uncalculatedMessage(letter, at, count));
     }
+    if (goldColumn !== undefined) {
+      const text = cellText(raw.values[goldColumn - 1]);
+      if (!isBlank(text)) goldCells.push([raw.number, text]);
+    }
     if (!isBlankRow(raw)) {
       rows.push({
         row: raw.number,
@@ -105,6 +122,21 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     layout = resolveColumn(head, input, sheet);
     answerColumn = layout.column;
     categoryColumn = findCategoryColumn(layout.headerRow, `${headerOf(layout)} category`);
+    if (input.goldColumn !== undefined) {
+      const gold = locateColumn(head, input.goldColumn)?.column;
+      if (gold === undefined || gold === answerColumn) {
+        throw new ColumnNotFoundError(
+          input.displayName,
+          sheet.name,
+          input.goldColumn,
+          describeColumns(layout.headerRow).concat(
+            gold === answerColumn ? ['(the human-coded column must not be the answer column)'] : [],
+          ),
+        );
+      }
+      goldColumn = gold;
+      goldHeader = cellAt(layout.headerRow, gold).text.trim() || columnLetter(gold);
+    }
     // The held top rows reach `consume` after this, so the set sees every row.
     if (input.codeHeaders && categoryColumn !== undefined) filled = new Set();
   };
@@ -166,6 +198,9 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     codeColumn: codeColumn === undefined ? undefined : columnLetter(codeColumn),
     rows,
     warnings: [...sheet.warnings(), ...notes.list()],
+    ...(goldColumn !== undefined
+      ? { gold: { column: columnLetter(goldColumn), header: goldHeader, cells: goldCells } }
+      : {}),
   };
 }
 

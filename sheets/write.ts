@@ -32,6 +32,8 @@ import { inspectXlsx, readEntryHead } from './zip.js';
 export interface WriteWorkbookInput extends CodedSheet {
   readonly summary: readonly ReportRow[];
   readonly run: readonly ReportRow[];
+  /** Further report sheets after Run (Quality, Review), in order. */
+  readonly extraSheets?: ReadonlyArray<{ readonly name: string; readonly rows: readonly ReportRow[] }>;
   /** Where the .xlsx goes; replaced atomically. */
   readonly outPath: string;
   /** Inputs larger than this (bytes) take the streaming path; default 15 MB. */
@@ -394,12 +396,18 @@ function addReportSheets(
   input: WriteWorkbookInput,
   existing: readonly string[],
 ): void {
-  const summaryName = reportSheetName('Summary', existing);
-  const runName = reportSheetName('Run', [...existing, summaryName]);
-  for (const [name, rows] of [
-    [summaryName, input.summary],
-    [runName, input.run],
-  ] as const) {
+  const taken = [...existing];
+  const sheets: Array<readonly [string, readonly ReportRow[]]> = [];
+  for (const { name, rows } of [
+    { name: 'Summary', rows: input.summary },
+    { name: 'Run', rows: input.run },
+    ...(input.extraSheets ?? []),
+  ]) {
+    const unique = reportSheetName(name, taken);
+    taken.push(unique);
+    sheets.push([unique, rows]);
+  }
+  for (const [name, rows] of sheets) {
     const sheet = workbook.addWorksheet(name);
     fillReportSheet(sheet, rows);
     // Only the streaming writer's sheets have (and need) a commit.

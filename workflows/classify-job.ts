@@ -436,7 +436,8 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       startedAt,
       endedAt,
     });
-    return { jobId, output, partial, stats };
+    const { quality, ...files } = output;
+    return { jobId, output: files, partial, stats, ...(quality ? { quality } : {}) };
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JobCounters, JobOptions, JobPhase, JobPlan, JobProgress, JobStats } from '../domain/job.js';
+import type { QualitySummary } from '../domain/quality.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
 
 export interface ClassifyJobInput {
@@ -48,6 +49,8 @@ export interface ClassifyJobResult {
   readonly partial: boolean;
   readonly stats: JobStats;
   readonly progress: JobProgress;
+  /** Agreement with the human-coded column, when the job has one. */
+  readonly quality?: QualitySummary;
 }
 
 /** Sent by a batch activity when the API answered 429, so the job narrows its window at once. */

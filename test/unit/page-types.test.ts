@@ -8,6 +8,7 @@ import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { describe, expectTypeOf, it } from 'vitest';
 import type * as page from '../../api/public/js/types.js';
 import type { JobPhase, JobProgress, JobStats } from '../../domain/job.js';
+import type { QualitySummary } from '../../domain/quality.js';
 import type { SheetFormat } from '../../domain/sheet-format.js';
 import type { Preview } from '../../sheets/index.js';
 
@@ -17,6 +18,7 @@ describe("the page's types of the API's JSON", () => {
     expectTypeOf<JobStats>().toExtend<page.JobStats>();
     expectTypeOf<JobPhase>().toExtend<page.JobPhase>();
     expectTypeOf<WorkflowExecutionStatusName>().toExtend<page.JobStatus>();
+    expectTypeOf<QualitySummary>().toExtend<page.JobQuality>();
   });
 
   it("fit the server's preview (POST /jobs/preview adds the file's name and format)", () => {

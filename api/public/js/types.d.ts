@@ -190,9 +190,21 @@ export interface JobView {
   readonly closedAt: string | null;
   readonly progress: JobProgress | null;
   readonly stats: JobStats | null;
+  /** Agreement with the human-coded column, once a job with one has ended. */
+  readonly quality?: JobQuality;
   /** Why a failed job failed. */
   readonly error?: string;
   readonly links: JobLinks;
+}
+
+/** The Quality sheet's figures (`quality` of a job view). */
+export interface JobQuality {
+  readonly goldHeader: string;
+  readonly rows: number;
+  readonly exactAgreement: number | null;
+  readonly kappa: number | null;
+  readonly alpha: number | null;
+  readonly macroF1: number | null;
 }
 
 /** `POST /jobs` (202). */

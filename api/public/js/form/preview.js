@@ -65,6 +65,14 @@ function renderPreview() {
   const table = $('preview-table', HTMLTableElement);
   table.replaceChildren(tableHead(preview), tableBody(preview));
 
+  // The human-coded column is picked from the same columns; none by default.
+  $('gold-column', HTMLSelectElement).replaceChildren(
+    new Option('None', ''),
+    ...preview.columns.map(
+      (column, i) => new Option(`${column.letter}: ${column.header || '(no header)'}`, String(i)),
+    ),
+  );
+
   const guess = guessColumn(preview);
   draft.guessed = guess >= 0;
   pickColumn(guess);

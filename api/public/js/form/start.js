@@ -36,6 +36,9 @@ async function startJob(event) {
   body.append('file', file);
   body.append('sheet', preview.sheet);
   body.append('column', column);
+  const gold = $('gold-column', HTMLSelectElement).value;
+  if (gold !== '' && Number(gold) !== draft.column)
+    body.append('goldColumn', columnValue(preview, Number(gold)));
   body.append('categories', $('categories', HTMLTextAreaElement).value);
   appendSettings(body);
 

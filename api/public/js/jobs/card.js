@@ -35,7 +35,7 @@ export const cardId = (jobId) => `job-${jobId.replace(/[^\w-]/g, '_')}`;
  * (its results, tables) is a new section here and a new part in the page's `#job-template`.
  * @type {ReadonlyArray<(view: CardView) => void>}
  */
-const SECTIONS = [renderHead, renderMeta, renderBar, renderStats, renderError, renderActions];
+const SECTIONS = [renderHead, renderMeta, renderBar, renderStats, renderQuality, renderError, renderActions];
 
 /**
  * Updates the job's card (made on first use) and returns it.
@@ -174,6 +174,23 @@ function renderStats({ card, job, p, running }) {
   const limited = job.stats?.rateLimited ?? p?.rateLimited;
   stat('limited').textContent = limited == null ? '–' : numbers.format(limited);
   stat('limited').classList.toggle('warn', (limited ?? 0) > 0);
+}
+
+/**
+ * Agreement with the human-coded column, the line the CLI prints, once the job has it.
+ * @param {CardView} view
+ */
+function renderQuality({ card, job }) {
+  const line = q(card, '.job-quality');
+  const quality = job.quality;
+  line.hidden = !quality;
+  if (!quality) return;
+  /** @param {number | null} x */
+  const two = (x) => (x === null ? '–' : x.toFixed(2));
+  const exact = quality.exactAgreement === null ? '–' : `${(quality.exactAgreement * 100).toFixed(1)} %`;
+  line.textContent =
+    `Agreement with “${quality.goldHeader}” on ${numbers.format(quality.rows)} rows: ${exact}, ` +
+    `κ ${two(quality.kappa)}, α ${two(quality.alpha)}, macro F1 ${two(quality.macroF1)}`;
 }
 
 /** @param {CardView} view */

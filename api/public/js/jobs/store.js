@@ -1,7 +1,7 @@
 // @ts-check
 // What the page knows of each job: the list entry first, then the job's view and its live progress.
 
-/** @import { JobLinks, JobListItem, JobPhase, JobProgress, JobStats, JobStatus } from '../types.js' */
+/** @import { JobLinks, JobListItem, JobPhase, JobProgress, JobQuality, JobStats, JobStatus } from '../types.js' */
 
 /**
  * A job as the page knows it: what the list, the job's view and its events said last, and the page's own
@@ -15,6 +15,7 @@
  * @property {string | null} closedAt
  * @property {JobProgress | null} progress
  * @property {JobStats | null} stats
+ * @property {JobQuality | null} [quality] agreement with the human-coded column, once the job has ended
  * @property {JobLinks} [links]
  * @property {boolean | null} [simulated] a dry run, as the job's view says (its progress says it too)
  * @property {JobPhase | null} [phase] the list's phase, before any progress

@@ -23,6 +23,7 @@ export function applyView(view) {
     closedAt: view.closedAt,
     progress: view.progress ?? known?.progress ?? null,
     stats: view.stats ?? null,
+    quality: view.quality ?? null,
     error: view.error ?? null,
     links: view.links,
     detailed: view.status !== 'RUNNING',

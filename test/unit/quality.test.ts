@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseCategories } from '../../domain/categories.js';
+import { codeframeOf } from '../../domain/codeframe.js';
+import type { QualityRow } from '../../domain/quality.js';
+import { QUALITY_FIGURES, agreementLine, qualityReport } from '../../domain/quality.js';
+
+const codeframe = codeframeOf(parseCategories('Price\nDelivery\nApp', 'test'));
+
+const row = (n: number, model: string[], gold?: string, confidence?: number | null): QualityRow => ({
+  row: n,
+  answer: `answer ${n}`,
+  model,
+  ...(gold !== undefined ? { gold } : {}),
+  ...(confidence !== undefined ? { confidence } : {}),
+});
+
+describe('qualityReport', () => {
+  it('matches gold labels without case or spaces, lists unknown ones with their row, and compares them as they are', () => {
+    const report = qualityReport({
+      codeframe,
+      multi: false,
+      goldHeader: 'E2 coded by hand',
+      reviewBelow: 0.7,
+      rows: [
+        row(2, ['Price'], '  PRICE '),
+        row(3, ['Delivery'], 'delivery'),
+        row(4, ['App'], 'Prise'),
+        row(5, ['Other'], undefined),
+        row(6, ['Other'], ''),
+      ],
+    });
+    expect(report.unknownGold).toEqual([{ row: 4, labels: ['Prise'] }]);
+    expect(report.summary).toMatchObject({
+      rows: 3,
+      exactAgreement: 2 / 3,
+      unknownGoldLabels: 1,
+      reviewRows: 1,
+    });
+    expect(report.quality?.slice(1, 7).map((r) => r[0])).toEqual([...QUALITY_FIGURES]);
+    expect(report.review).toEqual([
+      ['Row', 'Answer', 'Human', 'Model', 'Why listed'],
+      [4, 'answer 4', 'Prise', 'App', 'human and model disagree'],
+    ]);
+  });
+
+  it('reads `;`-joined gold cells as sets in multi-code mode', () => {
+    const report = qualityReport({
+      codeframe,
+      multi: true,
+      goldHeader: 'G',
+      reviewBelow: 0.7,
+      rows: [row(2, ['Price', 'App'], 'app; PRICE'), row(3, ['Price'], 'Price;Delivery')],
+    });
+    expect(report.summary?.exactAgreement).toBe(0.5);
+    expect(report.review?.slice(1).map((r) => r[0])).toEqual([3]);
+  });
+
+  it('without a gold column, reviews only answers under the threshold, and has no Quality sheet', () => {
+    const report = qualityReport({
+      codeframe,
+      multi: false,
+      reviewBelow: 0.7,
+      rows: [
+        row(2, ['Price'], undefined, 0.95),
+        row(3, ['App'], undefined, 0.4),
+        row(4, ['App'], undefined, null),
+      ],
+    });
+    expect(report.quality).toBeUndefined();
+    expect(report.summary).toBeUndefined();
+    expect(report.review).toEqual([
+      ['Row', 'Answer', 'Model', 'Confidence', 'Why listed'],
+      [3, 'answer 3', 'App', 0.4, 'confidence under 0.7'],
+    ]);
+  });
+
+  it('splits agreement at the threshold when confidences are given', () => {
+    const report = qualityReport({
+      codeframe,
+      multi: false,
+      goldHeader: 'G',
+      reviewBelow: 0.7,
+      rows: [row(2, ['Price'], 'Price', 0.9), row(3, ['App'], 'Price', 0.5), row(4, ['App'], 'App', 0.6)],
+    });
+    expect(report.summary?.byConfidence).toMatchObject({
+      atOrAbove: { rows: 1, exactAgreement: 1 },
+      below: { rows: 2, exactAgreement: 0.5 },
+    });
+    expect(report.summary?.reviewRows).toBe(2);
+  });
+
+  it('prints the one line the CLI shows', () => {
+    expect(
+      agreementLine({
+        goldHeader: 'E2 coded by hand',
+        rows: 312,
+        exactAgreement: 0.9134,
+        kappa: 0.8912,
+        alpha: 0.8907,
+        microF1: 0.9134,
+        macroF1: 0.881,
+        unknownGoldLabels: 0,
+        reviewRows: 27,
+      }),
+    ).toBe('Agreement with "E2 coded by hand" on 312 rows: 91.3 %, κ 0.89, α 0.89, macro F1 0.88');
+  });
+});
