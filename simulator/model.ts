@@ -4,6 +4,7 @@ import { PLAIN_ANSWER, REFUSAL, chatCompletion, tokensOf } from './protocol.js';
 import { corruptCoding, corruptLists, cutOff } from './faults.js';
 import { expectedLabels, isWrongAnswer, wrongLabels } from './labels.js';
 import { encodeLabels } from '../domain/prompt.js';
+import { simulatedLogprobs } from './logprobs.js';
 import { encodeOriginal } from './original-layout.js';
 import type { FaultRule } from './options.js';
 
@@ -43,14 +44,16 @@ export function modelReply(
   let content = PLAIN_ANSWER;
   let labelsReturned = 0;
   let validCoding = false;
+  const wrong = new Set<string>();
   if (coding) {
     const wrongRate = behaviour.wrongRate ?? 0;
     // "Correct" is what this model means to say: the rule's labels, or on purpose wrong ones (wrongRate).
     const correct = coding.items.map((item) => {
       const right = expectedLabels(item.text, coding.categories, coding.mode);
+      if (isWrongAnswer(item.text, wrongRate)) wrong.add(item.id);
       return {
         id: item.id,
-        labels: isWrongAnswer(item.text, wrongRate) ? wrongLabels(right, coding.labels, coding.mode) : right,
+        labels: wrong.has(item.id) ? wrongLabels(right, coding.labels, coding.mode) : right,
       };
     });
     const texts = new Map(coding.items.map((item) => [item.id, item.text]));
@@ -81,7 +84,15 @@ export function modelReply(
       validCoding: false,
     };
   }
-  return { reply: { content, refusal: null, finishReason: 'stop' }, labelsReturned, validCoding };
+  const logprobs =
+    request.logprobs && coding && request.layout !== 'original'
+      ? { logprobs: simulatedLogprobs(content, wrong, coding.labels.length) }
+      : {};
+  return {
+    reply: { content, refusal: null, finishReason: 'stop', ...logprobs },
+    labelsReturned,
+    validCoding,
+  };
 }
 
 export interface ChatAnswer extends ModelOutcome {

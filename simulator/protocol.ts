@@ -54,11 +54,16 @@ export interface ChatRequest {
   readonly coding?: CodingRequest;
   /** The coding came in the original tool's layout (the bench's baseline), and is answered in it. */
   readonly layout?: 'original';
+  /** `logprobs: true`: the answer's tokens come with their log-probabilities. */
+  readonly logprobs?: boolean;
 }
 
 export type ParsedChatRequest =
   | { readonly ok: true; readonly request: ChatRequest }
   | { readonly ok: false; readonly message: string; readonly param: string | null };
+
+/** Models that refuse `logprobs` with a 400: the gpt-5 family and the o-series. */
+const REASONING_MODEL = /^(gpt-5|o\d)/;
 
 interface Message {
   readonly role: string;
@@ -79,6 +84,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     max_tokens,
     temperature,
     prompt_cache_key,
+    logprobs,
   } = body as Record<string, unknown>;
   if (typeof model !== 'string' || model === '') {
     return { ok: false, message: 'you must provide a model parameter', param: 'model' };
@@ -97,6 +103,10 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   if (prompt_cache_key !== undefined && prompt_cache_key !== null && typeof prompt_cache_key !== 'string') {
     const message = `Invalid type for 'prompt_cache_key': expected a string, but got ${typeof prompt_cache_key} instead.`;
     return { ok: false, message, param: 'prompt_cache_key' };
+  }
+  if (logprobs === true && REASONING_MODEL.test(model)) {
+    // As OpenAI answers for gpt-5-mini, gpt-5-nano and the o-series.
+    return { ok: false, message: 'logprobs are not supported with reasoning models', param: 'logprobs' };
   }
   const texts = messages.map(readMessage).filter((m): m is Message => m !== undefined);
   if (texts.length < messages.length) {
@@ -117,6 +127,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     system,
     schema: format?.type === 'json_schema' ? (JSON.stringify(format.json_schema?.schema) ?? '') : '',
     ...(typeof prompt_cache_key === 'string' ? { cacheKey: prompt_cache_key } : {}),
+    ...(logprobs === true ? { logprobs: true } : {}),
   };
   if (format?.type !== 'json_schema') return { ok: true, request };
   const user = texts.findLast((m) => m.role === 'user')?.text ?? '';
@@ -176,6 +187,15 @@ export interface ModelReply {
   readonly content: string | null;
   readonly refusal: string | null;
   readonly finishReason: 'stop' | 'length';
+  /** `choices[0].logprobs.content`, when the request asked for them. */
+  readonly logprobs?: readonly SimulatedLogprob[];
+}
+
+export interface SimulatedLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  readonly bytes: number[];
+  readonly top_logprobs: ReadonlyArray<{ token: string; logprob: number; bytes: number[] }>;
 }
 
 /** A complete `chat.completion` object, as the API returns it. */
@@ -189,7 +209,7 @@ export function chatCompletion(model: string, reply: ModelReply, usage: Usage): 
       {
         index: 0,
         message: { role: 'assistant', content: reply.content, refusal: reply.refusal, annotations: [] },
-        logprobs: null,
+        logprobs: reply.logprobs ? { content: reply.logprobs, refusal: null } : null,
         finish_reason: reply.finishReason,
       },
     ],

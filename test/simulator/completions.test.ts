@@ -6,7 +6,9 @@ import {
   originalMessages,
   originalSchema,
 } from '../../bench/original-layout.js';
+import { batchConfidences } from '../../domain/confidence.js';
 import { parseGoDuration } from '../../domain/rate.js';
+import { isWrongAnswer } from '../../simulator/labels.js';
 import { validateLabels } from '../../domain/validate.js';
 import type { Simulator } from '../../simulator/index.js';
 import { expectedLabel, startSimulator } from '../../simulator/index.js';
@@ -82,6 +84,39 @@ describe('POST /v1/chat/completions', () => {
       prompt_tokens: Math.ceil(chars / 4),
       completion_tokens: Math.ceil(content.length / 4),
     });
+  });
+
+  it('gives log-probabilities when asked: sure of right answers, unsure of those wrongRate spoils', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), text: `the price, take ${i}` }));
+    sim.configure({ wrongRate: 0.3 });
+    try {
+      const completion = await clientFor(sim).chat.completions.create({
+        ...codingRequest(many),
+        logprobs: true,
+        top_logprobs: 5,
+      });
+      const content = completion.choices[0]?.message.content ?? '';
+      const tokens = completion.choices[0]?.logprobs?.content ?? [];
+      expect(tokens.map((t) => t.token).join('')).toBe(content);
+      const labels = validateLabels(content, many, CATEGORIES).labels;
+      const confidence = batchConfidences({ content, tokens, items: many, categories: CATEGORIES, labels });
+      many.forEach((item, i) => {
+        const right = labels.get(item.id)?.[0] === expectedLabel(item.text, CATEGORIES);
+        expect(right).toBe(!isWrongAnswer(item.text, 0.3));
+        expect(confidence[i], item.text).toBeCloseTo(right ? 0.95 / 0.99 : 0.45 / 0.89, 4);
+      });
+      expect(confidence.some((c) => (c ?? 1) < 0.7)).toBe(true);
+    } finally {
+      sim.configure({ wrongRate: 0 });
+    }
+  });
+
+  it('answers 400 to logprobs from a reasoning model, as OpenAI does', async () => {
+    const error = await clientFor(sim)
+      .chat.completions.create({ ...codingRequest(), model: 'gpt-5-mini', logprobs: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as BadRequestError).param).toBe('logprobs');
   });
 
   it('is what chat.completions.parse expects', async () => {
