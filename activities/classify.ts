@@ -24,9 +24,11 @@ import { ModelOutputError, checkLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { LabelResponse } from './llm.js';
-import { requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
-import type { StoredBatch, StoredPiece, StoredResult } from './stored.js';
-import { loadJob, readBatch, readPiece, readResult, storePiece } from './stored.js';
+import { refusesLogprobs, requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
+import type { LogprobsOff, StoredBatch, StoredPiece, StoredResult } from './stored.js';
+import { LOGPROBS_OFF, loadJob, readBatch, readPiece, readResult, storePiece } from './stored.js';
+import type { JobStore } from '../lib/store.js';
+import { batchConfidences } from '../domain/confidence.js';
 import { arrivalCharge, estimateRequestTokens, tokenCounter } from './tokens.js';
 
 export interface ClassifyBatchInput {
@@ -45,7 +47,13 @@ const NO_USAGE: TokenUsage = { prompt: 0, completion: 0, cached: 0 };
 
 /** What one request settled: the whole batch validated, or a piece (some answers good, the rest not). */
 type Settled =
-  | { readonly whole: true; readonly check: LabelCheck; readonly response: LabelResponse }
+  | {
+      readonly whole: true;
+      readonly check: LabelCheck;
+      readonly response: LabelResponse;
+      /** Each answer's confidence, when the model gave log-probabilities. */
+      readonly confidence?: ReadonlyArray<number | null>;
+    }
   | {
       readonly whole: false;
       readonly piece: PieceResult;
@@ -85,7 +93,7 @@ export function classifyActivities(deps: ActivityDeps) {
     }
     let response: LabelResponse | undefined;
     try {
-      response = await requestLabels(llm, {
+      const request = {
         model: options.model,
         temperature: options.temperature,
         messages,
@@ -93,6 +101,16 @@ export function classifyActivities(deps: ActivityDeps) {
         maxCompletionTokens: maxTokens,
         promptCacheKey: promptCacheKey(jobId, index, promptCacheKeys(options)),
         signal: ctx.cancellationSignal,
+      };
+      const logprobs = !(await logprobsOff(store, jobId));
+      response = await requestLabels(llm, { ...request, logprobs }).catch(async (error: unknown) => {
+        if (!logprobs || !refusesLogprobs(error)) throw error;
+        // The model refuses log-probabilities: said once in the job's folder (the Run sheet reads it), and
+        // this request is sent again at once without them.
+        const off: LogprobsOff = { reason: (error as Error).message.split('\n')[0] ?? '', batch: index };
+        await store.writeJson(store.file(jobId, LOGPROBS_OFF), off);
+        offJobs.add(`${store.root}\u0000${jobId}`);
+        return requestLabels(llm, request);
       });
       deps.budget?.observe(response.rateLimit);
       // Settle the estimate: the API took its arrival charge (~4 characters a token), which counted
@@ -103,7 +121,18 @@ export function classifyActivities(deps: ActivityDeps) {
       }
       const check = checkLabels(response.content, items, categories, mode);
       const bad = badIds(check, items);
-      if (bad.size === 0) return { whole: true, check, response };
+      if (bad.size === 0) {
+        const confidence = response.logprobs
+          ? batchConfidences({
+              content: response.content,
+              tokens: response.logprobs,
+              items,
+              categories,
+              labels: check.labels,
+            })
+          : undefined;
+        return { whole: true, check, response, ...(confidence ? { confidence } : {}) };
+      }
       return { whole: false, piece: pieceOf(items, check, bad), response, ...cutOf(check) };
     } catch (error) {
       if (ctx.cancellationSignal.aborted) throw error;
@@ -179,7 +208,7 @@ export function classifyActivities(deps: ActivityDeps) {
             ? { ...done, nearLimit: true }
             : done;
         }
-        const { check, response } = settled;
+        const { check, response, confidence } = settled;
         const result: StoredResult = {
           index,
           labels: batch.items.map((item) => check.labels.get(item.id) ?? []),
@@ -190,6 +219,7 @@ export function classifyActivities(deps: ActivityDeps) {
           model: options.model,
           ...(deps.identity ? { worker: deps.identity } : {}),
           ...(response.simulated ? { simulated: true as const } : {}),
+          ...(confidence ? { confidence } : {}),
         };
         await store.writeJson(store.resultFile(jobId, index), result);
         if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
@@ -285,6 +315,17 @@ function cutOf(check: LabelCheck): { cut?: number } {
 /** Attempts an answer unusable as a whole is retried before it is halved (never more than the policy allows). */
 function wholeAnswerAttempts(options: JobOptions): number {
   return Math.max(1, Math.min(WHOLE_ANSWER_ATTEMPTS, options.retry.maximumAttempts));
+}
+
+/** Jobs whose model refused `logprobs`, known to this process (the file says so to the others). */
+const offJobs = new Set<string>();
+
+async function logprobsOff(store: JobStore, jobId: string): Promise<boolean> {
+  const key = `${store.root}\u0000${jobId}`;
+  if (offJobs.has(key)) return true;
+  const off = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));
+  if (off) offJobs.add(key);
+  return off !== undefined;
 }
 
 function outcome(batch: StoredBatch, result: StoredResult, apiCalls: number, reused: boolean): BatchOutcome {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
+import type { TokenLogprob } from '../domain/confidence.js';
 import type { ChatMessage, LabelSchema } from '../domain/prompt.js';
 import { parseGoDuration } from '../domain/rate.js';
 import type { RateLimitReport } from '../domain/rate.js';
@@ -46,8 +47,13 @@ export interface LabelRequest {
   readonly maxCompletionTokens: number;
   /** Requests sharing a prefix route to the same cache with the same key (see `promptCacheKey`). */
   readonly promptCacheKey?: string;
+  /** Ask for the answer's token log-probabilities (for each answer's confidence). */
+  readonly logprobs?: boolean;
   readonly signal?: AbortSignal;
 }
+
+/** Alternatives asked for at each token: enough to renormalise over the allowed category numbers. */
+export const TOP_LOGPROBS = 5;
 
 export interface LabelResponse {
   readonly content: string | null;
@@ -56,6 +62,19 @@ export interface LabelResponse {
   readonly rateLimit: RateLimitReport;
   /** The answer came from verbatim's simulator (it says so in a header), not from a model. */
   readonly simulated: boolean;
+  /** `choices[0].logprobs.content` when asked for and given. */
+  readonly logprobs?: readonly TokenLogprob[];
+}
+
+/**
+ * Whether a 400 is the model refusing `logprobs` (reasoning models do: "logprobs are not supported with
+ * reasoning models"): the job then goes on without them, rather than failing every batch.
+ */
+export function refusesLogprobs(error: unknown): boolean {
+  return (
+    error instanceof OpenAI.BadRequestError &&
+    (error.param === 'logprobs' || error.param === 'top_logprobs' || /logprobs/i.test(error.message))
+  );
 }
 
 /** Sends one batch; throws `ModelOutputError` for a refusal or a cut-off answer (both retryable). */
@@ -70,6 +89,7 @@ export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Pr
         response_format: { type: 'json_schema', json_schema: { ...request.schema } },
         max_completion_tokens: request.maxCompletionTokens,
         ...(request.promptCacheKey ? { prompt_cache_key: request.promptCacheKey } : {}),
+        ...(request.logprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),
       },
       request.signal ? { signal: request.signal } : {},
     )
@@ -91,6 +111,7 @@ export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Pr
     latencyMs,
     rateLimit: readRateLimit(response.headers),
     simulated: response.headers.get(SIMULATOR_HEADER) === '1',
+    ...(choice?.logprobs?.content ? { logprobs: choice.logprobs.content } : {}),
   };
 }
 

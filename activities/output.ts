@@ -13,8 +13,9 @@ import { runRows, summaryRows } from '../domain/report.js';
 import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import type { SpanRecord, StoredResult } from './stored.js';
+import type { LogprobsOff, SpanRecord, StoredResult } from './stored.js';
 import {
+  LOGPROBS_OFF,
   OUTPUT_CSV,
   OUTPUT_XLSX,
   itemLabels,
@@ -76,6 +77,8 @@ export function outputActivities(deps: ActivityDeps) {
         const mode = codingMode(spec.options);
         const codeframe = codeframeOf(spec.categories);
         const answerOutcomes = new Array<AnswerOutcome>(plan.uniqueAnswers);
+        // Each answer's confidence, when its batch came with log-probabilities (undefined otherwise).
+        const confidences = new Array<number | null | undefined>(plan.uniqueAnswers);
         const fallbackBatches: Array<{ batch: number; reason: string; first: number; answers: number }> = [];
         const [spans, results] = await Promise.all([
           store.readJson<SpanRecord[]>(jobId, 'spans.json'),
@@ -102,6 +105,7 @@ export function outputActivities(deps: ActivityDeps) {
             for (let p = 0; p < answers; p += 1) {
               const labels = itemLabels(result.labels, p);
               if (labels.length > 0) answerOutcomes[first + p] = labels;
+              if (result.confidence) confidences[first + p] = result.confidence[p] ?? null;
             }
             // Answers that fell back alone after a salvage: listed like a batch of one.
             for (const { position, reason } of result.fallbacks ?? []) {
@@ -111,22 +115,28 @@ export function outputActivities(deps: ActivityDeps) {
           }
         }
         const gold = new Map(rows.gold ?? []);
-        const report = plan.gold
-          ? qualityReport({
-              codeframe,
-              multi: mode.multi,
-              goldHeader: plan.gold.header,
-              rows: await modelRows(
-                rows.assignments,
-                answerOutcomes,
-                new LabelIndex(codeframe),
-                codeframe.fallback.name,
-                gold,
-                (a) => answerText(a),
-              ),
-              reviewBelow: DEFAULT_REVIEW_BELOW,
-            })
-          : undefined;
+        const reviewBelow = spec.options.reviewBelow ?? DEFAULT_REVIEW_BELOW;
+        const withConfidence = confidences.some((c) => c !== undefined);
+        const report =
+          plan.gold || withConfidence
+            ? qualityReport({
+                codeframe,
+                multi: mode.multi,
+                goldHeader: plan.gold?.header,
+                rows: await modelRows(
+                  rows.assignments,
+                  answerOutcomes,
+                  withConfidence ? confidences : undefined,
+                  new LabelIndex(codeframe),
+                  codeframe.fallback.name,
+                  gold,
+                  reviewBelow,
+                  (a) => answerText(a),
+                ),
+                reviewBelow,
+              })
+            : undefined;
+        const logprobsOff = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));
         const coded = codedRows({
           codeframe,
           multi: mode.multi,
@@ -189,6 +199,11 @@ export function outputActivities(deps: ActivityDeps) {
             ? { multiCode: { maxCodes: mode.maxCodes, answersCut: input.counters.answersCut ?? 0 } }
             : {}),
           unknownLabels: coded.unknownLabels,
+          confidence: logprobsOff
+            ? `off: the model refused log-probabilities (batch ${logprobsOff.batch + 1}: ${logprobsOff.reason}); asked once, then not again`
+            : withConfidence
+              ? `from the model's log-probabilities, in the "${plan.header} confidence" column; under ${reviewBelow} listed on the Review sheet`
+              : 'none: the answers came without log-probabilities',
         });
         const where = {
           inputPath: store.file(jobId, spec.input),
@@ -199,6 +214,15 @@ export function outputActivities(deps: ActivityDeps) {
           categoryColumn: plan.categoryColumn,
           categoryHeader: plan.categoryHeader,
           labels: coded.cells,
+          ...(withConfidence && plan.confidenceColumn
+            ? {
+                confidence: {
+                  column: plan.confidenceColumn,
+                  header: `${plan.header} confidence`,
+                  values: rowConfidences(rows.assignments, confidences),
+                },
+              }
+            : {}),
           ...(mode.multi && plan.codeColumn
             ? {
                 codes: {
@@ -248,9 +272,11 @@ export function outputActivities(deps: ActivityDeps) {
 async function modelRows(
   assignments: ReadonlyArray<readonly [number, string, number]>,
   outcomes: readonly AnswerOutcome[],
+  confidences: ReadonlyArray<number | null | undefined> | undefined,
   index: LabelIndex,
   fallback: string,
   gold: ReadonlyMap<number, string>,
+  reviewBelow: number,
   answerText: (answer: number) => Promise<string>,
 ): Promise<QualityRow[]> {
   const out: QualityRow[] = [];
@@ -260,7 +286,33 @@ async function modelRows(
     if (outcome === undefined) continue;
     const model = outcome === 'fallback' ? [fallback] : index.order(outcome).labels;
     const cell = gold.get(row);
-    out.push({ row, model, gold: cell, answer: cell === undefined ? '' : await answerText(answer) });
+    // A fallen-back row has no confidence of the model's; a batch without log-probabilities none either.
+    const confidence = confidences
+      ? outcome === 'fallback'
+        ? null
+        : (confidences[answer] ?? null)
+      : undefined;
+    const listed = cell !== undefined || (typeof confidence === 'number' && confidence < reviewBelow);
+    out.push({
+      row,
+      model,
+      gold: cell,
+      ...(confidence !== undefined ? { confidence } : {}),
+      answer: listed ? await answerText(answer) : '',
+    });
+  }
+  return out;
+}
+
+/** Sheet row → confidence, for the rows whose answer has one. */
+function rowConfidences(
+  assignments: ReadonlyArray<readonly [number, string, number]>,
+  confidences: ReadonlyArray<number | null | undefined>,
+): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [row, kind, answer] of assignments) {
+    const c = kind === 'classify' ? confidences[answer] : undefined;
+    if (typeof c === 'number') out.set(row, c);
   }
   return out;
 }

@@ -119,6 +119,7 @@ export function prepareActivities(deps: ActivityDeps) {
           categoryColumn: column.categoryColumn,
           categoryHeader: column.categoryHeader,
           ...(column.codeColumn !== undefined ? { codeColumn: column.codeColumn } : {}),
+          confidenceColumn: column.confidenceColumn,
           question,
           rows: rowPlan.counts,
           uniqueAnswers: rowPlan.answers.length,

@@ -12,6 +12,13 @@ import { readJsonFile } from '../lib/store.js';
 
 export const OUTPUT_XLSX = 'output.xlsx';
 export const OUTPUT_CSV = 'output.csv';
+/** Written once the model has refused `logprobs` (a 400): later batches of the job do not ask again. */
+export const LOGPROBS_OFF = 'logprobs-off.json';
+
+export interface LogprobsOff {
+  readonly reason: string;
+  readonly batch: number;
+}
 
 /** A batch as sent: its unique answers with their prompt ids. */
 export interface StoredBatch extends PlannedBatch {
@@ -48,6 +55,8 @@ export type StoredResult =
       readonly salvaged?: true;
       /** Items that failed alone and fell back, by position, with the reason; their `labels` are []. */
       readonly fallbacks?: ReadonlyArray<{ readonly position: number; readonly reason: string }>;
+      /** Each item's confidence (0–1, null where none), when the model gave log-probabilities. */
+      readonly confidence?: ReadonlyArray<number | null>;
     }
   | { readonly index: number; readonly fallback: { readonly reason: string; readonly attempts: number } };
 

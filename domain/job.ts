@@ -34,6 +34,8 @@ export interface JobOptions {
   readonly multi?: boolean;
   /** MAX_CODES: the most categories one answer keeps in multi-code mode (default 5); longer lists are cut. */
   readonly maxCodes?: number;
+  /** REVIEW_BELOW: answers with a confidence under this go to the Review sheet (default 0.7). */
+  readonly reviewBelow?: number;
 }
 
 export interface RetryOptions {
@@ -57,6 +59,8 @@ export interface JobPlan {
   readonly categoryHeader: string;
   /** Multi-code jobs: the first of the 0/1 columns (one per category, then one per net), a letter. */
   readonly codeColumn?: string;
+  /** Where each answer's confidence goes, a letter (absent in plans from before confidences). */
+  readonly confidenceColumn?: string;
   readonly question: string;
   readonly rows: RowCounts;
   readonly uniqueAnswers: number;

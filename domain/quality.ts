@@ -74,7 +74,7 @@ export interface QualityReport {
   readonly summary: QualitySummary | undefined;
   /** The Quality sheet; undefined without a gold column. */
   readonly quality: ReportRow[] | undefined;
-  /** The Review sheet; undefined when nothing is to be reviewed and there is no gold column. */
+  /** The Review sheet; undefined when there is no gold column and no answer under the threshold. */
   readonly review: ReportRow[] | undefined;
   readonly unknownGold: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
 }
@@ -133,8 +133,9 @@ export function qualityReport(input: QualityInput): QualityReport {
   };
   const unsure = (row: QualityRow) => typeof row.confidence === 'number' && row.confidence < reviewBelow;
   const listed = input.rows.filter((r) => disagrees(r) || unsure(r));
+  // Without a gold column, an empty Review sheet would say nothing: there is none.
   const review =
-    goldHeader !== undefined || withConfidence
+    goldHeader !== undefined || listed.length > 0
       ? reviewRows(listed, humanOf, goldHeader !== undefined, withConfidence, reviewBelow, disagrees, unsure)
       : undefined;
 

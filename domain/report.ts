@@ -196,6 +196,8 @@ export interface RunInfo {
   readonly salvage?: { readonly batches: number; readonly calls: number; readonly answersFallback: number };
   /** Multi-code jobs: the maximum codes an answer keeps, and how many answers were cut to it. */
   readonly multiCode?: { readonly maxCodes: number; readonly answersCut: number };
+  /** How each answer's confidence was had, or why not (the model refused log-probabilities). */
+  readonly confidence?: string;
   /** Rows coded before the job whose category cell names labels outside the codeframe. */
   readonly unknownLabels?: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
 }
@@ -240,6 +242,7 @@ export function runRows(info: RunInfo): ReportRow[] {
     ...(info.multiCode
       ? [[`Answers cut to ${info.multiCode.maxCodes} codes (the model gave more)`, info.multiCode.answersCut]]
       : []),
+    ...(info.confidence !== undefined ? [['Confidence', info.confidence]] : []),
     ['Parallel processing', info.parallel ? 'on' : 'off'],
     ['Workers (window)', info.concurrency],
     ['Started', info.startedAt],

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
 import { DEFAULT_MAX_CODES } from '../domain/prompt.js';
+import { DEFAULT_REVIEW_BELOW } from '../domain/quality.js';
 
 /**
  * The environment, parsed once by each process entry (CLI, worker, API): every bad value is reported
@@ -74,6 +75,7 @@ const schema = z.object({
   HEARTBEAT_TIMEOUT: seconds(600).default(15_000),
   MULTI_CODE: booleanText.default(false),
   MAX_CODES: int(1, 100).default(DEFAULT_MAX_CODES),
+  REVIEW_BELOW: z.coerce.number().min(0).max(1).default(DEFAULT_REVIEW_BELOW),
   TEMPORAL_ADDRESS: text.optional(),
   TEMPORAL_NAMESPACE: text.default('default'),
   TEMPORAL_TASK_QUEUE: text.default('verbatim'),
@@ -248,6 +250,7 @@ export function loadConfig(
       },
       multi: e.MULTI_CODE,
       maxCodes: e.MAX_CODES,
+      reviewBelow: e.REVIEW_BELOW,
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -61,6 +61,11 @@ export interface AnswerColumn {
    * file fed back); else past the last used column.
    */
   readonly codeColumn: string | undefined;
+  /**
+   * Where the answers' confidence goes (`E2 confidence`): a column already headed so, else right after the
+   * category column (and its 0/1 columns) when those are new, else past the last used column.
+   */
+  readonly confidenceColumn: string;
   /** Every non-empty row after the header rows, in order. */
   readonly rows: SheetAnswerRow[];
   /**
@@ -177,7 +182,12 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
         : Math.max(usedWidth, answerColumn, merges.width) + 1;
   }
   const lastColumn = Math.max(exists ? 0 : newColumn, (codeColumn ?? 0) + codeHeaders.length - 1);
-  if (lastColumn > 16_384) {
+  const confidenceColumn =
+    findCategoryColumn(layout.headerRow, `${header} confidence`) ??
+    (exists
+      ? Math.max(usedWidth, answerColumn, merges.width, lastColumn) + 1
+      : Math.max(newColumn, (codeColumn ?? 0) + codeHeaders.length - 1) + 1);
+  if (Math.max(lastColumn, confidenceColumn) > 16_384) {
     throw new InvalidWorkbookError(
       input.displayName,
       `sheet ${JSON.stringify(sheet.name)} has no free column left` +
@@ -196,6 +206,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
     categoryHeader,
     categoryColumnExists: exists,
     codeColumn: codeColumn === undefined ? undefined : columnLetter(codeColumn),
+    confidenceColumn: columnLetter(confidenceColumn),
     rows,
     warnings: [...sheet.warnings(), ...notes.list()],
     ...(goldColumn !== undefined

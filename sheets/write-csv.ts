@@ -28,6 +28,26 @@ export interface CodedSheet {
   readonly labels: ReadonlyMap<number, string>;
   /** Multi-code: the 0/1 columns, one per category then one per net. */
   readonly codes?: CodeColumns | undefined;
+  /** Each answer's confidence (0–1, two decimals shown), when the model gave log-probabilities. */
+  readonly confidence?: ConfidenceColumn | undefined;
+}
+
+export interface ConfidenceColumn {
+  /** A letter. */
+  readonly column: string;
+  readonly header: string;
+  /** Sheet row → confidence; rows not here stay blank. */
+  readonly values: ReadonlyMap<number, number>;
+}
+
+/** The confidence column's index (1-based), the letter checked; undefined when there is none. */
+export function confidenceColumnIndex(confidence: ConfidenceColumn | undefined): number | undefined {
+  if (!confidence) return undefined;
+  const column = columnIndex(confidence.column);
+  if (column === undefined) {
+    throw new InvalidSettingError('confidenceColumn', confidence.column, 'is not a column letter (A–XFD)');
+  }
+  return column;
 }
 
 /** The 0/1 columns of a multi-code job (a "multiple dichotomy" set, as tabulation software wants it). */
@@ -75,9 +95,12 @@ export async function writeCodedCsv(input: WriteCodedCsvInput): Promise<void> {
   const escape = input.escapeFormulas ?? true;
   const codes = input.codes;
   const codeColumn = codeColumnIndex(codes);
+  const confidence = input.confidence;
+  const confidenceColumn = confidenceColumnIndex(confidence);
   const width = Math.max(
     column,
     codeColumn === undefined ? 0 : codeColumn + (codes?.headers.length ?? 0) - 1,
+    confidenceColumn ?? 0,
   );
   const withCategory = (number: number, fields: readonly string[]): string[] => {
     const out = [...fields];
@@ -98,9 +121,19 @@ export async function writeCodedCsv(input: WriteCodedCsvInput): Promise<void> {
         dichotomyValues(ones, codes.headers.length).forEach((v, i) => (out[codeColumn - 1 + i] = String(v)));
       }
     }
+    if (confidence && confidenceColumn !== undefined) {
+      if (number === input.headerRow && (out[confidenceColumn - 1] ?? '').trim() === '') {
+        out[confidenceColumn - 1] = confidence.header;
+      }
+      const value = confidence.values.get(number);
+      if (value !== undefined) out[confidenceColumn - 1] = value.toFixed(2);
+    }
     return out;
   };
-  const touched = (number: number) => input.labels.has(number) || (codes?.ones.has(number) ?? false);
+  const touched = (number: number) =>
+    input.labels.has(number) ||
+    (codes?.ones.has(number) ?? false) ||
+    (confidence?.values.has(number) ?? false);
   const save = (lines: AsyncIterable<string>) =>
     writeAtomically(input.outPath, (tempPath) =>
       pipeline(Readable.from(withBom(lines)), createWriteStream(tempPath)),

@@ -22,7 +22,7 @@ import { fillReportSheet, reportSheetName } from './report-sheets.js';
 import { parseSheetHead } from './sheet-head.js';
 import type { ColumnWidth, SheetHead } from './sheet-head.js';
 import type { CodedSheet } from './write-csv.js';
-import { codeColumnIndex, dichotomyValues } from './write-csv.js';
+import { codeColumnIndex, confidenceColumnIndex, dichotomyValues } from './write-csv.js';
 import { mapErrors, selectSheet } from './sources.js';
 import type { SheetInfo, XlsxWorkbook } from './xlsx-reader.js';
 import { openXlsx } from './xlsx-reader.js';
@@ -82,6 +82,10 @@ interface CategoryEdits {
         readonly widths: readonly number[];
       }
     | undefined;
+  /** Each answer's confidence: a number with two decimals shown. */
+  readonly confidence:
+    | { readonly column: number; readonly header: string; readonly values: ReadonlyMap<number, number> }
+    | undefined;
   /** Rows to touch, ascending. */
   readonly rows: readonly number[];
   /** A width for the column when the sheet gives it none: wide enough for the longest label, within reason. */
@@ -105,15 +109,26 @@ function categoryEdits(input: WriteWorkbookInput): CategoryEdits {
           widths: input.codes.headers.map((h) => Math.min(30, Math.max(8, h.length + 2))),
         }
       : undefined;
+  const confidenceColumn = confidenceColumnIndex(input.confidence);
+  const confidence =
+    input.confidence && confidenceColumn !== undefined
+      ? { column: confidenceColumn, header: input.confidence.header, values: input.confidence.values }
+      : undefined;
   return {
     column,
     headerRow: input.headerRow,
     header: input.categoryHeader,
     labels: input.labels,
     codes,
-    rows: [...new Set([input.headerRow, ...input.labels.keys(), ...(codes?.ones.keys() ?? [])])].sort(
-      (a, b) => a - b,
-    ),
+    confidence,
+    rows: [
+      ...new Set([
+        input.headerRow,
+        ...input.labels.keys(),
+        ...(codes?.ones.keys() ?? []),
+        ...(confidence?.values.keys() ?? []),
+      ]),
+    ].sort((a, b) => a - b),
     width: Math.min(50, Math.max(12, longest + 2)),
   };
 }
@@ -129,6 +144,21 @@ function applyEdits(row: Row, edits: CategoryEdits): void {
   }
   const label = edits.labels.get(row.number);
   if (label !== undefined) cell.value = label;
+  const confidence = edits.confidence;
+  if (confidence) {
+    const target = row.getCell(confidence.column);
+    if (row.number === edits.headerRow && cellText(target.value).trim() === '') {
+      target.value = confidence.header;
+      const neighbour = nearestFilledLeft(row, confidence.column);
+      if (neighbour) target.style = structuredClone(neighbour.style);
+    }
+    const value = confidence.values.get(row.number);
+    // Two decimals, as the CSV writes it: the Review sheet keeps the finer figure.
+    if (value !== undefined) {
+      target.value = Math.round(value * 100) / 100;
+      target.numFmt = '0.00';
+    }
+  }
   const codes = edits.codes;
   if (!codes) return;
   if (row.number === edits.headerRow) {
@@ -373,13 +403,19 @@ function setColumnWidths(
     0,
     edits?.column ?? 0,
     codes ? codes.column + codes.headers.length - 1 : 0,
+    edits?.confidence?.column ?? 0,
     ...defined.map((c) => Math.min(c.max, 16_384)),
   );
   if (last === 0) return;
   out.columns = Array.from({ length: last }, (_, i) => {
     const spec = defined.find((c) => c.min <= i + 1 && i + 1 <= c.max);
     const width =
-      spec?.width ?? (edits && i + 1 === edits.column ? edits.width : codes?.widths[i + 1 - codes.column]);
+      spec?.width ??
+      (edits && i + 1 === edits.column
+        ? edits.width
+        : edits?.confidence && i + 1 === edits.confidence.column
+          ? Math.max(10, edits.confidence.header.length + 2)
+          : codes?.widths[i + 1 - codes.column]);
     return { ...(width !== undefined ? { width } : {}), ...(spec?.hidden ? { hidden: true } : {}) };
   });
 }

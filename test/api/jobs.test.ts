@@ -199,14 +199,15 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     expect(response.headers.get('content-disposition')).toContain('filename="formulas.coded.csv"');
     const rows = (await response.text()).trim().split(/\r?\n/);
     expect(rows).toEqual([
-      'ID,Answer,Answer category',
-      "1,'=1+1,Other",
-      "2,'+cmd,Other",
-      "3,'-x,Other",
-      "4,'@SUM(A1),Other",
-      '5,the price was too high,Price',
-      '6,-3.5,Other',
-      `7,"'=HYPERLINK(""http://evil.invalid"",""click"")",Other`,
+      // The simulator gives log-probabilities: each answer's confidence follows its category.
+      'ID,Answer,Answer category,Answer confidence',
+      "1,'=1+1,Other,0.96",
+      "2,'+cmd,Other,0.96",
+      "3,'-x,Other,0.96",
+      "4,'@SUM(A1),Other,0.96",
+      '5,the price was too high,Price,0.96',
+      '6,-3.5,Other,0.96',
+      `7,"'=HYPERLINK(""http://evil.invalid"",""click"")",Other,0.96`,
     ]);
   });
 

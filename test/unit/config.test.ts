@@ -91,6 +91,7 @@ const EFFECTS: Record<
   RATE_LIMIT_DELAY: { env: { RATE_LIMIT_DELAY: '0.5' }, read: (c) => c.job.rateLimitDelayMs, expected: 500 },
   MULTI_CODE: { env: { MULTI_CODE: 'yes' }, read: (c) => c.job.multi, expected: true },
   MAX_CODES: { env: { MAX_CODES: '3' }, read: (c) => c.job.maxCodes, expected: 3 },
+  REVIEW_BELOW: { env: { REVIEW_BELOW: '0.5' }, read: (c) => c.job.reviewBelow, expected: 0.5 },
   RETRY_MAX_ATTEMPTS: {
     env: { RETRY_MAX_ATTEMPTS: '3' },
     read: (c) => c.job.retry.maximumAttempts,
@@ -193,6 +194,7 @@ describe('loadConfig defaults', () => {
       },
       multi: false,
       maxCodes: 5,
+      reviewBelow: 0.7,
     });
     expect(DEFAULTS.openai).toEqual({
       apiKey: undefined,

@@ -180,6 +180,22 @@ function comparedRows(workbook: ExcelJS.Workbook, count: number): Compared[] {
   return rows;
 }
 
+/** Each data row's confidence from the `E2 confidence` column (found by its header), NaN where blank. */
+function confidencesOf(workbook: ExcelJS.Workbook, count: number): Map<number, number> {
+  const data = sheetOf(workbook, 'Data');
+  let column = 0;
+  data.getRow(1).eachCell((cell, c) => {
+    if (cell.text === 'E2 confidence') column = c;
+  });
+  expect(column, 'the E2 confidence column').toBeGreaterThan(0);
+  const out = new Map<number, number>();
+  for (let row = 2; row < 2 + count; row += 1) {
+    const value = data.getCell(row, column).value;
+    if (typeof value === 'number') out.set(row, value);
+  }
+  return out;
+}
+
 /** The Quality sheet's first table: its first column must read exactly QUALITY_FIGURES. */
 function qualityFigures(workbook: ExcelJS.Workbook): Map<string, number> {
   const sheet = sheetOf(workbook, 'Quality');
@@ -251,9 +267,29 @@ describe('a human-coded column beside the answers', () => {
     expect(description.quality).toBeDefined();
     expectSheetMatches(output, figures, description.quality!);
 
-    // Every disagreement, and nothing else, is on the Review sheet.
-    const disagreements = rows.filter((r) => r.human[0] !== r.model[0]);
-    expect(reviewRows(output)).toEqual(disagreements.map((r) => [r.row, r.human, r.model]));
+    // Every disagreement and every answer under 0.7, and nothing else, is on the Review sheet.
+    const confidence = confidencesOf(output, answers.length);
+    const unsure = (row: number) => (confidence.get(row) ?? 1) < 0.7;
+    const byRow = new Map(rows.map((r) => [r.row, r]));
+    const expectedReview: Array<[number, string[], string[]]> = [];
+    const data = sheetOf(output, 'Data');
+    for (let row = 2; row < 2 + answers.length; row += 1) {
+      const r = byRow.get(row);
+      if ((r && r.human[0] !== r.model[0]) || unsure(row))
+        expectedReview.push([row, r?.human ?? [], labelsOf(data.getCell(`H${row}`).text)]);
+    }
+    const review = reviewRows(output);
+    expect(review.map(([row]) => row)).toEqual(expectedReview.map(([row]) => row));
+    expect(review.filter(([row]) => byRow.has(row))).toEqual(
+      expectedReview.filter(([row]) => byRow.has(row)),
+    );
+    // Confidence means something here: the sure answers agree with the coders, the unsure ones do not.
+    expect([...confidence.values()].every((c) => c >= 0 && c <= 1)).toBe(true);
+    const split = description.quality?.byConfidence;
+    expect(split?.below.rows).toBe(rows.filter((r) => unsure(r.row)).length);
+    expect(split?.below.rows).toBeGreaterThan(0);
+    expect(split?.below.exactAgreement).toBe(0);
+    expect(split?.atOrAbove.exactAgreement).toBeGreaterThan(0.99);
     // The unknown label is listed with its sheet row, and counted.
     const quality = sheetOf(output, 'Quality');
     const listed: Array<[string, string]> = [];
@@ -305,11 +341,59 @@ describe('a human-coded column beside the answers', () => {
     expectSheetMatches(output, figures, description.quality!);
     expect(sheetOf(output, 'Quality').getCell(2, 1).text).toBe('Rows compared');
 
-    const disagreements = rows.filter(
-      (r) => r.human.length !== r.model.length || r.human.some((l) => !r.model.includes(l)),
+    const confidence = confidencesOf(output, answers.length);
+    const disagrees = new Set(
+      rows
+        .filter((r) => r.human.length !== r.model.length || r.human.some((l) => !r.model.includes(l)))
+        .map((r) => r.row),
     );
-    const listed = reviewRows(output);
-    expect(listed.map(([row]) => row)).toEqual(disagreements.map((r) => r.row));
+    const expectedRows = Array.from({ length: answers.length }, (_, i) => i + 2).filter(
+      (row) => disagrees.has(row) || (confidence.get(row) ?? 1) < 0.7,
+    );
+    expect(reviewRows(output).map(([row]) => row)).toEqual(expectedRows);
     for (const body of bodies) expect(body).not.toContain(GOLD_HEADER);
+  });
+});
+
+describe('confidence from log-probabilities', () => {
+  it('a model that refuses logprobs is asked once, the job goes on without them, and the Run sheet says so', async () => {
+    const answers = makeAnswers(60);
+    const file = path.join(h.dataDir, 'refuses.xlsx');
+    await writeGoldSurvey(file, answers, []);
+    // One batch at a time, so that exactly one request meets the refusal.
+    const options = testOptions({ model: 'gpt-5-mini', parallel: false });
+    const workers = await h.startWorkers({ slots: 1 });
+    try {
+      h.sim.resetStats();
+      h.sim.configure({ keepRequests: true });
+      const started = await h.jobs(workers.taskQueue).create({
+        fileName: 'refuses.xlsx',
+        source: { path: file },
+        column: 'E2',
+        categories: CATEGORIES,
+        options,
+        idFrom: 'random',
+      });
+      const result = await started.handle.result();
+      expect(result.progress.rows.fallback).toBe(0);
+      const asked = h.sim.requestBodies().filter((b) => b.includes('"logprobs":true'));
+      expect(asked).toHaveLength(1);
+      expect(h.sim.requestBodies()).toHaveLength(result.progress.batches.total + 1);
+      const output = await readOutput(h.store.file(started.jobId, result.output.xlsx));
+      let said = '';
+      sheetOf(output, 'Run').eachRow((row) => {
+        if (row.getCell(1).text === 'Confidence') said = row.getCell(2).text;
+      });
+      expect(said).toMatch(/^off: the model refused log-probabilities \(batch 1: .*logprobs/);
+      const headers: string[] = [];
+      sheetOf(output, 'Data')
+        .getRow(1)
+        .eachCell((cell) => headers.push(cell.text));
+      expect(headers).not.toContain('E2 confidence');
+      expect(output.getWorksheet('Review')).toBeUndefined();
+    } finally {
+      h.sim.configure({ keepRequests: false });
+      await workers.stop();
+    }
   });
 });
