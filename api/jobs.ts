@@ -63,6 +63,7 @@ export function jobsApp(deps: AppDeps) {
     closedAt: d.closedAt?.toISOString() ?? null,
     progress: d.progress,
     stats: d.stats,
+    ...(d.quality ? { quality: d.quality } : {}),
     ...(d.error ? { error: d.error } : {}),
     links: links(d.jobId),
   });

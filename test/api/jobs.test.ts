@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
+import { QualitySchema } from '../../api/schemas.js';
 import { testOptions } from '../helpers/harness.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { CATEGORIES, makeAnswers } from '../helpers/survey.js';
@@ -107,6 +108,25 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     });
     // Without one, no link that leads nowhere.
     expect(example.final.links).not.toHaveProperty('temporal');
+  });
+
+  it('takes goldColumn: GET /jobs/:id carries the agreement figures as the schema declares them', async () => {
+    const { upload } = await smallSurvey(api, 20);
+    // The Country column (UK, DE, FR) names no category: every row compared, every label unknown, none agrees.
+    const { jobId } = await startJob(api, surveyJob(upload, { goldColumn: 'country' }));
+    const job = await waitForJob(api, jobId);
+    expect(job.status).toBe('COMPLETED');
+    const quality = QualitySchema.parse((job as { quality?: unknown }).quality);
+    expect(quality).toMatchObject({
+      goldHeader: 'Country',
+      rows: 20,
+      exactAgreement: 0,
+      unknownGoldLabels: 20,
+    });
+
+    const refused = await api.request('/jobs', post(surveyJob(upload, { goldColumn: 'Coded by nobody' })));
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ code: 'column_not_found' });
   });
 
   it('gives each upload its own job, even of the same file with the same settings', async () => {
