@@ -342,6 +342,40 @@ describe('the web page', () => {
       await context.close();
     }
   });
+
+  it('sends the column picked as coded by hand, and shows the agreement on the job card', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      const gold = page.getByLabel('Coded by hand (optional)');
+      // None by default; then a column of the preview (its header names no category: nothing agrees).
+      expect(await gold.inputValue()).toBe('');
+      const options = await gold.locator('option').allTextContents();
+      expect(options[0]).toBe('None');
+      await gold.selectOption({ index: 1 });
+      const picked = options[1] ?? '';
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      const response = await startCoding(page, { batchSize: '50', concurrency: '5' });
+      expect(response.status()).toBe(202);
+      const { jobId } = (await response.json()) as { jobId: string };
+      // The job was stored with the column picked (by header, or by letter when the header is not unique).
+      const spec = JSON.parse(fs.readFileSync(h.store.file(jobId, 'job.json'), 'utf8')) as {
+        goldColumn?: string;
+      };
+      expect(spec.goldColumn).toBeDefined();
+      expect(picked).toContain(spec.goldColumn ?? '');
+      const card = page.locator(`#job-${jobId}`);
+      const line = card.locator('.job-quality');
+      await line.waitFor({ timeout: 60_000 });
+      expect(await line.textContent()).toMatch(
+        new RegExp(`^Agreement with “${picked.replace(/^[A-Z]+: /, '')}” on [\\d,]+ rows: \\d+\\.\\d %, κ`),
+      );
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /** Data rows of the downloaded survey with and without a label in `E2 category` (answers only). */
