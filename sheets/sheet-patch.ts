@@ -43,6 +43,8 @@ export interface SheetPatchPlan {
    * row of the columns) and ends right before the first new column.
    */
   readonly widenAutoFilter: boolean;
+  /** The last column a widened filter reaches; default the last new column. */
+  readonly widenAutoFilterTo?: number | undefined;
 }
 
 interface PlannedCell {
@@ -518,7 +520,7 @@ export class SheetPatcher {
     const first = this.plan.columns[0];
     const last = this.plan.columns.at(-1);
     if (!ref || headerRow === undefined || !first || !last) return;
-    const widened = widenFilterRef(ref, headerRow, first.index, last.index);
+    const widened = widenFilterRef(ref, headerRow, first.index, this.plan.widenAutoFilterTo ?? last.index);
     if (!widened) return;
     this.widenedFilter = { from: ref, to: widened };
     this.replaceTag(withAttribute(this.tagText(), 'ref', widened));

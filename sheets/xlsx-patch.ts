@@ -10,6 +10,12 @@
  * byte outside the edits stays. Everything else — other sheets, shared strings, drawings, comments, tables,
  * docProps (app.xml keeps its old sheet list: Excel reads the sheets from the workbook part and rewrites
  * app.xml on save) — is copied compressed, local header and all.
+ *
+ * Cells a value replaces: a formula's entry in the calculation chain (xl/calcChain.xml) would make Excel
+ * offer to repair the file, so a chain listing formulas where values may go is left out, and Excel rebuilds
+ * it (`calcChainToRemove`). A shared string whose cell is replaced stays in the shared strings, copied as
+ * stored: a string nobody uses is valid (Excel drops it on its next save), and the table's `count` of uses,
+ * then one too high per such cell, is an optional, informative attribute (openpyxl never writes it).
  */
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -22,7 +28,7 @@ import { writeAtomically } from '../lib/atomic-write.js';
 import { assertFile } from './files.js';
 import { reportColumnWidths, reportFormats, reportSheetName } from './report-sheets.js';
 import type { PatchColumn, RowRange, SheetPatchPlan } from './sheet-patch.js';
-import { SheetPatcher, widenFilterRef } from './sheet-patch.js';
+import { SheetPatcher, columnOfRef, widenFilterRef } from './sheet-patch.js';
 import type { XmlElement } from './xml-scan.js';
 import {
   XmlSyntaxError,
@@ -60,8 +66,11 @@ export interface PatchWorkbookInput {
   readonly columns: readonly PatchColumn[];
   /** The rows whose values are asked for (see `PatchColumn.value`). */
   readonly rows: RowRange;
-  /** Grow the sheet's autoFilter over the new columns when it ends right before them on the header row. */
-  readonly widenAutoFilter?: boolean | undefined;
+  /**
+   * Grow the sheet's autoFilter when it ends right before the first new column on the header row: over every
+   * new column (`true`), or up to `toColumn`.
+   */
+  readonly widenAutoFilter?: boolean | { readonly toColumn: number } | undefined;
   /** Sheets appended after the last one, formatted as report-sheets.ts formats them. */
   readonly addSheets?: readonly ReportSheet[] | undefined;
   readonly maxUnpackedBytes?: number | undefined;
@@ -80,6 +89,11 @@ export interface PatchedWorkbook {
    * (xl/calcChain.xml, copied as it is), Excel offers to repair the file on opening, and rebuilds the chain.
    */
   readonly formulasReplaced: number;
+  /**
+   * The workbook's calculation chain (xl/calcChain.xml) listed formula cells of the new columns, which a value
+   * may replace, so it was left out (with its relationship and content type): Excel rebuilds it on opening.
+   */
+  readonly calcChainRemoved: boolean;
 }
 
 const MAX_ROW = 1_048_576;
@@ -120,6 +134,7 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
 
   // Everything but the sheet is decided before writing, so the parts can go out in their order.
   const replaced = new Map<string, Buffer>();
+  const calcChain = await calcChainToRemove(pkg, workbook, target, plan);
   const added: Array<{ name: string; data: Buffer }> = [];
   let workbookXml = workbook.xml;
   const headerRow = Math.min(...plan.columns.flatMap((c) => (c.header ? [c.header.row] : [])));
@@ -138,6 +153,7 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
     },
   );
   if (workbookXml !== workbook.xml) replaced.set(workbook.part, Buffer.from(workbookXml, 'utf8'));
+  if (calcChain) await removePart(pkg, workbook, calcChain, replaced);
 
   const workbookRecord = pkg.record(workbook.part);
   const stamp = { time: workbookRecord?.time ?? 0, date: workbookRecord?.date ?? 0x21 };
@@ -151,6 +167,7 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
     try {
       for (const record of records) {
         const content = replaced.get(record.name);
+        if (record === calcChain) continue;
         if (record === sheetRecord) {
           const patcher = new SheetPatcher(plan, (reason) => fail(`its part ${sheetPart} ${reason}`));
           const entry = pkg.entry(record);
@@ -180,7 +197,14 @@ export async function patchWorkbook(input: PatchWorkbookInput): Promise<PatchedW
       await source.close();
     }
   });
-  return { path: input.outPath, rowsPatched, sheetPart, addedSheets, formulasReplaced };
+  return {
+    path: input.outPath,
+    rowsPatched,
+    sheetPart,
+    addedSheets,
+    formulasReplaced,
+    calcChainRemoved: calcChain !== undefined,
+  };
 }
 
 function checkedPlan(input: PatchWorkbookInput): SheetPatchPlan {
@@ -210,10 +234,24 @@ function checkedPlan(input: PatchWorkbookInput): SheetPatchPlan {
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1) {
     throw new InvalidSettingError('rows', input.rows, 'must be whole row numbers from 1');
   }
+  const widen = input.widenAutoFilter ?? false;
+  const widenTo = typeof widen === 'object' ? widen.toColumn : undefined;
+  const firstColumn = input.columns[0]?.index ?? 1;
+  if (
+    widenTo !== undefined &&
+    (!Number.isInteger(widenTo) || widenTo < firstColumn || widenTo > MAX_COLUMN)
+  ) {
+    throw new InvalidSettingError(
+      'widenAutoFilter.toColumn',
+      widenTo,
+      'must be a column number from the first new column to 16384',
+    );
+  }
   return {
     columns: input.columns,
     rows: { from, to: Math.min(to, MAX_ROW) },
-    widenAutoFilter: input.widenAutoFilter ?? false,
+    widenAutoFilter: widen !== false,
+    widenAutoFilterTo: widenTo,
   };
 }
 
@@ -485,9 +523,108 @@ function widenFilterDatabase(
   const text = xml.slice(name.tagEnd, name.closeStart);
   const bang = text.lastIndexOf('!');
   const widened =
-    bang === -1 ? undefined : widenFilterRef(text.slice(bang + 1), headerRow, first.index, last.index);
+    bang === -1
+      ? undefined
+      : widenFilterRef(text.slice(bang + 1), headerRow, first.index, plan.widenAutoFilterTo ?? last.index);
   if (!widened) return xml;
   return xml.slice(0, name.tagEnd) + text.slice(0, bang + 1) + widened + xml.slice(name.closeStart);
+}
+
+// --- the calculation chain ------------------------------------------------------------------------------
+
+/**
+ * The calculation chain, when it lists formula cells of the new columns in the rows that may get values: a
+ * value written there replaces the formula, and Excel offers to repair a chain that names a cell holding no
+ * formula. The chain is a cache of the order Excel calculates in, so it is left out rather than edited, and
+ * Excel rebuilds it on opening (as it does for the files of tools that never write one, openpyxl's among
+ * them). Editing it would mean carrying each dropped entry's sheet (`i`) and level (`l`) over to the next
+ * one, which states them only when they change, and it could not leave a chain empty. The placement rules
+ * put new columns past every formula, so this happens only when a coded file's own columns are refilled.
+ */
+async function calcChainToRemove(
+  pkg: Package,
+  workbook: Workbook,
+  target: WorkbookSheet,
+  plan: SheetPatchPlan,
+): Promise<ZipRecord | undefined> {
+  const rel = workbook.rels.list.find((r) => r.type.endsWith('/calcChain') && !r.external);
+  if (!rel || plan.columns.length === 0 || plan.rows.to < plan.rows.from) return undefined;
+  const record = pkg.record(pkg.resolve(workbook.dir, rel.target));
+  if (!record) return undefined;
+  // Too large to look through as a whole: leaving it out is always safe.
+  if (record.uncompressedSize > MAX_SMALL_PART) return record;
+  const chain = await pkg.text(record.name);
+  if (!chain) return undefined;
+  const columns = new Set(plan.columns.map((c) => c.index));
+  const sheetId = String(target.sheetId);
+  // `i` (the sheet's id) is stated on an entry only when it differs from the entry before.
+  let sheet: string | undefined;
+  for (const [tag] of chain.xml.matchAll(/<(?:[\w.-]+:)?c(?=[\s/>])[^>]*>/g)) {
+    const attrs = attributes(tag);
+    sheet = attrs.get('i') ?? sheet;
+    if (sheet !== sheetId) continue;
+    const ref = (attrs.get('r') ?? '').replaceAll('$', '');
+    const row = Number(/\d+$/.exec(ref)?.[0]);
+    if (columns.has(columnOfRef(ref)) && row >= plan.rows.from && row <= plan.rows.to) return record;
+  }
+  return undefined;
+}
+
+/** Leaves a part out of the package: its relationship from the workbook and its content type go too. */
+async function removePart(
+  pkg: Package,
+  workbook: Workbook,
+  record: ZipRecord,
+  replaced: Map<string, Buffer>,
+): Promise<void> {
+  const rels = workbook.rels;
+  const relsXml = replaced.get(rels.part)?.toString('utf8') ?? rels.xml;
+  replaced.set(
+    rels.part,
+    Buffer.from(
+      withoutElements(pkg, rels.part, relsXml, 'Relationship', (attrs) => {
+        const target = decodeXml(attrs.get('Target') ?? '');
+        return attrs.get('TargetMode') !== 'External' && pkg.resolve(workbook.dir, target) === record.name;
+      }),
+      'utf8',
+    ),
+  );
+  const types = replaced.has('[Content_Types].xml')
+    ? { part: '[Content_Types].xml', xml: replaced.get('[Content_Types].xml')?.toString('utf8') ?? '' }
+    : await pkg.text('[Content_Types].xml');
+  if (!types) return;
+  const name = `/${record.name}`.toLowerCase();
+  replaced.set(
+    types.part,
+    Buffer.from(
+      withoutElements(
+        pkg,
+        types.part,
+        types.xml,
+        'Override',
+        (attrs) => decodeXml(attrs.get('PartName') ?? '').toLowerCase() === name,
+      ),
+      'utf8',
+    ),
+  );
+}
+
+/** The part's text without the root's children named `local` that `drop` picks. */
+function withoutElements(
+  pkg: Package,
+  part: string,
+  xml: string,
+  local: string,
+  drop: (attrs: Map<string, string>) => boolean,
+): string {
+  const elements = pkg.outline(part, xml);
+  const root = elements[0];
+  if (!root) return xml;
+  let out = xml;
+  for (const e of childrenOf(elements, root, local).reverse()) {
+    if (drop(attributes(e.tag))) out = out.slice(0, e.start) + out.slice(e.end);
+  }
+  return out;
 }
 
 // --- report sheets --------------------------------------------------------------------------------------
@@ -734,7 +871,8 @@ function appendReportStyles(
   });
 
   let out = xml;
-  for (const edit of edits.sort((a, b) => b.at - a.at))
+  // From the end back, so positions hold; at one position, a tag's replacement before what goes before it.
+  for (const edit of edits.sort((a, b) => b.at - a.at || b.end - a.end))
     out = out.slice(0, edit.at) + edit.text + out.slice(edit.end);
   return { xml: out, bold: xfs.length, percent: xfs.length + 1 };
 }

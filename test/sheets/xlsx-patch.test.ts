@@ -23,6 +23,7 @@ import {
   loadWorkbook,
   makeZip,
   readZip,
+  rewriteXlsx,
   rowValues,
   saveWorkbook,
   tempDir,
@@ -131,6 +132,7 @@ describe('patchWorkbook on a workbook written by exceljs', () => {
       sheetPart: 'xl/worksheets/sheet1.xml',
       addedSheets: ['Summary (verbatim)', 'Run'],
       formulasReplaced: 0,
+      calcChainRemoved: false,
     });
   });
 
@@ -253,6 +255,109 @@ describe('patchWorkbook on a workbook written by exceljs', () => {
     const again = dir.file('rich.again.xlsx');
     await richPatch(input, again);
     expect((await readFile(again)).equals(await readFile(output))).toBe(true);
+  });
+});
+
+describe('patchWorkbook over formula and shared-string cells', () => {
+  /** Data!C holds formulas (C2, C3) and shared strings (C4, C5); the chain lists C2, C3 and Data!A7. */
+  async function withCalcChain(name: string): Promise<string> {
+    const { Workbook } = (await import('exceljs')).default;
+    const workbook = new Workbook();
+    const sheet = workbook.addWorksheet('Data');
+    sheet.addRow(['ID', 'E2', 'E2 category']);
+    sheet.addRow([1, 'too dear', { formula: 'UPPER(B2)', result: 'TOO DEAR' }]);
+    sheet.addRow([2, 'late', { formula: 'UPPER(B3)', result: 'LATE' }]);
+    sheet.addRow([3, 'rude', 'old label']);
+    sheet.addRow([4, 'fine', '   ']);
+    sheet.getCell('A7').value = { formula: 'SUM(A2:A5)', result: 10 };
+    workbook.addWorksheet('Other').addRow(['kept']);
+    const plain = await saveWorkbook(workbook, dir.file(`${name}.plain.xlsx`));
+    const ct = 'application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml';
+    const rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain';
+    return rewriteXlsx(
+      plain,
+      dir.file(`${name}.xlsx`),
+      (part, text) => {
+        if (part === '[Content_Types].xml')
+          return text.replace(
+            '</Types>',
+            `<Override PartName="/xl/calcChain.xml" ContentType="${ct}"/></Types>`,
+          );
+        if (part === 'xl/_rels/workbook.xml.rels')
+          return text.replace(
+            '</Relationships>',
+            `<Relationship Id="rId99" Type="${rel}" Target="calcChain.xml"/></Relationships>`,
+          );
+        if (part === 'xl/calcChain.xml')
+          return '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C2" i="1"/><c r="C3"/><c r="A7"/></calcChain>';
+        return undefined;
+      },
+      // The chain before the sheets, as some writers store it.
+      (names) => [...names.slice(0, 2), 'xl/calcChain.xml', ...names.slice(2)],
+    );
+  }
+
+  const LABEL_COLUMN = (index: number, rows: Record<number, string>): PatchWorkbookInput['columns'] => [
+    { index, header: { row: 1, text: 'E2 category' }, value: values(rows) },
+  ];
+
+  it('leaves out a calculation chain naming formulas the values may replace, with its relationship and type', async () => {
+    const input = await withCalcChain('chain');
+    const output = dir.file('chain.coded.xlsx');
+    const result = await patchWorkbook({
+      inputPath: input,
+      displayName: 'chain.xlsx',
+      outPath: output,
+      sheet: 'Data',
+      columns: LABEL_COLUMN(3, { 2: 'Price', 4: 'Staff', 5: 'Other' }),
+      rows: { from: 2, to: 5 },
+      addSheets: [{ name: 'Summary', rows: SUMMARY }],
+    });
+    expect(result).toMatchObject({ formulasReplaced: 1, calcChainRemoved: true, rowsPatched: 3 });
+    const parts = new Map((await readZip(output)).map((e) => [e.name, e.data]));
+    expect(parts.has('xl/calcChain.xml')).toBe(false);
+    expect(parts.get('[Content_Types].xml')?.toString()).not.toContain('calcChain');
+    expect(parts.get('xl/_rels/workbook.xml.rels')?.toString()).not.toContain('calcChain');
+    // The shared strings stay as stored: the overwritten one is merely no longer used.
+    const before = await storedEntries(input);
+    const after = await storedEntries(output);
+    expect(
+      after.get('xl/sharedStrings.xml')?.equals(before.get('xl/sharedStrings.xml') ?? Buffer.alloc(0)),
+    ).toBe(true);
+    const data = sheetOf(await loadWorkbook(output), 'Data');
+    expect(['C2', 'C3', 'C4', 'C5'].map((a) => data.getCell(a).value)).toEqual([
+      'Price',
+      { formula: 'UPPER(B3)', result: 'LATE' },
+      'Staff',
+      'Other',
+    ]);
+    expect(data.getCell('A7').value).toMatchObject({ formula: 'SUM(A2:A5)' });
+    const directory = await inspectXlsx(output, 'chain.coded.xlsx');
+    const workbook = await openXlsx(output, directory, 'chain.coded.xlsx');
+    const [first] = workbook.sheets;
+    if (!first) throw new Error('no sheet');
+    const texts: string[] = [];
+    for await (const row of workbook.rows(first)) texts.push(cellText(row.getCell(3).value));
+    expect(texts).toEqual(['E2 category', 'Price', 'LATE', 'Staff', 'Other', '']);
+  });
+
+  it('keeps the chain as stored when no formula of it lies where values go', async () => {
+    const input = await withCalcChain('chain-kept');
+    const output = dir.file('chain-kept.coded.xlsx');
+    const result = await patchWorkbook({
+      inputPath: input,
+      displayName: 'chain-kept.xlsx',
+      outPath: output,
+      sheet: 'Data',
+      columns: LABEL_COLUMN(4, { 2: 'Price', 3: 'Staff' }),
+      // The chain's formulas (C2, C3, A7) all lie outside the new column.
+      rows: { from: 2, to: 7 },
+    });
+    expect(result).toMatchObject({ formulasReplaced: 0, calcChainRemoved: false });
+    const before = await storedEntries(input);
+    const after = await storedEntries(output);
+    for (const part of ['xl/calcChain.xml', '[Content_Types].xml', 'xl/_rels/workbook.xml.rels'])
+      expect(after.get(part)?.equals(before.get(part) ?? Buffer.alloc(0)), part).toBe(true);
   });
 });
 
