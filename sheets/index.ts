@@ -10,7 +10,7 @@ export type {
   PreviewSheetsInput,
   ReadAnswerColumnInput,
 } from './read.js';
-export { writeCodedWorkbook, DEFAULT_STREAM_ABOVE_BYTES } from './write.js';
+export { writeCodedWorkbook } from './write.js';
 export type { WriteWorkbookInput, WrittenWorkbook } from './write.js';
 export { patchWorkbook } from './xlsx-patch.js';
 export type {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { previewSheets, readAnswerColumn, writeCodedCsv, writeCodedWorkbook } from '../../sheets/index.js';
 import { csvLine, sniffDelimiter } from '../../sheets/csv.js';
+import { csvCellValue } from '../../sheets/csv-values.js';
 import { InvalidWorkbookError, SheetNotFoundError } from '../../domain/errors.js';
 import type { TempDir } from './fixtures.js';
 import { loadWorkbook, saveWorkbook, surveyWorkbook, tempDir } from './fixtures.js';
@@ -292,13 +293,194 @@ describe('CSV into the coded workbook', () => {
       run: [['Setting', 'Value']],
       outPath,
     });
-    expect(written.streamed).toBe(true);
+    expect(written.formulasReplaced).toBe(0);
     const workbook = await loadWorkbook(outPath);
     expect(workbook.worksheets.map((s) => s.name)).toEqual(['Umfrage März', 'Summary', 'Run']);
     const sheet = workbook.worksheets[0];
     expect(sheet?.getRow(1).values).toEqual([undefined, 'Umfrage März 2024']);
     expect(sheet?.getRow(2).values).toEqual([undefined, 'ID', 'Antwort', 'Land', 'Antwort category']);
-    expect(sheet?.getRow(3).values).toEqual([undefined, '1', 'Zeile eins\nZeile zwei', 'DE', 'Qualität']);
-    expect(sheet?.getRow(7).values).toEqual([undefined, '4', '-5', 'DE', 'Preis']);
+    expect(sheet?.getRow(3).values).toEqual([undefined, 1, 'Zeile eins\nZeile zwei', 'DE', 'Qualität']);
+    expect(sheet?.getRow(7).values).toEqual([undefined, 4, -5, 'DE', 'Preis']);
+  });
+});
+
+describe('csvCellValue: what a CSV field becomes in the workbook', () => {
+  it('makes plain numbers numbers, showing them as written', () => {
+    expect(csvCellValue('0', false)).toEqual({ value: 0 });
+    expect(csvCellValue('10', false)).toEqual({ value: 10 });
+    expect(csvCellValue('-5', false)).toEqual({ value: -5 });
+    expect(csvCellValue('3.50', false)).toEqual({ value: 3.5, numFmt: '0.00' });
+    expect(csvCellValue('0.125', false)).toEqual({ value: 0.125, numFmt: '0.000' });
+    expect(csvCellValue('123456789012', false)).toEqual({ value: 123456789012, numFmt: '0' });
+    expect(csvCellValue('3,5', true)).toEqual({ value: 3.5, numFmt: '0.0' });
+    expect(csvCellValue('-0,25', true)).toEqual({ value: -0.25, numFmt: '0.00' });
+  });
+
+  it('keeps as text what a number would change: leading zeros, +, separators, exponents, long ids', () => {
+    for (const text of [
+      '007',
+      '00501',
+      '+4930123456',
+      '1,234',
+      '1.234,5',
+      '1e5',
+      '50%',
+      '€5',
+      ' 5',
+      '5 ',
+      '-0',
+      '.5',
+      '5.',
+      '1234567890123456',
+      '12345678901234.56',
+      '',
+      'n/a',
+    ]) {
+      expect(csvCellValue(text, false), text).toEqual({ value: text });
+    }
+    // Each file has one decimal separator: with commas, a dot is not one.
+    expect(csvCellValue('3.5', true)).toEqual({ value: '3.5' });
+    expect(csvCellValue('3,5', false)).toEqual({ value: '3,5' });
+  });
+
+  it('makes ISO dates and date-times dates, and leaves anything else that looks like one as text', () => {
+    expect(csvCellValue('2024-03-05', false)).toEqual({
+      value: new Date(Date.UTC(2024, 2, 5)),
+      numFmt: 'yyyy-mm-dd',
+    });
+    expect(csvCellValue('2024-03-05 14:30', false)).toEqual({
+      value: new Date(Date.UTC(2024, 2, 5, 14, 30)),
+      numFmt: 'yyyy-mm-dd hh:mm',
+    });
+    expect(csvCellValue('2024-03-05T14:30:15', true)).toEqual({
+      value: new Date(Date.UTC(2024, 2, 5, 14, 30, 15)),
+      numFmt: 'yyyy-mm-dd hh:mm:ss',
+    });
+    for (const text of [
+      '2024-02-30',
+      '2024-13-01',
+      '1899-12-31',
+      '2024-03-05T25:00',
+      '2024-03-05T14:30Z',
+      '2024-03-05T14:30:15.5',
+      '05.03.2024',
+      '3/5/2024',
+      '2024-3-5',
+    ]) {
+      expect(csvCellValue(text, false), text).toEqual({ value: text });
+    }
+  });
+});
+
+describe('a CSV input written as a workbook', () => {
+  const SCORES =
+    'Survey export\r\n' +
+    'ID;Zip;Score;Weight;Date;E2\r\n' +
+    '1;01067;9;1,25;2024-03-05;zu teuer\r\n' +
+    '2;80331;10;0,75;2024-03-06 09:15;10\r\n' +
+    '3;;7;1;;+49 30 123\r\n';
+
+  it('writes numbers and dates as such (comma decimals sniffed), ids as text, a frozen header and a filter', async () => {
+    const input = dir.file('scores.csv');
+    await writeFile(input, SCORES, 'utf8');
+    const outPath = dir.file('scores.coded.xlsx');
+    await writeCodedWorkbook({
+      inputPath: input,
+      format: 'csv',
+      displayName: 'scores.csv',
+      sheet: 'scores',
+      headerRow: 2,
+      categoryColumn: 'G',
+      categoryHeader: 'E2 category',
+      labels: new Map([
+        [3, 'Price'],
+        [4, 'Other'],
+        [5, 'Other'],
+      ]),
+      codes: { column: 'H', headers: ['E2: Price', 'E2: Other'], ones: new Map([[3, [0]]]) },
+      summary: [['Category', 'Count', '%']],
+      run: [['Setting', 'Value']],
+      outPath,
+    });
+    const sheet = (await loadWorkbook(outPath)).getWorksheet('scores');
+    if (!sheet) throw new Error('no sheet');
+    // Title and header rows stay text; the 0/1 columns follow the category column.
+    expect(sheet.getRow(1).values).toEqual([undefined, 'Survey export']);
+    expect(sheet.getRow(2).values).toEqual([
+      undefined,
+      'ID',
+      'Zip',
+      'Score',
+      'Weight',
+      'Date',
+      'E2',
+      'E2 category',
+      'E2: Price',
+      'E2: Other',
+    ]);
+    expect(sheet.getRow(3).values).toEqual([
+      undefined,
+      1,
+      '01067',
+      9,
+      1.25,
+      new Date(Date.UTC(2024, 2, 5)),
+      'zu teuer',
+      'Price',
+      1,
+      0,
+    ]);
+    expect(sheet.getCell('D3').numFmt).toBe('0.00');
+    expect(sheet.getCell('E3').numFmt).toBe('yyyy-mm-dd');
+    expect(sheet.getCell('E4').value).toEqual(new Date(Date.UTC(2024, 2, 6, 9, 15)));
+    expect(sheet.getCell('E4').numFmt).toBe('yyyy-mm-dd hh:mm');
+    expect(sheet.getCell('F4').value).toBe(10);
+    expect(sheet.getCell('F5').value).toBe('+49 30 123');
+    expect(sheet.getCell('D5').value).toBe(1);
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
+    expect(sheet.autoFilter).toBe('A2:I5');
+
+    // The CSV output keeps every field's text as it was.
+    const csvOut = dir.file('scores.coded.csv');
+    await writeCodedCsv({
+      inputPath: input,
+      format: 'csv',
+      displayName: 'scores.csv',
+      sheet: 'scores',
+      headerRow: 2,
+      categoryColumn: 'G',
+      categoryHeader: 'E2 category',
+      labels: new Map([[3, 'Price']]),
+      outPath: csvOut,
+    });
+    expect((await readFile(csvOut, 'utf8')).split('\r\n')[2]).toBe(
+      '1;01067;9;1,25;2024-03-05;zu teuer;Price',
+    );
+  });
+
+  it('takes dots for decimals in a comma-separated file, and in a `;` file whose numbers use them', async () => {
+    for (const [name, text] of [
+      ['dots.csv', 'ID,Score\r\n1,2.5\r\n2,3,5\r\n'],
+      ['dots-semicolon.csv', 'ID;Score\r\n1;2.5\r\n2;3.25\r\n3;4,5\r\n'],
+    ] as const) {
+      const input = dir.file(name);
+      await writeFile(input, text, 'utf8');
+      const outPath = dir.file(`${name}.xlsx`);
+      await writeCodedWorkbook({
+        inputPath: input,
+        format: 'csv',
+        displayName: name,
+        sheet: name,
+        headerRow: 1,
+        categoryColumn: 'C',
+        categoryHeader: 'Score category',
+        labels: new Map(),
+        summary: [],
+        run: [],
+        outPath,
+      });
+      const sheet = (await loadWorkbook(outPath)).worksheets[0];
+      expect(sheet?.getCell('B2').value, name).toBe(2.5);
+    }
   });
 });
