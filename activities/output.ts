@@ -1,8 +1,5 @@
 /** The end of a job: fallbacks recorded, the coded workbook and CSV written from the stored results. */
-import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
 import type { AnswerOutcome } from '../domain/coded-rows.js';
-import { codedRows } from '../domain/coded-rows.js';
-import { codingMode } from '../domain/prompt.js';
 import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
 import { isSimulated } from '../domain/job.js';
 import { LabelIndex } from '../domain/codeframe.js';
@@ -13,18 +10,9 @@ import { runRows, summaryRows } from '../domain/report.js';
 import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import type { LogprobsOff, SpanRecord, StoredResult } from './stored.js';
-import {
-  LOGPROBS_OFF,
-  OUTPUT_CSV,
-  OUTPUT_XLSX,
-  itemLabels,
-  loadJob,
-  mapLimit,
-  readBatch,
-  readResult,
-  readRows,
-} from './stored.js';
+import { loadCodedOutput } from './coded-output.js';
+import type { LogprobsOff, StoredResult } from './stored.js';
+import { LOGPROBS_OFF, OUTPUT_CSV, OUTPUT_XLSX, readBatch, readResult } from './stored.js';
 
 export interface RecordFallbackInput {
   readonly jobId: string;
@@ -71,19 +59,9 @@ export function outputActivities(deps: ActivityDeps) {
     writeOutput: async (input: WriteOutputInput): Promise<WriteOutputResult> => {
       return withHeartbeat(async () => {
         const { jobId } = input;
-        const job = await loadJob(store, jobId);
-        const { spec, plan } = job;
-        const rows = await readRows(store, jobId);
-        const mode = codingMode(spec.options);
-        const codeframe = codeframeOf(spec.categories);
-        const answerOutcomes = new Array<AnswerOutcome>(plan.uniqueAnswers);
-        // Each answer's confidence, when its batch came with log-probabilities (undefined otherwise).
-        const confidences = new Array<number | null | undefined>(plan.uniqueAnswers);
-        const fallbackBatches: Array<{ batch: number; reason: string; first: number; answers: number }> = [];
-        const [spans, results] = await Promise.all([
-          store.readJson<SpanRecord[]>(jobId, 'spans.json'),
-          mapLimit(plan.batches, 32, (i) => readResult(store, jobId, i)),
-        ]);
+        const loaded = await loadCodedOutput(store, jobId);
+        const { spec, plan, mode, codeframe, rows, coded, fallbackBatches, spans, confidences } = loaded;
+        const answerOutcomes = loaded.outcomes;
         // The answers' texts, for the Review sheet only: read from the batch files when a row is listed.
         const batchOf = (a: number) =>
           spans.findIndex(([, , , n = 0, first = 0]) => a >= first && a < first + n);
@@ -95,25 +73,6 @@ export function outputActivities(deps: ActivityDeps) {
           if (!batch) batchCache.set(i, (batch = readBatch(store, jobId, i)));
           return (await batch).items[a - (spans[i]?.[4] ?? 0)]?.text ?? '';
         };
-        for (const [i, result] of results.entries()) {
-          const [, , , answers = 0, first = 0] = spans[i] ?? [];
-          if (!result) continue; // not reached before a cancel: left blank
-          if (result.fallback) {
-            for (let a = first; a < first + answers; a += 1) answerOutcomes[a] = 'fallback';
-            fallbackBatches.push({ batch: i, reason: result.fallback.reason, first, answers });
-          } else {
-            for (let p = 0; p < answers; p += 1) {
-              const labels = itemLabels(result.labels, p);
-              if (labels.length > 0) answerOutcomes[first + p] = labels;
-              if (result.confidence) confidences[first + p] = result.confidence[p] ?? null;
-            }
-            // Answers that fell back alone after a salvage: listed like a batch of one.
-            for (const { position, reason } of result.fallbacks ?? []) {
-              answerOutcomes[first + position] = 'fallback';
-              fallbackBatches.push({ batch: i, reason, first: first + position, answers: 1 });
-            }
-          }
-        }
         const gold = new Map(rows.gold ?? []);
         const reviewBelow = spec.options.reviewBelow ?? DEFAULT_REVIEW_BELOW;
         const withConfidence = confidences.some((c) => c !== undefined);
@@ -137,13 +96,6 @@ export function outputActivities(deps: ActivityDeps) {
               })
             : undefined;
         const logprobsOff = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));
-        const coded = codedRows({
-          codeframe,
-          multi: mode.multi,
-          assignments: rows.assignments,
-          answer: (a) => answerOutcomes[a],
-          codedCells: new Map(rows.codedLabels),
-        });
         // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
         const simulatedBatches = input.counters.batchesSimulated;
         const simulated = isSimulated(plan, input.counters);
@@ -206,29 +158,13 @@ export function outputActivities(deps: ActivityDeps) {
               : 'none: the answers came without log-probabilities',
         });
         const where = {
-          inputPath: store.file(jobId, spec.input),
-          format: spec.format,
-          displayName: spec.fileName,
-          sheet: plan.sheet,
-          headerRow: plan.headerRow,
-          categoryColumn: plan.categoryColumn,
-          categoryHeader: plan.categoryHeader,
-          labels: coded.cells,
+          ...loaded.sheet,
           ...(withConfidence && plan.confidenceColumn
             ? {
                 confidence: {
                   column: plan.confidenceColumn,
                   header: `${plan.header} confidence`,
                   values: rowConfidences(rows.assignments, confidences),
-                },
-              }
-            : {}),
-          ...(mode.multi && plan.codeColumn
-            ? {
-                codes: {
-                  column: plan.codeColumn,
-                  headers: codeColumnHeaders(plan.header, codeframe),
-                  ones: coded.codes,
                 },
               }
             : {}),
@@ -243,7 +179,7 @@ export function outputActivities(deps: ActivityDeps) {
             ...where,
             summary,
             run,
-            extraSheets,
+            moreSheets: extraSheets,
             outPath: store.file(jobId, OUTPUT_XLSX),
           }),
           writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),

@@ -1,0 +1,106 @@
+/**
+ * A job's coded output assembled from what the store holds: the plan, every row's treatment, the stored
+ * batch results. What writeOutput writes the workbook and CSV from, and what the SPSS export reads again
+ * when asked, long after the job.
+ */
+import type { Codeframe } from '../domain/codeframe.js';
+import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
+import type { AnswerOutcome, CodedRows } from '../domain/coded-rows.js';
+import { codedRows } from '../domain/coded-rows.js';
+import type { JobPlan, JobSpec } from '../domain/job.js';
+import type { CodingMode } from '../domain/prompt.js';
+import { codingMode } from '../domain/prompt.js';
+import type { JobStore } from '../lib/store.js';
+import type { CodedSheet } from '../sheets/index.js';
+import type { SpanRecord, StoredRows } from './stored.js';
+import { itemLabels, loadJob, mapLimit, readResult, readRows } from './stored.js';
+
+export interface CodedOutput {
+  readonly spec: JobSpec;
+  readonly plan: JobPlan;
+  readonly mode: CodingMode;
+  readonly codeframe: Codeframe;
+  readonly rows: StoredRows;
+  readonly coded: CodedRows;
+  /** Batches whose retries ran out: their first answer and how many. */
+  readonly fallbackBatches: ReadonlyArray<{ batch: number; reason: string; first: number; answers: number }>;
+  /** Where and what to write: the input's answer sheet, the labels, the 0/1 columns. */
+  readonly sheet: CodedSheet;
+  /** Each unique answer's outcome, by answer index. */
+  readonly outcomes: readonly AnswerOutcome[];
+  /** Each answer's confidence when its batch came with log-probabilities (null: none for it), by index. */
+  readonly confidences: ReadonlyArray<number | null | undefined>;
+  readonly spans: readonly SpanRecord[];
+}
+
+export async function loadCodedOutput(store: JobStore, jobId: string): Promise<CodedOutput> {
+  const { spec, plan } = await loadJob(store, jobId);
+  const rows = await readRows(store, jobId);
+  const mode = codingMode(spec.options);
+  const codeframe = codeframeOf(spec.categories);
+  const answerOutcomes = new Array<AnswerOutcome>(plan.uniqueAnswers);
+  const confidences = new Array<number | null | undefined>(plan.uniqueAnswers);
+  const fallbackBatches: Array<{ batch: number; reason: string; first: number; answers: number }> = [];
+  const spans = await store.readJson<SpanRecord[]>(jobId, 'spans.json');
+  // Each result is read and dropped in turn: a million rows are 100,000 result files.
+  await mapLimit(plan.batches, 32, async (i) => {
+    const result = await readResult(store, jobId, i);
+    const [, , , answers = 0, first = 0] = spans[i] ?? [];
+    if (!result) return; // not reached before a cancel: left blank
+    if (result.fallback) {
+      for (let a = first; a < first + answers; a += 1) answerOutcomes[a] = 'fallback';
+      fallbackBatches.push({ batch: i, reason: result.fallback.reason, first, answers });
+    } else {
+      for (let p = 0; p < answers; p += 1) {
+        const labels = itemLabels(result.labels, p);
+        if (labels.length > 0) answerOutcomes[first + p] = labels;
+        if (result.confidence) confidences[first + p] = result.confidence[p] ?? null;
+      }
+      // Answers that fell back alone after a salvage: listed like a batch of one.
+      for (const { position, reason } of result.fallbacks ?? []) {
+        answerOutcomes[first + position] = 'fallback';
+        fallbackBatches.push({ batch: i, reason, first: first + position, answers: 1 });
+      }
+    }
+  });
+  fallbackBatches.sort((a, b) => a.batch - b.batch || a.first - b.first);
+  const coded = codedRows({
+    codeframe,
+    multi: mode.multi,
+    assignments: rows.assignments,
+    answer: (a) => answerOutcomes[a],
+    codedCells: new Map(rows.codedLabels),
+  });
+  const sheet: CodedSheet = {
+    inputPath: store.file(jobId, spec.input),
+    format: spec.format,
+    displayName: spec.fileName,
+    sheet: plan.sheet,
+    headerRow: plan.headerRow,
+    categoryColumn: plan.categoryColumn,
+    categoryHeader: plan.categoryHeader,
+    labels: coded.cells,
+    ...(mode.multi && plan.codeColumn
+      ? {
+          codes: {
+            column: plan.codeColumn,
+            headers: codeColumnHeaders(plan.header, codeframe),
+            ones: coded.codes,
+          },
+        }
+      : {}),
+  };
+  return {
+    spec,
+    plan,
+    mode,
+    codeframe,
+    rows,
+    coded,
+    fallbackBatches,
+    sheet,
+    outcomes: answerOutcomes,
+    confidences,
+    spans,
+  };
+}
