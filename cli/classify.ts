@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
+import { writeJobSav } from '../activities/export-sav.js';
 import { InputFileNotFoundError } from '../domain/errors.js';
 import { agreementLine } from '../domain/quality.js';
 import { inspectColumn, readCodeframeFile } from '../sheets/index.js';
@@ -34,7 +35,8 @@ Options (each overrides its environment variable):
                              those rows blind and the Quality and Review sheets compare the two
   --sheet, -s <name|index>   sheet name or 1-based index (default: the first sheet)
   --question <text>          the survey question, when the header does not say it
-  --out, -o <file>           output .xlsx (or .csv); default: <input>.coded.xlsx beside the input
+  --out, -o <file>           output .xlsx, .csv or .sav (SPSS); default: <input>.coded.xlsx beside
+                             the input
   --batch-size <n|auto>      answers per request (BATCH_SIZE, default 10)
   --concurrency <n>          batches in flight (PARALLEL_MAX_WORKERS, default 5)
   --no-parallel              one batch at a time (ENABLE_PARALLEL_PROCESSING=false)
@@ -188,9 +190,14 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     const outcome = Promise.race([result, workerFailed]);
     const progress = await watchProgress(started.handle, process.stderr, outcome);
     const final = await outcome;
-    const csv = path.extname(outPath).toLowerCase() === '.csv';
+    const ext = path.extname(outPath).toLowerCase();
     await fs.mkdir(path.dirname(outPath), { recursive: true });
-    await fs.copyFile(runtime.store.file(started.jobId, csv ? final.output.csv : final.output.xlsx), outPath);
+    // The SPSS file is made from the job's stored output when asked, as the API makes it.
+    const made =
+      ext === '.sav'
+        ? (await writeJobSav(runtime.store, started.jobId)).path
+        : runtime.store.file(started.jobId, ext === '.csv' ? final.output.csv : final.output.xlsx);
+    await fs.copyFile(made, outPath);
     process.stdout.write(
       statsBlock(final.stats, final.progress ?? progress, outPath, (final.progress ?? progress).simulated),
     );

@@ -212,6 +212,13 @@ export class JobNotFoundError extends DomainError {
   }
 }
 
+/** The job has not written its coded output yet (it is still running, or failed before): nothing to export. */
+export class JobResultNotReadyError extends DomainError {
+  constructor(readonly jobId: string) {
+    super('result_not_ready', `Job ${JSON.stringify(jobId)} has no coded output yet`, 'jobId');
+  }
+}
+
 /** Class names the workflow lists as non-retryable: retrying cannot fix the input. */
 export const NON_RETRYABLE_ERROR_TYPES = [
   'DomainError',
@@ -230,4 +237,5 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidSettingError',
   'InvalidBannerGroupsError',
   'JobNotFoundError',
+  'JobResultNotReadyError',
 ] as const;
