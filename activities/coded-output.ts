@@ -13,7 +13,7 @@ import { codingMode } from '../domain/prompt.js';
 import type { JobStore } from '../lib/store.js';
 import type { CodedSheet } from '../sheets/index.js';
 import type { SpanRecord, StoredRows } from './stored.js';
-import { itemLabels, loadJob, mapLimit, readResult, readRows } from './stored.js';
+import { assignmentsOf, itemLabels, loadJob, mapLimit, readResult, readRows } from './stored.js';
 
 export interface CodedOutput {
   readonly spec: JobSpec;
@@ -67,7 +67,7 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
   const coded = codedRows({
     codeframe,
     multi: mode.multi,
-    assignments: rows.assignments,
+    assignments: assignmentsOf(rows),
     answer: (a) => answerOutcomes[a],
     codedCells: new Map(rows.codedLabels),
   });

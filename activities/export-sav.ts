@@ -43,7 +43,7 @@ export async function writeJobSav(store: JobStore, jobId: string): Promise<JobSa
   const details = await writeCodedSav({
     ...sheet,
     outPath: path,
-    rows: rows.assignments.map(([row]) => row),
+    rows: rows.rows,
     codeframe,
     multi: mode.multi,
     question: plan.question,

@@ -12,7 +12,15 @@ import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { loadCodedOutput } from './coded-output.js';
 import type { LogprobsOff, StoredResult } from './stored.js';
-import { LOGPROBS_OFF, OUTPUT_CSV, OUTPUT_XLSX, readBatch, readResult } from './stored.js';
+import {
+  KIND_LETTERS,
+  LOGPROBS_OFF,
+  assignmentsOf,
+  OUTPUT_CSV,
+  OUTPUT_XLSX,
+  readBatch,
+  readResult,
+} from './stored.js';
 
 export interface RecordFallbackInput {
   readonly jobId: string;
@@ -83,7 +91,7 @@ export function outputActivities(deps: ActivityDeps) {
                 multi: mode.multi,
                 goldHeader: plan.gold?.header,
                 rows: await modelRows(
-                  rows.assignments,
+                  assignmentsOf(rows),
                   answerOutcomes,
                   withConfidence ? confidences : undefined,
                   new LabelIndex(codeframe),
@@ -102,9 +110,10 @@ export function outputActivities(deps: ActivityDeps) {
         const fallbacks: FallbackEntry[] = fallbackBatches.map((f) => ({
           batch: f.batch,
           reason: f.reason,
-          rows: rows.assignments
-            .filter(([, kind, a]) => kind === 'classify' && a >= f.first && a < f.first + f.answers)
-            .map(([row]) => row),
+          rows: rows.rows.filter((_, i) => {
+            const a = rows.answers[i] ?? -1;
+            return rows.kinds[i] === KIND_LETTERS.classify && a >= f.first && a < f.first + f.answers;
+          }),
         }));
         const summary = summaryRows({
           codeframe,
@@ -164,7 +173,7 @@ export function outputActivities(deps: ActivityDeps) {
                 confidence: {
                   column: plan.confidenceColumn,
                   header: `${plan.header} confidence`,
-                  values: rowConfidences(rows.assignments, confidences),
+                  values: rowConfidences(assignmentsOf(rows), confidences),
                 },
               }
             : {}),
@@ -206,7 +215,7 @@ export function outputActivities(deps: ActivityDeps) {
  * The answer's text is fetched only for rows the Review sheet may list: those with a gold cell.
  */
 async function modelRows(
-  assignments: ReadonlyArray<readonly [number, string, number]>,
+  assignments: Iterable<readonly [number, string, number]>,
   outcomes: readonly AnswerOutcome[],
   confidences: ReadonlyArray<number | null | undefined> | undefined,
   index: LabelIndex,
@@ -242,7 +251,7 @@ async function modelRows(
 
 /** Sheet row → confidence, for the rows whose answer has one. */
 function rowConfidences(
-  assignments: ReadonlyArray<readonly [number, string, number]>,
+  assignments: Iterable<readonly [number, string, number]>,
   confidences: ReadonlyArray<number | null | undefined>,
 ): Map<number, number> {
   const out = new Map<number, number>();

@@ -2,6 +2,7 @@
 import type { BatchSpan, JobPlan, JobSpec } from '../domain/job.js';
 import { SPAN_PAGE } from '../domain/job.js';
 import type { BatchingChoice } from '../domain/plan.js';
+import type { RowPlan } from '../domain/plan.js';
 import { planBatches, planRows, promptId } from '../domain/plan.js';
 import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
 import {
@@ -13,12 +14,12 @@ import {
   maxCompletionTokens,
 } from '../domain/prompt.js';
 import { cleanForModel } from '../domain/text.js';
+import type { AnswerColumn } from '../sheets/index.js';
 import { readAnswerColumn } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import type { SpanRecord, StoredBatch } from './stored.js';
-import { writeBatchFiles } from './stored.js';
-import type { StoredRows } from './stored.js';
+import type { SpanRecord, StoredBatch, StoredRows } from './stored.js';
+import { KIND_LETTERS, mapLimit, writePlanFiles } from './stored.js';
 import { estimateRequestTokens, tokenCounter } from './tokens.js';
 
 export interface PrepareJobInput {
@@ -46,7 +47,8 @@ export function prepareActivities(deps: ActivityDeps) {
         const spec = await store.readJson<JobSpec>(jobId, 'job.json');
         const mode = codingMode(spec.options);
         const codeframe = codeframeOf(spec.categories);
-        const column = await readAnswerColumn({
+        // The sheet's rows (a million objects) are dropped once planned: only the unique answers go on.
+        let read: AnswerColumn | undefined = await readAnswerColumn({
           path: store.file(jobId, spec.input),
           displayName: spec.fileName,
           format: spec.format,
@@ -55,10 +57,14 @@ export function prepareActivities(deps: ActivityDeps) {
           ...(mode.multi ? { codeHeaders: (header: string) => codeColumnHeaders(header, codeframe) } : {}),
           ...(spec.goldColumn !== undefined ? { goldColumn: spec.goldColumn } : {}),
         });
+        const column = { ...read, rows: undefined };
+        let rowPlan: RowPlan | undefined = planRows(read.rows);
+        const codedLabels: Array<[number, string]> = [];
+        for (const r of read.rows) if (r.category.trim() !== '') codedLabels.push([r.row, r.category.trim()]);
+        read = undefined;
         // The model gets a cleaned copy of the question and answers (no control, bidi or zero-width
         // characters); the sheet, and so the coded workbook, keeps the text as it is.
         const question = cleanForModel(spec.question ?? column.question);
-        const rowPlan = planRows(column.rows);
         const tokenize = await tokenCounter(spec.options.model);
         const instructions = buildInstructions(question, spec.categories, mode);
         // Every request repeats the instructions: count them once.
@@ -84,11 +90,11 @@ export function prepareActivities(deps: ActivityDeps) {
               }
             : { size: spec.options.batchSize };
         const batches = planBatches(rowPlan, batching);
-        const codedLabels: Array<[number, string]> = column.rows
-          .filter((r) => r.category.trim() !== '')
-          .map((r) => [r.row, r.category.trim()]);
+        // Columns, not a tuple a row: a million rows are three arrays in memory and a small file.
         const rows: StoredRows = {
-          assignments: rowPlan.assignments.map((a) => [a.row, a.kind, a.answer ?? -1]),
+          rows: rowPlan.assignments.map((a) => a.row),
+          kinds: rowPlan.assignments.map((a) => KIND_LETTERS[a.kind]).join(''),
+          answers: rowPlan.assignments.map((a) => a.answer ?? -1),
           codedLabels,
           ...(column.gold ? { gold: column.gold.cells } : {}),
         };
@@ -97,11 +103,16 @@ export function prepareActivities(deps: ActivityDeps) {
         for (const a of rowPlan.assignments) {
           if (a.answer !== undefined) rowsOfAnswer[a.answer] = (rowsOfAnswer[a.answer] ?? 0) + 1;
         }
+        const { answers, counts } = rowPlan;
+        rowPlan = undefined;
+        // Each batch file is written as its prompt is counted, so the prompts are never all in memory.
         let estimatedTokens = 0;
-        const stored: StoredBatch[] = batches.map((b) => {
+        await mapLimit(batches.length, 16, async (i) => {
+          const b = batches[i];
+          if (!b) return;
           const items = b.answerIds.map((id, position) => ({
             id: promptId(position),
-            text: cleanForModel(rowPlan.answers[id]?.text ?? ''),
+            text: cleanForModel(answers[id]?.text ?? ''),
           }));
           const itemRows = b.answerIds.map((id) => rowsOfAnswer[id] ?? 0);
           estimatedTokens += estimateRequestTokens(
@@ -109,7 +120,8 @@ export function prepareActivities(deps: ActivityDeps) {
             buildMessages(question, spec.categories, items, mode),
             maxCompletionTokens(spec.categories, items.length, mode),
           );
-          return { ...b, items, itemRows };
+          const stored: StoredBatch = { ...b, items, itemRows };
+          await store.writeJson(store.batchFile(jobId, b.index), stored);
         });
         const plan: JobPlan = {
           sheet: column.sheet,
@@ -121,8 +133,8 @@ export function prepareActivities(deps: ActivityDeps) {
           ...(column.codeColumn !== undefined ? { codeColumn: column.codeColumn } : {}),
           confidenceColumn: column.confidenceColumn,
           question,
-          rows: rowPlan.counts,
-          uniqueAnswers: rowPlan.answers.length,
+          rows: counts,
+          uniqueAnswers: answers.length,
           batches: batches.length,
           estimatedTokens,
           simulated: llm.simulated,
@@ -136,11 +148,18 @@ export function prepareActivities(deps: ActivityDeps) {
               }
             : {}),
         };
-        await writeBatchFiles(store, jobId, stored, rows, plan);
+        const spans = batches.map((b): SpanRecord => [
+          b.firstRow,
+          b.lastRow,
+          b.rows,
+          b.answers,
+          b.answerIds[0] ?? 0,
+        ]);
+        await writePlanFiles(store, jobId, spans, rows, plan);
         // The first page of spans comes along, saving the workflow a round trip before its first batch.
         return {
           plan,
-          spans: stored.slice(0, SPAN_PAGE).map(({ index, firstRow, lastRow, rows: n, answers }) => ({
+          spans: batches.slice(0, SPAN_PAGE).map(({ index, firstRow, lastRow, rows: n, answers }) => ({
             index,
             firstRow,
             lastRow,

@@ -5,7 +5,7 @@ import type { FailedGroup } from '../domain/salvage.js';
 import { mergePieces, pieceKey } from '../domain/salvage.js';
 import type { ActivityDeps } from './deps.js';
 import type { StoredBatch, StoredResult } from './stored.js';
-import { readBatch, readPieces, readRows } from './stored.js';
+import { readBatch, readPieces, readRows, assignmentsOf } from './stored.js';
 
 export interface MergeBatchInput {
   readonly jobId: string;
@@ -90,6 +90,8 @@ export function salvageActivities(deps: ActivityDeps) {
     if (itemRows) return positions.reduce((n, p) => n + (itemRows[p] ?? 0), 0);
     const answers = new Set(positions.map((p) => batch.answerIds[p]));
     const rows = await readRows(store, jobId);
-    return rows.assignments.filter(([, kind, a]) => kind === 'classify' && answers.has(a)).length;
+    let count = 0;
+    for (const [, kind, a] of assignmentsOf(rows)) if (kind === 'classify' && answers.has(a)) count += 1;
+    return count;
   }
 }

@@ -76,12 +76,41 @@ export interface StoredPiece extends PieceResult {
   readonly cut?: number;
 }
 
-/** Every data row: [sheet row, how it is treated, unique answer index or -1]; and labels found already there. */
+/**
+ * Every data row, as columns (a million rows are three arrays, not a million small ones): its sheet row,
+ * how it is treated (one letter a row, `KIND_LETTERS`), its unique answer index or -1; and the labels found
+ * already there.
+ */
 export interface StoredRows {
+  readonly rows: readonly number[];
+  readonly kinds: string;
+  readonly answers: readonly number[];
+  readonly codedLabels: ReadonlyArray<readonly [number, string]>;
+  /** The human-coded column's non-empty cells, [sheet row, text]: read by the output only, never sent. */
+  readonly gold?: ReadonlyArray<readonly [number, string]>;
+}
+
+/** rows.json of jobs prepared before the columns: one tuple a row. */
+interface TupleRows {
   readonly assignments: ReadonlyArray<readonly [number, RowKind, number]>;
   readonly codedLabels: ReadonlyArray<readonly [number, string]>;
   /** The human-coded column's non-empty cells, [sheet row, text]: read by the output only, never sent. */
   readonly gold?: ReadonlyArray<readonly [number, string]>;
+}
+
+export const KIND_LETTERS: Readonly<Record<RowKind, string>> = {
+  empty: 'e',
+  invalid: 'i',
+  coded: 'c',
+  classify: 'k',
+};
+const KINDS: Readonly<Record<string, RowKind>> = { e: 'empty', i: 'invalid', c: 'coded', k: 'classify' };
+
+/** The rows as [sheet row, treatment, unique answer index or -1], in order. */
+export function* assignmentsOf(stored: StoredRows): Generator<readonly [number, RowKind, number]> {
+  for (let i = 0; i < stored.rows.length; i += 1) {
+    yield [stored.rows[i] ?? 0, KINDS[stored.kinds[i] ?? ''] ?? 'empty', stored.answers[i] ?? -1];
+  }
 }
 
 /**
@@ -105,22 +134,18 @@ export function itemLabels(labels: readonly StoredLabels[], position: number): r
   return stored;
 }
 
-export async function writeBatchFiles(
+/**
+ * What prepareJob stores once the batch files are written: the batches' spans, the rows and the plan, the
+ * plan last, so a plan on disk means its batches are all there.
+ */
+export async function writePlanFiles(
   store: JobStore,
   jobId: string,
-  batches: readonly StoredBatch[],
+  spans: readonly SpanRecord[],
   rows: StoredRows,
   plan: JobPlan,
 ): Promise<void> {
-  // Batch files first, the plan last: a plan on disk means its batches are all there.
-  await mapLimit(batches.length, 16, async (i) => {
-    const b = batches[i];
-    if (b) await store.writeJson(store.batchFile(jobId, b.index), b);
-  });
-  await store.writeJson(
-    store.file(jobId, 'spans.json'),
-    batches.map((b): SpanRecord => [b.firstRow, b.lastRow, b.rows, b.answers, b.answerIds[0] ?? 0]),
-  );
+  await store.writeJson(store.file(jobId, 'spans.json'), spans);
   await store.writeJson(store.file(jobId, 'rows.json'), rows);
   await store.writeJson(store.file(jobId, 'plan.json'), plan);
 }
@@ -168,8 +193,16 @@ export async function readPieces(
   return pieces;
 }
 
-export function readRows(store: JobStore, jobId: string): Promise<StoredRows> {
-  return store.readJson<StoredRows>(jobId, 'rows.json');
+export async function readRows(store: JobStore, jobId: string): Promise<StoredRows> {
+  const stored = await store.readJson<StoredRows | TupleRows>(jobId, 'rows.json');
+  if (!('assignments' in stored)) return stored;
+  return {
+    rows: stored.assignments.map(([row]) => row),
+    kinds: stored.assignments.map(([, kind]) => KIND_LETTERS[kind]).join(''),
+    answers: stored.assignments.map(([, , answer]) => answer),
+    codedLabels: stored.codedLabels,
+    ...(stored.gold ? { gold: stored.gold } : {}),
+  };
 }
 
 interface LoadedJob {
