@@ -1,5 +1,7 @@
 /**
  * `npm run bench [-- original rate ceiling multi cost] [--temporal-store file|memory] [--dynamic-config KEY=VALUE]…`
+ * `npm run bench -- million [--rows 100000,1000000]`: a million answers in one job (bench/million.ts), only
+ * when named (about an hour on 2 busy cores).
  *
  * verbatim's throughput against the OpenAI-compatible simulator over HTTP, on one Temporal dev server, a
  * worker process per scenario. Prints the tables and PASS/FAIL per target; writes
@@ -48,8 +50,10 @@ import {
   rateLimited,
 } from './scenarios.js';
 import { loadCategories } from './survey.js';
+import type { MillionRun } from './million.js';
+import { MILLION, millionRows, millionTableText } from './million.js';
 
-const SCENARIOS = ['original', 'rate', 'ceiling', 'multi', 'cost'] as const;
+const SCENARIOS = ['original', 'rate', 'ceiling', 'multi', 'cost', 'million'] as const;
 /** BATCH_SIZE's default, as a job without the variable gets it: the cost table marks its row. */
 const DEFAULT_BATCH_SIZE = loadConfig({}).job.batchSize;
 const { values, positionals } = parseArgs({
@@ -58,6 +62,8 @@ const { values, positionals } = parseArgs({
     'temporal-store': { type: 'string', default: 'file' },
     /** `KEY=VALUE`, passed to the dev server as --dynamic-config-value (repeatable), for experiments. */
     'dynamic-config': { type: 'string', multiple: true, default: [] },
+    /** Sizes of the million scenario, comma-separated. */
+    rows: { type: 'string' },
   },
 });
 const dynamicConfig = values['dynamic-config'];
@@ -68,7 +74,10 @@ const experiment = store === 'memory' || dynamicConfig.length > 0;
 const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
 if (unknown.length > 0)
   throw new Error(`unknown scenario ${unknown.join(', ')}: choose from ${SCENARIOS.join(', ')}`);
-const wanted = (name: (typeof SCENARIOS)[number]) => positionals.length === 0 || positionals.includes(name);
+const wanted = (name: (typeof SCENARIOS)[number]) =>
+  positionals.includes(name) || (positionals.length === 0 && name !== 'million');
+const millionSizes = values.rows ? values.rows.split(',').map(Number) : [...MILLION.sizes];
+if (millionSizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--rows takes whole numbers');
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const startedAt = new Date();
@@ -101,6 +110,7 @@ const setup = {
       '(RPM) or the sum of the tokens it charged them, ceil(chars/4) + max_completion_tokens each (TPM: stats.chargedTokens)',
   },
   ceiling: { ...CEILING, latencyMs: 0, rateLimitDelayMs: 0, budget: CEILING_BUDGET },
+  million: { ...MILLION, latencyMs: 0, rateLimitDelayMs: 0, workbook: 'bench/rich-survey.ts' },
   multiCode: {
     ...MULTI_CODE,
     answers: ORIGINAL_ANSWERS,
@@ -134,6 +144,7 @@ let ceil: Array<ReturnType<typeof ceilingFigures>> | undefined;
 let multi: ReturnType<typeof multiFigures> | undefined;
 let cost: ReturnType<typeof costFigures> | undefined;
 let tokenRatio: number | undefined;
+let million: MillionRun[] | undefined;
 try {
   const categories = await loadCategories(ROOT);
   const survey = await makeSurvey(bench, categories, ORIGINAL_ANSWERS);
@@ -164,6 +175,13 @@ try {
       const compared = await costComparison(ctx, survey);
       tokenRatio = compared.tokenRatio;
       cost = costFigures(compared.runs, DEFAULT_BATCH_SIZE);
+    });
+  if (wanted('million'))
+    await attempt('million', async () => {
+      million = await millionRows(bench, categories, millionSizes, log);
+      const broken = million.filter((r) => !r.check.ok);
+      if (broken.length > 0)
+        throw new Error(broken.map((r) => `${r.rows} rows: ${r.check.problems.join('; ')}`).join('\n'));
     });
   if (wanted('ceiling'))
     await attempt('ceiling', async () => {
@@ -229,6 +247,13 @@ if (cost) {
   out.push(costTableText(cost));
   details(cost.flatMap((c) => (c.job ? [{ label: `cost, batch ${c.batchSize}`, f: c.job }] : [])));
 }
+if (million) {
+  out.push(
+    '',
+    `6. A million answers in one job: no latency, BATCH_SIZE ${MILLION.batchSize}, window ${MILLION.window}; peak RSS is each process's VmHWM over the job`,
+  );
+  out.push(millionTableText(million));
+}
 out.push('', 'Targets');
 for (const t of verdicts) out.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.measured}`);
 for (const e of errors) out.push(`  FAIL  ${e}`);
@@ -240,6 +265,7 @@ Object.assign(results, {
   ...(ceil ? { ceiling: ceil } : {}),
   ...(multi ? { multiCode: multi } : {}),
   ...(cost ? { cost: { tokenRatio, runs: cost } } : {}),
+  ...(million ? { million } : {}),
 });
 const report = {
   date: startedAt.toISOString(),
