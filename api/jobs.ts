@@ -4,7 +4,7 @@ import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import type { JobDescription, JobStatus, JobSummary } from '../jobs/service.js';
+import type { JobDescription, JobStatus, JobSummary, ResultFormat } from '../jobs/service.js';
 import { isOpen } from '../jobs/service.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
@@ -221,10 +221,7 @@ export function jobsApp(deps: AppDeps) {
     const base = path.basename(done.fileName, path.extname(done.fileName));
     const suffix = done.partial ? 'partial' : 'coded';
     return c.body(done.bytes, 200, {
-      'content-type':
-        format === 'csv'
-          ? 'text/csv; charset=utf-8'
-          : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'content-type': RESULT_TYPES[format],
       'content-disposition': contentDisposition(`${base}.${suffix}.${format}`),
     });
   });
@@ -258,6 +255,12 @@ export function jobsApp(deps: AppDeps) {
 
   return app;
 }
+
+const RESULT_TYPES: Readonly<Record<ResultFormat, string>> = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  csv: 'text/csv; charset=utf-8',
+  sav: 'application/x-spss-sav',
+};
 
 /** Why `GET /jobs/:id/result` has nothing to send, by the job's status. */
 const NO_RESULT: Partial<Record<JobStatus, string>> = {

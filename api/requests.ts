@@ -265,7 +265,7 @@ function decodeCursor(token: string): JobCursor | undefined {
 
 /** `GET /jobs/:id/result`: the coded workbook or its CSV. */
 export const ResultQuerySchema = z.object({
-  format: z.enum(['xlsx', 'csv'], { error: 'format must be xlsx or csv' }).default('xlsx'),
+  format: z.enum(['xlsx', 'csv', 'sav'], { error: 'format must be xlsx, csv or sav' }).default('xlsx'),
 });
 
 /** The job in the path. Ids are checked by the job service: an id no job can have is no job (404). */

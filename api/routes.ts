@@ -199,7 +199,8 @@ export const jobEventsRoute = createRoute({
 export const jobResultRoute = createRoute({
   method: 'get',
   path: '/{id}/result',
-  summary: 'The coded workbook (or CSV, with formula-like cells made safe); partial after a cancel',
+  summary:
+    'The coded workbook (or CSV, with formula-like cells made safe, or an SPSS system file); partial after a cancel',
   request: { params: JobParamsSchema, query: ResultQuerySchema },
   responses: {
     200: {
@@ -210,9 +211,16 @@ export const jobResultRoute = createRoute({
           schema: z.string().openapi({ format: 'binary' }),
         },
         'text/csv': { schema: z.string() },
+        'application/x-spss-sav': {
+          schema: z.string().openapi({
+            format: 'binary',
+            description:
+              '`format=sav`: one case per data row, the coded answer as a numeric variable with value labels, or in multi-code mode 0/1 variables with a multiple dichotomy set per question and per net',
+          }),
+        },
       },
     },
-    400: problem('format is neither xlsx nor csv (field `format`)'),
+    400: problem('format is not xlsx, csv or sav (field `format`)'),
     401: unauthorized,
     404: unknownJob,
     409: problem(

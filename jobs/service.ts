@@ -14,6 +14,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import { writeJobSav } from '../activities/export-sav.js';
 import type { Category } from '../domain/categories.js';
 import { DomainError, InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
@@ -150,7 +151,7 @@ export interface JobPage {
   readonly next: JobCursor | undefined;
 }
 
-export type ResultFormat = 'xlsx' | 'csv';
+export type ResultFormat = 'xlsx' | 'csv' | 'sav';
 
 export interface JobResultFile {
   /** The uploaded file's name, for the download's name. */
@@ -457,7 +458,10 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       const done = await storedResult(jobId);
       if (!done) return undefined;
       const spec = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
-      const bytes = await fs.readFile(store.file(jobId, `output.${format}`));
+      // The .sav is made on the first request (most jobs are never wanted in SPSS), then kept.
+      const file =
+        format === 'sav' ? (await writeJobSav(store, jobId)).path : store.file(jobId, `output.${format}`);
+      const bytes = await fs.readFile(file);
       return { fileName: spec?.fileName ?? jobId, partial: done.partial, bytes: new Uint8Array(bytes) };
     },
 

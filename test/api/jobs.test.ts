@@ -8,6 +8,7 @@ import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
 import { QualitySchema } from '../../api/schemas.js';
 import { testOptions } from '../helpers/harness.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { readSav } from '../helpers/pspp.js';
 import { CATEGORIES, makeAnswers } from '../helpers/survey.js';
 import type { ApiHarness, JobView } from './helpers.js';
 import {
@@ -192,7 +193,31 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
 
     const pdf = await api.request(`/jobs/${example.jobId}/result?format=pdf`);
     expect(pdf.status).toBe(400);
-    expect(await pdf.json()).toMatchObject({ field: 'format', detail: 'format must be xlsx or csv' });
+    expect(await pdf.json()).toMatchObject({ field: 'format', detail: 'format must be xlsx, csv or sav' });
+  });
+
+  it('returns the coded data as an SPSS system file with ?format=sav: every row a case, each label its code', async () => {
+    const response = await api.request(`/jobs/${example.jobId}/result?format=sav`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/x-spss-sav');
+    expect(response.headers.get('content-disposition')).toContain('filename="customer-survey.coded.sav"');
+    const file = path.join(api.h.dataDir, 'downloaded.sav');
+    await fs.writeFile(file, Buffer.from(await response.arrayBuffer()));
+    const back = await readSav(file);
+    expect(back.info.get('Cases')).toBe('400');
+    const categories = parseCategories(EXAMPLE_CATEGORIES);
+    const labels = new Map(back.valueLabels.get('E2_category'));
+    expect([...labels.values()]).toEqual(expect.arrayContaining(categories.map((c) => c.name)));
+    const answerAt = back.header.indexOf('E2');
+    const codeAt = back.header.indexOf('E2_category');
+    expect([answerAt, codeAt].every((i) => i >= 0)).toBe(true);
+    for (const [k, fields] of back.rows.entries()) {
+      const answer = fields[answerAt] ?? '';
+      const label = labels.get(fields[codeAt] ?? '') ?? '';
+      expect(label, `case ${k + 1}: ${answer}`).toBe(
+        answer.trim() === '' ? '' : expectedLabel(answer, categories),
+      );
+    }
   });
 
   it('makes cells that start with =, +, - or @ safe in the CSV result of a CSV upload', async () => {

@@ -443,6 +443,7 @@ describe('GET /openapi.json', () => {
 
       ['GET /jobs/{id}/result', 200, () => api.request(`/jobs/${f.finished}/result`)],
       ['GET /jobs/{id}/result', 200, () => api.request(`/jobs/${f.finished}/result?format=csv`)],
+      ['GET /jobs/{id}/result', 200, () => api.request(`/jobs/${f.finished}/result?format=sav`)],
       ['GET /jobs/{id}/result', 400, () => api.request(`/jobs/${f.finished}/result?format=pdf`)],
       ['GET /jobs/{id}/result', 401, () => f.locked.request(`/jobs/${f.finished}/result`)],
       ['GET /jobs/{id}/result', 404, () => api.request(`/jobs/${UNKNOWN}/result`)],
