@@ -11,6 +11,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { RequestIdVariables } from 'hono/request-id';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
+import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 import type { AppDeps } from './deps.js';
 import { jobsApp } from './jobs.js';
@@ -120,11 +121,14 @@ export function createApp(deps: AppDeps): App {
           minResponsesForParallel: deps.defaults.minResponsesForParallel,
           model: deps.defaults.model,
           temperature: deps.defaults.temperature,
+          multi: deps.defaults.multi ?? false,
+          maxCodes: deps.defaults.maxCodes ?? DEFAULT_MAX_CODES,
         },
         limits: {
           maxUploadBytes: deps.maxUploadBytes,
           maxBatchSize: MAX_BATCH_SIZE,
           maxConcurrency: MAX_CONCURRENCY,
+          maxCodes: MAX_CODES_LIMIT,
         },
         temporalUiUrl: deps.temporalUiUrl ?? null,
         simulated: deps.simulated ?? null,

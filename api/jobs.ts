@@ -8,7 +8,7 @@ import type { JobDescription, JobStatus, JobSummary, ResultFormat } from '../job
 import { isOpen } from '../jobs/service.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
-import { ProblemError, refuseInvalid } from './problem.js';
+import { ProblemError, badRequest, refuseInvalid } from './problem.js';
 import { encodeCursor, formBody, jsonBody } from './requests.js';
 import {
   cancelJobRoute,
@@ -86,6 +86,13 @@ export function jobsApp(deps: AppDeps) {
 
   app.openapi({ ...createJobRoute, middleware: [upload, formBody] }, async (c) => {
     const form = c.req.valid('form');
+    const multi = form.multi ?? deps.defaults.multi ?? false;
+    if (form.maxCodes !== undefined && !multi) {
+      throw badRequest(
+        'maxCodes',
+        `maxCodes=${form.maxCodes}: applies only with several categories per answer (multi=true)`,
+      );
+    }
     const started = await jobs.create({
       fileName: safeFileName(form.file.name),
       source: { bytes: new Uint8Array(await form.file.arrayBuffer()) },
@@ -101,6 +108,8 @@ export function jobsApp(deps: AppDeps) {
         ...(form.temperature !== undefined ? { temperature: form.temperature } : {}),
         ...(form.model !== undefined ? { model: form.model } : {}),
         ...(form.parallel !== undefined ? { parallel: form.parallel } : {}),
+        ...(form.multi !== undefined ? { multi: form.multi } : {}),
+        ...(form.maxCodes !== undefined ? { maxCodes: form.maxCodes } : {}),
       },
       idFrom: 'random',
       ...(form.name ? { name: form.name } : {}),

@@ -11,6 +11,7 @@ import type { Category } from '../domain/categories.js';
 import { categoriesFromList, parseCategories } from '../domain/categories.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { DomainError } from '../domain/errors.js';
+import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import type { JobCursor } from '../jobs/service.js';
 import { booleanText } from '../lib/config.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
@@ -64,11 +65,17 @@ const upload = z
 /** Categories may come as a text file part (`-F categories=@categories.txt`) as well as typed text. */
 const MAX_CATEGORIES_FILE_BYTES = 1024 * 1024;
 
-/** Categories as text (one per line, "Name" or "Name: description"), a JSON list, repeated fields or a file. */
+/**
+ * Categories as text (one per line, "Name" or "Name: description", optionally led by a code, `[Net]` lines
+ * starting nets), a JSON list, repeated fields or a file.
+ */
 const categories = z
   .union(
     [
-      z.string().openapi({ description: 'One per line: "Name" or "Name: description"' }),
+      z.string().openapi({
+        description:
+          'One per line: "Name" or "Name: description", optionally led by a numeric code ("101 Price"); a line "[Net name]" starts a net. Or a JSON array of names.',
+      }),
       z.array(z.string()).openapi({ description: 'The field repeated' }),
       z
         .instanceof(File)
@@ -88,8 +95,10 @@ const categories = z
         return refuse(ctx, 'the categories file is larger than 1 MiB');
       }
       const trimmed = (value instanceof File ? await value.text() : value).trim();
-      if (trimmed.startsWith('[')) {
-        const list = z.array(z.string()).safeParse(parseJson(trimmed));
+      // A JSON list only when the text parses as JSON: a codeframe's first line may be a net (`[Service]`).
+      const json = trimmed.startsWith('[') ? parseJson(trimmed) : undefined;
+      if (json !== undefined) {
+        const list = z.array(z.string()).safeParse(json);
         if (!list.success) return refuse(ctx, 'categories given as JSON must be an array of strings');
         return categoriesFromList(list.data, 'categories');
       }
@@ -177,6 +186,20 @@ export const JobFormSchema = z.object({
   ).openapi({ type: 'string', maxLength: 100 }),
   parallel: setting('parallel', booleanText, 'true or false').openapi({ type: 'boolean' }),
   name: text('name', 200, 'A name for the job card and the list; default the file and column'),
+  multi: setting('multi', booleanText, 'true or false').openapi({
+    type: 'boolean',
+    description: 'Every category that applies to an answer, not one (default MULTI_CODE)',
+  }),
+  maxCodes: setting(
+    'maxCodes',
+    z.coerce.number().int().min(1).max(MAX_CODES_LIMIT),
+    `a whole number from 1 to ${MAX_CODES_LIMIT}`,
+  ).openapi({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_CODES_LIMIT,
+    description: 'With multi: the most categories an answer keeps (default MAX_CODES)',
+  }),
   force: setting('force', booleanText, 'true or false').openapi({
     type: 'boolean',
     description: 'Code even when an identical job is running or done (else that job is answered, 200)',

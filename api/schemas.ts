@@ -7,6 +7,7 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { ConfidenceSplit } from '../domain/agreement.js';
+import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import type { QualitySummary } from '../domain/quality.js';
 import type { SheetWarning } from '../domain/sheet-warnings.js';
@@ -300,11 +301,16 @@ export const SettingsSchema = z
       minResponsesForParallel: count('Fewer answers to classify run one batch at a time'),
       model: z.string(),
       temperature: z.number().min(0).max(2),
+      multi: z.boolean().openapi({ description: 'Several categories per answer (MULTI_CODE)' }),
+      maxCodes: z.number().int().min(1).max(MAX_CODES_LIMIT).openapi({
+        description: 'The most categories an answer keeps in multi-code mode (MAX_CODES)',
+      }),
     }),
     limits: z.object({
       maxUploadBytes: count(),
       maxBatchSize: count(),
       maxConcurrency: count(),
+      maxCodes: count(),
     }),
     temporalUiUrl: z.string().nullable(),
     simulated: z.boolean().nullable().openapi({

@@ -46,6 +46,8 @@ export type CodingMode = { readonly multi: false } | { readonly multi: true; rea
 export const SINGLE_LABEL: CodingMode = { multi: false };
 /** MAX_CODES when not set: enough for nearly every answer, few enough to keep a coding focused. */
 export const DEFAULT_MAX_CODES = 5;
+/** The most MAX_CODES (or the API's maxCodes) may ask for. */
+export const MAX_CODES_LIMIT = 100;
 
 /** The job's mode from its options (`multi`, `maxCodes`; both absent in jobs from before multi-code). */
 export function codingMode(options: { readonly multi?: boolean; readonly maxCodes?: number }): CodingMode {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
-import { DEFAULT_MAX_CODES } from '../domain/prompt.js';
+import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { DEFAULT_REVIEW_BELOW } from '../domain/quality.js';
 
 /**
@@ -74,7 +74,7 @@ const schema = z.object({
   RETRY_MAX_INTERVAL: seconds(3600).default(60_000),
   HEARTBEAT_TIMEOUT: seconds(600).default(15_000),
   MULTI_CODE: booleanText.default(false),
-  MAX_CODES: int(1, 100).default(DEFAULT_MAX_CODES),
+  MAX_CODES: int(1, MAX_CODES_LIMIT).default(DEFAULT_MAX_CODES),
   REVIEW_BELOW: z.coerce.number().min(0).max(1).default(DEFAULT_REVIEW_BELOW),
   TEMPORAL_ADDRESS: text.optional(),
   TEMPORAL_NAMESPACE: text.default('default'),

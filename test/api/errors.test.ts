@@ -238,6 +238,12 @@ const startCases: Case[] = [
     expected: { code: 'duplicate_categories', field: 'categories' },
   },
   {
+    name: 'maxCodes without multi',
+    init: form(survey('customer-survey.xlsx'), { column: 'E2', categories: ['Price'], maxCodes: '3' }),
+    status: 400,
+    expected: { code: 'invalid_field', field: 'maxCodes', detail: /^maxCodes=3: applies only .*multi=true/ },
+  },
+  {
     name: 'categories as JSON that is not a list of names',
     init: form(survey('customer-survey.xlsx'), { column: 'E2', categories: '[1, 2]' }),
     status: 400,
@@ -255,6 +261,10 @@ const startCases: Case[] = [
       ['temperature', '2.5'],
       ['model', 'gpt 4; rm -rf'],
       ['parallel', 'maybe'],
+      ['multi', 'maybe'],
+      ['maxCodes', '0'],
+      ['maxCodes', '101'],
+      ['maxCodes', 'two'],
     ] as const
   ).map(([field, value]): Case => ({
     name: `${field}=${value}`,

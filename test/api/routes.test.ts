@@ -6,13 +6,15 @@ import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../api/app.js';
+import type { JobSpec } from '../../domain/job.js';
+import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../../domain/prompt.js';
 import type { JobCursor, JobSummary } from '../../jobs/service.js';
 import { JOB_WORKFLOW_TYPE, createJobService, pageOfJobs } from '../../jobs/service.js';
 import { JobStore } from '../../lib/store.js';
 import { inspectColumn } from '../../sheets/index.js';
 import { progressOf } from '../helpers/fake-jobs.js';
 import type { FakeApi } from './helpers.js';
-import { createFakeApi } from './helpers.js';
+import { createFakeApi, exampleJob, post } from './helpers.js';
 
 /**
  * What the app serves, on the in-memory job service (no Temporal server, one file to load the app once):
@@ -225,6 +227,56 @@ function serviceListing(executions: object[]) {
 const timestamp = (d: Date) => ({
   seconds: Math.floor(d.getTime() / 1000),
   nanos: (d.getTime() % 1000) * 1e6,
+});
+
+// --- A new job's coding mode, as the form sends it.
+
+describe('POST /jobs: one category per answer or several', () => {
+  const NETTED = ['[Money]', 'Price: cheap, expensive', '[Service]', 'Delivery', 'Staff'].join('\n');
+  // Its own service: the jobs started here stay out of the other tests' lists.
+  let api: FakeApi;
+  beforeAll(async () => {
+    api = await createFakeApi();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  async function started(fields: Record<string, string>): Promise<JobSpec> {
+    const response = await api.request('/jobs', post(exampleJob(fields)));
+    expect(response.status, await response.clone().text()).toBe(202);
+    const { jobId } = (await response.json()) as { jobId: string };
+    return api.store.readJson<JobSpec>(jobId, 'job.json');
+  }
+
+  it('passes multi and maxCodes to the job, and reads a codeframe starting with a [Net] line as text', async () => {
+    const spec = await started({ multi: 'true', maxCodes: '3', categories: NETTED });
+    expect(spec.options).toMatchObject({ multi: true, maxCodes: 3 });
+    expect(spec.categories.map((c) => [c.name, c.net])).toEqual([
+      ['Price', 'Money'],
+      ['Delivery', 'Service'],
+      ['Staff', 'Service'],
+    ]);
+  });
+
+  it('codes one category per answer when multi is false or absent (the test defaults)', async () => {
+    expect((await started({ multi: 'false' })).options.multi).toBe(false);
+    expect((await started({})).options.multi ?? false).toBe(false);
+  });
+
+  it('still reads categories given as a JSON list of names', async () => {
+    const spec = await started({ categories: JSON.stringify(['Price', 'Delivery']) });
+    expect(spec.categories.map((c) => c.name)).toEqual(['Price', 'Delivery']);
+  });
+
+  it('tells the page the server default and limit of both (GET /settings)', async () => {
+    const settings = (await (await api.request('/settings')).json()) as {
+      defaults: { multi: boolean; maxCodes: number };
+      limits: { maxCodes: number };
+    };
+    expect(settings.defaults).toMatchObject({ multi: false, maxCodes: DEFAULT_MAX_CODES });
+    expect(settings.limits.maxCodes).toBe(MAX_CODES_LIMIT);
+  });
 });
 
 describe('a job listed from visibility', () => {
