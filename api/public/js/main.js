@@ -11,6 +11,7 @@
 import { wireTokenButton } from './auth.js';
 import { updateCategoryCount, wireCategories } from './form/categories.js';
 import { wireFile } from './form/file.js';
+import { wireMulti } from './form/multi.js';
 import { wirePreview } from './form/preview.js';
 import { loadSettings, wireSettings } from './form/settings.js';
 import { wireStart } from './form/start.js';
@@ -21,6 +22,7 @@ import { pollUnwatched } from './jobs/live.js';
 wireFile();
 wirePreview();
 wireCategories();
+wireMulti();
 wireSettings();
 wireStart();
 wireActions();

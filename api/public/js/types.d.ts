@@ -32,11 +32,14 @@ export interface Settings {
     readonly minResponsesForParallel: number;
     readonly model: string;
     readonly temperature: number;
+    readonly multi: boolean;
+    readonly maxCodes: number;
   };
   readonly limits: {
     readonly maxUploadBytes: number;
     readonly maxBatchSize: number;
     readonly maxConcurrency: number;
+    readonly maxCodes: number;
   };
   readonly temporalUiUrl: string | null;
   /** true: no OPENAI_API_KEY, the simulator codes (a dry run); null: unknown here. */

@@ -4,7 +4,8 @@
 import { $ } from '../dom.js';
 
 /**
- * The category names of the text field, as the server reads them (`Name` or `Name: description`).
+ * The category names of the text field, as the server reads them (`Name` or `Name: description`, perhaps
+ * led by a code); `[Net]` lines name nets, not categories.
  * @param {string} text
  */
 export function categoryNames(text) {
@@ -16,8 +17,7 @@ export function categoryNames(text) {
       .filter((line) => line !== '' && !line.startsWith('#') && !/^\[.*\]$/u.test(line))
       .map((line) =>
         line
-          .replace(/^(?:[-*•]|\d+[.)])\s+/u, '')
-          .replace(/^\d+\s+/u, '') // a code for tabulation
+          .replace(/^(?:[-*•]|\d+[.)]?)\s+/u, '')
           .replace(/:.*/su, '') // the description
           .trim(),
       )

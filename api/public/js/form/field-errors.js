@@ -14,6 +14,8 @@ const FIELD_TARGETS = {
   column: ['column-error', null],
   sheet: ['sheet-error', 'sheet'],
   categories: ['categories-error', 'categories'],
+  multi: ['multi-error', 'multi'],
+  maxCodes: ['maxCodes-error', 'maxCodes'],
   ...Object.fromEntries(SETTINGS.map((name) => [name, [`${name}-error`, name]])),
 };
 

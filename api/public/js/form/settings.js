@@ -3,6 +3,7 @@
 
 import { getSettings } from '../api.js';
 import { $ } from '../dom.js';
+import { showMultiDefaults } from './multi.js';
 
 /**
  * The settings' field names: each is an input (or select) id and a form field of `POST /jobs`.
@@ -20,6 +21,7 @@ export const RULES = {
   temperature: 'Use a number from 0 to 2, such as 0.1.',
   model: 'Use a model name such as gpt-4o-mini.',
   parallel: 'Choose on or off.',
+  maxCodes: 'Use a whole number from 1 to 100.',
 };
 
 /**
@@ -71,6 +73,7 @@ export async function loadSettings() {
   if (serverDefault) serverDefault.textContent = `Server default (${d.parallel ? 'on' : 'off'})`;
   // A dry run is said before any coding starts, not discovered in the workbook afterwards.
   $('dry-run').hidden = settings.simulated !== true;
+  showMultiDefaults(settings);
 }
 
 /**

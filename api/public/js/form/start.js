@@ -12,6 +12,7 @@ import { draft } from './draft.js';
 import { categoriesProblem } from './categories.js';
 import { clearErrors, fieldErrors, showProblem } from './field-errors.js';
 import { appendSettings, settingProblems } from './settings.js';
+import { appendMulti } from './multi.js';
 
 /** @param {SubmitEvent} event */
 async function startJob(event) {
@@ -40,7 +41,9 @@ async function startJob(event) {
   if (gold !== '' && Number(gold) !== draft.column)
     body.append('goldColumn', columnValue(preview, Number(gold)));
   body.append('categories', $('categories', HTMLTextAreaElement).value);
+  appendMulti(body);
   appendSettings(body);
+  appendMulti(body);
 
   const button = $('start', HTMLButtonElement);
   button.disabled = true;
