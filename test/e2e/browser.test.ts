@@ -12,6 +12,7 @@ import { listen } from '../../api/server.js';
 import { FALLBACK_LABEL, parseCategories } from '../../domain/categories.js';
 import { isBlank, isInvalidAnswer } from '../../domain/text.js';
 import { expectedLabel } from '../../simulator/index.js';
+import { expectedLabels } from '../../simulator/labels.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 
@@ -271,6 +272,35 @@ describe('the web page', () => {
     }
   });
 
+  it('codes several categories per answer with the switch on: the workbook has a 0/1 column per category and per net', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      // The codeframe starts with a net line: text, not JSON.
+      await page.getByLabel('One category per line').fill(NETTED_TEXT);
+      expect(await page.locator('#categories-count').textContent()).toBe('6 categories, plus Other.');
+      const at = page.getByLabel('At most', { exact: true });
+      expect(await at.isVisible()).toBe(false);
+      await page.getByRole('switch', { name: 'Several categories per answer' }).check();
+      await at.fill('3');
+      const response = await startCoding(page, { batchSize: '20', concurrency: '4' });
+      expect(response.status(), await response.text()).toBe(202);
+      const { jobId } = (await response.json()) as { jobId: string };
+
+      const card = page.locator(`#job-${jobId}`);
+      const download = card.getByRole('link', { name: 'Download .xlsx' });
+      await download.waitFor({ timeout: 60_000 });
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      const saved = path.join(h.dataDir, `multi-${jobId}.xlsx`);
+      await file.saveAs(saved);
+      await expectDichotomies(saved, 3);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('asks for the API token once, keeps it for the tab and sends it with every call', async () => {
     const { context, page, errors } = await openPage(`${guarded.url}/`);
     try {
@@ -435,6 +465,74 @@ async function expectCodedSurvey(file: string): Promise<void> {
   expect(rows).toBe(400);
   expect(coded + blank).toBe(400);
   expect(coded).toBeGreaterThan(300);
+}
+
+/** The example categories in two nets, as an analyst groups them; the text starts with a net line. */
+const NETTED_TEXT = (() => {
+  const line = (name: string) => {
+    const found = CATEGORIES_TEXT.split('\n').find((l) => l.startsWith(`${name}:`));
+    if (!found) throw new Error(`no ${name} in examples/categories.txt`);
+    return found;
+  };
+  return [
+    '[Buying]',
+    line('Price'),
+    line('Product quality'),
+    line('Product range'),
+    '[Service]',
+    line('Delivery'),
+    line('Customer service'),
+    line('Website and app'),
+  ].join('\n');
+})();
+
+/**
+ * The multi-code download: after `E2 category`, `E2: <label>` for each category (Other too), then
+ * `E2: NET <net>`; each answer's 1s are the simulator's categories for it (at most `maxCodes`), a net 1 when
+ * any of its categories is; rows with no answer, or an invalid one, blank there.
+ */
+async function expectDichotomies(file: string, maxCodes: number): Promise<void> {
+  const categories = parseCategories(NETTED_TEXT);
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(file);
+  const sheet = workbook.getWorksheet('Responses');
+  if (!sheet) throw new Error('no Responses sheet in the download');
+  const headers: string[] = [];
+  sheet.getRow(3).eachCell({ includeEmpty: true }, (cell, column) => (headers[column] = cell.text));
+  const labelAt = headers.indexOf('E2 category');
+  const names = [...categories.map((c) => c.name), FALLBACK_LABEL];
+  const nets = ['Buying', 'Service'];
+  expect(headers.slice(labelAt + 1, labelAt + 1 + names.length + nets.length)).toEqual([
+    ...names.map((n) => `E2: ${n}`),
+    ...nets.map((n) => `E2: NET ${n}`),
+  ]);
+  let coded = 0;
+  let several = 0;
+  for (let r = 4; r <= sheet.rowCount; r += 1) {
+    const row = sheet.getRow(r);
+    if (!row.hasValues) continue;
+    const answer = row.getCell(5).text;
+    const flags = [...names, ...nets].map((_, k) => row.getCell(labelAt + 1 + k).text);
+    if (isBlank(answer) || isInvalidAnswer(answer)) {
+      expect(
+        flags.every((f) => f === ''),
+        `row ${r}: ${JSON.stringify(answer)}`,
+      ).toBe(true);
+      continue;
+    }
+    const want = expectedLabels(answer, categories, { multi: true, maxCodes });
+    const inNet = (net: string) => categories.some((c) => c.net === net && want.includes(c.name));
+    expect(row.getCell(labelAt).text, `row ${r}`).toBe(want.join('; '));
+    expect(flags, `row ${r}: ${JSON.stringify(answer)}`).toEqual([
+      ...names.map((n) => (want.includes(n) ? '1' : '0')),
+      ...nets.map((n) => (inNet(n) ? '1' : '0')),
+    ]);
+    coded += 1;
+    if (want.length > 1) several += 1;
+  }
+  expect(coded).toBeGreaterThan(300);
+  // The survey has answers that name several categories: the switch made a difference.
+  expect(several).toBeGreaterThan(0);
 }
 
 /** Sets answers per request and requests at once in the settings, starts, and returns the POST /jobs answer. */
