@@ -165,6 +165,7 @@ export function outputActivities(deps: ActivityDeps) {
             : withConfidence
               ? `from the model's log-probabilities, in the "${plan.header} confidence" column; under ${reviewBelow} listed on the Review sheet`
               : 'none: the answers came without log-probabilities',
+          ...(plan.warnings ? { warnings: plan.warnings } : {}),
         });
         const where = {
           ...loaded.sheet,

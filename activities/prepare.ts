@@ -147,6 +147,8 @@ export function prepareActivities(deps: ActivityDeps) {
                 },
               }
             : {}),
+          // Kept for the Run sheet: the person opening the result is the one to check them.
+          ...(column.warnings.length > 0 ? { warnings: column.warnings } : {}),
         };
         const spans = batches.map((b): SpanRecord => [
           b.firstRow,

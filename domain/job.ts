@@ -2,6 +2,7 @@ import type { Category } from './categories.js';
 import type { BatchSize } from './batching.js';
 import type { AdaptiveWindow, RateLimitReport } from './rate.js';
 import type { SheetFormat } from './sheet-format.js';
+import type { SheetWarning } from './sheet-warnings.js';
 
 /** How each data row of the sheet is treated. */
 export type RowKind = 'empty' | 'invalid' | 'coded' | 'classify';
@@ -71,6 +72,8 @@ export interface JobPlan {
   readonly simulated: boolean;
   /** The human-coded column, when the job has one: its letter, header and non-empty cells. */
   readonly gold?: { readonly column: string; readonly header: string; readonly cells: number };
+  /** What the reader noticed in the file (an encoding guessed, formulas without a value…); absent when none. */
+  readonly warnings?: readonly SheetWarning[];
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Codeframe } from './codeframe.js';
 import type { Tally } from './coded-rows.js';
 import { categoryKey } from './categories.js';
 import type { JobStats } from './job.js';
+import type { SheetWarning } from './sheet-warnings.js';
 
 /** A row of a report sheet: text and numbers; a number under a header starting with `%` is a fraction. */
 export type ReportCell = string | number | null;
@@ -200,6 +201,8 @@ export interface RunInfo {
   readonly confidence?: string;
   /** Rows coded before the job whose category cell names labels outside the codeframe. */
   readonly unknownLabels?: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
+  /** What the reader noticed in the file, each naming its rows. */
+  readonly warnings?: readonly SheetWarning[];
 }
 
 /** Rows of the Run sheet's list of labels outside the codeframe, at most; the rest are counted. */
@@ -267,6 +270,11 @@ export function runRows(info: RunInfo): ReportRow[] {
         ]
       : []),
   );
+  const warnings = info.warnings ?? [];
+  if (warnings.length > 0) {
+    rows.push([], ['About the file', 'Rows']);
+    for (const w of warnings) rows.push([w.message, w.rowCount]);
+  }
   if (info.fallbacks.length > 0) {
     rows.push([], ['Fallback batch', 'Rows', 'Reason']);
     for (const f of info.fallbacks) rows.push([f.batch + 1, formatRowList(f.rows), f.reason]);

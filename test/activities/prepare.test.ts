@@ -23,8 +23,8 @@ afterAll(() => dir.remove());
 
 const llm = { client: new OpenAI({ apiKey: 'unused' }), simulated: true, endpoint: 'http://unused' };
 
-async function prepare(jobId: string, csv: string, column: string) {
-  await store.writeBytes(jobId, 'input.csv', Buffer.from(csv, 'utf8'));
+async function prepare(jobId: string, csv: string, column: string, encoding: BufferEncoding = 'utf8') {
+  await store.writeBytes(jobId, 'input.csv', Buffer.from(csv, encoding));
   const spec: JobSpec = {
     jobId,
     fileName: 'survey.csv',
@@ -56,5 +56,12 @@ describe('prepareJob', () => {
     expect(plan.uniqueAnswers).toBe(2);
     const batch = await readBatch(store, 'job-clean', 0);
     expect(batch.items.map((i) => i.text)).toEqual(['too expensive', 'rude staff']);
+  });
+
+  it("keeps what the reader noticed in the plan, for the Run sheet; a clean file's plan has none", async () => {
+    const { plan } = await prepare('job-1252', 'ID,Answer\n1,too dear\n2,trop cher, café\n', 'B', 'latin1');
+    expect(plan.warnings?.map((w) => [w.code, w.rows])).toEqual([['windows_1252', [3]]]);
+    const clean = await prepare('job-utf8', 'ID,Answer\n1,too dear\n', 'B');
+    expect(clean.plan.warnings).toBeUndefined();
   });
 });

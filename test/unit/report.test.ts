@@ -240,6 +240,20 @@ describe('runRows', () => {
     expect(value(rows, 'Parallel processing')).toBe('on');
   });
 
+  it('lists what the reader noticed in the file, each with its message and how many rows; nothing when clean', () => {
+    const warning = {
+      code: 'formula_without_value' as const,
+      message: 'Formulas without a saved result in E7 and E9 were read as empty.',
+      rows: [7, 9],
+      rowCount: 2,
+    };
+    const rows = run({ warnings: [warning] });
+    const at = rows.findIndex((r) => r[0] === 'About the file');
+    expect(rows[at]).toEqual(['About the file', 'Rows']);
+    expect(rows[at + 1]).toEqual([warning.message, 2]);
+    expect(run().some((r) => r[0] === 'About the file')).toBe(false);
+  });
+
   it('puts the simulated banner first, and marks the model', () => {
     const rows = run({ simulated: true });
     expect(rows[0]).toEqual([SIMULATED_WARNING]);
