@@ -107,7 +107,8 @@ export async function readOutput(file: string): Promise<ExcelJS.Workbook> {
 }
 
 export function cellText(sheet: ExcelJS.Worksheet, row: number, column: string): string {
-  return sheet.getCell(`${column}${row}`).text;
+  // exceljs hands back a hyperlinked number's `text` as the number itself.
+  return String(sheet.getCell(`${column}${row}`).text);
 }
 
 /**
