@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { PreparedJob } from '../../activities/prepare.js';
 import { prepareActivities } from '../../activities/prepare.js';
-import { readBatch } from '../../activities/stored.js';
+import { assignmentsOf, readBatch, readRows } from '../../activities/stored.js';
 import type { JobSpec } from '../../domain/job.js';
 import { JobStore } from '../../lib/store.js';
 import { testOptions } from '../helpers/harness.js';
@@ -63,5 +63,27 @@ describe('prepareJob', () => {
     expect(plan.warnings?.map((w) => [w.code, w.rows])).toEqual([['windows_1252', [3]]]);
     const clean = await prepare('job-utf8', 'ID,Answer\n1,too dear\n', 'B');
     expect(clean.plan.warnings).toBeUndefined();
+  });
+});
+
+describe('rows.json', () => {
+  it('stores the rows as columns, and still reads the tuples of jobs prepared before', async () => {
+    await prepare('job-rows', 'ID,Answer\n1,too dear\n2,\n3,-\n4,too dear\n', 'B');
+    const rows = await readRows(store, 'job-rows');
+    expect(rows).toMatchObject({ rows: [2, 3, 4, 5], kinds: 'keik', answers: [0, -1, -1, 0] });
+    const tuples = [...assignmentsOf(rows)];
+    expect(tuples).toEqual([
+      [2, 'classify', 0],
+      [3, 'empty', -1],
+      [4, 'invalid', -1],
+      [5, 'classify', 0],
+    ]);
+    await writeFile(
+      store.file('job-rows', 'rows.json'),
+      JSON.stringify({ assignments: tuples, codedLabels: [[9, 'Price']] }),
+    );
+    const old = await readRows(store, 'job-rows');
+    expect([...assignmentsOf(old)]).toEqual(tuples);
+    expect(old.codedLabels).toEqual([[9, 'Price']]);
   });
 });
