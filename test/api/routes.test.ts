@@ -243,7 +243,8 @@ describe('POST /jobs: one category per answer or several', () => {
   });
 
   async function started(fields: Record<string, string>): Promise<JobSpec> {
-    const response = await api.request('/jobs', post(exampleJob(fields)));
+    // Each start codes anew: two of them send the same settings (multi false, and absent).
+    const response = await api.request('/jobs', post(exampleJob({ force: 'true', ...fields })));
     expect(response.status, await response.clone().text()).toBe(202);
     const { jobId } = (await response.json()) as { jobId: string };
     return api.store.readJson<JobSpec>(jobId, 'job.json');
