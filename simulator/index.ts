@@ -14,5 +14,6 @@ export type {
   FaultKind,
   FaultRule,
   SimulatorOptions,
+  ThemeOptions,
 } from './options.js';
 export type { BatchApiStats, SimulatorStats } from './stats.js';

@@ -103,7 +103,8 @@ export interface ChatAnswer extends ModelOutcome {
 
 /**
  * The one way a chat request becomes a completion, for the synchronous endpoint and Batch API lines alike:
- * the model's reply, usage at four characters a token, and cached tokens when a prompt cache is given.
+ * the model's reply (the coding rule's, unless another model's `outcome` is given), usage at four characters
+ * a token, and cached tokens when a prompt cache is given.
  */
 export function answerChat(
   request: ChatRequest,
@@ -111,8 +112,8 @@ export function answerChat(
   cache: PromptCache | undefined,
   rule?: Pick<FaultRule, 'match'>,
   behaviour: ModelBehaviour = {},
+  outcome: ModelOutcome = modelReply(request, fault, rule, behaviour),
 ): ChatAnswer {
-  const outcome = modelReply(request, fault, rule, behaviour);
   const { reply } = outcome;
   const usage = {
     promptTokens: tokensOf(request.promptChars),

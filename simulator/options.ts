@@ -35,6 +35,14 @@ export interface SimulatorOptions {
   wrongRate?: number;
   /** Keep every chat request's body (`requestBodies()`): for tests only, memory grows with the requests. */
   keepRequests?: boolean;
+  /** The theme model of codeframe drafting (simulator/themes.ts). */
+  themes?: ThemeOptions;
+}
+
+/** Knobs of the theme model that answers codeframe drafting's requests (simulator/themes.ts). */
+export interface ThemeOptions {
+  /** Probability that an extraction request reports a spurious one-off theme (default 0.3). */
+  spuriousRate?: number;
 }
 
 /**
@@ -181,6 +189,7 @@ const optionsSchema = z
     batch: batchSchema,
     wrongRate: z.number().min(0).max(1),
     keepRequests: z.boolean(),
+    themes: z.strictObject({ spuriousRate: z.number().min(0).max(1).optional() }),
   })
   .partial();
 

@@ -28,6 +28,7 @@ import {
 } from './protocol.js';
 import type { SimulatorStats } from './stats.js';
 import { StatsRecorder } from './stats.js';
+import { isThemeRequest, parseThemeRequest, themeReply } from './themes.js';
 
 export interface Simulator {
   /** http://HOST:PORT */
@@ -260,10 +261,12 @@ class Simulation {
     } catch {
       return reply(400, errorBody(BAD_JSON_MESSAGE, 'invalid_request_error', null));
     }
-    const parsed = parseChatRequest(json);
+    // Codeframe drafting's requests are told apart by their schema's name; the rest are codings.
+    const parsed = parseThemeRequest(json) ?? parseChatRequest(json);
     if (!parsed.ok) return reply(400, errorBody(parsed.message, 'invalid_request_error', null, parsed.param));
     const { request } = parsed;
     this.stats.settings(request.model, request.temperature, request.cacheKey);
+    this.stats.task(isThemeRequest(request) ? request.themes.kind : request.coding ? 'coding' : 'plain');
 
     // Like OpenAI: charged at arrival, the prompt estimate plus all the output the request allows.
     const charge = chargeOf(request);
@@ -320,9 +323,16 @@ class Simulation {
     arrival: number,
     signal: AbortSignal,
   ): Promise<string> {
-    const answer = answerChat(request, fault?.kind, this.promptCache(), fault, {
-      wrongRate: this.options.wrongRate,
-    });
+    const answer = isThemeRequest(request)
+      ? answerChat(
+          request,
+          fault?.kind,
+          this.promptCache(),
+          fault,
+          {},
+          themeReply(request.themes, fault?.kind, this.options.themes),
+        )
+      : answerChat(request, fault?.kind, this.promptCache(), fault, { wrongRate: this.options.wrongRate });
     await delay(this.latency(answer.usage.completionTokens), signal);
     this.sendJson(res, 200, answer.body, arrival);
     this.stats.reply(answer.usage, answer.labelsReturned, answer.validCoding);

@@ -17,6 +17,8 @@ export interface SimulatorStats {
   bySettings: Record<string, number>;
   /** Requests by the `prompt_cache_key` they sent ('' for none). */
   byCacheKey: Record<string, number>;
+  /** Well-formed requests by what they ask: `coding`, codeframe `extract` and `merge`, `plain` (no schema). */
+  byTask: Record<string, number>;
   /** 200s with a valid coding. */
   answered: number;
   /** Labels returned in 200s whose content is a complete `{"labels": […]}` (faulty codings included). */
@@ -103,6 +105,7 @@ function emptyStats(inFlight: number): SimulatorStats {
     faultArrivals: {},
     bySettings: {},
     byCacheKey: {},
+    byTask: {},
     answered: 0,
     answersLabelled: 0,
     promptTokens: 0,
@@ -141,6 +144,10 @@ export class StatsRecorder {
   settings(model: string, temperature: number | undefined, cacheKey?: string): void {
     increment(this.stats.bySettings, settingsKey(model, temperature));
     increment(this.stats.byCacheKey, cacheKey ?? '');
+  }
+
+  task(kind: string): void {
+    increment(this.stats.byTask, kind);
   }
 
   fault(kind: string, arrivedAt: number): void {
