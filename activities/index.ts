@@ -4,6 +4,7 @@
  * each list on its queue, so a new activity cannot land on the wrong one.
  */
 import { classifyActivities } from './classify.js';
+import { codeframeFileActivities, codeframeLlmActivities } from './codeframe.js';
 import type { ActivityDeps } from './deps.js';
 import { outputActivities } from './output.js';
 import { prepareActivities } from './prepare.js';
@@ -12,17 +13,33 @@ import { salvageActivities } from './salvage.js';
 export type { ActivityDeps } from './deps.js';
 export type { ClassifyBatchInput, ReclassifyAnswersInput } from './classify.js';
 export type { MergeBatchInput } from './salvage.js';
+export type {
+  CodeframeRef,
+  ExtractOutcome,
+  MergeGroupRef,
+  MergeOutcome,
+  MergeRoundRef,
+  MergeRoundStart,
+  PreparedMeasure,
+  WriteCodeframeInput,
+  WrittenCodeframe,
+} from './codeframe.js';
 export type { RecordFallbackInput, WriteOutputInput, WriteOutputResult } from './output.js';
 export type { LoadBatchSpansInput, PrepareJobInput, PreparedJob } from './prepare.js';
 
 /** Reading and writing the job's files: the main task queue. */
 export function createFileActivities(deps: ActivityDeps) {
-  return { ...prepareActivities(deps), ...outputActivities(deps), ...salvageActivities(deps) };
+  return {
+    ...prepareActivities(deps),
+    ...outputActivities(deps),
+    ...salvageActivities(deps),
+    ...codeframeFileActivities(deps),
+  };
 }
 
 /** Calling the model: the LLM task queue, whose slots are PARALLEL_MAX_WORKERS. */
 export function createLlmActivities(deps: ActivityDeps) {
-  return classifyActivities(deps);
+  return { ...classifyActivities(deps), ...codeframeLlmActivities(deps) };
 }
 
 export type FileActivities = ReturnType<typeof createFileActivities>;

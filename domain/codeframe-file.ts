@@ -178,3 +178,41 @@ export function codeframeTableRows(cf: ArrangedCodeframe): Array<Array<string | 
     [cf.other.code, cf.other.label, OTHER_DESCRIPTION, '', cf.other.share, '', '', ''],
   ];
 }
+
+/** Everything the draft's reader needs, examples included: codeframe-report.json, for the CLI and the API. */
+export interface CodeframeReport {
+  readonly codeframeId: string;
+  readonly fileName: string;
+  readonly column: string;
+  readonly sheet?: string;
+  readonly question: string;
+  /** When it was written (ISO). */
+  readonly writtenAt: string;
+  readonly model: string;
+  readonly simulated: boolean;
+  readonly codes: readonly CodeframeCode[];
+  readonly nets: readonly CodeframeNet[];
+  readonly other: ArrangedCodeframe['other'];
+  readonly folded: ReadonlyArray<{
+    readonly label: string;
+    readonly share: number;
+    readonly measured: number;
+  }>;
+  /** Codes left out because the draft had more than --max-codes. */
+  readonly overflow: readonly string[];
+  readonly minShare: number;
+  readonly coverage: number;
+  /** Rows measured (the base of every share), and of those coded with a code of the codeframe. */
+  readonly base: number;
+  readonly covered: number;
+  /** Rows drawn to measure, and measuring batches whose retries ran out (their rows are not in the base). */
+  readonly sampleRows: number;
+  readonly measureFailed: number;
+  /** File names in the draft's folder. */
+  readonly files: { readonly txt: string; readonly xlsx: string };
+}
+
+/** The report without its example answers: what the workflow returns (history holds no answers). */
+export type CodeframeSummary = Omit<CodeframeReport, 'codes'> & {
+  readonly codes: ReadonlyArray<Omit<CodeframeCode, 'examples'>>;
+};
