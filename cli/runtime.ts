@@ -7,6 +7,8 @@ import type { LlmEndpoint } from '../activities/llm.js';
 import { createLlmEndpoint } from '../activities/llm.js';
 import { createBudget } from '../worker/budget.js';
 import { inspectColumn } from '../sheets/index.js';
+import type { CodeframeService } from '../jobs/codeframes.js';
+import { createCodeframeService } from '../jobs/codeframes.js';
 import type { TemporalJobService } from '../jobs/service.js';
 import { createJobService } from '../jobs/service.js';
 import type { Config } from '../lib/config.js';
@@ -39,6 +41,8 @@ export interface VerbatimRuntime {
   readonly store: JobStore;
   readonly client: Client;
   readonly jobs: TemporalJobService;
+  /** Codeframe drafts (`verbatim codeframe`), through the same client and store. */
+  readonly codeframes: CodeframeService;
   readonly temporalAddress: string;
   readonly temporalUiUrl: string | undefined;
   readonly llm: LlmEndpoint | undefined;
@@ -164,19 +168,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<VerbatimRun
       });
     }
 
-    const jobs = createJobService({
+    const serviceDeps = {
       client,
       store,
       taskQueue: config.temporal.taskQueue,
       searchAttributes,
       inspect: inspectColumn,
-    });
+    };
+    const jobs = createJobService(serviceDeps);
+    const codeframes = createCodeframeService(serviceDeps);
     return {
       config,
       logger,
       store,
       client,
       jobs,
+      codeframes,
       temporalAddress: address,
       temporalUiUrl: devServer?.uiUrl ?? config.temporal.uiUrl,
       llm,

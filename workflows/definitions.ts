@@ -133,3 +133,4 @@ export const budgetQuery = defineQuery<{
   reservations: number;
   updates: number;
 }>('budget');
+export * from './codeframe-definitions.js';

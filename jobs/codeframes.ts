@@ -1,0 +1,238 @@
+/**
+ * The codeframe part of the job service: start a draft from a file (or find it started or done), follow
+ * it, fetch its files. The CLI's `verbatim codeframe` uses it, and so can the API (`POST /codeframes`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { CodeframeReport } from '../domain/codeframe-file.js';
+import type { CodeframeProgress, CodeframeSettings, CodeframeSpec } from '../domain/codeframe-job.js';
+import { codeframeSettings } from '../domain/codeframe-job.js';
+import { InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
+import type { JobOptions } from '../domain/job.js';
+import { sheetFormatOf } from '../domain/sheet-format.js';
+import { buildCodeframeWorkflow } from '../workflows/build-codeframe.js';
+import type { BuildCodeframeInput, BuildCodeframeResult } from '../workflows/codeframe-definitions.js';
+import { CODEFRAME_ID_PREFIX, codeframeProgressQuery } from '../workflows/codeframe-definitions.js';
+import type { JobServiceDeps } from './service.js';
+
+export interface CreateCodeframeRequest {
+  readonly fileName: string;
+  /** A file on disk (CLI) or uploaded bytes (API). */
+  readonly source: { readonly path: string } | { readonly bytes: Uint8Array };
+  readonly column: string;
+  readonly sheet?: string;
+  /** The survey question, when the header does not say it. */
+  readonly question?: string;
+  /** Over the defaults (max-codes 25, min-share 1 %, read cap 2,000, measure sample 400, …); checked. */
+  readonly settings?: Partial<CodeframeSettings>;
+  /** Model, temperature, window, retries: a coding job's options. */
+  readonly options: JobOptions;
+  /**
+   * `content`: the id follows from the file and the settings, so the same command resumes the same draft
+   * (CLI). `random`: a fresh unguessable id (API uploads).
+   */
+  readonly idFrom: 'content' | 'random';
+  /** Who answers (`simulator`, `openai` or a base URL): a dry run and a real run are different drafts. */
+  readonly answeredBy?: string;
+}
+
+export type CodeframeHandle = WorkflowHandle<typeof buildCodeframeWorkflow>;
+
+/** The draft workflow's type name, for visibility queries (`WorkflowType = '…'`). */
+export const CODEFRAME_WORKFLOW_TYPE = buildCodeframeWorkflow.name;
+
+export interface StartedCodeframe {
+  readonly codeframeId: string;
+  readonly handle: CodeframeHandle;
+  /** `started`: a new run; `running`: already running (resumed); `completed`: done before. */
+  readonly state: 'started' | 'running' | 'completed';
+}
+
+/** The draft's files in its folder: categories.txt, categories.xlsx. */
+export type CodeframeFileKind = 'txt' | 'xlsx';
+
+export function createCodeframeService(deps: JobServiceDeps) {
+  const { client, store } = deps;
+
+  const handle = (codeframeId: string): CodeframeHandle => {
+    store.dir(codeframeId); // validates the id
+    return client.workflow.getHandle<typeof buildCodeframeWorkflow>(codeframeId);
+  };
+
+  return {
+    /** Stores the file and the draft's spec, checks sheet and column, and starts (or finds) the workflow. */
+    async create(request: CreateCodeframeRequest): Promise<StartedCodeframe> {
+      const settings = codeframeSettings(request.settings);
+      const format = sheetFormatOf(request.fileName);
+      const bytes = await readSource(request.source);
+      const codeframeId =
+        request.idFrom === 'content'
+          ? contentCodeframeId(bytes, { ...request, settings })
+          : randomCodeframeId();
+      const input = `input.${format}`;
+      const inputPath = await store.writeBytes(codeframeId, input, bytes);
+      try {
+        await deps.inspect({
+          path: inputPath,
+          displayName: request.fileName,
+          format,
+          column: request.column,
+          ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+        });
+      } catch (error) {
+        if (request.idFrom === 'random') await store.remove(codeframeId);
+        throw error;
+      }
+      const spec: CodeframeSpec = {
+        codeframeId,
+        fileName: request.fileName,
+        format,
+        input,
+        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+        column: request.column,
+        ...(request.question !== undefined ? { question: request.question } : {}),
+        settings,
+        options: request.options,
+        createdAt: new Date().toISOString(),
+      };
+      const specFile = store.file(codeframeId, 'codeframe.json');
+      if (!(await store.readJsonIfExists<CodeframeSpec>(specFile))) await store.writeJson(specFile, spec);
+      const workflowInput: BuildCodeframeInput = {
+        codeframeId,
+        fileName: request.fileName,
+        column: request.column,
+        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+        settings,
+        options: request.options,
+        searchAttributes: deps.searchAttributes,
+      };
+      try {
+        return await startOrFind(codeframeId, workflowInput, request);
+      } catch (error) {
+        const started = await statusOf(client, codeframeId).catch(() => undefined);
+        if (request.idFrom === 'random' && !started) await store.remove(codeframeId).catch(() => undefined);
+        throw error;
+      }
+    },
+
+    handle,
+
+    /** The live progress (phase, chunks, themes, calls, tokens); a worker must be running to answer. */
+    async progress(codeframeId: string): Promise<CodeframeProgress> {
+      try {
+        return await handle(codeframeId).query(codeframeProgressQuery);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(codeframeId);
+        throw error;
+      }
+    },
+
+    /** Waits for the draft and returns its summary (codes, shares, coverage, folded codes). */
+    async result(codeframeId: string): Promise<BuildCodeframeResult> {
+      return await handle(codeframeId).result();
+    },
+
+    /** The written draft with up to three example answers per code; JobNotFoundError until it is written. */
+    async report(codeframeId: string): Promise<CodeframeReport> {
+      return await store.readJson<CodeframeReport>(codeframeId, 'codeframe-report.json');
+    },
+
+    /** The path of a written file (to send or copy); JobNotFoundError until the draft is written. */
+    async file(codeframeId: string, kind: CodeframeFileKind): Promise<string> {
+      const report = await this.report(codeframeId);
+      return store.file(codeframeId, report.files[kind]);
+    },
+
+    /** Asks the draft to stop; what its steps stored stays, so starting it again resumes. */
+    async cancel(codeframeId: string): Promise<void> {
+      try {
+        await handle(codeframeId).cancel();
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(codeframeId);
+        throw error;
+      }
+    },
+  };
+
+  async function startOrFind(
+    codeframeId: string,
+    workflowInput: BuildCodeframeInput,
+    request: CreateCodeframeRequest,
+  ): Promise<StartedCodeframe> {
+    const status = await statusOf(client, codeframeId);
+    if (status === 'RUNNING') return { codeframeId, handle: handle(codeframeId), state: 'running' };
+    if (status === 'COMPLETED') return { codeframeId, handle: handle(codeframeId), state: 'completed' };
+    try {
+      const started = await client.workflow.start(buildCodeframeWorkflow, {
+        workflowId: codeframeId,
+        taskQueue: deps.taskQueue,
+        args: [workflowInput],
+        memo: { fileName: request.fileName, column: request.column },
+        staticSummary: `Codeframe from ${request.fileName} · column ${request.column}${request.sheet ? ` · sheet ${request.sheet}` : ''}`,
+        // Failed or cancelled before: a new run picks up the steps already stored.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return { codeframeId, handle: started, state: 'started' };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        return { codeframeId, handle: handle(codeframeId), state: 'completed' };
+      throw error;
+    }
+  }
+}
+
+export type CodeframeService = ReturnType<typeof createCodeframeService>;
+
+async function readSource(source: CreateCodeframeRequest['source']): Promise<Uint8Array> {
+  if ('bytes' in source) return source.bytes;
+  try {
+    return await fs.readFile(source.path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InputFileNotFoundError(source.path);
+    throw error;
+  }
+}
+
+async function statusOf(client: Client, id: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(id).describe()).status.name;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The same file with the same column, settings and model gives the same id, so running the same command
+ * again resumes the same draft; the window and retry settings are left out.
+ */
+export function contentCodeframeId(
+  bytes: Uint8Array,
+  r: Pick<CreateCodeframeRequest, 'column' | 'sheet' | 'question' | 'options' | 'answeredBy'> & {
+    settings: CodeframeSettings;
+  },
+): string {
+  const hash = createHash('sha256');
+  hash.update(bytes);
+  hash.update(
+    JSON.stringify({
+      column: r.column,
+      sheet: r.sheet ?? null,
+      question: r.question ?? null,
+      settings: r.settings,
+      model: r.options.model,
+      temperature: r.options.temperature,
+      ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
+    }),
+  );
+  return `${CODEFRAME_ID_PREFIX}${hash.digest('hex').slice(0, 20)}`;
+}
+
+export function randomCodeframeId(): string {
+  return `${CODEFRAME_ID_PREFIX}${randomBytes(12)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x')}`;
+}
