@@ -7,6 +7,8 @@ Usage: verbatim <command> [options]
 
 Commands:
   classify <file> --column <col> --categories-file <file>   code one column (see: verbatim classify --help)
+  codeframe <file> --column <col>                            draft the categories from the answers
+                                                             (see: verbatim codeframe --help)
   serve                                                      the API and web page, a worker, and (without
                                                              TEMPORAL_ADDRESS) an embedded Temporal server
   worker                                                     a worker alone, to scale out
@@ -19,6 +21,7 @@ type Command = (argv: string[]) => Promise<number | void>;
 
 const commands: Record<string, () => Promise<Command>> = {
   classify: () => Promise.resolve(classifyCommand),
+  codeframe: async () => (await import('./codeframe.js')).codeframeCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
   worker: async () => (await import('../worker/main.js')).workerCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
@@ -45,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(
-        `verbatim ${name}: ${error.message}\n\n${name === 'classify' ? CLASSIFY_HELP : HELP}`,
+        `verbatim ${name}: ${error.message}\n\n${name === 'classify' ? CLASSIFY_HELP : name === 'codeframe' ? (await import('./codeframe.js')).CODEFRAME_HELP : HELP}`,
       );
       return 2;
     }

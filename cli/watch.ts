@@ -49,11 +49,11 @@ export async function watchProgress(
  * restarted, a cluster restarting): `result()` gives up after about 20 s of retries, so it is asked again.
  * After `patienceMs` without reaching the server it gives up, with a plain message.
  */
-export async function waitForResult(
-  handle: JobHandle,
+export async function waitForResult<T = ClassifyJobResult>(
+  handle: Pick<JobHandle, 'workflowId'> & { result(): Promise<NoInfer<T>> },
   abandon: AbortSignal,
   patienceMs = 5 * 60_000,
-): Promise<ClassifyJobResult> {
+): Promise<T> {
   let unreachableSince: number | undefined;
   for (;;) {
     const asked = Date.now();
