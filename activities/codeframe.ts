@@ -39,6 +39,7 @@ import {
   planMergeRound,
   withIds,
 } from '../domain/codeframe-themes.js';
+import { DomainError } from '../domain/errors.js';
 import type { JobPlan, JobSpec } from '../domain/job.js';
 import { planRows, promptId } from '../domain/plan.js';
 import { hashSeed } from '../domain/sampling.js';
@@ -144,6 +145,15 @@ export function codeframeFileActivities(deps: ActivityDeps) {
         });
         const question = spec.question ?? column.question;
         const rows = planRows(column.rows);
+        if (rows.answers.length === 0) {
+          const { total, empty, invalid, coded } = rows.counts;
+          throw new DomainError(
+            'no_answers',
+            `Column ${JSON.stringify(spec.column)} of ${spec.fileName} has no answers to draft a codeframe from ` +
+              `(${total} rows: ${empty} empty, ${invalid} placeholders such as "n/a", ${coded} already coded)`,
+            'column',
+          );
+        }
         const counts = new Array<number>(rows.answers.length).fill(0);
         /** The unique answer of each row to code, in sheet order. */
         const rowAnswers: number[] = [];

@@ -4,6 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDraft, StoredThemes, MeasureSample } from '../../activities/codeframe-store.js';
+import { describeError } from '../../cli/errors.js';
 import { parseCategories } from '../../domain/categories.js';
 import { TABLE_HEADER } from '../../domain/codeframe-file.js';
 import type { CodeframeProgress } from '../../domain/codeframe-job.js';
@@ -197,6 +198,30 @@ describe('buildCodeframeWorkflow on a real Temporal server', () => {
       await workers.stop();
     }
   }, 120_000);
+
+  it('fails at once, naming the column, when it holds no answer to read', async () => {
+    const file = path.join(h.dataDir, 'empty.xlsx');
+    await writeSurvey(file, ['n/a', '-', null, '#N/A']);
+    h.sim.resetStats();
+    const workers = await h.startWorkers();
+    try {
+      const started = await codeframeService(h.env.client, h.store, workers.taskQueue).create({
+        fileName: 'empty.xlsx',
+        source: { path: file },
+        column: 'E2',
+        options: testOptions(),
+        idFrom: 'random',
+      });
+      const error = await started.handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(describeError(error)).toBe(
+        'Column "E2" of empty.xlsx has no answers to draft a codeframe from (4 rows: 1 empty, 3 placeholders such as "n/a", 0 already coded)',
+      );
+      expect(h.sim.stats().byTask.extract ?? 0).toBe(0);
+    } finally {
+      await workers.stop();
+    }
+  }, 60_000);
 
   it('answers its progress query while running, and ends cancelled on a cancel', async () => {
     const answers = surveyAnswers(generateThemedAnswers(1_200, 9));
