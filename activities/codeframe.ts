@@ -10,6 +10,7 @@ import type { CodeframeReport, CodeframeSummary } from '../domain/codeframe-file
 import {
   TABLE_HEADER,
   arrangeCodeframe,
+  toCategories,
   codeframeTableRows,
   formatCategoriesText,
   percent,
@@ -43,6 +44,7 @@ import { DomainError } from '../domain/errors.js';
 import type { JobPlan, JobSpec } from '../domain/job.js';
 import { planRows, promptId } from '../domain/plan.js';
 import { hashSeed } from '../domain/sampling.js';
+import { cleanForModel } from '../domain/text.js';
 import { writeAtomically } from '../lib/atomic-write.js';
 import { readJsonFile } from '../lib/store.js';
 import { readAnswerColumn } from '../sheets/index.js';
@@ -143,7 +145,8 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
           column: spec.column,
         });
-        const question = spec.question ?? column.question;
+        // The model gets a copy without control, bidi or zero-width characters, as coding's prompts do.
+        const question = cleanForModel(spec.question ?? column.question);
         const rows = planRows(column.rows);
         if (rows.answers.length === 0) {
           const { total, empty, invalid, coded } = rows.counts;
@@ -174,7 +177,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           FIXED_FRAMING_TOKENS +
           extractionMaxTokens(0, maxThemes);
         const chunks = cutChunks(
-          chosen.map((index) => ({ index, text: rows.answers[index]?.text ?? '' })),
+          chosen.map((index) => ({ index, text: cleanForModel(rows.answers[index]?.text ?? '') })),
           {
             tokenTarget: settings.chunkTokens,
             fixedTokens,
@@ -211,7 +214,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           rows: drawn.length,
           answers: [...weights]
             .sort(([a], [b]) => a - b)
-            .map(([answer, weight]) => ({ text: rows.answers[answer]?.text ?? '', weight })),
+            .map(([answer, weight]) => ({ text: cleanForModel(rows.answers[answer]?.text ?? ''), weight })),
         };
         await store.writeJson(store.file(codeframeId, MEASURE_SAMPLE), sample);
         const plan: CodeframePlan = {
@@ -311,10 +314,9 @@ export function codeframeFileActivities(deps: ActivityDeps) {
       const sample = await store.readJson<MeasureSample>(codeframeId, MEASURE_SAMPLE);
       const size = spec.settings.measureBatchSize;
       // A draft with no code (nothing codeable found) is measured all the same: everything is Other.
-      const categories = draft.codes.map((c) => ({
-        name: c.label,
-        ...(c.description ? { description: c.description } : {}),
-      }));
+      // Nets are derived, never coded: the measuring job codes with the names and descriptions.
+      const categories = toCategories(draft.codes.map(({ label, description }) => ({ label, description })));
+
       const batches: StoredBatch[] = [];
       for (let from = 0; from < sample.answers.length; from += size) {
         const answers = sample.answers.slice(from, from + size);

@@ -3,12 +3,13 @@
  * order, related codes under `[Net]` lines, Other last, and a `#` header that says it is a draft, where it
  * came from and how far to trust the shares. The same codes go into the table (categories.xlsx).
  */
-import { FALLBACK_LABEL } from './categories.js';
+import type { Category } from './categories.js';
+import { FALLBACK_CODE, FALLBACK_LABEL, categoryCodes } from './categories.js';
 import type { CodeShare, Measurement } from './codeframe-themes.js';
 import { labelKey } from './codeframe-themes.js';
 
 /** The fallback's number, as agencies keep it across questions (and as the codeframe parser numbers it). */
-export const OTHER_CODE = 97;
+export const OTHER_CODE = FALLBACK_CODE;
 
 export interface CodeframeCode {
   /** Its number: 1, 2, … in file order (97 skipped), as the categories parser numbers an unnumbered file. */
@@ -65,19 +66,21 @@ export function arrangeCodeframe(m: Measurement): ArrangedCodeframe {
       .map((c) => ({ c })),
     ...nets.flatMap((g) => [...g.codes].sort(byShare).map((c) => ({ c, net: g.name }))),
   ];
-  let next = 1;
-  const codes = ordered.map(({ c, net }): CodeframeCode => {
-    if (next === OTHER_CODE) next += 1;
-    return {
-      code: next++,
-      label: c.label,
-      description: c.description,
-      ...(net ? { net } : {}),
-      share: c.share,
-      measured: c.measured,
-      examples: c.examples,
-    };
-  });
+  // Numbered as the categories parser numbers the file written from them: the same list, the same codes.
+  const numbers = categoryCodes(
+    toCategories(
+      ordered.map(({ c, net }) => ({ label: c.label, description: c.description, ...(net ? { net } : {}) })),
+    ),
+  );
+  const codes = ordered.map(({ c, net }, i): CodeframeCode => ({
+    code: numbers[i] ?? 0,
+    label: c.label,
+    description: c.description,
+    ...(net ? { net } : {}),
+    share: c.share,
+    measured: c.measured,
+    examples: c.examples,
+  }));
   return {
     codes,
     nets: nets.map((g) => ({
@@ -87,6 +90,17 @@ export function arrangeCodeframe(m: Measurement): ArrangedCodeframe {
     })),
     other: { code: OTHER_CODE, label: FALLBACK_LABEL, share: m.base > 0 ? 1 - m.coverage : 0 },
   };
+}
+
+/** The codes as the codeframe's categories (names, descriptions, nets), in file order, Other left out. */
+export function toCategories(
+  codes: ReadonlyArray<{ readonly label: string; readonly description: string; readonly net?: string }>,
+): Category[] {
+  return codes.map((c) => ({
+    name: c.label,
+    ...(c.description ? { description: c.description } : {}),
+    ...(c.net ? { net: c.net } : {}),
+  }));
 }
 
 export const OTHER_DESCRIPTION = 'the answer fits none of the codes above';

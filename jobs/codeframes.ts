@@ -65,6 +65,8 @@ export function createCodeframeService(deps: JobServiceDeps) {
     /** Stores the file and the draft's spec, checks sheet and column, and starts (or finds) the workflow. */
     async create(request: CreateCodeframeRequest): Promise<StartedCodeframe> {
       const settings = codeframeSettings(request.settings);
+      // Measuring is single-label coding (each answer's one code gives the shares), whatever MULTI_CODE says.
+      const { multi: _multi, maxCodes: _maxCodes, ...options } = request.options;
       const format = sheetFormatOf(request.fileName);
       const bytes = await readSource(request.source);
       const codeframeId =
@@ -94,7 +96,7 @@ export function createCodeframeService(deps: JobServiceDeps) {
         column: request.column,
         ...(request.question !== undefined ? { question: request.question } : {}),
         settings,
-        options: request.options,
+        options,
         createdAt: new Date().toISOString(),
       };
       const specFile = store.file(codeframeId, 'codeframe.json');
@@ -105,7 +107,7 @@ export function createCodeframeService(deps: JobServiceDeps) {
         column: request.column,
         ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
         settings,
-        options: request.options,
+        options,
         searchAttributes: deps.searchAttributes,
       };
       try {

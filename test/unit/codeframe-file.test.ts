@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCategories } from '../../domain/categories.js';
+import { categoryCodes, parseCategories } from '../../domain/categories.js';
+import { codeframeOf } from '../../domain/codeframe.js';
 import type { CodeframeFileMeta } from '../../domain/codeframe-file.js';
 import {
   OTHER_CODE,
@@ -119,12 +120,20 @@ describe('formatCategoriesText', () => {
     );
   });
 
-  it('reads back with the categories parser as the codes in order, Other last, nets skipped', () => {
+  it('reads back with the categories parser as the codes in order, in their nets, with their numbers', () => {
     const m = measured();
     const cf = arrangeCodeframe(m);
     const parsed = parseCategories(formatCategoriesText(cf, { ...meta(m), simulated: true }));
-    expect(parsed.map((c) => c.name)).toEqual([...cf.codes.map((c) => c.label), 'Other']);
-    expect(parsed[1]).toEqual({ name: 'Late delivery', description: 'says late delivery' });
+    expect(parsed).toEqual([
+      ...cf.codes.map((c) => ({
+        name: c.label,
+        description: c.description,
+        ...(c.net ? { net: c.net } : {}),
+      })),
+      { name: 'Other', description: 'the answer fits none of the codes above' },
+    ]);
+    expect(categoryCodes(parsed)).toEqual([...cf.codes.map((c) => c.code), OTHER_CODE]);
+    expect(codeframeOf(parsed).nets.map((n) => n.name)).toEqual(cf.nets.map((n) => n.name));
   });
 
   it('says SIMULATED when the simulator answered', () => {

@@ -5,7 +5,9 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDraft, StoredThemes, MeasureSample } from '../../activities/codeframe-store.js';
 import { describeError } from '../../cli/errors.js';
-import { parseCategories } from '../../domain/categories.js';
+import { categoryCodes, parseCategories } from '../../domain/categories.js';
+import { codeframeOf } from '../../domain/codeframe.js';
+import { readCodeframeFile } from '../../sheets/codeframe.js';
 import { TABLE_HEADER } from '../../domain/codeframe-file.js';
 import type { CodeframeProgress } from '../../domain/codeframe-job.js';
 import { codeframeProgressQuery } from '../../workflows/definitions.js';
@@ -134,6 +136,11 @@ describe('buildCodeframeWorkflow on a real Temporal server', () => {
     expect(text).toMatch(/^\[Delivery\]$/m);
     const parsed = parseCategories(text, 'categories.txt');
     expect(parsed.map((c) => c.name)).toEqual([...result.codes.map((c) => c.label), 'Other']);
+    // With their nets and their numbers, as the codeframe parser reads them; the table reads the same.
+    expect(parsed.map((c) => c.net ?? '')).toEqual([...result.codes.map((c) => c.net ?? ''), '']);
+    expect(categoryCodes(parsed)).toEqual([...result.codes.map((c) => c.code), 97]);
+    const fromTable = await readCodeframeFile(await service.file(id, 'xlsx'), 'categories.xlsx');
+    expect(codeframeOf(fromTable)).toEqual(codeframeOf(parsed));
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(await service.file(id, 'xlsx'));
     const table = workbook.worksheets[0];
