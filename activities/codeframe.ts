@@ -229,6 +229,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           measureRows: drawn.length,
           estimatedTokens,
           simulated: llm.simulated,
+          ...(column.warnings.length > 0 ? { warnings: column.warnings } : {}),
         };
         // The plan last: a plan on disk means its chunks and sample are all there.
         await store.writeJson(store.file(codeframeId, CODEFRAME_PLAN), plan);
@@ -419,6 +420,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
                 folded.map((f) => `${f.label} (${percent(f.share)})`).join(', ') || 'none',
               ],
               ['Next', `review and edit, then: ${classifyCommand(spec.fileName, spec.column, spec.sheet)}`],
+              ...(plan.warnings ?? []).map((w): [string, string] => ['Reading the file', w.message]),
             ],
           }),
         );
@@ -442,6 +444,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           covered: m.covered,
           sampleRows: sample.rows,
           measureFailed: input.measureFailed,
+          warnings: (plan.warnings ?? []).map((w) => w.message),
           files: { txt: CATEGORIES_TXT, xlsx: CATEGORIES_XLSX },
         };
         await store.writeJson(store.file(codeframeId, CODEFRAME_REPORT), report);

@@ -87,6 +87,7 @@ export function codeframeTable(r: CodeframeReport, o: TableOptions): string {
     );
   }
   if (r.overflow.length > 0) lines.push(`Left out (more than --max-codes): ${r.overflow.join(', ')}`);
+  for (const w of r.warnings) lines.push(`Reading the file: ${w}`);
   lines.push(
     `Shares are estimates from a sample of ${formatCount(r.base)} answers${r.measureFailed > 0 ? ` (${r.measureFailed} measuring batches failed and are not counted)` : ''}.`,
     '',

@@ -222,6 +222,8 @@ export interface CodeframeReport {
   /** Rows drawn to measure, and measuring batches whose retries ran out (their rows are not in the base). */
   readonly sampleRows: number;
   readonly measureFailed: number;
+  /** What reading the file noticed, for the person to check (each names its rows). */
+  readonly warnings: readonly string[];
   /** File names in the draft's folder. */
   readonly files: { readonly txt: string; readonly xlsx: string };
 }

@@ -5,6 +5,7 @@
 import { InvalidSettingError } from './errors.js';
 import type { JobOptions, RowCounts, TokenUsage } from './job.js';
 import type { SheetFormat } from './sheet-format.js';
+import type { SheetWarning } from './sheet-warnings.js';
 
 export interface CodeframeSettings {
   /** At most this many codes in the draft (besides Other). */
@@ -128,6 +129,8 @@ export interface CodeframePlan {
   readonly estimatedTokens: number;
   /** The worker had no API key: the simulator answers, and every view of the draft says so. */
   readonly simulated: boolean;
+  /** What reading the file noticed (an encoding, formulas without a value, merged cells), by row. */
+  readonly warnings?: readonly SheetWarning[];
 }
 
 export type CodeframePhase =
