@@ -14,6 +14,7 @@ import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 import type { AppDeps } from './deps.js';
+import { codeframesApp } from './codeframes.js';
 import { jobsApp } from './jobs.js';
 import { ProblemError, problemFor, refuseInvalid, sendProblem } from './problem.js';
 import { documentRoute, healthRoute, settingsRoute } from './routes.js';
@@ -137,6 +138,7 @@ export function createApp(deps: AppDeps): App {
     ),
   );
   app.route('/jobs', jobsApp(deps));
+  app.route('/codeframes', codeframesApp(deps));
 
   app.notFound((c) =>
     sendProblem(

@@ -1,5 +1,6 @@
 import type { JobOptions } from '../domain/job.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
+import type { CodeframeDrafts } from '../jobs/codeframes.js';
 import type { JobService } from '../jobs/service.js';
 import type { Logger } from '../lib/logger.js';
 import type { Preview } from '../sheets/index.js';
@@ -16,6 +17,8 @@ export type PreviewSheets = (input: {
 export interface AppDeps {
   /** Starting, finding and controlling jobs: the API reaches Temporal and the job store only through it. */
   readonly jobs: JobService;
+  /** Codeframe drafts (`/codeframes`), likewise. */
+  readonly codeframes: CodeframeDrafts;
   /** Where previews put their upload for the moment they are read. */
   readonly dataDir: string;
   /** For the links to the Temporal UI. */

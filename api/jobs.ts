@@ -27,17 +27,7 @@ import {
 export function jobsApp(deps: AppDeps) {
   const app = new OpenAPIHono({ defaultHook: refuseInvalid });
   const { jobs } = deps;
-  const upload = bodyLimit({
-    maxSize: deps.maxUploadBytes,
-    onError: () => {
-      throw new ProblemError(
-        413,
-        'file_too_large',
-        `The upload is larger than ${Math.round(deps.maxUploadBytes / 1024 / 1024)} MiB (MAX_UPLOAD_MB).`,
-        'file',
-      );
-    },
-  });
+  const upload = uploadLimit(deps);
 
   const links = (jobId: string) => ({
     self: `/jobs/${jobId}`,
@@ -283,14 +273,29 @@ const NO_RESULT: Partial<Record<JobStatus, string>> = {
   TIMED_OUT: 'The job timed out: there is no result.',
 };
 
+/** Uploads over MAX_UPLOAD_MB are refused before they are read, naming the `file` field. */
+export function uploadLimit(deps: Pick<AppDeps, 'maxUploadBytes'>) {
+  return bodyLimit({
+    maxSize: deps.maxUploadBytes,
+    onError: () => {
+      throw new ProblemError(
+        413,
+        'file_too_large',
+        `The upload is larger than ${Math.round(deps.maxUploadBytes / 1024 / 1024)} MiB (MAX_UPLOAD_MB).`,
+        'file',
+      );
+    },
+  });
+}
+
 /** A display name only: never used as a path. */
-function safeFileName(name: string): string {
+export function safeFileName(name: string): string {
   const base = name.replace(/\\/g, '/').split('/').pop() ?? 'upload';
   // eslint-disable-next-line no-control-regex
   return base.replace(/[\u0000-\u001f"]/g, '').slice(0, 200) || 'upload';
 }
 
-function contentDisposition(fileName: string): string {
+export function contentDisposition(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, JobNotFoundError } from '../domain/errors.js';
+import { CodeframeNotFoundError, DomainError, JobNotFoundError } from '../domain/errors.js';
 
 /**
  * Errors as JSON problem bodies (RFC 9457 shape): `status`, a stable `code`, a `title`, the `detail` a person
@@ -49,7 +49,7 @@ const TITLES: Record<number, string> = {
 
 /** The 4xx status a domain error deserves: 404 for an unknown job, 422 for input that is readable but wrong. */
 function domainStatus(error: DomainError): ContentfulStatusCode {
-  if (error instanceof JobNotFoundError) return 404;
+  if (error instanceof JobNotFoundError || error instanceof CodeframeNotFoundError) return 404;
   if (error.code === 'job_state_conflict') return 409;
   if (
     [
@@ -75,8 +75,9 @@ export function problemFor(error: unknown, requestId: string): Problem {
   if (error instanceof DomainError) {
     const extra: Record<string, unknown> = { requestId };
     if ('available' in error) extra.available = error.available;
-    // A job is named by the `id` in the path (`/jobs/{id}`), whatever the domain calls it.
-    const field = error instanceof JobNotFoundError ? 'id' : error.field;
+    // A job or draft is named by the `id` in the path (`/jobs/{id}`), whatever the domain calls it.
+    const field =
+      error instanceof JobNotFoundError || error instanceof CodeframeNotFoundError ? 'id' : error.field;
     return make(domainStatus(error), error.code, error.message, field, extra);
   }
   if (error instanceof HTTPException) {

@@ -10,6 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Category } from '../domain/categories.js';
 import { categoriesFromList, parseCategories } from '../domain/categories.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
+import { CODEFRAME_SETTING_LIMITS } from '../domain/codeframe-job.js';
 import { DomainError } from '../domain/errors.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import type { JobCursor } from '../jobs/service.js';
@@ -133,21 +134,46 @@ function setting<T>(field: string, schema: z.ZodType<T>, allowed: string) {
   });
 }
 
+/** The answer column: its header, its letter or the question text. */
+const column = z
+  .preprocess(
+    first,
+    z
+      .string({
+        error: (issue) => (issue.input === undefined ? NO_COLUMN : 'column must be text, not a file'),
+      })
+      .trim()
+      .min(1, NO_COLUMN)
+      .max(500, 'column is longer than 500 characters'),
+  )
+  .openapi({ description: 'Header text (E2), column letter (E) or the question text' });
+
+/** Settings a draft shares with a job: the window, the model and its temperature. */
+const concurrency = setting(
+  'concurrency',
+  z.coerce.number().int().min(1).max(MAX_CONCURRENCY),
+  `a whole number from 1 to ${MAX_CONCURRENCY}`,
+).openapi({ type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY });
+const temperature = setting('temperature', z.coerce.number().min(0).max(2), 'a number from 0 to 2').openapi({
+  type: 'number',
+  minimum: 0,
+  maximum: 2,
+});
+const model = setting(
+  'model',
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.:/-]+$/),
+  'a model name such as gpt-4o-mini (letters, digits and . : / - _)',
+).openapi({ type: 'string', maxLength: 100 });
+
 /** `POST /jobs`: the spreadsheet, which column to code into which categories, and the job's settings. */
 export const JobFormSchema = z.object({
   file: upload,
-  column: z
-    .preprocess(
-      first,
-      z
-        .string({
-          error: (issue) => (issue.input === undefined ? NO_COLUMN : 'column must be text, not a file'),
-        })
-        .trim()
-        .min(1, NO_COLUMN)
-        .max(500, 'column is longer than 500 characters'),
-    )
-    .openapi({ description: 'Header text (E2), column letter (E) or the question text' }),
+  column,
   sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
   goldColumn: text(
     'goldColumn',
@@ -164,26 +190,9 @@ export const JobFormSchema = z.object({
     type: ['integer', 'string'],
     oneOf: [{ type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE }, { const: 'auto' }],
   }),
-  concurrency: setting(
-    'concurrency',
-    z.coerce.number().int().min(1).max(MAX_CONCURRENCY),
-    `a whole number from 1 to ${MAX_CONCURRENCY}`,
-  ).openapi({ type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY }),
-  temperature: setting('temperature', z.coerce.number().min(0).max(2), 'a number from 0 to 2').openapi({
-    type: 'number',
-    minimum: 0,
-    maximum: 2,
-  }),
-  model: setting(
-    'model',
-    z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .regex(/^[\w.:/-]+$/),
-    'a model name such as gpt-4o-mini (letters, digits and . : / - _)',
-  ).openapi({ type: 'string', maxLength: 100 }),
+  concurrency,
+  temperature,
+  model,
   parallel: setting('parallel', booleanText, 'true or false').openapi({ type: 'boolean' }),
   name: text('name', 200, 'A name for the job card and the list; default the file and column'),
   multi: setting('multi', booleanText, 'true or false').openapi({
@@ -338,3 +347,50 @@ export const jsonBody: MiddlewareHandler = async (c, next) => {
   }
   await next();
 };
+
+const [MIN_CODES, MAX_CODES] = CODEFRAME_SETTING_LIMITS.maxCodes;
+const [MIN_SHARE, MAX_SHARE] = CODEFRAME_SETTING_LIMITS.minShare;
+
+/** `POST /codeframes`: the spreadsheet, the answer column, and how the draft is made. */
+export const CodeframeFormSchema = z.object({
+  file: upload,
+  column,
+  sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
+  question: text('question', 2_000, 'The survey question, when the header does not say it'),
+  maxCodes: setting(
+    'maxCodes',
+    z.coerce.number().int().min(MIN_CODES).max(MAX_CODES),
+    `a whole number from ${MIN_CODES} to ${MAX_CODES}`,
+  ).openapi({
+    type: 'integer',
+    minimum: MIN_CODES,
+    maximum: MAX_CODES,
+    description: 'At most this many codes besides Other (default 25)',
+  }),
+  minShare: setting(
+    'minShare',
+    z.coerce.number().min(MIN_SHARE).max(MAX_SHARE),
+    `a share from ${MIN_SHARE} to ${MAX_SHARE} (0.01 is 1 %)`,
+  ).openapi({
+    type: 'number',
+    minimum: MIN_SHARE,
+    maximum: MAX_SHARE,
+    description: 'Codes under this share of answers fold into Other (default 0.01)',
+  }),
+  concurrency,
+  temperature,
+  model,
+});
+
+/** The draft in the path. Ids are checked by the service: an id no draft can have is no draft (404). */
+export const CodeframeParamsSchema = z.object({
+  id: z.string().openapi({
+    param: { name: 'id', in: 'path' },
+    description: 'The draft id (the workflow id, `cf-…`)',
+  }),
+});
+
+/** `GET /codeframes/:id/result`: the categories file or its table. */
+export const CodeframeResultQuerySchema = z.object({
+  format: z.enum(['txt', 'xlsx'], { error: 'format must be txt or xlsx' }).default('txt'),
+});

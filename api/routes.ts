@@ -5,6 +5,9 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  CodeframeFormSchema,
+  CodeframeParamsSchema,
+  CodeframeResultQuerySchema,
   JobFormSchema,
   JobParamsSchema,
   ListQuerySchema,
@@ -14,6 +17,9 @@ import {
 } from './requests.js';
 import {
   CancellingSchema,
+  CodeframeCancellingSchema,
+  CodeframeSchema,
+  CodeframeStartedSchema,
   DocumentSchema,
   DuplicateSchema,
   HealthySchema,
@@ -240,6 +246,91 @@ export const cancelJobRoute = createRoute({
     401: unauthorized,
     404: unknownJob,
     409: problem('The job is not running (code `job_not_running`)'),
+    500: unexpected,
+  },
+});
+
+// --- Codeframe drafts: paths relative to the `/codeframes` sub-app.
+
+const unknownDraft = problem('No codeframe draft with this id (code `codeframe_not_found`, field `id`)');
+
+export const createCodeframeRoute = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Draft a codeframe from the answers: upload a spreadsheet and say which column to read',
+  description:
+    'Starts buildCodeframeWorkflow: the answers are read (as a coding job reads them), themes extracted from chunks in parallel, merged by the model down to at most `maxCodes`, then measured on a sample; codes under `minShare` fold into Other. The draft is a categories file to review, then send as `categories` to POST /jobs.',
+  request: {
+    body: { required: true, content: { 'multipart/form-data': { schema: CodeframeFormSchema } } },
+  },
+  responses: {
+    202: {
+      ...json('Started', CodeframeStartedSchema),
+      headers: z.object({ Location: z.string().openapi({ description: 'The draft: /codeframes/{id}' }) }),
+    },
+    400: problem(
+      `A field is missing, not text or out of range (\`field\` names it: \`column\`, \`maxCodes\`, \`minShare\`, …), or ${notAForm}`,
+    ),
+    401: unauthorized,
+    413: tooLarge,
+    422: problem(
+      'The file is readable but not as asked: sheet or column not found (`available` lists those that exist)',
+    ),
+    500: unexpected,
+  },
+});
+
+export const getCodeframeRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary:
+    'The draft: live progress (phase, chunks, themes, calls), then the codeframe with shares and examples',
+  request: { params: CodeframeParamsSchema },
+  responses: {
+    200: json('The draft', CodeframeSchema),
+    401: unauthorized,
+    404: unknownDraft,
+    500: unexpected,
+  },
+});
+
+export const codeframeResultRoute = createRoute({
+  method: 'get',
+  path: '/{id}/result',
+  summary: 'The drafted categories file (as `verbatim classify` and POST /jobs read it), or its table',
+  request: { params: CodeframeParamsSchema, query: CodeframeResultQuerySchema },
+  responses: {
+    200: {
+      description:
+        '`<name>.categories.txt` (codes as `Label: description` lines, nets as `[Net]` lines, Other last, a `#` header) or `<name>.categories.xlsx` (code, label, description, net, share, up to three examples)',
+      headers: z.object({ 'Content-Disposition': z.string() }),
+      content: {
+        'text/plain': { schema: z.string() },
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+          schema: z.string().openapi({ format: 'binary' }),
+        },
+      },
+    },
+    400: problem('format is neither txt nor xlsx (field `format`)'),
+    401: unauthorized,
+    404: unknownDraft,
+    409: problem(
+      'The draft is still running, or ended without a codeframe (code `codeframe_not_finished`, `jobStatus` says how it stands)',
+    ),
+    500: unexpected,
+  },
+});
+
+export const cancelCodeframeRoute = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  summary: 'Cancel a draft: what its steps stored stays, nothing is written',
+  request: { params: CodeframeParamsSchema },
+  responses: {
+    202: json('Cancelling', CodeframeCancellingSchema),
+    401: unauthorized,
+    404: unknownDraft,
+    409: problem('The draft is not running (code `codeframe_not_running`)'),
     500: unexpected,
   },
 });

@@ -10,6 +10,9 @@ import type { ConfidenceSplit } from '../domain/agreement.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import type { QualitySummary } from '../domain/quality.js';
+import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/codeframe-file.js';
+import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
+import type { CodeframeDescription } from '../jobs/codeframes.js';
 import type { SheetWarning } from '../domain/sheet-warnings.js';
 import type { JobDescription, JobSummary } from '../jobs/service.js';
 import { JOB_PHASES, JOB_STATUSES } from '../jobs/service.js';
@@ -24,6 +27,19 @@ const count = (description?: string) => {
   return description ? schema.openapi({ description }) : schema;
 };
 const dateTime = z.string().openapi({ format: 'date-time' });
+
+/** Every phase a draft's progress goes through: keyed by the type, so a new phase fails the type-check. */
+const CODEFRAME_PHASES = Object.keys({
+  reading: 0,
+  extracting: 0,
+  merging: 0,
+  describing: 0,
+  measuring: 0,
+  writing: 0,
+  done: 0,
+  cancelled: 0,
+  failed: 0,
+} satisfies Record<CodeframePhase, 0>) as [CodeframePhase, ...CodeframePhase[]];
 
 export const JobStatusSchema = z.enum(JOB_STATUSES).openapi('JobStatus', {
   description:
@@ -153,18 +169,18 @@ export const JobStatsSchema = z
   } satisfies Shape<JobStats>)
   .openapi('JobStats', { description: 'The stats block of a finished (or cancelled) job' });
 
-const share = z.number().min(0).max(1).nullable();
-const ConfidenceSideSchema = z.object({ rows: count(), exactAgreement: share });
+const shareOrNull = z.number().min(0).max(1).nullable();
+const ConfidenceSideSchema = z.object({ rows: count(), exactAgreement: shareOrNull });
 
 export const QualitySchema = z
   .object({
     goldHeader: z.string().openapi({ description: 'The human-coded column' }),
     rows: count('Rows compared: coded by the model in this job and by hand'),
-    exactAgreement: share,
+    exactAgreement: shareOrNull,
     kappa: z.number().nullable().openapi({ description: "Cohen's κ (null: nothing to compare)" }),
     alpha: z.number().nullable().openapi({ description: "Krippendorff's α, nominal" }),
-    microF1: share,
-    macroF1: share,
+    microF1: shareOrNull,
+    macroF1: shareOrNull,
     unknownGoldLabels: count('Human-coded cells naming labels the codeframe does not have'),
     reviewRows: count('Rows on the Review sheet'),
     byConfidence: z
@@ -331,3 +347,146 @@ export const DocumentSchema = z
   .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose() })
   .loose()
   .openapi({ additionalProperties: true });
+
+// --- Codeframe drafts (`/codeframes`).
+
+export const CodeframeLinksSchema = z
+  .object({
+    self: z.string(),
+    result: z.string().openapi({ description: 'The categories file (txt); `?format=xlsx` for the table' }),
+    cancel: z.string(),
+    temporal: z
+      .string()
+      .optional()
+      .openapi({ description: 'The draft in the Temporal UI, when it has one (TEMPORAL_UI_URL)' }),
+  })
+  .openapi('CodeframeLinks');
+
+export const CodeframeStartedSchema = z
+  .object({ codeframeId: z.string(), status: z.literal('RUNNING'), links: CodeframeLinksSchema })
+  .openapi('CodeframeStarted');
+
+export const CodeframeCancellingSchema = z
+  .object({ codeframeId: z.string(), status: z.literal('CANCELLING'), links: CodeframeLinksSchema })
+  .openapi('CodeframeCancelling');
+
+export const CodeframeProgressSchema = z
+  .object({
+    codeframeId: z.string(),
+    phase: z.enum(CODEFRAME_PHASES),
+    simulated: z.boolean().openapi({
+      description: 'A dry run against the simulator (no API key): the codes are not a model’s reading',
+    }),
+    fileName: z.string(),
+    column: z.string(),
+    answers: z.object({
+      rows: count('Rows with an answer to read (empty and invalid ones left out)'),
+      unique: count(),
+      chosen: count('Unique answers read for themes'),
+      sampled: z.boolean().openapi({ description: 'More unique answers than the cap: a weighted sample' }),
+    } satisfies Shape<CodeframeProgress['answers']>),
+    chunks: z.object({
+      total: count(),
+      done: count(),
+      failed: count(),
+      inFlight: count(),
+    } satisfies Shape<CodeframeProgress['chunks']>),
+    themes: count('Themes so far: extracted while extracting, left after the last merge round after'),
+    merge: z.object({ round: count(), calls: count(), failed: count() } satisfies Shape<
+      CodeframeProgress['merge']
+    >),
+    measure: z.object({
+      batches: count(),
+      done: count(),
+      failed: count(),
+      sample: count('Rows drawn to measure the draft'),
+    } satisfies Shape<CodeframeProgress['measure']>),
+    apiCalls: count('Requests sent to the model, retries included'),
+    calls: z.object({ extract: count(), merge: count(), measure: count() } satisfies Shape<
+      CodeframeProgress['calls']
+    >),
+    rateLimited: count('Answers of 429 (rate limited)'),
+    tokens: z.object({
+      prompt: count(),
+      completion: count(),
+      cached: count(),
+      total: count(),
+    } satisfies Shape<CodeframeProgress['tokens']>),
+    window: z.object({ size: count(), max: count() } satisfies Shape<CodeframeProgress['window']>),
+    elapsedSeconds: z.number().min(0),
+    startedAt: dateTime,
+    updatedAt: dateTime,
+  } satisfies Shape<CodeframeProgress>)
+  .openapi('CodeframeProgress', { description: 'The draft workflow’s progress query' });
+
+const share = (description: string) => z.number().min(0).max(1).openapi({ description });
+
+export const CodeframeReportSchema = z
+  .object({
+    codeframeId: z.string(),
+    fileName: z.string(),
+    column: z.string(),
+    sheet: z.string().optional(),
+    question: z.string(),
+    writtenAt: dateTime,
+    model: z.string(),
+    simulated: z.boolean(),
+    codes: z
+      .array(
+        z.object({
+          code: count('Its number, as the categories file numbers it'),
+          label: z.string(),
+          description: z.string(),
+          net: z.string().optional().openapi({ description: 'The net it is listed under' }),
+          share: share('Estimated share of answers (from the measured sample)'),
+          measured: count('Rows of the sample coded with it'),
+          examples: z.array(z.string()).readonly().openapi({ description: 'Up to three answers' }),
+        } satisfies Shape<CodeframeCode>),
+      )
+      .readonly()
+      .openapi({ description: 'In file order: codes outside any net first, then each net’s codes' }),
+    nets: z
+      .array(
+        z.object({
+          name: z.string(),
+          share: share('Its codes’ shares added up'),
+          codes: z.array(count()).readonly(),
+        } satisfies Shape<CodeframeNet>),
+      )
+      .readonly(),
+    other: z.object({ code: count(), label: z.string(), share: share('1 − coverage') }),
+    folded: z
+      .array(z.object({ label: z.string(), share: share('Its estimated share'), measured: count() }))
+      .readonly()
+      .openapi({ description: 'Codes under minShare, folded into Other' }),
+    overflow: z
+      .array(z.string())
+      .readonly()
+      .openapi({ description: 'Codes left out because the draft had more than maxCodes' }),
+    minShare: z.number().min(0),
+    coverage: share('Share of measured answers that fit a code (not Other)'),
+    base: count('Rows measured: the base of every share'),
+    covered: count('Rows measured that fit a code'),
+    sampleRows: count('Rows drawn to measure'),
+    measureFailed: count('Measuring batches whose retries ran out (their rows are not in the base)'),
+    warnings: z.array(z.string()).readonly().openapi({ description: 'What reading the file noticed' }),
+    files: z.object({ txt: z.string(), xlsx: z.string() }),
+  } satisfies Record<keyof CodeframeReport, z.ZodType>)
+  .openapi('CodeframeReport', { description: 'The written draft, with up to three example answers a code' });
+
+export const CodeframeSchema = z
+  .object({
+    codeframeId: z.string(),
+    status: JobStatusSchema,
+    fileName: z.string().optional(),
+    column: z.string().optional().openapi({ description: 'The column asked for' }),
+    createdAt: dateTime,
+    closedAt: dateTime.nullable(),
+    progress: z.union([CodeframeProgressSchema, z.null()]),
+    codeframe: z
+      .union([CodeframeReportSchema, z.null()])
+      .openapi({ description: 'Once the draft has completed' }),
+    error: z.string().optional().openapi({ description: 'Why the draft failed (FAILED only)' }),
+    links: CodeframeLinksSchema,
+  } satisfies Shape<Sent<CodeframeDescription>> & { links: z.ZodType })
+  .openapi('Codeframe');

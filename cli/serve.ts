@@ -50,6 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const sse = { open: 0 };
   const app = createApp({
     jobs: runtime.jobs,
+    codeframes: runtime.codeframes,
     dataDir: config.dataDir,
     namespace: config.temporal.namespace,
     defaults: config.job,

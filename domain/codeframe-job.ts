@@ -43,8 +43,8 @@ export const DEFAULT_CODEFRAME_SETTINGS: CodeframeSettings = {
   seed: 1,
 };
 
-/** Limits of each setting: [min, max, whole number]. */
-const LIMITS: Record<keyof CodeframeSettings, readonly [number, number, boolean]> = {
+/** Limits of each setting: [min, max, whole number]. The API's form checks them by these too. */
+export const CODEFRAME_SETTING_LIMITS: Record<keyof CodeframeSettings, readonly [number, number, boolean]> = {
   maxCodes: [1, 100, true],
   minShare: [0, 0.5, false],
   readCap: [20, 20_000, true],
@@ -74,10 +74,10 @@ const NAMES: Record<keyof CodeframeSettings, string> = {
 /** The defaults with `given` over them, each checked against its limits (errors name the setting). */
 export function codeframeSettings(given: Partial<CodeframeSettings> = {}): CodeframeSettings {
   const settings = { ...DEFAULT_CODEFRAME_SETTINGS };
-  for (const key of Object.keys(LIMITS) as Array<keyof CodeframeSettings>) {
+  for (const key of Object.keys(CODEFRAME_SETTING_LIMITS) as Array<keyof CodeframeSettings>) {
     const value = given[key];
     if (value === undefined) continue;
-    const [min, max, whole] = LIMITS[key];
+    const [min, max, whole] = CODEFRAME_SETTING_LIMITS[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       throw new InvalidSettingError(NAMES[key], value, `must be a number from ${min} to ${max}`);
     }

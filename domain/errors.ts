@@ -219,6 +219,13 @@ export class JobResultNotReadyError extends DomainError {
   }
 }
 
+/** No codeframe draft by this id (or its files are gone). */
+export class CodeframeNotFoundError extends DomainError {
+  constructor(readonly codeframeId: string) {
+    super('codeframe_not_found', `No codeframe draft ${JSON.stringify(codeframeId)}`, 'codeframeId');
+  }
+}
+
 /** Class names the workflow lists as non-retryable: retrying cannot fix the input. */
 export const NON_RETRYABLE_ERROR_TYPES = [
   'DomainError',

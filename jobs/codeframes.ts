@@ -9,13 +9,15 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframeProgress, CodeframeSettings, CodeframeSpec } from '../domain/codeframe-job.js';
 import { codeframeSettings } from '../domain/codeframe-job.js';
-import { InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
+import { CodeframeNotFoundError, InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions } from '../domain/job.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import { buildCodeframeWorkflow } from '../workflows/build-codeframe.js';
 import type { BuildCodeframeInput, BuildCodeframeResult } from '../workflows/codeframe-definitions.js';
 import { CODEFRAME_ID_PREFIX, codeframeProgressQuery } from '../workflows/codeframe-definitions.js';
-import type { JobServiceDeps } from './service.js';
+import type { JobStore } from '../lib/store.js';
+import type { JobServiceDeps, JobStatus } from './service.js';
+import { failureMessage } from './service.js';
 
 export interface CreateCodeframeRequest {
   readonly fileName: string;
@@ -43,15 +45,116 @@ export type CodeframeHandle = WorkflowHandle<typeof buildCodeframeWorkflow>;
 /** The draft workflow's type name, for visibility queries (`WorkflowType = '…'`). */
 export const CODEFRAME_WORKFLOW_TYPE = buildCodeframeWorkflow.name;
 
-export interface StartedCodeframe {
+/** A draft started (or found) through the narrow interface the API uses. */
+export interface CreatedCodeframe {
   readonly codeframeId: string;
-  readonly handle: CodeframeHandle;
   /** `started`: a new run; `running`: already running (resumed); `completed`: done before. */
   readonly state: 'started' | 'running' | 'completed';
 }
 
+export interface StartedCodeframe extends CreatedCodeframe {
+  readonly handle: CodeframeHandle;
+}
+
 /** The draft's files in its folder: categories.txt, categories.xlsx. */
 export type CodeframeFileKind = 'txt' | 'xlsx';
+
+/** Everything known about a draft: its status, live progress, and the written codeframe once done. */
+export interface CodeframeDescription {
+  readonly codeframeId: string;
+  readonly status: JobStatus;
+  readonly fileName: string | undefined;
+  readonly column: string | undefined;
+  readonly createdAt: Date;
+  readonly closedAt: Date | null;
+  readonly progress: CodeframeProgress | null;
+  /** The written draft with its examples (COMPLETED only). */
+  readonly codeframe: CodeframeReport | null;
+  /** Why the draft failed (FAILED only). */
+  readonly error?: string;
+}
+
+export interface CodeframeDownload {
+  /** The uploaded file's name, for the download's name. */
+  readonly fileName: string;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * What the API does with drafts: a narrow interface, so API tests that need no workflow use an in-memory
+ * one (test/helpers/fake-codeframes.ts). Unknown ids are `CodeframeNotFoundError`.
+ */
+export interface CodeframeDrafts {
+  create(request: CreateCodeframeRequest): Promise<CreatedCodeframe>;
+  status(codeframeId: string): Promise<JobStatus>;
+  describe(codeframeId: string): Promise<CodeframeDescription>;
+  /** A completed draft's file; undefined when it has none. */
+  download(codeframeId: string, kind: CodeframeFileKind): Promise<CodeframeDownload | undefined>;
+  cancel(codeframeId: string): Promise<void>;
+}
+
+const REPORT = 'codeframe-report.json';
+
+/**
+ * Writes the upload and the draft's spec to its folder after checking sheet and column: the part of
+ * creating a draft that needs no Temporal (a refused upload leaves nothing).
+ */
+export async function storeCodeframe(
+  deps: Pick<JobServiceDeps, 'store' | 'inspect'>,
+  request: CreateCodeframeRequest,
+): Promise<{ codeframeId: string; spec: CodeframeSpec }> {
+  const { store } = deps;
+  const settings = codeframeSettings(request.settings);
+  // Measuring is single-label coding (each answer's one code gives the shares), whatever MULTI_CODE says.
+  const { multi: _multi, maxCodes: _maxCodes, ...options } = request.options;
+  const format = sheetFormatOf(request.fileName);
+  const bytes = await readSource(request.source);
+  const codeframeId =
+    request.idFrom === 'content' ? contentCodeframeId(bytes, { ...request, settings }) : randomCodeframeId();
+  const input = `input.${format}`;
+  const inputPath = await store.writeBytes(codeframeId, input, bytes);
+  try {
+    await deps.inspect({
+      path: inputPath,
+      displayName: request.fileName,
+      format,
+      column: request.column,
+      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+    });
+  } catch (error) {
+    if (request.idFrom === 'random') await store.remove(codeframeId);
+    throw error;
+  }
+  const spec: CodeframeSpec = {
+    codeframeId,
+    fileName: request.fileName,
+    format,
+    input,
+    ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+    column: request.column,
+    ...(request.question !== undefined ? { question: request.question } : {}),
+    settings,
+    options,
+    createdAt: new Date().toISOString(),
+  };
+  const specFile = store.file(codeframeId, 'codeframe.json');
+  // Written once: a resumed draft keeps the spec it started with; this request's window and retries still
+  // go to the new run.
+  if (!(await store.readJsonIfExists<CodeframeSpec>(specFile))) await store.writeJson(specFile, spec);
+  return { codeframeId, spec };
+}
+
+/** A draft's written files, read from its folder; undefined until the draft is written. */
+export async function readCodeframeDownload(
+  store: JobStore,
+  codeframeId: string,
+  kind: CodeframeFileKind,
+): Promise<CodeframeDownload | undefined> {
+  const report = await store.readJsonIfExists<CodeframeReport>(store.file(codeframeId, REPORT));
+  if (!report) return undefined;
+  const bytes = await fs.readFile(store.file(codeframeId, report.files[kind]));
+  return { fileName: report.fileName, bytes: new Uint8Array(bytes) };
+}
 
 export function createCodeframeService(deps: JobServiceDeps) {
   const { client, store } = deps;
@@ -61,53 +164,30 @@ export function createCodeframeService(deps: JobServiceDeps) {
     return client.workflow.getHandle<typeof buildCodeframeWorkflow>(codeframeId);
   };
 
+  /** The draft's workflow; CodeframeNotFoundError for an id no draft has (a job's included). */
+  async function describeWorkflow(codeframeId: string) {
+    try {
+      const d = await handle(codeframeId).describe();
+      if (d.type !== CODEFRAME_WORKFLOW_TYPE) throw new CodeframeNotFoundError(codeframeId);
+      return d;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError || error instanceof JobNotFoundError)
+        throw new CodeframeNotFoundError(codeframeId);
+      throw error;
+    }
+  }
+
   return {
     /** Stores the file and the draft's spec, checks sheet and column, and starts (or finds) the workflow. */
     async create(request: CreateCodeframeRequest): Promise<StartedCodeframe> {
-      const settings = codeframeSettings(request.settings);
-      // Measuring is single-label coding (each answer's one code gives the shares), whatever MULTI_CODE says.
-      const { multi: _multi, maxCodes: _maxCodes, ...options } = request.options;
-      const format = sheetFormatOf(request.fileName);
-      const bytes = await readSource(request.source);
-      const codeframeId =
-        request.idFrom === 'content'
-          ? contentCodeframeId(bytes, { ...request, settings })
-          : randomCodeframeId();
-      const input = `input.${format}`;
-      const inputPath = await store.writeBytes(codeframeId, input, bytes);
-      try {
-        await deps.inspect({
-          path: inputPath,
-          displayName: request.fileName,
-          format,
-          column: request.column,
-          ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-        });
-      } catch (error) {
-        if (request.idFrom === 'random') await store.remove(codeframeId);
-        throw error;
-      }
-      const spec: CodeframeSpec = {
-        codeframeId,
-        fileName: request.fileName,
-        format,
-        input,
-        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-        column: request.column,
-        ...(request.question !== undefined ? { question: request.question } : {}),
-        settings,
-        options,
-        createdAt: new Date().toISOString(),
-      };
-      const specFile = store.file(codeframeId, 'codeframe.json');
-      if (!(await store.readJsonIfExists<CodeframeSpec>(specFile))) await store.writeJson(specFile, spec);
+      const { codeframeId, spec } = await storeCodeframe(deps, request);
       const workflowInput: BuildCodeframeInput = {
         codeframeId,
         fileName: request.fileName,
         column: request.column,
         ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-        settings,
-        options,
+        settings: spec.settings,
+        options: spec.options,
         searchAttributes: deps.searchAttributes,
       };
       try {
@@ -121,12 +201,49 @@ export function createCodeframeService(deps: JobServiceDeps) {
 
     handle,
 
+    async status(codeframeId: string): Promise<JobStatus> {
+      return (await describeWorkflow(codeframeId)).status.name;
+    },
+
+    async describe(codeframeId: string): Promise<CodeframeDescription> {
+      const d = await describeWorkflow(codeframeId);
+      const status = d.status.name;
+      let progress: CodeframeProgress | undefined;
+      let codeframe: CodeframeReport | undefined;
+      let error: string | undefined;
+      if (status === 'COMPLETED') {
+        progress = (await handle(codeframeId).result()).progress;
+        codeframe = await store.readJsonIfExists<CodeframeReport>(store.file(codeframeId, REPORT));
+      } else {
+        progress = await handle(codeframeId)
+          .query(codeframeProgressQuery)
+          .catch(() => undefined);
+        if (status === 'FAILED') error = await failureMessage(handle(codeframeId));
+      }
+      const memo = (name: string) => (typeof d.memo?.[name] === 'string' ? d.memo[name] : undefined);
+      return {
+        codeframeId,
+        status,
+        fileName: memo('fileName') ?? progress?.fileName,
+        column: memo('column') ?? progress?.column,
+        createdAt: d.startTime,
+        closedAt: d.closeTime ?? null,
+        progress: progress ?? null,
+        codeframe: codeframe ?? null,
+        ...(error ? { error } : {}),
+      };
+    },
+
+    async download(codeframeId: string, kind: CodeframeFileKind): Promise<CodeframeDownload | undefined> {
+      return readCodeframeDownload(store, codeframeId, kind);
+    },
+
     /** The live progress (phase, chunks, themes, calls, tokens); a worker must be running to answer. */
     async progress(codeframeId: string): Promise<CodeframeProgress> {
       try {
         return await handle(codeframeId).query(codeframeProgressQuery);
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(codeframeId);
+        if (error instanceof WorkflowNotFoundError) throw new CodeframeNotFoundError(codeframeId);
         throw error;
       }
     },
@@ -138,7 +255,7 @@ export function createCodeframeService(deps: JobServiceDeps) {
 
     /** The written draft with up to three example answers per code; JobNotFoundError until it is written. */
     async report(codeframeId: string): Promise<CodeframeReport> {
-      return await store.readJson<CodeframeReport>(codeframeId, 'codeframe-report.json');
+      return await store.readJson<CodeframeReport>(codeframeId, REPORT);
     },
 
     /** The path of a written file (to send or copy); JobNotFoundError until the draft is written. */
@@ -152,7 +269,8 @@ export function createCodeframeService(deps: JobServiceDeps) {
       try {
         await handle(codeframeId).cancel();
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(codeframeId);
+        if (error instanceof WorkflowNotFoundError || error instanceof JobNotFoundError)
+          throw new CodeframeNotFoundError(codeframeId);
         throw error;
       }
     },

@@ -682,8 +682,8 @@ export function pageOfJobs(
   };
 }
 
-/** The cause a person can act on, from a failed job's workflow failure. */
-async function failureMessage(job: JobHandle): Promise<string> {
+/** The cause a person can act on, from a failed job's (or draft's) workflow failure. */
+export async function failureMessage(job: Pick<WorkflowHandle, 'result'>): Promise<string> {
   try {
     await job.result();
     return 'failed';

@@ -12,6 +12,10 @@ import type { TemporalJobService } from '../../jobs/service.js';
 import type { JobOptions } from '../../domain/job.js';
 import { JobStore } from '../../lib/store.js';
 import type { SimulatorOptions } from '../../simulator/index.js';
+import type { CodeframeService } from '../../jobs/codeframes.js';
+import { createCodeframeService } from '../../jobs/codeframes.js';
+import type { FakeCodeframes } from '../helpers/fake-codeframes.js';
+import { createFakeCodeframes } from '../helpers/fake-codeframes.js';
 import type { FakeJobService } from '../helpers/fake-jobs.js';
 import { createFakeJobService } from '../helpers/fake-jobs.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
@@ -40,6 +44,7 @@ export interface ApiHarness {
   readonly taskQueue: string;
   readonly workers: TestWorkers | undefined;
   readonly jobs: TemporalJobService;
+  readonly codeframes: CodeframeService;
   readonly sse: { open: number };
   request(pathname: string, init?: RequestInit): Promise<Response>;
   /** Another app on the same server, workers and store, with some dependencies replaced. */
@@ -68,11 +73,19 @@ export async function createApiHarness(
       options.workers === false ? undefined : await h.startWorkers({ slots: options.slots ?? 5 });
     const taskQueue = workers?.taskQueue ?? uniqueTaskQueue('no-workers');
     const jobs = h.jobs(taskQueue);
+    const codeframes = createCodeframeService({
+      client: h.env.client,
+      store: h.store,
+      taskQueue,
+      searchAttributes: true,
+      inspect: inspectColumn,
+    });
     const sse = { open: 0 };
     const makeApp = (overrides: AppOverrides) =>
       createApp(
         appDeps({
           jobs,
+          codeframes,
           dataDir: h.dataDir,
           sse,
           defaults: testOptions(options.defaults),
@@ -87,6 +100,7 @@ export async function createApiHarness(
       taskQueue,
       workers,
       jobs,
+      codeframes,
       sse,
       request: async (pathname, init) => app.request(pathname, init),
       makeApp,
@@ -99,7 +113,7 @@ export async function createApiHarness(
 }
 
 /** The app's dependencies as the tests use them: test options, a 5 MiB upload limit, quick progress. */
-function appDeps(deps: AppOverrides & Pick<AppDeps, 'jobs' | 'dataDir' | 'sse'>): AppDeps {
+function appDeps(deps: AppOverrides & Pick<AppDeps, 'jobs' | 'codeframes' | 'dataDir' | 'sse'>): AppDeps {
   return {
     namespace: 'default',
     defaults: testOptions(),
@@ -114,6 +128,7 @@ function appDeps(deps: AppOverrides & Pick<AppDeps, 'jobs' | 'dataDir' | 'sse'>)
 export interface FakeApi {
   readonly app: App;
   readonly jobs: FakeJobService;
+  readonly codeframes: FakeCodeframes;
   /** Uploads of started jobs and previews go here, as with the real service. */
   readonly dataDir: string;
   readonly store: JobStore;
@@ -128,13 +143,15 @@ export async function createFakeApi(options: { app?: AppOverrides } = {}): Promi
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'verbatim-api-'));
   const store = new JobStore(dataDir);
   const jobs = createFakeJobService({ store, inspect: inspectColumn });
+  const codeframes = createFakeCodeframes({ store, inspect: inspectColumn });
   const sse = { open: 0 };
   const makeApp = (overrides: AppOverrides) =>
-    createApp(appDeps({ jobs, dataDir, sse, ...options.app, ...overrides }));
+    createApp(appDeps({ jobs, codeframes, dataDir, sse, ...options.app, ...overrides }));
   const app = makeApp({});
   return {
     app,
     jobs,
+    codeframes,
     dataDir,
     store,
     sse,
@@ -287,4 +304,52 @@ export async function workbookOf(response: Response): Promise<ExcelJS.Workbook> 
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(await response.arrayBuffer());
   return workbook;
+}
+
+/** A generated survey whose answers carry the simulator's known themes (sheet `Data`, answers under `E2`). */
+export async function themedSurvey(
+  api: ApiHarness,
+  count: number,
+  name = `themes-${count}.xlsx`,
+): Promise<{ upload: Upload; answers: string[] }> {
+  const [{ generateThemedAnswers }, { surveyAnswers }] = await Promise.all([
+    import('../../simulator/themes.js'),
+    import('../helpers/codeframes.js'),
+  ]);
+  const file = path.join(api.h.dataDir, `fixture-${name}`);
+  const answers = surveyAnswers(generateThemedAnswers(count, 11));
+  await writeSurvey(file, answers);
+  return { upload: { bytes: await fs.readFile(file), name }, answers };
+}
+
+/** The draft view of `GET /codeframes/:id`. */
+export interface DraftView {
+  readonly codeframeId: string;
+  readonly status: string;
+  readonly progress: { readonly phase: string; readonly chunks: { readonly done: number } } | null;
+  readonly codeframe: {
+    readonly codes: ReadonlyArray<{ label: string; net?: string; share: number; examples: string[] }>;
+    readonly coverage: number;
+  } | null;
+  readonly error?: string;
+}
+
+/** Polls `GET /codeframes/:id` until the draft has ended, keeping each phase seen on the way. */
+export async function waitForDraft(
+  api: Pick<ApiHarness, 'request'>,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<{ view: DraftView; phases: string[] }> {
+  const deadline = Date.now() + timeoutMs;
+  const phases: string[] = [];
+  for (;;) {
+    const response = await api.request(`/codeframes/${id}`);
+    if (response.status !== 200) throw new Error(`GET /codeframes/${id}: ${response.status}`);
+    const view = (await response.json()) as DraftView;
+    const phase = view.progress?.phase;
+    if (phase && phases.at(-1) !== phase) phases.push(phase);
+    if (view.status !== 'RUNNING') return { view, phases };
+    if (Date.now() > deadline) throw new Error(`draft ${id} timed out: ${JSON.stringify(view)}`);
+    await sleep(25);
+  }
 }

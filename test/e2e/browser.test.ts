@@ -13,6 +13,7 @@ import { FALLBACK_LABEL, parseCategories } from '../../domain/categories.js';
 import { isBlank, isInvalidAnswer } from '../../domain/text.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { expectedLabels } from '../../simulator/labels.js';
+import { codeframeService } from '../helpers/codeframes.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 
@@ -52,6 +53,7 @@ async function serve(extra: Partial<AppDeps> = {}): Promise<ApiServer> {
   const sse = { open: 0 };
   const app = createApp({
     jobs: h.jobs(workers.taskQueue),
+    codeframes: codeframeService(h.env.client, h.store, workers.taskQueue),
     dataDir: h.dataDir,
     namespace: 'default',
     defaults: testOptions(),

@@ -1,0 +1,220 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CodeframeReport } from '../../domain/codeframe-file.js';
+import { codeframeProgressOf } from '../helpers/fake-codeframes.js';
+import type { FakeApi } from './helpers.js';
+import { EXAMPLE, createFakeApi, filesUnder, jobForm, post } from './helpers.js';
+
+/**
+ * `/codeframes` on the in-memory services: what the routes take and refuse, what they answer for each
+ * state of a draft, and the token. test/api/codeframe-drafts.test.ts drafts for real on a dev server.
+ */
+
+let api: FakeApi;
+beforeAll(async () => {
+  api = await createFakeApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+const example = (fields: Record<string, string | undefined> = {}) =>
+  jobForm({ bytes: EXAMPLE, name: 'customer-survey.xlsx' }, { column: 'E2', ...fields });
+
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  field?: string;
+  available?: string[];
+  jobStatus?: string;
+}
+
+async function problemOf(response: Response): Promise<Problem> {
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  return (await response.json()) as Problem;
+}
+
+describe('POST /codeframes', () => {
+  it('starts a draft of the uploaded column: 202, a random cf- id, links, the settings asked for', async () => {
+    const response = await api.request(
+      '/codeframes',
+      post(example({ sheet: 'Responses', maxCodes: '12', minShare: '0.02', concurrency: '3' })),
+    );
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { codeframeId: string; status: string; links: object };
+    const id = body.codeframeId;
+    expect(id).toMatch(/^cf-[A-Za-z0-9]{16}$/);
+    expect(response.headers.get('location')).toBe(`/codeframes/${id}`);
+    expect(body).toEqual({
+      codeframeId: id,
+      status: 'RUNNING',
+      links: {
+        self: `/codeframes/${id}`,
+        result: `/codeframes/${id}/result`,
+        cancel: `/codeframes/${id}/cancel`,
+      },
+    });
+    const asked = api.codeframes.requests.at(-1);
+    expect(asked).toMatchObject({
+      codeframeId: id,
+      fileName: 'customer-survey.xlsx',
+      column: 'E2',
+      sheet: 'Responses',
+      settings: { maxCodes: 12, minShare: 0.02 },
+      options: { maxWorkers: 3 },
+      idFrom: 'random',
+    });
+    // The upload sits in the draft's own folder, under its id.
+    expect(await filesUnder(api.store.dir(id))).toEqual(['codeframe.json', 'input.xlsx']);
+  });
+
+  it.each([
+    ['maxCodes', { maxCodes: '0' }, 'out_of_range', /maxCodes="0"/],
+    ['maxCodes', { maxCodes: '7.5' }, 'out_of_range', /whole number/],
+    ['minShare', { minShare: '0.9' }, 'out_of_range', /minShare="0.9"/],
+    ['concurrency', { concurrency: 'many' }, 'out_of_range', /concurrency="many"/],
+    ['column', { column: '' }, 'invalid_field', /no column given/],
+  ])('refuses a bad %s with a 400 naming it (%j)', async (field, fields, code, detail) => {
+    const before = await filesUnder(api.store.root);
+    const response = await api.request('/codeframes', post(example(fields)));
+    expect(response.status).toBe(400);
+    const problem = await problemOf(response);
+    expect(problem).toMatchObject({ status: 400, field, code });
+    expect(problem.detail).toMatch(detail);
+    expect(await filesUnder(api.store.root)).toEqual(before);
+  });
+
+  it('refuses a form with no file, and a column the sheet does not have (422, listing those it has)', async () => {
+    const noFile = await api.request('/codeframes', post(jobForm(undefined, { column: 'E2' })));
+    expect(noFile.status).toBe(400);
+    expect(await problemOf(noFile)).toMatchObject({ field: 'file', code: 'file_missing' });
+
+    const before = await filesUnder(api.store.root);
+    const wrong = await api.request('/codeframes', post(example({ column: 'Q99 nowhere' })));
+    expect(wrong.status).toBe(422);
+    const problem = await problemOf(wrong);
+    expect(problem).toMatchObject({ code: 'column_not_found', field: 'column' });
+    expect(problem.available).toContain('E "E2"');
+    // Nothing is kept of a refused upload.
+    expect(await filesUnder(api.store.root)).toEqual(before);
+  });
+});
+
+describe('a draft through GET /codeframes/:id, /result and /cancel', () => {
+  it('answers 404 naming the id for a draft that does not exist, whatever the route', async () => {
+    for (const [pathname, init] of [
+      ['/codeframes/cf-nosuchdraft', undefined],
+      ['/codeframes/cf-nosuchdraft/result', undefined],
+      ['/codeframes/cf-nosuchdraft/cancel', { method: 'POST' }],
+      ['/codeframes/..%2F..%2Fetc', undefined],
+    ] as const) {
+      const response = await api.request(pathname, init);
+      expect(response.status, pathname).toBe(404);
+      expect(await problemOf(response), pathname).toMatchObject({ code: 'codeframe_not_found', field: 'id' });
+    }
+  });
+
+  it('shows a running draft’s progress, has no result yet (409), and cancels it once', async () => {
+    const id = 'cf-running0000000001';
+    const progress = codeframeProgressOf(id, {
+      chunks: { total: 6, done: 2, failed: 0, inFlight: 2 },
+      themes: 31,
+    });
+    api.codeframes.put({ codeframeId: id, fileName: 'survey.xlsx', column: 'E2', progress });
+    const view = (await (await api.request(`/codeframes/${id}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({
+      codeframeId: id,
+      status: 'RUNNING',
+      progress,
+      codeframe: null,
+      closedAt: null,
+    });
+
+    const early = await api.request(`/codeframes/${id}/result`);
+    expect(early.status).toBe(409);
+    expect(await problemOf(early)).toMatchObject({
+      code: 'codeframe_not_finished',
+      field: 'id',
+      jobStatus: 'RUNNING',
+    });
+    const badFormat = await api.request(`/codeframes/${id}/result?format=csv`);
+    expect(badFormat.status).toBe(400);
+    expect(await problemOf(badFormat)).toMatchObject({ field: 'format' });
+
+    const cancel = await api.request(`/codeframes/${id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(202);
+    expect(await cancel.json()).toMatchObject({ codeframeId: id, status: 'CANCELLING' });
+    expect(api.codeframes.cancelled).toEqual([id]);
+    const again = await api.request(`/codeframes/${id}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(await problemOf(again)).toMatchObject({ code: 'codeframe_not_running', jobStatus: 'CANCELLED' });
+    expect(api.codeframes.cancelled).toEqual([id]);
+  });
+
+  it('gives a completed draft’s codeframe in its view and its files as downloads named after the upload', async () => {
+    const id = 'cf-done0000000000001';
+    const codeframe = { codeframeId: id, fileName: 'survey.xlsx', codes: [] } as unknown as CodeframeReport;
+    api.codeframes.put({ codeframeId: id, status: 'COMPLETED', closedAt: new Date(), codeframe });
+    const text =
+      '# DRAFT codeframe\n\nDelivery: late parcels\n\nOther: the answer fits none of the codes above\n';
+    api.codeframes.putFile(id, 'txt', { fileName: 'survey.xlsx', bytes: new TextEncoder().encode(text) });
+    api.codeframes.putFile(id, 'xlsx', { fileName: 'survey.xlsx', bytes: new Uint8Array([80, 75, 3, 4]) });
+
+    const view = (await (await api.request(`/codeframes/${id}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ status: 'COMPLETED', codeframe });
+
+    const txt = await api.request(`/codeframes/${id}/result`);
+    expect(txt.status).toBe(200);
+    expect(txt.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(txt.headers.get('content-disposition')).toContain('filename="survey.categories.txt"');
+    expect(await txt.text()).toBe(text);
+
+    const xlsx = await api.request(`/codeframes/${id}/result?format=xlsx`);
+    expect(xlsx.status).toBe(200);
+    expect(xlsx.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    expect(xlsx.headers.get('content-disposition')).toContain('filename="survey.categories.xlsx"');
+    expect(new Uint8Array(await xlsx.arrayBuffer())).toEqual(new Uint8Array([80, 75, 3, 4]));
+  });
+
+  it('says why a failed draft failed, and that it has no codeframe', async () => {
+    const id = 'cf-failed00000000001';
+    api.codeframes.put({
+      codeframeId: id,
+      status: 'FAILED',
+      closedAt: new Date(),
+      error: 'No answers to read',
+    });
+    expect(await (await api.request(`/codeframes/${id}`)).json()).toMatchObject({
+      status: 'FAILED',
+      error: 'No answers to read',
+    });
+    const result = await api.request(`/codeframes/${id}/result?format=xlsx`);
+    expect(result.status).toBe(409);
+    expect((await problemOf(result)).detail).toContain('failed');
+  });
+});
+
+describe('/codeframes behind API_TOKEN', () => {
+  it('refuses every route without the token, before reading the upload', async () => {
+    const locked = api.makeApp({ apiToken: 'codeframes-token' });
+    const before = await filesUnder(path.join(api.dataDir, 'jobs'));
+    for (const [pathname, init] of [
+      ['/codeframes', post(example())],
+      ['/codeframes/cf-done0000000000001', undefined],
+      ['/codeframes/cf-done0000000000001/result', undefined],
+      ['/codeframes/cf-done0000000000001/cancel', { method: 'POST' }],
+    ] as const) {
+      const response = await locked.request(pathname, init);
+      expect(response.status, pathname).toBe(401);
+      expect(await problemOf(response), pathname).toMatchObject({ code: 'unauthorized' });
+    }
+    expect(await filesUnder(path.join(api.dataDir, 'jobs'))).toEqual(before);
+    const allowed = await locked.request('/codeframes/cf-done0000000000001', {
+      headers: { authorization: 'Bearer codeframes-token' },
+    });
+    expect(allowed.status).toBe(200);
+  });
+});
