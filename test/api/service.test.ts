@@ -5,7 +5,9 @@ import type { App } from '../../api/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectColumn } from '../../sheets/index.js';
 import { JOB_WORKFLOW_TYPE, createJobService } from '../../jobs/service.js';
-import type { ApiHarness } from './helpers.js';
+import { createCodeframeService } from '../../jobs/codeframes.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
+import type { ApiHarness, Upload } from './helpers.js';
 import {
   EXAMPLE,
   EXAMPLE_ROWS,
@@ -17,6 +19,8 @@ import {
   post,
   sleep,
   startJob,
+  themedSurvey,
+  waitForDraft,
   waitForJob,
 } from './helpers.js';
 
@@ -283,10 +287,10 @@ describe('GET /openapi.json', () => {
         .filter((r) => r.method !== 'ALL')
         .map((r) => `${r.method} ${(r.path.replace(/\/$/, '') || '/').replace(/:(\w+)/g, '{$1}')}`)
         // The web page and its files are not API.
-        .filter((route) => /^\w+ \/(jobs|healthz|settings|openapi\.json)/.test(route)),
+        .filter((route) => /^\w+ \/(jobs|codeframes|healthz|settings|openapi\.json)/.test(route)),
     );
     expect(operations(doc).sort()).toEqual([...served].sort());
-    expect(served.size).toBe(13);
+    expect(served.size).toBe(17);
   });
 
   it('names the path parameter, the errors as problems, and the bearer scheme (not needed for /healthz)', async () => {
@@ -326,6 +330,7 @@ describe('GET /openapi.json', () => {
     const TOKEN = 'service-test-token';
     const bearer = { authorization: `Bearer ${TOKEN}` };
     const UNKNOWN = 'job-nosuchjob0000000';
+    const UNKNOWN_DRAFT = 'cf-nosuchdraft000000';
 
     interface Fixtures {
       /** A job that has completed. */
@@ -344,6 +349,13 @@ describe('GET /openapi.json', () => {
       readonly tiny: App;
       /** Its preview reader breaks. */
       readonly brokenPreview: App;
+      /** A codeframe draft that has completed. */
+      readonly draft: string;
+      /** Drafts on a task queue no worker polls: they stay running. */
+      readonly idle: App;
+      /** A draft kept running there; the last request of the table cancels it. */
+      readonly idleDraft: string;
+      readonly themed: Upload;
     }
     let f: Fixtures;
 
@@ -362,8 +374,29 @@ describe('GET /openapi.json', () => {
       expect(await paused.json()).toMatchObject({ status: 'RUNNING', progress: { paused: true } });
       expect((await waitForJob(api, finished.jobId)).status).toBe('COMPLETED');
       expect((await waitForJob(api, spare.jobId)).status).toBe('COMPLETED');
+      const { upload: themed } = await themedSurvey(api, 300);
+      const drafted = (await (
+        await api.request('/codeframes', post(jobForm(themed, { column: 'E2' })))
+      ).json()) as { codeframeId: string };
+      expect((await waitForDraft(api, drafted.codeframeId)).view.status).toBe('COMPLETED');
+      const idle = api.makeApp({
+        codeframes: createCodeframeService({
+          client: api.h.env.client,
+          store: api.h.store,
+          taskQueue: uniqueTaskQueue('no-workers'),
+          searchAttributes: true,
+          inspect: inspectColumn,
+        }),
+      });
+      const idleDraft = (await (
+        await idle.request('/codeframes', post(jobForm(themed, { column: 'E2' })))
+      ).json()) as { codeframeId: string };
       f = {
         spare: spare.jobId,
+        draft: drafted.codeframeId,
+        idle,
+        idleDraft: idleDraft.codeframeId,
+        themed,
         finished: finished.jobId,
         running: running.jobId,
         cancelled: cancelled.jobId,
@@ -386,6 +419,9 @@ describe('GET /openapi.json', () => {
     const cancel = (app: App, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
     const retry = (app: App, jobId: string) => app.request(`/jobs/${jobId}/retry`, { method: 'POST' });
     const remove = (app: App, jobId: string) => app.request(`/jobs/${jobId}`, { method: 'DELETE' });
+    const draft = (app: App, fields: Record<string, string | undefined> = {}) =>
+      app.request('/codeframes', post(jobForm(f.themed, { column: 'E2', ...fields })));
+    const cancelDraft = (app: App, id: string) => app.request(`/codeframes/${id}/cancel`, { method: 'POST' });
 
     type Row = readonly [
       operation: string,
@@ -464,6 +500,37 @@ describe('GET /openapi.json', () => {
       // Last: the running job is cancelled.
       ['POST /jobs/{id}/cancel', 202, () => cancel(api.app, f.running)],
       ['DELETE /jobs/{id}', 204, () => remove(api.app, f.spare)],
+
+      ['POST /codeframes', 202, () => draft(f.idle)],
+      ['POST /codeframes', 400, () => draft(api.app, { column: undefined }), 'invalid_field'],
+      ['POST /codeframes', 400, () => draft(api.app, { maxCodes: '0' }), 'out_of_range'],
+      ['POST /codeframes', 400, () => api.request('/codeframes', notAForm()), 'invalid_body'],
+      ['POST /codeframes', 401, () => draft(f.locked)],
+      ['POST /codeframes', 413, () => draft(f.tiny), 'file_too_large'],
+      ['POST /codeframes', 422, () => draft(api.app, { column: 'Nope' }), 'column_not_found'],
+
+      ['GET /codeframes/{id}', 200, () => api.request(`/codeframes/${f.draft}`)],
+      ['GET /codeframes/{id}', 200, () => api.request(`/codeframes/${f.idleDraft}`)],
+      ['GET /codeframes/{id}', 401, () => f.locked.request(`/codeframes/${f.draft}`)],
+      ['GET /codeframes/{id}', 404, () => api.request(`/codeframes/${UNKNOWN_DRAFT}`), 'codeframe_not_found'],
+
+      ['GET /codeframes/{id}/result', 200, () => api.request(`/codeframes/${f.draft}/result`)],
+      ['GET /codeframes/{id}/result', 200, () => api.request(`/codeframes/${f.draft}/result?format=xlsx`)],
+      ['GET /codeframes/{id}/result', 400, () => api.request(`/codeframes/${f.draft}/result?format=pdf`)],
+      ['GET /codeframes/{id}/result', 401, () => f.locked.request(`/codeframes/${f.draft}/result`)],
+      ['GET /codeframes/{id}/result', 404, () => api.request(`/codeframes/${UNKNOWN_DRAFT}/result`)],
+      [
+        'GET /codeframes/{id}/result',
+        409,
+        () => api.request(`/codeframes/${f.idleDraft}/result`),
+        'codeframe_not_finished',
+      ],
+
+      ['POST /codeframes/{id}/cancel', 401, () => cancelDraft(f.locked, f.idleDraft)],
+      ['POST /codeframes/{id}/cancel', 404, () => cancelDraft(api.app, UNKNOWN_DRAFT)],
+      ['POST /codeframes/{id}/cancel', 409, () => cancelDraft(api.app, f.draft), 'codeframe_not_running'],
+      // Last: the idle draft is cancelled.
+      ['POST /codeframes/{id}/cancel', 202, () => cancelDraft(api.app, f.idleDraft)],
     ];
 
     /**
@@ -481,6 +548,10 @@ describe('GET /openapi.json', () => {
       'POST /jobs/{id}/cancel': ['500'],
       'POST /jobs/{id}/retry': ['500'],
       'DELETE /jobs/{id}': ['500'],
+      'POST /codeframes': ['500'],
+      'GET /codeframes/{id}': ['500'],
+      'GET /codeframes/{id}/result': ['500'],
+      'POST /codeframes/{id}/cancel': ['500'],
     };
 
     it('documents every status each route answers, with its media type and body, and no status it cannot answer', async () => {
@@ -572,6 +643,14 @@ describe('GET /openapi.json', () => {
         fallbacks: 0,
       });
       expect(mismatches(doc, schema('JobListItem'), item)).toEqual([]);
+
+      // A completed draft: its progress and its codeframe, every key declared.
+      const drafted = (await (await api.request(`/codeframes/${f.draft}`)).json()) as Record<string, unknown>;
+      expect(drafted).toMatchObject({ status: 'COMPLETED', progress: { phase: 'done' } });
+      expect(drafted.codeframe).toEqual(expect.objectContaining({ codes: expect.any(Array) as unknown }));
+      expect(mismatches(doc, schema('Codeframe'), drafted)).toEqual([]);
+      expect(mismatches(doc, schema('CodeframeProgress'), drafted.progress)).toEqual([]);
+      expect(mismatches(doc, schema('CodeframeReport'), drafted.codeframe)).toEqual([]);
     });
   });
 });
