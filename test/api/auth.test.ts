@@ -19,6 +19,7 @@ afterAll(async () => {
 });
 
 const JOB = 'job-AAAAAAAAAAAAAAAA';
+const DRAFT = 'cf-AAAAAAAAAAAAAAAA';
 
 /** Every API route, as a request with a body it would accept. */
 const ROUTES: Array<[string, () => [string, RequestInit]]> = [
@@ -34,6 +35,13 @@ const ROUTES: Array<[string, () => [string, RequestInit]]> = [
   ['POST /jobs/:id/cancel', () => [`/jobs/${JOB}/cancel`, { method: 'POST' }]],
   ['POST /jobs/:id/retry', () => [`/jobs/${JOB}/retry`, { method: 'POST' }]],
   ['DELETE /jobs/:id', () => [`/jobs/${JOB}`, { method: 'DELETE' }]],
+  [
+    'POST /codeframes',
+    () => ['/codeframes', post(jobForm({ bytes: EXAMPLE, name: 'survey.xlsx' }, { column: 'E2' }))],
+  ],
+  ['GET /codeframes/:id', () => [`/codeframes/${DRAFT}`, {}]],
+  ['GET /codeframes/:id/result', () => [`/codeframes/${DRAFT}/result`, {}]],
+  ['POST /codeframes/:id/cancel', () => [`/codeframes/${DRAFT}/cancel`, { method: 'POST' }]],
 ];
 /** The web page's modules and style sheet (each .js and .css under api/public) are public like the page. */
 const ASSETS = readdirSync(new URL('../../api/public/', import.meta.url), {
