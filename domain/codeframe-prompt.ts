@@ -4,7 +4,7 @@
  * request back. Measuring the draft uses the ordinary coding prompt (prompt.ts).
  */
 import type { ChatMessage, LabelSchema, PromptItem } from './prompt.js';
-import { parsePromptItems } from './prompt.js';
+import { formatItems, parsePromptItems } from './prompt.js';
 import { ModelOutputError } from './validate.js';
 import type { MergedCode } from './codeframe-themes.js';
 import { cleanDescription, cleanLabel } from './codeframe-themes.js';
@@ -45,6 +45,7 @@ export function buildExtractionInstructions(question: string, maxThemes: number)
     '- Describe each theme in one sentence.',
     '- List the ids of the answers that mention each theme; an answer may mention several themes.',
     '- Leave out answers that say nothing codeable ("no comment", "fine").',
+    '- The answers come one a line: the id, a tab, the answer.',
     maxThemesLine(maxThemes),
   ].join('\n');
 }
@@ -56,7 +57,8 @@ export function buildExtractionMessages(
 ): ChatMessage[] {
   return [
     { role: 'system', content: buildExtractionInstructions(question, maxThemes) },
-    { role: 'user', content: JSON.stringify({ answers: items }) },
+    // The coding requests' layout: one answer a line, `id<TAB>text` (fewer tokens than JSON, and one reader).
+    { role: 'user', content: formatItems(items) },
   ];
 }
 
