@@ -3,8 +3,8 @@
 // per call the page makes.
 
 /**
- * @import { CancellingJob, JobChange, JobEvent, JobListPage, JobProgress, JobView, Preview, ProblemFields,
- *   Settings, StartedJob } from './types.js'
+ * @import { CancellingJob, DuplicateJob, JobChange, JobEvent, JobListPage, JobProgress, JobView, Preview,
+ *   ProblemFields, Settings, StartedJob } from './types.js'
  */
 import { askForToken, currentToken, tokenWasDeclined } from './auth.js';
 import { serverSentEvents } from './sse.js';
@@ -107,9 +107,10 @@ export const getSettings = () => call('/settings');
 export const previewFile = (body) => call('/jobs/preview', { method: 'POST', body });
 
 /**
- * Starts a job from the form's fields.
+ * Starts a job from the form's fields; an identical job already running or done is answered instead
+ * (`duplicate`), unless the form says `force=true`.
  * @param {FormData} body
- * @returns {Promise<StartedJob>}
+ * @returns {Promise<StartedJob | DuplicateJob>}
  */
 export const createJob = (body) => call('/jobs', { method: 'POST', body });
 

@@ -165,6 +165,8 @@ export interface JobLinks {
 export interface JobListItem {
   readonly jobId: string;
   readonly status: JobStatus;
+  /** The name given at the start, if any. */
+  readonly name: string | null;
   readonly fileName: string | null;
   readonly column: string | null;
   readonly phase: JobPhase | null;
@@ -185,6 +187,8 @@ export interface JobListPage {
 export interface JobView {
   readonly jobId: string;
   readonly status: JobStatus;
+  /** The name given at the start, if any. */
+  readonly name: string | null;
   readonly fileName?: string;
   readonly column?: string;
   /** Null when neither the progress nor a stored result says. */
@@ -214,6 +218,14 @@ export interface JobQuality {
 export interface StartedJob {
   readonly jobId: string;
   readonly status: 'RUNNING';
+  readonly links: JobLinks;
+}
+
+/** `POST /jobs` (200): an identical job is running or done, so nothing started (send `force=true`). */
+export interface DuplicateJob {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly duplicate: true;
   readonly links: JobLinks;
 }
 

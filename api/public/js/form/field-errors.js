@@ -16,6 +16,7 @@ const FIELD_TARGETS = {
   categories: ['categories-error', 'categories'],
   multi: ['multi-error', 'multi'],
   maxCodes: ['maxCodes-error', 'maxCodes'],
+  name: ['name-error', 'name'],
   ...Object.fromEntries(SETTINGS.map((name) => [name, [`${name}-error`, name]])),
 };
 

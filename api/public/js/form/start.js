@@ -1,12 +1,16 @@
 // @ts-check
 // Start: check the steps, send the form, and show the new job at the top of the list.
 
+/** @import { DuplicateJob } from '../types.js' */
 import { createJob } from '../api.js';
+import { ask } from '../ask.js';
 import { $, announce } from '../dom.js';
 import { cardId } from '../jobs/card.js';
 import { renderJobs } from '../jobs/list.js';
 import { watchJobs } from '../jobs/live.js';
-import { upsertJob } from '../jobs/store.js';
+import { badgeOf, jobName } from '../jobs/status.js';
+import { jobs, upsertJob } from '../jobs/store.js';
+import { loadDetail } from '../jobs/view.js';
 import { columnValue } from './columns.js';
 import { draft } from './draft.js';
 import { categoriesProblem } from './categories.js';
@@ -42,6 +46,8 @@ async function startJob(event) {
     body.append('goldColumn', columnValue(preview, Number(gold)));
   body.append('categories', $('categories', HTMLTextAreaElement).value);
   appendMulti(body);
+  const name = $('name', HTMLInputElement).value.trim();
+  if (name) body.append('name', name);
   appendSettings(body);
   appendMulti(body);
 
@@ -50,10 +56,23 @@ async function startJob(event) {
   button.textContent = 'Starting…';
   $('form-status').textContent = `Uploading ${file.name}…`;
   try {
-    const started = await createJob(body);
+    let started = await createJob(body);
+    if ('duplicate' in started) {
+      const answer = await askAboutDuplicate(started, file.name, column);
+      if (answer !== 'again') {
+        $('form-status').textContent = 'Not started: the same job was coded before.';
+        if (answer === 'show') showCard(started.jobId);
+        return;
+      }
+      body.set('force', 'true');
+      $('form-status').textContent = `Uploading ${file.name} again…`;
+      started = await createJob(body);
+      if ('duplicate' in started) throw new Error('The server answered a forced start as a duplicate.');
+    }
     const job = upsertJob({
       jobId: started.jobId,
       status: 'RUNNING',
+      name: name || null,
       fileName: file.name,
       column,
       createdAt: new Date().toISOString(),
@@ -80,6 +99,43 @@ async function startJob(event) {
     button.disabled = false;
     button.textContent = 'Start coding';
   }
+}
+
+/**
+ * The server has coded this file with these settings before: code it twice, or go to that job?
+ * Answers 'again', 'show', or '' (dismissed).
+ * @param {DuplicateJob} duplicate
+ * @param {string} fileName
+ * @param {string} column
+ */
+async function askAboutDuplicate(duplicate, fileName, column) {
+  // The earlier job may be on an older page of the list, or gone from this page's list: show it anyway.
+  let job = jobs.get(duplicate.jobId);
+  if (!job) {
+    job = upsertJob({
+      jobId: duplicate.jobId,
+      status: duplicate.status,
+      fileName,
+      column,
+      createdAt: null,
+      closedAt: null,
+      links: duplicate.links,
+    });
+    await loadDetail(job);
+    renderJobs();
+    watchJobs();
+  }
+  const status = badgeOf(job)[0].toLowerCase();
+  return ask({
+    title: 'Coded before',
+    text:
+      `This file was already coded with the same settings (job “${jobName(job)}”, ${status}). ` +
+      'Code it again?',
+    choices: [
+      { value: 'show', label: 'Show that job' },
+      { value: 'again', label: 'Code again', look: 'quiet' },
+    ],
+  });
 }
 
 /**

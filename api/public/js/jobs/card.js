@@ -4,9 +4,9 @@
 /** @import { JobProgress } from '../types.js' */
 /** @import { Tone } from './status.js' */
 /** @import { Job } from './store.js' */
-import { $, find } from '../dom.js';
+import { $, find, span } from '../dom.js';
 import { duration, numbers, when } from '../format.js';
-import { badgeOf, jobName, percentOf } from './status.js';
+import { badgeOf, jobName, percentOf, sourceOf } from './status.js';
 
 /**
  * What every section renders from.
@@ -74,9 +74,18 @@ const q = (card, selector) => find(card, selector);
  * @param {CardView} view
  */
 function renderHead({ card, job, p, running, badge: [label, tone] }) {
-  q(card, '.job-file').textContent = job.fileName ?? job.jobId;
   const column = p?.column ?? job.column;
-  q(card, '.job-column').textContent = column ? `· ${column}` : '';
+  const title = q(card, '.job-title');
+  if (job.name) title.replaceChildren(...breakable(job.name));
+  else
+    title.replaceChildren(
+      ...breakable(job.fileName ?? job.jobId),
+      ' ',
+      ...(column ? [span('job-column', `· ${column}`)] : []),
+    );
+  const source = q(card, '.job-source');
+  source.hidden = !job.name;
+  source.replaceChildren(...(job.name ? breakable(sourceOf(job)) : []));
   const simulated = p?.simulated ?? job.simulated;
   const dry = q(card, '.dry-run');
   dry.hidden = !simulated;
@@ -85,6 +94,22 @@ function renderHead({ card, job, p, running, badge: [label, tone] }) {
   badge.textContent = label;
   badge.dataset.tone = tone;
   card.classList.toggle('fresh', Boolean(job.fresh && running));
+}
+
+/**
+ * `text` with a line-break opportunity after each `_`, `-` and `.`, so that a long file name wraps between
+ * its parts on a phone instead of mid-word (the CSS breaks inside a part only when it alone is too wide).
+ * @param {string} text
+ * @returns {Array<string | Node>}
+ */
+function breakable(text) {
+  /** @type {Array<string | Node>} */
+  const parts = [];
+  for (const piece of text.split(/(?<=[_.-])(?=[^_.-])/)) {
+    if (parts.length > 0) parts.push(document.createElement('wbr'));
+    parts.push(piece);
+  }
+  return parts;
 }
 
 /**

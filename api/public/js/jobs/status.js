@@ -7,10 +7,18 @@
 /** @typedef {'run' | 'ok' | 'warn' | 'bad' | ''} Tone */
 
 /**
- * "file · column", as cards, announcements and button labels name the job.
+ * The name given at the start, else "file · column": as cards, announcements and button labels name the job.
  * @param {Job} job
  */
 export function jobName(job) {
+  return job.name || sourceOf(job);
+}
+
+/**
+ * "file · column": what the job codes.
+ * @param {Job} job
+ */
+export function sourceOf(job) {
   const column = job.progress?.column ?? job.column;
   return `${job.fileName ?? job.jobId}${column ? ` · ${column}` : ''}`;
 }

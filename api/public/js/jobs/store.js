@@ -9,6 +9,7 @@
  * @typedef {object} Job
  * @property {string} jobId
  * @property {JobStatus} status
+ * @property {string | null} [name] the name given at the start, if any
  * @property {string | null} fileName
  * @property {string | null} column
  * @property {string | null} createdAt
@@ -62,6 +63,7 @@ export function mergeListItem(item) {
   upsertJob({
     jobId: item.jobId,
     status: item.status,
+    name: item.name ?? known?.name ?? null,
     fileName: item.fileName ?? known?.fileName ?? null,
     column: item.column ?? known?.column ?? null,
     phase: item.phase ?? null,

@@ -16,6 +16,7 @@ export function applyView(view) {
   const job = upsertJob({
     jobId: view.jobId,
     status: view.status,
+    name: view.name ?? known?.name ?? null,
     fileName: view.fileName ?? known?.fileName ?? null,
     column: view.progress?.column ?? known?.column ?? null,
     simulated: view.simulated ?? known?.simulated ?? null,
