@@ -240,6 +240,10 @@ describe('the web page', () => {
       expect(await card.locator('[data-stat="fallbacks"]').textContent()).toBe('0 rows');
       expect(await card.locator('[data-stat="limited"]').textContent()).toBe('0');
       expect(await card.getByRole('button', { name: /^Cancel/ }).isVisible()).toBe(false);
+      // The operator's figures and links wait behind Details.
+      expect(await card.locator('[data-stat="limited"]').isVisible()).toBe(false);
+      await card.getByText('Details', { exact: true }).click();
+      expect(await card.locator('[data-stat="limited"]').isVisible()).toBe(true);
       expect(await card.getByRole('link', { name: /in the Temporal UI/ }).getAttribute('href')).toBe(
         `${TEMPORAL_UI}/namespaces/default/workflows/${jobId}`,
       );
