@@ -148,6 +148,31 @@ export const patchJob = (jobId, change) =>
 export const cancelJob = (jobId) => call(`${jobPath(jobId)}/cancel`, { method: 'POST' });
 
 /**
+ * Resumes a cancelled job or retries a failed one under its id; the rows it coded are kept.
+ * @param {string} jobId
+ * @returns {Promise<StartedJob>}
+ */
+export const retryJob = (jobId) => call(`${jobPath(jobId)}/retry`, { method: 'POST' });
+
+/**
+ * Deletes an ended job: its files and its workflow.
+ * @param {string} jobId
+ */
+export async function deleteJob(jobId) {
+  const response = await request(jobPath(jobId), { method: 'DELETE' });
+  if (!response.ok) throw problemOf(response, await response.json().catch(() => null));
+}
+
+/**
+ * Whether the job's result can be downloaded now: a HEAD of the file, so nothing is transferred.
+ * @param {string} url the job's `links.result`
+ */
+export async function resultAvailable(url) {
+  const response = await request(url, { method: 'HEAD' });
+  return response.status === 200;
+}
+
+/**
  * A job's event stream, read until it ends or `signal` aborts.
  * @param {string} jobId
  * @param {AbortSignal} signal

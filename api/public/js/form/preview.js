@@ -5,7 +5,7 @@
 import { previewFile } from '../api.js';
 import { $, span } from '../dom.js';
 import { numbers } from '../format.js';
-import { guessColumn, sheetSize } from './columns.js';
+import { columnValue, guessColumn, sheetSize } from './columns.js';
 import { draft } from './draft.js';
 import { showNoFile } from './drop-zone.js';
 import { clearErrors, showProblem } from './field-errors.js';
@@ -73,8 +73,9 @@ function renderPreview() {
     ),
   );
 
-  const guess = guessColumn(preview);
-  draft.guessed = guess >= 0;
+  const wanted = wantedColumn(preview);
+  const guess = wanted >= 0 ? wanted : guessColumn(preview);
+  draft.guessed = wanted < 0 && guess >= 0;
   pickColumn(guess);
   // On a narrow screen the guessed column may sit off to the right: bring it into view.
   const picked = table.querySelector('th.picked');
@@ -83,6 +84,21 @@ function renderPreview() {
     const right = picked.offsetLeft + picked.offsetWidth - wrap.clientWidth + 16;
     wrap.scrollLeft = Math.min(picked.offsetLeft - 16, right);
   }
+}
+
+/**
+ * The column a job run again coded, if this sheet has it (by the name the job was sent, its header or its
+ * letter); asked once, by the first preview after "Run again with changes".
+ * @param {Preview} preview
+ */
+function wantedColumn(preview) {
+  const want = draft.wantColumn;
+  if (!want) return -1;
+  draft.wantColumn = null;
+  $('again-note').hidden = true;
+  return preview.columns.findIndex(
+    (c, i) => columnValue(preview, i) === want || c.header.trim() === want || c.letter === want,
+  );
 }
 
 /**

@@ -1,14 +1,18 @@
 // @ts-check
-// The buttons of a job's card: pause or resume, cancel, download (with the token), requests at once.
+// The buttons of a job's card: pause or resume, cancel, resume or retry, run again, delete, download (with
+// the token), requests at once.
 
 /** @import { Job } from './store.js' */
-import { ApiError, cancelJob, download, patchJob } from '../api.js';
+import { ApiError, cancelJob, deleteJob, download, patchJob, retryJob } from '../api.js';
+import { ask } from '../ask.js';
 import { currentToken } from '../auth.js';
 import { $, announce, busy, find, saveBlob } from '../dom.js';
-import { renderJob } from './card.js';
-import { isStreamed } from './live.js';
-import { jobName } from './status.js';
-import { jobs } from './store.js';
+import { runAgain } from '../form/again.js';
+import { dropCard, renderJob } from './card.js';
+import { renderJobs } from './list.js';
+import { isStreamed, watchJobs } from './live.js';
+import { badgeOf, jobName } from './status.js';
+import { forgetJob, jobs } from './store.js';
 import { applyView, loadDetail } from './view.js';
 
 /**
@@ -57,7 +61,50 @@ async function onJobAction(event) {
       renderJob(job);
       if (!isStreamed(job.jobId)) void loadDetail(job);
     }).catch((error) => actionError(card, error));
-  } else if (target instanceof HTMLAnchorElement && target.classList.contains('download') && currentToken()) {
+  } else if (target.classList.contains('retry')) {
+    const resuming = job.status === 'CANCELLED';
+    await busy(target, async () => {
+      const started = await retryJob(job.jobId);
+      // Running again under its id: the card follows the new run's progress from its stream.
+      Object.assign(job, {
+        status: started.status,
+        closedAt: null,
+        stats: null,
+        error: null,
+        detailed: false,
+        codedSoFar: undefined,
+        cancelling: false,
+        links: started.links,
+      });
+      renderJobs();
+      watchJobs();
+      announce(`${jobName(job)} ${resuming ? 'resumed' : 'running again'}: the rows coded before are kept.`);
+    }).catch((error) => actionError(card, error));
+  } else if (target.classList.contains('delete')) {
+    const answer = await ask({
+      title: 'Delete this job?',
+      text:
+        `“${jobName(job)}” (${badgeOf(job)[0].toLowerCase()}) and its files are removed from the server, ` +
+        'the coded workbook too. This cannot be undone.',
+      choices: [{ value: 'delete', label: 'Delete', look: 'danger' }],
+    });
+    if (answer !== 'delete') return;
+    await busy(target, async () => {
+      await deleteJob(job.jobId);
+      const name = jobName(job);
+      forgetJob(job.jobId);
+      dropCard(job.jobId);
+      renderJobs();
+      announce(`${name} deleted.`);
+      $('jobs-title').focus(); // its card, and the button that had the focus, are gone
+    }).catch((error) => actionError(card, error));
+  } else if (target.classList.contains('again')) {
+    runAgain(job);
+  } else if (
+    target instanceof HTMLAnchorElement &&
+    (target.classList.contains('download') || target.classList.contains('coded-so-far')) &&
+    currentToken()
+  ) {
     // A plain link cannot send the token: fetch the file, then hand it to the browser.
     event.preventDefault();
     await busy(target, async () => {

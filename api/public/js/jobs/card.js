@@ -49,6 +49,15 @@ export function renderJob(job) {
   return card;
 }
 
+/**
+ * Takes a deleted job's card off the page.
+ * @param {string} jobId
+ */
+export function dropCard(jobId) {
+  cards.get(jobId)?.remove();
+  cards.delete(jobId);
+}
+
 /** @param {Job} job */
 function createCard(job) {
   const card = $('job-template', HTMLTemplateElement).content.firstElementChild?.cloneNode(true);
@@ -225,18 +234,44 @@ function renderError({ card, job }) {
   error.hidden = !job.error;
 }
 
+/** Statuses a job can be resumed or retried from, and what the button says. */
+const RETRY_LABELS = /** @type {Partial<Record<string, string>>} */ ({
+  CANCELLED: 'Resume',
+  FAILED: 'Retry',
+  TERMINATED: 'Retry',
+  TIMED_OUT: 'Retry',
+});
+
 /**
- * Downloads, pause or resume, cancel, the concurrency, the link to the Temporal UI.
+ * Downloads, pause or resume, cancel, resume or retry, run again, delete, the concurrency, the link to the
+ * Temporal UI.
  * @param {CardView} view
  */
 function renderActions({ card, job, p, running }) {
+  const ended = !running && job.status !== 'UNKNOWN';
+  const retry = q(card, '.retry');
+  const retryLabel = RETRY_LABELS[job.status];
+  retry.hidden = !retryLabel;
+  retry.textContent = retryLabel ?? 'Retry';
+  retry.setAttribute('aria-label', `${retryLabel ?? 'Retry'} ${jobName(job)}`);
+  const again = q(card, '.again');
+  again.hidden = !ended || !job.column;
+  again.setAttribute('aria-label', `Run ${jobName(job)} again with changes`);
+  const remove = q(card, '.delete');
+  remove.hidden = !ended;
+  remove.setAttribute('aria-label', `Delete ${jobName(job)}`);
+  const soFar = find(card, '.coded-so-far', HTMLAnchorElement);
+  soFar.hidden = !(job.status === 'FAILED' && job.codedSoFar && job.links?.result);
+  if (job.links?.result) soFar.href = `${job.links.result}?format=xlsx`;
+
   const downloadable = job.status === 'COMPLETED' || (job.status === 'CANCELLED' && job.stats);
   for (const link of card.querySelectorAll('.download')) {
     if (!(link instanceof HTMLAnchorElement)) continue;
     link.hidden = !downloadable || !job.links?.result;
     if (job.links?.result) link.href = `${job.links.result}?format=${link.dataset.format}`;
   }
-  if (job.status === 'CANCELLED') q(card, '.download').textContent = 'Download partial .xlsx';
+  // A cancelled job resumed to the end has a whole file again.
+  q(card, '.download').textContent = job.status === 'CANCELLED' ? 'Download partial .xlsx' : 'Download .xlsx';
   const pause = q(card, '.pause');
   pause.hidden = !running || Boolean(job.cancelling);
   pause.textContent = p?.paused ? 'Resume' : 'Pause';

@@ -27,6 +27,7 @@
  * @property {boolean} [detailFailed] reading its view failed: not tried again
  * @property {boolean} [cancelling] cancelled from this page, not finished yet
  * @property {boolean} [fresh] started from this page
+ * @property {boolean | null} [codedSoFar] a failed job's partial result can be downloaded (null: asking)
  * @property {string} [connection] its event stream: 'live', or why it is reconnecting
  */
 
@@ -37,6 +38,18 @@
  * @type {Map<string, Job>}
  */
 export const jobs = new Map();
+
+/**
+ * Jobs deleted from this page: the list may still name them for a moment (visibility lags the delete).
+ * @type {Set<string>}
+ */
+const deleted = new Set();
+
+/** @param {string} jobId */
+export function forgetJob(jobId) {
+  jobs.delete(jobId);
+  deleted.add(jobId);
+}
 
 /**
  * Adds the job, or updates the fields given.
@@ -56,6 +69,7 @@ export function upsertJob(fields) {
  * @param {JobListItem} item
  */
 export function mergeListItem(item) {
+  if (deleted.has(item.jobId)) return;
   const known = jobs.get(item.jobId);
   const newerRun = !known || !known.createdAt || (item.createdAt ?? '') > known.createdAt;
   if (known && known.status !== 'RUNNING' && item.status === 'RUNNING' && !newerRun) return;

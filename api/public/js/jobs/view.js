@@ -3,7 +3,7 @@
 
 /** @import { JobProgress, JobView } from '../types.js' */
 /** @import { Job } from './store.js' */
-import { ApiError, getJob } from '../api.js';
+import { ApiError, getJob, resultAvailable } from '../api.js';
 import { announce } from '../dom.js';
 import { renderJob } from './card.js';
 import { badgeOf, jobName } from './status.js';
@@ -33,8 +33,21 @@ export function applyView(view) {
   if (wasRunning && job.status !== 'RUNNING') {
     announce(`${jobName(job)}: ${badgeOf(job)[0].toLowerCase()}.`);
   }
+  if (job.status === 'FAILED' && job.codedSoFar === undefined) void checkCodedSoFar(job);
   renderJob(job);
   return job;
+}
+
+/**
+ * A failed job offers the rows it coded only when the server has them as a file: asked once.
+ * @param {Job} job
+ */
+async function checkCodedSoFar(job) {
+  const url = job.links?.result;
+  if (!url) return;
+  job.codedSoFar = null;
+  job.codedSoFar = await resultAvailable(url).catch(() => false);
+  renderJob(job);
 }
 
 /**
