@@ -412,6 +412,143 @@ describe('the web page', () => {
       await context.close();
     }
   });
+
+  it('names the job on its card, and asks before coding the same file twice: show that job, or code again', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    const NAME = 'Wave 3 · what to improve';
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      await page.getByLabel('Name (optional)').fill(NAME);
+      const first = await startCoding(page, { batchSize: '40', concurrency: '4' });
+      expect(first.status()).toBe(202);
+      const { jobId } = (await first.json()) as { jobId: string };
+      const card = page.locator(`#job-${jobId}`);
+      expect(await card.locator('.job-title').textContent()).toBe(NAME);
+      expect(await card.locator('.job-source').textContent()).toBe('customer-survey.xlsx · E2');
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Done');
+
+      // The same file, column, categories and settings again: nothing starts, the page asks first.
+      const cards = await page.locator('#jobs .job').count();
+      const duplicate = nextStart(page, 200);
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      expect(((await (await duplicate).json()) as { jobId: string }).jobId).toBe(jobId);
+      const dialog = page.getByRole('dialog', { name: 'Coded before' });
+      await dialog.waitFor();
+      expect(await dialog.locator('#ask-text').textContent()).toBe(
+        `This file was already coded with the same settings (job “${NAME}”, done). Code it again?`,
+      );
+      // "Show that job": the question closes, the earlier card is focused, nothing was started.
+      await dialog.getByRole('button', { name: 'Show that job' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe(`job-${jobId}`);
+      expect(await page.locator('#jobs .job').count()).toBe(cards);
+
+      // "Code again": the form is sent again with force=true and a new job starts.
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      await dialog.waitFor();
+      const forced = nextStart(page, 202);
+      await dialog.getByRole('button', { name: 'Code again' }).click();
+      const response = await forced;
+      // A 202 for the very form the server just answered 200 to: the page sent force=true.
+      const { jobId: second } = (await response.json()) as { jobId: string };
+      expect(second).not.toBe(jobId);
+      await expect.poll(() => page.locator(`#job-${second} .job-title`).textContent()).toBe(NAME);
+      expect(await page.locator('#jobs .job').count()).toBe(cards + 1);
+
+      // The name comes back from the server's list after a reload.
+      await page.reload();
+      await expect.poll(() => page.locator(`#job-${jobId} .job-title`).textContent()).toBe(NAME);
+
+      // "Run again with changes": the name and column come back; the file must be chosen again.
+      await page
+        .locator(`#job-${jobId}`)
+        .getByRole('button', { name: /^Run .* again with changes$/ })
+        .click();
+      expect(await page.getByLabel('Name (optional)').inputValue()).toBe(NAME);
+      expect(await page.locator('#again-note').textContent()).toContain(
+        'choose “customer-survey.xlsx” again',
+      );
+      expect(await page.evaluate('document.activeElement?.id')).toBe('file');
+      await page.setInputFiles('#file', SURVEY);
+      const e2 = page.locator('#preview-table th button', { hasText: 'E2' });
+      await expect.poll(() => e2.getAttribute('aria-pressed')).toBe('true');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('deletes an ended job after asking, and the card goes', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      const card = page
+        .locator('#jobs .job')
+        .filter({ has: page.getByRole('button', { name: /^Delete/ }) })
+        .first();
+      await card.waitFor();
+      const jobId = (await card.getAttribute('data-job')) ?? '';
+      const dialog = page.getByRole('dialog', { name: 'Delete this job?' });
+      // Cancel keeps it (and is what the dialog focuses, so Enter does no harm).
+      await card.getByRole('button', { name: /^Delete/ }).click();
+      await dialog.waitFor();
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Cancel');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await page.locator(`#job-${jobId}`).count()).toBe(1);
+
+      await card.getByRole('button', { name: /^Delete/ }).click();
+      await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+      await expect.poll(() => page.locator(`#job-${jobId}`).count()).toBe(0);
+      expect((await page.request.get(`${open.url}/jobs/${jobId}`)).status()).toBe(404);
+      await expect
+        .poll(async () =>
+          JSON.stringify(await (await page.request.get(`${open.url}/jobs?pageSize=100`)).json()),
+        )
+        .not.toContain(jobId);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('resumes a cancelled job from its card: it runs again and completes with every row coded', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    page.on('dialog', (dialog) => void dialog.accept());
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      const started = await startCoding(page, { batchSize: '2', concurrency: '1' });
+      const { jobId } = (await started.json()) as { jobId: string };
+      const card = page.locator(`#job-${jobId}`);
+      const bar = card.getByRole('progressbar');
+      await expect
+        .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 })
+        .toBeGreaterThan(0);
+      await card.getByRole('button', { name: /^Cancel/ }).click();
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+      expect(await card.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
+
+      await card.getByRole('button', { name: /^Resume/ }).click();
+      // Back to running (the Cancel button is offered again), then done.
+      await card.getByRole('button', { name: /^Cancel/ }).waitFor({ timeout: 20_000 });
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 90_000 }).toBe('Done');
+      const download = card.getByRole('link', { name: 'Download .xlsx' });
+      await download.waitFor({ timeout: 20_000 });
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toBe('customer-survey.coded.xlsx');
+      const saved = path.join(h.dataDir, `resumed-${jobId}.xlsx`);
+      await file.saveAs(saved);
+      const { coded, blank } = await countCoded(saved);
+      expect(blank).toBe(0);
+      expect(coded).toBeGreaterThan(300);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /** Data rows of the downloaded survey with and without a label in `E2 category` (answers only). */
@@ -543,7 +680,8 @@ async function expectDichotomies(file: string, maxCodes: number): Promise<void> 
 
 /** Sets answers per request and requests at once in the settings, starts, and returns the POST /jobs answer. */
 async function startCoding(page: Page, settings: { batchSize: string; concurrency: string }) {
-  await page.locator('#settings summary').click();
+  if ((await page.locator('#settings').getAttribute('open')) === null)
+    await page.locator('#settings summary').click();
   await page.getByLabel('Answers per request', { exact: true }).fill(settings.batchSize);
   await page.getByLabel('Requests at once', { exact: true }).fill(settings.concurrency);
   const started = page.waitForResponse(
@@ -551,4 +689,11 @@ async function startCoding(page: Page, settings: { batchSize: string; concurrenc
   );
   await page.getByRole('button', { name: 'Start coding' }).click();
   return started;
+}
+
+/** The next answer to POST /jobs with this status. */
+function nextStart(page: Page, status: number) {
+  return page.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs' && r.status() === status,
+  );
 }
