@@ -18,7 +18,7 @@ export function runAgain(job) {
     `To run “${job.name || job.fileName || job.jobId}” again, choose ${job.fileName ? `“${job.fileName}”` : 'its file'} ` +
     `again: the page cannot take a file back from the server.` +
     (job.column ? ` The column “${job.column}” is picked once the file is read.` : '') +
-    ' The categories and settings are not copied from the job: check them below.';
+    ' The sheet, categories and settings are not copied from the job: check them below.';
   note.hidden = false;
   const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   $('new-title').scrollIntoView({ behavior: still ? 'auto' : 'smooth', block: 'start' });
