@@ -13,9 +13,11 @@ import { FALLBACK_LABEL, parseCategories } from '../../domain/categories.js';
 import { isBlank, isInvalidAnswer } from '../../domain/text.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { expectedLabels } from '../../simulator/labels.js';
-import { codeframeService } from '../helpers/codeframes.js';
+import { generateThemedAnswers } from '../../simulator/themes.js';
+import { codeframeService, surveyAnswers } from '../helpers/codeframes.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
+import { writeSurvey } from '../helpers/survey.js';
 
 /**
  * The web page end to end: a real Temporal dev server, workers, the simulator and the API in this process,
@@ -549,6 +551,68 @@ describe('the web page', () => {
       await context.close();
     }
   });
+
+  it('suggests the categories from the answers, fills the box with the draft, and a job starts with them', async () => {
+    const survey = path.join(h.dataDir, 'themes.xlsx');
+    await writeSurvey(survey, surveyAnswers(generateThemedAnswers(600, 5)));
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      const suggestButton = page.getByRole('button', { name: 'Suggest categories' });
+      // Nothing to read yet: no file, no column.
+      expect(await suggestButton.isDisabled()).toBe(true);
+      await page.setInputFiles('#file', survey);
+      const header = page.locator('#preview-table th button', { hasText: 'E2' });
+      await header.click();
+      expect(await suggestButton.isEnabled()).toBe(true);
+
+      const drafted = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/codeframes',
+      );
+      await suggestButton.click();
+      const response = await drafted;
+      expect(response.status()).toBe(202);
+      const { codeframeId } = (await response.json()) as { codeframeId: string };
+      // The progress is shown while the draft runs, and the button waits for it.
+      await expect.poll(() => page.locator('#suggest-status').textContent()).not.toBe('');
+      const box = page.getByLabel('One category per line');
+      await expect.poll(() => box.inputValue(), { timeout: 60_000 }).not.toBe('');
+
+      // The box holds the drafted file, as the API serves it; the table shows each code and its share.
+      const text = await (await fetch(`${open.url}/codeframes/${codeframeId}/result`)).text();
+      expect(await box.inputValue()).toBe(text);
+      const view = (await (await fetch(`${open.url}/codeframes/${codeframeId}`)).json()) as {
+        codeframe: { codes: Array<{ label: string; net?: string }> };
+      };
+      const codes = view.codeframe.codes;
+      const parsed = parseCategories(text);
+      expect(parsed.map((c) => c.name)).toEqual([...codes.map((c) => c.label), 'Other']);
+      expect(text).toMatch(/^\[.+\]$/m); // the themes' nets, as [Net] lines
+      const rows = page.locator('#suggested-table tbody tr:not(.net)');
+      expect(await rows.count()).toBe(codes.length + 1);
+      const first = await rows.first().locator('td').allTextContents();
+      expect(first[0]).toBe(codes[0]?.label);
+      expect(first[1]).toMatch(/^\d+(\.\d)?\s?%$/);
+      expect(await page.locator('#suggested-table tr.net').count()).toBe(
+        new Set(codes.flatMap((c) => (c.net ? [c.net] : []))).size,
+      );
+      expect(await page.locator('#categories-count').textContent()).toBe(`${codes.length + 1} categories.`);
+
+      // Start: the job codes into the drafted categories, nets and all.
+      const started = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs',
+      );
+      await page.getByRole('button', { name: 'Start coding' }).click();
+      const job = await started;
+      expect(job.status()).toBe(202);
+      const { jobId } = (await job.json()) as { jobId: string };
+      const spec = await h.store.readJson<{ categories: unknown }>(jobId, 'job.json');
+      expect(spec.categories).toEqual(parsed);
+      await page.locator(`#job-${jobId}`).waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });
 
 /** Data rows of the downloaded survey with and without a label in `E2 category` (answers only). */

@@ -7,6 +7,8 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { describe, expectTypeOf, it } from 'vitest';
 import type * as page from '../../api/public/js/types.js';
+import type { CodeframeReport } from '../../domain/codeframe-file.js';
+import type { CodeframePhase, CodeframeProgress } from '../../domain/codeframe-job.js';
 import type { JobPhase, JobProgress, JobStats } from '../../domain/job.js';
 import type { QualitySummary } from '../../domain/quality.js';
 import type { SheetFormat } from '../../domain/sheet-format.js';
@@ -23,5 +25,11 @@ describe("the page's types of the API's JSON", () => {
 
   it("fit the server's preview (POST /jobs/preview adds the file's name and format)", () => {
     expectTypeOf<Preview & { fileName: string; format: SheetFormat }>().toExtend<page.Preview>();
+  });
+
+  it("fit the server's codeframe draft: its progress, phases and written report", () => {
+    expectTypeOf<CodeframeProgress>().toExtend<page.CodeframeProgress>();
+    expectTypeOf<CodeframePhase>().toExtend<page.CodeframePhase>();
+    expectTypeOf<CodeframeReport>().toExtend<page.CodeframeReport>();
   });
 });

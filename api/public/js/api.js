@@ -3,8 +3,8 @@
 // per call the page makes.
 
 /**
- * @import { CancellingJob, DuplicateJob, JobChange, JobEvent, JobListPage, JobProgress, JobView, Preview,
- *   ProblemFields, Settings, StartedJob } from './types.js'
+ * @import { CancellingJob, CodeframeView, DuplicateJob, JobChange, JobEvent, JobListPage, JobProgress, JobView,
+ *   Preview, ProblemFields, Settings, StartedCodeframe, StartedJob } from './types.js'
  */
 import { askForToken, currentToken, tokenWasDeclined } from './auth.js';
 import { serverSentEvents } from './sse.js';
@@ -113,6 +113,40 @@ export const previewFile = (body) => call('/jobs/preview', { method: 'POST', bod
  * @returns {Promise<StartedJob | DuplicateJob>}
  */
 export const createJob = (body) => call('/jobs', { method: 'POST', body });
+
+/** @param {string} codeframeId */
+const codeframePath = (codeframeId) => `/codeframes/${encodeURIComponent(codeframeId)}`;
+
+/**
+ * Starts drafting the categories from a column's answers.
+ * @param {FormData} body `file`, `sheet`, `column`, and the window and model settings
+ * @returns {Promise<StartedCodeframe>}
+ */
+export const createCodeframe = (body) => call('/codeframes', { method: 'POST', body });
+
+/**
+ * A draft: its progress while it runs, then its codeframe.
+ * @param {string} codeframeId
+ * @returns {Promise<CodeframeView>}
+ */
+export const getCodeframe = (codeframeId) => call(codeframePath(codeframeId));
+
+/**
+ * @param {string} codeframeId
+ * @returns {Promise<unknown>}
+ */
+export const cancelCodeframe = (codeframeId) =>
+  call(`${codeframePath(codeframeId)}/cancel`, { method: 'POST' });
+
+/**
+ * A completed draft's categories file, as text: what the categories box and POST /jobs read.
+ * @param {string} codeframeId
+ */
+export async function codeframeText(codeframeId) {
+  const response = await request(`${codeframePath(codeframeId)}/result`);
+  if (!response.ok) throw problemOf(response, await response.json().catch(() => null));
+  return response.text();
+}
 
 /**
  * A page of the job list, newest first.

@@ -3,7 +3,7 @@
 // live. Plain ES modules with no build step; they talk to the JSON API only (see /openapi.json).
 //
 // form/  the new job: the file (file.js, drop-zone.js), the sheet and column (preview.js, columns.js), the
-//        categories, the settings, the errors shown next to their fields, and Start
+//        categories (suggested from the answers: suggest.js), the settings, the errors shown next to their fields, and Start
 // jobs/  the list (list.js), each job's card (card.js, status.js), its live progress (live.js, view.js)
 //        and its buttons (actions.js)
 // api.js the API calls, auth.js the token, sse.js the event-stream reader, dom.js and format.js helpers
@@ -15,6 +15,7 @@ import { wireMulti } from './form/multi.js';
 import { wirePreview } from './form/preview.js';
 import { loadSettings, wireSettings } from './form/settings.js';
 import { wireStart } from './form/start.js';
+import { wireSuggest } from './form/suggest.js';
 import { wireActions } from './jobs/actions.js';
 import { refreshJobs, wireList } from './jobs/list.js';
 import { pollUnwatched } from './jobs/live.js';
@@ -23,6 +24,7 @@ wireFile();
 wirePreview();
 wireCategories();
 wireMulti();
+wireSuggest();
 wireSettings();
 wireStart();
 wireActions();

@@ -248,3 +248,75 @@ export type JobEvent =
   | { readonly event: 'done'; readonly view: JobView }
   /** The server is draining: reconnect after `retry` ms (0: not said). */
   | { readonly event: 'shutdown'; readonly retry: number };
+
+/** A codeframe draft's phase. */
+export type CodeframePhase =
+  | 'reading'
+  | 'extracting'
+  | 'merging'
+  | 'describing'
+  | 'measuring'
+  | 'writing'
+  | 'done'
+  | 'cancelled'
+  | 'failed';
+
+/** A draft's live progress (`progress` in `GET /codeframes/:id`). */
+export interface CodeframeProgress {
+  readonly codeframeId: string;
+  readonly phase: CodeframePhase;
+  readonly simulated: boolean;
+  readonly answers: { readonly rows: number; readonly unique: number; readonly chosen: number };
+  readonly chunks: { readonly total: number; readonly done: number; readonly failed: number };
+  readonly themes: number;
+  readonly merge: { readonly round: number };
+  readonly measure: { readonly batches: number; readonly done: number; readonly sample: number };
+  readonly apiCalls: number;
+}
+
+/** One code of a written draft. */
+export interface CodeframeCode {
+  readonly code: number;
+  readonly label: string;
+  readonly description: string;
+  readonly net?: string;
+  /** Estimated share of answers, 0–1. */
+  readonly share: number;
+  readonly examples: readonly string[];
+}
+
+/** The written draft (`codeframe` in `GET /codeframes/:id` once completed). */
+export interface CodeframeReport {
+  readonly simulated: boolean;
+  readonly codes: readonly CodeframeCode[];
+  readonly nets: ReadonlyArray<{ readonly name: string; readonly share: number }>;
+  readonly other: { readonly label: string; readonly share: number };
+  readonly folded: ReadonlyArray<{ readonly label: string; readonly share: number }>;
+  readonly coverage: number;
+  /** Answers measured: the base of the shares. */
+  readonly base: number;
+}
+
+export interface CodeframeLinks {
+  readonly self: string;
+  readonly result: string;
+  readonly cancel: string;
+}
+
+/** `GET /codeframes/:id`. */
+export interface CodeframeView {
+  readonly codeframeId: string;
+  readonly status: JobStatus;
+  readonly progress: CodeframeProgress | null;
+  readonly codeframe: CodeframeReport | null;
+  /** Why a failed draft failed. */
+  readonly error?: string;
+  readonly links: CodeframeLinks;
+}
+
+/** `POST /codeframes` (202). */
+export interface StartedCodeframe {
+  readonly codeframeId: string;
+  readonly status: 'RUNNING';
+  readonly links: CodeframeLinks;
+}

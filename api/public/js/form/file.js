@@ -5,12 +5,14 @@ import { $ } from '../dom.js';
 import { draft } from './draft.js';
 import { showChosenFile } from './drop-zone.js';
 import { loadPreview } from './preview.js';
+import { updateSuggestButton } from './suggest.js';
 
 /** @param {File} file */
 function chooseFile(file) {
   draft.file = file;
   draft.preview = null;
   draft.column = -1;
+  updateSuggestButton();
   showChosenFile(file);
   $('preview').hidden = true;
   $('preview-empty').hidden = true;

@@ -9,6 +9,7 @@ import { columnValue, guessColumn, sheetSize } from './columns.js';
 import { draft } from './draft.js';
 import { showNoFile } from './drop-zone.js';
 import { clearErrors, showProblem } from './field-errors.js';
+import { updateSuggestButton } from './suggest.js';
 
 /**
  * Previews the draft's file (`sheet`, else its first sheet); a file that cannot be read is forgotten.
@@ -48,6 +49,7 @@ export async function loadPreview(sheet) {
 
 function renderPreview() {
   const preview = draft.preview;
+  updateSuggestButton();
   $('preview').hidden = !preview;
   $('preview-empty').hidden = Boolean(preview);
   if (!preview) return;
@@ -172,6 +174,7 @@ function tableBody(preview) {
  */
 function pickColumn(index) {
   draft.column = index;
+  updateSuggestButton();
   for (const cell of $('preview-table').querySelectorAll('[data-col]')) {
     if (!(cell instanceof HTMLElement)) continue;
     const on = Number(cell.dataset.col) === index;
