@@ -144,7 +144,8 @@ describe('verbatim classify', () => {
       env,
     );
     expect(await maxCodes.exited).not.toBe(0);
-    expect(maxCodes.output()).toMatch(/MAX_CODES: .*\(got "0"\)/);
+    // Named as the person typed it: the flag, not the variable behind it.
+    expect(maxCodes.output()).toMatch(/--max-codes must be a whole number from 1 to 100 \(got "0"\)/);
   }, 240_000);
 
   it('codes every category that applies with --multi, the codeframe given as an .xlsx table with nets', async () => {

@@ -43,10 +43,12 @@ describe('a continue-as-new with a batch stuck in retry backoff', () => {
     h.sim.configure({ faults: [{ kind: 'server_error', match: 'stuck' }] });
     const options = testOptions({
       maxWorkers: 3,
+      // Waits of seconds between the stuck batch's attempts: longer than a hand-over takes on a busy machine
+      // (two cores running other test files), so a wait without other requests means a stall, not load.
       retry: {
         maximumAttempts: 3,
-        initialIntervalMs: 1_000,
-        maximumIntervalMs: 2_000,
+        initialIntervalMs: 2_500,
+        maximumIntervalMs: 3_000,
         heartbeatTimeoutMs: 5_000,
       },
     });
