@@ -187,7 +187,11 @@ describe('multi-code jobs on a real Temporal server', () => {
 
     const fallen = fallbackRows(sheetOf(output, 'Run'));
     expect(fallen.has(survey.rows[poisonIndex] ?? -1)).toBe(true);
-    expect(result.stats.fallbackBatches).toBe(1);
+    // The poison always falls back. A salvage asks answers alone, and one-off faults fall where they fall:
+    // one may hit an answer asked alone, which then falls back alone, with its reason in Run (known: a lone
+    // answer is not asked twice). Every fallen row is checked below to be Other with blank 0/1 columns.
+    expect(result.stats.fallbackBatches).toBeGreaterThanOrEqual(1);
+    expect(result.stats.fallbackBatches).toBeLessThanOrEqual(3);
 
     /** What each answer must be coded with, worked out here from the answer and the faults it met. */
     const expectedOf = (answer: string): string[] => {
