@@ -3,7 +3,7 @@ import type { BatchSpan, JobPlan, JobSpec } from '../domain/job.js';
 import { SPAN_PAGE } from '../domain/job.js';
 import type { BatchingChoice } from '../domain/plan.js';
 import type { RowPlan } from '../domain/plan.js';
-import { planBatches, planRows, promptId } from '../domain/plan.js';
+import { RowPlanner, planBatches, promptId } from '../domain/plan.js';
 import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
 import {
   PROMPT_TOKENS_PER_ITEM,
@@ -14,7 +14,6 @@ import {
   maxCompletionTokens,
 } from '../domain/prompt.js';
 import { cleanForModel } from '../domain/text.js';
-import type { AnswerColumn } from '../sheets/index.js';
 import { readAnswerColumn } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -47,8 +46,10 @@ export function prepareActivities(deps: ActivityDeps) {
         const spec = await store.readJson<JobSpec>(jobId, 'job.json');
         const mode = codingMode(spec.options);
         const codeframe = codeframeOf(spec.categories);
-        // The sheet's rows (a million objects) are dropped once planned: only the unique answers go on.
-        let read: AnswerColumn | undefined = await readAnswerColumn({
+        // Each row is planned as it is read: the sheet's rows (a million objects) are never all held.
+        const planner = new RowPlanner();
+        const codedLabels: Array<[number, string]> = [];
+        const column = await readAnswerColumn({
           path: store.file(jobId, spec.input),
           displayName: spec.fileName,
           format: spec.format,
@@ -56,12 +57,12 @@ export function prepareActivities(deps: ActivityDeps) {
           column: spec.column,
           ...(mode.multi ? { codeHeaders: (header: string) => codeColumnHeaders(header, codeframe) } : {}),
           ...(spec.goldColumn !== undefined ? { goldColumn: spec.goldColumn } : {}),
+          onRow: (r) => {
+            planner.add(r);
+            if (r.category.trim() !== '') codedLabels.push([r.row, r.category.trim()]);
+          },
         });
-        const column = { ...read, rows: undefined };
-        let rowPlan: RowPlan | undefined = planRows(read.rows);
-        const codedLabels: Array<[number, string]> = [];
-        for (const r of read.rows) if (r.category.trim() !== '') codedLabels.push([r.row, r.category.trim()]);
-        read = undefined;
+        let rowPlan: RowPlan | undefined = planner.finish();
         // The model gets a cleaned copy of the question and answers (no control, bidi or zero-width
         // characters); the sheet, and so the coded workbook, keeps the text as it is.
         const question = cleanForModel(spec.question ?? column.question);

@@ -37,37 +37,51 @@ export interface RowPlan {
 
 /**
  * Sorts rows into empty / invalid / already coded / to classify, and gives identical answers (trimmed,
- * case-folded) one shared unique answer so each is sent once.
+ * case-folded) one shared unique answer so each is sent once. Takes the rows one at a time, so a reader
+ * can hand each over as it reads it and a million rows are never all in memory.
  */
-export function planRows(rows: readonly SheetAnswerRow[]): RowPlan {
-  const byKey = new Map<string, number>();
-  const answers: UniqueAnswer[] = [];
-  const assignments: RowAssignment[] = [];
-  const counts = { total: 0, empty: 0, invalid: 0, coded: 0, classify: 0 };
-  for (const r of rows) {
+export class RowPlanner {
+  private byKey = new Map<string, number>();
+  private readonly answers: UniqueAnswer[] = [];
+  private readonly assignments: RowAssignment[] = [];
+  private readonly counts = { total: 0, empty: 0, invalid: 0, coded: 0, classify: 0 };
+
+  add(r: SheetAnswerRow): void {
+    const { counts } = this;
     counts.total += 1;
     if (!isBlank(r.category)) {
       counts.coded += 1;
-      assignments.push({ row: r.row, kind: 'coded' });
+      this.assignments.push({ row: r.row, kind: 'coded' });
     } else if (isBlank(r.answer)) {
       counts.empty += 1;
-      assignments.push({ row: r.row, kind: 'empty' });
+      this.assignments.push({ row: r.row, kind: 'empty' });
     } else if (isInvalidAnswer(r.answer)) {
       counts.invalid += 1;
-      assignments.push({ row: r.row, kind: 'invalid' });
+      this.assignments.push({ row: r.row, kind: 'invalid' });
     } else {
       counts.classify += 1;
       const key = normalizeAnswer(r.answer);
-      let index = byKey.get(key);
+      let index = this.byKey.get(key);
       if (index === undefined) {
-        index = answers.length;
-        byKey.set(key, index);
-        answers.push({ index, text: r.answer.trim() });
+        index = this.answers.length;
+        this.byKey.set(key, index);
+        this.answers.push({ index, text: r.answer.trim() });
       }
-      assignments.push({ row: r.row, kind: 'classify', answer: index });
+      this.assignments.push({ row: r.row, kind: 'classify', answer: index });
     }
   }
-  return { counts, answers, assignments };
+
+  /** The plan so far; the keys that matched answers are let go. */
+  finish(): RowPlan {
+    this.byKey = new Map();
+    return { counts: { ...this.counts }, answers: this.answers, assignments: this.assignments };
+  }
+}
+
+export function planRows(rows: readonly SheetAnswerRow[]): RowPlan {
+  const planner = new RowPlanner();
+  for (const r of rows) planner.add(r);
+  return planner.finish();
 }
 
 export type BatchingChoice =

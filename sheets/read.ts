@@ -39,6 +39,11 @@ export interface ReadAnswerColumnInput {
   readonly codeHeaders?: ((header: string) => readonly string[]) | undefined;
   /** A human-coded column to compare the model with (header, letter or question text), read beside the answers. */
   readonly goldColumn?: string | undefined;
+  /**
+   * Takes each row as it is read instead of keeping it (`rows` then comes back empty): a job plans a
+   * million rows without holding them all.
+   */
+  readonly onRow?: ((row: SheetAnswerRow) => void) | undefined;
 }
 
 export interface AnswerColumn {
@@ -66,7 +71,7 @@ export interface AnswerColumn {
    * category column (and its 0/1 columns) when those are new, else past the last used column.
    */
   readonly confidenceColumn: string;
-  /** Every non-empty row after the header rows, in order. */
+  /** Every non-empty row after the header rows, in order (none when `onRow` took them). */
   readonly rows: SheetAnswerRow[];
   /**
    * What the reading noticed, for the person to check (the job's Run sheet shows them): a CSV's encoding,
@@ -100,6 +105,9 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   // Columns holding anything, tracked only when 0/1 columns may have to fit after an existing category column.
   let filled: Set<number> | undefined;
   const rows: SheetAnswerRow[] = [];
+  const keep = input.onRow ?? ((row: SheetAnswerRow) => rows.push(row));
+  let anyAnswer = false;
+  let lastDataRow: number | undefined;
   const consume = (raw: RawRow) => {
     usedWidth = Math.max(usedWidth, rowWidth(raw));
     if (filled) {
@@ -116,9 +124,12 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
       if (!isBlank(text)) goldCells.push([raw.number, text]);
     }
     if (!isBlankRow(raw)) {
-      rows.push({
+      const answer = cellText(raw.values[answerColumn - 1]);
+      anyAnswer ||= !isBlank(answer);
+      lastDataRow = raw.number;
+      keep({
         row: raw.number,
-        answer: cellText(raw.values[answerColumn - 1]),
+        answer,
         category: categoryColumn === undefined ? '' : cellText(raw.values[categoryColumn - 1]),
       });
     }
@@ -150,7 +161,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   if (!layout) throw emptySheet(input, sheet);
 
   const header = headerOf(layout);
-  if (rows.every((r) => isBlank(r.answer))) {
+  if (!anyAnswer) {
     // A column named by letter that is empty from top to bottom is a typo, not a column.
     if (cellAt(layout.headerRow, answerColumn).text.trim() === '') {
       throw columnNotFound(input, sheet, [layout.headerRow]);
@@ -161,7 +172,7 @@ export async function readAnswerColumn(input: ReadAnswerColumnInput): Promise<An
   const exists = categoryColumn !== undefined;
   // A merge over the rows written (header to last answer) reaching past the last value must not take the
   // new column; a title banner above the header may span any width.
-  const lastRow = rows.at(-1)?.row ?? layout.headerRow.number;
+  const lastRow = lastDataRow ?? layout.headerRow.number;
   const merges = await scanMerges(input, sheet, {
     top: layout.headerRow.number,
     bottom: lastRow,

@@ -56,6 +56,23 @@ describe('readAnswerColumn on xlsx', () => {
     expect(column.rows.every((r) => r.category === '')).toBe(true);
   });
 
+  it('hands each row to onRow instead of keeping it, with the same layout as a whole read', async () => {
+    const taken: Array<[number, string, string]> = [];
+    const streamed = await readAnswerColumn({
+      path: halfCoded,
+      displayName: 'half.xlsx',
+      format: 'xlsx',
+      sheet: 'Responses',
+      column: 'E2',
+      onRow: (r) => taken.push([r.row, r.answer, r.category]),
+    });
+    const whole = await read('E2', 'Responses', halfCoded);
+    expect(streamed.rows).toEqual([]);
+    expect(taken.some(([, , category]) => category !== '')).toBe(true);
+    expect(taken).toEqual(whole.rows.map((r) => [r.row, r.answer, r.category]));
+    expect({ ...streamed, rows: undefined }).toEqual({ ...whole, rows: undefined });
+  });
+
   it('places a new category column after the last used column (E), moving nothing', async () => {
     expect((await read('E2')).categoryColumn).toBe('F');
   });
