@@ -18,6 +18,8 @@ export interface CodedRowsInput {
   readonly answer: (index: number) => AnswerOutcome;
   /** The category cell of each row coded before the job, as the file has it. */
   readonly codedCells: ReadonlyMap<number, string>;
+  /** Called for each respondent (a row coded now or before) with its labels: the tables by segment. */
+  readonly onRespondent?: (row: number, labels: readonly string[]) => void;
 }
 
 /** Respondents (rows) by category, net and treatment: what the Summary shows. */
@@ -83,6 +85,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
     }
     mentions += labels.length;
     if (multi) codes.set(row, set);
+    input.onRespondent?.(row, labels);
   };
 
   for (const [row, kind, answer] of input.assignments) {

@@ -126,7 +126,7 @@ export interface CrosstabCell {
   /** Two-sided p of the column against the rest of the row; `null` where not tested. */
   readonly p: number | null;
   /** Set where p < 0.05: whether the column's share is above or below the rest of the row's. */
-  readonly mark: SignificanceMark | undefined;
+  readonly mark?: SignificanceMark | undefined;
 }
 
 export interface CrosstabLine {
@@ -283,8 +283,9 @@ const NUMBER = String.raw`\d+(?:\.\d+)?`;
 const RANGE = new RegExp(String.raw`^(${NUMBER})(?:\s*[-–]\s*(${NUMBER}))?$`);
 
 /**
- * Reads a banner grouping: comma-separated ranges, inclusive at both ends, each optionally named:
- * `0-6,7-8,9-10` or `0-6=Detractors,7-8=Passives,9-10=Promoters`; a single value (`5`) is a range too.
+ * Reads a banner grouping: comma-separated ranges, inclusive at both ends, each optionally named after `=`
+ * or `:`: `0-6,7-8,9-10`, `0-6=Detractors,7-8=Passives,9-10=Promoters` or `0-6:Detractors,…`; a single value
+ * (`5`) is a range too.
  * Unnamed groups are called by their range (`0-6`), except that the NPS split `0-6,7-8,9-10` (or the word
  * `nps`) gives Detractors, Passives and Promoters. Ranges may share a name (`1-2=Low,8-9=Low` is one
  * group) but not values. Numbers are non-negative, with a decimal point allowed.
@@ -304,9 +305,10 @@ export function parseBannerGroups(spec: string): BannerGrouping {
     const at = `group ${i + 1}`;
     if (item === '') return fail(`${at} is empty (two commas in a row, or one at an end?)`);
     const quoted = `${at} (${JSON.stringify(item)})`;
-    const [rangeText = '', name, ...more] = item.split('=').map((part) => part.trim());
-    if (more.length > 0) return fail(`${quoted} has more than one "="`);
-    if (name === '') return fail(`${quoted} has no name after "="`);
+    const [rangeText = '', name, ...more] = item.split(/[=:]/).map((part) => part.trim());
+    const sign = /[=:]/.exec(item)?.[0] ?? '=';
+    if (more.length > 0) return fail(`${quoted} has more than one "=" or ":"`);
+    if (name === '') return fail(`${quoted} has no name after "${sign}"`);
     const match = RANGE.exec(rangeText);
     if (!match) return fail(`${quoted} is not a number or a range such as 0-6`);
     const [, from = '', to] = match;
@@ -361,4 +363,44 @@ function numberOf(value: unknown): number | null {
 
 function sum(values: readonly number[]): number {
   return values.reduce((total, v) => total + v, 0);
+}
+
+/** A banner as asked for: the column (header, letter or question text) and, for a numeric one, its groups. */
+export interface BannerSpec {
+  /** As given (`NPS=0-6:Detractors,7-8:Passives,9-10:Promoters`, `Region`). */
+  readonly spec: string;
+  readonly column: string;
+  /** The grouping text after the column, when there is one (`0-6:Detractors,…`, `nps`). */
+  readonly groupsText?: string;
+  readonly groups?: BannerGrouping;
+}
+
+/**
+ * Reads `--by`: a column (`Region`), or a column, `=` and its groups (`NPS=0-6,7-8,9-10`,
+ * `Score=0-6:Detractors,7-8:Passives,9-10:Promoters`, `Score=nps`). A question text may itself hold `=`
+ * (`Score (0=bad)=0-6,7-10`): the column ends at the first `=` whose remainder reads as groups. A remainder
+ * that starts like groups (a digit) but does not read as them is refused with the grouping's own reason.
+ */
+export function parseBanner(spec: string): BannerSpec {
+  const text = spec.trim();
+  if (text === '')
+    throw new InvalidSettingError(
+      'by',
+      spec,
+      'a banner needs a column: a header, a letter or the question text',
+    );
+  let refusal: InvalidBannerGroupsError | undefined;
+  for (let at = text.indexOf('='); at !== -1; at = text.indexOf('=', at + 1)) {
+    const column = text.slice(0, at).trim();
+    const groupsText = text.slice(at + 1).trim();
+    if (column === '' || !/^(\d|nps$)/i.test(groupsText)) continue;
+    try {
+      return { spec: text, column, groupsText, groups: parseBannerGroups(groupsText) };
+    } catch (error) {
+      if (!(error instanceof InvalidBannerGroupsError)) throw error;
+      refusal ??= error;
+    }
+  }
+  if (refusal) throw refusal;
+  return { spec: text, column: text };
 }

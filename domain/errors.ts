@@ -205,6 +205,26 @@ export class InvalidBannerGroupsError extends DomainError {
   }
 }
 
+/** A banner column (`--by`, API `by`) that is not in the sheet, or holds nothing to split the table by. */
+export class BannerNotFoundError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly sheet: string,
+    readonly banner: string,
+    readonly available: readonly string[],
+    reason = 'not found',
+  ) {
+    super(
+      'banner_not_found',
+      `Banner column ${JSON.stringify(banner)} (by) ${reason} in sheet ${JSON.stringify(sheet)} of ${file}.` +
+        (reason === 'not found'
+          ? ` Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`
+          : ''),
+      'by',
+    );
+  }
+}
+
 /** The job (or its stored files) cannot be found: an unknown id, or a store that was cleaned up. */
 export class JobNotFoundError extends DomainError {
   constructor(readonly jobId: string) {
@@ -243,6 +263,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'TooManyCategoriesError',
   'InvalidSettingError',
   'InvalidBannerGroupsError',
+  'BannerNotFoundError',
   'JobNotFoundError',
   'JobResultNotReadyError',
 ] as const;
