@@ -1,5 +1,9 @@
 /** The end of a job: fallbacks recorded, the coded workbook and CSV written from the stored results. */
+import { log } from '@temporalio/activity';
+import type { BannerTable } from '../domain/banner-tables.js';
+import { tablesRows } from '../domain/banner-tables.js';
 import type { AnswerOutcome } from '../domain/coded-rows.js';
+import { DomainError } from '../domain/errors.js';
 import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
 import { isSimulated } from '../domain/job.js';
 import { LabelIndex } from '../domain/codeframe.js';
@@ -10,7 +14,9 @@ import { runRows, summaryRows } from '../domain/report.js';
 import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
+import type { CodedOutput } from './coded-output.js';
 import { loadCodedOutput } from './coded-output.js';
+import { tablesOf } from './tables.js';
 import type { LogprobsOff, StoredResult } from './stored.js';
 import {
   KIND_LETTERS,
@@ -180,9 +186,11 @@ export function outputActivities(deps: ActivityDeps) {
             : {}),
         };
         // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
+        const tables = await bannerTables(loaded);
         const extraSheets = [
           ...(report?.quality ? [{ name: 'Quality', rows: report.quality }] : []),
           ...(report?.review ? [{ name: 'Review', rows: report.review }] : []),
+          ...(tables.length > 0 ? [{ name: 'Tables', rows: tablesRows(tables, plan.header) }] : []),
         ];
         await Promise.all([
           writeCodedWorkbook({
@@ -209,6 +217,21 @@ export function outputActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * The tables by the banners the job was started with. A banner that cannot be read now (the column was
+ * checked at the start) costs its table, not the job's output: the sheet says why in its place.
+ */
+async function bannerTables(loaded: CodedOutput): Promise<BannerTable[]> {
+  const by = loaded.spec.by ?? [];
+  try {
+    return await tablesOf(loaded, by);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    log.warn('banner tables not made', { jobId: loaded.spec.jobId, error: error.message });
+    return [{ banner: by.join(' | '), column: '', header: by.join(', '), refused: error.message }];
+  }
 }
 
 /**

@@ -422,6 +422,8 @@ export interface JobSpec {
   readonly column: string;
   /** A human-coded column to measure the model against (never sent to the model). */
   readonly goldColumn?: string;
+  /** Banner columns for the `Tables` sheet (`Region`, `NPS=0-6,7-8,9-10`); see domain/banner-tables.ts. */
+  readonly by?: readonly string[];
   readonly question?: string;
   readonly categories: readonly Category[];
   readonly options: JobOptions;

@@ -15,8 +15,18 @@ import {
 } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { writeJobSav } from '../activities/export-sav.js';
+import type { JobTables } from '../activities/tables.js';
+import { jobTables } from '../activities/tables.js';
 import type { Category } from '../domain/categories.js';
-import { DomainError, InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
+import { parseBanner } from '../domain/crosstab.js';
+import {
+  BannerNotFoundError,
+  ColumnNotFoundError,
+  DomainError,
+  InputFileNotFoundError,
+  JobNotFoundError,
+  NoAnswersError,
+} from '../domain/errors.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
 import type { QualitySummary } from '../domain/quality.js';
@@ -47,6 +57,11 @@ export interface JobService {
   progress(jobId: string): Promise<JobProgress>;
   /** The coded file of a completed or cancelled job; undefined when it has none. */
   result(jobId: string, format: ResultFormat): Promise<JobResultFile | undefined>;
+  /**
+   * Tables by segment of a job whose output is written: by `by`, else by the banners it was started with.
+   * `JobResultNotReadyError` before that; the banner's errors for one that cannot be read.
+   */
+  tables(jobId: string, by?: readonly string[]): Promise<JobTables>;
   /** Changes of a running job. `JobChangeRejectedError` when the job refuses the change. */
   setConcurrency(jobId: string, concurrency: number): Promise<void>;
   pause(jobId: string): Promise<void>;
@@ -224,6 +239,8 @@ export interface CreateJobRequest {
   readonly sheet?: string;
   /** A human-coded column to measure the model against (`--gold-column`, API `goldColumn`). */
   readonly goldColumn?: string;
+  /** Banner columns for the tables by segment (`--by`, API `by`): `Region`, `NPS=0-6,7-8,9-10`. */
+  readonly by?: readonly string[];
   readonly question?: string;
   readonly categories: readonly Category[];
   readonly options: JobOptions;
@@ -465,6 +482,8 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       return { fileName: spec?.fileName ?? jobId, partial: done.partial, bytes: new Uint8Array(bytes) };
     },
 
+    tables: (jobId, by) => jobTables(store, jobId, by),
+
     setConcurrency: (jobId, concurrency) =>
       change(jobId, () => handle(jobId).executeUpdate(setConcurrencyUpdate, { args: [concurrency] })),
     pause: (jobId) => change(jobId, () => handle(jobId).executeUpdate(pauseUpdate)),
@@ -560,6 +579,13 @@ export async function storeJob(
         ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
       });
     }
+    await checkBanners(deps.inspect, {
+      path: inputPath,
+      displayName: request.fileName,
+      format,
+      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+      by: request.by ?? [],
+    });
   } catch (error) {
     if (request.idFrom === 'random') await store.remove(jobId);
     throw error;
@@ -571,6 +597,7 @@ export async function storeJob(
     input,
     column: request.column,
     ...(request.goldColumn !== undefined ? { goldColumn: request.goldColumn } : {}),
+    ...(request.by?.length ? { by: request.by } : {}),
     ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
     ...(request.question !== undefined ? { question: request.question } : {}),
     categories: request.categories,
@@ -583,6 +610,30 @@ export async function storeJob(
   // The same job started again after it was deleted (a content id) is shown again.
   await store.unmarkDeleted(jobId);
   return { jobId, spec };
+}
+
+/**
+ * Checks each banner's column from the top of the sheet, as the answer column is checked, refusing a typo
+ * with `BannerNotFoundError` (field `by`, the columns that exist listed) before anything runs.
+ */
+export async function checkBanners(
+  inspect: InspectColumn,
+  input: { path: string; displayName: string; format: SheetFormat; sheet?: string; by: readonly string[] },
+): Promise<void> {
+  const { by, ...where } = input;
+  for (const banner of by.map(parseBanner)) {
+    try {
+      await inspect({ ...where, column: banner.column });
+    } catch (error) {
+      if (error instanceof ColumnNotFoundError) {
+        throw new BannerNotFoundError(error.file, error.sheet, banner.column, error.available);
+      }
+      if (error instanceof NoAnswersError) {
+        throw new BannerNotFoundError(error.file, error.sheet, banner.column, [], 'holds no value');
+      }
+      throw error;
+    }
+  }
 }
 
 /**
@@ -731,6 +782,8 @@ export function contentJobId(
       ...(mode.multi ? { multi: true, maxCodes: mode.maxCodes } : {}),
       // Absent without one, so jobs from before the gold column keep their ids.
       ...(r.goldColumn !== undefined ? { goldColumn: r.goldColumn } : {}),
+      // Likewise the banners: another table is another job's output.
+      ...(r.by?.length ? { by: r.by } : {}),
       // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
       ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
     }),

@@ -364,7 +364,7 @@ export async function previewSheets(input: PreviewSheetsInput): Promise<Preview>
  * decides the layout), then every row goes to `consume`. Stops when `enough` says so. True when every row
  * of the sheet was fed through.
  */
-async function scan(
+export async function scan(
   rows: AsyncIterable<RawRow>,
   settle: (head: readonly HeadRow[]) => void,
   consume: (row: RawRow) => void,

@@ -1,3 +1,4 @@
+import { jobTables } from '../../activities/tables.js';
 import { JobNotFoundError } from '../../domain/errors.js';
 import type { JobProgress } from '../../domain/job.js';
 import type {
@@ -141,6 +142,8 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
         return progress;
       }),
     result: (jobId, format) => settle(() => (find(jobId), results.get(jobId)?.[format])),
+    // From the store, as the real service: a test writes a job's files there to have tables.
+    tables: async (jobId, by) => (find(jobId), jobTables(deps.store, jobId, by)),
     setConcurrency: (jobId, concurrency) =>
       settle(() =>
         change(jobId, `concurrency ${concurrency}`, (p) => ({
