@@ -4,7 +4,8 @@
  * `EncryptedPackage` stream), and so is a legacy .xls workbook (a `Workbook` or `Book` stream).
  */
 import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+
+import { readAt } from './file-bytes.js';
 
 export const CFB_SIGNATURE = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 
@@ -70,10 +71,4 @@ export async function compoundFileNames(path: string): Promise<string[]> {
   } finally {
     await file.close();
   }
-}
-
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buf, 0, length, position);
-  return buf.subarray(0, bytesRead);
 }

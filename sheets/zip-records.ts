@@ -4,10 +4,11 @@
  * `inspectXlsx`'s: call it first; `readZipRecords` checks that it describes the same entries.
  */
 import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 
 import { InvalidWorkbookError } from '../domain/errors.js';
 import type { ZipDirectory } from './zip.js';
+import { readAt, toNumber } from './file-bytes.js';
+import { readEndOfCentralDirectory } from './zip.js';
 
 export interface ZipRecord {
   readonly name: string;
@@ -37,12 +38,8 @@ export interface ZipRecords {
   readonly comment: Buffer;
 }
 
-const EOCD = 0x06054b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const ZIP64_EOCD = 0x06064b50;
 const CENTRAL_HEADER = 0x02014b50;
 export const ZIP64_EXTRA = 0x0001;
-const U16_MAX = 0xffff;
 const U32_MAX = 0xffffffff;
 
 /** The central directory of a zip that `inspectXlsx` has already passed (`directory`). */
@@ -55,33 +52,7 @@ export async function readZipRecords(
   const file = await open(path, 'r');
   try {
     const fileSize = (await file.stat()).size;
-    const tailLength = Math.min(fileSize, 22 + U16_MAX);
-    const tail = await readAt(file, fileSize - tailLength, tailLength);
-    let eocd = -1;
-    for (let i = tail.length - 22; i >= 0; i -= 1) {
-      if (tail.readUInt32LE(i) === EOCD && i + 22 + tail.readUInt16LE(i + 20) <= tail.length) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd === -1) throw fail('the zip is truncated or damaged (no end of central directory)');
-    const comment = Buffer.from(tail.subarray(eocd + 22, eocd + 22 + tail.readUInt16LE(eocd + 20)));
-    let count = tail.readUInt16LE(eocd + 10);
-    let size = tail.readUInt32LE(eocd + 12);
-    let offset = tail.readUInt32LE(eocd + 16);
-    if (count === U16_MAX || size === U32_MAX || offset === U32_MAX) {
-      const locator = eocd - 20;
-      if (locator < 0 || tail.readUInt32LE(locator) !== ZIP64_LOCATOR) {
-        throw fail('it is a Zip64 archive whose Zip64 end record is missing');
-      }
-      const record = await readAt(file, safeNumber(tail.readBigUInt64LE(locator + 8)), 56);
-      if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD) {
-        throw fail('it is a Zip64 archive whose Zip64 end record is damaged');
-      }
-      count = safeNumber(record.readBigUInt64LE(32));
-      size = safeNumber(record.readBigUInt64LE(40));
-      offset = safeNumber(record.readBigUInt64LE(48));
-    }
+    const { count, size, offset, comment } = await readEndOfCentralDirectory(file, fileSize, fail);
     // inspectXlsx bounded the count and the directory's size; a different answer means the file changed.
     if (count !== directory.entries.length || offset + size > fileSize) {
       throw fail('its zip directory changed while it was being read');
@@ -121,7 +92,7 @@ function parseRecords(buf: Buffer, count: number, fail: (reason: string) => Erro
       let q = 0;
       const next = (): number => {
         if (!zip64 || q + 8 > zip64.length) throw fail(`the Zip64 sizes of its part ${name} are missing`);
-        const value = safeNumber(zip64.readBigUInt64LE(q));
+        const value = toNumber(zip64.readBigUInt64LE(q));
         q += 8;
         return value;
       };
@@ -175,15 +146,4 @@ export function withoutField(extra: Buffer, id: number): Buffer {
       return [head, f.data];
     }),
   );
-}
-
-export async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buf, 0, length, position);
-  return buf.subarray(0, bytesRead);
-}
-
-/** Offsets past 2^53 cannot occur in a file that fits on a disk; treat them as damage. */
-function safeNumber(n: bigint): number {
-  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
 }

@@ -22,7 +22,8 @@ import type { ZlibOptions } from 'node:zlib';
 import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 
 import type { ZipRecord } from './zip-records.js';
-import { ZIP64_EXTRA, readAt } from './zip-records.js';
+import { ZIP64_EXTRA } from './zip-records.js';
+import { readAt } from './file-bytes.js';
 
 /** What a new entry's headers say besides its data. */
 export interface NewZipEntry {

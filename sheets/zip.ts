@@ -10,6 +10,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 
 import { InvalidWorkbookError } from '../domain/errors.js';
+import { readAt, toNumber } from './file-bytes.js';
 import { SNIFF_BYTES, describeForeign } from './sniff.js';
 
 export interface ZipEntry {
@@ -105,27 +106,7 @@ export async function readZipDirectory(path: string, displayName: string): Promi
       throw fail((await describeForeign(path, head, 'xlsx')) ?? 'not an .xlsx file (no zip signature)');
     }
 
-    const tailLength = Math.min(fileSize, 22 + U16_MAX);
-    const tail = await readAt(file, fileSize - tailLength, tailLength);
-    const eocd = findEndOfCentralDirectory(tail);
-    if (eocd === -1) throw fail('the zip is truncated or damaged (no end of central directory)');
-    let count = tail.readUInt16LE(eocd + 10);
-    let size = tail.readUInt32LE(eocd + 12);
-    let offset = tail.readUInt32LE(eocd + 16);
-
-    if (count === U16_MAX || size === U32_MAX || offset === U32_MAX) {
-      const locator = eocd - 20;
-      if (locator < 0 || tail.readUInt32LE(locator) !== ZIP64_LOCATOR) {
-        throw fail('it is a Zip64 archive whose Zip64 end record is missing, so its sizes are unknown');
-      }
-      const record = await readAt(file, toNumber(tail.readBigUInt64LE(locator + 8)), 56);
-      if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD) {
-        throw fail('it is a Zip64 archive whose Zip64 end record is damaged, so its sizes are unknown');
-      }
-      count = toNumber(record.readBigUInt64LE(32));
-      size = toNumber(record.readBigUInt64LE(40));
-      offset = toNumber(record.readBigUInt64LE(48));
-    }
+    const { count, size, offset } = await readEndOfCentralDirectory(file, fileSize, fail);
     if (count > MAX_ENTRIES) throw fail(`its zip directory lists ${count} parts; a workbook has far fewer`);
     if (size > MAX_DIRECTORY_BYTES || offset + size > fileSize) {
       throw fail('the zip is truncated or damaged (central directory out of range)');
@@ -289,6 +270,45 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+export interface EndOfCentralDirectory {
+  readonly count: number;
+  readonly size: number;
+  readonly offset: number;
+  /** The archive comment. */
+  readonly comment: Buffer;
+}
+
+/** The end record (Zip64's when the classic one overflows): where the central directory is, how big. */
+export async function readEndOfCentralDirectory(
+  file: FileHandle,
+  fileSize: number,
+  fail: (reason: string) => Error,
+): Promise<EndOfCentralDirectory> {
+  const tailLength = Math.min(fileSize, 22 + U16_MAX);
+  const tail = await readAt(file, fileSize - tailLength, tailLength);
+  const eocd = findEndOfCentralDirectory(tail);
+  if (eocd === -1) throw fail('the zip is truncated or damaged (no end of central directory)');
+  const comment = Buffer.from(tail.subarray(eocd + 22, eocd + 22 + tail.readUInt16LE(eocd + 20)));
+  const count = tail.readUInt16LE(eocd + 10);
+  const size = tail.readUInt32LE(eocd + 12);
+  const offset = tail.readUInt32LE(eocd + 16);
+  if (count !== U16_MAX && size !== U32_MAX && offset !== U32_MAX) return { count, size, offset, comment };
+  const locator = eocd - 20;
+  if (locator < 0 || tail.readUInt32LE(locator) !== ZIP64_LOCATOR) {
+    throw fail('it is a Zip64 archive whose Zip64 end record is missing, so its sizes are unknown');
+  }
+  const record = await readAt(file, toNumber(tail.readBigUInt64LE(locator + 8)), 56);
+  if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD) {
+    throw fail('it is a Zip64 archive whose Zip64 end record is damaged, so its sizes are unknown');
+  }
+  return {
+    count: toNumber(record.readBigUInt64LE(32)),
+    size: toNumber(record.readBigUInt64LE(40)),
+    offset: toNumber(record.readBigUInt64LE(48)),
+    comment,
+  };
+}
+
 function findEndOfCentralDirectory(tail: Buffer): number {
   for (let i = tail.length - 22; i >= 0; i -= 1) {
     if (tail.readUInt32LE(i) === EOCD && i + 22 + tail.readUInt16LE(i + 20) <= tail.length) return i;
@@ -303,15 +323,4 @@ function findExtraField(extra: Buffer, id: number): Buffer | undefined {
     p += 4 + size;
   }
   return undefined;
-}
-
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buf, 0, length, position);
-  return buf.subarray(0, bytesRead);
-}
-
-/** Offsets past 2^53 cannot occur in a file that fits on a disk; treat them as damage. */
-function toNumber(n: bigint): number {
-  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
 }
