@@ -10,18 +10,6 @@ export const LIST_FAULTS: ReadonlySet<FaultKind> = new Set([
   'empty_codes',
 ]);
 
-/** mulberry32: a tiny seeded PRNG, so rate-based faults and jitter repeat from run to run. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Faults that rewrite a coding: they only apply to requests that carry answers and a label enum. */
 const CODING_FAULTS: ReadonlySet<FaultKind> = new Set([
   'malformed_json',

@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchApi } from './batch-api.js';
 import { BatchQueue } from './batch.js';
-import { FaultInjector, faultTarget, mulberry32 } from './faults.js';
+import { seededRandom } from '../domain/sampling.js';
+import { FaultInjector, faultTarget } from './faults.js';
 import { FileStore, MAX_UPLOAD_BYTES } from './files.js';
 import { RateLimits, rateLimitMessage, requestTooLargeMessage } from './limits.js';
 import type { Rejection } from './limits.js';
@@ -110,7 +111,7 @@ class Simulation {
     this.options = options;
     this.limits = this.newLimits();
     this.faults = new FaultInjector(options.faults ?? []);
-    this.random = mulberry32(options.seed ?? DEFAULT_SEED);
+    this.random = seededRandom(options.seed ?? DEFAULT_SEED);
     this.batches.configure(options.batch, options.timeScale ?? 1, true);
   }
 
@@ -119,7 +120,7 @@ class Simulation {
     this.options = { ...this.options, ...parsed };
     if ('rpm' in parsed || 'tpm' in parsed || 'timeScale' in parsed) this.limits = this.newLimits();
     if ('faults' in parsed) this.faults = new FaultInjector(this.options.faults ?? []);
-    if ('seed' in parsed) this.random = mulberry32(this.options.seed ?? DEFAULT_SEED);
+    if ('seed' in parsed) this.random = seededRandom(this.options.seed ?? DEFAULT_SEED);
     if ('batch' in parsed || 'timeScale' in parsed) {
       this.batches.configure(this.options.batch, this.options.timeScale ?? 1, 'batch' in parsed);
     }

@@ -24,7 +24,7 @@ import {
 import type { MergeItem } from '../domain/codeframe-prompt.js';
 import type { PromptItem } from '../domain/prompt.js';
 import { normalizeAnswer } from '../domain/text.js';
-import { mulberry32 } from './faults.js';
+import { seededRandom } from '../domain/sampling.js';
 import type { ModelOutcome } from './model.js';
 import type { FaultKind, ThemeOptions } from './options.js';
 import type { ChatRequest, ModelReply, ParsedChatRequest } from './protocol.js';
@@ -287,7 +287,7 @@ export interface ThemedAnswer {
  * survey repeats answers as real ones do. Seeded: the same count and seed give the same answers.
  */
 export function generateThemedAnswers(count: number, seed = 1): ThemedAnswer[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   return Array.from({ length: count }, () => {
     let r = random();
