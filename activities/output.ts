@@ -5,7 +5,8 @@ import { tablesRows } from '../domain/banner-tables.js';
 import type { AnswerOutcome } from '../domain/coded-rows.js';
 import { DomainError } from '../domain/errors.js';
 import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
-import { isSimulated } from '../domain/job.js';
+import { ZERO_COUNTERS, isSimulated } from '../domain/job.js';
+import { jobCost, jobTokens } from '../domain/cost.js';
 import { LabelIndex } from '../domain/codeframe.js';
 import type { QualityRow, QualitySummary } from '../domain/quality.js';
 import { DEFAULT_REVIEW_BELOW, qualityReport } from '../domain/quality.js';
@@ -42,6 +43,8 @@ export interface WriteOutputInput {
   readonly concurrency: number;
   readonly startedAt: number;
   readonly endedAt: number;
+  /** The job's cost cap when it ended, for the Run sheet (absent: none). */
+  readonly maxCost?: number;
 }
 export interface WriteOutputResult {
   readonly xlsx: string;
@@ -151,6 +154,11 @@ export function outputActivities(deps: ActivityDeps) {
           promptTokens: input.counters.promptTokens,
           cachedTokens: input.counters.cachedTokens,
           completionTokens: input.counters.completionTokens,
+          cost: jobCost(jobTokens({ ...ZERO_COUNTERS, ...input.counters }), plan.price, {
+            maxCost: input.maxCost,
+            capReached: false,
+            nextRequest: undefined,
+          }),
           partial: input.partial,
           fallbacks,
           ...(input.counters.batchesSalvaged > 0

@@ -9,6 +9,8 @@ import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { ConfidenceSplit } from '../domain/agreement.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
+import type { CostEstimate, JobCost } from '../domain/cost.js';
+import type { Cost } from '../domain/prices.js';
 import type { QualitySummary } from '../domain/quality.js';
 import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
@@ -99,6 +101,49 @@ export const CancellingSchema = z
   .object({ jobId: z.string(), status: z.literal('CANCELLING'), links: LinksSchema })
   .openapi('Cancelling');
 
+const dollars = (description?: string) => {
+  const n = z.number().min(0);
+  return description ? n.openapi({ description }) : n;
+};
+
+const CostPartsSchema = z
+  .object({ input: dollars(), cached: dollars(), output: dollars(), total: dollars() } satisfies Shape<Cost>)
+  .openapi('CostParts', { description: 'US dollars: uncached input, cached input, output, and their sum' });
+
+export const CostSchema = z
+  .object({
+    currency: z.literal('USD'),
+    total: dollars().nullable().openapi({ description: 'Null: the model has no price ("cost unknown")' }),
+    sync: z.union([CostPartsSchema, z.null()]),
+    batch: z.union([CostPartsSchema, z.null()]).openapi({ description: 'Batch API lines (half price)' }),
+    priceSource: z.string().nullable(),
+    maxCost: dollars().nullable().openapi({ description: 'The cap (MAX_COST, maxCost); null: none' }),
+    capReached: z.boolean().openapi({
+      description: 'The job holds its next request: it would go over maxCost. Raise it (PATCH) or cancel.',
+    }),
+    nextRequest: dollars()
+      .nullable()
+      .openapi({ description: 'When held: the most the next request can cost' }),
+  } satisfies Shape<JobCost>)
+  .openapi('Cost', { description: 'What the job has cost so far, and its cap' });
+
+export const EstimateSchema = z
+  .object({
+    model: z.string(),
+    requests: count('Requests the job will send, one per batch (before any retry)'),
+    rows: count('Rows to code'),
+    answers: count('Unique answers sent for them'),
+    inputTokens: count(),
+    outputTokens: count('The expected answers, not the ceilings asked for'),
+    cost: z.object({
+      sync: dollars().nullable().openapi({ description: 'Synchronous requests; null: cost unknown' }),
+      batch: dollars().nullable().openapi({ description: 'Batch API mode (half price); null: cost unknown' }),
+    }),
+    priceSource: z.string().nullable(),
+    pricesAsOf: z.string().openapi({ description: 'The date of the built-in price table' }),
+  } satisfies Shape<CostEstimate>)
+  .openapi('Estimate', { description: 'What a job would cost, worked out without calling the model' });
+
 export const ProgressSchema = z
   .object({
     jobId: z.string(),
@@ -142,6 +187,7 @@ export const ProgressSchema = z
     } satisfies Shape<JobProgress['tokens']>),
     apiCalls: count('Requests sent to the model, retries included'),
     rateLimited: count('Answers of 429 (rate limited)'),
+    cost: CostSchema.optional(),
     fallbackReasons: z.record(z.string(), count()).openapi({ description: 'Fallback batches by reason' }),
     startedAt: dateTime,
     updatedAt: dateTime,

@@ -13,6 +13,7 @@ import type { Category } from '../domain/categories.js';
 import type { JobPlan } from '../domain/job.js';
 import type { CodingMode, PromptItem } from '../domain/prompt.js';
 import { buildLabelSchema, buildMessages, categoryNumbers, encodeLabels } from '../domain/prompt.js';
+import { billedPromptTokens } from '../domain/cost.js';
 import type { Cost } from '../domain/prices.js';
 import { costOf, priceFor } from '../domain/prices.js';
 import type { JobStore } from '../lib/store.js';
@@ -41,35 +42,13 @@ export function dollarsPerThousand(tokens: TokenTally, answers: number): number 
   return (cost.total / Math.max(1, answers)) * 1_000;
 }
 
-/** Per-message framing of the chat format, as OpenAI counts it. */
-const MESSAGE_TOKENS = 4;
-
-/**
- * Prompt tokens of a response schema as the API bills them, by the rule measured in openai-cookbook#2140:
- * the schema's JSON without `required`, `additionalProperties` and `$schema`, plus 9. An estimate.
- */
-export function schemaTokens(schema: unknown): number {
-  const strip = (node: unknown): unknown =>
-    Array.isArray(node)
-      ? node.map(strip)
-      : typeof node === 'object' && node !== null
-        ? Object.fromEntries(
-            Object.entries(node)
-              .filter(([key]) => !['required', 'additionalProperties', '$schema'].includes(key))
-              .map(([key, value]) => [key, strip(value)]),
-          )
-        : node;
-  return countTokens(JSON.stringify(strip(schema))) + 9;
-}
-
 /** A request's prompt and its answer, counted with the o200k tokenizer, the schema in the prompt. */
 export function billedTokens(
   messages: ReadonlyArray<{ content: string }>,
   schema: unknown,
   completion: string,
 ): { prompt: number; completion: number } {
-  const prompt = messages.reduce((sum, m) => sum + countTokens(m.content) + MESSAGE_TOKENS, 3);
-  return { prompt: prompt + schemaTokens(schema), completion: countTokens(completion) };
+  return { prompt: billedPromptTokens(countTokens, messages, schema), completion: countTokens(completion) };
 }
 
 export interface LayoutRun {

@@ -3,6 +3,9 @@ import type { BatchSize } from './batching.js';
 import type { AdaptiveWindow, RateLimitReport } from './rate.js';
 import type { SheetFormat } from './sheet-format.js';
 import type { SheetWarning } from './sheet-warnings.js';
+import type { CapState, JobCost } from './cost.js';
+import { jobCost, jobTokens } from './cost.js';
+import type { ModelPrice, PriceOverride } from './prices.js';
 
 /** How each data row of the sheet is treated. */
 export type RowKind = 'empty' | 'invalid' | 'coded' | 'classify';
@@ -37,6 +40,10 @@ export interface JobOptions {
   readonly maxCodes?: number;
   /** REVIEW_BELOW: answers with a confidence under this go to the Review sheet (default 0.7). */
   readonly reviewBelow?: number;
+  /** OPENAI_PRICE_INPUT / OPENAI_PRICE_OUTPUT, USD per million tokens: over the built-in table. */
+  readonly prices?: PriceOverride;
+  /** MAX_COST, USD: the job holds any request that would take its cost over this. Absent: no cap. */
+  readonly maxCost?: number;
 }
 
 export interface RetryOptions {
@@ -74,6 +81,11 @@ export interface JobPlan {
   readonly gold?: { readonly column: string; readonly header: string; readonly cells: number };
   /** What the reader noticed in the file (an encoding guessed, formulas without a value…); absent when none. */
   readonly warnings?: readonly SheetWarning[];
+  /**
+   * The model's price when the job was prepared (the table, or the operator's): fixed in history so the cap
+   * decides the same way on replay whatever table a later worker has. Absent: no price known (or an old plan).
+   */
+  readonly price?: ModelPrice;
 }
 
 /**
@@ -86,6 +98,9 @@ export interface BatchSpan {
   readonly lastRow: number;
   readonly rows: number;
   readonly answers: number;
+  /** The request's prompt tokens as billed and its output ceiling, for the spending cap (absent in old plans). */
+  readonly promptTokens?: number;
+  readonly maxTokens?: number;
 }
 
 export interface RowCounts {
@@ -182,6 +197,10 @@ export interface JobCounters {
   readonly salvageCalls: number;
   /** Answers that failed alone after salvage and fell back (their rows are in `rowsFallback`). */
   readonly answersFallback: number;
+  /** Tokens of Batch API lines (billed at half price), apart from the synchronous ones above. */
+  readonly batchPromptTokens: number;
+  readonly batchCompletionTokens: number;
+  readonly batchCachedTokens: number;
 }
 
 export const ZERO_COUNTERS: JobCounters = {
@@ -200,7 +219,20 @@ export const ZERO_COUNTERS: JobCounters = {
   batchesSalvaged: 0,
   salvageCalls: 0,
   answersFallback: 0,
+  batchPromptTokens: 0,
+  batchCompletionTokens: 0,
+  batchCachedTokens: 0,
 };
+
+/** Batch API lines' usage, counted apart from synchronous requests (they cost half). */
+export function addBatchApiUsage(c: JobCounters, usage: TokenUsage): JobCounters {
+  return {
+    ...c,
+    batchPromptTokens: c.batchPromptTokens + usage.prompt,
+    batchCompletionTokens: c.batchCompletionTokens + usage.completion,
+    batchCachedTokens: c.batchCachedTokens + usage.cached,
+  };
+}
 
 export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
   return {
@@ -281,6 +313,8 @@ export interface JobProgress {
   };
   readonly apiCalls: number;
   readonly rateLimited: number;
+  /** What the job has cost so far, and its cap (absent in progress from workers before costs). */
+  readonly cost?: JobCost;
   /** Fallback batches by reason. */
   readonly fallbackReasons: Readonly<Record<string, number>>;
   readonly startedAt: string;
@@ -302,6 +336,8 @@ export interface ProgressInput {
   /** When classification began (after prepare), for the rate. */
   readonly classifyStartedAt: number | undefined;
   readonly now: number;
+  /** The cap and whether it holds the job (absent: no cap). */
+  readonly cap?: CapState;
 }
 
 /** Builds the progress view; `now` is the workflow's clock, so rate and ETA are as of the last event. */
@@ -356,6 +392,7 @@ export function describeProgress(p: ProgressInput): JobProgress {
     },
     apiCalls: c.apiCalls,
     rateLimited: c.rateLimited,
+    cost: jobCost(jobTokens(c), p.plan?.price, p.cap),
     fallbackReasons: p.fallbackReasons,
     startedAt: new Date(p.startedAt).toISOString(),
     updatedAt: new Date(p.now).toISOString(),

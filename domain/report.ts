@@ -2,6 +2,8 @@ import type { Codeframe } from './codeframe.js';
 import type { Tally } from './coded-rows.js';
 import { categoryKey } from './categories.js';
 import type { JobStats } from './job.js';
+import type { JobCost } from './cost.js';
+import { formatCost } from './cost.js';
 import type { SheetWarning } from './sheet-warnings.js';
 
 /** A row of a report sheet: text and numbers; a number under a header starting with `%` is a fraction. */
@@ -188,6 +190,8 @@ export interface RunInfo {
   /** The part of `promptTokens` the API served from its prompt cache (absent in reports before it was counted). */
   readonly cachedTokens?: number;
   readonly completionTokens: number;
+  /** What the tokens cost (synchronous and Batch API apart); absent in reports before costs were counted. */
+  readonly cost?: JobCost;
   readonly partial: boolean;
   readonly fallbacks: readonly FallbackEntry[];
   /**
@@ -260,6 +264,7 @@ export function runRows(info: RunInfo): ReportRow[] {
     ['Prompt tokens', info.promptTokens],
     ...(info.cachedTokens !== undefined ? [['Cached prompt tokens', info.cachedTokens]] : []),
     ['Completion tokens', info.completionTokens],
+    ...(info.cost ? costRows(info.cost) : []),
     ['Fallback batches', s.fallbackBatches],
     ['Fallback rows', s.fallbackRows],
     ...(info.salvage
@@ -294,6 +299,32 @@ export function runRows(info: RunInfo): ReportRow[] {
     }
   }
   return rows;
+}
+
+/**
+ * The cost lines of the Run sheet: the total, then input (uncached), cached input and output, synchronous
+ * and Batch API apart (the Batch API lines only when it sent some), in dollars; "cost unknown" without a price.
+ */
+function costRows(cost: JobCost): ReportRow[] {
+  const rows: ReportRow[] = [['Cost (USD)', cost.total === null ? formatCost(null) : round6(cost.total)]];
+  const parts = (mode: string, c: JobCost['sync']) =>
+    c
+      ? [
+          [`Cost of input tokens, ${mode} (USD)`, round6(c.input)],
+          [`Cost of cached input tokens, ${mode} (USD)`, round6(c.cached)],
+          [`Cost of output tokens, ${mode} (USD)`, round6(c.output)],
+        ]
+      : [];
+  rows.push(...parts('synchronous', cost.sync));
+  if (cost.batch && cost.batch.total > 0) rows.push(...parts('Batch API', cost.batch));
+  if (cost.priceSource) rows.push(['Prices', cost.priceSource]);
+  if (cost.maxCost !== null) rows.push(['Cost cap (MAX_COST, USD)', cost.maxCost]);
+  return rows;
+}
+
+/** Dollars to a millionth: a job of a few hundred answers costs fractions of a cent. */
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
 }
 
 /** `[3, 4, 5, 9]` → `3–5, 9`. */

@@ -5,6 +5,7 @@ import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
 import type { JobOptions } from '../domain/job.js';
 import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { DEFAULT_REVIEW_BELOW } from '../domain/quality.js';
+import { MAX_COST_LIMIT } from '../domain/cost.js';
 
 /**
  * The environment, parsed once by each process entry (CLI, worker, API): every bad value is reported
@@ -37,6 +38,7 @@ const int = (min: number, max: number) => number(min, max, true);
 /** Seconds as written in the original configuration (`0.1`), returned in milliseconds. */
 const seconds = (max: number) => number(0, max, false).transform((s) => Math.round(s * 1000));
 const text = z.string().trim().min(1);
+const COST_RANGE = `must be a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`;
 
 const schema = z.object({
   OPENAI_API_KEY: text.optional(),
@@ -47,6 +49,13 @@ const schema = z.object({
   OPENAI_RPM: int(1, 100_000_000).optional(),
   OPENAI_TPM: int(1, 100_000_000_000).optional(),
   OPENAI_BUDGET_WINDOW: seconds(3600).default(60_000),
+  OPENAI_PRICE_INPUT: number(0, 10_000, false).optional(),
+  OPENAI_PRICE_OUTPUT: number(0, 10_000, false).optional(),
+  MAX_COST: z.coerce
+    .number({ error: COST_RANGE })
+    .positive(COST_RANGE)
+    .max(MAX_COST_LIMIT, COST_RANGE)
+    .optional(),
   BATCH_SIZE: z
     .string()
     .trim()
@@ -251,6 +260,15 @@ export function loadConfig(
       multi: e.MULTI_CODE,
       maxCodes: e.MAX_CODES,
       reviewBelow: e.REVIEW_BELOW,
+      ...(e.OPENAI_PRICE_INPUT !== undefined || e.OPENAI_PRICE_OUTPUT !== undefined
+        ? {
+            prices: {
+              ...(e.OPENAI_PRICE_INPUT !== undefined ? { input: e.OPENAI_PRICE_INPUT } : {}),
+              ...(e.OPENAI_PRICE_OUTPUT !== undefined ? { output: e.OPENAI_PRICE_OUTPUT } : {}),
+            },
+          }
+        : {}),
+      ...(e.MAX_COST !== undefined ? { maxCost: e.MAX_COST } : {}),
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -70,6 +70,17 @@ const EFFECTS: Record<
     read: (c) => c.openai.budgetWindowMs,
     expected: 6_000,
   },
+  OPENAI_PRICE_INPUT: {
+    env: { OPENAI_PRICE_INPUT: '0.5' },
+    read: (c) => c.job.prices,
+    expected: { input: 0.5 },
+  },
+  OPENAI_PRICE_OUTPUT: {
+    env: { OPENAI_PRICE_OUTPUT: '1.5' },
+    read: (c) => c.job.prices,
+    expected: { output: 1.5 },
+  },
+  MAX_COST: { env: { MAX_COST: '2.50' }, read: (c) => c.job.maxCost, expected: 2.5 },
   BATCH_SIZE: { env: { BATCH_SIZE: 'auto' }, read: (c) => c.job.batchSize, expected: 'auto' },
   BATCH_TOKEN_TARGET: {
     env: { BATCH_TOKEN_TARGET: '4000' },
