@@ -124,6 +124,9 @@ export type SpanRecord = readonly [
   rows: number,
   answers: number,
   firstAnswer: number,
+  /** The request's billed prompt tokens and output ceiling (absent in plans before the spending cap). */
+  promptTokens?: number,
+  maxTokens?: number,
 ];
 
 /** The labels of the item at `position` of a stored result, whichever way it was stored; [] when none. */

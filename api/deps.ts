@@ -1,3 +1,5 @@
+import type { Category } from '../domain/categories.js';
+import type { CostEstimate } from '../domain/cost.js';
 import type { JobOptions } from '../domain/job.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
 import type { CodeframeDrafts } from '../jobs/codeframes.js';
@@ -14,6 +16,19 @@ export type PreviewSheets = (input: {
   rows?: number;
 }) => Promise<Preview>;
 
+/** Plans a job on a stored upload and prices it, without calling the model (injected, as previews are). */
+export type EstimateJob = (input: {
+  path: string;
+  fileName: string;
+  format: SheetFormat;
+  sheet?: string;
+  column: string;
+  goldColumn?: string;
+  question?: string;
+  categories: readonly Category[];
+  options: JobOptions;
+}) => Promise<CostEstimate>;
+
 export interface AppDeps {
   /** Starting, finding and controlling jobs: the API reaches Temporal and the job store only through it. */
   readonly jobs: JobService;
@@ -25,6 +40,7 @@ export interface AppDeps {
   readonly namespace: string;
   readonly defaults: JobOptions;
   readonly preview: PreviewSheets;
+  readonly estimate: EstimateJob;
   readonly maxUploadBytes: number;
   readonly apiToken?: string;
   readonly temporalUiUrl?: string;

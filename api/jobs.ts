@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { z } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
@@ -9,12 +10,15 @@ import { isOpen } from '../jobs/service.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
 import { ProblemError, badRequest, refuseInvalid } from './problem.js';
+import type { JobFormSchema } from './requests.js';
 import { encodeCursor, formBody, jsonBody } from './requests.js';
+import type { JobOptions } from '../domain/job.js';
 import {
   cancelJobRoute,
   changeJobRoute,
   createJobRoute,
   deleteJobRoute,
+  estimateJobRoute,
   getJobRoute,
   jobEventsRoute,
   jobResultRoute,
@@ -74,8 +78,10 @@ export function jobsApp(deps: AppDeps) {
     }
   }
 
-  app.openapi({ ...createJobRoute, middleware: [upload, formBody] }, async (c) => {
-    const form = c.req.valid('form');
+  type JobForm = z.infer<typeof JobFormSchema>;
+
+  /** The job's options: the defaults, overridden by the form's settings. */
+  function optionsOf(form: JobForm): JobOptions {
     const multi = form.multi ?? deps.defaults.multi ?? false;
     if (form.maxCodes !== undefined && !multi) {
       throw badRequest(
@@ -83,24 +89,36 @@ export function jobsApp(deps: AppDeps) {
         `maxCodes=${form.maxCodes}: applies only with several categories per answer (multi=true)`,
       );
     }
+    return {
+      ...deps.defaults,
+      ...(form.batchSize !== undefined ? { batchSize: form.batchSize } : {}),
+      ...(form.concurrency !== undefined ? { maxWorkers: form.concurrency } : {}),
+      ...(form.temperature !== undefined ? { temperature: form.temperature } : {}),
+      ...(form.model !== undefined ? { model: form.model } : {}),
+      ...(form.parallel !== undefined ? { parallel: form.parallel } : {}),
+      ...(form.multi !== undefined ? { multi: form.multi } : {}),
+      ...(form.maxCodes !== undefined ? { maxCodes: form.maxCodes } : {}),
+      ...(form.maxCost !== undefined ? { maxCost: form.maxCost } : {}),
+    };
+  }
+
+  /** The form's column, sheet, question and categories, as a job takes them. */
+  const jobFields = (form: JobForm) => ({
+    column: form.column,
+    ...(form.sheet ? { sheet: form.sheet } : {}),
+    ...(form.goldColumn ? { goldColumn: form.goldColumn } : {}),
+    ...(form.question ? { question: form.question } : {}),
+    categories: form.categories,
+  });
+
+  app.openapi({ ...createJobRoute, middleware: [upload, formBody] }, async (c) => {
+    const form = c.req.valid('form');
+    const options = optionsOf(form);
     const started = await jobs.create({
       fileName: safeFileName(form.file.name),
       source: { bytes: new Uint8Array(await form.file.arrayBuffer()) },
-      column: form.column,
-      ...(form.sheet ? { sheet: form.sheet } : {}),
-      ...(form.goldColumn ? { goldColumn: form.goldColumn } : {}),
-      ...(form.question ? { question: form.question } : {}),
-      categories: form.categories,
-      options: {
-        ...deps.defaults,
-        ...(form.batchSize !== undefined ? { batchSize: form.batchSize } : {}),
-        ...(form.concurrency !== undefined ? { maxWorkers: form.concurrency } : {}),
-        ...(form.temperature !== undefined ? { temperature: form.temperature } : {}),
-        ...(form.model !== undefined ? { model: form.model } : {}),
-        ...(form.parallel !== undefined ? { parallel: form.parallel } : {}),
-        ...(form.multi !== undefined ? { multi: form.multi } : {}),
-        ...(form.maxCodes !== undefined ? { maxCodes: form.maxCodes } : {}),
-      },
+      ...jobFields(form),
+      options,
       idFrom: 'random',
       ...(form.name ? { name: form.name } : {}),
       ...(form.force ? { force: true } : {}),
@@ -117,27 +135,43 @@ export function jobsApp(deps: AppDeps) {
     });
   });
 
-  app.openapi({ ...previewRoute, middleware: [upload, formBody] }, async (c) => {
-    const { file, sheet } = c.req.valid('form');
+  /** Uploads land under DATA_DIR only, under a random name, and are removed once `use` is done. */
+  async function withUpload<T>(file: File, use: (tmp: string, fileName: string) => Promise<T>): Promise<T> {
     const fileName = safeFileName(file.name);
-    const format = sheetFormatOf(fileName);
-    // Uploads land under DATA_DIR only, under a random name, and are removed after the preview.
     const dir = path.join(deps.dataDir, 'uploads');
     await fs.mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `${randomBytes(12).toString('hex')}.${format}`);
+    const tmp = path.join(dir, `${randomBytes(12).toString('hex')}.${sheetFormatOf(fileName)}`);
     await fs.writeFile(tmp, new Uint8Array(await file.arrayBuffer()));
     try {
-      const preview = await deps.preview({
+      return await use(tmp, fileName);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  app.openapi({ ...previewRoute, middleware: [upload, formBody] }, async (c) => {
+    const { file, sheet } = c.req.valid('form');
+    const preview = await withUpload(file, async (tmp, fileName) => {
+      const format = sheetFormatOf(fileName);
+      const sheets = await deps.preview({
         path: tmp,
         displayName: fileName,
         format,
         ...(sheet ? { sheet } : {}),
         rows: 5,
       });
-      return c.json({ fileName, format, ...preview }, 200);
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
+      return { fileName, format, ...sheets };
+    });
+    return c.json(preview, 200);
+  });
+
+  app.openapi({ ...estimateJobRoute, middleware: [upload, formBody] }, async (c) => {
+    const form = c.req.valid('form');
+    const options = optionsOf(form);
+    const estimate = await withUpload(form.file, (tmp, fileName) =>
+      deps.estimate({ path: tmp, fileName, format: sheetFormatOf(fileName), ...jobFields(form), options }),
+    );
+    return c.json(estimate, 200);
   });
 
   app.openapi(listJobsRoute, async (c) => {
@@ -231,6 +265,7 @@ export function jobsApp(deps: AppDeps) {
     await requireRunning(jobId, 'only a running job can be changed.');
     if (change.concurrency !== undefined) await jobs.setConcurrency(jobId, change.concurrency);
     if (change.paused !== undefined) await (change.paused ? jobs.pause(jobId) : jobs.resume(jobId));
+    if (change.maxCost !== undefined) await jobs.setMaxCost(jobId, change.maxCost);
     return c.json(view(await jobs.describe(jobId)), 200);
   });
 

@@ -13,6 +13,7 @@ import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { CODEFRAME_SETTING_LIMITS } from '../domain/codeframe-job.js';
 import { DomainError } from '../domain/errors.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
+import { MAX_COST_LIMIT } from '../domain/cost.js';
 import type { JobCursor } from '../jobs/service.js';
 import { booleanText } from '../lib/config.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
@@ -209,6 +210,17 @@ export const JobFormSchema = z.object({
     maximum: MAX_CODES_LIMIT,
     description: 'With multi: the most categories an answer keeps (default MAX_CODES)',
   }),
+  maxCost: setting(
+    'maxCost',
+    z.coerce.number().positive().max(MAX_COST_LIMIT),
+    `a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`,
+  ).openapi({
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: MAX_COST_LIMIT,
+    description:
+      'USD: the job holds any request that would take its cost over this, until raised (PATCH) or cancelled (default MAX_COST)',
+  }),
   force: setting('force', booleanText, 'true or false').openapi({
     type: 'boolean',
     description: 'Code even when an identical job is running or done (else that job is answered, 200)',
@@ -220,6 +232,9 @@ export const PreviewFormSchema = z.object({
   file: upload,
   sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
 });
+
+/** What a PATCH may change. */
+const CHANGES = '"concurrency", "paused" and/or "maxCost"';
 
 /** A message naming the field and the value sent: `concurrency=0: must be at least 1`. */
 const about = (field: string, why: string) => ({
@@ -240,15 +255,25 @@ export const PatchSchema = z
         .max(MAX_CONCURRENCY, about('concurrency', `must be at most ${MAX_CONCURRENCY}`))
         .optional(),
       paused: z.boolean(about('paused', 'must be true or false (a JSON boolean)')).optional(),
+      maxCost: z
+        .number(about('maxCost', 'must be a number of dollars, or null to lift the cap'))
+        .positive(about('maxCost', 'must be above 0'))
+        .max(MAX_COST_LIMIT, about('maxCost', `must be at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`))
+        .nullable()
+        .optional()
+        .openapi({ description: 'The cost cap in USD (null lifts it): a job held at its cap goes on' }),
     },
     {
       error: (issue) =>
         issue.code === 'unrecognized_keys'
-          ? `unknown field ${JSON.stringify(issue.keys[0])}: give "concurrency" and/or "paused"`
+          ? `unknown field ${JSON.stringify(issue.keys[0])}: give ${CHANGES}`
           : undefined,
     },
   )
-  .refine((v) => v.concurrency !== undefined || v.paused !== undefined, 'give "concurrency" and/or "paused"')
+  .refine(
+    (v) => v.concurrency !== undefined || v.paused !== undefined || v.maxCost !== undefined,
+    `give ${CHANGES}`,
+  )
   .openapi({ minProperties: 1 });
 
 const PAGE_SIZE = 'pageSize must be a whole number from 1 to 100';

@@ -22,6 +22,7 @@ import {
   CodeframeStartedSchema,
   DocumentSchema,
   DuplicateSchema,
+  EstimateSchema,
   HealthySchema,
   JobListSchema,
   JobSchema,
@@ -118,6 +119,27 @@ export const createJobRoute = createRoute({
   },
 });
 
+export const estimateJobRoute = createRoute({
+  method: 'post',
+  path: '/estimate',
+  summary: 'What a job would cost: its requests, tokens and dollars, without calling the model',
+  description:
+    'Takes the same form as `POST /jobs`, reads the file and plans the batches exactly as the job would, and counts the tokens with the model’s tokenizer. Nothing is stored and no job starts. The cost is null ("cost unknown") for a model without a price: set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT.',
+  request: {
+    body: { required: true, content: { 'multipart/form-data': { schema: JobFormSchema } } },
+  },
+  responses: {
+    200: json('The estimate', EstimateSchema),
+    400: problem(
+      `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, or ${notAForm}`,
+    ),
+    401: unauthorized,
+    413: tooLarge,
+    422: problem('The file is readable but not as asked: sheet or column not found, or no answer to code'),
+    500: unexpected,
+  },
+});
+
 export const listJobsRoute = createRoute({
   method: 'get',
   path: '/',
@@ -168,7 +190,7 @@ export const getJobRoute = createRoute({
 export const changeJobRoute = createRoute({
   method: 'patch',
   path: '/{id}',
-  summary: 'Change concurrency, pause or resume (workflow updates, validated)',
+  summary: 'Change concurrency, pause or resume, set the cost cap (workflow updates, validated)',
   request: {
     params: JobParamsSchema,
     body: { required: true, content: { 'application/json': { schema: PatchSchema } } },

@@ -4,14 +4,17 @@ import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
 import { writeJobSav } from '../activities/export-sav.js';
+import { estimateJob } from '../activities/plan-job.js';
 import { InputFileNotFoundError } from '../domain/errors.js';
 import { agreementLine } from '../domain/quality.js';
+import { formatCost } from '../domain/cost.js';
+import { priceFor } from '../domain/prices.js';
 import { inspectColumn, readCodeframeFile } from '../sheets/index.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { EnvVariable, SettingNames } from '../lib/config.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { statsBlock } from './format.js';
+import { estimateBlock, statsBlock } from './format.js';
 import { UsageError } from './errors.js';
 import type { VerbatimRuntime } from './runtime.js';
 import { onStopSignals, startRuntime } from './runtime.js';
@@ -42,6 +45,11 @@ Options (each overrides its environment variable):
   --no-parallel              one batch at a time (ENABLE_PARALLEL_PROCESSING=false)
   --model <name>             OPENAI_MODEL (default gpt-4o-mini)
   --temperature <t>          OPENAI_TEMPERATURE (default 0.1)
+  --max-cost <usd>           hold any request that would take the job's cost over this (MAX_COST);
+                             raise it: run the command again with a higher --max-cost (the job
+                             resumes), or PATCH /jobs/<id> {"maxCost": …}
+  --estimate                 print the requests, tokens and cost the job would take, then stop:
+                             nothing is sent to the model and no job starts
   --help, -h                 this help
 `;
 
@@ -64,6 +72,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       temperature: { type: 'string' },
       multi: { type: 'boolean' },
       'max-codes': { type: 'string' },
+      'max-cost': { type: 'string' },
+      estimate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +106,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     ['OPENAI_TEMPERATURE', '--temperature', values.temperature],
     ['MULTI_CODE', '--multi', values.multi ? 'true' : undefined],
     ['MAX_CODES', '--max-codes', values['max-codes']],
+    ['MAX_COST', '--max-cost', values['max-cost']],
   ];
   const names: SettingNames = {};
   for (const [key, flag, value] of flags) {
@@ -127,6 +138,27 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       column: values['gold-column'],
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
     });
+  }
+  if (config.job.maxCost !== undefined && !priceFor(config.job.model, config.job.prices)) {
+    throw new UsageError(
+      `${names.MAX_COST ?? 'MAX_COST'}: the model ${config.job.model} has no price in verbatim's table; set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (USD per million tokens) to cap its cost`,
+      CLASSIFY_HELP,
+    );
+  }
+  if (values.estimate) {
+    const estimate = await estimateJob({
+      path: inputPath,
+      fileName: path.basename(inputPath),
+      format: sheetFormatOf(inputPath),
+      column: values.column,
+      ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
+      ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
+      ...(values.question !== undefined ? { question: values.question } : {}),
+      categories,
+      options: config.job,
+    });
+    process.stdout.write(estimateBlock(estimate, path.basename(inputPath), values.column));
+    return 0;
   }
   const outPath = path.resolve(values.out ?? defaultOutPath(inputPath));
 
@@ -183,6 +215,11 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     say(
       `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${values.column}) on ${runtime.temporalAddress}`,
     );
+    // The same command again with another --max-cost: the running job takes the new cap.
+    if (started.state === 'running' && names.MAX_COST) {
+      await runtime.jobs.setMaxCost(started.jobId, config.job.maxCost ?? null);
+      say(`Cost cap set to ${formatCost(config.job.maxCost)}.`);
+    }
     const result = waitForResult(started.handle, abandon.signal);
     const workerFailed = runtime.workerDone.then(() => {
       throw new Error('the worker stopped before the job ended');

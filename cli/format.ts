@@ -1,3 +1,5 @@
+import type { CostEstimate } from '../domain/cost.js';
+import { formatCost } from '../domain/cost.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 
 /** Terminal formatting for progress and the final stats block. */
@@ -41,7 +43,13 @@ export function progressLine(p: JobProgress, width = 24): string {
   }
   parts.push(`${p.batches.fallback} fallback${p.batches.fallback === 1 ? '' : 's'}`);
   if (p.rateLimited > 0) parts.push(`${p.rateLimited}×429`);
+  if (p.cost) {
+    const cap = p.cost.maxCost !== null ? ` of ${formatCost(p.cost.maxCost)} cap` : '';
+    parts.push(`${formatCost(p.cost.total)}${cap}`);
+  }
   if (p.paused) parts.push('PAUSED');
+  if (p.cost?.capReached)
+    parts.push(`HELD AT COST CAP: next request up to ${formatCost(p.cost.nextRequest)}`);
   return parts.join(' · ');
 }
 
@@ -55,10 +63,29 @@ export function statsBlock(stats: JobStats, p: JobProgress, output: string, simu
     `  Speedup:           ${stats.speedup.toFixed(1)}× against the sequential estimate (${formatDuration(stats.sequentialEstimateSeconds)})`,
     `  API calls:         ${formatCount(stats.apiCalls)} (${stats.rateLimited} rate-limited)`,
     `  Tokens:            ${formatCount(stats.tokens)}`,
+    ...(p.cost ? [`  Cost:              ${formatCost(p.cost.total)}`] : []),
     `  Empty / invalid / already coded: ${formatCount(p.rows.empty)} / ${formatCount(p.rows.invalid)} / ${formatCount(p.rows.alreadyCoded)}`,
     `  Fallbacks:         ${stats.fallbackBatches} batches, ${formatCount(stats.fallbackRows)} rows coded "Other"${stats.fallbackBatches > 0 ? ' (reasons in the Run sheet)' : ''}`,
     `  Output:            ${output}`,
     '',
   ];
   return lines.join('\n');
+}
+
+/** What `classify --estimate` prints: requests, tokens and the cost, synchronous and in Batch API mode. */
+export function estimateBlock(e: CostEstimate, fileName: string, column: string): string {
+  const cost =
+    e.cost.sync === null
+      ? `cost unknown: ${e.model} is not in the price table; set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT`
+      : `${formatCost(e.cost.sync)} synchronous, ${formatCost(e.cost.batch)} in Batch API mode (${e.priceSource ?? ''})`;
+  return [
+    `Estimate for ${fileName}, column ${column}, with ${e.model}:`,
+    `  Requests:          ${formatCount(e.requests)}`,
+    `  Rows to code:      ${formatCount(e.rows)} (${formatCount(e.answers)} unique answers)`,
+    `  Input tokens:      ${formatCount(e.inputTokens)}`,
+    `  Output tokens:     ${formatCount(e.outputTokens)}`,
+    `  Cost:              ${cost}`,
+    'Nothing was sent to the model and no job started.',
+    '',
+  ].join('\n');
 }

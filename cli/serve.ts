@@ -1,3 +1,4 @@
+import { estimateJob } from '../activities/plan-job.js';
 import { parseArgs } from 'node:util';
 import { createApp } from '../api/app.js';
 import { listen } from '../api/server.js';
@@ -55,6 +56,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     namespace: config.temporal.namespace,
     defaults: config.job,
     preview: previewSheets,
+    estimate: estimateJob,
     maxUploadBytes: config.api.maxUploadBytes,
     ...(config.api.token ? { apiToken: config.api.token } : {}),
     ...(runtime.temporalUiUrl ? { temporalUiUrl: runtime.temporalUiUrl } : {}),

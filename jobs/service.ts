@@ -24,9 +24,11 @@ import {
   ColumnNotFoundError,
   DomainError,
   InputFileNotFoundError,
+  InvalidSettingError,
   JobNotFoundError,
   NoAnswersError,
 } from '../domain/errors.js';
+import { priceFor } from '../domain/prices.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
 import type { QualitySummary } from '../domain/quality.js';
@@ -36,7 +38,13 @@ import type { SheetFormat } from '../domain/sheet-format.js';
 import type { JobStore } from '../lib/store.js';
 import type { ClassifyJobInput } from '../workflows/definitions.js';
 import { classifyJobWorkflow } from '../workflows/classify-job.js';
-import { pauseUpdate, progressQuery, resumeUpdate, setConcurrencyUpdate } from '../workflows/definitions.js';
+import {
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  setConcurrencyUpdate,
+  setMaxCostUpdate,
+} from '../workflows/definitions.js';
 
 /**
  * The job service: what the front doors (API, CLI) do with jobs. `JobService` is the narrow interface the API
@@ -66,6 +74,8 @@ export interface JobService {
   setConcurrency(jobId: string, concurrency: number): Promise<void>;
   pause(jobId: string): Promise<void>;
   resume(jobId: string): Promise<void>;
+  /** Sets the cost cap in USD (null lifts it): a job held at its cap goes on when it allows. */
+  setMaxCost(jobId: string, maxCost: number | null): Promise<void>;
   /** Asks a running job to stop; the rows already coded are kept in a partial result. */
   cancel(jobId: string): Promise<void>;
   /**
@@ -488,6 +498,8 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       change(jobId, () => handle(jobId).executeUpdate(setConcurrencyUpdate, { args: [concurrency] })),
     pause: (jobId) => change(jobId, () => handle(jobId).executeUpdate(pauseUpdate)),
     resume: (jobId) => change(jobId, () => handle(jobId).executeUpdate(resumeUpdate)),
+    setMaxCost: (jobId, maxCost) =>
+      change(jobId, () => handle(jobId).executeUpdate(setMaxCostUpdate, { args: [maxCost] })),
 
     async retry(jobId) {
       const status = await this.status(jobId);
@@ -556,6 +568,15 @@ export async function storeJob(
   request: CreateJobRequest,
 ): Promise<{ jobId: string; spec: JobSpec }> {
   const { store } = deps;
+  const { model, prices, maxCost } = request.options;
+  if (maxCost !== undefined && !priceFor(model, prices)) {
+    // A cap needs a price to be checked against: refused before anything is stored.
+    throw new InvalidSettingError(
+      'maxCost',
+      maxCost,
+      `the model ${model} has no price in verbatim's table: set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (USD per million tokens) to cap its cost`,
+    );
+  }
   const format = sheetFormatOf(request.fileName);
   const bytes = await readSource(request);
   const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();

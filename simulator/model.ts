@@ -3,6 +3,8 @@ import type { ChatRequest, ModelReply, PromptCache, Usage } from './protocol.js'
 import { PLAIN_ANSWER, REFUSAL, chatCompletion, tokensOf } from './protocol.js';
 import { corruptCoding, corruptLists, cutOff } from './faults.js';
 import { expectedLabels, isWrongAnswer, wrongLabels } from './labels.js';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { billedPromptTokens } from '../domain/cost.js';
 import { encodeLabels } from '../domain/prompt.js';
 import { simulatedLogprobs } from './logprobs.js';
 import { encodeOriginal } from './original-layout.js';
@@ -11,6 +13,8 @@ import type { FaultRule } from './options.js';
 /** How the simulated model behaves beyond faults: the knobs of `SimulatorOptions` it reads. */
 export interface ModelBehaviour {
   readonly wrongRate?: number | undefined;
+  /** How usage counts tokens (see `SimulatorOptions.usage`). */
+  readonly usage?: 'chars' | 'tokenizer' | undefined;
 }
 
 export interface ModelOutcome {
@@ -115,10 +119,19 @@ export function answerChat(
   outcome: ModelOutcome = modelReply(request, fault, rule, behaviour),
 ): ChatAnswer {
   const { reply } = outcome;
+  const answer = reply.content ?? reply.refusal ?? '';
+  const billed = behaviour.usage === 'tokenizer';
+  const promptTokens = billed
+    ? billedPromptTokens(
+        countTokens,
+        request.messages.map((content) => ({ content })),
+        request.schema === '' ? undefined : (JSON.parse(request.schema) as unknown),
+      )
+    : tokensOf(request.promptChars);
   const usage = {
-    promptTokens: tokensOf(request.promptChars),
-    completionTokens: tokensOf((reply.content ?? reply.refusal ?? '').length),
-    cachedTokens: cache?.cachedTokens(request) ?? 0,
+    promptTokens,
+    completionTokens: billed ? countTokens(answer) : tokensOf(answer.length),
+    cachedTokens: Math.min(promptTokens, cache?.cachedTokens(request) ?? 0),
   };
   return { ...outcome, usage, body: chatCompletion(request.model, reply, usage) };
 }

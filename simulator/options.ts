@@ -33,6 +33,12 @@ export interface SimulatorOptions {
    * answers every run and in every request, so agreement figures can be checked exactly (`isWrongAnswer`).
    */
   wrongRate?: number;
+  /**
+   * How `usage` counts tokens: `chars` (default) four characters a token, the prompt's messages only; or
+   * `tokenizer`, as OpenAI bills: gpt-4o-mini's tokenizer (o200k), each message's framing and the response
+   * schema in the prompt. Tests of verbatim's token estimates use the second.
+   */
+  usage?: 'chars' | 'tokenizer';
   /** Keep every chat request's body (`requestBodies()`): for tests only, memory grows with the requests. */
   keepRequests?: boolean;
   /** The theme model of codeframe drafting (simulator/themes.ts). */
@@ -188,6 +194,7 @@ const optionsSchema = z
     rateLimitHeaders: z.boolean(),
     batch: batchSchema,
     wrongRate: z.number().min(0).max(1),
+    usage: z.enum(['chars', 'tokenizer']),
     keepRequests: z.boolean(),
     themes: z.strictObject({ spuriousRate: z.number().min(0).max(1).optional() }),
   })

@@ -44,6 +44,8 @@ export interface ChatRequest {
   /** As sent; undefined when left out (OpenAI's default, 1, applies). */
   readonly temperature: number | undefined;
   readonly promptChars: number;
+  /** Each message's text, in order (for usage counted with a tokenizer). */
+  readonly messages: readonly string[];
   readonly maxTokens: number;
   /** The system messages' text (the cached prefix's length here). */
   readonly system: string;
@@ -121,6 +123,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     model,
     temperature: typeof temperature === 'number' ? temperature : undefined,
     promptChars: texts.reduce((sum, m) => sum + m.text.length, 0),
+    messages: texts.map((m) => m.text),
     maxTokens:
       [max_completion_tokens, max_tokens].find((n): n is number => typeof n === 'number') ??
       DEFAULT_MAX_TOKENS,

@@ -103,7 +103,7 @@ class Simulation {
     stats: this.stats,
     random: () => this.random(),
     promptCache: () => this.promptCache(),
-    behaviour: () => ({ wrongRate: this.options.wrongRate }),
+    behaviour: () => ({ wrongRate: this.options.wrongRate, usage: this.options.usage }),
   });
   private readonly batchApi = new BatchApi(this.files, this.batches, this.stats);
 
@@ -333,7 +333,10 @@ class Simulation {
           {},
           themeReply(request.themes, fault?.kind, this.options.themes),
         )
-      : answerChat(request, fault?.kind, this.promptCache(), fault, { wrongRate: this.options.wrongRate });
+      : answerChat(request, fault?.kind, this.promptCache(), fault, {
+          wrongRate: this.options.wrongRate,
+          usage: this.options.usage,
+        });
     await delay(this.latency(answer.usage.completionTokens), signal);
     this.sendJson(res, 200, answer.body, arrival);
     this.stats.reply(answer.usage, answer.labelsReturned, answer.validCoding);

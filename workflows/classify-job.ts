@@ -49,6 +49,7 @@ import {
   windowWithMax,
 } from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { formatCost, jobTokens, jobCost, maxCostProblem, requestCeiling, withinCap } from '../domain/cost.js';
 import { llmTaskQueue } from '../domain/task-queues.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
 import {
@@ -58,6 +59,7 @@ import {
   rateLimitedSignal,
   resumeUpdate,
   setConcurrencyUpdate,
+  setMaxCostUpdate,
 } from './definitions.js';
 
 /** Batches a run handles before it continues as new: ~5 history events each keeps a run near 5,000. */
@@ -127,6 +129,16 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   const fallbackReasons: Record<string, number> = { ...carry?.fallbackReasons };
   const startedAt = carry?.startedAt ?? Date.now();
   let classifyStartedAt = carry?.classifyStartedAt;
+  /** The cost cap (USD): the job's option until an update sets or lifts it. */
+  let maxCost: number | undefined =
+    carry?.maxCost === undefined ? options.maxCost : (carry.maxCost ?? undefined);
+  let capChanged = carry?.maxCost !== undefined;
+  /** The most the batches in flight can still cost, by index: spent only once their usage is counted. */
+  const committed = new Map<number, number>();
+  /** The ceiling of the request held at the cap, while one is. */
+  let held: number | undefined;
+  /** Dollars spent so far at the job's price; 0 without one (a cap then cannot apply: see the start). */
+  const spent = () => jobCost(jobTokens(counters), plan?.price).total ?? 0;
 
   const progress = (): JobProgress =>
     describeProgress({
@@ -143,9 +155,36 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       startedAt,
       classifyStartedAt,
       now: Date.now(),
+      cap: { maxCost, capReached: held !== undefined, nextRequest: held },
     });
 
   setHandler(progressQuery, progress);
+  setHandler(
+    setMaxCostUpdate,
+    (cap) => {
+      maxCost = cap ?? undefined;
+      capChanged = true;
+      log.info('cost cap set', { maxCost: cap });
+      return progress();
+    },
+    {
+      validator: (cap: number | null) => {
+        if (cap === null) return;
+        const problem = maxCostProblem(cap);
+        if (problem) throw new Error(problem);
+        if (plan && !plan.price) {
+          throw new Error(
+            `the model ${options.model} has no price (set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT): a cost cap cannot be checked`,
+          );
+        }
+        if (cap < spent()) {
+          throw new Error(
+            `maxCost ${formatCost(cap)} is below what the job has spent already, ${formatCost(spent())}`,
+          );
+        }
+      },
+    },
+  );
   setHandler(
     setConcurrencyUpdate,
     (concurrency) => {
@@ -199,6 +238,17 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   /** Spans of one page of batches (for activity summaries), and where that page starts. */
   let spans: readonly BatchSpan[] = [];
   let spansFrom = -1;
+
+  /**
+   * A batch's prompt tokens and output ceiling, from its span; plans from before the cap counted none: then
+   * the average request's tokens, all priced as output (the dearer kind), so the cap still errs on the safe side.
+   */
+  const spanTokens = (index: number): [number, number] => {
+    const span = spans[index % SPAN_PAGE];
+    if (span?.promptTokens !== undefined && span.maxTokens !== undefined)
+      return [span.promptTokens, span.maxTokens];
+    return [0, Math.ceil((plan?.estimatedTokens ?? 0) / Math.max(1, plan?.batches ?? 1))];
+  };
 
   try {
     if (!plan) {
@@ -344,6 +394,20 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         spans = await io.loadBatchSpans({ jobId, from: pageStart, count: SPAN_PAGE });
         spansFrom = pageStart;
       }
+      // The cap: hold a request that could take the cost over it (what was spent, plus the most the
+      // requests in flight can cost, plus its own ceiling), until in-flight costs settle under it, the cap
+      // is raised or lifted, or the job is cancelled. Without a cap no command changes (older histories).
+      const price = preparedPlan.price;
+      const ceiling = price ? requestCeiling(...spanTokens(index), price) : 0;
+      const committedNow = () => [...committed.values()].reduce((a, b) => a + b, 0);
+      if (price && !withinCap(spent(), committedNow(), ceiling, maxCost)) {
+        held = ceiling;
+        log.info('holding a request at the cost cap', { batch: index, maxCost, spent: spent() });
+        await condition(() => broken !== undefined || withinCap(spent(), committedNow(), ceiling, maxCost));
+        held = undefined;
+        continue;
+      }
+      committed.set(index, ceiling);
       if (carried.length > 0) carried.shift();
       else next += 1;
       dispatched += 1;
@@ -356,6 +420,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         .finally(() => {
           inFlight -= 1;
           running.delete(index);
+          committed.delete(index);
         });
     }
     const more = carried.length > 0 || next < preparedPlan.batches;
@@ -394,6 +459,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         classifyStartedAt: classifyStartedAt ?? startedAt,
         runs: (carry?.runs ?? 1) + 1,
         ...(inFlightNow.length > 0 ? { inFlight: inFlightNow } : {}),
+        ...(capChanged ? { maxCost: maxCost ?? null } : {}),
       };
       if (inFlightNow.length > 0) log.info('handing over batches in flight', { batches: inFlightNow.length });
       return await continueAsNew<typeof classifyJobWorkflow>({ ...input, carry: state });
@@ -435,6 +501,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       concurrency: window.max,
       startedAt,
       endedAt,
+      ...(maxCost !== undefined ? { maxCost } : {}),
     });
     const { quality, ...files } = output;
     return { jobId, output: files, partial, stats, ...(quality ? { quality } : {}) };

@@ -40,6 +40,11 @@ export interface CarriedState {
    * the closed run's attempts already got is not asked again. Absent in state carried by older code.
    */
   readonly inFlight?: readonly number[];
+  /**
+   * The cost cap as the last run left it: a number set or raised by `setMaxCostUpdate`, null when lifted.
+   * Absent: the job's own `options.maxCost` applies (state from older code has none).
+   */
+  readonly maxCost?: number | null;
 }
 
 export interface ClassifyJobResult {
@@ -64,6 +69,11 @@ export const progressQuery = defineQuery<JobProgress>('progress');
 /** Sets the ceiling of the job's window of batches in flight (1–200). Returns the new window. */
 export const setConcurrencyUpdate = defineUpdate<JobProgress['window'], [number]>('setConcurrency');
 export const pauseUpdate = defineUpdate<JobProgress, []>('pause');
+/**
+ * Sets the job's cost cap (USD; null lifts it). A job holding a request at its cap goes on once the cap
+ * allows it. Refused (by the validator) for a value that is not a positive number, or below what was spent.
+ */
+export const setMaxCostUpdate = defineUpdate<JobProgress, [number | null]>('setMaxCost');
 export const resumeUpdate = defineUpdate<JobProgress, []>('resume');
 export const rateLimitedSignal = defineSignal<[RateLimitedNotice]>('rateLimited');
 

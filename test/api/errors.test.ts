@@ -442,7 +442,7 @@ describe('PATCH /jobs/:id', () => {
       [{ concurrency: true }, 'concurrency', /number/],
       [{ concurrency: null }, 'concurrency', /number/],
       [{ paused: 'yes' }, 'paused', /boolean/],
-      [{}, 'body', /give "concurrency" and\/or "paused"/],
+      [{}, 'body', /give "concurrency", "paused" and\/or "maxCost"/],
       [{ colour: 'red' }, 'colour', /colour/],
       [[], 'body', /object/],
     ];

@@ -1,3 +1,4 @@
+import { estimateJob } from '../../activities/plan-job.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -118,6 +119,7 @@ function appDeps(deps: AppOverrides & Pick<AppDeps, 'jobs' | 'codeframes' | 'dat
     namespace: 'default',
     defaults: testOptions(),
     preview: previewSheets,
+    estimate: estimateJob,
     maxUploadBytes: 5 * 2 ** 20,
     progressIntervalMs: 50,
     ...deps,

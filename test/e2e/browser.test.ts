@@ -1,3 +1,4 @@
+import { estimateJob } from '../../activities/plan-job.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
@@ -60,6 +61,7 @@ async function serve(extra: Partial<AppDeps> = {}): Promise<ApiServer> {
     namespace: 'default',
     defaults: testOptions(),
     preview: previewSheets,
+    estimate: estimateJob,
     maxUploadBytes: 20 * 1024 * 1024,
     shutdown: shutdown.signal,
     sse,

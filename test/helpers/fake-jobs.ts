@@ -153,6 +153,7 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
       ),
     pause: (jobId) => settle(() => change(jobId, 'pause', (p) => ({ ...p, paused: true }))),
     resume: (jobId) => settle(() => change(jobId, 'resume', (p) => ({ ...p, paused: false }))),
+    setMaxCost: (jobId, maxCost) => settle(() => change(jobId, `maxCost ${maxCost}`, (p) => p)),
     cancel: (jobId) =>
       settle(() => {
         change(jobId, 'cancel');
