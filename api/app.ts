@@ -16,6 +16,7 @@ import { MAX_CONCURRENCY } from '../workflows/definitions.js';
 import type { AppDeps } from './deps.js';
 import { codeframesApp } from './codeframes.js';
 import { jobsApp } from './jobs.js';
+import { tablesApp } from './tables.js';
 import { ProblemError, problemFor, refuseInvalid, sendProblem } from './problem.js';
 import { documentRoute, healthRoute, settingsRoute } from './routes.js';
 
@@ -138,6 +139,7 @@ export function createApp(deps: AppDeps): App {
     ),
   );
   app.route('/jobs', jobsApp(deps));
+  app.route('/jobs', tablesApp(deps));
   app.route('/codeframes', codeframesApp(deps));
 
   app.notFound((c) =>

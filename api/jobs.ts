@@ -107,6 +107,7 @@ export function jobsApp(deps: AppDeps) {
     column: form.column,
     ...(form.sheet ? { sheet: form.sheet } : {}),
     ...(form.goldColumn ? { goldColumn: form.goldColumn } : {}),
+    ...(form.by ? { by: form.by } : {}),
     ...(form.question ? { question: form.question } : {}),
     categories: form.categories,
   });

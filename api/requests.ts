@@ -11,6 +11,7 @@ import type { Category } from '../domain/categories.js';
 import { categoriesFromList, parseCategories } from '../domain/categories.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { CODEFRAME_SETTING_LIMITS } from '../domain/codeframe-job.js';
+import { parseBanner } from '../domain/crosstab.js';
 import { DomainError } from '../domain/errors.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { MAX_COST_LIMIT } from '../domain/cost.js';
@@ -171,6 +172,46 @@ const model = setting(
   'a model name such as gpt-4o-mini (letters, digits and . : / - _)',
 ).openapi({ type: 'string', maxLength: 100 });
 
+/** At most this many banners a request: each is a table. */
+export const MAX_BANNERS = 10;
+
+/**
+ * Banner columns for the tables by segment: the field repeated, or one a line; each a column (header, letter
+ * or question text), optionally `=` and groups of a numeric column (`NPS=0-6:Detractors,7-8:Passives,9-10:Promoters`).
+ */
+const by = z
+  .union([z.string(), z.array(z.string())], { error: 'by must be text: a column, or column=groups' })
+  .optional()
+  .transform((value, ctx): string[] | undefined => {
+    const lines = (Array.isArray(value) ? value : [value ?? ''])
+      .flatMap((v) => v.split(/\r?\n/))
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
+    if (lines.length === 0) return undefined;
+    if (lines.length > MAX_BANNERS)
+      return refuse(ctx, `by: at most ${MAX_BANNERS} banners, got ${lines.length}`);
+    for (const line of lines) {
+      if (line.length > 1_000)
+        return refuse(
+          ctx,
+          `by: the banner ${JSON.stringify(line.slice(0, 40))}… is longer than 1000 characters`,
+        );
+      try {
+        parseBanner(line);
+      } catch (error) {
+        if (error instanceof DomainError) return refuse(ctx, `by: ${error.message}`, error.code);
+        throw error;
+      }
+    }
+    return lines;
+  })
+  .openapi({
+    type: 'array',
+    items: { type: 'string' },
+    description:
+      'Banner columns for the Tables sheet (repeat the field, or one a line): a header, letter or question text, optionally `=` and ranges of a numeric column, each named after `:` or `=`: `NPS=0-6:Detractors,7-8:Passives,9-10:Promoters` (`NPS=nps` is the same)',
+  });
+
 /** `POST /jobs`: the spreadsheet, which column to code into which categories, and the job's settings. */
 export const JobFormSchema = z.object({
   file: upload,
@@ -183,6 +224,7 @@ export const JobFormSchema = z.object({
   ),
   question: text('question', 2_000, 'The survey question, when the header does not say it'),
   categories,
+  by,
   batchSize: setting(
     'batchSize',
     z.union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_BATCH_SIZE)]),
@@ -324,6 +366,9 @@ function decodeCursor(token: string): JobCursor | undefined {
 export const ResultQuerySchema = z.object({
   format: z.enum(['xlsx', 'csv', 'sav'], { error: 'format must be xlsx, csv or sav' }).default('xlsx'),
 });
+
+/** `GET /jobs/:id/tables`: the banners, else those the job was started with. */
+export const TablesQuerySchema = z.object({ by });
 
 /** The job in the path. Ids are checked by the job service: an id no job can have is no job (404). */
 export const JobParamsSchema = z.object({

@@ -14,6 +14,7 @@ import {
   PatchSchema,
   PreviewFormSchema,
   ResultQuerySchema,
+  TablesQuerySchema,
 } from './requests.js';
 import {
   CancellingSchema,
@@ -30,6 +31,7 @@ import {
   ProblemSchema,
   SettingsSchema,
   StartedSchema,
+  TablesSchema,
   UnhealthySchema,
 } from './schemas.js';
 
@@ -383,6 +385,29 @@ export const deleteJobRoute = createRoute({
     401: unauthorized,
     404: unknownJob,
     409: problem('The job is still running: cancel it first (code `job_state_conflict`)'),
+    500: unexpected,
+  },
+});
+
+export const jobTablesRoute = createRoute({
+  method: 'get',
+  path: '/{id}/tables',
+  summary:
+    "Tables by segment: the job's codes and nets by each banner column's values, with column % and marks",
+  description:
+    'Computed from the stored output and the original sheet: by the banners given (`by`, repeated), else by those the job was started with (none: an empty list).',
+  request: { params: JobParamsSchema, query: TablesQuerySchema },
+  responses: {
+    200: json('The tables, one per banner', TablesSchema),
+    400: problem('A banner cannot be read, such as bad groups (field `by`)'),
+    401: unauthorized,
+    404: unknownJob,
+    409: problem(
+      'The job has not written its output (code `job_not_finished`, `jobStatus` says how it stands)',
+    ),
+    422: problem(
+      'A banner column is not in the sheet (code `banner_not_found`, field `by`, `available` lists the columns)',
+    ),
     500: unexpected,
   },
 });

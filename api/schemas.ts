@@ -7,6 +7,8 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import type { ConfidenceSplit } from '../domain/agreement.js';
+import type { BannerTable } from '../domain/banner-tables.js';
+import type { Crosstab, CrosstabCell, CrosstabColumn, CrosstabLine } from '../domain/crosstab.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import type { CostEstimate, JobCost } from '../domain/cost.js';
@@ -536,3 +538,59 @@ export const CodeframeSchema = z
     links: CodeframeLinksSchema,
   } satisfies Shape<Sent<CodeframeDescription>> & { links: z.ZodType })
   .openapi('Codeframe');
+
+const CrosstabCellSchema = z.object({
+  count: count('Respondents in the column with the code (with any code of the net)'),
+  percent: shareOrNull.openapi({ description: "count / the column's base; null when the base is 0" }),
+  p: z
+    .number()
+    .nullable()
+    .openapi({ description: 'Two-sided p of the column against the rest; null: not tested' }),
+  mark: z
+    .enum(['higher', 'lower'])
+    .optional()
+    .openapi({ description: 'p < 0.05: the column is above or below the rest of the row' }),
+} satisfies Shape<CrosstabCell>);
+
+const CrosstabSchema = z.object({
+  columns: z
+    .array(
+      z.object({
+        label: z.string(),
+        total: z.boolean().openapi({ description: 'The Total column: every respondent' }),
+        base: count('Respondents with a code in the column'),
+      } satisfies Shape<CrosstabColumn>),
+    )
+    .readonly(),
+  lines: z
+    .array(
+      z.object({
+        kind: z.enum(['code', 'net']),
+        label: z.string(),
+        cells: z.array(CrosstabCellSchema).readonly().openapi({ description: 'One per column, Total last' }),
+      } satisfies Shape<CrosstabLine>),
+    )
+    .readonly(),
+  noBanner: count('Respondents without a value in the banner (or outside its groups): in Total only'),
+  uncoded: count('Rows without a code: in no base'),
+} satisfies Shape<Crosstab>);
+
+export const TablesSchema = z
+  .object({
+    jobId: z.string(),
+    header: z.string().openapi({ description: 'The answer column the tables are of' }),
+    tables: z.array(
+      z.object({
+        banner: z.string().openapi({ description: 'The banner as asked for' }),
+        column: z.string().openapi({ description: "The banner column's letter" }),
+        header: z.string(),
+        groups: z.string().optional(),
+        table: CrosstabSchema.optional(),
+        refused: z.string().optional().openapi({ description: 'Why there is no table' }),
+        notes: z
+          .array(z.string())
+          .openapi({ description: 'The base, the test behind the marks, who is in Total only' }),
+      } satisfies Shape<BannerTable> & { notes: z.ZodType }),
+    ),
+  })
+  .openapi('Tables', { description: "The job's codes and nets by each banner's values" });

@@ -202,6 +202,28 @@ const startCases: Case[] = [
     },
   },
   {
+    name: 'a banner column that does not exist',
+    init: form(survey('customer-survey.xlsx'), { ...fields, by: ['Country', 'Regoin'] }),
+    status: 422,
+    expected: {
+      code: 'banner_not_found',
+      field: 'by',
+      available: EXAMPLE_COLUMNS,
+      detail:
+        /^Banner column "Regoin" \(by\) not found in sheet "Responses" of customer-survey\.xlsx\. .*Columns: A "ID", B "Date", C "Country"/,
+    },
+  },
+  {
+    name: 'banner groups that overlap',
+    init: form(survey('customer-survey.xlsx'), { ...fields, by: 'D1=0-6:Low,5-10:High' }),
+    status: 400,
+    expected: {
+      code: 'invalid_banner_groups',
+      field: 'by',
+      detail: /^by: Banner groups "0-6:Low,5-10:High": groups 1 \("0-6:Low"\) and 2 \("5-10:High"\) overlap/,
+    },
+  },
+  {
     name: 'a column letter past the last used column',
     init: form(survey('customer-survey.xlsx'), { ...fields, column: 'Z' }),
     status: 422,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
-import { QualitySchema } from '../../api/schemas.js';
+import { QualitySchema, TablesSchema } from '../../api/schemas.js';
 import { testOptions } from '../helpers/harness.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { readSav } from '../helpers/pspp.js';
@@ -128,6 +128,50 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     const refused = await api.request('/jobs', post(surveyJob(upload, { goldColumn: 'Coded by nobody' })));
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ code: 'column_not_found' });
+  });
+
+  it('takes banners (by): a Tables sheet in the result, and GET /jobs/:id/tables by them or by others', async () => {
+    const { upload, answers } = await smallSurvey(api, 66);
+    // The field repeated, as a form sends two banners; the survey's Country (UK, DE, FR) and Score (0–10).
+    const { jobId } = await startJob(api, surveyJob(upload, { by: ['Country', 'Score=0-6:Low,7-10:High'] }));
+    expect((await waitForJob(api, jobId)).status).toBe('COMPLETED');
+
+    const response = await api.request(`/jobs/${jobId}/tables`);
+    expect(response.status).toBe(200);
+    const body = TablesSchema.parse(await response.json());
+    expect(body.tables.map((t) => [t.banner, t.column, t.header])).toEqual([
+      ['Country', 'B', 'Country'],
+      ['Score=0-6:Low,7-10:High', 'C', 'Score'],
+    ]);
+    const [country, score] = body.tables.map((t) => t.table!);
+    // writeSurvey: row i is UK, DE, FR by i % 3 and scores i % 11; every answer is coded.
+    const base = (keep: (i: number) => boolean) => answers.filter((_, i) => keep(i)).length;
+    expect(country!.columns.map((c) => [c.label, c.base])).toEqual([
+      ['DE', base((i) => i % 3 === 1)],
+      ['FR', base((i) => i % 3 === 2)],
+      ['UK', base((i) => i % 3 === 0)],
+      ['Total', answers.length],
+    ]);
+    expect(score!.columns.map((c) => [c.label, c.base])).toEqual([
+      ['Low', base((i) => i % 11 <= 6)],
+      ['High', base((i) => i % 11 >= 7)],
+      ['Total', answers.length],
+    ]);
+    expect(body.tables[0]!.notes.join(' ')).toMatch(/two-proportion z-test/);
+
+    const workbook = await workbookOf(await api.request(`/jobs/${jobId}/result`));
+    expect(sheetText(workbook.getWorksheet('Tables'))).toMatch(/^E2 by Country\n/);
+
+    // After the job, by another column; a column that is not there is named with those that are.
+    const age = TablesSchema.parse(await (await api.request(`/jobs/${jobId}/tables?by=Age`)).json());
+    expect(age.tables[0]!.table!.columns.map((c) => c.label)).toEqual(['25-34', 'Total']);
+    const wrong = await api.request(`/jobs/${jobId}/tables?by=Regoin`);
+    expect(wrong.status).toBe(422);
+    expect(await wrong.json()).toMatchObject({
+      code: 'banner_not_found',
+      field: 'by',
+      available: expect.arrayContaining(['B "Country"']) as unknown,
+    });
   });
 
   it('gives each upload its own job, even of the same file with the same settings', async () => {

@@ -290,7 +290,7 @@ describe('GET /openapi.json', () => {
         .filter((route) => /^\w+ \/(jobs|codeframes|healthz|settings|openapi\.json)/.test(route)),
     );
     expect(operations(doc).sort()).toEqual([...served].sort());
-    expect(served.size).toBe(17);
+    expect(served.size).toBe(19);
   });
 
   it('names the path parameter, the errors as problems, and the bearer scheme (not needed for /healthz)', async () => {
@@ -448,6 +448,8 @@ describe('GET /openapi.json', () => {
       ['POST /jobs', 401, () => start(f.locked)],
       ['POST /jobs', 413, () => start(f.tiny), 'file_too_large'],
       ['POST /jobs', 422, () => start(api.app, exampleJob({ column: 'Nope' })), 'column_not_found'],
+      ['POST /jobs', 422, () => start(api.app, exampleJob({ by: 'Nope' })), 'banner_not_found'],
+      ['POST /jobs', 400, () => start(api.app, exampleJob({ by: 'D1=0-6,5-10' })), 'invalid_banner_groups'],
 
       ['POST /jobs/preview', 200, () => look(api.app)],
       ['POST /jobs/preview', 400, () => api.request('/jobs/preview', notAForm()), 'invalid_body'],
@@ -484,6 +486,19 @@ describe('GET /openapi.json', () => {
       ['GET /jobs/{id}/result', 401, () => f.locked.request(`/jobs/${f.finished}/result`)],
       ['GET /jobs/{id}/result', 404, () => api.request(`/jobs/${UNKNOWN}/result`)],
       ['GET /jobs/{id}/result', 409, () => api.request(`/jobs/${f.running}/result`), 'job_not_finished'],
+
+      ['GET /jobs/{id}/tables', 200, () => api.request(`/jobs/${f.finished}/tables?by=Country&by=D1%3Dnps`)],
+      ['GET /jobs/{id}/tables', 200, () => api.request(`/jobs/${f.finished}/tables`)],
+      ['GET /jobs/{id}/tables', 400, () => api.request(`/jobs/${f.finished}/tables?by=D1%3D9-2`)],
+      ['GET /jobs/{id}/tables', 401, () => f.locked.request(`/jobs/${f.finished}/tables`)],
+      ['GET /jobs/{id}/tables', 404, () => api.request(`/jobs/${UNKNOWN}/tables`)],
+      ['GET /jobs/{id}/tables', 409, () => api.request(`/jobs/${f.running}/tables`), 'job_not_finished'],
+      [
+        'GET /jobs/{id}/tables',
+        422,
+        () => api.request(`/jobs/${f.finished}/tables?by=Nope`),
+        'banner_not_found',
+      ],
 
       ['POST /jobs/{id}/retry', 401, () => retry(f.locked, f.cancelled)],
       ['POST /jobs/{id}/retry', 404, () => retry(api.app, UNKNOWN)],
@@ -545,6 +560,7 @@ describe('GET /openapi.json', () => {
       'PATCH /jobs/{id}': ['500'],
       'GET /jobs/{id}/events': ['500'],
       'GET /jobs/{id}/result': ['500'],
+      'GET /jobs/{id}/tables': ['500'],
       'POST /jobs/{id}/cancel': ['500'],
       'POST /jobs/{id}/retry': ['500'],
       'DELETE /jobs/{id}': ['500'],
