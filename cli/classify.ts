@@ -18,6 +18,7 @@ import { estimateBlock, statsBlock } from './format.js';
 import { UsageError } from './errors.js';
 import type { VerbatimRuntime } from './runtime.js';
 import { onStopSignals, startRuntime } from './runtime.js';
+import { checkBanners } from '../jobs/service.js';
 import { waitForResult, watchProgress } from './watch.js';
 
 export const CLASSIFY_HELP = `Usage: verbatim classify <survey.xlsx|survey.csv> --column <E2|E|question text> (--categories-file <file> | --categories "A; B; C") [options]
@@ -36,6 +37,10 @@ Options (each overrides its environment variable):
   --max-codes <n>            the most categories an answer keeps with --multi (MAX_CODES, default 5)
   --gold-column <text>       a column coded by hand (header, letter or question): the model codes
                              those rows blind and the Quality and Review sheets compare the two
+  --by <column[=groups]>     a banner for the Tables sheet: the codes crossed with this column's
+                             values (header, letter or question), with column % and significance;
+                             repeat for several; group a numeric column by ranges:
+                             --by "NPS=0-6:Detractors,7-8:Passives,9-10:Promoters" (or "NPS=nps")
   --sheet, -s <name|index>   sheet name or 1-based index (default: the first sheet)
   --question <text>          the survey question, when the header does not say it
   --out, -o <file>           output .xlsx, .csv or .sav (SPSS); default: <input>.coded.xlsx beside
@@ -60,6 +65,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     options: {
       column: { type: 'string', short: 'c' },
       'gold-column': { type: 'string' },
+      by: { type: 'string', multiple: true },
       'categories-file': { type: 'string' },
       categories: { type: 'string' },
       sheet: { type: 'string', short: 's' },
@@ -139,6 +145,14 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
     });
   }
+  const by = values.by ?? [];
+  await checkBanners(inspectColumn, {
+    path: inputPath,
+    displayName: path.basename(inputPath),
+    format: sheetFormatOf(inputPath),
+    ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
+    by,
+  });
   if (config.job.maxCost !== undefined && !priceFor(config.job.model, config.job.prices)) {
     throw new UsageError(
       `${names.MAX_COST ?? 'MAX_COST'}: the model ${config.job.model} has no price in verbatim's table; set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (USD per million tokens) to cap its cost`,
@@ -198,6 +212,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       source: { path: inputPath },
       column: values.column,
       ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
+      ...(by.length > 0 ? { by } : {}),
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
       ...(values.question !== undefined ? { question: values.question } : {}),
       categories,
