@@ -417,6 +417,51 @@ describe('the web page', () => {
     }
   });
 
+  it('estimates the cost before the start, then shows the cost on the card: held at its cap, raised, done', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      await page.locator('#settings summary').click();
+      await page.getByLabel('Answers per request', { exact: true }).fill('40');
+      const estimated = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/jobs/estimate',
+      );
+      await page.getByRole('button', { name: 'Estimate cost' }).click();
+      const e = (await (await estimated).json()) as {
+        requests: number;
+        cost: { sync: number | null; batch: number | null };
+      };
+      expect(e.cost.sync).not.toBeNull();
+      const line = page.locator('#estimate-result');
+      await expect.poll(() => line.textContent()).toContain(`Estimate: ${e.requests} requests`);
+      expect(await line.textContent()).toContain('with the Batch API');
+      expect(await page.locator('#jobs .job').count()).toBe(0);
+
+      // A cap of about two requests, one request at a time: the job waits at it, and says so.
+      const cap = ((e.cost.sync ?? 0) / e.requests) * 2.5;
+      await page.locator('#maxCost').fill(cap.toFixed(6));
+      const started = await startCoding(page, { batchSize: '40', concurrency: '1' });
+      expect(started.status()).toBe(202);
+      const { jobId } = (await started.json()) as { jobId: string };
+      const card = page.locator(`#job-${jobId}`);
+      const cost = card.locator('.job-cost');
+      await expect.poll(() => cost.textContent(), { timeout: 60_000 }).toContain('Waiting at the cost cap');
+      expect(await cost.textContent()).toMatch(/^Cost so far: \$[\d.]+ of a \$[\d.]+ cap/);
+
+      // Lifted from the card's details: the job goes on to the end.
+      await card.locator('.job-details summary').click();
+      await card.locator('.cap input').fill('');
+      await card.locator('.cap button').click();
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Done');
+      expect(await cost.textContent()).toMatch(/^Cost so far: \$[\d.]+$/);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('names the job on its card, and asks before coding the same file twice: show that job, or code again', async () => {
     const { context, page, errors } = await openPage(`${open.url}/`);
     const NAME = 'Wave 3 · what to improve';

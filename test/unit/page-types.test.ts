@@ -9,6 +9,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type * as page from '../../api/public/js/types.js';
 import type { CodeframeReport } from '../../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../../domain/codeframe-job.js';
+import type { CostEstimate } from '../../domain/cost.js';
 import type { JobPhase, JobProgress, JobStats } from '../../domain/job.js';
 import type { QualitySummary } from '../../domain/quality.js';
 import type { SheetFormat } from '../../domain/sheet-format.js';
@@ -21,6 +22,7 @@ describe("the page's types of the API's JSON", () => {
     expectTypeOf<JobPhase>().toExtend<page.JobPhase>();
     expectTypeOf<WorkflowExecutionStatusName>().toExtend<page.JobStatus>();
     expectTypeOf<QualitySummary>().toExtend<page.JobQuality>();
+    expectTypeOf<CostEstimate>().toExtend<page.Estimate>();
   });
 
   it("fit the server's preview (POST /jobs/preview adds the file's name and format)", () => {

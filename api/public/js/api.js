@@ -3,7 +3,7 @@
 // per call the page makes.
 
 /**
- * @import { CancellingJob, CodeframeView, DuplicateJob, JobChange, JobEvent, JobListPage, JobProgress, JobView,
+ * @import { CancellingJob, CodeframeView, DuplicateJob, Estimate, JobChange, JobEvent, JobListPage, JobProgress, JobView,
  *   Preview, ProblemFields, Settings, StartedCodeframe, StartedJob } from './types.js'
  */
 import { askForToken, currentToken, tokenWasDeclined } from './auth.js';
@@ -163,7 +163,14 @@ export const listJobs = (pageToken) =>
 export const getJob = (jobId) => call(jobPath(jobId));
 
 /**
- * Pauses, resumes or sets the concurrency of a running job; answers its view.
+ * What the job the form describes would cost: requests, tokens and dollars, without starting it.
+ * @param {FormData} body
+ * @returns {Promise<Estimate>}
+ */
+export const estimateJob = (body) => call('/jobs/estimate', { method: 'POST', body });
+
+/**
+ * Pauses, resumes, sets the concurrency or the cost cap of a running job; answers its view.
  * @param {string} jobId
  * @param {JobChange} change
  * @returns {Promise<JobView>}

@@ -31,3 +31,13 @@ export function sizeText(bytes) {
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/**
+ * `$0.0123`, `$1.24`: small sums keep enough digits to be told apart; null is a model without a price.
+ * @param {number | null | undefined} amount
+ */
+export function dollars(amount) {
+  if (amount == null) return 'cost unknown';
+  const digits = amount !== 0 && Math.abs(amount) < 0.1 ? 4 : 2;
+  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}

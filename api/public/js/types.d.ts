@@ -132,10 +132,43 @@ export interface JobProgress {
   };
   readonly apiCalls: number;
   readonly rateLimited: number;
+  /** What the job has cost so far, and its cap (absent from workers before costs). */
+  readonly cost?: JobCost;
   /** Fallback batches by reason. */
   readonly fallbackReasons: Readonly<Record<string, number>>;
   readonly startedAt: string;
   readonly updatedAt: string;
+}
+
+/** US dollars: uncached input, cached input, output, and their sum. */
+export interface CostParts {
+  readonly input: number;
+  readonly cached: number;
+  readonly output: number;
+  readonly total: number;
+}
+
+/** A job's cost so far; `total` null: the model has no price ("cost unknown"). */
+export interface JobCost {
+  readonly total: number | null;
+  readonly sync: CostParts | null;
+  readonly batch: CostParts | null;
+  readonly maxCost: number | null;
+  /** The job holds its next request: it would take the cost over `maxCost`. */
+  readonly capReached: boolean;
+  readonly nextRequest: number | null;
+}
+
+/** `POST /jobs/estimate`: what a job would cost; the costs null when the model has no price. */
+export interface Estimate {
+  readonly model: string;
+  readonly requests: number;
+  readonly rows: number;
+  readonly answers: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost: { readonly sync: number | null; readonly batch: number | null };
+  readonly priceSource: string | null;
 }
 
 /** The stats of a finished (or cancelled) job. */
@@ -240,6 +273,8 @@ export interface CancellingJob {
 export interface JobChange {
   readonly paused?: boolean;
   readonly concurrency?: number;
+  /** The cost cap in USD; null lifts it. */
+  readonly maxCost?: number | null;
 }
 
 /** The events of `GET /jobs/:id/events` the page acts on, parsed. */

@@ -9,7 +9,7 @@ import { showMultiDefaults } from './multi.js';
  * The settings' field names: each is an input (or select) id and a form field of `POST /jobs`.
  * @type {readonly string[]}
  */
-export const SETTINGS = ['batchSize', 'concurrency', 'parallel', 'model', 'temperature'];
+export const SETTINGS = ['batchSize', 'concurrency', 'parallel', 'model', 'temperature', 'maxCost'];
 
 /**
  * What each setting accepts, in words: shown next to a setting the page or the server refused.
@@ -22,6 +22,7 @@ export const RULES = {
   model: 'Use a model name such as gpt-4o-mini.',
   parallel: 'Choose on or off.',
   maxCodes: 'Use a whole number from 1 to 100.',
+  maxCost: 'Use a number of dollars above 0, such as 5 or 0.50.',
 };
 
 /**
@@ -33,6 +34,7 @@ const ACCEPTS = {
   concurrency: (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 200,
   temperature: (v) => /^\d*\.?\d+$/.test(v) && Number(v) <= 2,
   model: (v) => /^[\w.:/-]{1,100}$/.test(v),
+  maxCost: (v) => /^\d*\.?\d+$/.test(v) && Number(v) > 0 && Number(v) <= 1_000_000,
 };
 
 /**

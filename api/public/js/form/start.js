@@ -18,9 +18,11 @@ import { clearErrors, fieldErrors, showProblem } from './field-errors.js';
 import { appendSettings, settingProblems } from './settings.js';
 import { appendMulti } from './multi.js';
 
-/** @param {SubmitEvent} event */
-async function startJob(event) {
-  event.preventDefault();
+/**
+ * The job the form describes, as `POST /jobs` (and `/jobs/estimate`) take it; undefined, with every problem
+ * shown next to its field, when the form is not ready.
+ */
+export function jobForm() {
   clearErrors();
   // The draft may change while the file uploads (another file chosen): the job is the one sent.
   const { file, preview } = draft;
@@ -34,7 +36,7 @@ async function startJob(event) {
   const categories = categoriesProblem($('categories', HTMLTextAreaElement).value);
   if (categories) problems.push(['categories', categories]);
   problems.push(...settingProblems());
-  if (fieldErrors(problems) || !file || !preview) return;
+  if (fieldErrors(problems) || !file || !preview) return undefined;
 
   const column = columnValue(preview, draft.column);
   const body = new FormData();
@@ -50,6 +52,15 @@ async function startJob(event) {
   if (name) body.append('name', name);
   appendSettings(body);
   appendMulti(body);
+  return { body, file, column, name };
+}
+
+/** @param {SubmitEvent} event */
+async function startJob(event) {
+  event.preventDefault();
+  const form = jobForm();
+  if (!form) return;
+  const { body, file, column, name } = form;
 
   const button = $('start', HTMLButtonElement);
   button.disabled = true;

@@ -1,7 +1,8 @@
 // @ts-check
 // The buttons of a job's card: pause or resume, cancel, resume or retry, run again, delete, download (with
-// the token), requests at once.
+// the token), requests at once, the cost cap.
 
+/** @import { JobChange } from '../types.js' */
 /** @import { Job } from './store.js' */
 import { ApiError, cancelJob, deleteJob, download, patchJob, retryJob } from '../api.js';
 import { ask } from '../ask.js';
@@ -114,26 +115,54 @@ async function onJobAction(event) {
   }
 }
 
+/**
+ * What a small form of a card's details changes: the change to send and what to announce, or why its text
+ * is refused.
+ * @typedef {{ change: JobChange, said: string } | { refused: string }} ReadChange
+ */
+
+/**
+ * The card's forms that change a running job (PATCH /jobs/:id), by class: each reads its input's text.
+ * @type {Readonly<Record<string, (text: string) => ReadChange>>}
+ */
+const CHANGES = {
+  limit: (text) => {
+    const value = Number(text);
+    return Number.isInteger(value) && value >= 1 && value <= 200
+      ? { change: { concurrency: value }, said: `up to ${value} requests at once` }
+      : { refused: 'Requests at once: use a whole number from 1 to 200.' };
+  },
+  // Empty lifts the cap.
+  cap: (text) => {
+    const value = Number(text);
+    if (text === '') return { change: { maxCost: null }, said: 'cost cap lifted' };
+    return Number.isFinite(value) && value > 0
+      ? { change: { maxCost: value }, said: `cost cap set to $${value}` }
+      : { refused: 'Cost cap: use a number of dollars above 0, or leave it empty.' };
+  },
+};
+
 /** @param {SubmitEvent} event */
-async function onLimit(event) {
-  const form = event.target instanceof Element ? event.target.closest('.limit') : null;
-  if (!form) return;
+async function onChange(event) {
+  const form = event.target instanceof Element ? event.target.closest('.limit, .cap') : null;
+  const read = form ? CHANGES[form.classList.contains('cap') ? 'cap' : 'limit'] : undefined;
+  if (!form || !read) return;
   event.preventDefault();
   const { card, job } = jobOf(event) ?? {};
   if (!card || !job) return;
-  const value = Number(find(form, 'input', HTMLInputElement).value);
+  const asked = read(find(form, 'input', HTMLInputElement).value.trim());
   find(card, '.action-error').hidden = true;
-  if (!Number.isInteger(value) || value < 1 || value > 200) {
-    actionError(card, new ApiError({ detail: 'Requests at once: use a whole number from 1 to 200.' }));
+  if ('refused' in asked) {
+    actionError(card, new ApiError({ detail: asked.refused }));
     return;
   }
   await busy(find(form, 'button'), async () => {
-    applyView(await patchJob(job.jobId, { concurrency: value }));
-    announce(`${jobName(job)}: up to ${value} requests at once.`);
+    applyView(await patchJob(job.jobId, asked.change));
+    announce(`${jobName(job)}: ${asked.said}.`);
   }).catch((error) => actionError(card, error));
 }
 
 export function wireActions() {
   $('jobs').addEventListener('click', (event) => void onJobAction(event));
-  $('jobs').addEventListener('submit', (event) => void onLimit(event));
+  $('jobs').addEventListener('submit', (event) => void onChange(event));
 }

@@ -5,7 +5,7 @@
 /** @import { Tone } from './status.js' */
 /** @import { Job } from './store.js' */
 import { $, find, span } from '../dom.js';
-import { duration, numbers, when } from '../format.js';
+import { dollars, duration, numbers, when } from '../format.js';
 import { badgeOf, jobName, percentOf, sourceOf } from './status.js';
 
 /**
@@ -35,7 +35,16 @@ export const cardId = (jobId) => `job-${jobId.replace(/[^\w-]/g, '_')}`;
  * (its results, tables) is a new section here and a new part in the page's `#job-template`.
  * @type {ReadonlyArray<(view: CardView) => void>}
  */
-const SECTIONS = [renderHead, renderMeta, renderBar, renderStats, renderQuality, renderError, renderActions];
+const SECTIONS = [
+  renderHead,
+  renderMeta,
+  renderBar,
+  renderStats,
+  renderQuality,
+  renderCost,
+  renderError,
+  renderActions,
+];
 
 /**
  * Updates the job's card (made on first use) and returns it.
@@ -225,6 +234,29 @@ function renderQuality({ card, job }) {
   line.textContent =
     `Agreement with “${quality.goldHeader}” on ${numbers.format(quality.rows)} rows: ${exact}, ` +
     `κ ${two(quality.kappa)}, α ${two(quality.alpha)}, macro F1 ${two(quality.macroF1)}`;
+}
+
+/**
+ * The cost so far and its cap; held at the cap, why the job waits and how to go on.
+ * @param {CardView} view
+ */
+function renderCost({ card, p, running }) {
+  const line = q(card, '.job-cost');
+  const cost = p?.cost;
+  line.hidden = !cost;
+  const cap = find(card, '.cap');
+  cap.hidden = !running || !cost || cost.total === null;
+  const capInput = find(cap, 'input', HTMLInputElement);
+  if (cost && document.activeElement !== capInput) capInput.value = cost.maxCost?.toString() ?? '';
+  if (!cost) return;
+  const capText = cost.maxCost !== null ? ` of a ${dollars(cost.maxCost)} cap` : '';
+  line.textContent = `Cost so far: ${dollars(cost.total)}${capText}`;
+  line.classList.toggle('warn', running && cost.capReached);
+  if (running && cost.capReached) {
+    line.textContent +=
+      ` · Waiting at the cost cap: the next request may cost up to ${dollars(cost.nextRequest)}. ` +
+      'Raise the cap under Details to go on, or cancel to keep what is coded.';
+  }
 }
 
 /** @param {CardView} view */
