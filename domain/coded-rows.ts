@@ -57,7 +57,15 @@ export interface CodedRows {
   readonly tally: Tally;
   /** Rows coded before the job whose cell names labels the codeframe does not have (kept as they are). */
   readonly unknownLabels: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
+  /**
+   * For each code column (categories, then nets), the first answers the model gave it, in row order: unique
+   * answer indices, at most `MAX_EXAMPLES`. Rows coded in the file have no stored answer and give none.
+   */
+  readonly examples: ReadonlyArray<readonly number[]>;
 }
+
+/** Example answers kept per category and net: enough to show what it holds. */
+export const MAX_EXAMPLES = 3;
 
 export function codedRows(input: CodedRowsInput): CodedRows {
   const { codeframe, multi } = input;
@@ -69,14 +77,17 @@ export function codedRows(input: CodedRowsInput): CodedRows {
   const nets = codeframe.nets.map(() => 0);
   const unknown = new Map<string, { label: string; count: number }>();
   const unknownLabels: Array<{ row: number; labels: readonly string[] }> = [];
+  const examples: number[][] = [...categories, ...nets].map(() => []);
   const rows = { total: 0, model: 0, file: 0, invalid: 0, fallback: 0, empty: 0, notReached: 0 };
   let mentions = 0;
 
-  const count = (row: number, labels: readonly string[], unknownOnes: readonly string[]) => {
+  const count = (row: number, labels: readonly string[], unknownOnes: readonly string[], answer = -1) => {
     const set = codeColumnsSet(index, labels);
     for (const column of set) {
       if (column < categories.length) categories[column] = (categories[column] ?? 0) + 1;
       else nets[column - categories.length] = (nets[column - categories.length] ?? 0) + 1;
+      const some = examples[column];
+      if (answer >= 0 && some && some.length < MAX_EXAMPLES && !some.includes(answer)) some.push(answer);
     }
     for (const label of unknownOnes) {
       const entry = unknown.get(categoryKey(label)) ?? { label, count: 0 };
@@ -115,7 +126,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
           rows.model += 1;
           const { labels, unknown: strange } = index.order(outcome);
           cells.set(row, joinLabels(labels));
-          count(row, labels, strange);
+          count(row, labels, strange, answer);
         }
         break;
       }
@@ -133,5 +144,6 @@ export function codedRows(input: CodedRowsInput): CodedRows {
       rows,
     },
     unknownLabels,
+    examples,
   };
 }

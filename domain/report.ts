@@ -4,6 +4,7 @@ import { categoryKey } from './categories.js';
 import type { JobStats } from './job.js';
 import type { JobCost } from './cost.js';
 import { formatCost } from './cost.js';
+import type { QualitySummary } from './quality.js';
 import type { SheetWarning } from './sheet-warnings.js';
 
 /** A row of a report sheet: text and numbers; a number under a header starting with `%` is a fraction. */
@@ -14,55 +15,84 @@ export interface SummaryInput {
   readonly codeframe: Codeframe;
   readonly multi: boolean;
   readonly tally: Tally;
-  /** A cancelled job: some rows were not reached. */
+  /** A cancelled or failed job: some rows were not reached. */
   readonly partial: boolean;
+  /** The partial job failed rather than being cancelled. */
+  readonly failed?: boolean;
   readonly simulated: boolean;
 }
 
 export const PARTIAL_WARNING = 'PARTIAL RESULT: the job was cancelled; rows not yet coded are left blank.';
+export const FAILED_WARNING = 'PARTIAL RESULT: the job failed; rows not yet coded are left blank.';
 
 /** How categories under a net are shown in the Summary. */
 const INDENT = '    ';
 
+/** One line of the Summary's category table: a net, a category, the fallback, or a label outside the codeframe. */
+export interface SummaryEntry {
+  readonly kind: 'net' | 'category' | 'fallback' | 'unknown';
+  readonly code: number | null;
+  readonly label: string;
+  /** The net a category is counted in, if any. */
+  readonly net: string | null;
+  /** Respondents (rows) with it, and their share of the base (0–1). */
+  readonly respondents: number;
+  readonly share: number;
+  /** Multi-code: labels given (for a net, its categories' together) and their share of all mentions. */
+  readonly mentions: number;
+  readonly mentionShare: number;
+  /** Its place in the codeframe file (1-based, nets before their first category); null outside it. */
+  readonly order: number | null;
+  /** Its code column (categories, then nets) in `CodedRows`; null for labels outside the codeframe. */
+  readonly column: number | null;
+}
+
+/** The Summary's figures before they are laid out as a sheet or sent as JSON. */
+export interface SummaryTable {
+  /** SIMULATED and PARTIAL warnings, in that order, when they apply. */
+  readonly notices: readonly string[];
+  /** Rows coded by the model or already coded in the file: the base of every share. */
+  readonly base: number;
+  readonly mentions: number;
+  /** Largest first: each net followed by its categories, categories outside nets, the fallback, unknown labels. */
+  readonly entries: readonly SummaryEntry[];
+  readonly rows: Tally['rows'];
+}
+
+/** What the base of "% of respondents" is, in words (the Summary sheet and the JSON say the same). */
+export function baseText(multi: boolean): string {
+  return (
+    'Respondents coded: the base of "% of respondents"' + (multi ? ' (one may have several categories)' : '')
+  );
+}
+
 /**
- * The `Summary` sheet. A warning first when the run was simulated or cut short. Then the codeframe as
- * coded: nets (with their categories indented under them) and categories outside nets, largest first,
- * the fallback last, labels the file used outside the codeframe after it; each with its code, the
- * respondents (rows) who have it and their share of the respondents coded, in multi-code mode also the
- * mentions and their share of all mentions, and its place in the codeframe. Only what the model (or the
- * file, for rows already coded) gave is counted: invalid answers and rows whose batch ran out of retries
- * are in the rows table, apart from the fallback. Then how every row was treated.
+ * The Summary's figures. The codeframe as coded: nets (each followed by its categories) and categories
+ * outside nets, largest first, the fallback last, labels the file used outside the codeframe after it; each
+ * with its code, the respondents (rows) who have it and their share of the respondents coded, the mentions,
+ * and its place in the codeframe. Only what the model (or the file, for rows already coded) gave is
+ * counted: invalid answers and rows whose batch ran out of retries are in `rows`, apart from the fallback.
  */
-export function summaryRows(input: SummaryInput): ReportRow[] {
-  const { codeframe, tally, multi } = input;
-  const rows: ReportRow[] = [];
-  if (input.simulated) rows.push([SIMULATED_WARNING], []);
+export function summaryTable(input: SummaryInput): SummaryTable {
+  const { codeframe, tally } = input;
+  const notices: string[] = [];
+  if (input.simulated) notices.push(SIMULATED_WARNING);
   if (input.partial) {
     const coded = tally.rows.model + tally.rows.fallback;
     const asked = coded + tally.rows.notReached;
-    rows.push(
-      [
-        `PARTIAL RESULT: the job was cancelled after ${coded} of ${asked} rows to code; the other ${tally.rows.notReached} are left blank and not counted here.`,
-      ],
-      [],
+    notices.push(
+      `PARTIAL RESULT: the job ${input.failed ? 'failed' : 'was cancelled'} after ${coded} of ${asked} rows to code; the other ${tally.rows.notReached} are left blank and not counted here.`,
     );
   }
   const base = tally.respondents;
   const share = (n: number, of: number) => (of === 0 ? 0 : n / of);
-  const line = (
-    code: number | undefined,
-    name: string,
-    respondents: number,
-    mentions: number,
-    order: number | undefined,
-  ): ReportRow => [
-    code ?? null,
-    name,
-    respondents,
-    share(respondents, base),
-    ...(multi ? [mentions, share(mentions, tally.mentions)] : []),
-    order ?? null,
-  ];
+  const entry = (
+    e: Omit<SummaryEntry, 'share' | 'mentionShare'> & { respondents: number; mentions: number },
+  ): SummaryEntry => ({
+    ...e,
+    share: share(e.respondents, base),
+    mentionShare: share(e.mentions, tally.mentions),
+  });
 
   // Codeframe order, each net before its first category: the Order column gives the file's layout back.
   const order = new Map<string, number>();
@@ -72,36 +102,78 @@ export function summaryRows(input: SummaryInput): ReportRow[] {
     if (c.net && !order.has(netKey(c.net))) order.set(netKey(c.net), order.size + 1);
     order.set(`category:${categoryKey(c.name)}`, order.size + 1);
   }
-  const counted = codeframe.categories.map((c, i) => ({ c, n: tally.categories[i] ?? 0 }));
+  const counted = codeframe.categories.map((c, i) => ({ c, i, n: tally.categories[i] ?? 0 }));
   const byCount = <T extends { n: number; order: number }>(a: T, b: T) => b.n - a.n || a.order - b.order;
-  const categoryLine = ({ c, n }: { c: (typeof codeframe.categories)[number]; n: number }, indent: string) =>
-    line(c.code, `${indent}${c.name}`, n, n, categoryOrder(c.name));
+  const categoryEntry = ({ c, i, n }: (typeof counted)[number]) =>
+    entry({
+      kind: c.fallback ? 'fallback' : 'category',
+      code: c.code ?? null,
+      label: c.name,
+      net: c.net ?? null,
+      respondents: n,
+      mentions: n,
+      order: categoryOrder(c.name),
+      column: i,
+    });
   const top = [
     ...codeframe.nets.map((net, i) => ({
       n: tally.nets[i] ?? 0,
       order: order.get(netKey(net.name)) ?? 0,
-      lines: () => {
+      entries: () => {
         const members = counted
           .filter(({ c }) => c.net !== undefined && categoryKey(c.net) === categoryKey(net.name))
           .map((m) => ({ ...m, order: categoryOrder(m.c.name) }))
           .sort(byCount);
-        const mentions = members.reduce((sum, m) => sum + m.n, 0);
         return [
-          line(net.code, `NET ${net.name}`, tally.nets[i] ?? 0, mentions, order.get(netKey(net.name))),
-          ...members.map((m) => categoryLine(m, INDENT)),
+          entry({
+            kind: 'net',
+            code: net.code ?? null,
+            label: net.name,
+            net: null,
+            respondents: tally.nets[i] ?? 0,
+            mentions: members.reduce((sum, m) => sum + m.n, 0),
+            order: order.get(netKey(net.name)) ?? null,
+            column: codeframe.categories.length + i,
+          }),
+          ...members.map(categoryEntry),
         ];
       },
     })),
     ...counted
       .filter(({ c }) => !c.net && !c.fallback)
-      .map((m) => ({
-        n: m.n,
-        order: categoryOrder(m.c.name),
-        lines: () => [categoryLine(m, '')],
-      })),
+      .map((m) => ({ n: m.n, order: categoryOrder(m.c.name), entries: () => [categoryEntry(m)] })),
   ].sort(byCount);
   const fallback = counted.find(({ c }) => c.fallback);
+  const entries = [
+    ...top.flatMap((item) => item.entries()),
+    ...(fallback ? [categoryEntry(fallback)] : []),
+    ...[...tally.unknown]
+      .sort((a, b) => b.count - a.count)
+      .map((u) =>
+        entry({
+          kind: 'unknown',
+          code: null,
+          label: u.label,
+          net: null,
+          respondents: u.count,
+          mentions: u.count,
+          order: null,
+          column: null,
+        }),
+      ),
+  ];
+  return { notices, base, mentions: tally.mentions, entries, rows: tally.rows };
+}
 
+/**
+ * The `Summary` sheet: the warnings first, then `summaryTable`'s figures (in multi-code mode also the
+ * mentions and their share of all mentions), then how every row was treated.
+ */
+export function summaryRows(input: SummaryInput): ReportRow[] {
+  const { codeframe, multi } = input;
+  const table = summaryTable(input);
+  const rows: ReportRow[] = table.notices.flatMap((notice) => [[notice], []]);
+  const { base } = table;
   rows.push([
     'Code',
     'Category',
@@ -110,32 +182,38 @@ export function summaryRows(input: SummaryInput): ReportRow[] {
     ...(multi ? ['Mentions', '% of mentions'] : []),
     'Order in codeframe',
   ]);
-  for (const item of top) rows.push(...item.lines());
-  if (fallback) rows.push(categoryLine(fallback, ''));
-  for (const u of [...tally.unknown].sort((a, b) => b.count - a.count)) {
-    rows.push(line(undefined, `${u.label} (not in the codeframe)`, u.count, u.count, undefined));
+  for (const e of table.entries) {
+    const name =
+      e.kind === 'net'
+        ? `NET ${e.label}`
+        : e.kind === 'unknown'
+          ? `${e.label} (not in the codeframe)`
+          : e.net
+            ? `${INDENT}${e.label}`
+            : e.label;
+    rows.push([
+      e.code,
+      name,
+      e.respondents,
+      e.share,
+      ...(multi ? [e.mentions, e.mentionShare] : []),
+      e.order,
+    ]);
   }
-  rows.push([
-    null,
-    'Respondents coded: the base of "% of respondents"' + (multi ? ' (one may have several categories)' : ''),
-    base,
-    base === 0 ? 0 : 1,
-    ...(multi ? [null, null] : []),
-    null,
-  ]);
+  rows.push([null, baseText(multi), base, base === 0 ? 0 : 1, ...(multi ? [null, null] : []), null]);
   if (multi) {
     rows.push([
       null,
       'Mentions: the base of "% of mentions"',
       null,
       null,
-      tally.mentions,
-      tally.mentions === 0 ? 0 : 1,
+      table.mentions,
+      table.mentions === 0 ? 0 : 1,
       null,
     ]);
   }
 
-  const r = tally.rows;
+  const r = table.rows;
   const blanks = multi ? ', its 0/1 columns blank' : '';
   rows.push(
     [],
@@ -156,7 +234,11 @@ export function summaryRows(input: SummaryInput): ReportRow[] {
     ['Empty', r.empty, 'left blank'],
   );
   if (input.partial || r.notReached > 0)
-    rows.push(['Not coded: the job was cancelled', r.notReached, 'left blank']);
+    rows.push([
+      `Not coded: the job ${input.failed ? 'failed' : 'was cancelled'}`,
+      r.notReached,
+      'left blank',
+    ]);
   return rows;
 }
 
@@ -193,6 +275,8 @@ export interface RunInfo {
   /** What the tokens cost (synchronous and Batch API apart); absent in reports before costs were counted. */
   readonly cost?: JobCost;
   readonly partial: boolean;
+  /** The partial job failed rather than being cancelled. */
+  readonly failed?: boolean;
   readonly fallbacks: readonly FallbackEntry[];
   /**
    * Batches answered partly wrong whose bad answers were asked again, the requests that took, and the answers
@@ -220,7 +304,7 @@ export function runRows(info: RunInfo): ReportRow[] {
   const s = info.stats;
   const rows: ReportRow[] = [];
   if (info.simulated) rows.push([SIMULATED_WARNING], []);
-  if (info.partial) rows.push([PARTIAL_WARNING], []);
+  if (info.partial) rows.push([info.failed ? FAILED_WARNING : PARTIAL_WARNING], []);
   rows.push(
     ['Setting', 'Value'],
     ['Job', info.jobId],
@@ -338,4 +422,59 @@ export function formatRowList(rows: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(', ');
+}
+
+/** An example answer is cut to this many characters (the page shows it on one or two lines). */
+const EXAMPLE_CHARS = 200;
+
+/** A job's result as `GET /jobs/:id/summary` sends it: the Summary sheet's figures, with example answers. */
+export interface ResultSummary {
+  readonly simulated: boolean;
+  readonly partial: boolean;
+  /** How the job that wrote it ended: a partial result comes from a cancel or a failure. */
+  readonly ended: 'completed' | 'cancelled' | 'failed';
+  /** The SIMULATED and PARTIAL warnings the Summary sheet starts with. */
+  readonly notices: string[];
+  readonly multi: boolean;
+  readonly base: {
+    /** Respondents coded: the base of every `share`. */
+    readonly respondents: number;
+    /** Labels given over them: the base of every `mentionShare`. */
+    readonly mentions: number;
+    readonly description: string;
+  };
+  /** As the Summary sheet lists them; `order` is the place in the codeframe file. */
+  readonly categories: Array<Omit<SummaryEntry, 'column'> & { readonly examples: string[] }>;
+  /** How every data row was treated: invalid, fallback, empty and uncoded rows are not in the base. */
+  readonly rows: Tally['rows'];
+  /** Agreement with the human-coded column, when the job had one. */
+  readonly agreement: QualitySummary | null;
+}
+
+export const BASE_DESCRIPTION =
+  'Respondents coded by the model or already coded in the file. Invalid answers, empty rows, rows whose retries ran out (coded "Other" in the file) and rows not coded are not in it.';
+
+/** The Summary's figures for the API, each entry with example answers (`examples` gives them by code column). */
+export function resultSummary(
+  input: SummaryInput,
+  examples: (column: number) => readonly string[],
+  agreement: QualitySummary | undefined,
+): ResultSummary {
+  const table = summaryTable(input);
+  return {
+    simulated: input.simulated,
+    partial: input.partial,
+    ended: !input.partial ? 'completed' : input.failed ? 'failed' : 'cancelled',
+    notices: [...table.notices],
+    multi: input.multi,
+    base: { respondents: table.base, mentions: table.mentions, description: BASE_DESCRIPTION },
+    categories: table.entries.map(({ column, ...e }) => ({
+      ...e,
+      examples: (column === null ? [] : examples(column)).map((text) =>
+        text.length > EXAMPLE_CHARS ? `${text.slice(0, EXAMPLE_CHARS - 1)}…` : text,
+      ),
+    })),
+    rows: table.rows,
+    agreement: agreement ?? null,
+  };
 }

@@ -6,7 +6,13 @@ import type { AnswerOutcome } from '../../domain/coded-rows.js';
 import { codedRows } from '../../domain/coded-rows.js';
 import type { JobStats, RowKind } from '../../domain/job.js';
 import type { ReportRow, RunInfo } from '../../domain/report.js';
-import { SIMULATED_WARNING, formatRowList, runRows, summaryRows } from '../../domain/report.js';
+import {
+  SIMULATED_WARNING,
+  formatRowList,
+  resultSummary,
+  runRows,
+  summaryRows,
+} from '../../domain/report.js';
 
 const FRAME = codeframeOf(
   parseCategories(
@@ -149,6 +155,50 @@ describe('summaryRows, multi-code', () => {
     ]);
     expect(rows[3]).toEqual([]);
     expect(rows[4]?.[0]).toBe('Code');
+  });
+});
+
+describe('resultSummary: the Summary as JSON', () => {
+  const coded = () =>
+    codedRows({
+      codeframe: FRAME,
+      multi: true,
+      assignments: ROWS.map(([row, kind], i) => [row, kind, kind === 'classify' ? i : -1] as const),
+      answer: (i): AnswerOutcome => {
+        const given = ROWS[i]?.[2];
+        return given === null || (typeof given === 'string' && given !== 'fallback') ? undefined : given;
+      },
+      codedCells: new Map(
+        ROWS.filter(([, kind]) => kind === 'coded').map(([row, , cell]) => [row, String(cell)]),
+      ),
+    });
+
+  it('lists the entries of the sheet in its order, with the same figures, and example answers by code column', () => {
+    const { tally, examples } = coded();
+    const input = { codeframe: FRAME, multi: true, tally, partial: true, failed: true, simulated: false };
+    const json = resultSummary(
+      input,
+      (column) => (examples[column] ?? []).map((a) => `answer ${a}`),
+      undefined,
+    );
+    const sheet = table(summaryRows(input)).slice(1, -2);
+    expect(json.categories.map((c) => [c.code, c.respondents, c.share, c.mentions])).toEqual(
+      sheet.map((r) => [r[0], r[2], r[3], r[4]]),
+    );
+    expect(json.base.respondents).toBe(8);
+    // Price: rows 2, 4 and 12 were coded by the model (answers 0, 2 and 10); row 7 in the file has no answer.
+    expect(json.categories.find((c) => c.label === 'Price')?.examples).toEqual([
+      'answer 0',
+      'answer 2',
+      'answer 10',
+    ]);
+    // Labels outside the codeframe have no column and no examples.
+    expect(json.categories.find((c) => c.kind === 'unknown')?.examples).toEqual([]);
+    expect(json).toMatchObject({ partial: true, ended: 'failed', agreement: null });
+    expect(json.notices).toEqual([
+      'PARTIAL RESULT: the job failed after 6 of 7 rows to code; the other 1 are left blank and not counted here.',
+    ]);
+    expect(json.rows).toEqual(tally.rows);
   });
 });
 
