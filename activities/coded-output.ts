@@ -13,7 +13,7 @@ import { codingMode } from '../domain/prompt.js';
 import type { JobStore } from '../lib/store.js';
 import type { CodedSheet } from '../sheets/index.js';
 import type { SpanRecord, StoredRows } from './stored.js';
-import { assignmentsOf, itemLabels, loadJob, mapLimit, readResult, readRows } from './stored.js';
+import { assignmentsOf, itemLabels, loadJob, mapLimit, readBatch, readResult, readRows } from './stored.js';
 
 export interface CodedOutput {
   readonly spec: JobSpec;
@@ -102,5 +102,25 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
     outcomes: answerOutcomes,
     confidences,
     spans,
+  };
+}
+
+/**
+ * Each unique answer's text, read from its batch file when first asked (each batch file read once): for the
+ * Review sheet and the summary's examples, which name a few answers out of many.
+ */
+export function answerTexts(
+  store: JobStore,
+  jobId: string,
+  spans: readonly SpanRecord[],
+): (answer: number) => Promise<string> {
+  const batchOf = (a: number) => spans.findIndex(([, , , n = 0, first = 0]) => a >= first && a < first + n);
+  const batches = new Map<number, ReturnType<typeof readBatch>>();
+  return async (a) => {
+    const i = batchOf(a);
+    if (i === -1) return '';
+    let batch = batches.get(i);
+    if (!batch) batches.set(i, (batch = readBatch(store, jobId, i)));
+    return (await batch).items[a - (spans[i]?.[4] ?? 0)]?.text ?? '';
   };
 }

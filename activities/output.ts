@@ -16,7 +16,8 @@ import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { CodedOutput } from './coded-output.js';
-import { loadCodedOutput } from './coded-output.js';
+import { answerTexts, loadCodedOutput } from './coded-output.js';
+import { SUMMARY_JSON, summarizeOutput } from './summary.js';
 import { tablesOf } from './tables.js';
 import type { LogprobsOff, StoredResult } from './stored.js';
 import {
@@ -38,6 +39,8 @@ export interface RecordFallbackInput {
 export interface WriteOutputInput {
   readonly jobId: string;
   readonly partial: boolean;
+  /** A partial output written because the job failed (not cancelled). */
+  readonly failed?: boolean;
   readonly stats: JobStats;
   readonly counters: JobCounters;
   readonly concurrency: number;
@@ -79,17 +82,8 @@ export function outputActivities(deps: ActivityDeps) {
         const loaded = await loadCodedOutput(store, jobId);
         const { spec, plan, mode, codeframe, rows, coded, fallbackBatches, spans, confidences } = loaded;
         const answerOutcomes = loaded.outcomes;
-        // The answers' texts, for the Review sheet only: read from the batch files when a row is listed.
-        const batchOf = (a: number) =>
-          spans.findIndex(([, , , n = 0, first = 0]) => a >= first && a < first + n);
-        const batchCache = new Map<number, Promise<Awaited<ReturnType<typeof readBatch>>>>();
-        const answerText = async (a: number): Promise<string> => {
-          const i = batchOf(a);
-          if (i === -1) return '';
-          let batch = batchCache.get(i);
-          if (!batch) batchCache.set(i, (batch = readBatch(store, jobId, i)));
-          return (await batch).items[a - (spans[i]?.[4] ?? 0)]?.text ?? '';
-        };
+        // The answers' texts, for the Review sheet and the summary's examples: read from the batch files.
+        const answerText = answerTexts(store, jobId, spans);
         const gold = new Map(rows.gold ?? []);
         const reviewBelow = spec.options.reviewBelow ?? DEFAULT_REVIEW_BELOW;
         const withConfidence = confidences.some((c) => c !== undefined);
@@ -124,11 +118,13 @@ export function outputActivities(deps: ActivityDeps) {
             return rows.kinds[i] === KIND_LETTERS.classify && a >= f.first && a < f.first + f.answers;
           }),
         }));
+        const failed = input.partial && input.failed === true;
         const summary = summaryRows({
           codeframe,
           multi: mode.multi,
           tally: coded.tally,
           partial: input.partial,
+          ...(failed ? { failed } : {}),
           simulated,
         });
         const run = runRows({
@@ -160,6 +156,7 @@ export function outputActivities(deps: ActivityDeps) {
             nextRequest: undefined,
           }),
           partial: input.partial,
+          ...(failed ? { failed } : {}),
           fallbacks,
           ...(input.counters.batchesSalvaged > 0
             ? {
@@ -210,12 +207,21 @@ export function outputActivities(deps: ActivityDeps) {
           }),
           writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),
         ]);
-        await store.writeJson(store.file(jobId, 'result.json'), {
+        const facts = {
           partial: input.partial,
-          stats: input.stats,
+          ...(failed ? { failed } : {}),
           simulated,
-          output: OUTPUT_XLSX,
           ...(report?.summary ? { quality: report.summary } : {}),
+        };
+        // Before result.json, which says the output is there: a summary is never older than it.
+        await store.writeJson(
+          store.file(jobId, SUMMARY_JSON),
+          await summarizeOutput(store, loaded, facts, answerText),
+        );
+        await store.writeJson(store.file(jobId, 'result.json'), {
+          ...facts,
+          stats: input.stats,
+          output: OUTPUT_XLSX,
         });
         return {
           xlsx: OUTPUT_XLSX,

@@ -25,6 +25,7 @@ import {
   listJobsRoute,
   previewRoute,
   retryJobRoute,
+  jobSummaryRoute,
 } from './routes.js';
 
 /** `/jobs`: start, list, watch, change, cancel and download classification jobs. */
@@ -38,6 +39,7 @@ export function jobsApp(deps: AppDeps) {
     events: `/jobs/${jobId}/events`,
     result: `/jobs/${jobId}/result`,
     cancel: `/jobs/${jobId}/cancel`,
+    summary: `/jobs/${jobId}/summary`,
     ...(deps.temporalUiUrl
       ? {
           temporal: `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${jobId}`,
@@ -237,13 +239,14 @@ export function jobsApp(deps: AppDeps) {
     });
   });
 
-  app.openapi(jobResultRoute, async (c) => {
-    const jobId = c.req.valid('param').id;
-    const { format } = c.req.valid('query');
+  /**
+   * What a job left to download or read: completed, cancelled or failed after it coded some rows. A 409
+   * naming its status otherwise.
+   */
+  async function ended<T>(jobId: string, read: () => Promise<T | undefined>): Promise<T> {
     const status = await jobs.status(jobId);
-    const done =
-      status === 'COMPLETED' || status === 'CANCELLED' ? await jobs.result(jobId, format) : undefined;
-    if (!done) {
+    const done = RESULT_STATUSES.has(status) ? await read() : undefined;
+    if (done === undefined) {
       throw new ProblemError(
         409,
         'job_not_finished',
@@ -252,12 +255,28 @@ export function jobsApp(deps: AppDeps) {
         { jobStatus: status },
       );
     }
+    return done;
+  }
+
+  app.openapi(jobResultRoute, async (c) => {
+    const jobId = c.req.valid('param').id;
+    const { format } = c.req.valid('query');
+    const done = await ended(jobId, () => jobs.result(jobId, format));
     const base = path.basename(done.fileName, path.extname(done.fileName));
     const suffix = done.partial ? 'partial' : 'coded';
     return c.body(done.bytes, 200, {
       'content-type': RESULT_TYPES[format],
       'content-disposition': contentDisposition(`${base}.${suffix}.${format}`),
     });
+  });
+
+  app.openapi(jobSummaryRoute, async (c) => {
+    const jobId = c.req.valid('param').id;
+    const [summary, status] = await Promise.all([
+      ended(jobId, () => jobs.summary(jobId)),
+      jobs.status(jobId),
+    ]);
+    return c.json({ jobId, status, ...summary }, 200);
   });
 
   app.openapi({ ...changeJobRoute, middleware: [jsonBody] }, async (c) => {
@@ -297,6 +316,9 @@ const RESULT_TYPES: Readonly<Record<ResultFormat, string>> = {
   sav: 'application/x-spss-sav',
 };
 
+/** Jobs that may have written an output: a failed one writes the rows it coded before it failed. */
+const RESULT_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
+
 /** Why `GET /jobs/:id/result` has nothing to send, by the job's status. */
 const NO_RESULT: Partial<Record<JobStatus, string>> = {
   RUNNING: 'The job is still running: the result is ready when it has completed.',
@@ -304,7 +326,7 @@ const NO_RESULT: Partial<Record<JobStatus, string>> = {
   PAUSED: 'The job is paused in Temporal: the result is ready when it has been unpaused and completed.',
   COMPLETED: 'The job has completed but its result is no longer stored.',
   CANCELLED: 'The job was cancelled before any row was coded: there is no result.',
-  FAILED: 'The job failed: there is no result (GET /jobs/{id} says why).',
+  FAILED: 'The job failed before any row was coded: there is no result (GET /jobs/{id} says why).',
   TERMINATED: 'The job was terminated: there is no result.',
   TIMED_OUT: 'The job timed out: there is no result.',
 };

@@ -31,6 +31,7 @@ import {
   ProblemSchema,
   SettingsSchema,
   StartedSchema,
+  SummarySchema,
   TablesSchema,
   UnhealthySchema,
 } from './schemas.js';
@@ -230,11 +231,12 @@ export const jobResultRoute = createRoute({
   method: 'get',
   path: '/{id}/result',
   summary:
-    'The coded workbook (or CSV, with formula-like cells made safe, or an SPSS system file); partial after a cancel',
+    'The coded workbook (or CSV, with formula-like cells made safe, or an SPSS system file); partial after a cancel or a failure',
   request: { params: JobParamsSchema, query: ResultQuerySchema },
   responses: {
     200: {
-      description: 'The file, named `<name>.coded.<format>` (`<name>.partial.<format>` after a cancel)',
+      description:
+        'The file, named `<name>.coded.<format>` (`<name>.partial.<format>` after a cancel or a failure: the rows coded so far)',
       headers: z.object({ 'Content-Disposition': z.string() }),
       content: {
         'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
@@ -251,6 +253,23 @@ export const jobResultRoute = createRoute({
       },
     },
     400: problem('format is not xlsx, csv or sav (field `format`)'),
+    401: unauthorized,
+    404: unknownJob,
+    409: problem(
+      'The job is still running, or ended without a result (code `job_not_finished`, `jobStatus` says how it stands)',
+    ),
+    500: unexpected,
+  },
+});
+
+export const jobSummaryRoute = createRoute({
+  method: 'get',
+  path: '/{id}/summary',
+  summary:
+    "The result in figures, as the workbook's Summary sheet has them: the base, each category and net with its count, share and example answers, the rows set apart, the agreement",
+  request: { params: JobParamsSchema },
+  responses: {
+    200: json('The summary (PARTIAL after a cancel or a failure)', SummarySchema),
     401: unauthorized,
     404: unknownJob,
     409: problem(

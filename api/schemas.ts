@@ -14,6 +14,7 @@ import type { JobProgress, JobStats } from '../domain/job.js';
 import type { CostEstimate, JobCost } from '../domain/cost.js';
 import type { Cost } from '../domain/prices.js';
 import type { QualitySummary } from '../domain/quality.js';
+import type { ResultSummary } from '../domain/report.js';
 import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
 import type { CodeframeDescription } from '../jobs/codeframes.js';
@@ -76,6 +77,7 @@ export const LinksSchema = z
     events: z.string(),
     result: z.string(),
     cancel: z.string(),
+    summary: z.string().openapi({ description: 'The result in figures, once the job has written it' }),
     temporal: z
       .string()
       .optional()
@@ -243,6 +245,75 @@ export const QualitySchema = z
   } satisfies Shape<QualitySummary>)
   .openapi('Quality', {
     description: "Agreement between the model and the human-coded column (the Quality sheet's figures)",
+  });
+
+const fraction = z.number().min(0).max(1);
+
+const SummaryCategorySchema = z
+  .object({
+    kind: z.enum(['net', 'category', 'fallback', 'unknown']).openapi({
+      description:
+        '`fallback`: the fallback label (Other) as the model gave it; `unknown`: a label already in the file that the codeframe does not have',
+    }),
+    code: z.number().int().nullable(),
+    label: z.string(),
+    net: z.string().nullable().openapi({ description: 'The net a category is counted in' }),
+    respondents: count('Rows with it (a net: rows with any of its categories)'),
+    share: fraction.openapi({ description: 'respondents / base.respondents' }),
+    mentions: count('Labels given (a net: its categories together); equals respondents in single-label mode'),
+    mentionShare: fraction.openapi({ description: 'mentions / base.mentions' }),
+    order: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Its place in the codeframe file (nets before their first category)' }),
+    examples: z
+      .array(z.string())
+      .openapi({ description: 'Up to three answers the model coded with it, first in the sheet first' }),
+  } satisfies Shape<ResultSummary['categories'][number]>)
+  .openapi('SummaryCategory');
+
+export const SummarySchema = z
+  .object({
+    jobId: z.string(),
+    status: JobStatusSchema,
+    simulated: z.boolean().openapi({ description: 'SIMULATED: the simulator answered, not a model' }),
+    partial: z
+      .boolean()
+      .openapi({ description: 'PARTIAL: the job was cancelled or failed before every row was coded' }),
+    ended: z.enum(['completed', 'cancelled', 'failed']),
+    notices: z
+      .array(z.string())
+      .openapi({ description: 'The SIMULATED and PARTIAL warnings the Summary sheet starts with' }),
+    multi: z.boolean().openapi({ description: 'Several categories per answer' }),
+    base: z
+      .object({
+        respondents: count('The base of every `share`'),
+        mentions: count('The base of every `mentionShare`'),
+        description: z.string().openapi({ description: 'Which rows the base holds, in words' }),
+      } satisfies Shape<ResultSummary['base']>)
+      .openapi({ description: 'Respondents coded: by the model, or already in the file' }),
+    categories: z.array(SummaryCategorySchema).openapi({
+      description:
+        "As the workbook's Summary lists them: each net followed by its categories, largest first, the fallback, then labels outside the codeframe",
+    }),
+    rows: z
+      .object({
+        total: count('Data rows'),
+        model: count('Coded by the model (in the base)'),
+        file: count('Already coded in the file (in the base)'),
+        invalid: count('Invalid answers (-, n/a, #N/A …): coded Other without a call, not in the base'),
+        fallback: count('Retries ran out: coded Other, not in the base'),
+        empty: count('Empty: left blank'),
+        notReached: count('Not coded before the job was cancelled or failed: left blank'),
+      } satisfies Shape<ResultSummary['rows']>)
+      .openapi({ description: 'How every data row was treated' }),
+    agreement: z
+      .union([QualitySchema, z.null()])
+      .openapi({ description: 'Agreement with the human-coded column (goldColumn); null without one' }),
+  } satisfies Shape<ResultSummary> & { jobId: z.ZodType; status: z.ZodType })
+  .openapi('Summary', {
+    description: "The job's result in figures: the workbook's Summary sheet, with example answers",
   });
 
 /** Dates are sent as ISO strings; the job service's views otherwise pass as they are, with links. */

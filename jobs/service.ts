@@ -17,6 +17,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import { writeJobSav } from '../activities/export-sav.js';
 import type { JobTables } from '../activities/tables.js';
 import { jobTables } from '../activities/tables.js';
+import { readJobSummary } from '../activities/summary.js';
 import type { Category } from '../domain/categories.js';
 import { parseBanner } from '../domain/crosstab.js';
 import {
@@ -32,6 +33,7 @@ import { priceFor } from '../domain/prices.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
 import type { QualitySummary } from '../domain/quality.js';
+import type { ResultSummary } from '../domain/report.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { SheetFormat } from '../domain/sheet-format.js';
@@ -63,13 +65,15 @@ export interface JobService {
   list(options: { readonly limit: number; readonly after?: JobCursor | undefined }): Promise<JobPage>;
   /** The live progress; rejects while no worker answers (a job starting, or between two runs). */
   progress(jobId: string): Promise<JobProgress>;
-  /** The coded file of a completed or cancelled job; undefined when it has none. */
+  /** The coded file of a completed, cancelled or failed job; undefined when it has none. */
   result(jobId: string, format: ResultFormat): Promise<JobResultFile | undefined>;
   /**
    * Tables by segment of a job whose output is written: by `by`, else by the banners it was started with.
    * `JobResultNotReadyError` before that; the banner's errors for one that cannot be read.
    */
   tables(jobId: string, by?: readonly string[]): Promise<JobTables>;
+  /** The figures of that file (its Summary sheet, with example answers); undefined when it has none. */
+  summary(jobId: string): Promise<ResultSummary | undefined>;
   /** Changes of a running job. `JobChangeRejectedError` when the job refuses the change. */
   setConcurrency(jobId: string, concurrency: number): Promise<void>;
   pause(jobId: string): Promise<void>;
@@ -181,7 +185,7 @@ export type ResultFormat = 'xlsx' | 'csv' | 'sav';
 export interface JobResultFile {
   /** The uploaded file's name, for the download's name. */
   readonly fileName: string;
-  /** Cancelled: only the rows coded before the cancel. */
+  /** Cancelled or failed: only the rows coded before it stopped. */
   readonly partial: boolean;
   readonly bytes: Uint8Array<ArrayBuffer>;
 }
@@ -493,6 +497,11 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
     },
 
     tables: (jobId, by) => jobTables(store, jobId, by),
+
+    async summary(jobId) {
+      if (!(await storedResult(jobId))) return undefined;
+      return readJobSummary(store, jobId);
+    },
 
     setConcurrency: (jobId, concurrency) =>
       change(jobId, () => handle(jobId).executeUpdate(setConcurrencyUpdate, { args: [concurrency] })),

@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   TimeoutFailure,
   allHandlersFinished,
   condition,
@@ -81,6 +82,9 @@ const NEAR_LIMIT_PATCH = 'near-limit-window';
  * drained their window first, and replay that way).
  */
 const CARRY_IN_FLIGHT_PATCH = 'carry-in-flight';
+
+/** Marks runs that write the rows coded so far when the job fails (older runs wrote nothing). */
+const FAILED_OUTPUT_PATCH = 'failed-partial-output';
 
 /**
  * Codes one sheet's answers: prepare → a sliding window of batch activities (at most `window.size` in
@@ -481,6 +485,17 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         setPhase('cancelled');
       });
     } else {
+      const failedWithRows =
+        !isCancellation(error) && !(error instanceof ContinueAsNew) && plan && phase === 'classifying';
+      if (failedWithRows && patched(FAILED_OUTPUT_PATCH)) {
+        // Keep what was coded, as a cancel does; the job still fails with its own error.
+        try {
+          setPhase('writing');
+          await finish(true, Date.now(), true);
+        } catch (writeError) {
+          log.warn('the rows coded so far could not be written', { error: String(writeError) });
+        }
+      }
       // Cancelled before the plan existed there is nothing to write; say so in the phase all the same.
       setPhase(isCancellation(error) ? 'cancelled' : 'failed');
     }
@@ -490,12 +505,14 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   async function finish(
     partial: boolean,
     classifyEndedAt: number,
+    failed = false,
   ): Promise<Omit<ClassifyJobResult, 'progress'>> {
     const endedAt = Date.now();
     const stats = computeStats(counters, startedAt, classifyStartedAt ?? startedAt, classifyEndedAt, endedAt);
     const output = await io.writeOutput({
       jobId,
       partial,
+      ...(failed ? { failed } : {}),
       stats,
       counters,
       concurrency: window.max,

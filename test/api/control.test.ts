@@ -1,7 +1,13 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
+import type { ResultSummary } from '../../domain/report.js';
+import { SIMULATED_WARNING } from '../../domain/report.js';
 import { expectedLabel } from '../../simulator/index.js';
+import { failingWorkers } from '../helpers/failing-workers.js';
+import { testOptions } from '../helpers/options.js';
+import { codedCells, expectSummaryOfCells } from '../helpers/summary-check.js';
+import { CATEGORIES } from '../helpers/survey.js';
 import type { ApiHarness, JobView } from './helpers.js';
 import {
   EXAMPLE_CATEGORIES,
@@ -28,6 +34,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
 });
+
+/** `GET /jobs/:id/summary`, expected to answer 200. */
+async function summaryOf(jobId: string): Promise<ResultSummary & { status: string }> {
+  const response = await api.request(`/jobs/${jobId}/summary`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as ResultSummary & { status: string };
+}
 
 async function patchJob(jobId: string, body: unknown): Promise<Response> {
   return api.request(`/jobs/${jobId}`, patch(body));
@@ -149,6 +162,13 @@ describe('POST /jobs/:id/cancel', () => {
       const run: string[] = [];
       workbook.getWorksheet('Run')?.eachRow((row) => run.push(row.getCell(1).text));
       expect(run.some((line) => line.startsWith('PARTIAL RESULT'))).toBe(true);
+      // The partial Summary counts what the cells hold, and GET /summary says the same.
+      const summary = await summaryOf(jobId);
+      expect(summary).toMatchObject({ status: 'CANCELLED', partial: true, ended: 'cancelled' });
+      expect(summary.notices.at(-1)).toMatch(/^PARTIAL RESULT: the job was cancelled after \d+ of \d+ rows/);
+      const cells = codedCells(sheet, { answer: 'E', category: 'G', ...EXAMPLE_ROWS });
+      expect(cells.blank).toBe(answered - coded);
+      expectSummaryOfCells(workbook, cells, summary);
 
       const csv = await api.request(`/jobs/${jobId}/result?format=csv`);
       expect(csv.status).toBe(200);
@@ -173,6 +193,58 @@ describe('POST /jobs/:id/cancel', () => {
     const final = await waitForJob(api, jobId);
     expect(final.status).toBe('CANCELLED');
     expect((await api.request(`/jobs/${jobId}/result`)).status).toBe(200);
+  });
+});
+
+describe('a failed job', () => {
+  it('keeps the rows it coded before it failed: the partial file and its summary, then a retry codes the rest', async () => {
+    const failing = await failingWorkers(api.h, 3);
+    const { upload, rows } = await smallSurvey(api, 80, 'failing.xlsx');
+    const where = { answer: 'E', category: 'G', first: rows[0] ?? 0, last: rows.at(-1) ?? 0 };
+    const { jobId } = await api.h.jobs(failing.taskQueue).create({
+      fileName: 'failing.xlsx',
+      source: { bytes: upload.bytes },
+      column: 'E2',
+      categories: CATEGORIES,
+      options: testOptions({ maxWorkers: 1 }),
+      idFrom: 'random',
+    });
+    const failed = await waitForJob(api, jobId);
+    await failing.stop();
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toContain('its fallback could not be recorded');
+
+    const result = await api.request(`/jobs/${jobId}/result`);
+    expect(result.status).toBe(200);
+    expect(result.headers.get('content-disposition')).toContain('filename="failing.partial.xlsx"');
+    const workbook = await workbookOf(result);
+    const sheet = workbook.getWorksheet('Data');
+    if (!sheet) throw new Error('no Data sheet');
+    const cells = codedCells(sheet, where);
+    // The three batches of ten coded before the failure, the rest left blank.
+    expect([...cells.labels.values()].reduce((a, b) => a + b, 0) + cells.invalid).toBe(30);
+    expect(cells.blank).toBe(50);
+    const summary = await summaryOf(jobId);
+    expect(summary).toMatchObject({ status: 'FAILED', partial: true, ended: 'failed' });
+    expect(summary.notices).toEqual([
+      SIMULATED_WARNING,
+      'PARTIAL RESULT: the job failed after 30 of 80 rows to code; the other 50 are left blank and not counted here.',
+    ]);
+    expectSummaryOfCells(workbook, cells, summary);
+
+    // Retried on workers that work: the rows coded before are kept, the rest coded.
+    await api.h.startWorkers({ taskQueue: failing.taskQueue });
+    expect((await api.request(`/jobs/${jobId}/retry`, { method: 'POST' })).status).toBe(202);
+    expect(
+      (await waitForJob(api, jobId, (j) => j.status !== 'RUNNING' && j.status !== 'FAILED')).status,
+    ).toBe('COMPLETED');
+    const whole = await summaryOf(jobId);
+    expect(whole).toMatchObject({ partial: false, ended: 'completed', notices: [SIMULATED_WARNING] });
+    expect(whole.rows.notReached).toBe(0);
+    const done = await workbookOf(await api.request(`/jobs/${jobId}/result`));
+    const all = codedCells(done.getWorksheet('Data') ?? sheet, where);
+    expect(all.blank).toBe(0);
+    expectSummaryOfCells(done, all, whole);
   });
 });
 

@@ -3,7 +3,10 @@ import path from 'node:path';
 import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
+import type { ResultSummary } from '../../domain/report.js';
+import { SIMULATED_WARNING } from '../../domain/report.js';
 import { expectedLabel } from '../../simulator/index.js';
+import { codedCells, expectSummaryOfCells } from '../helpers/summary-check.js';
 import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
 import { QualitySchema, TablesSchema } from '../../api/schemas.js';
 import { testOptions } from '../helpers/harness.js';
@@ -67,6 +70,7 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
       events: `/jobs/${jobId}/events`,
       result: `/jobs/${jobId}/result`,
       cancel: `/jobs/${jobId}/cancel`,
+      summary: `/jobs/${jobId}/summary`,
     });
 
     // The workflow id is the job id, and it runs on the API's task queue.
@@ -124,6 +128,9 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
       exactAgreement: 0,
       unknownGoldLabels: 20,
     });
+    // The summary carries the same figures.
+    const summary = (await (await api.request(`/jobs/${jobId}/summary`)).json()) as ResultSummary;
+    expect(summary.agreement).toEqual(quality);
 
     const refused = await api.request('/jobs', post(surveyJob(upload, { goldColumn: 'Coded by nobody' })));
     expect(refused.status).toBe(422);
@@ -224,6 +231,57 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     }
     expect(coded).toBe(383); // 400 answers, 17 of them empty
     expect(sheetText(workbook.getWorksheet('Run'))).not.toContain('PARTIAL');
+  });
+
+  it('sums the result up (GET /jobs/:id/summary): the figures of the Summary sheet, as the coded cells have them, with example answers', async () => {
+    const response = await api.request(`/jobs/${example.jobId}/summary`);
+    expect(response.status).toBe(200);
+    const summary = (await response.json()) as ResultSummary & { jobId: string; status: string };
+    expect(summary).toMatchObject({
+      jobId: example.jobId,
+      status: 'COMPLETED',
+      partial: false,
+      ended: 'completed',
+      simulated: true,
+      multi: false,
+      agreement: null,
+    });
+    expect(summary.notices).toEqual([SIMULATED_WARNING]);
+    expect(summary.base.description).toMatch(/^Respondents coded/);
+    // Largest first, the fallback after the others.
+    const counts = summary.categories.filter((c) => c.kind === 'category').map((c) => c.respondents);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(summary.categories.at(-1)?.kind).toBe('fallback');
+    const workbook = await workbookOf(await api.request(`/jobs/${example.jobId}/result`));
+    const sheet = workbook.getWorksheet('Responses');
+    if (!sheet) throw new Error('no Responses sheet');
+    const cells = codedCells(sheet, { answer: 'E', category: 'G', ...EXAMPLE_ROWS });
+    expect(cells.invalid).toBeGreaterThan(0); // the example has N/A and the like, kept apart from Other
+    expectSummaryOfCells(workbook, cells, summary);
+  });
+
+  it('has no summary for an unknown job (404) or one still running (409)', async () => {
+    const unknown = await api.request('/jobs/job-nosuchjob0000000/summary');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: 'job_not_found', field: 'id' });
+    // On a queue no worker polls: it stays running.
+    const { upload } = await smallSurvey(api, 20, 'waiting.xlsx');
+    const waiting = await api.h.jobs(uniqueTaskQueue('idle')).create({
+      fileName: 'waiting.xlsx',
+      source: { bytes: upload.bytes },
+      column: 'E2',
+      categories: CATEGORIES,
+      options: testOptions(),
+      idFrom: 'random',
+    });
+    const running = await api.request(`/jobs/${waiting.jobId}/summary`);
+    expect(running.status).toBe(409);
+    expect(await running.json()).toMatchObject({
+      code: 'job_not_finished',
+      jobStatus: 'RUNNING',
+      detail: 'The job is still running: the result is ready when it has completed.',
+    });
+    await waiting.handle.terminate('test over');
   });
 
   it('returns the coded data as CSV with ?format=csv, and refuses other formats', async () => {
@@ -624,6 +682,6 @@ it('reports why a job failed, and has no result for it', async () => {
   expect(await result.json()).toMatchObject({
     code: 'job_not_finished',
     jobStatus: 'FAILED',
-    detail: 'The job failed: there is no result (GET /jobs/{id} says why).',
+    detail: 'The job failed before any row was coded: there is no result (GET /jobs/{id} says why).',
   });
 });

@@ -290,7 +290,7 @@ describe('GET /openapi.json', () => {
         .filter((route) => /^\w+ \/(jobs|codeframes|healthz|settings|openapi\.json)/.test(route)),
     );
     expect(operations(doc).sort()).toEqual([...served].sort());
-    expect(served.size).toBe(19);
+    expect(served.size).toBe(20);
   });
 
   it('names the path parameter, the errors as problems, and the bearer scheme (not needed for /healthz)', async () => {
@@ -499,6 +499,10 @@ describe('GET /openapi.json', () => {
         () => api.request(`/jobs/${f.finished}/tables?by=Nope`),
         'banner_not_found',
       ],
+      ['GET /jobs/{id}/summary', 200, () => api.request(`/jobs/${f.finished}/summary`)],
+      ['GET /jobs/{id}/summary', 401, () => f.locked.request(`/jobs/${f.finished}/summary`)],
+      ['GET /jobs/{id}/summary', 404, () => api.request(`/jobs/${UNKNOWN}/summary`)],
+      ['GET /jobs/{id}/summary', 409, () => api.request(`/jobs/${f.running}/summary`), 'job_not_finished'],
 
       ['POST /jobs/{id}/retry', 401, () => retry(f.locked, f.cancelled)],
       ['POST /jobs/{id}/retry', 404, () => retry(api.app, UNKNOWN)],
@@ -561,6 +565,7 @@ describe('GET /openapi.json', () => {
       'GET /jobs/{id}/events': ['500'],
       'GET /jobs/{id}/result': ['500'],
       'GET /jobs/{id}/tables': ['500'],
+      'GET /jobs/{id}/summary': ['500'],
       'POST /jobs/{id}/cancel': ['500'],
       'POST /jobs/{id}/retry': ['500'],
       'DELETE /jobs/{id}': ['500'],
@@ -628,6 +633,11 @@ describe('GET /openapi.json', () => {
       expect(mismatches(doc, schema('Job'), job)).toEqual([]);
       expect(mismatches(doc, schema('Progress'), job.progress)).toEqual([]);
       expect(mismatches(doc, schema('JobStats'), job.stats)).toEqual([]);
+      const summary = (await (await api.request(`/jobs/${f.finished}/summary`)).json()) as {
+        categories: unknown[];
+      };
+      expect(summary.categories.length).toBeGreaterThan(0);
+      expect(mismatches(doc, schema('Summary'), summary)).toEqual([]);
 
       // The event stream's data: a Progress per `progress` event, the Job in `done`.
       const stream = await (await api.request(`/jobs/${f.finished}/events`)).text();

@@ -144,6 +144,7 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
     result: (jobId, format) => settle(() => (find(jobId), results.get(jobId)?.[format])),
     // From the store, as the real service: a test writes a job's files there to have tables.
     tables: async (jobId, by) => (find(jobId), jobTables(deps.store, jobId, by)),
+    summary: (jobId) => settle(() => (find(jobId), undefined)),
     setConcurrency: (jobId, concurrency) =>
       settle(() =>
         change(jobId, `concurrency ${concurrency}`, (p) => ({
