@@ -12,6 +12,7 @@ import type { CodeframePhase, CodeframeProgress } from '../../domain/codeframe-j
 import type { CostEstimate } from '../../domain/cost.js';
 import type { JobPhase, JobProgress, JobStats } from '../../domain/job.js';
 import type { QualitySummary } from '../../domain/quality.js';
+import type { ResultSummary } from '../../domain/report.js';
 import type { SheetFormat } from '../../domain/sheet-format.js';
 import type { Preview } from '../../sheets/index.js';
 
@@ -23,6 +24,12 @@ describe("the page's types of the API's JSON", () => {
     expectTypeOf<WorkflowExecutionStatusName>().toExtend<page.JobStatus>();
     expectTypeOf<QualitySummary>().toExtend<page.JobQuality>();
     expectTypeOf<CostEstimate>().toExtend<page.Estimate>();
+  });
+
+  it("fit the server's result summary (GET /jobs/:id/summary adds the id and status)", () => {
+    expectTypeOf<
+      ResultSummary & { jobId: string; status: WorkflowExecutionStatusName }
+    >().toExtend<page.JobResultSummary>();
   });
 
   it("fit the server's preview (POST /jobs/preview adds the file's name and format)", () => {

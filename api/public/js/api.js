@@ -3,8 +3,8 @@
 // per call the page makes.
 
 /**
- * @import { CancellingJob, CodeframeView, DuplicateJob, Estimate, JobChange, JobEvent, JobListPage, JobProgress, JobView,
- *   Preview, ProblemFields, Settings, StartedCodeframe, StartedJob } from './types.js'
+ * @import { CancellingJob, CodeframeView, DuplicateJob, Estimate, JobChange, JobEvent, JobListPage, JobProgress,
+ *   JobResultSummary, JobView, Preview, ProblemFields, Settings, StartedCodeframe, StartedJob } from './types.js'
  */
 import { askForToken, currentToken, tokenWasDeclined } from './auth.js';
 import { serverSentEvents } from './sse.js';
@@ -168,6 +168,13 @@ export const getJob = (jobId) => call(jobPath(jobId));
  * @returns {Promise<Estimate>}
  */
 export const estimateJob = (body) => call('/jobs/estimate', { method: 'POST', body });
+
+/**
+ * An ended job's result in figures; an ApiError (409) when it has none.
+ * @param {string} jobId
+ * @returns {Promise<JobResultSummary>}
+ */
+export const getJobSummary = (jobId) => call(`${jobPath(jobId)}/summary`);
 
 /**
  * Pauses, resumes, sets the concurrency or the cost cap of a running job; answers its view.

@@ -190,6 +190,8 @@ export interface JobLinks {
   readonly events: string;
   readonly result: string;
   readonly cancel: string;
+  /** The result in figures (`GET /jobs/:id/summary`), once the job has written it. */
+  readonly summary: string;
   /** The job in the Temporal UI, when the server knows its address (TEMPORAL_UI_URL). */
   readonly temporal?: string;
 }
@@ -245,6 +247,43 @@ export interface JobQuality {
   readonly kappa: number | null;
   readonly alpha: number | null;
   readonly macroF1: number | null;
+}
+
+/** A line of a job's result: a net, a category, the fallback, or a label the codeframe does not have. */
+export interface ResultCategory {
+  readonly kind: 'net' | 'category' | 'fallback' | 'unknown';
+  readonly code: number | null;
+  readonly label: string;
+  /** The net a category is counted in. */
+  readonly net: string | null;
+  readonly respondents: number;
+  /** Of the base, 0–1. */
+  readonly share: number;
+  readonly examples: readonly string[];
+}
+
+/** `GET /jobs/:id/summary`: the workbook's Summary sheet in figures. */
+export interface JobResultSummary {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly simulated: boolean;
+  readonly partial: boolean;
+  readonly ended: 'completed' | 'cancelled' | 'failed';
+  /** The SIMULATED and PARTIAL warnings, as the Summary sheet starts with them. */
+  readonly notices: readonly string[];
+  readonly multi: boolean;
+  readonly base: { readonly respondents: number; readonly description: string };
+  readonly categories: readonly ResultCategory[];
+  readonly rows: {
+    readonly total: number;
+    readonly model: number;
+    readonly file: number;
+    readonly invalid: number;
+    readonly fallback: number;
+    readonly empty: number;
+    readonly notReached: number;
+  };
+  readonly agreement: JobQuality | null;
 }
 
 /** `POST /jobs` (202). */

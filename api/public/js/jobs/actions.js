@@ -74,6 +74,7 @@ async function onJobAction(event) {
         error: null,
         detailed: false,
         codedSoFar: undefined,
+        summary: undefined,
         cancelling: false,
         links: started.links,
       });

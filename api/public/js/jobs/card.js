@@ -6,6 +6,7 @@
 /** @import { Job } from './store.js' */
 import { $, find, span } from '../dom.js';
 import { dollars, duration, numbers, when } from '../format.js';
+import { renderResult } from './result.js';
 import { badgeOf, jobName, percentOf, sourceOf } from './status.js';
 
 /**
@@ -40,6 +41,7 @@ const SECTIONS = [
   renderMeta,
   renderBar,
   renderStats,
+  renderResult,
   renderQuality,
   renderCost,
   renderError,

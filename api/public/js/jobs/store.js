@@ -1,7 +1,10 @@
 // @ts-check
 // What the page knows of each job: the list entry first, then the job's view and its live progress.
 
-/** @import { JobLinks, JobListItem, JobPhase, JobProgress, JobQuality, JobStats, JobStatus } from '../types.js' */
+/**
+ * @import { JobLinks, JobListItem, JobPhase, JobProgress, JobQuality, JobResultSummary, JobStats, JobStatus }
+ *   from '../types.js'
+ */
 
 /**
  * A job as the page knows it: what the list, the job's view and its events said last, and the page's own
@@ -28,6 +31,7 @@
  * @property {boolean} [cancelling] cancelled from this page, not finished yet
  * @property {boolean} [fresh] started from this page
  * @property {boolean | null} [codedSoFar] a failed job's partial result can be downloaded (null: asking)
+ * @property {JobResultSummary | null} [summary] its result in figures, once ended (null: asking, or none)
  * @property {string} [connection] its event stream: 'live', or why it is reconnecting
  */
 

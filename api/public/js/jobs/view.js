@@ -6,6 +6,7 @@
 import { ApiError, getJob, resultAvailable } from '../api.js';
 import { announce } from '../dom.js';
 import { renderJob } from './card.js';
+import { loadSummary } from './result.js';
 import { badgeOf, jobName } from './status.js';
 import { jobs, upsertJob } from './store.js';
 
@@ -34,6 +35,7 @@ export function applyView(view) {
     announce(`${jobName(job)}: ${badgeOf(job)[0].toLowerCase()}.`);
   }
   if (job.status === 'FAILED' && job.codedSoFar === undefined) void checkCodedSoFar(job);
+  void loadSummary(job, renderJob);
   renderJob(job);
   return job;
 }
