@@ -42,6 +42,10 @@ const ROWS: Array<[number, RowKind, Given]> = [
 ];
 
 function tallyOf(multi: boolean) {
+  return codedOf(multi).tally;
+}
+
+function codedOf(multi: boolean) {
   return codedRows({
     codeframe: FRAME,
     multi,
@@ -53,7 +57,7 @@ function tallyOf(multi: boolean) {
     codedCells: new Map(
       ROWS.filter(([, kind]) => kind === 'coded').map(([row, , cell]) => [row, String(cell)]),
     ),
-  }).tally;
+  });
 }
 
 function summary(over: { multi?: boolean; partial?: boolean; simulated?: boolean } = {}): ReportRow[] {
@@ -159,22 +163,8 @@ describe('summaryRows, multi-code', () => {
 });
 
 describe('resultSummary: the Summary as JSON', () => {
-  const coded = () =>
-    codedRows({
-      codeframe: FRAME,
-      multi: true,
-      assignments: ROWS.map(([row, kind], i) => [row, kind, kind === 'classify' ? i : -1] as const),
-      answer: (i): AnswerOutcome => {
-        const given = ROWS[i]?.[2];
-        return given === null || (typeof given === 'string' && given !== 'fallback') ? undefined : given;
-      },
-      codedCells: new Map(
-        ROWS.filter(([, kind]) => kind === 'coded').map(([row, , cell]) => [row, String(cell)]),
-      ),
-    });
-
   it('lists the entries of the sheet in its order, with the same figures, and example answers by code column', () => {
-    const { tally, examples } = coded();
+    const { tally, examples } = codedOf(true);
     const input = { codeframe: FRAME, multi: true, tally, partial: true, failed: true, simulated: false };
     const json = resultSummary(
       input,
