@@ -485,8 +485,13 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         setPhase('cancelled');
       });
     } else {
+      // Failed while coding, after the model coded some rows in this run: those rows are worth a file.
       const failedWithRows =
-        !isCancellation(error) && !(error instanceof ContinueAsNew) && plan && phase === 'classifying';
+        !isCancellation(error) &&
+        !(error instanceof ContinueAsNew) &&
+        plan &&
+        phase === 'classifying' &&
+        counters.rowsClassified > counters.rowsFallback;
       if (failedWithRows && patched(FAILED_OUTPUT_PATCH)) {
         // Keep what was coded, as a cancel does; the job still fails with its own error.
         try {
