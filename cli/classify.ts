@@ -45,7 +45,7 @@ Options (each overrides its environment variable):
   --question <text>          the survey question, when the header does not say it
   --out, -o <file>           output .xlsx, .csv or .sav (SPSS); default: <input>.coded.xlsx beside
                              the input
-  --batch-size <n|auto>      answers per request (BATCH_SIZE, default 10)
+  --batch-size <n|auto>      answers per request (BATCH_SIZE, default 50)
   --concurrency <n>          batches in flight (PARALLEL_MAX_WORKERS, default 5)
   --no-parallel              one batch at a time (ENABLE_PARALLEL_PROCESSING=false)
   --model <name>             OPENAI_MODEL (default gpt-4o-mini)

@@ -72,6 +72,8 @@ describe('verbatim classify', () => {
       OPENAI_API_KEY: '',
       PARALLEL_MAX_WORKERS: '3',
       HEARTBEAT_TIMEOUT: '3',
+      // Ten answers a request, as before BATCH_SIZE's default became 50: thirty batches, so there is a middle.
+      BATCH_SIZE: '10',
     };
     const args = [input, '--column', 'E2', '--categories-file', categoriesFile, '--out', out];
 

@@ -63,6 +63,8 @@ describe('the embedded Temporal server, supervised by the process that started i
           TEMPORAL_ADDRESS: '',
           OPENAI_API_KEY: '',
           PARALLEL_MAX_WORKERS: '3',
+          // Ten answers a request, as before BATCH_SIZE's default became 50: thirty batches, so there is a middle.
+          BATCH_SIZE: '10',
           // An activity whose completion was sent while the server was down is retried this soon.
           HEARTBEAT_TIMEOUT: '3',
         },

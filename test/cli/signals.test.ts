@@ -94,7 +94,13 @@ describe('SIGTERM to the process the user started stops everything it started', 
     const answers = makeAnswers(300);
     const survey = await writeSurvey(input, answers);
     await fs.writeFile(categoriesFile, CATEGORIES.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n'));
-    const env = { ...(await envFor(dataDir)), SIMULATOR_LATENCY_MS: '500', PARALLEL_MAX_WORKERS: '3' };
+    // Ten answers a request, as before BATCH_SIZE's default became 50: thirty batches, so there is a middle.
+    const env = {
+      ...(await envFor(dataDir)),
+      SIMULATOR_LATENCY_MS: '500',
+      PARALLEL_MAX_WORKERS: '3',
+      BATCH_SIZE: '10',
+    };
     const args = ['classify', input, '--column', 'E2', '--categories-file', categoriesFile, '--out', out];
 
     const first = run('npx', ['verbatim', ...args], env);

@@ -42,6 +42,8 @@ describe('scaling out: one Temporal server, the API and three worker processes o
       OPENAI_RPM: String(rpm),
       OPENAI_BUDGET_WINDOW: String(windowMs / 1000),
       PARALLEL_MAX_WORKERS: String(slots),
+      // Ten answers a request (the default is 50): enough batches for every worker to hold some.
+      BATCH_SIZE: '10',
       HEARTBEAT_TIMEOUT: '3',
       RETRY_INITIAL_INTERVAL: '0.2',
       SHUTDOWN_GRACE: '0',

@@ -30,6 +30,8 @@ function workerEnv(taskQueue: string, overrides: Record<string, string> = {}): R
     OPENAI_API_KEY: 'test-key',
     OPENAI_BASE_URL: h.sim.baseURL,
     PARALLEL_MAX_WORKERS: '3',
+    // Ten answers a request (the default is 50): enough batches to be mid-job when a signal comes.
+    BATCH_SIZE: '10',
     SHUTDOWN_GRACE: '20',
     ...overrides,
   };

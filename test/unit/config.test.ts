@@ -186,11 +186,11 @@ const EFFECTS: Record<
 };
 
 describe('loadConfig defaults', () => {
-  it('has the defaults of the original tool', () => {
+  it('has the defaults of the original tool, but 50 answers a request (the cost bench)', () => {
     expect(DEFAULTS.job).toEqual({
       model: 'gpt-4o-mini',
       temperature: 0.1,
-      batchSize: 10,
+      batchSize: 50,
       batchTokenTarget: 3_000,
       parallel: true,
       maxWorkers: 5,
