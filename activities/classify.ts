@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { AnswersOutcome, BatchOutcome, JobOptions, TokenUsage } from '../domain/job.js';
-import type { PromptItem } from '../domain/prompt.js';
+import type { Category } from '../domain/categories.js';
+import type { CodingMode, PromptItem } from '../domain/prompt.js';
 import {
   buildLabelSchema,
   buildMessages,
@@ -23,9 +24,9 @@ import type { LabelCheck } from '../domain/validate.js';
 import { ModelOutputError, checkLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import type { LabelResponse } from './llm.js';
+import type { CompletionReading, LabelRequest, LabelResponse } from './llm.js';
 import { refusesLogprobs, requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
-import type { LogprobsOff, StoredBatch, StoredPiece, StoredResult } from './stored.js';
+import type { LoadedJob, LogprobsOff, StoredBatch, StoredPiece, StoredResult } from './stored.js';
 import { LOGPROBS_OFF, loadJob, readBatch, readPiece, readResult, storePiece } from './stored.js';
 import type { JobStore } from '../lib/store.js';
 import { batchConfidences } from '../domain/confidence.js';
@@ -77,8 +78,8 @@ export function classifyActivities(deps: ActivityDeps) {
     const job = await loadJob(store, jobId);
     const { options, categories } = job.spec;
     const mode = codingMode(options);
-    const messages = buildMessages(job.plan.question, categories, items, mode);
-    const maxTokens = maxCompletionTokens(categories, items.length, mode);
+    const request = { ...codingRequest(jobId, index, job, items), signal: ctx.cancellationSignal };
+    const { messages, maxCompletionTokens: maxTokens } = request;
     let reserved = 0;
     if (deps.budget) {
       reserved = estimateRequestTokens(await tokenCounter(options.model), messages, maxTokens);
@@ -93,15 +94,6 @@ export function classifyActivities(deps: ActivityDeps) {
     }
     let response: LabelResponse | undefined;
     try {
-      const request = {
-        model: options.model,
-        temperature: options.temperature,
-        messages,
-        schema: buildLabelSchema(categories, items, mode),
-        maxCompletionTokens: maxTokens,
-        promptCacheKey: promptCacheKey(jobId, index, promptCacheKeys(options)),
-        signal: ctx.cancellationSignal,
-      };
       const logprobs = !(await logprobsOff(store, jobId));
       response = await requestLabels(llm, { ...request, logprobs }).catch(async (error: unknown) => {
         if (!logprobs || !refusesLogprobs(error)) throw error;
@@ -119,21 +111,7 @@ export function classifyActivities(deps: ActivityDeps) {
         const counted = response.usage.prompt + maxTokens;
         deps.budget?.settle(reserved, Math.max(counted, arrivalCharge(messages, maxTokens)));
       }
-      const check = checkLabels(response.content, items, categories, mode);
-      const bad = badIds(check, items);
-      if (bad.size === 0) {
-        const confidence = response.logprobs
-          ? batchConfidences({
-              content: response.content,
-              tokens: response.logprobs,
-              items,
-              categories,
-              labels: check.labels,
-            })
-          : undefined;
-        return { whole: true, check, response, ...(confidence ? { confidence } : {}) };
-      }
-      return { whole: false, piece: pieceOf(items, check, bad), response, ...cutOf(check) };
+      return { ...settleAnswer(response, items, categories, mode), response };
     } catch (error) {
       if (ctx.cancellationSignal.aborted) throw error;
       if (error instanceof ModelOutputError && attempt >= wholeAnswerAttempts(options)) {
@@ -208,19 +186,8 @@ export function classifyActivities(deps: ActivityDeps) {
             ? { ...done, nearLimit: true }
             : done;
         }
-        const { check, response, confidence } = settled;
-        const result: StoredResult = {
-          index,
-          labels: batch.items.map((item) => check.labels.get(item.id) ?? []),
-          ...(check.cut.length > 0 ? { cut: check.cut.length } : {}),
-          usage: response.usage,
-          latencyMs: Math.round(response.latencyMs),
-          attempt,
-          model: options.model,
-          ...(deps.identity ? { worker: deps.identity } : {}),
-          ...(response.simulated ? { simulated: true as const } : {}),
-          ...(confidence ? { confidence } : {}),
-        };
+        const { response } = settled;
+        const result = wholeResult(batch, settled, response, attempt, options.model, deps.identity);
         await store.writeJson(store.resultFile(jobId, index), result);
         if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
         const done = outcome(batch, result, attempt, false);
@@ -273,6 +240,73 @@ export function classifyActivities(deps: ActivityDeps) {
   };
 }
 
+/** A batch's coding request (or some of its answers'): what the synchronous call and a Batch API line send. */
+export function codingRequest(
+  jobId: string,
+  index: number,
+  job: LoadedJob,
+  items: readonly PromptItem[],
+): Omit<LabelRequest, 'signal' | 'logprobs'> {
+  const { options, categories } = job.spec;
+  const mode = codingMode(options);
+  return {
+    model: options.model,
+    temperature: options.temperature,
+    messages: buildMessages(job.plan.question, categories, items, mode),
+    schema: buildLabelSchema(categories, items, mode),
+    maxCompletionTokens: maxCompletionTokens(categories, items.length, mode),
+    promptCacheKey: promptCacheKey(jobId, index, promptCacheKeys(options)),
+  };
+}
+
+/** An answer for `items` checked id by id: all valid (with confidences when given), or the piece that is. */
+export function settleAnswer(
+  reading: CompletionReading,
+  items: readonly PromptItem[],
+  categories: readonly Category[],
+  mode: CodingMode,
+):
+  | { readonly whole: true; readonly check: LabelCheck; readonly confidence?: ReadonlyArray<number | null> }
+  | { readonly whole: false; readonly piece: PieceResult; readonly cut?: number } {
+  const check = checkLabels(reading.content, items, categories, mode);
+  const bad = badIds(check, items);
+  if (bad.size > 0) return { whole: false, piece: pieceOf(items, check, bad), ...cutOf(check) };
+  const confidence = reading.logprobs
+    ? batchConfidences({
+        content: reading.content,
+        tokens: reading.logprobs,
+        items,
+        categories,
+        labels: check.labels,
+      })
+    : undefined;
+  return { whole: true, check, ...(confidence ? { confidence } : {}) };
+}
+
+/** What a batch's valid answer stores under its index. */
+export function wholeResult(
+  batch: StoredBatch,
+  settled: { readonly check: LabelCheck; readonly confidence?: ReadonlyArray<number | null> },
+  answer: { readonly usage: TokenUsage; readonly latencyMs: number; readonly simulated?: boolean },
+  attempt: number,
+  model: string,
+  worker: string | undefined,
+): StoredResult {
+  const { check, confidence } = settled;
+  return {
+    index: batch.index,
+    labels: batch.items.map((item) => check.labels.get(item.id) ?? []),
+    ...(check.cut.length > 0 ? { cut: check.cut.length } : {}),
+    usage: answer.usage,
+    latencyMs: Math.round(answer.latencyMs),
+    attempt,
+    model,
+    ...(worker ? { worker } : {}),
+    ...(answer.simulated ? { simulated: true as const } : {}),
+    ...(confidence ? { confidence } : {}),
+  };
+}
+
 function ids(items: readonly PromptItem[]): string[] {
   return items.map((item) => item.id);
 }
@@ -320,7 +354,7 @@ function wholeAnswerAttempts(options: JobOptions): number {
 /** Jobs whose model refused `logprobs`, known to this process (the file says so to the others). */
 const offJobs = new Set<string>();
 
-async function logprobsOff(store: JobStore, jobId: string): Promise<boolean> {
+export async function logprobsOff(store: JobStore, jobId: string): Promise<boolean> {
   const key = `${store.root}\u0000${jobId}`;
   if (offJobs.has(key)) return true;
   const off = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));

@@ -71,30 +71,40 @@ export interface LabelResponse {
  * reasoning models"): the job then goes on without them, rather than failing every batch.
  */
 export function refusesLogprobs(error: unknown): boolean {
+  return error instanceof OpenAI.BadRequestError && mentionsLogprobs(error);
+}
+
+/** A 400's error (as thrown, or as a batch line's body carries it) is about `logprobs`. */
+export function mentionsLogprobs(error: {
+  readonly param?: string | null;
+  readonly message?: string;
+}): boolean {
   return (
-    error instanceof OpenAI.BadRequestError &&
-    (error.param === 'logprobs' || error.param === 'top_logprobs' || /logprobs/i.test(error.message))
+    error.param === 'logprobs' || error.param === 'top_logprobs' || /logprobs/i.test(error.message ?? '')
   );
 }
 
-/** Sends one batch; throws `ModelOutputError` for a refusal or a cut-off answer (both retryable). */
-export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Promise<LabelResponse> {
-  const started = performance.now();
-  const { data, response } = await llm.client.chat.completions
-    .create(
-      {
-        model: request.model,
-        temperature: request.temperature,
-        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-        response_format: { type: 'json_schema', json_schema: { ...request.schema } },
-        max_completion_tokens: request.maxCompletionTokens,
-        ...(request.promptCacheKey ? { prompt_cache_key: request.promptCacheKey } : {}),
-        ...(request.logprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),
-      },
-      request.signal ? { signal: request.signal } : {},
-    )
-    .withResponse();
-  const latencyMs = performance.now() - started;
+/**
+ * The chat-completion body of a coding request: what the synchronous call sends, and what a Batch API line
+ * carries as its `body`, so that both ask the model exactly the same thing.
+ */
+export function labelRequestBody(request: LabelRequest) {
+  return {
+    model: request.model,
+    temperature: request.temperature,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    response_format: { type: 'json_schema' as const, json_schema: { ...request.schema } },
+    max_completion_tokens: request.maxCompletionTokens,
+    ...(request.promptCacheKey ? { prompt_cache_key: request.promptCacheKey } : {}),
+    ...(request.logprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),
+  };
+}
+
+/** What a chat completion answered, however it came (a response, or a line of a batch's output file). */
+export type CompletionReading = Omit<LabelResponse, 'latencyMs' | 'rateLimit' | 'simulated'>;
+
+/** Reads a completion; throws `ModelOutputError` for a refusal or a cut-off answer (both retryable). */
+export function readCompletion(data: OpenAI.ChatCompletion): CompletionReading {
   const choice = data.choices[0];
   if (choice?.message.refusal)
     throw new ModelOutputError('refusal', `model refused: ${choice.message.refusal}`);
@@ -108,10 +118,22 @@ export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Pr
       completion: data.usage?.completion_tokens ?? 0,
       cached: data.usage?.prompt_tokens_details?.cached_tokens ?? 0,
     },
+    ...(choice?.logprobs?.content ? { logprobs: choice.logprobs.content } : {}),
+  };
+}
+
+/** Sends one batch; throws `ModelOutputError` for a refusal or a cut-off answer (both retryable). */
+export async function requestLabels(llm: LlmEndpoint, request: LabelRequest): Promise<LabelResponse> {
+  const started = performance.now();
+  const { data, response } = await llm.client.chat.completions
+    .create(labelRequestBody(request), request.signal ? { signal: request.signal } : {})
+    .withResponse();
+  const latencyMs = performance.now() - started;
+  return {
+    ...readCompletion(data),
     latencyMs,
     rateLimit: readRateLimit(response.headers),
     simulated: response.headers.get(SIMULATOR_HEADER) === '1',
-    ...(choice?.logprobs?.content ? { logprobs: choice.logprobs.content } : {}),
   };
 }
 

@@ -208,7 +208,7 @@ export async function readRows(store: JobStore, jobId: string): Promise<StoredRo
   };
 }
 
-interface LoadedJob {
+export interface LoadedJob {
   readonly spec: JobSpec;
   readonly plan: JobPlan;
 }
