@@ -3,6 +3,7 @@
  * its own queue (see `llmTaskQueue`). The workflow proxies each list with its queue and the worker registers
  * each list on its queue, so a new activity cannot land on the wrong one.
  */
+import { batchApiActivities, batchApiFileActivities } from './batch-api.js';
 import { classifyActivities } from './classify.js';
 import { codeframeFileActivities, codeframeLlmActivities } from './codeframe.js';
 import type { ActivityDeps } from './deps.js';
@@ -12,6 +13,7 @@ import { salvageActivities } from './salvage.js';
 
 export type { ActivityDeps } from './deps.js';
 export type { ClassifyBatchInput, ReclassifyAnswersInput } from './classify.js';
+export type { BatchPartRef, BatchView, SubmitBatchRoundInput, SubmittedRound } from './batch-api.js';
 export type { MergeBatchInput } from './salvage.js';
 export type {
   CodeframeRef,
@@ -33,13 +35,14 @@ export function createFileActivities(deps: ActivityDeps) {
     ...prepareActivities(deps),
     ...outputActivities(deps),
     ...salvageActivities(deps),
+    ...batchApiFileActivities(deps),
     ...codeframeFileActivities(deps),
   };
 }
 
 /** Calling the model: the LLM task queue, whose slots are PARALLEL_MAX_WORKERS. */
 export function createLlmActivities(deps: ActivityDeps) {
-  return { ...classifyActivities(deps), ...codeframeLlmActivities(deps) };
+  return { ...classifyActivities(deps), ...batchApiActivities(deps), ...codeframeLlmActivities(deps) };
 }
 
 export type FileActivities = ReturnType<typeof createFileActivities>;

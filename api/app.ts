@@ -125,6 +125,7 @@ export function createApp(deps: AppDeps): App {
           temperature: deps.defaults.temperature,
           multi: deps.defaults.multi ?? false,
           maxCodes: deps.defaults.maxCodes ?? DEFAULT_MAX_CODES,
+          batchApi: deps.defaults.batchApi ?? false,
         },
         limits: {
           maxUploadBytes: deps.maxUploadBytes,

@@ -10,6 +10,7 @@ import type { ConfidenceSplit } from '../domain/agreement.js';
 import type { BannerTable } from '../domain/banner-tables.js';
 import type { Crosstab, CrosstabCell, CrosstabColumn, CrosstabLine } from '../domain/crosstab.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
+import type { BatchApiProgress } from '../domain/batch-api.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import type { CostEstimate, JobCost } from '../domain/cost.js';
 import type { Cost } from '../domain/prices.js';
@@ -147,6 +148,33 @@ export const EstimateSchema = z
     pricesAsOf: z.string().openapi({ description: 'The date of the built-in price table' }),
   } satisfies Shape<CostEstimate>)
   .openapi('Estimate', { description: 'What a job would cost, worked out without calling the model' });
+const BatchApiProgressSchema = z
+  .object({
+    round: count(
+      'The round of batches under way (1 first; lines without a usable answer may go into another)',
+    ),
+    stage: z.enum(['submitting', 'waiting', 'synchronous']).openapi({
+      description: '`synchronous`: the Batch API rounds are over and what they left is asked directly',
+    }),
+    batches: z
+      .array(
+        z.object({
+          id: z.string(),
+          status: z
+            .string()
+            .openapi({ description: 'As OpenAI says it: validating, in_progress, completed…' }),
+          total: count(),
+          completed: count(),
+          failed: count(),
+        }),
+      )
+      .readonly(),
+    requests: z.object({ total: count(), completed: count(), failed: count() }),
+    linesCoded: count('Lines of all rounds whose answer validated'),
+    linesSent: count('Lines sent in all rounds'),
+    note: z.string().optional().openapi({ description: 'A full queue being waited out, say' }),
+  } satisfies Shape<BatchApiProgress>)
+  .openapi('BatchApiProgress', { description: 'Batch API mode: the round and its batches' });
 
 export const ProgressSchema = z
   .object({
@@ -193,6 +221,7 @@ export const ProgressSchema = z
     rateLimited: count('Answers of 429 (rate limited)'),
     cost: CostSchema.optional(),
     fallbackReasons: z.record(z.string(), count()).openapi({ description: 'Fallback batches by reason' }),
+    batchApi: BatchApiProgressSchema.optional(),
     startedAt: dateTime,
     updatedAt: dateTime,
   } satisfies Shape<JobProgress>)
@@ -440,6 +469,7 @@ export const SettingsSchema = z
       maxCodes: z.number().int().min(1).max(MAX_CODES_LIMIT).openapi({
         description: 'The most categories an answer keeps in multi-code mode (MAX_CODES)',
       }),
+      batchApi: z.boolean().openapi({ description: "Through OpenAI's Batch API (OPENAI_BATCH_API)" }),
     }),
     limits: z.object({
       maxUploadBytes: count(),

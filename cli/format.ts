@@ -1,5 +1,6 @@
 import type { CostEstimate } from '../domain/cost.js';
 import { formatCost } from '../domain/cost.js';
+import { batchApiLine } from '../domain/batch-api.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 
 /** Terminal formatting for progress and the final stats block. */
@@ -34,7 +35,10 @@ export function progressLine(p: JobProgress, width = 24): string {
     `${bar} ${pct} ${formatCount(p.rows.done)}/${formatCount(p.rows.total)} rows`,
     p.phase === 'classifying' ? `${formatCount(Math.round(p.ratePerMinute))}/min` : p.phase,
   ];
-  if (p.phase === 'classifying') {
+  if (p.phase === 'classifying' && p.batchApi && p.batchApi.stage !== 'synchronous') {
+    // Waiting on OpenAI's batches: their state says more than a rate or an ETA would.
+    parts[1] = batchApiLine(p.batchApi);
+  } else if (p.phase === 'classifying') {
     if (p.etaSeconds !== null) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
     parts.push(
       `batches ${formatCount(p.batches.done)}/${formatCount(p.batches.total)} (${p.batches.inFlight} in flight)`,

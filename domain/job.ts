@@ -1,3 +1,4 @@
+import type { BatchApiProgress, BatchPartOutcome, BatchPoll } from './batch-api.js';
 import type { Category } from './categories.js';
 import type { BatchSize } from './batching.js';
 import type { AdaptiveWindow, RateLimitReport } from './rate.js';
@@ -44,6 +45,13 @@ export interface JobOptions {
   readonly prices?: PriceOverride;
   /** MAX_COST, USD: the job holds any request that would take its cost over this. Absent: no cap. */
   readonly maxCost?: number;
+  /**
+   * OPENAI_BATCH_API: the requests go through OpenAI's Batch API (half price, done within 24 h) rather than
+   * one by one. Chosen at start: a job never changes path, so histories of either kind replay.
+   */
+  readonly batchApi?: boolean;
+  /** How often a Batch API job looks at its batches (OPENAI_BATCH_POLL, OPENAI_BATCH_POLL_MAX). */
+  readonly batchPoll?: BatchPoll;
 }
 
 export interface RetryOptions {
@@ -234,6 +242,22 @@ export function addBatchApiUsage(c: JobCounters, usage: TokenUsage): JobCounters
   };
 }
 
+/**
+ * An ended batch's files read: the batches coded whole count as done, and every answered line's tokens
+ * (billed, at the batch price, whether or not the answer was usable). Partly wrong and unanswered ones are
+ * counted when the synchronous path finishes them.
+ */
+export function addBatchPart(c: JobCounters, o: BatchPartOutcome): JobCounters {
+  return {
+    ...addBatchApiUsage(c, o.usage),
+    batchesDone: c.batchesDone + o.coded,
+    rowsClassified: c.rowsClassified + o.rowsCoded,
+    apiCalls: c.apiCalls + o.answered,
+    batchesSimulated: c.batchesSimulated + (o.simulated ? o.coded : 0),
+    answersCut: c.answersCut + (o.cut ?? 0),
+  };
+}
+
 export function addOutcome(c: JobCounters, o: BatchOutcome): JobCounters {
   return {
     ...c,
@@ -317,6 +341,8 @@ export interface JobProgress {
   readonly cost?: JobCost;
   /** Fallback batches by reason. */
   readonly fallbackReasons: Readonly<Record<string, number>>;
+  /** Batch API mode: the round, its batches' states and request counts. */
+  readonly batchApi?: BatchApiProgress;
   readonly startedAt: string;
   readonly updatedAt: string;
 }
@@ -338,6 +364,7 @@ export interface ProgressInput {
   readonly now: number;
   /** The cap and whether it holds the job (absent: no cap). */
   readonly cap?: CapState;
+  readonly batchApi?: BatchApiProgress;
 }
 
 /** Builds the progress view; `now` is the workflow's clock, so rate and ETA are as of the last event. */
@@ -384,16 +411,18 @@ export function describeProgress(p: ProgressInput): JobProgress {
     ratePerMinute: Math.round(ratePerMinute * 10) / 10,
     etaSeconds,
     elapsedSeconds: Math.round((p.now - p.startedAt) / 100) / 10,
+    // Every token sent, synchronous and Batch API alike (the cost prices them apart).
     tokens: {
-      prompt: c.promptTokens,
-      completion: c.completionTokens,
-      cached: c.cachedTokens,
-      total: c.promptTokens + c.completionTokens,
+      prompt: c.promptTokens + c.batchPromptTokens,
+      completion: c.completionTokens + c.batchCompletionTokens,
+      cached: c.cachedTokens + c.batchCachedTokens,
+      total: c.promptTokens + c.completionTokens + c.batchPromptTokens + c.batchCompletionTokens,
     },
     apiCalls: c.apiCalls,
     rateLimited: c.rateLimited,
     cost: jobCost(jobTokens(c), p.plan?.price, p.cap),
     fallbackReasons: p.fallbackReasons,
+    ...(p.batchApi ? { batchApi: p.batchApi } : {}),
     startedAt: new Date(p.startedAt).toISOString(),
     updatedAt: new Date(p.now).toISOString(),
   };
@@ -430,7 +459,11 @@ export function computeStats(
     sequentialEstimateSeconds: round(counters.sequentialMs / 1000, 1),
     apiCalls: counters.apiCalls,
     rateLimited: counters.rateLimited,
-    tokens: counters.promptTokens + counters.completionTokens,
+    tokens:
+      counters.promptTokens +
+      counters.completionTokens +
+      counters.batchPromptTokens +
+      counters.batchCompletionTokens,
     fallbackBatches: counters.batchesFallback,
     fallbackRows: counters.rowsFallback,
   };

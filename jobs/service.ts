@@ -269,6 +269,9 @@ export interface CreateJobRequest {
    */
   readonly answeredBy?: string;
   readonly batchesPerRun?: number;
+  /** Batch API mode, for tests: lines per file, and looks before a run hands over. */
+  readonly batchApiLinesPerFile?: number;
+  readonly batchApiPollsPerRun?: number;
   /** A name for people (the job card, the list); default none: the file and column say what it is. */
   readonly name?: string;
   /** A `random` id job starts even when an identical job is running or done (see `CreatedJob.state`). */
@@ -390,14 +393,19 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
     }
   }
 
-  const workflowInputOf = (spec: JobSpec, batchesPerRun?: number): ClassifyJobInput => ({
+  const workflowInputOf = (
+    spec: JobSpec,
+    tuning: Pick<CreateJobRequest, 'batchesPerRun' | 'batchApiLinesPerFile' | 'batchApiPollsPerRun'> = {},
+  ): ClassifyJobInput => ({
     jobId: spec.jobId,
     fileName: spec.fileName,
     column: spec.column,
     ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
     options: spec.options,
     searchAttributes: deps.searchAttributes,
-    ...(batchesPerRun ? { batchesPerRun } : {}),
+    ...(tuning.batchesPerRun ? { batchesPerRun: tuning.batchesPerRun } : {}),
+    ...(tuning.batchApiLinesPerFile ? { batchApiLinesPerFile: tuning.batchApiLinesPerFile } : {}),
+    ...(tuning.batchApiPollsPerRun ? { batchApiPollsPerRun: tuning.batchApiPollsPerRun } : {}),
   });
 
   return {
@@ -412,7 +420,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       }
       const { jobId, spec } = await storeJob(deps, request);
       try {
-        return await startOrResume(jobId, workflowInputOf(spec, request.batchesPerRun), {
+        return await startOrResume(jobId, workflowInputOf(spec, request), {
           ...request,
           ...(key ? { sameKey: key } : {}),
         });

@@ -7,6 +7,7 @@ import type { BatchFaultRule, BatchOptions } from './options.js';
 import type { PromptCache } from './protocol.js';
 import { SERVER_ERROR_MESSAGE, chargeOf, errorBody, parseChatRequest, unixSeconds } from './protocol.js';
 import type { StatsRecorder } from './stats.js';
+import type { BatchStatus } from '../domain/batch-api.js';
 
 /** The one endpoint the simulator runs batches for. */
 export const BATCH_ENDPOINT = '/v1/chat/completions';
@@ -22,15 +23,7 @@ const DEFAULT_TIMING = {
 };
 const DEFAULT_EXPIRE_FRACTION = 0.5;
 
-export type BatchStatus =
-  | 'validating'
-  | 'failed'
-  | 'in_progress'
-  | 'finalizing'
-  | 'completed'
-  | 'expired'
-  | 'cancelling'
-  | 'cancelled';
+export type { BatchStatus } from '../domain/batch-api.js';
 
 /** An entry of a failed batch's `errors.data`. */
 export interface BatchError {

@@ -31,6 +31,7 @@ import type {
 import {
   SPAN_PAGE,
   ZERO_COUNTERS,
+  addBatchPart,
   addFallback,
   addOutcome,
   addSalvage,
@@ -38,6 +39,8 @@ import {
   describeProgress,
   effectiveWindow,
 } from '../domain/job.js';
+import type { BatchApiState } from '../domain/batch-api.js';
+import { DEFAULT_BATCH_POLL, describeBatchApi, initialBatchApiState } from '../domain/batch-api.js';
 import type { FailedGroup } from '../domain/salvage.js';
 import { splitForRetry } from '../domain/salvage.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
@@ -52,6 +55,7 @@ import {
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { formatCost, jobTokens, jobCost, maxCostProblem, requestCeiling, withinCap } from '../domain/cost.js';
 import { llmTaskQueue } from '../domain/task-queues.js';
+import { cancelOpenBatches, runBatchApiRounds } from './batch-api.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
 import {
   MAX_CONCURRENCY,
@@ -131,6 +135,10 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   /** Set when the run hands over: from then on no batch starts another activity (the next run takes them). */
   let handingOver = false;
   const fallbackReasons: Record<string, number> = { ...carry?.fallbackReasons };
+  // Batch API mode is chosen at the start and kept: a job's runs all take the same path, so either replays.
+  const batchPoll = options.batchPoll ?? DEFAULT_BATCH_POLL;
+  let batchApi: BatchApiState | undefined =
+    carry?.batchApi ?? (options.batchApi ? initialBatchApiState(batchPoll) : undefined);
   const startedAt = carry?.startedAt ?? Date.now();
   let classifyStartedAt = carry?.classifyStartedAt;
   /** The cost cap (USD): the job's option until an update sets or lifts it. */
@@ -160,6 +168,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       classifyStartedAt,
       now: Date.now(),
       cap: { maxCost, capReached: held !== undefined, nextRequest: held },
+      ...(batchApi ? { batchApi: describeBatchApi(batchApi) } : {}),
     });
 
   setHandler(progressQuery, progress);
@@ -272,7 +281,22 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       setPhase('classifying');
     }
     const preparedPlan = plan;
-    const firstBatch = carry?.nextBatch ?? 0;
+    if (batchApi && batchApi.stage !== 'sync') {
+      const step = await runBatchApiRounds({
+        jobId,
+        totalLines: preparedPlan.batches,
+        poll: batchPoll,
+        retry,
+        ...(input.batchApiLinesPerFile ? { linesPerFile: input.batchApiLinesPerFile } : {}),
+        ...(input.batchApiPollsPerRun ? { pollsPerRun: input.batchApiPollsPerRun } : {}),
+        state: batchApi,
+        onState: (state) => (batchApi = state),
+        onCollected: (outcome) => (counters = addBatchPart(counters, outcome)),
+      });
+      if (step === 'handover') return await handOver(preparedPlan, preparedPlan.batches, []);
+    }
+    // In Batch API mode the synchronous window takes only what the rounds left, a page at a time.
+    const firstBatch = batchApi ? preparedPlan.batches : (carry?.nextBatch ?? 0);
     const lastBatch = Math.min(
       preparedPlan.batches,
       firstBatch + (input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN),
@@ -386,10 +410,18 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     // The batches the previous run handed over while they waited on the model go first.
     const carried = [...(carry?.inFlight ?? [])];
     let dispatched = 0;
-    while (
-      (carried.length > 0 || next < lastBatch) &&
-      (dispatched === 0 || !workflowInfo().continueAsNewSuggested)
-    ) {
+    const pagesLeft = () => batchApi?.stage === 'sync' && (batchApi.cursor ?? 0) < preparedPlan.batches;
+    for (;;) {
+      if (carried.length === 0 && pagesLeft() && batchApi) {
+        const page = await io.pendingBatches({ jobId, from: batchApi.cursor ?? 0, count: SPAN_PAGE });
+        carried.push(...page.indexes);
+        batchApi = { ...batchApi, cursor: page.next };
+      }
+      if (!(
+        (carried.length > 0 || next < lastBatch) &&
+        (dispatched === 0 || !workflowInfo().continueAsNewSuggested)
+      ))
+        break;
       await condition(() => broken !== undefined || (!paused && inFlight < window.size));
       if (broken) break;
       const index = carried[0] ?? next;
@@ -427,7 +459,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
           committed.delete(index);
         });
     }
-    const more = carried.length > 0 || next < preparedPlan.batches;
+    const more = carried.length > 0 || next < preparedPlan.batches || pagesLeft();
     if (more && !broken && inFlight > 0 && patched(CARRY_IN_FLIGHT_PATCH)) {
       // Hand over without waiting for the slowest batch (one in retry backoff may take minutes): the
       // batches in a file step finish (milliseconds), those waiting on the model go to the next run, which
@@ -449,24 +481,10 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     }
 
     if (more) {
-      // Keep each run's history small: hand counters, the cursor and the batches in flight to a fresh run.
-      await condition(allHandlersFinished);
-      const inFlightNow = [...running].sort((a, b) => a - b);
-      const state: CarriedState = {
-        plan: preparedPlan,
-        nextBatch: next,
-        counters,
-        window,
-        paused,
-        fallbackReasons,
-        startedAt,
-        classifyStartedAt: classifyStartedAt ?? startedAt,
-        runs: (carry?.runs ?? 1) + 1,
-        ...(inFlightNow.length > 0 ? { inFlight: inFlightNow } : {}),
-        ...(capChanged ? { maxCost: maxCost ?? null } : {}),
-      };
+      // Batch API mode pages its batches in: those paged but not started go to the next run as well.
+      const inFlightNow = [...running, ...(batchApi ? carried : [])].sort((a, b) => a - b);
       if (inFlightNow.length > 0) log.info('handing over batches in flight', { batches: inFlightNow.length });
-      return await continueAsNew<typeof classifyJobWorkflow>({ ...input, carry: state });
+      return await handOver(preparedPlan, next, inFlightNow);
     }
 
     const classifyEndedAt = Date.now();
@@ -478,6 +496,8 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     if (isCancellation(error) && plan) {
       // Keep what was coded: write a partial result, then end as cancelled.
       await CancellationScope.nonCancellable(async () => {
+        // Batches OpenAI still runs for the job are cancelled; what they answered by then is not read.
+        if (batchApi) batchApi = await cancelOpenBatches(batchApi, retry);
         // Batches parked by a hand-over never finish here: what they stored is in the partial result.
         await condition(() => inFlight === 0 || (handingOver && fileSteps === 0));
         setPhase('writing');
@@ -505,6 +525,30 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       setPhase(isCancellation(error) ? 'cancelled' : 'failed');
     }
     throw error;
+  }
+
+  /** Keeps each run's history small: counters, the cursor and the batches in flight go to a fresh run. */
+  async function handOver(
+    preparedPlan: JobPlan,
+    nextBatch: number,
+    inFlightNow: readonly number[],
+  ): Promise<never> {
+    await condition(allHandlersFinished);
+    const state: CarriedState = {
+      plan: preparedPlan,
+      nextBatch,
+      counters,
+      window,
+      paused,
+      fallbackReasons,
+      startedAt,
+      classifyStartedAt: classifyStartedAt ?? startedAt,
+      runs: (carry?.runs ?? 1) + 1,
+      ...(inFlightNow.length > 0 ? { inFlight: inFlightNow } : {}),
+      ...(capChanged ? { maxCost: maxCost ?? null } : {}),
+      ...(batchApi ? { batchApi } : {}),
+    };
+    return continueAsNew<typeof classifyJobWorkflow>({ ...input, carry: state });
   }
 
   async function finish(

@@ -3,6 +3,7 @@
  * imports this file (and only this one) from workflows/.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BatchApiState } from '../domain/batch-api.js';
 import type { JobCounters, JobOptions, JobPhase, JobPlan, JobProgress, JobStats } from '../domain/job.js';
 import type { QualitySummary } from '../domain/quality.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
@@ -18,6 +19,10 @@ export interface ClassifyJobInput {
   readonly searchAttributes: boolean;
   /** Batches one run handles before it continues as new, keeping each run's history small. */
   readonly batchesPerRun?: number;
+  /** Batch API mode: lines per file below OpenAI's 50,000 (tests cut a small job into several batches). */
+  readonly batchApiLinesPerFile?: number;
+  /** Batch API mode: looks at the batches before a run hands over (tests; default 500). */
+  readonly batchApiPollsPerRun?: number;
   /** State handed over by continue-as-new. */
   readonly carry?: CarriedState;
 }
@@ -45,6 +50,8 @@ export interface CarriedState {
    * Absent: the job's own `options.maxCost` applies (state from older code has none).
    */
   readonly maxCost?: number | null;
+  /** Batch API mode: the round, its batch ids and states, what the rounds left (absent in sync jobs). */
+  readonly batchApi?: BatchApiState;
 }
 
 export interface ClassifyJobResult {

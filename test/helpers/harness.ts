@@ -48,7 +48,13 @@ export interface Harness {
     name: string,
     answers: ReadonlyArray<string | null>,
     options: JobOptions,
-    extra?: { coded?: ReadonlyMap<number, string>; batchesPerRun?: number; categories?: readonly Category[] },
+    extra?: {
+      coded?: ReadonlyMap<number, string>;
+      batchesPerRun?: number;
+      categories?: readonly Category[];
+      batchApiLinesPerFile?: number;
+      batchApiPollsPerRun?: number;
+    },
   ): Promise<{ started: StartedJob; survey: SurveyFile }>;
   close(): Promise<void>;
 }
@@ -124,6 +130,8 @@ export async function createHarness(
         options,
         idFrom: 'random',
         ...(extra.batchesPerRun ? { batchesPerRun: extra.batchesPerRun } : {}),
+        ...(extra.batchApiLinesPerFile ? { batchApiLinesPerFile: extra.batchApiLinesPerFile } : {}),
+        ...(extra.batchApiPollsPerRun ? { batchApiPollsPerRun: extra.batchApiPollsPerRun } : {}),
       });
       return { started, survey };
     },

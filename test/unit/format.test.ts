@@ -66,6 +66,31 @@ describe('progressLine', () => {
     );
   });
 
+  it("while a Batch API round runs, shows its batches' state and request counts instead of a rate", () => {
+    const batches = [
+      { id: 'batch_a', status: 'in_progress', total: 1_000, completed: 430, failed: 3 },
+      { id: 'batch_b', status: 'validating', total: 500, completed: 0, failed: 0 },
+    ];
+    const waiting = progress({
+      batchApi: {
+        round: 1,
+        stage: 'waiting',
+        batches,
+        requests: { total: 1_500, completed: 430, failed: 3 },
+        linesCoded: 0,
+        linesSent: 1_500,
+        note: 'queue full (token_limit_exceeded): sent again later.',
+      },
+    });
+    const line = progressLine(waiting);
+    expect(line).toContain(
+      ' rows · Batch API round 1: in_progress/validating 430/1,500 (3 failed) · queue full (token_limit_exceeded)',
+    );
+    expect(line).not.toContain('/min');
+    const direct = progress({ batchApi: { ...waiting.batchApi!, stage: 'synchronous' } });
+    expect(progressLine(direct)).toContain('775/min · ETA 1m 05s');
+  });
+
   it('draws a bar of the given width, filled in proportion', () => {
     for (const width of [10, 24, 40]) {
       expect(bar(progressLine(progress(), width))).toHaveLength(width);

@@ -1,0 +1,184 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredResult } from '../../activities/stored.js';
+import { progressQuery } from '../../workflows/definitions.js';
+import type { Harness } from '../helpers/harness.js';
+import { createHarness, testOptions } from '../helpers/harness.js';
+import { waitFor } from '../helpers/processes.js';
+import { cellText, expectEveryRowCoded, expected, makeAnswers, readOutput } from '../helpers/survey.js';
+
+let h: Harness;
+
+// A simulated day lasts 86.4 s: validating and finalizing take 5 ms, a line 0.1 ms, unless a test says otherwise.
+beforeAll(async () => {
+  h = await createHarness({ latency: { meanMs: 5 }, timeScale: 0.001 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const batchOptions = (overrides: Parameters<typeof testOptions>[0] = {}) =>
+  testOptions({ batchApi: true, batchSize: 5, batchPoll: { initialMs: 50, maxMs: 200 }, ...overrides });
+
+async function storedResults(jobId: string): Promise<StoredResult[]> {
+  const dir = path.join(h.store.dir(jobId), 'results');
+  const names = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
+  return Promise.all(
+    names.map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as StoredResult),
+  );
+}
+
+describe('Batch API mode on a real Temporal server', () => {
+  it('codes 1,200 answers through batches with shuffled output, 2 % failed lines and an expired batch: every row once, as the simulator meant', async () => {
+    const answers = makeAnswers(1_200, { duplicates: 0.05, blanks: 0.02, placeholders: 0.02 });
+    h.sim.resetStats();
+    h.sim.configure({
+      batch: {
+        faults: [
+          { kind: 'server_error', rate: 0.02 },
+          // Partly wrong answers (salvaged synchronously) and an unusable one (asked again).
+          { kind: 'bad_category', count: 2 },
+          { kind: 'malformed_json', count: 1 },
+        ],
+        expire: { count: 1 },
+      },
+    });
+    const workers = await h.startWorkers();
+    try {
+      const { started, survey } = await h.startSurvey(
+        workers.taskQueue,
+        'batch-api.xlsx',
+        answers,
+        batchOptions(),
+        // Several files a round, and a hand-over to a fresh run every few looks at the batches.
+        { batchApiLinesPerFile: 50, batchApiPollsPerRun: 3 },
+      );
+      const result = await started.handle.result();
+      const stats = h.sim.stats();
+
+      // What was asked for happened: an expired batch, lines failed with 500, shuffled files (the simulator's
+      // way), faults; and a second round or the synchronous path took the rest.
+      expect(stats.batch.byStatus.expired).toBe(1);
+      expect(stats.batch.lines.batch_expired ?? 0).toBeGreaterThan(0);
+      expect(stats.batch.lines['500'] ?? 0).toBeGreaterThan(0);
+      expect(stats.batch.faults.bad_category).toBe(2);
+      const plan = result.progress.batches.total;
+      expect(plan).toBeGreaterThan(200);
+      expect(stats.batch.batchesCreated).toBeGreaterThan(Math.ceil(plan / 50));
+
+      // Every row coded exactly once with the label the simulator meant, no fallback.
+      const sheet = (await readOutput(h.store.file(started.jobId, result.output.xlsx))).getWorksheet('Data');
+      if (!sheet) throw new Error('no Data sheet');
+      expect(sheet.actualRowCount).toBe(2 + answers.length);
+      answers.forEach((answer, i) => {
+        const row = survey.rows[i] ?? 0;
+        expect(cellText(sheet, row, 'E')).toBe(answer ?? '');
+        expect(cellText(sheet, row, 'G'), `row ${row}: ${answer}`).toBe(
+          answer === null ? '' : expected(answer),
+        );
+      });
+      expect(result.stats.fallbackRows).toBe(0);
+      const results = await storedResults(started.jobId);
+      expect(results).toHaveLength(plan);
+      expect(new Set(results.map((r) => r.index)).size).toBe(plan);
+
+      // Lines left by the rounds were asked directly, and only those (a few, plus the salvages' halves).
+      const leftover = plan - (result.progress.batchApi?.linesCoded ?? plan);
+      expect(leftover).toBeGreaterThan(0);
+      expect(stats.requests).toBeGreaterThanOrEqual(leftover);
+      expect(stats.requests).toBeLessThan(leftover + 10);
+      expect(result.progress.batchApi).toMatchObject({ stage: 'synchronous' });
+      expect(result.progress.batches.done).toBe(plan);
+      // Tokens counted once each: every batch line's and every direct request's, none twice.
+      expect(result.progress.tokens.prompt).toBe(stats.batch.promptTokens + stats.promptTokens);
+      expect(result.progress.tokens.completion).toBe(stats.batch.completionTokens + stats.completionTokens);
+    } finally {
+      h.sim.configure({ batch: {} });
+      await workers.stop();
+    }
+  }, 120_000);
+
+  it('waits out a full queue (token_limit_exceeded): the refused batch is created again later', async () => {
+    const answers = makeAnswers(300);
+    h.sim.resetStats();
+    // Room for one file at a time (a file of these 20 lines is charged about 4,800 tokens): the others are
+    // refused until it is done.
+    h.sim.configure({ batch: { lineMs: 20_000, enqueuedTokenLimit: 7_000 } });
+    const workers = await h.startWorkers();
+    try {
+      const { started, survey } = await h.startSurvey(
+        workers.taskQueue,
+        'queue.xlsx',
+        answers,
+        batchOptions(),
+        {
+          batchApiLinesPerFile: 20,
+        },
+      );
+      const notes = new Set<string>();
+      const seen = (async () => {
+        for (;;) {
+          const p = await started.handle.query(progressQuery).catch(() => undefined);
+          if (p?.batchApi?.note) notes.add(p.batchApi.note);
+          if (!p || p.phase === 'done') return;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      const result = await started.handle.result();
+      await seen;
+      const stats = h.sim.stats();
+      expect(stats.batch.byStatus.failed ?? 0).toBeGreaterThan(0);
+      expect([...notes].some((n) => n.includes('token_limit_exceeded'))).toBe(true);
+      expectEveryRowCoded(await readOutput(h.store.file(started.jobId, result.output.xlsx)), answers, survey);
+      // Nothing was left to the synchronous path: the refused batches ran once the queue had room.
+      expect(stats.requests).toBe(0);
+    } finally {
+      h.sim.configure({ batch: {} });
+      await workers.stop();
+    }
+  }, 120_000);
+
+  it('cancelled while its batches run: cancels them at OpenAI and writes the partial result', async () => {
+    const answers = makeAnswers(400);
+    h.sim.resetStats();
+    // Lines of 10 simulated seconds: the batches are still in progress when the job is cancelled.
+    h.sim.configure({ batch: { lineMs: 1_000_000 } });
+    const workers = await h.startWorkers();
+    try {
+      const { started } = await h.startSurvey(workers.taskQueue, 'cancel.xlsx', answers, batchOptions(), {
+        batchApiLinesPerFile: 30,
+      });
+      const waiting = await waitFor(
+        async () => {
+          const p = await started.handle.query(progressQuery);
+          const running = p.batchApi?.batches.filter((b) => b.status === 'in_progress') ?? [];
+          return running.length > 0 && running.some((b) => b.completed > 0) ? p : undefined;
+        },
+        30_000,
+        'batches in progress',
+      );
+      const ids = waiting.batchApi?.batches.map((b) => b.id) ?? [];
+      expect(ids.length).toBeGreaterThan(1);
+      await started.handle.cancel();
+      const error: unknown = await started.handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+
+      const client = new OpenAI({ apiKey: 'x', baseURL: h.sim.baseURL, maxRetries: 0 });
+      for (const id of ids) {
+        expect(['cancelling', 'cancelled']).toContain((await client.batches.retrieve(id)).status);
+      }
+      expect(h.sim.stats().batch.cancels).toBe(ids.length);
+      const final = await started.handle.query(progressQuery);
+      expect(final.phase).toBe('cancelled');
+      expect(final.batchApi?.batches.map((b) => b.status)).toEqual(ids.map(() => 'cancelling'));
+      // The partial result is written: the rows coded so far (the instant ones at least), the rest blank.
+      await expect(fs.access(h.store.file(started.jobId, 'output.xlsx'))).resolves.toBeUndefined();
+    } finally {
+      h.sim.configure({ batch: {} });
+      await workers.stop();
+    }
+  }, 120_000);
+});
