@@ -101,6 +101,7 @@ export function jobsApp(deps: AppDeps) {
       ...(form.multi !== undefined ? { multi: form.multi } : {}),
       ...(form.maxCodes !== undefined ? { maxCodes: form.maxCodes } : {}),
       ...(form.maxCost !== undefined ? { maxCost: form.maxCost } : {}),
+      ...(form.batchApi !== undefined ? { batchApi: form.batchApi } : {}),
     };
   }
 

@@ -263,6 +263,11 @@ export const JobFormSchema = z.object({
     description:
       'USD: the job holds any request that would take its cost over this, until raised (PATCH) or cancelled (default MAX_COST)',
   }),
+  batchApi: setting('batchApi', booleanText, 'true or false').openapi({
+    type: 'boolean',
+    description:
+      "Through OpenAI's Batch API: half price, done within 24 hours, waited on durably (default OPENAI_BATCH_API)",
+  }),
   force: setting('force', booleanText, 'true or false').openapi({
     type: 'boolean',
     description: 'Code even when an identical job is running or done (else that job is answered, 200)',

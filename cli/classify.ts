@@ -46,6 +46,8 @@ Options (each overrides its environment variable):
   --out, -o <file>           output .xlsx, .csv or .sav (SPSS); default: <input>.coded.xlsx beside
                              the input
   --batch-size <n|auto>      answers per request (BATCH_SIZE, default 50)
+  --batch-api                through OpenAI's Batch API: half price, done within 24 hours
+                             (OPENAI_BATCH_API=true); the job waits durably, resumable as ever
   --concurrency <n>          batches in flight (PARALLEL_MAX_WORKERS, default 5)
   --no-parallel              one batch at a time (ENABLE_PARALLEL_PROCESSING=false)
   --model <name>             OPENAI_MODEL (default gpt-4o-mini)
@@ -77,6 +79,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       model: { type: 'string' },
       temperature: { type: 'string' },
       multi: { type: 'boolean' },
+      'batch-api': { type: 'boolean' },
       'max-codes': { type: 'string' },
       'max-cost': { type: 'string' },
       estimate: { type: 'boolean' },
@@ -111,6 +114,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     ['OPENAI_MODEL', '--model', values.model],
     ['OPENAI_TEMPERATURE', '--temperature', values.temperature],
     ['MULTI_CODE', '--multi', values.multi ? 'true' : undefined],
+    ['OPENAI_BATCH_API', '--batch-api', values['batch-api'] ? 'true' : undefined],
     ['MAX_CODES', '--max-codes', values['max-codes']],
     ['MAX_COST', '--max-cost', values['max-cost']],
   ];

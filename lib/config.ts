@@ -2,6 +2,7 @@ import { llmTaskQueue } from '../domain/task-queues.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
+import { DEFAULT_BATCH_POLL } from '../domain/batch-api.js';
 import type { JobOptions } from '../domain/job.js';
 import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { DEFAULT_REVIEW_BELOW } from '../domain/quality.js';
@@ -56,6 +57,9 @@ const schema = z.object({
     .positive(COST_RANGE)
     .max(MAX_COST_LIMIT, COST_RANGE)
     .optional(),
+  OPENAI_BATCH_API: booleanText.default(false),
+  OPENAI_BATCH_POLL: seconds(86_400).default(DEFAULT_BATCH_POLL.initialMs),
+  OPENAI_BATCH_POLL_MAX: seconds(86_400).default(DEFAULT_BATCH_POLL.maxMs),
   BATCH_SIZE: z
     .string()
     .trim()
@@ -223,6 +227,9 @@ export function loadConfig(
       'TEMPORAL_ADDRESS: required when TLS or an API key is configured (the embedded server uses neither)',
     );
   }
+  if (parsed.success && parsed.data.OPENAI_BATCH_POLL_MAX < parsed.data.OPENAI_BATCH_POLL) {
+    problems.push('OPENAI_BATCH_POLL_MAX: must not be below OPENAI_BATCH_POLL');
+  }
   if (parsed.success && parsed.data.RETRY_MAX_INTERVAL < parsed.data.RETRY_INITIAL_INTERVAL) {
     problems.push('RETRY_MAX_INTERVAL: must not be below RETRY_INITIAL_INTERVAL');
   }
@@ -269,6 +276,12 @@ export function loadConfig(
           }
         : {}),
       ...(e.MAX_COST !== undefined ? { maxCost: e.MAX_COST } : {}),
+      batchApi: e.OPENAI_BATCH_API,
+      // A poll of 0 s would spin: at least a tenth of a second.
+      batchPoll: {
+        initialMs: Math.max(100, e.OPENAI_BATCH_POLL),
+        maxMs: Math.max(100, e.OPENAI_BATCH_POLL_MAX),
+      },
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -265,6 +265,19 @@ describe('POST /jobs: one category per answer or several', () => {
     expect((await started({})).options.multi ?? false).toBe(false);
   });
 
+  it('sends the job through the Batch API with batchApi=true, else as the server says (OPENAI_BATCH_API)', async () => {
+    expect((await started({ batchApi: 'true' })).options.batchApi).toBe(true);
+    expect((await started({ batchApi: 'off' })).options.batchApi).toBe(false);
+    expect((await started({})).options.batchApi ?? false).toBe(false);
+    const refused = await api.request('/jobs', post(exampleJob({ batchApi: 'later' })));
+    expect(refused.status).toBe(400);
+    expect(
+      ((await refused.json()) as { errors?: Array<{ field: string }> }).errors?.map((e) => e.field),
+    ).toContain('batchApi');
+    const settings = (await (await api.request('/settings')).json()) as { defaults: { batchApi: boolean } };
+    expect(settings.defaults.batchApi).toBe(false);
+  });
+
   it('still reads categories given as a JSON list of names', async () => {
     const spec = await started({ categories: JSON.stringify(['Price', 'Delivery']) });
     expect(spec.categories.map((c) => c.name)).toEqual(['Price', 'Delivery']);

@@ -81,6 +81,17 @@ const EFFECTS: Record<
     expected: { output: 1.5 },
   },
   MAX_COST: { env: { MAX_COST: '2.50' }, read: (c) => c.job.maxCost, expected: 2.5 },
+  OPENAI_BATCH_API: { env: { OPENAI_BATCH_API: 'on' }, read: (c) => c.job.batchApi, expected: true },
+  OPENAI_BATCH_POLL: {
+    env: { OPENAI_BATCH_POLL: '5' },
+    read: (c) => c.job.batchPoll?.initialMs,
+    expected: 5_000,
+  },
+  OPENAI_BATCH_POLL_MAX: {
+    env: { OPENAI_BATCH_POLL_MAX: '900' },
+    read: (c) => c.job.batchPoll?.maxMs,
+    expected: 900_000,
+  },
   BATCH_SIZE: { env: { BATCH_SIZE: 'auto' }, read: (c) => c.job.batchSize, expected: 'auto' },
   BATCH_TOKEN_TARGET: {
     env: { BATCH_TOKEN_TARGET: '4000' },
@@ -206,6 +217,8 @@ describe('loadConfig defaults', () => {
       multi: false,
       maxCodes: 5,
       reviewBelow: 0.7,
+      batchApi: false,
+      batchPoll: { initialMs: 30_000, maxMs: 600_000 },
     });
     expect(DEFAULTS.openai).toEqual({
       apiKey: undefined,
@@ -486,6 +499,12 @@ describe('loadConfig errors', () => {
     'ns.acct.tmprl.cloud:7233',
   ])('accepts TEMPORAL_ADDRESS %j', (address) => {
     expect(load({ TEMPORAL_ADDRESS: address }).temporal.address).toBe(address);
+  });
+
+  it('rejects OPENAI_BATCH_POLL_MAX below OPENAI_BATCH_POLL', () => {
+    expect(problems({ OPENAI_BATCH_POLL: '60', OPENAI_BATCH_POLL_MAX: '10' })).toEqual([
+      'OPENAI_BATCH_POLL_MAX: must not be below OPENAI_BATCH_POLL',
+    ]);
   });
 
   it('rejects RETRY_MAX_INTERVAL below RETRY_INITIAL_INTERVAL', () => {
