@@ -462,6 +462,92 @@ describe('the web page', () => {
     }
   });
 
+  it('crosses the codes with banner columns picked in the form, on the card, and scrolls a wide table inside its box on a phone', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('C: Country').check();
+      await page.getByLabel('D: D1').check();
+      // A column of scores from 0 to 10 is offered the NPS groups.
+      expect(await page.getByLabel('Groups of D1').inputValue()).toBe(
+        '0-6:Detractors,7-8:Passives,9-10:Promoters',
+      );
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      const response = await startCoding(page, { batchSize: '40', concurrency: '5' });
+      expect(response.status()).toBe(202);
+      const { jobId } = (await response.json()) as { jobId: string };
+      const spec = JSON.parse(fs.readFileSync(h.store.file(jobId, 'job.json'), 'utf8')) as { by?: string[] };
+      expect(spec.by).toEqual(['Country', 'D1=0-6:Detractors,7-8:Passives,9-10:Promoters']);
+
+      // The survey's own countries, counted here from the file, are the table's columns and bases.
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.readFile(SURVEY);
+      const sheet = workbook.getWorksheet('Responses')!;
+      const byCountry = new Map<string, number>();
+      sheet.eachRow((row, n) => {
+        const answer = row.getCell('E').text;
+        if (n < 4 || isBlank(answer) || isInvalidAnswer(answer)) return;
+        const country = row.getCell('C').text;
+        byCountry.set(country, (byCountry.get(country) ?? 0) + 1);
+      });
+
+      const card = page.locator(`#job-${jobId}`);
+      const section = card.locator('.job-tables');
+      await section.waitFor({ state: 'visible', timeout: 60_000 });
+      await section.locator('summary').click();
+      const country = section.locator('table.crosstab', { hasText: 'E2 by Country' });
+      await country.waitFor();
+      const heads = await country.locator('thead th').allTextContents();
+      const total = [...byCountry.values()].reduce((a, b) => a + b, 0);
+      expect(heads).toEqual([
+        'Code',
+        ...[...byCountry.keys()].sort().map((c) => `${c}n = ${byCountry.get(c)}`),
+        `Totaln = ${total}`,
+      ]);
+      // Each code's counts over the countries add up to its Total (every respondent has a country).
+      const price = (
+        await country.locator('tbody tr', { hasText: 'Price' }).locator('td .count').allTextContents()
+      ).map(Number);
+      expect(price.slice(0, -1).reduce((a, b) => a + b, 0)).toBe(price.at(-1));
+      expect(
+        await section
+          .locator('table.crosstab', { hasText: 'E2 by D1' })
+          .locator('thead th')
+          .allTextContents(),
+      ).toEqual([
+        'Code',
+        expect.stringMatching(/^Detractorsn = \d+$/),
+        expect.stringMatching(/^Passivesn = \d+$/),
+        expect.stringMatching(/^Promotersn = \d+$/),
+        `Totaln = ${total}`,
+      ]);
+      expect(await section.locator('.crosstab-notes').first().textContent()).toContain(
+        'two-proportion z-test',
+      );
+
+      // Another banner after the job, from the card.
+      await section.getByLabel('Banner column').fill('Age');
+      await section.getByRole('button', { name: 'Show table' }).click();
+      await section.locator('table.crosstab', { hasText: 'E2 by Age' }).waitFor();
+
+      // On a phone the wide table scrolls inside its box, not the page.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await country.scrollIntoViewIfNeeded();
+      // A string: the test is type-checked without the DOM's types.
+      const widths = await page.evaluate<{ page: number; viewport: number; box: number[] }>(`({
+        page: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+        box: [...document.querySelectorAll('.crosstab-block .table-wrap')].map((w) => w.scrollWidth - w.clientWidth),
+      })`);
+      expect(widths.page).toBeLessThanOrEqual(widths.viewport);
+      expect(Math.max(...widths.box)).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('names the job on its card, and asks before coding the same file twice: show that job, or code again', async () => {
     const { context, page, errors } = await openPage(`${open.url}/`);
     const NAME = 'Wave 3 · what to improve';

@@ -7,6 +7,7 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { describe, expectTypeOf, it } from 'vitest';
 import type * as page from '../../api/public/js/types.js';
+import type { BannerTable } from '../../domain/banner-tables.js';
 import type { CodeframeReport } from '../../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../../domain/codeframe-job.js';
 import type { CostEstimate } from '../../domain/cost.js';
@@ -17,6 +18,14 @@ import type { SheetFormat } from '../../domain/sheet-format.js';
 import type { Preview } from '../../sheets/index.js';
 
 describe("the page's types of the API's JSON", () => {
+  it("fit the server's tables by segment (GET /jobs/:id/tables adds each table's notes)", () => {
+    expectTypeOf<{
+      jobId: string;
+      header: string;
+      tables: ReadonlyArray<BannerTable & { notes: string[] }>;
+    }>().toExtend<page.JobTables>();
+  });
+
   it("fit the server's progress, stats, phases and statuses", () => {
     expectTypeOf<JobProgress>().toExtend<page.JobProgress>();
     expectTypeOf<JobStats>().toExtend<page.JobStats>();

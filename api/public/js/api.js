@@ -275,3 +275,16 @@ function fileNameOf(disposition) {
   if (encoded) return decodeURIComponent(encoded);
   return /filename="([^"]+)"/i.exec(disposition)?.[1];
 }
+
+/** @import { JobTables } from './types.js' */
+
+/**
+ * A finished job's tables by segment: by the banners given, else by those it was started with.
+ * @param {string} jobId
+ * @param {readonly string[]} by columns, each optionally `=` and groups
+ * @returns {Promise<JobTables>}
+ */
+export const getTables = (jobId, by) =>
+  call(
+    `${jobPath(jobId)}/tables${by.length ? `?${by.map((b) => `by=${encodeURIComponent(b)}`).join('&')}` : ''}`,
+  );

@@ -19,6 +19,7 @@ import { wireStart } from './form/start.js';
 import { wireSuggest } from './form/suggest.js';
 import { wireActions } from './jobs/actions.js';
 import { refreshJobs, wireList } from './jobs/list.js';
+import { wireTables } from './jobs/tables.js';
 import { pollUnwatched } from './jobs/live.js';
 
 wireFile();
@@ -31,6 +32,7 @@ wireStart();
 wireEstimate();
 wireActions();
 wireList();
+wireTables();
 wireTokenButton(() => void refreshJobs());
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') void refreshJobs();

@@ -394,3 +394,41 @@ export interface StartedCodeframe {
   readonly status: 'RUNNING';
   readonly links: CodeframeLinks;
 }
+
+/** One cell of a banner table: respondents with the code in the column, their share, the mark. */
+export interface BannerCell {
+  readonly count: number;
+  readonly percent: number | null;
+  readonly p: number | null;
+  readonly mark?: 'higher' | 'lower' | undefined;
+}
+
+/** `GET /jobs/:id/tables`: the job's codes and nets by each banner's values. */
+export interface JobTables {
+  readonly jobId: string;
+  readonly header: string;
+  readonly tables: ReadonlyArray<{
+    readonly banner: string;
+    readonly column: string;
+    readonly header: string;
+    readonly groups?: string | undefined;
+    readonly refused?: string | undefined;
+    readonly notes: readonly string[];
+    readonly table?:
+      | {
+          readonly columns: ReadonlyArray<{
+            readonly label: string;
+            readonly total: boolean;
+            readonly base: number;
+          }>;
+          readonly lines: ReadonlyArray<{
+            readonly kind: 'code' | 'net';
+            readonly label: string;
+            readonly cells: readonly BannerCell[];
+          }>;
+          readonly noBanner: number;
+          readonly uncoded: number;
+        }
+      | undefined;
+  }>;
+}

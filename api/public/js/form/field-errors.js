@@ -17,6 +17,7 @@ const FIELD_TARGETS = {
   multi: ['multi-error', 'multi'],
   maxCodes: ['maxCodes-error', 'maxCodes'],
   name: ['name-error', 'name'],
+  by: ['by-error', null],
   ...Object.fromEntries(SETTINGS.map((name) => [name, [`${name}-error`, name]])),
 };
 

@@ -5,6 +5,7 @@
 import { previewFile } from '../api.js';
 import { $, span } from '../dom.js';
 import { numbers } from '../format.js';
+import { renderBanners } from './banners.js';
 import { columnValue, guessColumn, sheetSize } from './columns.js';
 import { draft } from './draft.js';
 import { showNoFile } from './drop-zone.js';
@@ -74,6 +75,8 @@ function renderPreview() {
       (column, i) => new Option(`${column.letter}: ${column.header || '(no header)'}`, String(i)),
     ),
   );
+
+  renderBanners(preview);
 
   const wanted = wantedColumn(preview);
   const guess = wanted >= 0 ? wanted : guessColumn(preview);

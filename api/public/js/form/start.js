@@ -11,6 +11,7 @@ import { watchJobs } from '../jobs/live.js';
 import { badgeOf, jobName } from '../jobs/status.js';
 import { jobs, upsertJob } from '../jobs/store.js';
 import { loadDetail } from '../jobs/view.js';
+import { appendBanners } from './banners.js';
 import { columnValue } from './columns.js';
 import { draft } from './draft.js';
 import { categoriesProblem } from './categories.js';
@@ -47,6 +48,7 @@ export function jobForm() {
   if (gold !== '' && Number(gold) !== draft.column)
     body.append('goldColumn', columnValue(preview, Number(gold)));
   body.append('categories', $('categories', HTMLTextAreaElement).value);
+  appendBanners(body, preview);
   appendMulti(body);
   const name = $('name', HTMLInputElement).value.trim();
   if (name) body.append('name', name);

@@ -8,6 +8,7 @@ import { $, find, span } from '../dom.js';
 import { dollars, duration, numbers, when } from '../format.js';
 import { renderResult } from './result.js';
 import { badgeOf, jobName, percentOf, sourceOf } from './status.js';
+import { renderTables } from './tables.js';
 
 /**
  * What every section renders from.
@@ -45,6 +46,7 @@ const SECTIONS = [
   renderQuality,
   renderCost,
   renderError,
+  renderTables,
   renderActions,
 ];
 
