@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { previewSheets } from '../../sheets/index.js';
 import type { AppDeps } from '../../api/deps.js';
@@ -11,11 +11,14 @@ import { createApp } from '../../api/app.js';
 import type { ApiServer } from '../../api/server.js';
 import { listen } from '../../api/server.js';
 import { FALLBACK_LABEL, parseCategories } from '../../domain/categories.js';
+import type { ResultSummary } from '../../domain/report.js';
 import { isBlank, isInvalidAnswer } from '../../domain/text.js';
 import { expectedLabel } from '../../simulator/index.js';
 import { expectedLabels } from '../../simulator/labels.js';
 import { generateThemedAnswers } from '../../simulator/themes.js';
 import { codeframeService, surveyAnswers } from '../helpers/codeframes.js';
+import { failingWorkers } from '../helpers/failing-workers.js';
+import { codedCells, expectSummaryOfCells } from '../helpers/summary-check.js';
 import type { Harness, TestWorkers } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import { writeSurvey } from '../helpers/survey.js';
@@ -746,6 +749,169 @@ describe('the web page', () => {
       await context.close();
     }
   }, 120_000);
+});
+
+describe("the result on a job's card", () => {
+  /** The card's result as the page shows it: each line's label, count, share and examples, and the stamps. */
+  async function shownResult(card: Locator) {
+    const section = card.locator('.job-result');
+    await section.waitFor({ timeout: 90_000 });
+    const items = [];
+    for (const li of await section.locator('.result-item').all()) {
+      items.push({
+        label: await li.locator('.result-label').textContent(),
+        count: await li.locator('.result-count').textContent(),
+        share: await li.locator('.result-share').textContent(),
+        examples: await li.locator('.result-examples li').allTextContents(),
+      });
+    }
+    return {
+      items,
+      stamps: await section.locator('.stamp').allTextContents(),
+      base: (await section.locator('.result-base').textContent()) ?? '',
+      notice: (await section.locator('.result-notice').isVisible())
+        ? await section.locator('.result-notice').textContent()
+        : null,
+    };
+  }
+
+  /** The page shows what GET /jobs/:id/summary says, line for line. */
+  function expectShown(shown: Awaited<ReturnType<typeof shownResult>>, summary: ResultSummary): void {
+    expect(shown.items).toEqual(
+      summary.categories.map((c) => ({
+        label: `${c.code === null ? '' : `${c.code} `}${c.kind === 'net' ? `NET ${c.label}` : c.kind === 'unknown' ? `${c.label} (not in the codeframe)` : c.label}`,
+        count: `${c.respondents.toLocaleString('en-US')} ${c.respondents === 1 ? 'respondent,' : 'respondents,'}`,
+        share: `${(c.share * 100).toFixed(1)} %`,
+        examples: c.examples,
+      })),
+    );
+    expect(shown.base).toContain(
+      `Base: ${summary.base.respondents.toLocaleString('en-US')} respondents coded`,
+    );
+    expect(shown.stamps).toEqual([
+      ...(summary.simulated ? ['SIMULATED'] : []),
+      ...(summary.partial ? ['PARTIAL'] : []),
+    ]);
+  }
+
+  async function summaryOf(page: Page, url: string, jobId: string): Promise<ResultSummary> {
+    const response = await page.request.get(`${url}/jobs/${jobId}/summary`);
+    expect(response.status()).toBe(200);
+    return (await response.json()) as ResultSummary;
+  }
+
+  async function downloaded(page: Page, link: Locator, name: string): Promise<ExcelJS.Workbook> {
+    const [file] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = path.join(h.dataDir, name);
+    await file.saveAs(saved);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(saved);
+    return workbook;
+  }
+
+  const cellsOf = (workbook: ExcelJS.Workbook) => {
+    const sheet = workbook.getWorksheet('Responses');
+    if (!sheet) throw new Error('no Responses sheet in the download');
+    return codedCells(sheet, { answer: 'E', category: 'G', first: 4, last: 403 });
+  };
+
+  it('opens a finished job to its result: the figures of GET /summary and of the coded cells, on a screen and on a phone', async () => {
+    const { context, page, errors } = await openPage(`${open.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(NETTED_TEXT);
+      const response = await startCoding(page, { batchSize: '25', concurrency: '4' });
+      const { jobId } = (await response.json()) as { jobId: string };
+      const card = page.locator(`#job-${jobId}`);
+      const shown = await shownResult(card);
+      const summary = await summaryOf(page, open.url, jobId);
+      expectShown(shown, summary);
+      expect(shown.notice).toBeNull();
+      expect(summary.categories.some((c) => c.kind === 'net')).toBe(true);
+      // The same figures as the workbook's cells, counted row by row.
+      const workbook = await downloaded(
+        page,
+        card.getByRole('link', { name: 'Download .xlsx' }),
+        `result-${jobId}.xlsx`,
+      );
+      expectSummaryOfCells(workbook, cellsOf(workbook), summary);
+      // Each bar is as long as its share (the figures are text; the bar is hidden from screen readers).
+      const bars = card.locator('.result-bar');
+      expect(await bars.count()).toBe(summary.categories.length);
+      for (const [i, c] of summary.categories.entries()) {
+        expect(await bars.nth(i).getAttribute('aria-hidden')).toBe('true');
+        const style = (await bars.nth(i).locator('div').getAttribute('style')) ?? '';
+        expect(Number(/width: ([\d.]+)%/.exec(style)?.[1]), c.label).toBeCloseTo(c.share * 100, 3);
+      }
+      // On a phone the result fits the card: nothing wider than the screen.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await card.locator('.job-result').scrollIntoViewIfNeeded();
+      const overflow = await page.evaluate(
+        `(() => { const el = document.querySelector('#job-${jobId} .job-result');
+          return el.scrollWidth - el.clientWidth + Math.max(0, el.getBoundingClientRect().right - 390); })()`,
+      );
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('offers the rows a failed job coded, stamps its result PARTIAL, and retries it to the end', async () => {
+    const failing = await failingWorkers(h, 3);
+    const flaky = await serve({ jobs: h.jobs(failing.taskQueue) });
+    const { context, page, errors } = await openPage(`${flaky.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      const response = await startCoding(page, { batchSize: '10', concurrency: '1' });
+      const { jobId } = (await response.json()) as { jobId: string };
+      const card = page.locator(`#job-${jobId}`);
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Failed');
+      await failing.stop();
+
+      const soFar = card.getByRole('link', { name: 'Download the rows coded so far' });
+      await soFar.waitFor({ timeout: 20_000 });
+      const partial = await downloaded(page, soFar, `failed-${jobId}.xlsx`);
+      const cells = cellsOf(partial);
+      // Three batches of answers coded before the failure, the rest left blank.
+      expect([...cells.labels.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30);
+      expect(cells.blank).toBeGreaterThan(0);
+      const summary = await summaryOf(page, flaky.url, jobId);
+      expect(summary).toMatchObject({ partial: true, ended: 'failed' });
+      expectSummaryOfCells(partial, cells, summary);
+      const shown = await shownResult(card);
+      expectShown(shown, summary);
+      expect(shown.notice).toMatch(/^The job failed after \d+ of \d+ rows to code/);
+
+      // Retried on workers that work: back to running, then done, with every row coded.
+      const working = await h.startWorkers({ taskQueue: failing.taskQueue });
+      try {
+        await card.getByRole('button', { name: /^Retry/ }).click();
+        await expect.poll(() => card.locator('.badge').textContent(), { timeout: 90_000 }).toBe('Done');
+        const whole = await downloaded(
+          page,
+          card.getByRole('link', { name: 'Download .xlsx' }),
+          `retried-${jobId}.xlsx`,
+        );
+        const all = cellsOf(whole);
+        expect(all.blank).toBe(0);
+        const done = await summaryOf(page, flaky.url, jobId);
+        expect(done).toMatchObject({ partial: false, ended: 'completed' });
+        expectSummaryOfCells(whole, all, done);
+        await expect.poll(async () => (await shownResult(card)).stamps).toEqual(['SIMULATED']);
+        expectShown(await shownResult(card), done);
+        expect(await soFar.isVisible()).toBe(false);
+      } finally {
+        await working.stop();
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 });
 
 /** Data rows of the downloaded survey with and without a label in `E2 category` (answers only). */

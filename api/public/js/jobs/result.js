@@ -57,7 +57,7 @@ export function renderResult({ card, job }) {
   const notice = find(section, '.result-notice');
   const partial = summary.notices.find((n) => n.startsWith('PARTIAL'));
   notice.hidden = !partial;
-  notice.textContent = partial ? partial.replace(/^PARTIAL RESULT: /, '') : '';
+  notice.textContent = partial ? partial.replace(/^PARTIAL RESULT: t/, 'T') : '';
   find(section, '.result-base').textContent = baseText(summary);
   const list = find(section, '.result-list');
   list.replaceChildren(...summary.categories.map((c) => categoryItem(c)));
