@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { classifyCommand } from '../../cli/classify.js';
+import { UsageError } from '../../cli/errors.js';
 import { ConfigError } from '../../lib/config.js';
 
 describe('verbatim classify flags', () => {
@@ -17,6 +18,8 @@ describe('verbatim classify flags', () => {
       '0',
       '--max-codes',
       'x',
+      '--max-cost',
+      'lots',
     ]);
     const error = await run.then(
       () => undefined,
@@ -27,6 +30,64 @@ describe('verbatim classify flags', () => {
     expect(message).toMatch(/--batch-size must be "auto" or a whole number from 1 to 200 \(got "abc"\)/);
     expect(message).toMatch(/--concurrency must be a whole number from 1 to 200 \(got "0"\)/);
     expect(message).toMatch(/--max-codes must be a whole number from 1 to 100 \(got "x"\)/);
-    expect(message).not.toMatch(/BATCH_SIZE|PARALLEL_MAX_WORKERS|MAX_CODES/);
+    expect(message).toMatch(/--max-cost must be a number of dollars above 0/);
+    expect(message).not.toMatch(/BATCH_SIZE|PARALLEL_MAX_WORKERS|MAX_CODES|MAX_COST/);
+  });
+});
+
+describe('verbatim classify --estimate', () => {
+  const example = ['examples/customer-survey.xlsx', '--column', 'E2', '--categories', 'Price; Delivery'];
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  /** What the command printed, and its exit code. */
+  async function printed(args: string[]): Promise<{ code: number; text: string }> {
+    let text = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      text += String(chunk);
+      return true;
+    });
+    const code = await classifyCommand(args);
+    vi.restoreAllMocks();
+    return { code, text };
+  }
+
+  it('prints requests, tokens and both costs without starting anything; fewer requests for larger batches', async () => {
+    const ten = await printed([...example, '--estimate', '--batch-size', '10']);
+    expect(ten.code).toBe(0);
+    const requests = Number(/Requests: +([\d,]+)/.exec(ten.text)?.[1]?.replace(/,/g, ''));
+    const unique = Number(/\(([\d,]+) unique answers\)/.exec(ten.text)?.[1]?.replace(/,/g, ''));
+    expect(requests).toBe(Math.ceil(unique / 10));
+    expect(ten.text).toMatch(/Input tokens: +[\d,]+\n {2}Output tokens: +[\d,]+/);
+    expect(ten.text).toMatch(
+      /Cost: +\$[\d.]+ synchronous, \$[\d.]+ in Batch API mode \(OpenAI's price list of/,
+    );
+    expect(ten.text).toContain('no job started');
+    const fifty = await printed([...example, '--estimate', '--batch-size', '50']);
+    expect(Number(/Requests: +([\d,]+)/.exec(fifty.text)?.[1])).toBe(Math.ceil(unique / 50));
+  });
+
+  it('says "cost unknown" for a model without a price, and takes OPENAI_PRICE_* for it', async () => {
+    const unknown = await printed([...example, '--estimate', '--model', 'llama-3-70b']);
+    expect(unknown.text).toMatch(/Cost: +cost unknown: llama-3-70b is not in the price table/);
+    vi.stubEnv('OPENAI_PRICE_INPUT', '1');
+    vi.stubEnv('OPENAI_PRICE_OUTPUT', '2');
+    const priced = await printed([...example, '--estimate', '--model', 'llama-3-70b']);
+    const input = Number(/Input tokens: +([\d,]+)/.exec(priced.text)?.[1]?.replace(/,/g, ''));
+    const output = Number(/Output tokens: +([\d,]+)/.exec(priced.text)?.[1]?.replace(/,/g, ''));
+    const cost = Number(/Cost: +\$([\d.]+) synchronous/.exec(priced.text)?.[1]);
+    expect(cost).toBeCloseTo((input * 1 + output * 2) / 1e6, 4);
+    expect(priced.text).toContain('OPENAI_PRICE_INPUT / OPENAI_PRICE_OUTPUT');
+  });
+
+  it('refuses --max-cost for a model without a price, naming the flag', async () => {
+    const error = await classifyCommand([...example, '--model', 'llama-3-70b', '--max-cost', '5']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/^--max-cost: the model llama-3-70b has no price/);
   });
 });

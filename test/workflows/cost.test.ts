@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateJob } from '../../activities/plan-job.js';
 import type { SpanRecord } from '../../activities/stored.js';
@@ -11,6 +12,7 @@ import type { JobHandle } from '../../jobs/service.js';
 import { progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
+import { workflowBundle } from '../helpers/temporal.js';
 import { CATEGORIES, expectEveryRowCoded, makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 
 let h: Harness;
@@ -141,6 +143,12 @@ describe('the cost cap', () => {
       expect(result.partial).toBe(false);
       expect(result.progress.apiCalls).toBe(result.progress.batches.total);
       expectEveryRowCoded(await readOutput(h.store.file(jobId, result.output.xlsx)), answers, survey);
+
+      // Every run, holds and updates included, replays on this code: the cap decides deterministically.
+      for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${jobId}'` })) {
+        const history = await h.env.client.workflow.getHandle(jobId, run.runId).fetchHistory();
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, jobId);
+      }
     } finally {
       await workers.stop();
     }
