@@ -414,6 +414,7 @@ describe('GET /openapi.json', () => {
     });
     const start = (app: App, form = exampleJob(), headers: Record<string, string> = {}) =>
       app.request('/jobs', post(form, headers));
+    const estimate = (app: App, form = exampleJob()) => app.request('/jobs/estimate', post(form));
     const look = (app: App, fields: Record<string, string> = {}, name = 'customer-survey.xlsx') =>
       app.request('/jobs/preview', post(jobForm({ bytes: EXAMPLE, name }, fields)));
     const cancel = (app: App, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
@@ -450,6 +451,18 @@ describe('GET /openapi.json', () => {
       ['POST /jobs', 422, () => start(api.app, exampleJob({ column: 'Nope' })), 'column_not_found'],
       ['POST /jobs', 422, () => start(api.app, exampleJob({ by: 'Nope' })), 'banner_not_found'],
       ['POST /jobs', 400, () => start(api.app, exampleJob({ by: 'D1=0-6,5-10' })), 'invalid_banner_groups'],
+
+      ['POST /jobs/estimate', 200, () => estimate(api.app)],
+      ['POST /jobs/estimate', 400, () => estimate(api.app, exampleJob({ batchSize: '0' })), 'out_of_range'],
+      ['POST /jobs/estimate', 400, () => api.request('/jobs/estimate', notAForm()), 'invalid_body'],
+      ['POST /jobs/estimate', 401, () => estimate(f.locked)],
+      ['POST /jobs/estimate', 413, () => estimate(f.tiny), 'file_too_large'],
+      [
+        'POST /jobs/estimate',
+        422,
+        () => estimate(api.app, exampleJob({ column: 'Nope' })),
+        'column_not_found',
+      ],
 
       ['POST /jobs/preview', 200, () => look(api.app)],
       ['POST /jobs/preview', 400, () => api.request('/jobs/preview', notAForm()), 'invalid_body'],
@@ -560,6 +573,7 @@ describe('GET /openapi.json', () => {
      */
     const UNPROVOKED: Record<string, readonly string[]> = {
       'POST /jobs': ['500'],
+      'POST /jobs/estimate': ['500'],
       'GET /jobs/{id}': ['500'],
       'PATCH /jobs/{id}': ['500'],
       'GET /jobs/{id}/events': ['500'],
