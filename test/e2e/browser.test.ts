@@ -809,6 +809,21 @@ describe("the result on a job's card", () => {
     return workbook;
   }
 
+  /** Codes the example survey's E2 into `categories` from the page: the job's id and card. */
+  async function codeSurvey(
+    page: Page,
+    categories: string,
+    settings: { batchSize: string; concurrency: string },
+  ) {
+    await page.setInputFiles('#file', SURVEY);
+    await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+    await page.getByLabel('One category per line').fill(categories);
+    const response = await startCoding(page, settings);
+    expect(response.status()).toBe(202);
+    const { jobId } = (await response.json()) as { jobId: string };
+    return { jobId, card: page.locator(`#job-${jobId}`) };
+  }
+
   const cellsOf = (workbook: ExcelJS.Workbook) => {
     const sheet = workbook.getWorksheet('Responses');
     if (!sheet) throw new Error('no Responses sheet in the download');
@@ -818,12 +833,7 @@ describe("the result on a job's card", () => {
   it('opens a finished job to its result: the figures of GET /summary and of the coded cells, on a screen and on a phone', async () => {
     const { context, page, errors } = await openPage(`${open.url}/`);
     try {
-      await page.setInputFiles('#file', SURVEY);
-      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
-      await page.getByLabel('One category per line').fill(NETTED_TEXT);
-      const response = await startCoding(page, { batchSize: '25', concurrency: '4' });
-      const { jobId } = (await response.json()) as { jobId: string };
-      const card = page.locator(`#job-${jobId}`);
+      const { jobId, card } = await codeSurvey(page, NETTED_TEXT, { batchSize: '25', concurrency: '4' });
       const shown = await shownResult(card);
       const summary = await summaryOf(page, open.url, jobId);
       expectShown(shown, summary);
@@ -863,12 +873,7 @@ describe("the result on a job's card", () => {
     const flaky = await serve({ jobs: h.jobs(failing.taskQueue) });
     const { context, page, errors } = await openPage(`${flaky.url}/`);
     try {
-      await page.setInputFiles('#file', SURVEY);
-      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
-      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
-      const response = await startCoding(page, { batchSize: '10', concurrency: '1' });
-      const { jobId } = (await response.json()) as { jobId: string };
-      const card = page.locator(`#job-${jobId}`);
+      const { jobId, card } = await codeSurvey(page, CATEGORIES_TEXT, { batchSize: '10', concurrency: '1' });
       await expect.poll(() => card.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Failed');
       await failing.stop();
 
