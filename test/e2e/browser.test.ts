@@ -314,6 +314,46 @@ describe('the web page', () => {
     }
   });
 
+  it('codes through the Batch API with its switch on: the card shows the round and its batches, the workbook every row', async () => {
+    // Batches that take seconds, looked at every few tenths of a second.
+    const fast = await serve({ defaults: testOptions({ batchPoll: { initialMs: 200, maxMs: 400 } }) });
+    h.sim.configure({ timeScale: 0.02, batch: { lineMs: 20_000 } });
+    h.sim.resetStats();
+    const { context, page, errors } = await openPage(`${fast.url}/`);
+    try {
+      await page.setInputFiles('#file', SURVEY);
+      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+      const batchApi = page.getByRole('switch', { name: /Batch API/ });
+      expect(await batchApi.isChecked()).toBe(false);
+      await batchApi.check();
+      const response = await startCoding(page, { batchSize: '10', concurrency: '2' });
+      expect(response.status(), await response.text()).toBe(202);
+      const { jobId } = (await response.json()) as { jobId: string };
+      const spec = await h.store.readJson<{ options: { batchApi?: boolean } }>(jobId, 'job.json');
+      expect(spec.options.batchApi).toBe(true);
+
+      const card = page.locator(`#job-${jobId}`);
+      const line = card.locator('.job-batch-api');
+      await expect
+        .poll(() => line.textContent(), { timeout: 30_000, interval: 50 })
+        .toMatch(/round 1: in progress \d+\/\d+/);
+      const download = card.getByRole('link', { name: 'Download .xlsx' });
+      await download.waitFor({ timeout: 60_000 });
+      expect(await line.textContent()).toMatch(/^Batch API: \d+ of \d+ requests answered in 1 round$/);
+      expect(h.sim.stats().batch.batchesCreated).toBe(1);
+      expect(h.sim.stats().requests).toBe(0);
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      const saved = path.join(h.dataDir, `batch-api-${jobId}.xlsx`);
+      await file.saveAs(saved);
+      await expectCodedSurvey(saved);
+      expect(errors).toEqual([]);
+    } finally {
+      h.sim.configure({ timeScale: 1, batch: {} });
+      await context.close();
+    }
+  });
+
   it('asks for the API token once, keeps it for the tab and sends it with every call', async () => {
     const { context, page, errors } = await openPage(`${guarded.url}/`);
     try {

@@ -34,6 +34,7 @@ export interface Settings {
     readonly temperature: number;
     readonly multi: boolean;
     readonly maxCodes: number;
+    readonly batchApi: boolean;
   };
   readonly limits: {
     readonly maxUploadBytes: number;
@@ -136,8 +137,27 @@ export interface JobProgress {
   readonly cost?: JobCost;
   /** Fallback batches by reason. */
   readonly fallbackReasons: Readonly<Record<string, number>>;
+  /** Batch API mode: the round, its batches' states and request counts. */
+  readonly batchApi?: BatchApiProgress;
   readonly startedAt: string;
   readonly updatedAt: string;
+}
+
+/** A Batch API job's round: each batch as OpenAI reports it. */
+export interface BatchApiProgress {
+  readonly round: number;
+  readonly stage: 'submitting' | 'waiting' | 'synchronous';
+  readonly batches: ReadonlyArray<{
+    readonly id: string;
+    readonly status: string;
+    readonly total: number;
+    readonly completed: number;
+    readonly failed: number;
+  }>;
+  readonly requests: { readonly total: number; readonly completed: number; readonly failed: number };
+  readonly linesCoded: number;
+  readonly linesSent: number;
+  readonly note?: string;
 }
 
 /** US dollars: uncached input, cached input, output, and their sum. */

@@ -76,6 +76,7 @@ export async function loadSettings() {
   // A dry run is said before any coding starts, not discovered in the workbook afterwards.
   $('dry-run').hidden = settings.simulated !== true;
   showMultiDefaults(settings);
+  $('batchApi', HTMLInputElement).checked = d.batchApi;
 }
 
 /**
@@ -87,11 +88,13 @@ export function appendSettings(body) {
     const value = settingField(name).value.trim();
     if (value) body.append(name, value);
   }
+  // Always sent, so the switch wins over the server's default either way.
+  body.append('batchApi', String($('batchApi', HTMLInputElement).checked));
 }
 
 /** Editing a setting clears its error. */
 export function wireSettings() {
-  for (const name of SETTINGS) {
+  for (const name of [...SETTINGS, 'batchApi']) {
     $(name).addEventListener('input', () => {
       $(`${name}-error`).hidden = true;
       $(name).removeAttribute('aria-invalid');

@@ -45,6 +45,7 @@ const SECTIONS = [
   renderResult,
   renderQuality,
   renderCost,
+  renderBatchApi,
   renderError,
   renderTables,
   renderActions,
@@ -238,6 +239,28 @@ function renderQuality({ card, job }) {
   line.textContent =
     `Agreement with “${quality.goldHeader}” on ${numbers.format(quality.rows)} rows: ${exact}, ` +
     `κ ${two(quality.kappa)}, α ${two(quality.alpha)}, macro F1 ${two(quality.macroF1)}`;
+}
+
+/**
+ * A Batch API job: the round, each batch's state and request counts, and what is being waited out.
+ * @param {CardView} view
+ */
+function renderBatchApi({ card, p, running }) {
+  const line = q(card, '.job-batch-api');
+  const api = p?.batchApi;
+  line.hidden = !api;
+  if (!api) return;
+  const batches = api.batches
+    .map((b) => `${b.status.replace('_', ' ')} ${numbers.format(b.completed)}/${numbers.format(b.total)}`)
+    .join(', ');
+  const failed = api.requests.failed > 0 ? `, ${numbers.format(api.requests.failed)} failed` : '';
+  line.textContent =
+    api.stage === 'submitting'
+      ? `Batch API: sending round ${api.round + 1}`
+      : api.stage === 'synchronous' || !running
+        ? `Batch API: ${numbers.format(api.linesCoded)} of ${numbers.format(api.linesSent)} requests answered in ${api.round} round${api.round === 1 ? '' : 's'}`
+        : `Batch API round ${api.round}: ${batches}${failed}`;
+  if (api.note && running) line.textContent += ` · ${api.note}`;
 }
 
 /**
