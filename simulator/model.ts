@@ -15,6 +15,8 @@ export interface ModelBehaviour {
   readonly wrongRate?: number | undefined;
   /** How usage counts tokens (see `SimulatorOptions.usage`). */
   readonly usage?: 'chars' | 'tokenizer' | undefined;
+  /** A model's own wrong share, in place of `wrongRate` (a stronger review model, say). */
+  readonly modelWrongRates?: Readonly<Record<string, number>> | undefined;
 }
 
 export interface ModelOutcome {
@@ -50,7 +52,7 @@ export function modelReply(
   let validCoding = false;
   const wrong = new Set<string>();
   if (coding) {
-    const wrongRate = behaviour.wrongRate ?? 0;
+    const wrongRate = behaviour.modelWrongRates?.[request.model] ?? behaviour.wrongRate ?? 0;
     // "Correct" is what this model means to say: the rule's labels, or on purpose wrong ones (wrongRate).
     const correct = coding.items.map((item) => {
       const right = expectedLabels(item.text, coding.categories, coding.mode);

@@ -39,6 +39,12 @@ export interface SimulatorOptions {
    * schema in the prompt. Tests of verbatim's token estimates use the second.
    */
   usage?: 'chars' | 'tokenizer';
+  /**
+   * A model's own share of wrong answers, by the request's `model`, in place of `wrongRate` (e.g. a review
+   * model that is right more often: `{ "gpt-4.1": 0 }`). Its wrong answers are a subset of a model with a
+   * higher rate's, since both are picked by the same hash.
+   */
+  modelWrongRates?: Record<string, number>;
   /** Keep every chat request's body (`requestBodies()`): for tests only, memory grows with the requests. */
   keepRequests?: boolean;
   /** The theme model of codeframe drafting (simulator/themes.ts). */
@@ -195,6 +201,7 @@ const optionsSchema = z
     batch: batchSchema,
     wrongRate: z.number().min(0).max(1),
     usage: z.enum(['chars', 'tokenizer']),
+    modelWrongRates: z.record(z.string().min(1), z.number().min(0).max(1)),
     keepRequests: z.boolean(),
     themes: z.strictObject({ spuriousRate: z.number().min(0).max(1).optional() }),
   })

@@ -11,6 +11,7 @@ import { FaultInjector, faultTarget } from './faults.js';
 import { FileStore, MAX_UPLOAD_BYTES } from './files.js';
 import { RateLimits, rateLimitMessage, requestTooLargeMessage } from './limits.js';
 import type { Rejection } from './limits.js';
+import type { ModelBehaviour } from './model.js';
 import { answerChat } from './model.js';
 import type { FaultRule, SimulatorOptions } from './options.js';
 import { InvalidSimulatorOptionsError, parseOptions } from './options.js';
@@ -103,7 +104,7 @@ class Simulation {
     stats: this.stats,
     random: () => this.random(),
     promptCache: () => this.promptCache(),
-    behaviour: () => ({ wrongRate: this.options.wrongRate, usage: this.options.usage }),
+    behaviour: () => this.behaviour(),
   });
   private readonly batchApi = new BatchApi(this.files, this.batches, this.stats);
 
@@ -113,6 +114,15 @@ class Simulation {
     this.faults = new FaultInjector(options.faults ?? []);
     this.random = seededRandom(options.seed ?? DEFAULT_SEED);
     this.batches.configure(options.batch, options.timeScale ?? 1, true);
+  }
+
+  /** How the simulated model codes: its wrong share, per model where one is given. */
+  private behaviour(): ModelBehaviour {
+    return {
+      wrongRate: this.options.wrongRate,
+      modelWrongRates: this.options.modelWrongRates,
+      usage: this.options.usage,
+    };
   }
 
   configure(patch: unknown): void {
@@ -333,10 +343,7 @@ class Simulation {
           {},
           themeReply(request.themes, fault?.kind, this.options.themes),
         )
-      : answerChat(request, fault?.kind, this.promptCache(), fault, {
-          wrongRate: this.options.wrongRate,
-          usage: this.options.usage,
-        });
+      : answerChat(request, fault?.kind, this.promptCache(), fault, this.behaviour());
     await delay(this.latency(answer.usage.completionTokens), signal);
     this.sendJson(res, 200, answer.body, arrival);
     this.stats.reply(answer.usage, answer.labelsReturned, answer.validCoding);
