@@ -252,7 +252,7 @@ export function codingRequest(
   return {
     model: options.model,
     temperature: options.temperature,
-    messages: buildMessages(job.plan.question, categories, items, mode),
+    messages: buildMessages(job.plan.question, categories, items, mode, job.examples),
     schema: buildLabelSchema(categories, items, mode),
     maxCompletionTokens: maxCompletionTokens(categories, items.length, mode),
     promptCacheKey: promptCacheKey(jobId, index, promptCacheKeys(options)),

@@ -10,10 +10,23 @@ import { codedRows } from '../domain/coded-rows.js';
 import type { JobPlan, JobSpec } from '../domain/job.js';
 import type { CodingMode } from '../domain/prompt.js';
 import { codingMode } from '../domain/prompt.js';
+import type { ReviewPlan } from '../domain/review.js';
 import type { JobStore } from '../lib/store.js';
+import { readJsonFile } from '../lib/store.js';
 import type { CodedSheet } from '../sheets/index.js';
-import type { SpanRecord, StoredRows } from './stored.js';
-import { assignmentsOf, itemLabels, loadJob, mapLimit, readBatch, readResult, readRows } from './stored.js';
+import type { SpanRecord, StoredReviewBatch, StoredReviewResult, StoredRows } from './stored.js';
+import {
+  assignmentsOf,
+  itemLabels,
+  loadJob,
+  mapLimit,
+  readBatch,
+  readResult,
+  readRows,
+  reviewBatchFile,
+  reviewPlanFile,
+  reviewResultFile,
+} from './stored.js';
 
 export interface CodedOutput {
   readonly spec: JobSpec;
@@ -31,6 +44,15 @@ export interface CodedOutput {
   /** Each answer's confidence when its batch came with log-probabilities (null: none for it), by index. */
   readonly confidences: ReadonlyArray<number | null | undefined>;
   readonly spans: readonly SpanRecord[];
+  /** Answers the review model coded again, by index: its model and the first model's labels. */
+  readonly reviewed: ReadonlyMap<number, Reviewed>;
+  /** The second opinion's plan, when the job asked for one and got that far. */
+  readonly review?: ReviewPlan;
+}
+
+export interface Reviewed {
+  readonly model: string;
+  readonly first: readonly string[];
 }
 
 export async function loadCodedOutput(store: JobStore, jobId: string): Promise<CodedOutput> {
@@ -64,6 +86,23 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
     }
   });
   fallbackBatches.sort((a, b) => a.batch - b.batch || a.first - b.first);
+  // The review model's label wins over the first model's: every view of the output shows the final one.
+  const review = await store.readJsonIfExists<ReviewPlan>(reviewPlanFile(store, jobId));
+  const reviewed = new Map<number, Reviewed>();
+  if (review) {
+    await mapLimit(review.batches, 32, async (i) => {
+      const result = await store.readJsonIfExists<StoredReviewResult>(reviewResultFile(store, jobId, i));
+      if (!result) return; // out of retries, or not reached before a cancel: the first label stays
+      const batch = await readJsonFile<StoredReviewBatch>(reviewBatchFile(store, jobId, i), jobId);
+      batch.answers.forEach((a, p) => {
+        const labels = result.labels[p] ?? [];
+        const first = answerOutcomes[a];
+        if (labels.length === 0 || first === undefined || first === 'fallback') return;
+        reviewed.set(a, { model: result.model, first });
+        answerOutcomes[a] = labels;
+      });
+    });
+  }
   const coded = codedRows({
     codeframe,
     multi: mode.multi,
@@ -102,6 +141,8 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
     outcomes: answerOutcomes,
     confidences,
     spans,
+    reviewed,
+    ...(review ? { review } : {}),
   };
 }
 

@@ -9,12 +9,14 @@ import { codeframeFileActivities, codeframeLlmActivities } from './codeframe.js'
 import type { ActivityDeps } from './deps.js';
 import { outputActivities } from './output.js';
 import { prepareActivities } from './prepare.js';
+import { reviewFileActivities, reviewLlmActivities } from './review.js';
 import { salvageActivities } from './salvage.js';
 
 export type { ActivityDeps } from './deps.js';
 export type { ClassifyBatchInput, ReclassifyAnswersInput } from './classify.js';
 export type { BatchPartRef, BatchView, SubmitBatchRoundInput, SubmittedRound } from './batch-api.js';
 export type { MergeBatchInput } from './salvage.js';
+export type { ReviewBatchInput, ReviewRef } from './review.js';
 export type {
   CodeframeRef,
   ExtractOutcome,
@@ -37,12 +39,18 @@ export function createFileActivities(deps: ActivityDeps) {
     ...salvageActivities(deps),
     ...batchApiFileActivities(deps),
     ...codeframeFileActivities(deps),
+    ...reviewFileActivities(deps),
   };
 }
 
 /** Calling the model: the LLM task queue, whose slots are PARALLEL_MAX_WORKERS. */
 export function createLlmActivities(deps: ActivityDeps) {
-  return { ...classifyActivities(deps), ...batchApiActivities(deps), ...codeframeLlmActivities(deps) };
+  return {
+    ...classifyActivities(deps),
+    ...batchApiActivities(deps),
+    ...codeframeLlmActivities(deps),
+    ...reviewLlmActivities(deps),
+  };
 }
 
 export type FileActivities = ReturnType<typeof createFileActivities>;

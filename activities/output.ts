@@ -15,12 +15,13 @@ import { runRows, summaryRows } from '../domain/report.js';
 import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import type { CodedOutput } from './coded-output.js';
+import type { CodedOutput, Reviewed } from './coded-output.js';
 import { answerTexts, loadCodedOutput } from './coded-output.js';
 import { SUMMARY_JSON, summarizeOutput } from './summary.js';
 import { tablesOf } from './tables.js';
-import type { LogprobsOff, StoredResult } from './stored.js';
+import type { LogprobsOff, StoredExamples, StoredResult } from './stored.js';
 import {
+  EXAMPLES,
   KIND_LETTERS,
   LOGPROBS_OFF,
   assignmentsOf,
@@ -80,30 +81,34 @@ export function outputActivities(deps: ActivityDeps) {
       return withHeartbeat(async () => {
         const { jobId } = input;
         const loaded = await loadCodedOutput(store, jobId);
-        const { spec, plan, mode, codeframe, rows, coded, fallbackBatches, spans, confidences } = loaded;
+        const { spec, plan, mode, codeframe, rows, coded, fallbackBatches, spans, confidences, reviewed } =
+          loaded;
         const answerOutcomes = loaded.outcomes;
         // The answers' texts, for the Review sheet and the summary's examples: read from the batch files.
         const answerText = answerTexts(store, jobId, spans);
         const gold = new Map(rows.gold ?? []);
         const reviewBelow = spec.options.reviewBelow ?? DEFAULT_REVIEW_BELOW;
         const withConfidence = confidences.some((c) => c !== undefined);
+        const examples = await store.readJsonIfExists<StoredExamples>(store.file(jobId, EXAMPLES));
+        const reviewModel = spec.options.reviewModel;
         const report =
           plan.gold || withConfidence
             ? qualityReport({
                 codeframe,
                 multi: mode.multi,
                 goldHeader: plan.gold?.header,
-                rows: await modelRows(
-                  assignmentsOf(rows),
-                  answerOutcomes,
-                  withConfidence ? confidences : undefined,
-                  new LabelIndex(codeframe),
-                  codeframe.fallback.name,
+                rows: await modelRows(assignmentsOf(rows), answerOutcomes, {
+                  confidences: withConfidence ? confidences : undefined,
+                  index: new LabelIndex(codeframe),
+                  fallback: codeframe.fallback.name,
                   gold,
                   reviewBelow,
-                  (a) => answerText(a),
-                ),
+                  answerText: (a) => answerText(a),
+                  reviewed,
+                  examples: new Set(examples?.answers ?? []),
+                }),
                 reviewBelow,
+                ...(reviewModel ? { models: { first: spec.options.model, review: reviewModel } } : {}),
               })
             : undefined;
         const logprobsOff = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));
@@ -169,6 +174,22 @@ export function outputActivities(deps: ActivityDeps) {
             : {}),
           ...(mode.multi
             ? { multiCode: { maxCodes: mode.maxCodes, answersCut: input.counters.answersCut ?? 0 } }
+            : {}),
+          ...(reviewModel
+            ? {
+                review: {
+                  model: reviewModel,
+                  below: loaded.review?.below ?? reviewBelow,
+                  answers: input.counters.reviewAnswers,
+                  recoded: input.counters.reviewRecoded,
+                  changed: [...reviewed.values()].length - unchangedReviews(reviewed, answerOutcomes),
+                  failed: input.counters.reviewFailed,
+                  calls: input.counters.reviewCalls,
+                  promptTokens: input.counters.reviewPromptTokens,
+                  cachedTokens: input.counters.reviewCachedTokens,
+                  completionTokens: input.counters.reviewCompletionTokens,
+                },
+              }
             : {}),
           unknownLabels: coded.unknownLabels,
           confidence: logprobsOff
@@ -255,13 +276,18 @@ async function bannerTables(loaded: CodedOutput): Promise<BannerTable[]> {
 async function modelRows(
   assignments: Iterable<readonly [number, string, number]>,
   outcomes: readonly AnswerOutcome[],
-  confidences: ReadonlyArray<number | null | undefined> | undefined,
-  index: LabelIndex,
-  fallback: string,
-  gold: ReadonlyMap<number, string>,
-  reviewBelow: number,
-  answerText: (answer: number) => Promise<string>,
+  how: {
+    readonly confidences: ReadonlyArray<number | null | undefined> | undefined;
+    readonly index: LabelIndex;
+    readonly fallback: string;
+    readonly gold: ReadonlyMap<number, string>;
+    readonly reviewBelow: number;
+    readonly answerText: (answer: number) => Promise<string>;
+    readonly reviewed: ReadonlyMap<number, Reviewed>;
+    readonly examples: ReadonlySet<number>;
+  },
 ): Promise<QualityRow[]> {
+  const { confidences, index, fallback, gold, reviewBelow, answerText, reviewed, examples } = how;
   const out: QualityRow[] = [];
   for (const [row, kind, answer] of assignments) {
     if (kind !== 'classify') continue;
@@ -276,15 +302,37 @@ async function modelRows(
         : (confidences[answer] ?? null)
       : undefined;
     const listed = cell !== undefined || (typeof confidence === 'number' && confidence < reviewBelow);
+    const first = reviewed.get(answer)?.first;
     out.push({
       row,
       model,
       gold: cell,
       ...(confidence !== undefined ? { confidence } : {}),
+      ...(first ? { first: index.order(first).labels } : {}),
+      ...(examples.has(answer) ? { example: true } : {}),
       answer: listed ? await answerText(answer) : '',
     });
   }
   return out;
+}
+
+/** Reviewed answers whose review gave the first model's labels back. */
+function unchangedReviews(
+  reviewed: ReadonlyMap<number, Reviewed>,
+  outcomes: readonly AnswerOutcome[],
+): number {
+  let same = 0;
+  for (const [a, r] of reviewed) {
+    const now = outcomes[a];
+    if (
+      now !== undefined &&
+      now !== 'fallback' &&
+      now.length === r.first.length &&
+      now.every((l) => r.first.includes(l))
+    )
+      same += 1;
+  }
+  return same;
 }
 
 /** Sheet row → confidence, for the rows whose answer has one. */

@@ -22,6 +22,8 @@ import {
 } from '../domain/prompt.js';
 import { priceFor } from '../domain/prices.js';
 import { cleanForModel } from '../domain/text.js';
+import type { ChosenExamples } from '../domain/examples.js';
+import { chooseExamples } from '../domain/examples.js';
 import type { AnswerColumn } from '../sheets/index.js';
 import { readAnswerColumn } from '../sheets/index.js';
 import type { TokenCounter } from './tokens.js';
@@ -45,6 +47,8 @@ export interface SheetPlan {
   /** The model's tokenizer, counting the shared instructions once. */
   readonly count: TokenCounter;
   readonly batches: readonly PlannedBatch[];
+  /** Hand-coded answers shown in the instructions (`examplesFromGold`); absent when none are asked for. */
+  readonly examples?: ChosenExamples;
 }
 
 /** Reads the sheet (streaming), sorts and de-duplicates its rows, and cuts the batches. */
@@ -72,8 +76,9 @@ export async function planSheet(source: PlanSource): Promise<SheetPlan> {
   // The model gets a cleaned copy of the question and answers (no control, bidi or zero-width
   // characters); the sheet, and so the coded workbook, keeps the text as it is.
   const question = cleanForModel(source.question ?? column.question);
+  const examples = examplesOf(source, rowPlan, column.gold?.cells);
   const tokenize = await tokenCounter(options.model);
-  const instructions = buildInstructions(question, categories, mode);
+  const instructions = buildInstructions(question, categories, mode, examples?.examples);
   // Every request repeats the instructions: count them once.
   const instructionTokens = tokenize(instructions);
   const count = (text: string) => (text === instructions ? instructionTokens : tokenize(text));
@@ -97,7 +102,27 @@ export async function planSheet(source: PlanSource): Promise<SheetPlan> {
         }
       : { size: options.batchSize };
   const batches = planBatches(rowPlan, batching);
-  return { column, rowPlan, codedLabels, question, mode, count, batches };
+  return { column, rowPlan, codedLabels, question, mode, count, batches, ...(examples ? { examples } : {}) };
+}
+
+/** The job's examples from its human coding (`examplesFromGold`), as sent; undefined when it asks for none. */
+function examplesOf(
+  source: PlanSource,
+  rowPlan: RowPlan,
+  gold: ReadonlyArray<readonly [number, string]> | undefined,
+): ChosenExamples | undefined {
+  const perCategory = source.options.examplesFromGold ?? 0;
+  if (perCategory <= 0 || !gold) return undefined;
+  const answerOfRow = new Map<number, number>();
+  for (const a of rowPlan.assignments) if (a.answer !== undefined) answerOfRow.set(a.row, a.answer);
+  return chooseExamples({
+    codeframe: codeframeOf(source.categories),
+    multi: codingMode(source.options).multi,
+    gold,
+    answerOfRow,
+    text: (answer) => cleanForModel(rowPlan.answers[answer]?.text ?? ''),
+    perCategory,
+  });
 }
 
 export interface BatchRequest {
@@ -108,7 +133,7 @@ export interface BatchRequest {
 
 /** The request a batch sends: its answers under short ids, the messages, the output ceiling. */
 export function batchRequest(
-  plan: { readonly answers: readonly UniqueAnswer[] } & Pick<SheetPlan, 'question' | 'mode'>,
+  plan: { readonly answers: readonly UniqueAnswer[] } & Pick<SheetPlan, 'question' | 'mode' | 'examples'>,
   categories: readonly Category[],
   batch: Pick<PlannedBatch, 'answerIds'>,
 ): BatchRequest {
@@ -118,7 +143,7 @@ export function batchRequest(
   }));
   return {
     items,
-    messages: buildMessages(plan.question, categories, items, plan.mode),
+    messages: buildMessages(plan.question, categories, items, plan.mode, plan.examples?.examples),
     maxTokens: maxCompletionTokens(categories, items.length, plan.mode),
   };
 }

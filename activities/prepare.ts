@@ -8,7 +8,7 @@ import { withHeartbeat } from './heartbeat.js';
 import type { SheetPlan } from './plan-job.js';
 import { batchRequest, planSheet, requestTokens } from './plan-job.js';
 import type { SpanRecord, StoredBatch, StoredRows } from './stored.js';
-import { KIND_LETTERS, mapLimit, writePlanFiles } from './stored.js';
+import { EXAMPLES, KIND_LETTERS, mapLimit, writePlanFiles } from './stored.js';
 import { estimateRequestTokens } from './tokens.js';
 
 export interface PrepareJobInput {
@@ -42,7 +42,7 @@ export function prepareActivities(deps: ActivityDeps) {
       return withHeartbeat(async () => {
         const spec = await store.readJson<JobSpec>(jobId, 'job.json');
         let sheet: SheetPlan | undefined = await planSheet({ ...spec, path: store.file(jobId, spec.input) });
-        const { column, question, mode, count, batches, codedLabels } = sheet;
+        const { column, question, mode, count, batches, codedLabels, examples } = sheet;
         let rowPlan: RowPlan | undefined = sheet.rowPlan;
         sheet = undefined;
         // Columns, not a tuple a row: a million rows are three arrays in memory and a small file.
@@ -66,7 +66,7 @@ export function prepareActivities(deps: ActivityDeps) {
         await mapLimit(batches.length, 16, async (i) => {
           const b = batches[i];
           if (!b) return;
-          const request = batchRequest({ answers, question, mode }, spec.categories, b);
+          const request = batchRequest({ answers, question, mode, examples }, spec.categories, b);
           const itemRows = b.answerIds.map((id) => rowsOfAnswer[id] ?? 0);
           estimatedTokens += estimateRequestTokens(count, request.messages, request.maxTokens);
           // What the request can cost at most, for the spending cap: its billed prompt and output ceiling.
@@ -91,6 +91,7 @@ export function prepareActivities(deps: ActivityDeps) {
           estimatedTokens,
           simulated: llm.simulated,
           ...(price ? { price } : {}),
+          ...(examples ? { examples: examples.answers.length } : {}),
           ...(column.gold
             ? {
                 gold: {
@@ -111,6 +112,8 @@ export function prepareActivities(deps: ActivityDeps) {
           b.answerIds[0] ?? 0,
           ...(billed[i] ?? [0, 0]),
         ]);
+        // Before the plan: a plan on disk means every file the batches read is there.
+        if (examples) await store.writeJson(store.file(jobId, EXAMPLES), examples);
         await writePlanFiles(store, jobId, spans, rows, plan);
         // The first page of spans comes along, saving the workflow a round trip before its first batch.
         return {

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { JobPlan, JobSpec, RowKind, TokenUsage } from '../domain/job.js';
 import type { PlannedBatch } from '../domain/plan.js';
-import type { PromptItem } from '../domain/prompt.js';
+import type { ChosenExamples } from '../domain/examples.js';
+import type { PromptExample, PromptItem } from '../domain/prompt.js';
 import type { PieceResult } from '../domain/salvage.js';
 import { pieceKey } from '../domain/salvage.js';
 import type { JobStore } from '../lib/store.js';
@@ -12,6 +13,11 @@ import { readJsonFile } from '../lib/store.js';
 
 export const OUTPUT_XLSX = 'output.xlsx';
 export const OUTPUT_CSV = 'output.csv';
+/** The human-coded answers shown to the model as examples (`--examples-from-gold`), and their rows. */
+export const EXAMPLES = 'examples.json';
+
+export type StoredExamples = ChosenExamples;
+
 /** Written once the model has refused `logprobs` (a 400): later batches of the job do not ask again. */
 export const LOGPROBS_OFF = 'logprobs-off.json';
 
@@ -64,7 +70,12 @@ export type StoredResult =
  * One request of a salvage, as stored under `pieces/<batch>/<pieceKey(ids)>.json` and never rewritten: the
  * first attempt to store it wins, and every later one (a retry, a run after a continue-as-new) reads it.
  */
-export interface StoredPiece extends PieceResult {
+export interface StoredPiece extends PieceResult, AnsweredRequest {
+  readonly cut?: number;
+}
+
+/** Who answered a stored request, with what, in how many attempts. */
+export interface AnsweredRequest {
   readonly index: number;
   readonly usage: TokenUsage;
   readonly latencyMs: number;
@@ -73,7 +84,6 @@ export interface StoredPiece extends PieceResult {
   readonly model: string;
   readonly worker?: string;
   readonly simulated?: true;
-  readonly cut?: number;
 }
 
 /**
@@ -211,6 +221,8 @@ export async function readRows(store: JobStore, jobId: string): Promise<StoredRo
 export interface LoadedJob {
   readonly spec: JobSpec;
   readonly plan: JobPlan;
+  /** Examples for the instructions; [] when the job has none. */
+  readonly examples: readonly PromptExample[];
 }
 
 /** Spec and plan never change once prepared; batch activities of a job read them once per process. */
@@ -224,7 +236,8 @@ export function loadJob(store: JobStore, jobId: string): Promise<LoadedJob> {
     job = Promise.all([
       store.readJson<JobSpec>(jobId, 'job.json'),
       store.readJson<JobPlan>(jobId, 'plan.json'),
-    ]).then(([spec, plan]) => ({ spec, plan }));
+      store.readJsonIfExists<StoredExamples>(store.file(jobId, EXAMPLES)),
+    ]).then(([spec, plan, examples]) => ({ spec, plan, examples: examples?.examples ?? [] }));
     job.catch(() => jobs.delete(key));
     if (jobs.size >= MAX_CACHED_JOBS) jobs.delete(jobs.keys().next().value ?? '');
     jobs.set(key, job);
@@ -242,3 +255,24 @@ export async function mapLimit<T>(count: number, limit: number, fn: (i: number) 
   await Promise.all(lanes);
   return results;
 }
+
+/** A review request as stored: the unique answers it asks about and their prompt items, aligned. */
+export interface StoredReviewBatch {
+  readonly index: number;
+  readonly answers: readonly number[];
+  readonly items: readonly PromptItem[];
+}
+
+/** The review model's answer to one request: labels aligned with its items ([] where it gave none valid). */
+export interface StoredReviewResult extends AnsweredRequest {
+  readonly labels: ReadonlyArray<readonly string[]>;
+}
+
+/** The second opinion's files, under `review/` in the job's folder. */
+const reviewFile = (store: JobStore, jobId: string, name: string) =>
+  store.file(jobId, path.join('review', name));
+export const reviewPlanFile = (store: JobStore, jobId: string) => reviewFile(store, jobId, 'plan.json');
+export const reviewBatchFile = (store: JobStore, jobId: string, index: number) =>
+  reviewFile(store, jobId, `batches/${String(index).padStart(6, '0')}.json`);
+export const reviewResultFile = (store: JobStore, jobId: string, index: number) =>
+  reviewFile(store, jobId, `results/${String(index).padStart(6, '0')}.json`);

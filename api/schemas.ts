@@ -271,6 +271,9 @@ export const QualitySchema = z
       } satisfies Shape<ConfidenceSplit>)
       .optional()
       .openapi({ description: 'Agreement at or above and below REVIEW_BELOW, when confidences were given' }),
+    exampleRows: count(
+      'Human-coded rows left out of the figures because their answers were shown to the model as examples (examplesFromGold)',
+    ).optional(),
   } satisfies Shape<QualitySummary>)
   .openapi('Quality', {
     description: "Agreement between the model and the human-coded column (the Quality sheet's figures)",

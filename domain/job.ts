@@ -52,6 +52,13 @@ export interface JobOptions {
   readonly batchApi?: boolean;
   /** How often a Batch API job looks at its batches (OPENAI_BATCH_POLL, OPENAI_BATCH_POLL_MAX). */
   readonly batchPoll?: BatchPoll;
+  /**
+   * REVIEW_MODEL: a second model that codes again the answers under `reviewBelow`, whose label is kept.
+   * Absent: no second opinion (and jobs from before it).
+   */
+  readonly reviewModel?: string;
+  /** Human-coded answers per category put into the instructions as examples (`--examples-from-gold`). */
+  readonly examplesFromGold?: number;
 }
 
 export interface RetryOptions {
@@ -87,6 +94,8 @@ export interface JobPlan {
   readonly simulated: boolean;
   /** The human-coded column, when the job has one: its letter, header and non-empty cells. */
   readonly gold?: { readonly column: string; readonly header: string; readonly cells: number };
+  /** Hand-coded answers shown to the model as examples (`examplesFromGold`); absent when none. */
+  readonly examples?: number;
   /** What the reader noticed in the file (an encoding guessed, formulas without a value…); absent when none. */
   readonly warnings?: readonly SheetWarning[];
   /**
@@ -152,6 +161,20 @@ export interface BatchOutcome {
   readonly salvage?: { readonly unresolved: readonly string[] };
 }
 
+/** What one review request reports back to the workflow. */
+export interface ReviewOutcome {
+  readonly index: number;
+  readonly answers: number;
+  /** Answers the review model gave a valid label for (the others keep the first model's). */
+  readonly recoded: number;
+  readonly usage: TokenUsage;
+  /** Requests across its attempts (an earlier attempt's stored answer counts its own). */
+  readonly apiCalls: number;
+  /** The result was stored by an earlier attempt or run: nothing was sent this time. */
+  readonly reused: boolean;
+  readonly simulated?: boolean;
+}
+
 /** What a request for some answers of a batch (a salvage) reports back. */
 export interface AnswersOutcome {
   readonly usage: TokenUsage;
@@ -181,7 +204,8 @@ export interface FallbackOutcome {
   readonly rows: number;
 }
 
-export type JobPhase = 'preparing' | 'classifying' | 'writing' | 'done' | 'cancelled' | 'failed';
+export type JobPhase =
+  'preparing' | 'classifying' | 'reviewing' | 'writing' | 'done' | 'cancelled' | 'failed';
 
 export interface JobCounters {
   readonly batchesDone: number;
@@ -209,6 +233,15 @@ export interface JobCounters {
   readonly batchPromptTokens: number;
   readonly batchCompletionTokens: number;
   readonly batchCachedTokens: number;
+  /** The second opinion: answers sent to the review model, those it labelled, its requests and tokens. */
+  readonly reviewAnswers: number;
+  readonly reviewRecoded: number;
+  readonly reviewCalls: number;
+  readonly reviewPromptTokens: number;
+  readonly reviewCompletionTokens: number;
+  readonly reviewCachedTokens: number;
+  /** Answers whose review request ran out of retries: they keep the first model's label. */
+  readonly reviewFailed: number;
 }
 
 export const ZERO_COUNTERS: JobCounters = {
@@ -230,6 +263,13 @@ export const ZERO_COUNTERS: JobCounters = {
   batchPromptTokens: 0,
   batchCompletionTokens: 0,
   batchCachedTokens: 0,
+  reviewAnswers: 0,
+  reviewRecoded: 0,
+  reviewCalls: 0,
+  reviewPromptTokens: 0,
+  reviewCompletionTokens: 0,
+  reviewCachedTokens: 0,
+  reviewFailed: 0,
 };
 
 /** Batch API lines' usage, counted apart from synchronous requests (they cost half). */
@@ -285,6 +325,29 @@ export function addSalvage(c: JobCounters, s: SalvageOutcome, salvageCalls: numb
     answersFallback: c.answersFallback + s.answersFallback,
     batchesFallback: c.batchesFallback + (s.answersFallback > 0 ? 1 : 0),
     rowsFallback: c.rowsFallback + s.rowsFallback,
+  };
+}
+
+/** A review request's answer (tokens and calls counted apart from the first model's: another price). */
+export function addReview(c: JobCounters, o: ReviewOutcome): JobCounters {
+  return {
+    ...c,
+    reviewAnswers: c.reviewAnswers + o.answers,
+    reviewRecoded: c.reviewRecoded + o.recoded,
+    reviewCalls: c.reviewCalls + o.apiCalls,
+    reviewPromptTokens: c.reviewPromptTokens + o.usage.prompt,
+    reviewCompletionTokens: c.reviewCompletionTokens + o.usage.completion,
+    reviewCachedTokens: c.reviewCachedTokens + o.usage.cached,
+  };
+}
+
+/** A review request out of retries: its answers keep the first model's labels. */
+export function addReviewFailure(c: JobCounters, answers: number, apiCalls: number): JobCounters {
+  return {
+    ...c,
+    reviewAnswers: c.reviewAnswers + answers,
+    reviewFailed: c.reviewFailed + answers,
+    reviewCalls: c.reviewCalls + apiCalls,
   };
 }
 

@@ -29,6 +29,12 @@ export interface PromptItem {
   readonly text: string;
 }
 
+/** An answer the survey's own coders labelled, shown to the model in the instructions (`--examples-from-gold`). */
+export interface PromptExample {
+  readonly text: string;
+  readonly labels: readonly string[];
+}
+
 export interface ChatMessage {
   readonly role: 'system' | 'user';
   readonly content: string;
@@ -97,6 +103,7 @@ export function buildInstructions(
   question: string,
   categories: readonly Category[],
   mode: CodingMode = SINGLE_LABEL,
+  examples: readonly PromptExample[] = [],
 ): string {
   const labels = categoryNumbers(categories);
   const fallback = fallbackLabel(categories);
@@ -117,11 +124,19 @@ export function buildInstructions(
         '- Give every answer exactly one category.',
         `- Use ${fallbackNumber} only when no other category fits.`,
       ];
+  // In the fixed prefix, so the prompt cache keeps serving them; `- ` keeps them apart from category lines.
+  const shown = examples.map((e) => {
+    const numbers = e.labels.map((l) => numberOfLabel(labels, l)).filter((n) => n !== undefined);
+    return `- ${JSON.stringify(oneLine(e.text))}: ${numbers.join(', ')}`;
+  });
   return [
     'You code open-ended survey answers ("verbatims") into numbered categories.',
     `Survey question: ${JSON.stringify(question)}`,
     'Categories:',
     ...lines,
+    ...(shown.length > 0
+      ? ["Answers the survey's own coders coded (the answer, then its category numbers):", ...shown]
+      : []),
     'Rules:',
     ...rules,
     `- Each answer is one line: its id, a tab, its text ("${LINE_BREAK.trim()}" marks a line break in it).`,
@@ -139,9 +154,10 @@ export function buildMessages(
   categories: readonly Category[],
   items: readonly PromptItem[],
   mode: CodingMode = SINGLE_LABEL,
+  examples: readonly PromptExample[] = [],
 ): ChatMessage[] {
   return [
-    { role: 'system', content: buildInstructions(question, categories, mode) },
+    { role: 'system', content: buildInstructions(question, categories, mode, examples) },
     { role: 'user', content: formatItems(items) },
   ];
 }

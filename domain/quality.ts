@@ -40,6 +40,10 @@ export interface QualityRow {
   readonly gold?: string | undefined;
   /** 0–1, or null when none could be computed; undefined when confidence was not asked for. */
   readonly confidence?: number | null | undefined;
+  /** The first model's labels, when the review model coded the row again (`model` holds its labels). */
+  readonly first?: readonly string[] | undefined;
+  /** The row's answer was shown to the model as an example: left out of the agreement. */
+  readonly example?: boolean | undefined;
 }
 
 export interface QualityInput {
@@ -50,6 +54,8 @@ export interface QualityInput {
   /** The rows the model coded in this job, in sheet order. */
   readonly rows: readonly QualityRow[];
   readonly reviewBelow: number;
+  /** With a second opinion: the first model and the review model, named on the Review sheet. */
+  readonly models?: { readonly first: string; readonly review: string } | undefined;
 }
 
 /** The figures that travel (result.json, `GET /jobs/:id`, the CLI line): no per-row data. */
@@ -67,6 +73,8 @@ export interface QualitySummary {
   readonly reviewRows: number;
   /** Agreement at or above and below `reviewBelow`, when the model gave confidences. */
   readonly byConfidence?: ConfidenceSplit;
+  /** Rows with a gold cell left out because their answer was shown to the model as an example. */
+  readonly exampleRows?: number;
 }
 
 export interface QualityReport {
@@ -85,9 +93,15 @@ export function qualityReport(input: QualityInput): QualityReport {
   const names = codeframe.categories.map((c) => c.name);
   const compared: Array<{ row: QualityRow; human: string[] }> = [];
   const unknownGold: Array<{ row: number; labels: string[] }> = [];
+  let exampleRows = 0;
   if (goldHeader !== undefined) {
     for (const row of input.rows) {
       if (row.gold === undefined || row.gold.trim() === '') continue;
+      // The model saw this answer with its human label: comparing it would flatter the model.
+      if (row.example) {
+        exampleRows += 1;
+        continue;
+      }
       // The codeframe's labels in its spelling, then the unknown ones as written.
       const { labels: human, unknown } = index.readCell(row.gold, multi);
       if (unknown.length > 0) unknownGold.push({ row: row.row, labels: unknown });
@@ -136,7 +150,14 @@ export function qualityReport(input: QualityInput): QualityReport {
   // Without a gold column, an empty Review sheet would say nothing: there is none.
   const review =
     goldHeader !== undefined || listed.length > 0
-      ? reviewRows(listed, humanOf, goldHeader !== undefined, withConfidence, reviewBelow, disagrees, unsure)
+      ? reviewRows(listed, humanOf, {
+          gold: goldHeader !== undefined,
+          withConfidence,
+          reviewBelow,
+          disagrees,
+          unsure,
+          models: input.models,
+        })
       : undefined;
 
   if (!figures || goldHeader === undefined) {
@@ -153,6 +174,7 @@ export function qualityReport(input: QualityInput): QualityReport {
     unknownGoldLabels: unknownGold.length,
     reviewRows: listed.length,
     ...(byConfidence ? { byConfidence } : {}),
+    ...(exampleRows > 0 ? { exampleRows } : {}),
   };
   return {
     summary,
@@ -187,6 +209,9 @@ function qualitySheet(
   const rows: ReportRow[] = [
     [`Agreement with "${summary.goldHeader}"`, 'Value'],
     ...QUALITY_FIGURES.map((name): ReportRow => [name, values[name]]),
+    ...(summary.exampleRows
+      ? [[], ['Rows used as examples (left out of the figures)', summary.exampleRows] as ReportRow]
+      : []),
     [],
     [
       multi
@@ -221,17 +246,22 @@ function qualitySheet(
 function reviewRows(
   listed: readonly QualityRow[],
   humanOf: ReadonlyMap<number, readonly string[]>,
-  gold: boolean,
-  withConfidence: boolean,
-  reviewBelow: number,
-  disagrees: (row: QualityRow) => boolean,
-  unsure: (row: QualityRow) => boolean,
+  how: {
+    readonly gold: boolean;
+    readonly withConfidence: boolean;
+    readonly reviewBelow: number;
+    readonly disagrees: (row: QualityRow) => boolean;
+    readonly unsure: (row: QualityRow) => boolean;
+    readonly models: QualityInput['models'];
+  },
 ): ReportRow[] {
+  const { gold, withConfidence, reviewBelow, disagrees, unsure, models } = how;
   const header: ReportRow = [
     'Row',
     'Answer',
     ...(gold ? ['Human'] : []),
     'Model',
+    ...(models ? ['Coded by', "First model's label"] : []),
     ...(withConfidence ? ['Confidence'] : []),
     'Why listed',
   ];
@@ -247,6 +277,9 @@ function reviewRows(
         r.answer,
         ...(gold ? [(humanOf.get(r.row) ?? []).join(LABEL_SEPARATOR)] : []),
         r.model.join(LABEL_SEPARATOR),
+        ...(models
+          ? [r.first ? models.review : models.first, (r.first ?? r.model).join(LABEL_SEPARATOR)]
+          : []),
         ...(withConfidence ? [r.confidence ?? null] : []),
         why,
       ];

@@ -287,6 +287,19 @@ export interface RunInfo {
   readonly multiCode?: { readonly maxCodes: number; readonly answersCut: number };
   /** How each answer's confidence was had, or why not (the model refused log-probabilities). */
   readonly confidence?: string;
+  /** The second opinion: the review model, what it was asked, what it changed, and its own requests and tokens. */
+  readonly review?: {
+    readonly model: string;
+    readonly below: number;
+    readonly answers: number;
+    readonly recoded: number;
+    readonly changed: number;
+    readonly failed: number;
+    readonly calls: number;
+    readonly promptTokens: number;
+    readonly cachedTokens: number;
+    readonly completionTokens: number;
+  };
   /** Rows coded before the job whose category cell names labels outside the codeframe. */
   readonly unknownLabels?: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
   /** What the reader noticed in the file, each naming its rows. */
@@ -356,6 +369,19 @@ export function runRows(info: RunInfo): ReportRow[] {
           ['Salvaged batches (answered partly wrong, bad answers asked again)', info.salvage.batches],
           ['Salvage requests', info.salvage.calls],
           ['Answers fallen back alone', info.salvage.answersFallback],
+        ]
+      : []),
+    ...(info.review
+      ? [
+          ['Review model (second opinion)', info.review.model],
+          [`Answers under ${info.review.below} sent to the review model`, info.review.answers],
+          ['Answers the review model coded (its label kept)', info.review.recoded],
+          ['Answers whose label the review changed', info.review.changed],
+          ["Answers whose review failed (the first model's label kept)", info.review.failed],
+          ['Review API calls', info.review.calls],
+          ['Review prompt tokens', info.review.promptTokens],
+          ['Review cached prompt tokens', info.review.cachedTokens],
+          ['Review completion tokens', info.review.completionTokens],
         ]
       : []),
   );

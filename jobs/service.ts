@@ -114,6 +114,7 @@ export const JOB_STATUSES = Object.keys({
 export const JOB_PHASES = Object.keys({
   preparing: 0,
   classifying: 0,
+  reviewing: 0,
   writing: 0,
   done: 0,
   cancelled: 0,
@@ -822,6 +823,8 @@ export function contentJobId(
       ...(r.goldColumn !== undefined ? { goldColumn: r.goldColumn } : {}),
       // Likewise the banners: another table is another job's output.
       ...(r.by?.length ? { by: r.by } : {}),
+      ...(r.options.reviewModel ? { reviewModel: r.options.reviewModel } : {}),
+      ...(r.options.examplesFromGold ? { examplesFromGold: r.options.examplesFromGold } : {}),
       // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
       ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
     }),

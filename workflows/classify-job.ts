@@ -34,6 +34,8 @@ import {
   addBatchPart,
   addFallback,
   addOutcome,
+  addReview,
+  addReviewFailure,
   addSalvage,
   computeStats,
   describeProgress,
@@ -54,7 +56,9 @@ import {
 } from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { formatCost, jobTokens, jobCost, maxCostProblem, requestCeiling, withinCap } from '../domain/cost.js';
+import type { ReviewState } from '../domain/review.js';
 import { llmTaskQueue } from '../domain/task-queues.js';
+import { reviewPass } from './review-pass.js';
 import { cancelOpenBatches, runBatchApiRounds } from './batch-api.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
 import {
@@ -487,7 +491,29 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       return await handOver(preparedPlan, next, inFlightNow);
     }
 
-    const classifyEndedAt = Date.now();
+    const classifyEndedAt = carry?.review?.classifyEndedAt ?? Date.now();
+    // The second opinion runs only for jobs that ask for one: histories without it replay unchanged.
+    if (options.reviewModel) {
+      setPhase('reviewing');
+      const review = await reviewPass({
+        jobId,
+        io,
+        llm,
+        ...(carry?.review ? { carried: carry.review } : {}),
+        classifyEndedAt,
+        requestsPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,
+        window: () => window.size,
+        paused: () => paused,
+        onOutcome: (outcome) => {
+          counters = addReview(counters, outcome);
+        },
+        onFailure: (answers, calls, reason) => {
+          counters = addReviewFailure(counters, answers, calls);
+          log.warn('review request out of retries', { answers, reason });
+        },
+      });
+      if (review) return await handOver(preparedPlan, preparedPlan.batches, [], review);
+    }
     setPhase('writing');
     const result = await finish(false, classifyEndedAt);
     setPhase('done');
@@ -532,6 +558,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
     preparedPlan: JobPlan,
     nextBatch: number,
     inFlightNow: readonly number[],
+    review?: ReviewState,
   ): Promise<never> {
     await condition(allHandlersFinished);
     const state: CarriedState = {
@@ -547,6 +574,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
       ...(inFlightNow.length > 0 ? { inFlight: inFlightNow } : {}),
       ...(capChanged ? { maxCost: maxCost ?? null } : {}),
       ...(batchApi ? { batchApi } : {}),
+      ...(review ? { review } : {}),
     };
     return continueAsNew<typeof classifyJobWorkflow>({ ...input, carry: state });
   }

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchApiState } from '../domain/batch-api.js';
 import type { JobCounters, JobOptions, JobPhase, JobPlan, JobProgress, JobStats } from '../domain/job.js';
 import type { QualitySummary } from '../domain/quality.js';
+import type { ReviewState } from '../domain/review.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
 
 export interface ClassifyJobInput {
@@ -52,6 +53,8 @@ export interface CarriedState {
   readonly maxCost?: number | null;
   /** Batch API mode: the round, its batch ids and states, what the rounds left (absent in sync jobs). */
   readonly batchApi?: BatchApiState;
+  /** The second opinion under way: every batch is done, and the review goes on from here. */
+  readonly review?: ReviewState;
 }
 
 export interface ClassifyJobResult {

@@ -92,7 +92,8 @@ export type JobStatus =
   | 'UNSPECIFIED'
   | 'UNKNOWN';
 
-export type JobPhase = 'preparing' | 'classifying' | 'writing' | 'done' | 'cancelled' | 'failed';
+export type JobPhase =
+  'preparing' | 'classifying' | 'reviewing' | 'writing' | 'done' | 'cancelled' | 'failed';
 
 /** A job's live progress: the `progress` event, and `progress` in a job's view. */
 export interface JobProgress {

@@ -24,7 +24,12 @@ export function sourceOf(job) {
 }
 
 /** @type {Partial<Record<JobPhase, string>>} */
-const RUNNING_LABELS = { preparing: 'Preparing', classifying: 'Coding', writing: 'Writing the file' };
+const RUNNING_LABELS = {
+  preparing: 'Preparing',
+  classifying: 'Coding',
+  reviewing: 'Second opinion',
+  writing: 'Writing the file',
+};
 
 /**
  * The badge's label and tone.
