@@ -91,6 +91,12 @@ export function jobsApp(deps: AppDeps) {
         `maxCodes=${form.maxCodes}: applies only with several categories per answer (multi=true)`,
       );
     }
+    if (form.examplesFromGold !== undefined && !form.goldColumn) {
+      throw badRequest(
+        'examplesFromGold',
+        `examplesFromGold=${form.examplesFromGold}: needs goldColumn (the answers coded by hand)`,
+      );
+    }
     return {
       ...deps.defaults,
       ...(form.batchSize !== undefined ? { batchSize: form.batchSize } : {}),
@@ -102,6 +108,8 @@ export function jobsApp(deps: AppDeps) {
       ...(form.maxCodes !== undefined ? { maxCodes: form.maxCodes } : {}),
       ...(form.maxCost !== undefined ? { maxCost: form.maxCost } : {}),
       ...(form.batchApi !== undefined ? { batchApi: form.batchApi } : {}),
+      ...(form.reviewModel !== undefined ? { reviewModel: form.reviewModel } : {}),
+      ...(form.examplesFromGold !== undefined ? { examplesFromGold: form.examplesFromGold } : {}),
     };
   }
 

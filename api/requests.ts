@@ -13,6 +13,7 @@ import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { CODEFRAME_SETTING_LIMITS } from '../domain/codeframe-job.js';
 import { parseBanner } from '../domain/crosstab.js';
 import { DomainError } from '../domain/errors.js';
+import { MAX_EXAMPLES_FROM_GOLD } from '../domain/examples.js';
 import { MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { MAX_COST_LIMIT } from '../domain/cost.js';
 import type { JobCursor } from '../jobs/service.js';
@@ -161,14 +162,15 @@ const temperature = setting('temperature', z.coerce.number().min(0).max(2), 'a n
   minimum: 0,
   maximum: 2,
 });
+const modelName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[\w.:/-]+$/);
 const model = setting(
   'model',
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .regex(/^[\w.:/-]+$/),
+  modelName,
   'a model name such as gpt-4o-mini (letters, digits and . : / - _)',
 ).openapi({ type: 'string', maxLength: 100 });
 
@@ -267,6 +269,27 @@ export const JobFormSchema = z.object({
     type: 'boolean',
     description:
       "Through OpenAI's Batch API: half price, done within 24 hours, waited on durably (default OPENAI_BATCH_API)",
+  }),
+  reviewModel: setting(
+    'reviewModel',
+    modelName,
+    'a model name such as gpt-4.1 (letters, digits and . : / - _)',
+  ).openapi({
+    type: 'string',
+    maxLength: 100,
+    description:
+      'A second model that codes again the answers whose confidence is under REVIEW_BELOW; its label is kept (default REVIEW_MODEL)',
+  }),
+  examplesFromGold: setting(
+    'examplesFromGold',
+    z.coerce.number().int().min(1).max(MAX_EXAMPLES_FROM_GOLD),
+    `a whole number from 1 to ${MAX_EXAMPLES_FROM_GOLD}`,
+  ).openapi({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_EXAMPLES_FROM_GOLD,
+    description:
+      'With goldColumn: up to this many hand-coded answers per category go into the instructions as examples; those rows are left out of the agreement',
   }),
   force: setting('force', booleanText, 'true or false').openapi({
     type: 'boolean',

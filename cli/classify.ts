@@ -6,6 +6,7 @@ import { parseCategories } from '../domain/categories.js';
 import { writeJobSav } from '../activities/export-sav.js';
 import { estimateJob } from '../activities/plan-job.js';
 import { InputFileNotFoundError } from '../domain/errors.js';
+import { MAX_EXAMPLES_FROM_GOLD } from '../domain/examples.js';
 import { agreementLine } from '../domain/quality.js';
 import { formatCost } from '../domain/cost.js';
 import { priceFor } from '../domain/prices.js';
@@ -41,6 +42,10 @@ Options (each overrides its environment variable):
                              values (header, letter or question), with column % and significance;
                              repeat for several; group a numeric column by ranges:
                              --by "NPS=0-6:Detractors,7-8:Passives,9-10:Promoters" (or "NPS=nps")
+  --examples-from-gold <n>   with --gold-column: up to n hand-coded answers per category go into the
+                             instructions as examples (those rows are left out of the agreement)
+  --review-model <name>      a second model (REVIEW_MODEL, e.g. gpt-4.1) codes again the answers
+                             under REVIEW_BELOW; its label is kept
   --sheet, -s <name|index>   sheet name or 1-based index (default: the first sheet)
   --question <text>          the survey question, when the header does not say it
   --out, -o <file>           output .xlsx, .csv or .sav (SPSS); default: <input>.coded.xlsx beside
@@ -68,6 +73,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       column: { type: 'string', short: 'c' },
       'gold-column': { type: 'string' },
       by: { type: 'string', multiple: true },
+      'examples-from-gold': { type: 'string' },
+      'review-model': { type: 'string' },
       'categories-file': { type: 'string' },
       categories: { type: 'string' },
       sheet: { type: 'string', short: 's' },
@@ -104,6 +111,22 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     );
   }
 
+  const examples = values['examples-from-gold'];
+  if (examples !== undefined) {
+    if (!/^\d+$/.test(examples) || Number(examples) < 1 || Number(examples) > MAX_EXAMPLES_FROM_GOLD) {
+      throw new UsageError(
+        `--examples-from-gold must be a whole number from 1 to ${MAX_EXAMPLES_FROM_GOLD}, got ${JSON.stringify(examples)}`,
+        CLASSIFY_HELP,
+      );
+    }
+    if (values['gold-column'] === undefined) {
+      throw new UsageError(
+        '--examples-from-gold needs --gold-column (the answers coded by hand)',
+        CLASSIFY_HELP,
+      );
+    }
+  }
+
   loadDotEnv();
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Each flag sets its variable; a bad value is reported under the flag's name, as the person typed it.
@@ -117,6 +140,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     ['OPENAI_BATCH_API', '--batch-api', values['batch-api'] ? 'true' : undefined],
     ['MAX_CODES', '--max-codes', values['max-codes']],
     ['MAX_COST', '--max-cost', values['max-cost']],
+    ['REVIEW_MODEL', '--review-model', values['review-model']],
   ];
   const names: SettingNames = {};
   for (const [key, flag, value] of flags) {
@@ -126,6 +150,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   }
   if (!env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
   const config = loadConfig(env, process.cwd(), names);
+  const options = examples !== undefined ? { ...config.job, examplesFromGold: Number(examples) } : config.job;
 
   const inputPath = path.resolve(file);
   await fs.access(inputPath).catch(() => {
@@ -173,7 +198,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
       ...(values.question !== undefined ? { question: values.question } : {}),
       categories,
-      options: config.job,
+      options,
     });
     process.stdout.write(estimateBlock(estimate, path.basename(inputPath), values.column));
     return 0;
@@ -220,7 +245,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
       ...(values.question !== undefined ? { question: values.question } : {}),
       categories,
-      options: config.job,
+      options,
       idFrom: 'content',
       answeredBy: config.openai.baseURL ?? (config.openai.apiKey ? 'openai' : 'simulator'),
     });

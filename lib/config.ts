@@ -89,6 +89,11 @@ const schema = z.object({
   MULTI_CODE: booleanText.default(false),
   MAX_CODES: int(1, MAX_CODES_LIMIT).default(DEFAULT_MAX_CODES),
   REVIEW_BELOW: z.coerce.number().min(0).max(1).default(DEFAULT_REVIEW_BELOW),
+  REVIEW_MODEL: z
+    .string()
+    .trim()
+    .regex(/^[\w.:/-]{1,100}$/, 'must be a model name such as gpt-4.1 (letters, digits and . : / - _)')
+    .optional(),
   TEMPORAL_ADDRESS: text.optional(),
   TEMPORAL_NAMESPACE: text.default('default'),
   TEMPORAL_TASK_QUEUE: text.default('verbatim'),
@@ -282,6 +287,7 @@ export function loadConfig(
         initialMs: Math.max(100, e.OPENAI_BATCH_POLL),
         maxMs: Math.max(100, e.OPENAI_BATCH_POLL_MAX),
       },
+      ...(e.REVIEW_MODEL ? { reviewModel: e.REVIEW_MODEL } : {}),
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

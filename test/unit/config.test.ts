@@ -114,6 +114,7 @@ const EFFECTS: Record<
   MULTI_CODE: { env: { MULTI_CODE: 'yes' }, read: (c) => c.job.multi, expected: true },
   MAX_CODES: { env: { MAX_CODES: '3' }, read: (c) => c.job.maxCodes, expected: 3 },
   REVIEW_BELOW: { env: { REVIEW_BELOW: '0.5' }, read: (c) => c.job.reviewBelow, expected: 0.5 },
+  REVIEW_MODEL: { env: { REVIEW_MODEL: 'gpt-4.1' }, read: (c) => c.job.reviewModel, expected: 'gpt-4.1' },
   RETRY_MAX_ATTEMPTS: {
     env: { RETRY_MAX_ATTEMPTS: '3' },
     read: (c) => c.job.retry.maximumAttempts,
