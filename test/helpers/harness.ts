@@ -25,6 +25,19 @@ export const TEST_API_KEY = 'sk-test-do-not-leak-7f3a9c';
 
 export { testOptions } from './options.js';
 
+/** The environment of a `verbatim worker` process serving `taskQueue` against the harness's server and simulator. */
+export function workerEnv(h: Harness, taskQueue: string, slots: number): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: h.env.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    DATA_DIR: h.dataDir,
+    OPENAI_API_KEY: 'test-key',
+    OPENAI_BASE_URL: h.sim.baseURL,
+    PARALLEL_MAX_WORKERS: String(slots),
+    SHUTDOWN_GRACE: '0',
+  };
+}
+
 /** One dev server, one simulator and one data folder for a test file; a task queue per test. */
 export interface Harness {
   readonly env: TestWorkflowEnvironment;

@@ -95,6 +95,22 @@ export async function writeSurvey(
   return { rows };
 }
 
+/** A survey with the answers in E (`E2`) and the human coding in G, headed `goldHeader`, beside them. */
+export async function writeGoldSurvey(
+  file: string,
+  answers: ReadonlyArray<string | null>,
+  gold: ReadonlyArray<string | null>,
+  goldHeader: string,
+): Promise<void> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet('Data');
+  sheet.getRow(1).values = ['ID', 'Country', 'Score', 'Age', 'E2', 'Weight', goldHeader];
+  answers.forEach((answer, i) => {
+    sheet.getRow(2 + i).values = [`R${i}`, 'UK', i % 11, '25-34', answer, 1, gold[i] ?? null];
+  });
+  await workbook.xlsx.writeFile(file);
+}
+
 export function expected(answer: string | null): string {
   return expectedLabel(answer ?? '', CATEGORIES);
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateThemedAnswers, themeOfLabel } from '../../simulator/themes.js';
 import { codeframeService, storedFiles, surveyAnswers } from '../helpers/codeframes.js';
 import type { Harness } from '../helpers/harness.js';
-import { createHarness, testOptions } from '../helpers/harness.js';
+import { createHarness, testOptions, workerEnv } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
 import { startWorkerProcess, waitFor } from '../helpers/processes.js';
 import { writeSurvey } from '../helpers/survey.js';
@@ -24,15 +24,7 @@ describe('a worker killed with SIGKILL while a codeframe is drafted', () => {
   it('loses nothing: another worker finishes it, and no chunk stored before the kill is sent again', async () => {
     const slots = 2;
     const taskQueue = uniqueTaskQueue('cf-crash');
-    const env = {
-      TEMPORAL_ADDRESS: h.env.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATA_DIR: h.dataDir,
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: h.sim.baseURL,
-      PARALLEL_MAX_WORKERS: String(slots),
-      SHUTDOWN_GRACE: '0',
-    };
+    const env = workerEnv(h, taskQueue, slots);
     const answers = surveyAnswers(generateThemedAnswers(1_500, 21));
     const file = path.join(h.dataDir, 'crash.xlsx');
     await writeSurvey(file, answers);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
-import { createHarness, testOptions } from '../helpers/harness.js';
+import { createHarness, testOptions, workerEnv } from '../helpers/harness.js';
 import type { WorkerProcess } from '../helpers/processes.js';
 import { startWorkerProcess, waitFor } from '../helpers/processes.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
@@ -22,15 +22,7 @@ describe('a worker killed with SIGKILL in the middle of a job', () => {
   it('loses nothing: a new worker completes the job, every row once, at most batches + concurrency calls', async () => {
     const concurrency = 4;
     const taskQueue = uniqueTaskQueue('crash');
-    const env = {
-      TEMPORAL_ADDRESS: h.env.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATA_DIR: h.dataDir,
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: h.sim.baseURL,
-      PARALLEL_MAX_WORKERS: String(concurrency),
-      SHUTDOWN_GRACE: '0',
-    };
+    const env = workerEnv(h, taskQueue, concurrency);
     const answers = makeAnswers(400);
     h.sim.resetStats();
 

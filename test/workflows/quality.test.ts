@@ -5,7 +5,7 @@
  * exactly the disagreements; the job's description carries the same figures; no request carries the gold.
  */
 import path from 'node:path';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Category } from '../../domain/categories.js';
@@ -20,6 +20,7 @@ import {
   makeAnswers,
   makeMultiAnswers,
   readOutput,
+  writeGoldSurvey,
 } from '../helpers/survey.js';
 
 let h: Harness;
@@ -37,21 +38,6 @@ const STRANGE = 'Prise ZQX';
 const WRONG_RATE = 0.25;
 const MAX_CODES = 3;
 
-/** The survey with the answers in E (`E2`) and the human coding in G, beside them. */
-async function writeGoldSurvey(
-  file: string,
-  answers: ReadonlyArray<string | null>,
-  gold: ReadonlyArray<string | null>,
-): Promise<void> {
-  const workbook = new ExcelJS.Workbook();
-  const sheet = workbook.addWorksheet('Data');
-  sheet.getRow(1).values = ['ID', 'Country', 'Score', 'Age', 'E2', 'Weight', GOLD_HEADER];
-  answers.forEach((answer, i) => {
-    sheet.getRow(2 + i).values = [`R${i}`, 'UK', i % 11, '25-34', answer, 1, gold[i] ?? null];
-  });
-  await workbook.xlsx.writeFile(file);
-}
-
 async function runGoldJob(
   name: string,
   answers: ReadonlyArray<string | null>,
@@ -60,7 +46,7 @@ async function runGoldJob(
   multi: boolean,
 ) {
   const file = path.join(h.dataDir, `${name}.xlsx`);
-  await writeGoldSurvey(file, answers, gold);
+  await writeGoldSurvey(file, answers, gold, GOLD_HEADER);
   const options = testOptions(multi ? { multi: true, maxCodes: MAX_CODES } : {});
   const workers = await h.startWorkers({ slots: options.maxWorkers });
   try {
@@ -359,7 +345,7 @@ describe('confidence from log-probabilities', () => {
   it('a model that refuses logprobs is asked once, the job goes on without them, and the Run sheet says so', async () => {
     const answers = makeAnswers(60);
     const file = path.join(h.dataDir, 'refuses.xlsx');
-    await writeGoldSurvey(file, answers, []);
+    await writeGoldSurvey(file, answers, [], GOLD_HEADER);
     // One batch at a time, so that exactly one request meets the refusal.
     const options = testOptions({ model: 'gpt-5-mini', parallel: false });
     const workers = await h.startWorkers({ slots: 1 });
