@@ -5,7 +5,7 @@
 import type { Codeframe } from './codeframe.js';
 import type { BannerSpec, Crosstab, CrosstabRow } from './crosstab.js';
 import { SIGNIFICANCE_TEST, crosstab } from './crosstab.js';
-import type { ReportRow } from './report.js';
+import type { ReportRow } from './report-row.js';
 
 /** More distinct values than this make no readable table: the banner is refused with how to group it. */
 export const MAX_BANNER_VALUES = 40;

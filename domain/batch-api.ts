@@ -2,7 +2,7 @@
  * Batch API mode, the pure rules: how lines are cut into files, how often the job looks at its batches, and
  * when lines without a usable answer go into a further batch or are asked synchronously.
  */
-import type { TokenUsage } from './job.js';
+import type { TokenUsage } from './token-usage.js';
 
 /** OpenAI's limits on one input file: 50,000 requests and 200 MB (a margin kept under the bytes). */
 export const BATCH_FILE_LIMITS = { lines: 50_000, bytes: 190 * 1024 * 1024 } as const;

@@ -1,4 +1,5 @@
 import type { BatchApiProgress, BatchPartOutcome, BatchPoll } from './batch-api.js';
+import type { TokenUsage } from './token-usage.js';
 import type { Category } from './categories.js';
 import type { BatchSize } from './batching.js';
 import type { AdaptiveWindow, RateLimitReport } from './rate.js';
@@ -128,11 +129,7 @@ export interface RowCounts {
   readonly classify: number;
 }
 
-export interface TokenUsage {
-  readonly prompt: number;
-  readonly completion: number;
-  readonly cached: number;
-}
+export type { TokenUsage } from './token-usage.js';
 
 /** What one batch activity reports back to the workflow. */
 export interface BatchOutcome {

@@ -16,7 +16,7 @@ import { agreementByConfidence, multiLabelAgreement, singleLabelAgreement } from
 import { categoryKey } from './categories.js';
 import type { Codeframe } from './codeframe.js';
 import { LABEL_SEPARATOR, LabelIndex } from './codeframe.js';
-import type { ReportRow } from './report.js';
+import type { ReportRow } from './report-row.js';
 
 /** REVIEW_BELOW's default: answers the model was less sure of than this go to the Review sheet. */
 export const DEFAULT_REVIEW_BELOW = 0.7;

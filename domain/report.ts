@@ -5,11 +5,11 @@ import type { JobStats } from './job.js';
 import type { JobCost } from './cost.js';
 import { formatCost } from './cost.js';
 import type { QualitySummary } from './quality.js';
+import type { ReportRow } from './report-row.js';
 import type { SheetWarning } from './sheet-warnings.js';
 
-/** A row of a report sheet: text and numbers; a number under a header starting with `%` is a fraction. */
-export type ReportCell = string | number | null;
-export type ReportRow = readonly ReportCell[];
+// In a room of their own, so quality.ts and banner-tables.ts can make rows without importing this file.
+export type { ReportCell, ReportRow } from './report-row.js';
 
 export interface SummaryInput {
   readonly codeframe: Codeframe;
