@@ -34,11 +34,15 @@ export interface TokenTally {
   readonly completion: number;
 }
 
-/** Dollars per 1,000 coded answers at gpt-4o-mini's synchronous prices. */
-export function dollarsPerThousand(tokens: TokenTally, answers: number): number {
+/** Dollars per 1,000 coded answers at gpt-4o-mini's prices, synchronous or Batch API (half). */
+export function dollarsPerThousand(
+  tokens: TokenTally,
+  answers: number,
+  mode: 'sync' | 'batch' = 'sync',
+): number {
   const price = priceFor(COST_MODEL);
   if (!price) throw new Error(`no price for ${COST_MODEL}`);
-  const cost: Cost = costOf(tokens, price, 'sync');
+  const cost: Cost = costOf(tokens, price, mode);
   return (cost.total / Math.max(1, answers)) * 1_000;
 }
 

@@ -290,6 +290,9 @@ export async function runJob(bench: Bench, spec: JobSpecForBench): Promise<JobRu
     categories: spec.categories,
     options: spec.options,
     idFrom: 'random',
+    // Each measured job codes anew: the same file with the same labels would otherwise be answered by the
+    // earlier job (a Batch API run after a synchronous one, say).
+    force: true,
   });
   let minWindow: number | undefined;
   let done = false;

@@ -184,12 +184,14 @@ export function costFigures(runs: readonly CostRun[], defaultBatchSize: number |
   return runs.map((r) => {
     const { run } = r;
     const per = (n: number) => r2(n / Math.max(1, run.answers));
-    const dollars = dollarsPerThousand(run.tokens, run.answers);
-    const billed = dollarsPerThousand({ ...run.billed, cached: 0 }, run.answers);
+    const mode = r.batchApi ? 'batch' : 'sync';
+    const dollars = dollarsPerThousand(run.tokens, run.answers, mode);
+    const billed = dollarsPerThousand({ ...run.billed, cached: 0 }, run.answers, mode);
     return {
       layout: r.layout,
       batchSize: r.batchSize,
-      isDefault: r.layout === 'verbatim' && r.batchSize === defaultBatchSize,
+      isDefault: r.layout === 'verbatim' && r.batchSize === defaultBatchSize && !r.batchApi,
+      batchApi: r.batchApi === true,
       requests: run.requests,
       answers: run.answers,
       /** The simulator's counts (four characters a token), per answer. */
@@ -226,7 +228,9 @@ export function costTableText(rows: ReturnType<typeof costFigures>): string {
       `×${SCALE_DIVISOR} wall`,
     ],
     rows.map((r) => [
-      r.layout === 'original' ? 'original tool' : `verbatim${r.isDefault ? ' (default)' : ''}`,
+      r.layout === 'original'
+        ? 'original tool'
+        : `verbatim${r.isDefault ? ' (default)' : ''}${r.batchApi ? ', Batch API' : ''}`,
       r.batchSize,
       r.requests,
       `${r.tokensPerAnswer.prompt} + ${r.tokensPerAnswer.completion}` +
