@@ -604,7 +604,8 @@ describe('the web page', () => {
       await page.locator('#preview-table th button', { hasText: 'E2' }).click();
       await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
       await page.getByLabel('Name (optional)').fill(NAME);
-      const first = await startCoding(page, { batchSize: '40', concurrency: '4' });
+      // A batch size no other test here uses: an identical earlier job would answer this start (200).
+      const first = await startCoding(page, { batchSize: '45', concurrency: '4' });
       expect(first.status()).toBe(202);
       const { jobId } = (await first.json()) as { jobId: string };
       const card = page.locator(`#job-${jobId}`);
@@ -918,7 +919,8 @@ describe("the result on a job's card", () => {
     const flaky = await serve({ jobs: h.jobs(failing.taskQueue) });
     const { context, page, errors } = await openPage(`${flaky.url}/`);
     try {
-      const { jobId, card } = await codeSurvey(page, CATEGORIES_TEXT, { batchSize: '10', concurrency: '1' });
+      // A batch size no other test here uses, so the start is not answered by an identical earlier job.
+      const { jobId, card } = await codeSurvey(page, CATEGORIES_TEXT, { batchSize: '12', concurrency: '1' });
       await expect.poll(() => card.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Failed');
       await failing.stop();
 
