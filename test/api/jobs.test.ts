@@ -273,6 +273,8 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
       categories: CATEGORIES,
       options: testOptions(),
       idFrom: 'random',
+      // Another test may have coded the same small survey: that job would answer this start.
+      force: true,
     });
     const running = await api.request(`/jobs/${waiting.jobId}/summary`);
     expect(running.status).toBe(409);
