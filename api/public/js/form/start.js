@@ -53,7 +53,6 @@ export function jobForm() {
   const name = $('name', HTMLInputElement).value.trim();
   if (name) body.append('name', name);
   appendSettings(body);
-  appendMulti(body);
   return { body, file, column, name };
 }
 
