@@ -17,8 +17,7 @@ import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { estimateBlock, statsBlock } from './format.js';
 import { UsageError } from './errors.js';
-import type { VerbatimRuntime } from './runtime.js';
-import { onStopSignals, startRuntime } from './runtime.js';
+import { runSession } from './session.js';
 import { checkBanners } from '../jobs/service.js';
 import { waitForResult, watchProgress } from './watch.js';
 
@@ -204,42 +203,24 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const outPath = path.resolve(values.out ?? defaultOutPath(inputPath));
+  // Narrowed here, for the session's callback.
+  const column = values.column;
 
   const logger = createLogger(config.logLevel, 'verbatim-cli');
   // On a terminal the progress bar is redrawn in place: a line said meanwhile must start a clean line.
   const say = (line: string) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`);
-  const starting = startRuntime({ config, logger, worker: true, say, headless: true });
-  // Installed before the runtime starts, so that a stop asked for meanwhile closes it once it has started.
-  const stop: { closing?: Promise<void> } = {};
-  // A function, not the field: TypeScript cannot see that a signal handler may set it at any await.
-  const closing = () => stop.closing;
-  // Ends the wait for the job's result, which would otherwise ask a closing client again.
-  const abandon = new AbortController();
-  const signals = onStopSignals(() => {
-    say('\nStopping. The job keeps what is done: run the same command again to resume.');
-    abandon.abort();
-    stop.closing = starting.then(
-      (runtime) => runtime.close(),
-      () => {},
-    );
-  });
-  let runtime: VerbatimRuntime;
-  try {
-    runtime = await starting;
-  } catch (error) {
-    signals.dispose();
-    throw error;
-  }
-  if (closing()) {
-    await closing();
-    signals.dispose();
-    return 130;
-  }
-  try {
+  const session = {
+    config,
+    logger,
+    say,
+    stopping: 'Stopping. The job keeps what is done: run the same command again to resume.',
+    workerStopped: 'the worker stopped before the job ended',
+  };
+  return runSession(session, async ({ runtime, abandon, outcome }) => {
     const started = await runtime.jobs.create({
       fileName: path.basename(inputPath),
       source: { path: inputPath },
-      column: values.column,
+      column: column,
       ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
       ...(by.length > 0 ? { by } : {}),
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
@@ -257,20 +238,16 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       duplicate: 'Already coded:',
     }[started.state];
     say(
-      `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${values.column}) on ${runtime.temporalAddress}`,
+      `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${column}) on ${runtime.temporalAddress}`,
     );
     // The same command again with another --max-cost: the running job takes the new cap.
     if (started.state === 'running' && names.MAX_COST) {
       await runtime.jobs.setMaxCost(started.jobId, config.job.maxCost ?? null);
       say(`Cost cap set to ${formatCost(config.job.maxCost)}.`);
     }
-    const result = waitForResult(started.handle, abandon.signal);
-    const workerFailed = runtime.workerDone.then(() => {
-      throw new Error('the worker stopped before the job ended');
-    });
-    const outcome = Promise.race([result, workerFailed]);
-    const progress = await watchProgress(started.handle, process.stderr, outcome);
-    const final = await outcome;
+    const ended = outcome(waitForResult(started.handle, abandon));
+    const progress = await watchProgress(started.handle, process.stderr, ended);
+    const final = await ended;
     const ext = path.extname(outPath).toLowerCase();
     await fs.mkdir(path.dirname(outPath), { recursive: true });
     // The SPSS file is made from the job's stored output when asked, as the API makes it.
@@ -284,18 +261,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     );
     if (final.quality) process.stdout.write(`${agreementLine(final.quality)}\n`);
     return 0;
-  } catch (error) {
-    // Stopping ended the wait for the job (the worker stopped first): that is the stop, not a failure.
-    if (closing()) {
-      await closing();
-      return 130;
-    }
-    throw error;
-  } finally {
-    abandon.abort();
-    signals.dispose();
-    await (closing() ?? runtime.close());
-  }
+  });
 }
 
 async function readCategories(file: string | undefined, inline: string | undefined): Promise<Category[]> {

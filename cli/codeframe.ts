@@ -14,8 +14,7 @@ import type { BuildCodeframeResult } from '../workflows/codeframe-definitions.js
 import { codeframeProgressQuery } from '../workflows/codeframe-definitions.js';
 import { codeframeProgressLine, codeframeTable } from './codeframe-format.js';
 import { UsageError } from './errors.js';
-import type { VerbatimRuntime } from './runtime.js';
-import { onStopSignals, startRuntime } from './runtime.js';
+import { runSession } from './session.js';
 import { waitForResult } from './watch.js';
 
 export const CODEFRAME_HELP = `Usage: verbatim codeframe <survey.xlsx|survey.csv> --column <E2|E|question text> [options]
@@ -121,36 +120,20 @@ export async function codeframeCommand(argv: string[]): Promise<number> {
 
   const logger = createLogger(config.logLevel, 'verbatim-cli');
   const say = (line: string) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`);
-  const starting = startRuntime({ config, logger, worker: true, say, headless: true });
-  const stop: { closing?: Promise<void> } = {};
-  const closing = () => stop.closing;
-  const abandon = new AbortController();
-  const signals = onStopSignals(() => {
-    say('\nStopping. The draft keeps what is done: run the same command again to resume.');
-    abandon.abort();
-    stop.closing = starting.then(
-      (runtime) => runtime.close(),
-      () => {},
-    );
-  });
-  let runtime: VerbatimRuntime;
-  try {
-    runtime = await starting;
-  } catch (error) {
-    signals.dispose();
-    throw error;
-  }
-  if (closing()) {
-    await closing();
-    signals.dispose();
-    return 130;
-  }
-  try {
+  const session = {
+    config,
+    logger,
+    say,
+    stopping: 'Stopping. The draft keeps what is done: run the same command again to resume.',
+    workerStopped: 'the worker stopped before the draft was done',
+  };
+  const column = values.column;
+  return runSession(session, async ({ runtime, abandon, outcome }) => {
     const fileName = path.basename(inputPath);
     const started = await runtime.codeframes.create({
       fileName,
       source: { path: inputPath },
-      column: values.column,
+      column: column,
       ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
       ...(values.question !== undefined ? { question: values.question } : {}),
       settings,
@@ -160,15 +143,11 @@ export async function codeframeCommand(argv: string[]): Promise<number> {
     });
     const verb = { started: 'Started', running: 'Resuming', completed: 'Already drafted:' }[started.state];
     say(
-      `${verb} codeframe ${started.codeframeId} (${fileName}, column ${values.column}) on ${runtime.temporalAddress}`,
+      `${verb} codeframe ${started.codeframeId} (${fileName}, column ${column}) on ${runtime.temporalAddress}`,
     );
-    const result = waitForResult<BuildCodeframeResult>(started.handle, abandon.signal);
-    const workerFailed = runtime.workerDone.then(() => {
-      throw new Error('the worker stopped before the draft was done');
-    });
-    const outcome = Promise.race([result, workerFailed]);
-    await watchCodeframe(started.handle, outcome);
-    const final = await outcome;
+    const ended = outcome(waitForResult<BuildCodeframeResult>(started.handle, abandon));
+    await watchCodeframe(started.handle, ended);
+    const final = await ended;
     await fs.mkdir(path.dirname(txt), { recursive: true });
     await fs.copyFile(runtime.store.file(started.codeframeId, final.files.txt), txt);
     await fs.copyFile(runtime.store.file(started.codeframeId, final.files.xlsx), xlsx);
@@ -185,21 +164,11 @@ export async function codeframeCommand(argv: string[]): Promise<number> {
         tokens: final.progress.tokens.total,
         txt: shown(txt),
         xlsx: shown(xlsx),
-        next: `verbatim classify ${quote(shown(inputPath))} --column ${quote(values.column)}${values.sheet !== undefined ? ` --sheet ${quote(values.sheet)}` : ''} --categories-file ${quote(shown(txt))}`,
+        next: `verbatim classify ${quote(shown(inputPath))} --column ${quote(column)}${values.sheet !== undefined ? ` --sheet ${quote(values.sheet)}` : ''} --categories-file ${quote(shown(txt))}`,
       }),
     );
     return 0;
-  } catch (error) {
-    if (closing()) {
-      await closing();
-      return 130;
-    }
-    throw error;
-  } finally {
-    abandon.abort();
-    signals.dispose();
-    await (closing() ?? runtime.close());
-  }
+  });
 }
 
 /** The categories file and the table beside it: `--out` names the text file. */
