@@ -155,7 +155,7 @@ export function outputActivities(deps: ActivityDeps) {
           promptTokens: input.counters.promptTokens,
           cachedTokens: input.counters.cachedTokens,
           completionTokens: input.counters.completionTokens,
-          cost: jobCost(jobTokens({ ...ZERO_COUNTERS, ...input.counters }), plan.price, {
+          cost: jobCost(jobTokens({ ...ZERO_COUNTERS, ...input.counters }), plan, {
             maxCost: input.maxCost,
             capReached: false,
             nextRequest: undefined,

@@ -75,6 +75,8 @@ export function prepareActivities(deps: ActivityDeps) {
           await store.writeJson(store.batchFile(jobId, b.index), stored);
         });
         const price = priceFor(spec.options.model, spec.options.prices);
+        const { reviewModel } = spec.options;
+        const reviewPrice = reviewModel ? priceFor(reviewModel) : undefined;
         const plan: JobPlan = {
           sheet: column.sheet,
           header: column.header,
@@ -91,6 +93,7 @@ export function prepareActivities(deps: ActivityDeps) {
           estimatedTokens,
           simulated: llm.simulated,
           ...(price ? { price } : {}),
+          ...(reviewPrice ? { reviewPrice } : {}),
           ...(examples ? { examples: examples.answers.length } : {}),
           ...(column.gold
             ? {

@@ -5,6 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { billedPromptTokens } from '../domain/cost.js';
 import { promptId } from '../domain/plan.js';
 import { codingMode } from '../domain/prompt.js';
 import { DEFAULT_REVIEW_BELOW } from '../domain/quality.js';
@@ -16,6 +17,7 @@ import { readJsonFile } from '../lib/store.js';
 import { answerTexts, loadCodedOutput } from './coded-output.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
+import { tokenCounter } from './tokens.js';
 import { codingRequest } from './classify.js';
 import { callModel } from './model-call.js';
 import type { StoredReviewBatch, StoredReviewResult } from './stored.js';
@@ -41,7 +43,8 @@ export function reviewFileActivities(deps: ActivityDeps) {
       const stored = await store.readJsonIfExists<ReviewPlan>(reviewPlanFile(store, jobId));
       if (stored) return stored;
       return withHeartbeat(async () => {
-        const { spec } = await loadJob(store, jobId);
+        const job = await loadJob(store, jobId);
+        const { spec } = job;
         const model = spec.options.reviewModel;
         if (!model) {
           throw ApplicationFailure.create({
@@ -55,7 +58,9 @@ export function reviewFileActivities(deps: ActivityDeps) {
         const size = spec.options.batchSize === 'auto' ? REVIEW_BATCH_SIZE : spec.options.batchSize;
         const batches = cutReviewBatches(answersToReview(outcomes, confidences, below), size);
         const texts = answerTexts(store, jobId, spans);
+        const count = await tokenCounter(model);
         let answers = 0;
+        const ceiling = { promptTokens: 0, maxTokens: 0 };
         for (const [index, batch] of batches.entries()) {
           const items = await Promise.all(
             batch.map(async (a, position) => ({ id: promptId(position), text: await texts(a) })),
@@ -63,8 +68,13 @@ export function reviewFileActivities(deps: ActivityDeps) {
           const request: StoredReviewBatch = { index, answers: batch, items };
           await store.writeJson(reviewBatchFile(store, jobId, index), request);
           answers += batch.length;
+          // What the request can cost at most, as the review model bills it: for the spending cap.
+          const sent = codingRequest(jobId, index, job, items);
+          const prompt = billedPromptTokens(count, sent.messages, sent.schema.schema);
+          ceiling.promptTokens = Math.max(ceiling.promptTokens, prompt);
+          ceiling.maxTokens = Math.max(ceiling.maxTokens, sent.maxCompletionTokens);
         }
-        const plan: ReviewPlan = { model, below, answers, size, batches: batches.length };
+        const plan: ReviewPlan = { model, below, answers, size, batches: batches.length, ceiling };
         await store.writeJson(reviewPlanFile(store, jobId), plan);
         return plan;
       });

@@ -121,6 +121,10 @@ export const CostSchema = z
     total: dollars().nullable().openapi({ description: 'Null: the model has no price ("cost unknown")' }),
     sync: z.union([CostPartsSchema, z.null()]),
     batch: z.union([CostPartsSchema, z.null()]).openapi({ description: 'Batch API lines (half price)' }),
+    review: z.union([CostPartsSchema, z.null()]).optional().openapi({
+      description:
+        "The review model's requests (reviewModel), at its price; null: none sent, or that model has no price (then total is null)",
+    }),
     priceSource: z.string().nullable(),
     maxCost: dollars().nullable().openapi({ description: 'The cap (MAX_COST, maxCost); null: none' }),
     capReached: z.boolean().openapi({

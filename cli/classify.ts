@@ -187,6 +187,13 @@ export async function classifyCommand(argv: string[]): Promise<number> {
       CLASSIFY_HELP,
     );
   }
+  const { reviewModel } = config.job;
+  if (config.job.maxCost !== undefined && reviewModel && !priceFor(reviewModel)) {
+    throw new UsageError(
+      `${names.MAX_COST ?? 'MAX_COST'}: the review model ${reviewModel} has no price in verbatim's table; its requests cannot be held at a cost cap`,
+      CLASSIFY_HELP,
+    );
+  }
   if (values.estimate) {
     const estimate = await estimateJob({
       path: inputPath,

@@ -3,13 +3,15 @@
  * before a run, and the spending cap's rule. One module, so that every mode of sending counts the same way.
  */
 import type { Cost, ModelPrice, TokenCounts } from './prices.js';
-import { PRICES_AS_OF, addCost, costOf, formatDollars } from './prices.js';
+import { PRICES_AS_OF, ZERO_COST, addCost, costOf, formatDollars } from './prices.js';
 
 /** The tokens a job has been billed so far, by how they were sent. */
 export interface JobTokens {
   readonly sync: TokenCounts;
   /** Batch API lines (half price); zero until the job sends any. */
   readonly batch: TokenCounts;
+  /** Requests to the review model (the second opinion), synchronous, at that model's price. */
+  readonly review: TokenCounts;
 }
 
 /** The token counters a job keeps (`JobCounters` has them), synchronous and Batch API apart. */
@@ -20,6 +22,9 @@ export interface TokenCounters {
   readonly batchPromptTokens: number;
   readonly batchCachedTokens: number;
   readonly batchCompletionTokens: number;
+  readonly reviewPromptTokens: number;
+  readonly reviewCachedTokens: number;
+  readonly reviewCompletionTokens: number;
 }
 
 /** The counters' tokens, split by how they were sent. */
@@ -27,6 +32,11 @@ export function jobTokens(c: TokenCounters): JobTokens {
   return {
     sync: { prompt: c.promptTokens, cached: c.cachedTokens, completion: c.completionTokens },
     batch: { prompt: c.batchPromptTokens, cached: c.batchCachedTokens, completion: c.batchCompletionTokens },
+    review: {
+      prompt: c.reviewPromptTokens,
+      cached: c.reviewCachedTokens,
+      completion: c.reviewCompletionTokens,
+    },
   };
 }
 
@@ -37,6 +47,12 @@ export interface JobCost {
   readonly total: number | null;
   readonly sync: Cost | null;
   readonly batch: Cost | null;
+  /**
+   * The review model's requests (the second opinion), at its own price; null when the job has sent it
+   * nothing, or when that model has no price (then `total` is null too). Absent in results of jobs from
+   * before review costs.
+   */
+  readonly review?: Cost | null;
   /** Where the prices come from (the dated table or the operator's settings); null when unknown. */
   readonly priceSource: string | null;
   /** MAX_COST: the job holds a request that would take it over this; null when there is no cap. */
@@ -55,23 +71,45 @@ export interface CapState {
 
 const NO_CAP: CapState = { maxCost: undefined, capReached: false, nextRequest: undefined };
 
-export function jobCost(tokens: JobTokens, price: ModelPrice | undefined, cap: CapState = NO_CAP): JobCost {
+/** The prices a job's tokens are billed at: its model's, and the review model's when it has one. */
+export interface JobPrices {
+  readonly price?: ModelPrice | undefined;
+  /** The review model's (REVIEW_MODEL) synchronous price; absent: no review model, or it has no price. */
+  readonly reviewPrice?: ModelPrice | undefined;
+}
+
+export function jobCost(tokens: JobTokens, prices: JobPrices | undefined, cap: CapState = NO_CAP): JobCost {
   const capView = {
     maxCost: cap.maxCost ?? null,
     capReached: cap.capReached,
     nextRequest: cap.nextRequest ?? null,
   };
-  if (!price) return { currency: 'USD', total: null, sync: null, batch: null, priceSource: null, ...capView };
+  const { price, reviewPrice } = prices ?? {};
+  const reviewed = tokens.review.prompt + tokens.review.completion > 0;
+  const review = reviewed && reviewPrice ? costOf(tokens.review, reviewPrice, 'sync') : null;
+  const unknown = {
+    currency: 'USD',
+    total: null,
+    sync: null,
+    batch: null,
+    review,
+    priceSource: null,
+  } as const;
+  if (!price) return { ...unknown, ...capView };
   const sync = costOf(tokens.sync, price, 'sync');
   const batch = costOf(tokens.batch, price, 'batch');
-  return {
-    currency: 'USD',
-    total: addCost(sync, batch).total,
-    sync,
-    batch,
-    priceSource: price.source,
-    ...capView,
-  };
+  // Review tokens without a price for their model: the whole is unknown, never a guess.
+  const total = reviewed && !review ? null : addCost(addCost(sync, batch), review ?? ZERO_COST).total;
+  return { currency: 'USD', total, sync, batch, review, priceSource: price.source, ...capView };
+}
+
+/**
+ * What the cap counts as spent: every part with a price (a part without one cannot be held either, and a
+ * cap cannot be set on it); 0 when the job's model has none.
+ */
+export function spentSoFar(tokens: JobTokens, prices: JobPrices | undefined): number {
+  const cost = jobCost(tokens, prices);
+  return (cost.sync?.total ?? 0) + (cost.batch?.total ?? 0) + (cost.review?.total ?? 0);
 }
 
 /** `$0.0123`, or "cost unknown" for a model without a price. */

@@ -104,6 +104,11 @@ export interface JobPlan {
    * decides the same way on replay whatever table a later worker has. Absent: no price known (or an old plan).
    */
   readonly price?: ModelPrice;
+  /**
+   * The review model's price (REVIEW_MODEL, from the table: OPENAI_PRICE_* price the job's own model), fixed
+   * here for the same reason. Absent: no review model, it has no price, or a plan from before review costs.
+   */
+  readonly reviewPrice?: ModelPrice;
 }
 
 /**
@@ -480,7 +485,7 @@ export function describeProgress(p: ProgressInput): JobProgress {
     },
     apiCalls: c.apiCalls,
     rateLimited: c.rateLimited,
-    cost: jobCost(jobTokens(c), p.plan?.price, p.cap),
+    cost: jobCost(jobTokens(c), p.plan, p.cap),
     fallbackReasons: p.fallbackReasons,
     ...(p.batchApi ? { batchApi: p.batchApi } : {}),
     startedAt: new Date(p.startedAt).toISOString(),

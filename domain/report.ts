@@ -413,7 +413,8 @@ export function runRows(info: RunInfo): ReportRow[] {
 
 /**
  * The cost lines of the Run sheet: the total, then input (uncached), cached input and output, synchronous
- * and Batch API apart (the Batch API lines only when it sent some), in dollars; "cost unknown" without a price.
+ * and Batch API apart (the Batch API lines only when it sent some), then the review model's requests at its
+ * own price (when it sent any), in dollars; "cost unknown" without a price.
  */
 function costRows(cost: JobCost): ReportRow[] {
   const rows: ReportRow[] = [['Cost (USD)', cost.total === null ? formatCost(null) : round6(cost.total)]];
@@ -427,6 +428,9 @@ function costRows(cost: JobCost): ReportRow[] {
       : [];
   rows.push(...parts('synchronous', cost.sync));
   if (cost.batch && cost.batch.total > 0) rows.push(...parts('Batch API', cost.batch));
+  // The second opinion at its own model's price; a price for the job's model but no total: it has none.
+  if (cost.review) rows.push(...parts('review model', cost.review));
+  else if (cost.total === null && cost.sync) rows.push(['Cost of the review model (USD)', formatCost(null)]);
   if (cost.priceSource) rows.push(['Prices', cost.priceSource]);
   if (cost.maxCost !== null) rows.push(['Cost cap (MAX_COST, USD)', cost.maxCost]);
   return rows;

@@ -47,6 +47,11 @@ export interface ReviewPlan {
   /** Answers per request (the last may hold fewer). */
   readonly size: number;
   readonly batches: number;
+  /**
+   * The largest request's billed prompt tokens and output ceiling (the review model's tokenizer): the cap
+   * holds every review request as if it were that one. Absent in plans from before review costs.
+   */
+  readonly ceiling?: { readonly promptTokens: number; readonly maxTokens: number };
 }
 
 /** The review's progress carried over a continue-as-new: its plan and the next request to send. */

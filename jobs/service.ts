@@ -586,13 +586,21 @@ export async function storeJob(
   request: CreateJobRequest,
 ): Promise<{ jobId: string; spec: JobSpec }> {
   const { store } = deps;
-  const { model, prices, maxCost } = request.options;
+  const { model, prices, maxCost, reviewModel } = request.options;
   if (maxCost !== undefined && !priceFor(model, prices)) {
     // A cap needs a price to be checked against: refused before anything is stored.
     throw new InvalidSettingError(
       'maxCost',
       maxCost,
       `the model ${model} has no price in verbatim's table: set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (USD per million tokens) to cap its cost`,
+    );
+  }
+  if (maxCost !== undefined && reviewModel && !priceFor(reviewModel)) {
+    // The review's requests are held at the cap too: they need their model's price (the table's).
+    throw new InvalidSettingError(
+      'maxCost',
+      maxCost,
+      `the review model ${reviewModel} has no price in verbatim's table: its requests cannot be held at a cost cap`,
     );
   }
   const format = sheetFormatOf(request.fileName);

@@ -55,7 +55,14 @@ import {
   windowWithMax,
 } from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import { formatCost, jobTokens, jobCost, maxCostProblem, requestCeiling, withinCap } from '../domain/cost.js';
+import {
+  formatCost,
+  jobTokens,
+  maxCostProblem,
+  requestCeiling,
+  spentSoFar,
+  withinCap,
+} from '../domain/cost.js';
 import type { ReviewState } from '../domain/review.js';
 import { llmTaskQueue } from '../domain/task-queues.js';
 import { reviewPass } from './review-pass.js';
@@ -153,8 +160,11 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   const committed = new Map<number, number>();
   /** The ceiling of the request held at the cap, while one is. */
   let held: number | undefined;
-  /** Dollars spent so far at the job's price; 0 without one (a cap then cannot apply: see the start). */
-  const spent = () => jobCost(jobTokens(counters), plan?.price).total ?? 0;
+  /**
+   * Dollars spent so far at the job's prices (the review's at its model's); 0 without one (a cap then cannot
+   * apply: see the start).
+   */
+  const spent = () => spentSoFar(jobTokens(counters), plan);
 
   const progress = (): JobProgress =>
     describeProgress({
@@ -192,6 +202,11 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         if (plan && !plan.price) {
           throw new Error(
             `the model ${options.model} has no price (set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT): a cost cap cannot be checked`,
+          );
+        }
+        if (plan && options.reviewModel && !plan.reviewPrice) {
+          throw new Error(
+            `the review model ${options.reviewModel} has no price: a cost cap cannot hold its requests`,
           );
         }
         if (cap < spent()) {
@@ -504,6 +519,12 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         requestsPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,
         window: () => window.size,
         paused: () => paused,
+        cap: {
+          price: preparedPlan.reviewPrice,
+          spent,
+          maxCost: () => maxCost,
+          onHeld: (next) => (held = next),
+        },
         onOutcome: (outcome) => {
           counters = addReview(counters, outcome);
         },

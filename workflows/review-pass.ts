@@ -10,11 +10,29 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import type { FileActivities, LlmActivities } from '../activities/index.js';
+import { requestCeiling, withinCap } from '../domain/cost.js';
+import type { ModelPrice } from '../domain/prices.js';
 import type { ReviewPlan, ReviewState } from '../domain/review.js';
+
+/** Marks runs whose review requests are held at the cost cap (older runs sent them whatever the cap). */
+const REVIEW_CAP_PATCH = 'review-cost-cap';
+
+/** The spending cap as the review sees it: the same rule as the first pass's requests. */
+export interface ReviewCap {
+  /** The review model's price, fixed in the job's plan; absent: its requests cannot be held. */
+  readonly price: ModelPrice | undefined;
+  /** Dollars the job has spent so far, first pass and review. */
+  readonly spent: () => number;
+  /** The cap now (an update may raise or lift it). */
+  readonly maxCost: () => number | undefined;
+  /** Told the ceiling of the request held at the cap, and undefined when it goes. */
+  readonly onHeld: (next: number | undefined) => void;
+}
 
 export interface ReviewPassInput {
   readonly jobId: string;
@@ -28,6 +46,7 @@ export interface ReviewPassInput {
   /** Requests in flight allowed now (the job's window), and whether the job is paused. */
   readonly window: () => number;
   readonly paused: () => boolean;
+  readonly cap: ReviewCap;
   readonly onOutcome: (outcome: Awaited<ReturnType<LlmActivities['reviewBatch']>>) => void;
   readonly onFailure: (answers: number, apiCalls: number, reason: string) => void;
 }
@@ -66,9 +85,26 @@ export async function reviewPass(input: ReviewPassInput): Promise<ReviewState | 
       inFlight -= 1;
     }
   };
+  // Every review request is held as if it were the plan's largest; without a price (or a plan from before
+  // review costs) nothing is held.
+  const { cap } = input;
+  const ceiling =
+    cap.price && plan.ceiling
+      ? requestCeiling(plan.ceiling.promptTokens, plan.ceiling.maxTokens, cap.price)
+      : undefined;
+  const fits = (price: number) => withinCap(cap.spent(), inFlight * price, price, cap.maxCost());
   let dispatched = 0;
   while (next < last && (dispatched === 0 || !workflowInfo().continueAsNewSuggested)) {
     await condition(() => !input.paused() && inFlight < Math.max(1, input.window()));
+    // The cap, as for the first pass: what was spent, plus the most the requests in flight can cost, plus
+    // this one's most; held until in-flight costs settle under it, the cap is raised or lifted, or a cancel.
+    if (ceiling !== undefined && !fits(ceiling) && patched(REVIEW_CAP_PATCH)) {
+      cap.onHeld(ceiling);
+      log.info('holding a review request at the cost cap', { request: next, maxCost: cap.maxCost() });
+      await condition(() => fits(ceiling));
+      cap.onHeld(undefined);
+      continue;
+    }
     inFlight += 1;
     dispatched += 1;
     void run(next);

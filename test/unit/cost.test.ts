@@ -6,6 +6,7 @@ import {
   jobTokens,
   maxCostProblem,
   requestCeiling,
+  spentSoFar,
   withinCap,
 } from '../../domain/cost.js';
 import { ZERO_COUNTERS, addBatchApiUsage } from '../../domain/job.js';
@@ -15,13 +16,49 @@ import { runRows } from '../../domain/report.js';
 const price = priceFor('gpt-4o-mini');
 if (!price) throw new Error('gpt-4o-mini has no price');
 
+/** A Run sheet's fields but its cost. */
+const runBase = {
+  jobId: 'job-1',
+  fileName: 'survey.xlsx',
+  sheet: 'Data',
+  column: 'E',
+  header: 'E2',
+  question: 'Why?',
+  model: 'gpt-4o-mini',
+  temperature: 0.1,
+  batchSize: 50,
+  concurrency: 5,
+  parallel: true,
+  simulated: false,
+  endpoint: 'https://api.openai.com/v1',
+  startedAt: '2026-12-07T08:00:00Z',
+  endedAt: '2026-12-07T08:01:00Z',
+  stats: {
+    totalSeconds: 60,
+    classifySeconds: 50,
+    ratePerMinute: 100,
+    speedup: 2,
+    sequentialEstimateSeconds: 100,
+    apiCalls: 10,
+    rateLimited: 0,
+    tokens: 1_100_000,
+    fallbackBatches: 0,
+    fallbackRows: 0,
+  },
+  promptTokens: 1_000_000,
+  cachedTokens: 0,
+  completionTokens: 100_000,
+  partial: false,
+  fallbacks: [],
+};
+
 describe('jobCost', () => {
   it('prices synchronous tokens and Batch API lines apart, the batch ones at half price', () => {
     const counters = addBatchApiUsage(
       { ...ZERO_COUNTERS, promptTokens: 1_000_000, cachedTokens: 200_000, completionTokens: 100_000 },
       { prompt: 1_000_000, cached: 0, completion: 100_000 },
     );
-    const cost = jobCost(jobTokens(counters), price);
+    const cost = jobCost(jobTokens(counters), { price });
     // 800k uncached × 0.15 + 200k cached × 0.075 + 100k output × 0.60, per million.
     expect(cost.sync?.total).toBeCloseTo(0.12 + 0.015 + 0.06, 10);
     expect(cost.batch?.total).toBeCloseTo((0.15 + 0.06) / 2, 10);
@@ -29,8 +66,46 @@ describe('jobCost', () => {
     expect(cost.priceSource).toMatch(/2026-08/);
   });
 
+  it("prices the review model's requests at its own price, in the total", () => {
+    const reviewPrice = priceFor('gpt-4.1-mini');
+    const counters = {
+      ...ZERO_COUNTERS,
+      promptTokens: 1_000_000,
+      completionTokens: 100_000,
+      reviewPromptTokens: 100_000,
+      reviewCachedTokens: 50_000,
+      reviewCompletionTokens: 10_000,
+    };
+    const cost = jobCost(jobTokens(counters), { price, reviewPrice });
+    // 50k uncached × 0.40 + 50k cached × 0.10 + 10k output × 1.60, per million.
+    expect(cost.review?.total).toBeCloseTo(0.02 + 0.005 + 0.016, 10);
+    expect(cost.total).toBeCloseTo(0.15 + 0.06 + 0.041, 10);
+    expect(spentSoFar(jobTokens(counters), { price, reviewPrice })).toBeCloseTo(cost.total ?? 0, 12);
+    const rows = runRows({ ...runBase, cost });
+    expect(rows.find((r) => r[0] === 'Cost of output tokens, review model (USD)')?.[1]).toBeCloseTo(0.016, 6);
+
+    // No price for the review model: the total is unknown, never a guess; the cap counts what it can price.
+    const unknown = jobCost(jobTokens(counters), { price });
+    expect(unknown).toMatchObject({ total: null, review: null });
+    expect(unknown.sync?.total).toBeCloseTo(0.21, 10);
+    expect(spentSoFar(jobTokens(counters), { price })).toBeCloseTo(0.21, 10);
+    const unknownRows = runRows({ ...runBase, cost: unknown });
+    expect(unknownRows.find((r) => r[0] === 'Cost (USD)')?.[1]).toBe('cost unknown');
+    expect(unknownRows.find((r) => r[0] === 'Cost of the review model (USD)')?.[1]).toBe('cost unknown');
+
+    // A review model without a price that sent nothing changes nothing.
+    const none = jobCost(
+      jobTokens({ ...counters, reviewPromptTokens: 0, reviewCachedTokens: 0, reviewCompletionTokens: 0 }),
+      { price },
+    );
+    expect(none.total).toBeCloseTo(0.21, 10);
+    expect(none.review).toBeNull();
+  });
+
   it('is unknown (null), not zero, for a model without a price', () => {
-    const cost = jobCost(jobTokens({ ...ZERO_COUNTERS, promptTokens: 500 }), priceFor('llama-3-70b'));
+    const cost = jobCost(jobTokens({ ...ZERO_COUNTERS, promptTokens: 500 }), {
+      price: priceFor('llama-3-70b'),
+    });
     expect(cost).toMatchObject({ total: null, sync: null, batch: null, priceSource: null });
     expect(formatCost(cost.total)).toBe('cost unknown');
     expect(formatCost(0.01234)).toBe('$0.0123');
@@ -72,44 +147,11 @@ describe('billedPromptTokens', () => {
 
 describe('the Run sheet', () => {
   it('shows the total and its parts, the Batch API lines only when some were sent, and the cap', () => {
-    const base = {
-      jobId: 'job-1',
-      fileName: 'survey.xlsx',
-      sheet: 'Data',
-      column: 'E',
-      header: 'E2',
-      question: 'Why?',
-      model: 'gpt-4o-mini',
-      temperature: 0.1,
-      batchSize: 50,
-      concurrency: 5,
-      parallel: true,
-      simulated: false,
-      endpoint: 'https://api.openai.com/v1',
-      startedAt: '2026-12-07T08:00:00Z',
-      endedAt: '2026-12-07T08:01:00Z',
-      stats: {
-        totalSeconds: 60,
-        classifySeconds: 50,
-        ratePerMinute: 100,
-        speedup: 2,
-        sequentialEstimateSeconds: 100,
-        apiCalls: 10,
-        rateLimited: 0,
-        tokens: 1_100_000,
-        fallbackBatches: 0,
-        fallbackRows: 0,
-      },
-      promptTokens: 1_000_000,
-      cachedTokens: 0,
-      completionTokens: 100_000,
-      partial: false,
-      fallbacks: [],
-    };
+    const base = runBase;
     const tokens = jobTokens({ ...ZERO_COUNTERS, promptTokens: 1_000_000, completionTokens: 100_000 });
     const rows = runRows({
       ...base,
-      cost: jobCost(tokens, price, { maxCost: 2, capReached: false, nextRequest: undefined }),
+      cost: jobCost(tokens, { price }, { maxCost: 2, capReached: false, nextRequest: undefined }),
     });
     const value = (label: string) => rows.find((r) => r[0] === label)?.[1];
     expect(value('Cost (USD)')).toBeCloseTo(0.21, 6);

@@ -4,9 +4,11 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateJob } from '../../activities/plan-job.js';
 import type { SpanRecord } from '../../activities/stored.js';
+import { reviewPlanFile } from '../../activities/stored.js';
 import { requestCeiling } from '../../domain/cost.js';
 import type { JobProgress } from '../../domain/job.js';
 import { priceFor } from '../../domain/prices.js';
+import type { ReviewPlan } from '../../domain/review.js';
 import { JobChangeRejectedError } from '../../jobs/service.js';
 import type { JobHandle } from '../../jobs/service.js';
 import { progressQuery } from '../../workflows/definitions.js';
@@ -26,6 +28,8 @@ afterAll(async () => {
 });
 
 const price = priceFor('gpt-4o-mini');
+/** A review model in the price table, dearer than the first. */
+const REVIEW_MODEL = 'gpt-4.1-mini';
 
 /** Polls the job's progress until `done` says so (the job holds at its cap, say). */
 async function progressUntil(handle: JobHandle, done: (p: JobProgress) => boolean): Promise<JobProgress> {
@@ -150,6 +154,90 @@ describe('the cost cap', () => {
         await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, jobId);
       }
     } finally {
+      await workers.stop();
+    }
+  });
+
+  it("holds the review model's requests at the cap too, prices them at its price, and goes on when raised", async () => {
+    const answers = makeAnswers(100);
+    // One request at a time; the first model is unsure of a quarter of the answers, which go to the review.
+    const options = testOptions({
+      maxWorkers: 1,
+      minResponsesForParallel: 0,
+      reviewModel: REVIEW_MODEL,
+      maxCost: 0.000001,
+    });
+    h.sim.resetStats();
+    h.sim.configure({ wrongRate: 0.25, modelWrongRates: { [REVIEW_MODEL]: 0 }, keepRequests: true });
+    const reviewSent = () =>
+      h.sim.requestBodies().filter((b) => (JSON.parse(b) as { model: string }).model === REVIEW_MODEL).length;
+    const workers = await h.startWorkers({ slots: 1 });
+    try {
+      const { started, survey } = await h.startSurvey(workers.taskQueue, 'cap-review.xlsx', answers, options);
+      const { handle, jobId } = started;
+      // Each time it holds, the cap is raised by exactly the held request's most: that one request goes, and
+      // the job holds again at the next, through the first pass and into the review.
+      let cap = options.maxCost ?? 0;
+      let spent = -1;
+      let heldInReview: JobProgress | undefined;
+      for (let round = 0; round < 40 && !heldInReview; round += 1) {
+        const p = await progressUntil(
+          handle,
+          (q) => q.cost?.capReached === true && q.cost.maxCost === cap && (q.cost.total ?? Infinity) > spent,
+        );
+        const cost = p.cost;
+        if (!cost || cost.total === null || cost.nextRequest === null) throw new Error('no cost while held');
+        expect(cost.total + cost.nextRequest).toBeGreaterThan(cap);
+        if (p.phase === 'reviewing' && (cost.review?.total ?? 0) > 0) heldInReview = p;
+        else {
+          spent = cost.total;
+          cap = cost.total + cost.nextRequest;
+          await h.jobs(workers.taskQueue).setMaxCost(jobId, cap);
+        }
+      }
+      if (!heldInReview?.cost) throw new Error('the review was never held at the cap');
+      // Held in the review, by the ceiling its plan stored, priced at the review model's price.
+      const plan = await h.store.readJsonIfExists<ReviewPlan>(reviewPlanFile(h.store, jobId));
+      const reviewPrice = priceFor(REVIEW_MODEL);
+      if (!plan?.ceiling || !reviewPrice) throw new Error('no review ceiling');
+      expect(plan.batches).toBeGreaterThan(1);
+      const ceiling = requestCeiling(plan.ceiling.promptTokens, plan.ceiling.maxTokens, reviewPrice);
+      expect(heldInReview.cost.nextRequest).toBeCloseTo(ceiling, 12);
+      expect(heldInReview.cost.total ?? Infinity).toBeLessThanOrEqual(cap);
+      const sentWhenHeld = reviewSent();
+      expect(sentWhenHeld).toBeGreaterThan(0);
+      expect(sentWhenHeld).toBeLessThan(plan.batches);
+      await sleep(500);
+      expect(reviewSent()).toBe(sentWhenHeld);
+      expect((await handle.query(progressQuery)).cost?.capReached).toBe(true);
+
+      await h.jobs(workers.taskQueue).setMaxCost(jobId, null);
+      const result = await handle.result();
+      expect(result.partial).toBe(false);
+      expect(reviewSent()).toBe(plan.batches);
+      const cost = result.progress.cost;
+      if (!cost?.sync || !cost.review || cost.total === null) throw new Error('no cost in the result');
+      expect(cost.review.total).toBeGreaterThan(heldInReview.cost.review?.total ?? 0);
+      expect(cost.total).toBeCloseTo(cost.sync.total + cost.review.total, 12);
+      const output = await readOutput(h.store.file(jobId, result.output.xlsx));
+      expectEveryRowCoded(output, answers, survey);
+      const run = output.getWorksheet('Run');
+      const valueOf = (label: string) => {
+        let value: unknown;
+        run?.eachRow((row) => {
+          if (row.getCell(1).text === label) value = row.getCell(2).value;
+        });
+        return value;
+      };
+      expect(valueOf('Cost (USD)')).toBeCloseTo(cost.total, 6);
+      expect(valueOf('Cost of output tokens, review model (USD)')).toBeCloseTo(cost.review.output, 6);
+
+      for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${jobId}'` })) {
+        const history = await h.env.client.workflow.getHandle(jobId, run.runId).fetchHistory();
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, jobId);
+      }
+    } finally {
+      h.sim.configure({ wrongRate: 0, modelWrongRates: {}, keepRequests: false });
       await workers.stop();
     }
   });

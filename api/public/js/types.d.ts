@@ -174,6 +174,8 @@ export interface JobCost {
   readonly total: number | null;
   readonly sync: CostParts | null;
   readonly batch: CostParts | null;
+  /** The review model's requests, at its price; null: none sent, or that model has no price. */
+  readonly review?: CostParts | null;
   readonly maxCost: number | null;
   /** The job holds its next request: it would take the cost over `maxCost`. */
   readonly capReached: boolean;
