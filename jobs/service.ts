@@ -91,6 +91,11 @@ export interface JobService {
   remove(jobId: string): Promise<void>;
   /** Resolves when Temporal answers, rejects when it does not. */
   health(): Promise<void>;
+  /**
+   * The file the job was started with, as it stored it: a draft reads it again (`POST /codeframes` with
+   * `jobId`). `JobNotFoundError` when no job keeps one under this id (never started, or deleted).
+   */
+  input(jobId: string): Promise<JobInput>;
 }
 
 /** A job's status: its workflow's execution status in Temporal. */
@@ -189,6 +194,14 @@ export interface JobResultFile {
   /** Cancelled or failed: only the rows coded before it stopped. */
   readonly partial: boolean;
   readonly bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** A job's stored upload. */
+export interface JobInput {
+  /** The uploaded file's name (the draft's downloads are named after it). */
+  readonly fileName: string;
+  /** The stored copy, in the job's folder. */
+  readonly path: string;
 }
 
 export interface CreatedJob {
@@ -574,7 +587,27 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
     async health() {
       await client.workflowService.getSystemInfo({});
     },
+
+    input: (jobId) => readJobInput(store, jobId),
   };
+}
+
+/**
+ * The upload a job keeps in its folder, named by its spec. Read from the store alone: the file is there as
+ * long as the job's folder, whether or not Temporal still keeps the workflow. Checked to exist, so that a
+ * draft is never started on a missing file (which would fail naming the server's path).
+ */
+export async function readJobInput(store: JobStore, jobId: string): Promise<JobInput> {
+  const spec = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
+  if (spec) {
+    const file = store.file(jobId, spec.input);
+    const stored = await fs.stat(file).then(
+      (stat) => stat.isFile(),
+      () => false,
+    );
+    if (stored) return { fileName: spec.fileName, path: file };
+  }
+  throw new JobNotFoundError(jobId);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   isOpen,
   newestFirst,
   pageOfJobs,
+  readJobInput,
   storeJob,
 } from '../../jobs/service.js';
 
@@ -165,6 +166,8 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
         if (!this.healthy) throw new Error('Temporal is unreachable (fake)');
       });
     },
+    // The stored upload, read as the real service reads it: `create` stored it with `storeJob`.
+    input: (jobId) => readJobInput(deps.store, jobId),
   };
 }
 
