@@ -407,6 +407,8 @@ export const JobParamsSchema = z.object({
 });
 
 const mediaType = (header: string | undefined) => header?.split(';')[0]?.trim().toLowerCase() ?? '';
+export const isJson = (header: string | undefined) =>
+  /^application\/([\w.-]+\+)?json$/.test(mediaType(header));
 
 /**
  * Reads a form body before it is validated (the validator reuses what is read), with the API's own problems:
@@ -431,11 +433,30 @@ export const formBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
+/**
+ * `formBody`, or a JSON body (a draft from a job's upload sends no file), read before it is validated: JSON
+ * that does not parse is the client's mistake, named as the body.
+ */
+export const formOrJsonBody: MiddlewareHandler = async (c, next) => {
+  if (!isJson(c.req.header('content-type'))) return formBody(c, next);
+  const parsed = await c.req.json().then(
+    () => true,
+    () => false,
+  );
+  if (!parsed) {
+    throw badRequest(
+      'body',
+      'the body is not valid JSON: send {"jobId": "…", "column": "…"}, or the spreadsheet as multipart/form-data',
+      'invalid_body',
+    );
+  }
+  await next();
+};
+
 /** Reads a JSON body before it is validated, refusing anything else with a problem that names the body. */
 export const jsonBody: MiddlewareHandler = async (c, next) => {
-  const json = /^application\/([\w.-]+\+)?json$/.test(mediaType(c.req.header('content-type')));
   if (
-    !json ||
+    !isJson(c.req.header('content-type')) ||
     !(await c.req.json().then(
       () => true,
       () => false,
@@ -449,12 +470,8 @@ export const jsonBody: MiddlewareHandler = async (c, next) => {
 const [MIN_CODES, MAX_CODES] = CODEFRAME_SETTING_LIMITS.maxCodes;
 const [MIN_SHARE, MAX_SHARE] = CODEFRAME_SETTING_LIMITS.minShare;
 
-/** `POST /codeframes`: the spreadsheet, the answer column, and how the draft is made. */
-export const CodeframeFormSchema = z.object({
-  file: upload,
-  column,
-  sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
-  question: text('question', 2_000, 'The survey question, when the header does not say it'),
+/** The draft's settings, as form text (each checked and refused as the job form's are). */
+const draftSettings = {
   maxCodes: setting(
     'maxCodes',
     z.coerce.number().int().min(MIN_CODES).max(MAX_CODES),
@@ -478,7 +495,94 @@ export const CodeframeFormSchema = z.object({
   concurrency,
   temperature,
   model,
-});
+};
+
+const JOB_ID_DESCRIPTION =
+  'Instead of `file`: the id of a job (as POST /jobs answered it) whose uploaded file the draft reads, so the file is not sent again';
+const NO_SOURCE =
+  'no file uploaded: send the spreadsheet as multipart/form-data field "file", or the jobId of a job started with it';
+const BOTH_SOURCES =
+  'both a file and a jobId: send the spreadsheet, or the jobId of a job whose file to read, not both';
+
+/**
+ * Whether the body is an object whose file and jobId fields passed their own checks: only then is it said
+ * that both or neither came (the object's refinements run despite other fields' issues, so that the form
+ * is refused for all its faults at once).
+ */
+const sourceChecked = (payload: {
+  value: unknown;
+  issues: ReadonlyArray<{ path?: readonly PropertyKey[] }>;
+}) =>
+  typeof payload.value === 'object' &&
+  payload.value !== null &&
+  !payload.issues.some((issue) => !issue.path?.length || ['file', 'jobId'].includes(String(issue.path[0])));
+
+/**
+ * `POST /codeframes` as a form: the spreadsheet (or the id of a job that uploaded it), the answer column, and
+ * how the draft is made.
+ */
+export const CodeframeFormSchema = z
+  .object({
+    file: upload.optional(),
+    jobId: text('jobId', 100, JOB_ID_DESCRIPTION),
+    column,
+    sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
+    question: text('question', 2_000, 'The survey question, when the header does not say it'),
+    ...draftSettings,
+  })
+  .refine((form) => !(form.file && form.jobId), {
+    path: ['jobId'],
+    message: BOTH_SOURCES,
+    params: { code: 'conflicting_fields' },
+    when: sourceChecked,
+  })
+  .refine((form) => form.file ?? form.jobId, {
+    path: ['file'],
+    message: NO_SOURCE,
+    params: { code: 'file_missing' },
+    when: sourceChecked,
+  });
+
+/** A JSON number or text, as the form takes it: the form's own check then reads it (`"12"` and `12` alike). */
+const asText = (value: unknown) => (typeof value === 'number' ? String(value) : value);
+
+/**
+ * `POST /codeframes` as JSON: a job's upload needs no form. The same fields as the form but `file` (JSON
+ * carries no file), checked the same way; numbers may be JSON numbers.
+ */
+export const CodeframeJsonSchema = z
+  .strictObject(
+    {
+      jobId: z
+        .string({
+          error: (issue) =>
+            issue.input === undefined
+              ? 'no jobId given: a JSON body names the job whose uploaded file to read (or send the file as multipart/form-data)'
+              : 'jobId must be text',
+        })
+        .trim()
+        .min(1, 'jobId is empty')
+        .max(100, 'jobId is longer than 100 characters')
+        .openapi({ description: 'The id of a job (as POST /jobs answered it) whose uploaded file to read' }),
+      column,
+      sheet: z.preprocess(asText, CodeframeFormSchema.shape.sheet),
+      question: CodeframeFormSchema.shape.question,
+      maxCodes: z.preprocess(asText, draftSettings.maxCodes),
+      minShare: z.preprocess(asText, draftSettings.minShare),
+      concurrency: z.preprocess(asText, draftSettings.concurrency),
+      temperature: z.preprocess(asText, draftSettings.temperature),
+      model: draftSettings.model,
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys[0] === 'file'
+            ? 'JSON carries no file: send the spreadsheet as multipart/form-data, or name a job that has it with jobId'
+            : `unknown field ${JSON.stringify(issue.keys[0])}`
+          : undefined,
+    },
+  )
+  .openapi('CodeframeFromJob');
 
 /** The draft in the path. Ids are checked by the service: an id no draft can have is no draft (404). */
 export const CodeframeParamsSchema = z.object({

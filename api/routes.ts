@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   CodeframeFormSchema,
+  CodeframeJsonSchema,
   CodeframeParamsSchema,
   CodeframeResultQuerySchema,
   JobFormSchema,
@@ -300,11 +301,19 @@ const unknownDraft = problem('No codeframe draft with this id (code `codeframe_n
 export const createCodeframeRoute = createRoute({
   method: 'post',
   path: '/',
-  summary: 'Draft a codeframe from the answers: upload a spreadsheet and say which column to read',
+  summary:
+    'Draft a codeframe from the answers: upload a spreadsheet (or name a job that uploaded it) and say which column to read',
   description:
-    'Starts buildCodeframeWorkflow: the answers are read (as a coding job reads them), themes extracted from chunks in parallel, merged by the model down to at most `maxCodes`, then measured on a sample; codes under `minShare` fold into Other. The draft is a categories file to review, then send as `categories` to POST /jobs.',
+    'Starts buildCodeframeWorkflow: the answers are read (as a coding job reads them), themes extracted from chunks in parallel, merged by the model down to at most `maxCodes`, then measured on a sample; codes under `minShare` fold into Other. The draft is a categories file to review, then send as `categories` to POST /jobs. A file already uploaded for a job need not be sent again: give `jobId` instead of `file`, in the form or as JSON (`{"jobId": "…", "column": "E2"}`); the draft reads that job\'s stored copy.',
   request: {
-    body: { required: true, content: { 'multipart/form-data': { schema: CodeframeFormSchema } } },
+    body: {
+      // One of the two is required; `required: true` would have each validator refuse the other's body.
+      required: false,
+      content: {
+        'multipart/form-data': { schema: CodeframeFormSchema },
+        'application/json': { schema: CodeframeJsonSchema },
+      },
+    },
   },
   responses: {
     202: {
@@ -312,9 +321,10 @@ export const createCodeframeRoute = createRoute({
       headers: z.object({ Location: z.string().openapi({ description: 'The draft: /codeframes/{id}' }) }),
     },
     400: problem(
-      `A field is missing, not text or out of range (\`field\` names it: \`column\`, \`maxCodes\`, \`minShare\`, …), or ${notAForm}`,
+      `A field is missing, not text or out of range (\`field\` names it: \`column\`, \`maxCodes\`, \`minShare\`, …), both \`file\` and \`jobId\` were sent (code \`conflicting_fields\`), neither (code \`file_missing\`), the JSON does not parse, or ${notAForm}`,
     ),
     401: unauthorized,
+    404: problem('No job keeps an uploaded file under `jobId` (code `job_not_found`, field `jobId`)'),
     413: tooLarge,
     422: problem(
       'The file is readable but not as asked: sheet or column not found (`available` lists those that exist)',

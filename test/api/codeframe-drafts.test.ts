@@ -7,8 +7,9 @@ import { expectedLabel } from '../../simulator/index.js';
 import { THEME_CATALOGUE, themeOfLabel } from '../../simulator/themes.js';
 import { trueShares } from '../helpers/codeframes.js';
 import { cellText } from '../helpers/survey.js';
-import type { ApiHarness } from './helpers.js';
+import type { ApiHarness, DraftView } from './helpers.js';
 import {
+  CATEGORIES_TEXT,
   createApiHarness,
   jobForm,
   post,
@@ -82,6 +83,35 @@ describe('a codeframe drafted through the API', () => {
     answers.forEach((answer, i) => {
       expect(cellText(data, 3 + i, 'G'), answer).toBe(expectedLabel(answer, parsed));
     });
+  }, 120_000);
+
+  it("drafts from a job's stored upload (jobId) what an upload of the same file drafts", async () => {
+    const { upload } = await themedSurvey(api, 400, 'again.xlsx');
+    const job = await startJob(api, jobForm(upload, { column: 'E2', categories: CATEGORIES_TEXT }));
+    const [uploaded, named] = await Promise.all([
+      api.request('/codeframes', post(jobForm(upload, { column: 'E2' }))),
+      api.request('/codeframes', {
+        method: 'POST',
+        body: JSON.stringify({ jobId: job.jobId, column: 'E2' }),
+        headers: { 'content-type': 'application/json' },
+      }),
+    ]);
+    expect([uploaded.status, named.status]).toEqual([202, 202]);
+    const ids = await Promise.all(
+      [uploaded, named].map(async (r) => ((await r.json()) as { codeframeId: string }).codeframeId),
+    );
+    const [byUpload, byJob] = await Promise.all(ids.map(async (id) => (await waitForDraft(api, id)).view));
+    expect(byUpload?.status, byUpload?.error).toBe('COMPLETED');
+    expect(byJob?.status, byJob?.error).toBe('COMPLETED');
+    // The same rows, unique answers and sample read: the job's copy is the same file.
+    const answersOf = (view: DraftView | undefined) =>
+      (view?.progress as unknown as { answers: Record<string, unknown> } | undefined)?.answers;
+    expect(answersOf(byUpload)?.rows).toBeGreaterThan(350);
+    expect(answersOf(byJob)).toEqual(answersOf(byUpload));
+    // Named after the job's upload, as a draft of the upload is.
+    const txt = await api.request(`/codeframes/${ids[1]}/result`);
+    expect(txt.headers.get('content-disposition')).toContain('filename="again.categories.txt"');
+    expect((await waitForJob(api, job.jobId)).status).toBe('COMPLETED');
   }, 120_000);
 
   it('cancels a running draft: it ends cancelled, without a codeframe', async () => {

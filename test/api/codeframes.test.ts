@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeframeReport } from '../../domain/codeframe-file.js';
@@ -97,6 +98,118 @@ describe('POST /codeframes', () => {
     expect(problem).toMatchObject({ code: 'column_not_found', field: 'column' });
     expect(problem.available).toContain('E "E2"');
     // Nothing is kept of a refused upload.
+    expect(await filesUnder(api.store.root)).toEqual(before);
+  });
+});
+
+describe("POST /codeframes from a job's upload (jobId)", () => {
+  /** A job started on the example through the API: its upload is what the drafts below read. */
+  let jobId: string;
+  beforeAll(async () => {
+    const started = await api.request(
+      '/jobs',
+      post(jobForm({ bytes: EXAMPLE, name: 'customer-survey.xlsx' }, { column: 'E2', categories: 'A\nB' })),
+    );
+    expect(started.status).toBe(202);
+    ({ jobId } = (await started.json()) as { jobId: string });
+  });
+
+  const json = (body: unknown): RequestInit => ({
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+
+  it("drafts from the job's stored file, named as the job's upload, as a form field or as JSON", async () => {
+    const asForm = await api.request('/codeframes', post(jobForm(undefined, { jobId, column: 'E2' })));
+    expect(asForm.status).toBe(202);
+    const fromForm = ((await asForm.json()) as { codeframeId: string }).codeframeId;
+    expect(asForm.headers.get('location')).toBe(`/codeframes/${fromForm}`);
+    expect(api.codeframes.requests.at(-1)).toMatchObject({
+      codeframeId: fromForm,
+      fileName: 'customer-survey.xlsx',
+      column: 'E2',
+      idFrom: 'random',
+    });
+    // The draft keeps its own copy: the job can be deleted while it runs.
+    expect(await filesUnder(api.store.dir(fromForm))).toEqual(['codeframe.json', 'input.xlsx']);
+    const copy = await fs.readFile(path.join(api.store.dir(fromForm), 'input.xlsx'));
+    expect(new Uint8Array(copy)).toEqual(new Uint8Array(EXAMPLE));
+
+    // JSON: numbers as numbers (or as text), the same checks.
+    const asJson = await api.request(
+      '/codeframes',
+      json({ jobId, column: 'E2', sheet: 'Responses', maxCodes: 12, minShare: '0.02', temperature: 0 }),
+    );
+    expect(asJson.status).toBe(202);
+    const fromJson = ((await asJson.json()) as { codeframeId: string }).codeframeId;
+    expect(fromJson).not.toBe(fromForm);
+    expect(api.codeframes.requests.at(-1)).toMatchObject({
+      codeframeId: fromJson,
+      fileName: 'customer-survey.xlsx',
+      sheet: 'Responses',
+      settings: { maxCodes: 12, minShare: 0.02 },
+      options: { temperature: 0 },
+    });
+    // The job's sheet and column are checked as an upload's are.
+    const wrong = await api.request('/codeframes', json({ jobId, column: 'Q99 nowhere' }));
+    expect(wrong.status).toBe(422);
+    expect(await problemOf(wrong)).toMatchObject({ code: 'column_not_found', field: 'column' });
+  });
+
+  it.each([
+    ['an unknown id', 'job-nosuchjob0000000'],
+    ["a draft's id (a draft is not a job)", 'draft'],
+    ['a path', '../jobs'],
+  ])('answers 404 naming the jobId for %s, as a form or as JSON, and keeps nothing', async (_, id) => {
+    if (id === 'draft') {
+      const draft = await api.request('/codeframes', post(example()));
+      id = ((await draft.json()) as { codeframeId: string }).codeframeId;
+    }
+    const before = await filesUnder(api.store.root);
+    for (const init of [
+      post(jobForm(undefined, { jobId: id, column: 'E2' })),
+      json({ jobId: id, column: 'E2' }),
+    ]) {
+      const response = await api.request('/codeframes', init);
+      expect(response.status).toBe(404);
+      const problem = await problemOf(response);
+      expect(problem).toMatchObject({ status: 404, code: 'job_not_found', field: 'jobId' });
+      expect(problem.detail).toContain(JSON.stringify(id));
+    }
+    expect(await filesUnder(api.store.root)).toEqual(before);
+  });
+
+  it('refuses both a file and a jobId, and JSON with neither, a file or that does not parse (400)', async () => {
+    const before = await filesUnder(api.store.root);
+    const both = await api.request('/codeframes', post(example({ jobId })));
+    expect(both.status).toBe(400);
+    const problem = await problemOf(both);
+    expect(problem).toMatchObject({ code: 'conflicting_fields', field: 'jobId' });
+    expect(problem.detail).toMatch(/both a file and a jobId/);
+
+    // A form with neither still names the file, and now says a jobId would do.
+    const neither = await api.request('/codeframes', post(jobForm(undefined, { column: 'E2' })));
+    expect(await problemOf(neither)).toMatchObject({ status: 400, code: 'file_missing', field: 'file' });
+
+    for (const [body, field, detail] of [
+      [{ column: 'E2' }, 'jobId', /no jobId given/],
+      [{ jobId, column: 'E2', file: 'survey.xlsx' }, 'file', /JSON carries no file/],
+      [{ jobId, column: 'E2', maxCodes: 0 }, 'maxCodes', /maxCodes="0"/],
+      [{ jobId }, 'column', /no column given/],
+    ] as const) {
+      const response = await api.request('/codeframes', json(body));
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const refused = await problemOf(response);
+      expect(refused.field, JSON.stringify(body)).toBe(field);
+      expect(refused.detail).toMatch(detail);
+    }
+    const broken = await api.request('/codeframes', {
+      method: 'POST',
+      body: '{"jobId": ',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(await problemOf(broken)).toMatchObject({ status: 400, code: 'invalid_body', field: 'body' });
     expect(await filesUnder(api.store.root)).toEqual(before);
   });
 });

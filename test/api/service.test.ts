@@ -423,6 +423,13 @@ describe('GET /openapi.json', () => {
     const draft = (app: App, fields: Record<string, string | undefined> = {}) =>
       app.request('/codeframes', post(jobForm(f.themed, { column: 'E2', ...fields })));
     const cancelDraft = (app: App, id: string) => app.request(`/codeframes/${id}/cancel`, { method: 'POST' });
+    /** A draft from a job's stored upload, as JSON. */
+    const draftOf = (app: App, jobId: string) =>
+      app.request('/codeframes', {
+        method: 'POST',
+        body: JSON.stringify({ jobId, column: 'E2' }),
+        headers: { 'content-type': 'application/json' },
+      });
 
     type Row = readonly [
       operation: string,
@@ -534,6 +541,9 @@ describe('GET /openapi.json', () => {
       ['DELETE /jobs/{id}', 204, () => remove(api.app, f.spare)],
 
       ['POST /codeframes', 202, () => draft(f.idle)],
+      ['POST /codeframes', 202, () => draftOf(f.idle, f.finished)],
+      ['POST /codeframes', 400, () => draft(api.app, { jobId: f.finished }), 'conflicting_fields'],
+      ['POST /codeframes', 404, () => draftOf(api.app, UNKNOWN), 'job_not_found'],
       ['POST /codeframes', 400, () => draft(api.app, { column: undefined }), 'invalid_field'],
       ['POST /codeframes', 400, () => draft(api.app, { maxCodes: '0' }), 'out_of_range'],
       ['POST /codeframes', 400, () => api.request('/codeframes', notAForm()), 'invalid_body'],
