@@ -7,8 +7,8 @@ import { codeColumnHeaders, codeframeOf } from '../domain/codeframe.js';
 import type { CostEstimate } from '../domain/cost.js';
 import { billedPromptTokens, costEstimate } from '../domain/cost.js';
 import type { JobSpec } from '../domain/job.js';
-import type { BatchingChoice, PlannedBatch, RowPlan, UniqueAnswer } from '../domain/plan.js';
-import { RowPlanner, planBatches, promptId } from '../domain/plan.js';
+import type { BatchingChoice, ColumnarRowPlan, PlannedBatch, UniqueAnswer } from '../domain/plan.js';
+import { RowPlanner, forEachAnswered, planBatches, promptId } from '../domain/plan.js';
 import type { ChatMessage, CodingMode, PromptItem } from '../domain/prompt.js';
 import {
   PROMPT_TOKENS_PER_ITEM,
@@ -38,7 +38,8 @@ export type PlanSource = Pick<
 export interface SheetPlan {
   /** What the reader found, without the rows (a million objects are dropped once planned). */
   readonly column: Omit<AnswerColumn, 'rows'>;
-  readonly rowPlan: RowPlan;
+  /** Every row's treatment, as columns. */
+  readonly rowPlan: ColumnarRowPlan;
   /** Rows whose category cell was filled already, with its text. */
   readonly codedLabels: ReadonlyArray<readonly [number, string]>;
   /** The question as the model gets it (cleaned). */
@@ -72,7 +73,7 @@ export async function planSheet(source: PlanSource): Promise<SheetPlan> {
       if (r.category.trim() !== '') codedLabels.push([r.row, r.category.trim()]);
     },
   });
-  const rowPlan = planner.finish();
+  const rowPlan = planner.finishColumns();
   // The model gets a cleaned copy of the question and answers (no control, bidi or zero-width
   // characters); the sheet, and so the coded workbook, keeps the text as it is.
   const question = cleanForModel(source.question ?? column.question);
@@ -108,13 +109,13 @@ export async function planSheet(source: PlanSource): Promise<SheetPlan> {
 /** The job's examples from its human coding (`examplesFromGold`), as sent; undefined when it asks for none. */
 function examplesOf(
   source: PlanSource,
-  rowPlan: RowPlan,
+  rowPlan: ColumnarRowPlan,
   gold: ReadonlyArray<readonly [number, string]> | undefined,
 ): ChosenExamples | undefined {
   const perCategory = source.options.examplesFromGold ?? 0;
   if (perCategory <= 0 || !gold) return undefined;
   const answerOfRow = new Map<number, number>();
-  for (const a of rowPlan.assignments) if (a.answer !== undefined) answerOfRow.set(a.row, a.answer);
+  forEachAnswered(rowPlan, (row, answer) => answerOfRow.set(row, answer));
   return chooseExamples({
     codeframe: codeframeOf(source.categories),
     multi: codingMode(source.options).multi,

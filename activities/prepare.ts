@@ -1,7 +1,8 @@
 /** Preparing a job: reading the sheet, sorting its rows, cutting and storing the batches. */
 import type { BatchSpan, JobPlan, JobSpec } from '../domain/job.js';
 import { SPAN_PAGE } from '../domain/job.js';
-import type { RowPlan } from '../domain/plan.js';
+import type { ColumnarRowPlan, PlannedBatch } from '../domain/plan.js';
+import { ROW_KINDS } from '../domain/plan.js';
 import { priceFor } from '../domain/prices.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -43,36 +44,30 @@ export function prepareActivities(deps: ActivityDeps) {
         const spec = await store.readJson<JobSpec>(jobId, 'job.json');
         let sheet: SheetPlan | undefined = await planSheet({ ...spec, path: store.file(jobId, spec.input) });
         const { column, question, mode, count, batches, codedLabels, examples } = sheet;
-        let rowPlan: RowPlan | undefined = sheet.rowPlan;
+        let rowPlan: ColumnarRowPlan | undefined = sheet.rowPlan;
         sheet = undefined;
-        // Columns, not a tuple a row: a million rows are three arrays in memory and a small file.
-        const rows: StoredRows = {
-          rows: rowPlan.assignments.map((a) => a.row),
-          kinds: rowPlan.assignments.map((a) => KIND_LETTERS[a.kind]).join(''),
-          answers: rowPlan.assignments.map((a) => a.answer ?? -1),
-          codedLabels,
-          ...(column.gold ? { gold: column.gold.cells } : {}),
-        };
+        const treated = rowPlan.rows;
         // Rows per unique answer, so that a salvage can count the rows of an answer that fell back alone.
         const rowsOfAnswer = new Uint32Array(rowPlan.answers.length);
-        for (const a of rowPlan.assignments) {
-          if (a.answer !== undefined) rowsOfAnswer[a.answer] = (rowsOfAnswer[a.answer] ?? 0) + 1;
-        }
+        for (const a of treated.answers) if (a >= 0) rowsOfAnswer[a] = (rowsOfAnswer[a] ?? 0) + 1;
         const { answers, counts } = rowPlan;
         rowPlan = undefined;
         // Each batch file is written as its prompt is counted, so the prompts are never all in memory.
         let estimatedTokens = 0;
         const billed = new Array<readonly [number, number]>(batches.length);
-        await mapLimit(batches.length, 16, async (i) => {
-          const b = batches[i];
-          if (!b) return;
+        // The request is built and counted in a plain function, so that only the stored batch waits for the
+        // disk: a request held across the write (16 in flight) outlived young-generation collections, and its
+        // kilobytes of instructions, 50,000 times over, filled the old generation with garbage.
+        const counted = (b: PlannedBatch): StoredBatch => {
           const request = batchRequest({ answers, question, mode, examples }, spec.categories, b);
-          const itemRows = b.answerIds.map((id) => rowsOfAnswer[id] ?? 0);
           estimatedTokens += estimateRequestTokens(count, request.messages, request.maxTokens);
           // What the request can cost at most, for the spending cap: its billed prompt and output ceiling.
-          billed[i] = [requestTokens(count, spec.categories, mode, request).prompt, request.maxTokens];
-          const stored: StoredBatch = { ...b, items: request.items, itemRows };
-          await store.writeJson(store.batchFile(jobId, b.index), stored);
+          billed[b.index] = [requestTokens(count, spec.categories, mode, request).prompt, request.maxTokens];
+          return { ...b, items: request.items, itemRows: b.answerIds.map((id) => rowsOfAnswer[id] ?? 0) };
+        };
+        await mapLimit(batches.length, 16, async (i) => {
+          const b = batches[i];
+          if (b) await store.writeJson(store.batchFile(jobId, b.index), counted(b));
         });
         const price = priceFor(spec.options.model, spec.options.prices);
         const { reviewModel } = spec.options;
@@ -117,6 +112,15 @@ export function prepareActivities(deps: ActivityDeps) {
         ]);
         // Before the plan: a plan on disk means every file the batches read is there.
         if (examples) await store.writeJson(store.file(jobId, EXAMPLES), examples);
+        // Columns, not a tuple a row: a small file, built from the typed columns only to be written.
+        const letters = ROW_KINDS.map((kind) => KIND_LETTERS[kind].charCodeAt(0));
+        const rows: StoredRows = {
+          rows: Array.from(treated.rows),
+          kinds: Buffer.from(treated.kinds.map((k) => letters[k] ?? 0)).toString('latin1'),
+          answers: Array.from(treated.answers),
+          codedLabels,
+          ...(column.gold ? { gold: column.gold.cells } : {}),
+        };
         await writePlanFiles(store, jobId, spans, rows, plan);
         // The first page of spans comes along, saving the workflow a round trip before its first batch.
         return {

@@ -55,6 +55,18 @@ describe('planRows', () => {
     for (const r of [3, 4, 5, 7, 9, 10]) expect(answerOf[r]).toBeUndefined();
   });
 
+  it('keeps different answers apart when their keys hash alike, and still merges their duplicates', () => {
+    // "answer 238098" and "answer 810216" have the same 30-bit FNV-1a hash, the planner's map key.
+    const colliding = planRows([
+      row(2, 'answer 238098'),
+      row(3, 'answer 810216'),
+      row(4, 'Answer 810216 '),
+      row(5, 'ANSWER 238098'),
+    ]);
+    expect(colliding.answers.map((a) => a.text)).toEqual(['answer 238098', 'answer 810216']);
+    expect(colliding.assignments.map((a) => a.answer)).toEqual([0, 1, 1, 0]);
+  });
+
   it('treats a blank category cell (spaces only) as not coded', () => {
     expect(planRows([row(2, 'good', '  ')]).counts.classify).toBe(1);
   });
