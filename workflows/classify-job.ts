@@ -102,6 +102,12 @@ const CARRY_IN_FLIGHT_PATCH = 'carry-in-flight';
 const FAILED_OUTPUT_PATCH = 'failed-partial-output';
 
 /**
+ * Marks runs whose continue-as-new leaves the phase attribute as it is (older runs upserted it as `failed`,
+ * and the next run inherited that until it wrote its output).
+ */
+const HAND_OVER_PHASE_PATCH = 'hand-over-keeps-phase';
+
+/**
  * Codes one sheet's answers: prepare → a sliding window of batch activities (at most `window.size` in
  * flight) → write the output. It holds counters and references only; answers live in the job store.
  */
@@ -568,6 +574,8 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
           log.warn('the rows coded so far could not be written', { error: String(writeError) });
         }
       }
+      // A hand-over is not an end: the next run inherits the phase attribute and carries on in that phase.
+      if (error instanceof ContinueAsNew && patched(HAND_OVER_PHASE_PATCH)) throw error;
       // Cancelled before the plan existed there is nothing to write; say so in the phase all the same.
       setPhase(isCancellation(error) ? 'cancelled' : 'failed');
     }

@@ -7,6 +7,7 @@ import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import { cellText, expected, makeAnswers, readOutput } from '../helpers/survey.js';
 import { workflowBundle } from '../helpers/temporal.js';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 
 let h: Harness;
 
@@ -113,6 +114,53 @@ describe('a continue-as-new with a batch stuck in retry backoff', () => {
       );
     } finally {
       h.sim.configure({ faults: [] });
+      await workers.stop();
+    }
+  }, 120_000);
+});
+
+describe('the phase search attribute across hand-overs', () => {
+  it('stays the running phase at every continue-as-new: no run ends with the job shown as failed', async () => {
+    const answers = makeAnswers(80);
+    const options = testOptions({ maxWorkers: 2, batchSize: 7 });
+    const workers = await h.startWorkers({ slots: 2 });
+    try {
+      const { started } = await h.startSurvey(workers.taskQueue, 'phase-hand-over.xlsx', answers, options, {
+        batchesPerRun: 3,
+      });
+      const result = await started.handle.result();
+      expect(result.progress.phase).toBe('done');
+      const runs = await runsOf(started.jobId);
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      // The phase each run upserted, in order; a run that upserts none keeps what it inherited.
+      const phases = runs.map((run) =>
+        (run.history.events ?? []).flatMap((event) => {
+          const payload =
+            event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[
+              SEARCH_ATTRIBUTES.phase.name
+            ];
+          return payload ? [defaultPayloadConverter.fromPayload<string>(payload)] : [];
+        }),
+      );
+      expect(phases.flat(), `phases upserted run by run: ${JSON.stringify(phases)}`).not.toContain('failed');
+      let shown: string | undefined;
+      for (const [i, run] of runs.entries()) {
+        shown = phases[i]?.at(-1) ?? shown;
+        expect(shown, `the phase shown when run ${i + 1} ended (${run.status})`).toBe(
+          i < runs.length - 1 ? 'classifying' : 'done',
+        );
+      }
+      // And a list filtered by phase finds none of the job's runs failed.
+      const failed = [];
+      for await (const run of h.env.client.workflow.list({
+        query: `WorkflowId = '${started.jobId}' AND ${SEARCH_ATTRIBUTES.phase.name} = 'failed'`,
+      }))
+        failed.push(run.runId);
+      expect(failed).toEqual([]);
+      for (const run of runs) {
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, run.history, started.jobId);
+      }
+    } finally {
       await workers.stop();
     }
   }, 120_000);
