@@ -18,7 +18,7 @@ import {
 } from '../domain/prompt.js';
 import { isLowRemaining } from '../domain/rate.js';
 import type { PieceResult } from '../domain/salvage.js';
-import { WHOLE_ANSWER_ATTEMPTS, aloneReason } from '../domain/salvage.js';
+import { LONE_ANSWER_ATTEMPTS, WHOLE_ANSWER_ATTEMPTS, aloneReason } from '../domain/salvage.js';
 import { truncate } from '../domain/text.js';
 import type { LabelCheck } from '../domain/validate.js';
 import { ModelOutputError, checkLabels } from '../domain/validate.js';
@@ -70,7 +70,8 @@ export function classifyActivities(deps: ActivityDeps) {
    * One request for `items` of batch `index`: the budget reserved first, the model's answer checked id by id.
    * Transport errors are thrown as Temporal failures (the retry policy handles them); an answer unusable as a
    * whole is thrown too until the attempt reaches `WHOLE_ANSWER_ATTEMPTS`, then it becomes a piece whose
-   * answers are all to ask again (or, for a single answer, one that fell back alone).
+   * answers are all to ask again (or, for a single answer, one that fell back alone). A single answer that
+   * fails validation is thrown until the attempt reaches `LONE_ANSWER_ATTEMPTS`, then it falls back alone.
    */
   async function ask(jobId: string, index: number, items: readonly PromptItem[]): Promise<Settled> {
     const ctx = Context.current();
@@ -111,7 +112,18 @@ export function classifyActivities(deps: ActivityDeps) {
         const counted = response.usage.prompt + maxTokens;
         deps.budget?.settle(reserved, Math.max(counted, arrivalCharge(messages, maxTokens)));
       }
-      return { ...settleAnswer(response, items, categories, mode), response };
+      const settled = settleAnswer(response, items, categories, mode);
+      const alone = settled.whole ? undefined : Object.values(settled.piece.fallbacks)[0];
+      if (alone !== undefined && attempt < loneAnswerAttempts(options)) {
+        // One answer asked alone came back wrong: asked again (after the policy's retry interval) before
+        // it falls back, so that a slip of the model's once does not code it `Other`.
+        throw ApplicationFailure.create({
+          type: 'LoneAnswerError',
+          message: `${alone.replace(/^fell back alone: /, '')} (asked alone: asked again before it falls back)`,
+          details: [{ attempt }],
+        });
+      }
+      return { ...settled, response };
     } catch (error) {
       if (ctx.cancellationSignal.aborted) throw error;
       if (error instanceof ModelOutputError && attempt >= wholeAnswerAttempts(options)) {
@@ -197,7 +209,7 @@ export function classifyActivities(deps: ActivityDeps) {
 
     /**
      * A salvage's request: some answers of a batch asked again. What validates is stored as a piece under the
-     * batch and these ids; an answer asked alone that fails falls back at once, with its reason.
+     * batch and these ids; an answer asked alone that fails is asked once more, then falls back with its reason.
      */
     reclassifyAnswers: async ({
       jobId,
@@ -349,6 +361,11 @@ function cutOf(check: LabelCheck): { cut?: number } {
 /** Attempts an answer unusable as a whole is retried before it is halved (never more than the policy allows). */
 function wholeAnswerAttempts(options: JobOptions): number {
   return Math.max(1, Math.min(WHOLE_ANSWER_ATTEMPTS, options.retry.maximumAttempts));
+}
+
+/** Attempts an answer asked alone gets before it falls back (never more than the policy allows). */
+function loneAnswerAttempts(options: JobOptions): number {
+  return Math.max(1, Math.min(LONE_ANSWER_ATTEMPTS, options.retry.maximumAttempts));
 }
 
 /** Jobs whose model refused `logprobs`, known to this process (the file says so to the others). */

@@ -1,8 +1,9 @@
 /**
  * Salvage: what happens to a batch the model answered partly wrong. The answers it got right are kept; the
  * bad ones are asked again in halves (10 → 5 + 5 → … → 1), each half a request of its own, until every answer
- * has its labels or has failed alone, which makes it fall back to the fallback label with its reason at once:
- * a model that always leaves out one answer costs a few calls for that answer, not the batch's retries.
+ * has its labels or has failed alone, which makes it fall back to the fallback label with its reason after a
+ * second try (`LONE_ANSWER_ATTEMPTS`): a model that always leaves out one answer costs a few calls for that
+ * answer, not the batch's retries.
  *
  * Each request's outcome is a piece, stored under a key made from the batch and the ids it asked, and never
  * rewritten; the batch's result is assembled from its pieces by walking the same halving from the first one.
@@ -17,6 +18,13 @@ import type { IdProblem, ModelOutputProblem } from './validate.js';
  * answers are halved at once: they repeat more often than not.
  */
 export const WHOLE_ANSWER_ATTEMPTS = 3;
+
+/**
+ * An answer asked alone that fails validation (left out, labelled off the list): asked this many times in all
+ * (counting the attempt's other failures too) before it falls back, so that a one-off slip does not make it
+ * `Other`; an answer that fails every time costs one more call and one retry interval.
+ */
+export const LONE_ANSWER_ATTEMPTS = 2;
 
 /** The halves of the ids to ask again, in order; a single id stays one group (asked alone). */
 export function splitForRetry(ids: readonly string[]): string[][] {

@@ -103,10 +103,19 @@ describe('salvage activities', () => {
     expect(again).toMatchObject({ salvage: { unresolved: ['4'] }, reused: true, apiCalls: 1 });
     expect(sim.stats().requests).toBe(1);
 
-    const alone = await run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] });
-    expect(alone).toMatchObject({ unresolved: [], fellBack: 1, apiCalls: 1 });
+    // Left out alone too: asked again (the retry policy's next attempt) before it falls back.
+    const failure = await run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] }).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).type).toBe('LoneAnswerError');
+    expect((failure as ApplicationFailure).nonRetryable).toBe(false);
+    expect((failure as Error).message).toMatch(/the model left this answer out/);
+    expect(await fs.readdir(store.piecesDir(jobId, 0))).toHaveLength(1);
+    const alone = await run(llm.reclassifyAnswers, 2, { jobId, index: 0, ids: ['4'] });
+    expect(alone).toMatchObject({ unresolved: [], fellBack: 1, apiCalls: 2 });
     expect(await run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).toEqual(alone);
-    expect(sim.stats().requests).toBe(2);
+    expect(sim.stats().requests).toBe(3);
 
     const merged = await run(files.mergeBatch, 1, { jobId, index: 0 });
     expect(merged).toEqual({
@@ -132,17 +141,18 @@ describe('salvage activities', () => {
       salvage: { unresolved: ['4'] },
       reused: true,
     });
-    expect(sim.stats().requests).toBe(2);
+    expect(sim.stats().requests).toBe(3);
   });
 
   it('two attempts racing on the same answers keep one piece, and both report it', async () => {
     const jobId = await prepared();
     await run(llm.classifyBatch, 1, { jobId, index: 0 });
-    // The first request asked alone comes back wrong, the second right: whichever stores first wins.
+    // The first request asked alone comes back wrong, the second right: whichever stores first wins. (Both
+    // on the last attempt an answer alone gets, where a wrong one falls back rather than trying again.)
     sim.configure({ latency: { meanMs: 5, jitterMs: 4 }, faults: [{ kind: 'bad_category', count: 1 }] });
     const [a, b] = await Promise.all([
-      run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] }),
-      run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] }),
+      run(llm.reclassifyAnswers, 2, { jobId, index: 0, ids: ['4'] }),
+      run(llm.reclassifyAnswers, 2, { jobId, index: 0, ids: ['4'] }),
     ]);
     sim.configure({ latency: { meanMs: 5 } });
     expect(a).toEqual(b);
@@ -150,6 +160,39 @@ describe('salvage activities', () => {
     const pieces = await fs.readdir(store.piecesDir(jobId, 0));
     expect(pieces.filter((f) => f.endsWith('.json'))).toHaveLength(2);
     expect(pieces.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('ask an answer alone again after a one-off slip: coded, not fallen back', async () => {
+    const jobId = await prepared();
+    await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    // Asked alone, the answer is labelled off the list once, then right.
+    sim.configure({ faults: [{ kind: 'bad_category', match: 'skipme', count: 1 }] });
+    await expect(run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).rejects.toMatchObject({
+      type: 'LoneAnswerError',
+    });
+    expect(await run(llm.reclassifyAnswers, 2, { jobId, index: 0, ids: ['4'] })).toMatchObject({
+      unresolved: [],
+      fellBack: 0,
+      apiCalls: 2,
+    });
+    const merged = await run(files.mergeBatch, 1, { jobId, index: 0 });
+    expect(merged.answersFallback).toBe(0);
+    const result = await store.readJsonIfExists<StoredResult>(store.resultFile(jobId, 0));
+    if (!result || result.fallback) throw new Error('no coded result');
+    expect(result.labels[3]).toEqual([expected(ANSWERS[3] ?? '')]);
+    expect(sim.stats().requests).toBe(3);
+  });
+
+  it('a job that allows one attempt lets an answer alone fall back at once', async () => {
+    const jobId = await prepared();
+    const spec = await store.readJson<JobSpec>(jobId, 'job.json');
+    const retry = { ...spec.options.retry, maximumAttempts: 1 };
+    await store.writeJson(store.file(jobId, 'job.json'), { ...spec, options: { ...spec.options, retry } });
+    await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    expect(await run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).toMatchObject({
+      fellBack: 1,
+      apiCalls: 1,
+    });
   });
 
   it('retry an answer unusable as a whole, then halve it from the third attempt', async () => {

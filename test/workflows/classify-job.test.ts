@@ -73,7 +73,7 @@ describe('classifyJobWorkflow on a real Temporal server', () => {
         { kind: 'overloaded', rate: 0.02 },
         { kind: 'malformed_json', rate: 0.02 },
         // Once each: a single answer the model got wrong by chance is asked again alone and recovers. (Asked
-        // alone and wrong again, it would fall back at once: validation failures mostly repeat.)
+        // alone and wrong, it is asked once more before it falls back: validation failures mostly repeat.)
         { kind: 'missing_id', count: 1 },
         { kind: 'extra_id', count: 2 },
         { kind: 'bad_category', count: 1 },

@@ -137,15 +137,15 @@ describe('salvage: a model answer that fails validation the same way every time'
     });
     expect(fallen.size).toBe(bad.size);
 
-    // Eleven bad answers in eleven batches: one request each, asked alone, and no retry at all.
+    // Eleven bad answers in eleven batches: each asked alone twice (a slip once is not a fallback), no more.
     const batches = result.progress.batches.total;
     expect(result.stats.fallbackRows).toBe(bad.size);
     expect(result.stats.fallbackBatches).toBe(11);
     expect(runValue(run, 'Salvaged batches (answered partly wrong, bad answers asked again)')).toBe(11);
-    expect(runValue(run, 'Salvage requests')).toBe(11);
+    expect(runValue(run, 'Salvage requests')).toBe(22);
     expect(runValue(run, 'Answers fallen back alone')).toBe(11);
-    expect(stats.requests).toBe(batches + 11);
-    expect(result.stats.apiCalls).toBe(batches + 11);
+    expect(stats.requests).toBe(batches + 22);
+    expect(result.stats.apiCalls).toBe(batches + 22);
 
     // One result per batch, each holding every answer once: the valid labels and the fallen ones merged.
     const results = (await fs.readdir(path.join(h.store.dir(jobId), 'results'))).filter((f) =>
@@ -233,9 +233,63 @@ describe('salvage: a model answer that fails validation the same way every time'
     });
     expect(sets).toBeGreaterThan(50); // lists of several codes kept whole beside the bad answers
     expect(fallen.size).toBe(2);
-    // Two batches answered partly wrong: one request each for the bad answer asked alone, no retry.
+    // Two batches answered partly wrong: two requests each for the bad answer asked alone, no more.
     const batches = result.progress.batches.total;
     expect(result.stats.fallbackRows).toBe(2);
-    expect(h.sim.stats().requests).toBe(batches + 2);
+    expect(h.sim.stats().requests).toBe(batches + 4);
+  });
+});
+
+describe('salvage: an answer asked alone that fails', () => {
+  it('is asked again after a one-off fault and coded right; one wrong every time falls back after two requests', async () => {
+    const answers = makeAnswers(120);
+    // Each answer is left out of its batch's first request, then meets its fault asked alone.
+    const once = {
+      slip: 5, // left out again once (a validation slip)
+      outage: 25, // a 500 once
+      garble: 45, // not JSON once
+      stall: 65, // no answer before the client's timeout once
+    } as const;
+    const always = 85; // labelled off the list every time
+    for (const [word, i] of Object.entries(once)) {
+      answers[i] = `the price was too high LONE${word.toUpperCase()}`;
+      expect(expected(answers[i] ?? ''), answers[i] ?? '').not.toBe('Other');
+    }
+    answers[always] = `${answers[always] ?? ''} LONEALWAYS`;
+    h.sim.resetStats();
+    h.sim.configure({
+      faults: [
+        { kind: 'missing_id', match: 'loneslip', count: 2 },
+        { kind: 'missing_id', match: 'loneoutage', count: 1 },
+        { kind: 'server_error', match: 'loneoutage', count: 1 },
+        { kind: 'missing_id', match: 'lonegarble', count: 1 },
+        { kind: 'malformed_json', match: 'lonegarble', count: 1 },
+        { kind: 'missing_id', match: 'lonestall', count: 1 },
+        { kind: 'hang', match: 'lonestall', count: 1, hangMs: 2_000 },
+        { kind: 'bad_category', match: 'lonealways' },
+      ],
+    });
+    const started = performance.now();
+    const { result, output, survey } = await runJob('lone-once', answers).finally(() =>
+      h.sim.configure({ faults: [] }),
+    );
+    const wallMs = performance.now() - started;
+    const data = sheet(output, 'Data');
+    const fallen = fallbackTable(sheet(output, 'Run'));
+    answers.forEach((answer, i) => {
+      const row = survey.rows[i] ?? 0;
+      expect(cellText(data, row, 'G'), `row ${row}: ${answer}`).toBe(
+        i === always ? 'Other' : expected(answer),
+      );
+    });
+    expect([...fallen.keys()]).toEqual([survey.rows[always]]);
+    expect(fallen.get(survey.rows[always] ?? 0)).toMatch(/fell back alone: the model gave a category/);
+    // Each of the five: its batch's request, then two asked alone (the fault, then the answer); no more.
+    const batches = result.progress.batches.total;
+    expect(h.sim.stats().requests).toBe(batches + 5 * 2);
+    expect(result.stats.fallbackRows).toBe(1);
+    process.stderr.write(
+      `salvage, lone answers: ${batches} batches, ${h.sim.stats().requests} requests, ${(wallMs / 1000).toFixed(1)} s\n`,
+    );
   });
 });
