@@ -49,7 +49,10 @@ export function progressLine(p: JobProgress, width = 24): string {
   if (p.rateLimited > 0) parts.push(`${p.rateLimited}×429`);
   if (p.cost) {
     const cap = p.cost.maxCost !== null ? ` of ${formatCost(p.cost.maxCost)} cap` : '';
-    parts.push(`${formatCost(p.cost.total)}${cap}`);
+    // While preparing, the plan (and with it the model's price) is not known yet: a null total then means
+    // "nothing priced so far", not "cost unknown". Nothing is shown until the plan says which it is.
+    if (p.cost.total !== null || p.phase !== 'preparing') parts.push(`${formatCost(p.cost.total)}${cap}`);
+    else if (p.cost.maxCost !== null) parts.push(`cap ${formatCost(p.cost.maxCost)}`);
   }
   if (p.paused) parts.push('PAUSED');
   if (p.cost?.capReached)

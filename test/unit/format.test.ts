@@ -4,6 +4,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { formatCount, formatDuration, progressFraction, progressLine, statsBlock } from '../../cli/format.js';
 import { watchProgress } from '../../cli/watch.js';
 import type { JobProgress, JobStats } from '../../domain/job.js';
+import { ZERO_COUNTERS } from '../../domain/job.js';
+import { jobCost, jobTokens } from '../../domain/cost.js';
+import { priceFor } from '../../domain/prices.js';
 
 describe('formatDuration', () => {
   it.each([
@@ -133,6 +136,26 @@ describe('progressLine', () => {
     const preparing = progressLine(progress({ phase: 'preparing' }));
     expect(preparing).toContain('preparing');
     expect(preparing).not.toMatch(/\/min|ETA|batches/);
+  });
+
+  it('says "cost unknown" only for a model without a price, nothing while the plan (and price) is not known', () => {
+    const tokens = jobTokens(ZERO_COUNTERS);
+    const price = priceFor('gpt-4o-mini');
+    expect(price).toBeDefined();
+    // Preparing: the workflow has no plan yet, so no price, whatever the model.
+    const unplanned = jobCost(tokens, undefined);
+    const preparing = progressLine(progress({ phase: 'preparing', cost: unplanned }));
+    expect(preparing).not.toContain('cost unknown');
+    expect(preparing).not.toContain('$');
+    expect(preparing).toMatch(/preparing · 0 fallbacks$/);
+    const capped = jobCost(tokens, undefined, { maxCost: 2, capReached: false, nextRequest: undefined });
+    expect(progressLine(progress({ phase: 'preparing', cost: capped }))).toMatch(/ · cap \$2\.00$/);
+    // Planned, a priced model: its cost from $0 on; a model without a price: "cost unknown".
+    expect(progressLine(progress({ cost: jobCost(tokens, { price }) }))).toMatch(/ · \$0\.00$/);
+    expect(progressLine(progress({ cost: jobCost(tokens, undefined) }))).toMatch(/ · cost unknown$/);
+    expect(progressLine(progress({ phase: 'done', cost: jobCost(tokens, undefined) }))).toMatch(
+      / · cost unknown$/,
+    );
   });
 
   it('counts an empty finished job as complete', () => {
