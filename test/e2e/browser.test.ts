@@ -908,6 +908,28 @@ describe("the result on a job's card", () => {
           return el.scrollWidth - el.clientWidth + Math.max(0, el.getBoundingClientRect().right - 390); })()`,
       );
       expect(overflow).toBeLessThanOrEqual(0);
+      // The title keeps the file name whole: its badges go under it rather than squeeze it to a few letters
+      // a line. Each part of the name (between the breaks after - . _) on one line, the short name on one.
+      const title = await page.evaluate<{
+        badges: string[];
+        parts: Array<{ text: string; lines: number[] }>;
+      }>(
+        `(() => {
+          const title = document.querySelector('#job-${jobId} .job-title');
+          const tops = (node) => { const r = document.createRange(); r.selectNodeContents(node);
+            return [...new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top)))]; };
+          const parts = [...title.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim() !== '')
+            .map((n) => ({ text: n.textContent, lines: tops(n) }));
+          const badges = [...document.querySelectorAll('#job-${jobId} .job-head > span:not([hidden])')]
+            .map((b) => b.textContent);
+          return { badges, parts };
+        })()`,
+      );
+      expect(title.badges.length).toBeGreaterThanOrEqual(1);
+      expect(title.parts.map((p) => p.text).join('')).toBe('customer-survey.xlsx');
+      for (const part of title.parts)
+        expect(part.lines, `"${part.text}" broken across lines`).toHaveLength(1);
+      expect(new Set(title.parts.flatMap((p) => p.lines)).size, JSON.stringify(title)).toBe(1);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
