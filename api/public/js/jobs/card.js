@@ -270,7 +270,9 @@ function renderBatchApi({ card, p, running }) {
 function renderCost({ card, p, running }) {
   const line = q(card, '.job-cost');
   const cost = p?.cost;
-  line.hidden = !cost;
+  // While preparing the plan (and with it the model's price) is not known: a null total then means
+  // "nothing priced yet", not "cost unknown", so the line waits for the plan.
+  line.hidden = !cost || (cost.total === null && p?.phase === 'preparing');
   const cap = find(card, '.cap');
   cap.hidden = !running || !cost || cost.total === null;
   const capInput = find(cap, 'input', HTMLInputElement);
