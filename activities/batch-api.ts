@@ -21,7 +21,7 @@ import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { labelRequestBody, mentionsLogprobs, readCompletion, toActivityFailure } from './llm.js';
 import type { JobStore } from '../lib/store.js';
-import type { LogprobsOff, StoredBatch } from './stored.js';
+import type { LogprobsOff, SpanRecord, StoredBatch } from './stored.js';
 import { LOGPROBS_OFF, loadJob, mapLimit, readBatch, storePiece } from './stored.js';
 
 export interface SubmitBatchRoundInput {
@@ -35,6 +35,19 @@ export interface SubmitBatchRoundInput {
 export interface SubmittedRound {
   readonly round: number;
   readonly parts: ReadonlyArray<{ readonly part: number; readonly batchId: string; readonly lines: number }>;
+  readonly lines: number;
+}
+
+/** A round's files, written and not yet sent, with the most each can cost in tokens (for the spending cap). */
+export interface WrittenRound {
+  readonly round: number;
+  readonly parts: ReadonlyArray<{
+    readonly part: number;
+    readonly lines: number;
+    /** Its lines' billed prompt tokens and output ceilings, summed. */
+    readonly promptTokens: number;
+    readonly maxTokens: number;
+  }>;
   readonly lines: number;
 }
 
@@ -165,6 +178,37 @@ export function batchApiActivities(deps: ActivityDeps) {
   const partFile = (jobId: string, round: number, part: number) =>
     path.join(dir(jobId), `round-${round}-part-${part}.jsonl`);
 
+  /** The round's manifest: as an earlier attempt wrote it, else its files written now. */
+  const roundManifest = async (jobId: string, round: number, linesPerFile: number): Promise<RoundManifest> =>
+    (await store.readJsonIfExists<RoundManifest>(manifestFile(jobId, round))) ??
+    (await writeRound(jobId, round, Math.min(linesPerFile, BATCH_FILE_LIMITS.lines)));
+
+  /** Uploads a part's file and creates its batch, each unless an earlier attempt did; the batch's id. */
+  async function sendPart(
+    jobId: string,
+    round: number,
+    manifest: RoundManifest,
+    entry: RoundManifest['parts'][number],
+  ) {
+    try {
+      if (!entry.fileId) {
+        const name = `${jobId}-round-${round}-part-${entry.part}.jsonl`;
+        const bytes = await fs.readFile(partFile(jobId, round, entry.part));
+        // The SDK never retries an upload (maxRetries 0): Temporal's retry policy does.
+        const file = await llm.client.files.create({ file: await toFile(bytes, name), purpose: 'batch' });
+        entry.fileId = file.id;
+        await store.writeJson(manifestFile(jobId, round), manifest);
+      }
+      if (entry.batchIds.length === 0) {
+        await createBatch(jobId, round, entry);
+        await store.writeJson(manifestFile(jobId, round), manifest);
+      }
+    } catch (error) {
+      throw failure(error, entry.part);
+    }
+    return entry.batchIds.at(-1) ?? '';
+  }
+
   return {
     /**
      * Sends a round: the pending batches' requests as JSONL files (at most 50,000 lines and 190 MB each),
@@ -177,30 +221,8 @@ export function batchApiActivities(deps: ActivityDeps) {
       linesPerFile = BATCH_FILE_LIMITS.lines,
     }: SubmitBatchRoundInput): Promise<SubmittedRound> =>
       withHeartbeat(async () => {
-        const manifest =
-          (await store.readJsonIfExists<RoundManifest>(manifestFile(jobId, round))) ??
-          (await writeRound(jobId, round, Math.min(linesPerFile, BATCH_FILE_LIMITS.lines)));
-        try {
-          for (const entry of manifest.parts) {
-            if (!entry.fileId) {
-              const name = `${jobId}-round-${round}-part-${entry.part}.jsonl`;
-              const bytes = await fs.readFile(partFile(jobId, round, entry.part));
-              // The SDK never retries an upload (maxRetries 0): Temporal's retry policy does.
-              const file = await llm.client.files.create({
-                file: await toFile(bytes, name),
-                purpose: 'batch',
-              });
-              entry.fileId = file.id;
-              await store.writeJson(manifestFile(jobId, round), manifest);
-            }
-            if (entry.batchIds.length === 0) {
-              await createBatch(jobId, round, entry);
-              await store.writeJson(manifestFile(jobId, round), manifest);
-            }
-          }
-        } catch (error) {
-          throw failure(error, 0);
-        }
+        const manifest = await roundManifest(jobId, round, linesPerFile);
+        for (const entry of manifest.parts) await sendPart(jobId, round, manifest, entry);
         return {
           round,
           parts: manifest.parts.map((p) => ({
@@ -210,6 +232,43 @@ export function batchApiActivities(deps: ActivityDeps) {
           })),
           lines: manifest.parts.reduce((sum, p) => sum + p.indexes.length, 0),
         };
+      }),
+
+    /**
+     * Writes a round's files as `submitBatchRound` does, sending none, and says the most each can cost: the
+     * workflow sends them one by one (`sendBatchPart`) while they fit under the job's cost cap. A round
+     * written already is read back, so a retry or a later run sees the same files.
+     */
+    writeBatchRound: async ({
+      jobId,
+      round,
+      linesPerFile = BATCH_FILE_LIMITS.lines,
+    }: SubmitBatchRoundInput): Promise<WrittenRound> =>
+      withHeartbeat(async () => {
+        const manifest = await roundManifest(jobId, round, linesPerFile);
+        const { plan } = await loadJob(store, jobId);
+        const spans = await store.readJson<SpanRecord[]>(jobId, 'spans.json');
+        // Plans from before the cap counted no tokens: the average request's, all priced as output (dearer).
+        const average = Math.ceil(plan.estimatedTokens / Math.max(1, plan.batches));
+        const parts = manifest.parts.map((p) => {
+          let promptTokens = 0;
+          let maxTokens = 0;
+          for (const index of p.indexes) {
+            const span = spans[index];
+            const known = span?.[5] !== undefined && span[6] !== undefined;
+            promptTokens += known ? (span[5] ?? 0) : 0;
+            maxTokens += known ? (span[6] ?? 0) : average;
+          }
+          return { part: p.part, lines: p.indexes.length, promptTokens, maxTokens };
+        });
+        return { round, parts, lines: parts.reduce((sum, p) => sum + p.lines, 0) };
+      }),
+
+    /** Uploads one written file of a round and creates its batch (neither twice); the batch's id. */
+    sendBatchPart: async ({ jobId, round, part }: BatchPartRef): Promise<string> =>
+      withHeartbeat(async () => {
+        const manifest = await readManifest(jobId, round);
+        return sendPart(jobId, round, manifest, partOf(manifest, part));
       }),
 
     /** A part's batch failed for a full queue (`token_limit_exceeded`): the same file, a new batch. */

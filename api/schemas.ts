@@ -164,9 +164,10 @@ const BatchApiProgressSchema = z
       .array(
         z.object({
           id: z.string(),
-          status: z
-            .string()
-            .openapi({ description: 'As OpenAI says it: validating, in_progress, completed…' }),
+          status: z.string().openapi({
+            description:
+              'As OpenAI says it: validating, in_progress, completed…; not_sent: its file waits at the cost cap (its id empty)',
+          }),
           total: count(),
           completed: count(),
           failed: count(),

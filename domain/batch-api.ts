@@ -102,12 +102,18 @@ export function afterRound(r: {
   return more ? 'batch' : 'sync';
 }
 
+/** A round's file written and not yet sent (held at the cost cap, or about to go): no batch yet. */
+export const NOT_SENT = 'not_sent';
+
 /** One batch of a round, as the workflow holds it. */
 export interface BatchPart {
   readonly part: number;
+  /** '' while the file is not sent. */
   readonly batchId: string;
   readonly lines: number;
-  readonly status: BatchStatus;
+  readonly status: BatchStatus | typeof NOT_SENT;
+  /** The most its lines can cost, in dollars at Batch API prices (the spending cap); absent in older rounds. */
+  readonly ceiling?: number;
   readonly completed: number;
   readonly failed: number;
   /** Its output and error files have been read and what they answered stored. */

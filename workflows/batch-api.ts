@@ -3,11 +3,13 @@
  * activity held open while OpenAI works, for minutes or a day) and read back; what they leave goes to the
  * synchronous window of classify-job.ts. Holds ids and counts only, so it continues as new like the rest.
  */
-import { log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { LlmActivities } from '../activities/index.js';
 import type { BatchApiState, BatchPart, BatchPartOutcome, BatchPoll } from '../domain/batch-api.js';
-import { QUEUE_FULL_CODE, afterRound, isEndedStatus, nextPollMs } from '../domain/batch-api.js';
+import { NOT_SENT, QUEUE_FULL_CODE, afterRound, isEndedStatus, nextPollMs } from '../domain/batch-api.js';
+import { requestCeiling, withinCap } from '../domain/cost.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import type { ModelPrice } from '../domain/prices.js';
 import type { RetryOptions } from '../domain/job.js';
 import { llmTaskQueue } from '../domain/task-queues.js';
 
@@ -25,7 +27,26 @@ export interface BatchApiRun {
   readonly onState: (state: BatchApiState) => void;
   /** Told what each ended batch coded, for the job's counters. */
   readonly onCollected: (outcome: BatchPartOutcome) => void;
+  readonly cap: BatchCap;
 }
+
+/** The spending cap as the batches see it: the same rule as synchronous requests, at Batch API prices. */
+export interface BatchCap {
+  /** The job's price, fixed in its plan; absent: nothing can be held (a cap is refused without one). */
+  readonly price: ModelPrice | undefined;
+  /** Dollars the job has spent so far (the batches read back included). */
+  readonly spent: () => number;
+  /** The cap now (an update may raise or lift it). */
+  readonly maxCost: () => number | undefined;
+  /** Told the ceiling of the file held at the cap, and undefined when none is. */
+  readonly onHeld: (next: number | undefined) => void;
+}
+
+/**
+ * Marks runs that write a round's files first and send them one at a time, each only when the most it can
+ * cost fits under the cap (older runs sent a round whole in one activity, `submitBatchRound`).
+ */
+const BATCH_CAP_PATCH = 'batch-api-cost-cap';
 
 /** A day's polls at the longest interval, with room: a run's history stays far under the limits. */
 const DEFAULT_POLLS_PER_RUN = 500;
@@ -59,8 +80,56 @@ export async function runBatchApiRounds(run: BatchApiRun): Promise<'sync' | 'han
     run.onState(next);
   };
   let polls = 0;
+  const { cap } = run;
+  // The most the batches sent and not yet read back can cost: spent only once their usage is counted.
+  const committed = () =>
+    state.parts.reduce((sum, p) => sum + (p.status === NOT_SENT || p.collected ? 0 : (p.ceiling ?? 0)), 0);
+  const fits = (ceiling: number) => withinCap(cap.spent(), committed(), ceiling, cap.maxCost());
+  /** Sends the round's unsent files in order while each fits under the cap; the held one's ceiling, if any. */
+  const sendWhatFits = async (): Promise<number | undefined> => {
+    for (const p of state.parts) {
+      if (p.status !== NOT_SENT) continue;
+      const ceiling = p.ceiling ?? 0;
+      if (!fits(ceiling)) return ceiling;
+      const batchId = await api.sendBatchPart({ jobId: run.jobId, round: state.round, part: p.part });
+      set({
+        ...state,
+        parts: state.parts.map((q) => (q.part === p.part ? { ...q, batchId, status: 'validating' } : q)),
+        linesSent: state.linesSent + p.lines,
+      });
+      log.info('batch sent', { round: state.round, part: p.part, lines: p.lines });
+    }
+    return undefined;
+  };
   for (;;) {
     if (state.stage === 'sync') return 'sync';
+    if (state.stage === 'submit' && patched(BATCH_CAP_PATCH)) {
+      // Written first, sent one file at a time below: a file that would take the cost over the cap waits.
+      const round = state.round + 1;
+      const written = await api.writeBatchRound({
+        jobId: run.jobId,
+        round,
+        ...(run.linesPerFile ? { linesPerFile: run.linesPerFile } : {}),
+      });
+      log.info('batch round written', { round, lines: written.lines, files: written.parts.length });
+      if (written.lines === 0) {
+        set({ ...state, stage: 'sync', parts: [] });
+        continue;
+      }
+      const { price } = cap;
+      const parts = written.parts.map((p): BatchPart => ({
+        part: p.part,
+        batchId: '',
+        lines: p.lines,
+        status: NOT_SENT,
+        completed: 0,
+        failed: 0,
+        collected: false,
+        ceiling: price ? requestCeiling(p.promptTokens, p.maxTokens, price, 'batch') : 0,
+      }));
+      const { note: _note, ...rest } = state;
+      set({ ...rest, round, stage: 'wait', parts, pollMs: run.poll.initialMs });
+    }
     if (state.stage === 'submit') {
       const round = state.round + 1;
       const sent = await api.submitBatchRound({
@@ -92,11 +161,23 @@ export async function runBatchApiRounds(run: BatchApiRun): Promise<'sync' | 'han
         linesSent: state.linesSent + sent.lines,
       });
     }
+    // Rounds sent whole by older runs have no file left to send: then no command changes here.
+    const held = await sendWhatFits();
+    cap.onHeld(held);
+    const open = state.parts.some((p) => p.status !== NOT_SENT && !p.collected);
+    if (held !== undefined && !open) {
+      // Nothing runs that could free room under the cap: wait for it to be raised or lifted (or a cancel).
+      log.info('holding a batch file at the cost cap', { round: state.round, maxCost: cap.maxCost() });
+      await condition(() => fits(held));
+      continue;
+    }
     if (polls >= (run.pollsPerRun ?? DEFAULT_POLLS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       return 'handover';
     }
-    // The durable wait: a timer in history, nothing running meanwhile.
-    await sleep(state.pollMs);
+    // The durable wait: a timer in history, nothing running meanwhile. A file held at the cap is sent as
+    // soon as the cap is raised, or when a batch read back leaves room under it.
+    if (held === undefined) await sleep(state.pollMs);
+    else await condition(() => fits(held), state.pollMs);
     polls += 1;
     set({ ...state, pollMs: nextPollMs(state.pollMs, run.poll) });
     await look(api, run, state, set);
@@ -122,7 +203,7 @@ async function look(
       update(p.part, { batchId, status: 'validating', completed: 0, failed: 0, error: undefined });
     }
   }
-  const open = state.parts.filter((p) => !p.collected);
+  const open = state.parts.filter((p) => !p.collected && p.status !== NOT_SENT);
   const views = await api.checkBatches({ batchIds: open.map((p) => p.batchId) });
   let queueFull: string | undefined;
   for (const [i, view] of views.entries()) {
@@ -173,7 +254,8 @@ async function look(
 
 /** Cancels the round's batches still running (the job was cancelled); their state shows what OpenAI said. */
 export async function cancelOpenBatches(state: BatchApiState, retry: RetryOptions): Promise<BatchApiState> {
-  const open = state.parts.filter((p) => !p.collected && !isEndedStatus(p.status));
+  // A file never sent has no batch to cancel.
+  const open = state.parts.filter((p) => !p.collected && p.status !== NOT_SENT && !isEndedStatus(p.status));
   if (state.stage !== 'wait' || open.length === 0) return state;
   const statuses = await batchActivities(retry).cancelBatches({ batchIds: open.map((p) => p.batchId) });
   const byId = new Map(open.map((p, i) => [p.batchId, statuses[i] ?? p.status]));

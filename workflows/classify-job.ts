@@ -317,6 +317,12 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
         state: batchApi,
         onState: (state) => (batchApi = state),
         onCollected: (outcome) => (counters = addBatchPart(counters, outcome)),
+        cap: {
+          price: preparedPlan.price,
+          spent,
+          maxCost: () => maxCost,
+          onHeld: (next) => (held = next),
+        },
       });
       if (step === 'handover') return await handOver(preparedPlan, preparedPlan.batches, []);
     }

@@ -3,11 +3,16 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredResult } from '../../activities/stored.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from '@temporalio/worker';
+import type { SpanRecord, StoredResult } from '../../activities/stored.js';
+import { requestCeiling } from '../../domain/cost.js';
+import { priceFor } from '../../domain/prices.js';
 import { progressQuery } from '../../workflows/definitions.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import { waitFor } from '../helpers/processes.js';
+import { workflowBundle } from '../helpers/temporal.js';
 import { cellText, expectEveryRowCoded, expected, makeAnswers, readOutput } from '../helpers/survey.js';
 
 let h: Harness;
@@ -141,6 +146,97 @@ describe('Batch API mode on a real Temporal server', () => {
     }
   }, 120_000);
 
+  it('holds a file at the cost cap before sending it, sends it once the cap is raised, and one file at a time', async () => {
+    const answers = makeAnswers(100);
+    h.sim.resetStats();
+    // Lines of 0.2 s: the first batch is open for about 2 s once sent.
+    h.sim.configure({ batch: { lineMs: 200_000 } });
+    const workers = await h.startWorkers();
+    try {
+      const { started, survey } = await h.startSurvey(
+        workers.taskQueue,
+        'batch-cap.xlsx',
+        answers,
+        batchOptions({ maxCost: 0.000001 }),
+        { batchApiLinesPerFile: 10 },
+      );
+      const { handle, jobId } = started;
+      const progress = () => handle.query(progressQuery).catch(() => undefined);
+      const held = await waitFor(
+        async () => {
+          const p = await progress();
+          return p?.cost?.capReached ? p : undefined;
+        },
+        30_000,
+        'the first file held at the cap',
+      );
+      // The cap is below the first file's most (its lines' prompts uncached, all their output, at Batch API
+      // prices): nothing was uploaded, no batch made, and the job says so.
+      const files = await fileCeilings(jobId, 10);
+      expect(files.length).toBeGreaterThan(1);
+      expect(held.cost?.nextRequest).toBeCloseTo(files[0] ?? 0, 12);
+      expect(held.batchApi?.batches.map((b) => b.status)).toEqual(files.map(() => 'not_sent'));
+      await sleep(300);
+      expect(h.sim.stats().batch.batchesCreated).toBe(0);
+      expect((await progress())?.cost?.capReached).toBe(true);
+
+      // Raised to exactly the first file's most: it goes; the second waits while the first may cost that much.
+      await h.jobs(workers.taskQueue).setMaxCost(jobId, files[0] ?? 0);
+      const one = await waitFor(
+        async () => {
+          const p = await progress();
+          return p?.cost?.capReached && p.batchApi?.batches[0]?.status !== 'not_sent' ? p : undefined;
+        },
+        30_000,
+        'the first file sent and the second held',
+      );
+      expect(one.cost?.nextRequest).toBeCloseTo(files[1] ?? 0, 12);
+      expect(one.batchApi?.batches.slice(1).every((b) => b.status === 'not_sent')).toBe(true);
+      expect(h.sim.stats().batch.batchesCreated).toBe(1);
+
+      await h.jobs(workers.taskQueue).setMaxCost(jobId, null);
+      const result = await handle.result();
+      expect(result.partial).toBe(false);
+      expect(h.sim.stats().batch.batchesCreated).toBe(files.length);
+      expect(result.progress.cost?.batch?.total ?? 0).toBeGreaterThan(0);
+      expectEveryRowCoded(await readOutput(h.store.file(jobId, result.output.xlsx)), answers, survey);
+      for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${jobId}'` })) {
+        const history = await h.env.client.workflow.getHandle(jobId, run.runId).fetchHistory();
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, jobId);
+      }
+    } finally {
+      h.sim.configure({ batch: {} });
+      await workers.stop();
+    }
+  }, 120_000);
+
+  it('cancelled while a file waits at the cost cap: nothing sent, the partial result written', async () => {
+    const answers = makeAnswers(60);
+    h.sim.resetStats();
+    const workers = await h.startWorkers();
+    try {
+      const { started } = await h.startSurvey(
+        workers.taskQueue,
+        'batch-cap-cancel.xlsx',
+        answers,
+        batchOptions({ maxCost: 0.000001 }),
+      );
+      await waitFor(
+        async () => ((await started.handle.query(progressQuery))?.cost?.capReached ? true : undefined),
+        30_000,
+        'the file held at the cap',
+      );
+      await started.handle.cancel();
+      await expect(started.handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      const stored = await h.store.readJson<{ partial: boolean }>(started.jobId, 'result.json');
+      expect(stored.partial).toBe(true);
+      expect(h.sim.stats().batch.batchesCreated).toBe(0);
+      expect(h.sim.stats().batch.cancels).toBe(0);
+    } finally {
+      await workers.stop();
+    }
+  }, 120_000);
+
   it('cancelled while its batches run: cancels them at OpenAI and writes the partial result', async () => {
     const answers = makeAnswers(400);
     h.sim.resetStats();
@@ -182,3 +278,16 @@ describe('Batch API mode on a real Temporal server', () => {
     }
   }, 120_000);
 });
+
+/** The most each file of the first round can cost (`perFile` lines each, in order), as the cap counts it. */
+async function fileCeilings(jobId: string, perFile: number): Promise<number[]> {
+  const spans = await h.store.readJson<SpanRecord[]>(jobId, 'spans.json');
+  const price = priceFor('gpt-4o-mini');
+  if (!price) throw new Error('no price');
+  const files: number[] = [];
+  spans.forEach((span, i) => {
+    const file = Math.floor(i / perFile);
+    files[file] = (files[file] ?? 0) + requestCeiling(span[5] ?? 0, span[6] ?? 0, price, 'batch');
+  });
+  return files;
+}
