@@ -38,6 +38,14 @@ describe('histories recorded with older code replay on this code', () => {
     ).resolves.toBeUndefined();
   });
 
+  // Recorded on 7d65543 (before Batch API files were held at the cost cap, and review requests priced and
+  // held): 60 answers in Batch API mode, 3 files sent whole in one activity, a cap of $5, then a review model.
+  it('a Batch API job with a cap and a review, its round sent whole (before files were held at the cap)', async () => {
+    await expect(
+      replay('classify-job-7d65543-batch-api-review.json', 'job-uloXIxmJlVpHR5Uv'),
+    ).resolves.toBeUndefined();
+  });
+
   it('a budget reserved one request at a time (before reservations went in lists)', async () => {
     await expect(replay('budget-eb34ca4.json', 'budget-replayed')).resolves.toBeUndefined();
   });
