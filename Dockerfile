@@ -24,7 +24,7 @@ RUN npm run build \
 # ---- runtime: production dependencies and the compiled output only, as an unprivileged user ----
 # NODE_OPTIONS caps V8's old space at 1 GiB. Without a cap V8 sizes the heap from the host's memory (4 GiB on a
 # 24 GiB host) and lets garbage reach about four times the live set before a full collection: a million-row
-# job's worker peaked over 1 GiB with about 230 MiB live (README, "A million answers in one job").
+# job's worker peaked over 1 GiB with at most ~330 MiB live (README, "A million answers in one job").
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=1024 \

@@ -174,7 +174,7 @@ export interface WorkerSettings {
 /**
  * V8's old-space cap in the image (Dockerfile: `NODE_OPTIONS=--max-old-space-size=1024`). Without one, V8
  * sizes the heap from the machine (4 GiB on a 24 GiB host) and lets garbage grow to about four times the live
- * set before a full collection: a million-row job's worker peaked over 1 GiB with about 230 MiB live.
+ * set before a full collection: a million-row job's worker peaked over 1 GiB with at most ~330 MiB live.
  */
 export const WORKER_OLD_SPACE_MIB = 1024;
 
