@@ -697,42 +697,47 @@ describe('the web page', () => {
     }
   });
 
-  it('resumes a cancelled job from its card: it runs again and completes with every row coded', async () => {
-    const { context, page, errors } = await openPage(`${open.url}/`);
-    page.on('dialog', (dialog) => void dialog.accept());
-    try {
-      await page.setInputFiles('#file', SURVEY);
-      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
-      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
-      const started = await startCoding(page, { batchSize: '2', concurrency: '1' });
-      const { jobId } = (await started.json()) as { jobId: string };
-      const card = page.locator(`#job-${jobId}`);
-      const bar = card.getByRole('progressbar');
-      await expect
-        .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 })
-        .toBeGreaterThan(0);
-      await card.getByRole('button', { name: /^Cancel/ }).click();
-      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 30_000 }).toBe('Cancelled');
-      expect(await card.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
+  // 184 two-answer batches one at a time, twice over: its own waits allow 90 s for the second half alone.
+  it(
+    'resumes a cancelled job from its card: it runs again and completes with every row coded',
+    { timeout: 180_000 },
+    async () => {
+      const { context, page, errors } = await openPage(`${open.url}/`);
+      page.on('dialog', (dialog) => void dialog.accept());
+      try {
+        await page.setInputFiles('#file', SURVEY);
+        await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+        await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
+        const started = await startCoding(page, { batchSize: '2', concurrency: '1' });
+        const { jobId } = (await started.json()) as { jobId: string };
+        const card = page.locator(`#job-${jobId}`);
+        const bar = card.getByRole('progressbar');
+        await expect
+          .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 })
+          .toBeGreaterThan(0);
+        await card.getByRole('button', { name: /^Cancel/ }).click();
+        await expect.poll(() => card.locator('.badge').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+        expect(await card.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
 
-      await card.getByRole('button', { name: /^Resume/ }).click();
-      // Back to running (the Cancel button is offered again), then done.
-      await card.getByRole('button', { name: /^Cancel/ }).waitFor({ timeout: 20_000 });
-      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 90_000 }).toBe('Done');
-      const download = card.getByRole('link', { name: 'Download .xlsx' });
-      await download.waitFor({ timeout: 20_000 });
-      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
-      expect(file.suggestedFilename()).toBe('customer-survey.coded.xlsx');
-      const saved = path.join(h.dataDir, `resumed-${jobId}.xlsx`);
-      await file.saveAs(saved);
-      const { coded, blank } = await countCoded(saved);
-      expect(blank).toBe(0);
-      expect(coded).toBeGreaterThan(300);
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
-  });
+        await card.getByRole('button', { name: /^Resume/ }).click();
+        // Back to running (the Cancel button is offered again), then done.
+        await card.getByRole('button', { name: /^Cancel/ }).waitFor({ timeout: 20_000 });
+        await expect.poll(() => card.locator('.badge').textContent(), { timeout: 90_000 }).toBe('Done');
+        const download = card.getByRole('link', { name: 'Download .xlsx' });
+        await download.waitFor({ timeout: 20_000 });
+        const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+        expect(file.suggestedFilename()).toBe('customer-survey.coded.xlsx');
+        const saved = path.join(h.dataDir, `resumed-${jobId}.xlsx`);
+        await file.saveAs(saved);
+        const { coded, blank } = await countCoded(saved);
+        expect(blank).toBe(0);
+        expect(coded).toBeGreaterThan(300);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
 
   it('suggests the categories from the answers, fills the box with the draft, and a job starts with them', async () => {
     const survey = path.join(h.dataDir, 'themes.xlsx');
