@@ -71,6 +71,13 @@ const KIND_CODE: Readonly<Record<RowKind, number>> = { empty: 0, invalid: 1, cod
 export class RowPlanner {
   /** Hash of the normalized key → the unique answer(s) with that hash (an array only on a collision). */
   private byHash = new Map<number, number | number[]>();
+
+  /**
+   * `seed` starts the hash: a caller reading untrusted files passes a random one, so that answers crafted
+   * to collide cannot make planning quadratic. The plan is the same whatever the seed (a hash match is
+   * always confirmed against the answer).
+   */
+  constructor(private readonly seed = FNV_OFFSET) {}
   private readonly answers: UniqueAnswer[] = [];
   private rows = new Int32Array(1024);
   private kinds = new Uint8Array(1024);
@@ -126,7 +133,7 @@ export class RowPlanner {
 
   private uniqueAnswer(answer: string): number {
     const key = normalizeAnswer(answer);
-    const hash = hashKey(key);
+    const hash = hashKey(key, this.seed);
     const found = this.byHash.get(hash);
     if (found !== undefined) {
       for (const index of typeof found === 'number' ? [found] : found) {
@@ -136,10 +143,9 @@ export class RowPlanner {
     }
     const index = this.answers.length;
     this.answers.push({ index, text: answer.trim() });
-    this.byHash.set(
-      hash,
-      found === undefined ? index : typeof found === 'number' ? [found, index] : [...found, index],
-    );
+    if (found === undefined) this.byHash.set(hash, index);
+    else if (typeof found === 'number') this.byHash.set(hash, [found, index]);
+    else found.push(index);
     return index;
   }
 
@@ -161,9 +167,11 @@ export class RowPlanner {
   }
 }
 
-/** FNV-1a over the UTF-16 code units, as a small integer (a Map key without a heap number). */
-function hashKey(key: string): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a over the UTF-16 code units from `seed`, as a small integer (a Map key without a heap number). */
+function hashKey(key: string, seed: number): number {
+  let h = seed;
   for (let i = 0; i < key.length; i += 1) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h & 0x3fffffff;
 }

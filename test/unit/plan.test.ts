@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AutoBatchOptions } from '../../domain/batching.js';
 import { estimateBatchTokens } from '../../domain/batching.js';
 import type { SheetAnswerRow } from '../../domain/plan.js';
-import { planBatches, planRows, promptId } from '../../domain/plan.js';
+import { RowPlanner, planBatches, planRows, promptId } from '../../domain/plan.js';
 
 const row = (n: number, answer: string, category = ''): SheetAnswerRow => ({ row: n, answer, category });
 
@@ -65,6 +65,26 @@ describe('planRows', () => {
     ]);
     expect(colliding.answers.map((a) => a.text)).toEqual(['answer 238098', 'answer 810216']);
     expect(colliding.assignments.map((a) => a.answer)).toEqual([0, 1, 1, 0]);
+  });
+
+  it('plans the same whatever the hash seed (prepareJob draws a random one against crafted collisions)', () => {
+    const rows = [
+      row(2, 'answer 238098'),
+      row(3, 'answer 810216'),
+      row(4, 'Answer 810216 '),
+      row(5, ''),
+      row(6, 'ANSWER 238098'),
+      row(7, 'n/a'),
+      ...Array.from({ length: 500 }, (_, i) => row(8 + i, `answer ${i % 97}`)),
+    ];
+    const plan = (seed: number) => {
+      const planner = new RowPlanner(seed);
+      for (const r of rows) planner.add(r);
+      return planner.finish();
+    };
+    const reference = planRows(rows);
+    expect(reference.answers).toHaveLength(2 + 97);
+    for (const seed of [0, 1, 0x3fffffff, 123_456_789]) expect(plan(seed)).toEqual(reference);
   });
 
   it('treats a blank category cell (spaces only) as not coded', () => {
