@@ -2,14 +2,13 @@
  * The codeframe part of the job service: start a draft from a file (or find it started or done), follow
  * it, fetch its files. The CLI's `verbatim codeframe` uses it, and so can the API (`POST /codeframes`).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframeProgress, CodeframeSettings, CodeframeSpec } from '../domain/codeframe-job.js';
 import { codeframeSettings } from '../domain/codeframe-job.js';
-import { CodeframeNotFoundError, InputFileNotFoundError, JobNotFoundError } from '../domain/errors.js';
+import { CodeframeNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions } from '../domain/job.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import { buildCodeframeWorkflow } from '../workflows/build-codeframe.js';
@@ -18,11 +17,13 @@ import { CODEFRAME_ID_PREFIX, codeframeProgressQuery } from '../workflows/codefr
 import type { JobStore } from '../lib/store.js';
 import type { JobServiceDeps, JobStatus } from './service.js';
 import { failureMessage } from './service.js';
+import type { FileSource } from './ids.js';
+import { contentId, randomId, readSource, workflowStatus } from './ids.js';
 
 export interface CreateCodeframeRequest {
   readonly fileName: string;
   /** A file on disk (CLI) or uploaded bytes (API). */
-  readonly source: { readonly path: string } | { readonly bytes: Uint8Array };
+  readonly source: FileSource;
   readonly column: string;
   readonly sheet?: string;
   /** The survey question, when the header does not say it. */
@@ -193,7 +194,7 @@ export function createCodeframeService(deps: JobServiceDeps) {
       try {
         return await startOrFind(codeframeId, workflowInput, request);
       } catch (error) {
-        const started = await statusOf(client, codeframeId).catch(() => undefined);
+        const started = await workflowStatus(client, codeframeId).catch(() => undefined);
         if (request.idFrom === 'random' && !started) await store.remove(codeframeId).catch(() => undefined);
         throw error;
       }
@@ -281,7 +282,7 @@ export function createCodeframeService(deps: JobServiceDeps) {
     workflowInput: BuildCodeframeInput,
     request: CreateCodeframeRequest,
   ): Promise<StartedCodeframe> {
-    const status = await statusOf(client, codeframeId);
+    const status = await workflowStatus(client, codeframeId);
     if (status === 'RUNNING') return { codeframeId, handle: handle(codeframeId), state: 'running' };
     if (status === 'COMPLETED') return { codeframeId, handle: handle(codeframeId), state: 'completed' };
     try {
@@ -306,25 +307,6 @@ export function createCodeframeService(deps: JobServiceDeps) {
 
 export type CodeframeService = ReturnType<typeof createCodeframeService>;
 
-async function readSource(source: CreateCodeframeRequest['source']): Promise<Uint8Array> {
-  if ('bytes' in source) return source.bytes;
-  try {
-    return await fs.readFile(source.path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InputFileNotFoundError(source.path);
-    throw error;
-  }
-}
-
-async function statusOf(client: Client, id: string): Promise<string | undefined> {
-  try {
-    return (await client.workflow.getHandle(id).describe()).status.name;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
 /**
  * The same file with the same column, settings and model gives the same id, so running the same command
  * again resumes the same draft; the window and retry settings are left out.
@@ -335,24 +317,17 @@ export function contentCodeframeId(
     settings: CodeframeSettings;
   },
 ): string {
-  const hash = createHash('sha256');
-  hash.update(bytes);
-  hash.update(
-    JSON.stringify({
-      column: r.column,
-      sheet: r.sheet ?? null,
-      question: r.question ?? null,
-      settings: r.settings,
-      model: r.options.model,
-      temperature: r.options.temperature,
-      ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
-    }),
-  );
-  return `${CODEFRAME_ID_PREFIX}${hash.digest('hex').slice(0, 20)}`;
+  return contentId(CODEFRAME_ID_PREFIX, bytes, {
+    column: r.column,
+    sheet: r.sheet ?? null,
+    question: r.question ?? null,
+    settings: r.settings,
+    model: r.options.model,
+    temperature: r.options.temperature,
+    ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
+  });
 }
 
 export function randomCodeframeId(): string {
-  return `${CODEFRAME_ID_PREFIX}${randomBytes(12)
-    .toString('base64url')
-    .replace(/[^A-Za-z0-9]/g, 'x')}`;
+  return randomId(CODEFRAME_ID_PREFIX);
 }

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type {
   Client,
@@ -24,7 +23,6 @@ import {
   BannerNotFoundError,
   ColumnNotFoundError,
   DomainError,
-  InputFileNotFoundError,
   InvalidSettingError,
   JobNotFoundError,
   NoAnswersError,
@@ -47,6 +45,8 @@ import {
   setConcurrencyUpdate,
   setMaxCostUpdate,
 } from '../workflows/definitions.js';
+import type { FileSource } from './ids.js';
+import { contentId, randomId, readSource, workflowStatus } from './ids.js';
 
 /**
  * The job service: what the front doors (API, CLI) do with jobs. `JobService` is the narrow interface the API
@@ -262,7 +262,7 @@ export interface JobServiceDeps {
 export interface CreateJobRequest {
   readonly fileName: string;
   /** A file on disk (CLI) or uploaded bytes (API). */
-  readonly source: { readonly path: string } | { readonly bytes: Uint8Array };
+  readonly source: FileSource;
   readonly column: string;
   readonly sheet?: string;
   /** A human-coded column to measure the model against (`--gold-column`, API `goldColumn`). */
@@ -378,7 +378,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
     workflowInput: ClassifyJobInput,
     request: Pick<CreateJobRequest, 'fileName' | 'column' | 'sheet' | 'name'> & { sameKey?: string },
   ): Promise<StartedJob> {
-    const status = await statusOf(client, jobId);
+    const status = await workflowStatus(client, jobId);
     if (status === 'RUNNING') return { jobId, handle: handle(jobId), state: 'running' };
     if (status === 'COMPLETED') return { jobId, handle: handle(jobId), state: 'completed' };
     try {
@@ -441,7 +441,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
       } catch (error) {
         // Nothing started (Temporal unreachable, say): a new job's upload would be left with no job. Kept if
         // the start went through after all and only its answer was lost.
-        const started = await statusOf(client, jobId).catch(() => undefined);
+        const started = await workflowStatus(client, jobId).catch(() => undefined);
         if (request.idFrom === 'random' && !started) await store.remove(jobId).catch(() => undefined);
         throw error;
       }
@@ -637,7 +637,7 @@ export async function storeJob(
     );
   }
   const format = sheetFormatOf(request.fileName);
-  const bytes = await readSource(request);
+  const bytes = await readSource(request.source);
   const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();
   const input = `input.${format}`;
   const inputPath = await store.writeBytes(jobId, input, bytes);
@@ -721,18 +721,7 @@ export async function checkBanners(
  * the settings that shape the labels (a content id is this already). Kept in a random-id job's memo.
  */
 export async function sameJobKey(request: CreateJobRequest): Promise<string> {
-  return contentJobId(await readSource(request), request);
-}
-
-async function readSource(request: CreateJobRequest): Promise<Uint8Array> {
-  if ('bytes' in request.source) return request.source.bytes;
-  try {
-    return await fs.readFile(request.source.path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new InputFileNotFoundError(request.source.path);
-    throw error;
-  }
+  return contentJobId(await readSource(request.source), request);
 }
 
 /** gRPC's NOT_FOUND status code (the SDK's service errors carry the raw code). */
@@ -827,15 +816,6 @@ export async function failureMessage(job: Pick<WorkflowHandle, 'result'>): Promi
 }
 
 /** The latest run's status, or undefined when there is no such workflow. */
-async function statusOf(client: Client, jobId: string): Promise<JobStatus | undefined> {
-  try {
-    return (await client.workflow.getHandle<typeof classifyJobWorkflow>(jobId).describe()).status.name;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
 /**
  * The same file with the same settings that shape the labels gives the same id; concurrency and retry
  * settings are left out, so the same job can be resumed with more workers. Settings added later enter
@@ -847,34 +827,27 @@ export function contentJobId(
   r: Omit<CreateJobRequest, 'source' | 'idFrom' | 'fileName'>,
 ): string {
   const mode = codingMode(r.options);
-  const hash = createHash('sha256');
-  hash.update(bytes);
-  hash.update(
-    JSON.stringify({
-      column: r.column,
-      sheet: r.sheet ?? null,
-      question: r.question ?? null,
-      categories: r.categories,
-      model: r.options.model,
-      temperature: r.options.temperature,
-      batchSize: r.options.batchSize,
-      batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
-      ...(mode.multi ? { multi: true, maxCodes: mode.maxCodes } : {}),
-      // Absent without one, so jobs from before the gold column keep their ids.
-      ...(r.goldColumn !== undefined ? { goldColumn: r.goldColumn } : {}),
-      // Likewise the banners: another table is another job's output.
-      ...(r.by?.length ? { by: r.by } : {}),
-      ...(r.options.reviewModel ? { reviewModel: r.options.reviewModel } : {}),
-      ...(r.options.examplesFromGold ? { examplesFromGold: r.options.examplesFromGold } : {}),
-      // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
-      ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
-    }),
-  );
-  return `job-${hash.digest('hex').slice(0, 20)}`;
+  return contentId('job-', bytes, {
+    column: r.column,
+    sheet: r.sheet ?? null,
+    question: r.question ?? null,
+    categories: r.categories,
+    model: r.options.model,
+    temperature: r.options.temperature,
+    batchSize: r.options.batchSize,
+    batchTokenTarget: r.options.batchSize === 'auto' ? r.options.batchTokenTarget : null,
+    ...(mode.multi ? { multi: true, maxCodes: mode.maxCodes } : {}),
+    // Absent without one, so jobs from before the gold column keep their ids.
+    ...(r.goldColumn !== undefined ? { goldColumn: r.goldColumn } : {}),
+    // Likewise the banners: another table is another job's output.
+    ...(r.by?.length ? { by: r.by } : {}),
+    ...(r.options.reviewModel ? { reviewModel: r.options.reviewModel } : {}),
+    ...(r.options.examplesFromGold ? { examplesFromGold: r.options.examplesFromGold } : {}),
+    // OpenAI itself, the usual case, leaves the id as it was before dry runs were told apart.
+    ...(r.answeredBy && r.answeredBy !== 'openai' ? { answeredBy: r.answeredBy } : {}),
+  });
 }
 
 export function randomJobId(): string {
-  return `job-${randomBytes(12)
-    .toString('base64url')
-    .replace(/[^A-Za-z0-9]/g, 'x')}`;
+  return randomId('job-');
 }
