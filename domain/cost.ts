@@ -137,6 +137,21 @@ const EPSILON = 1e-12;
  * Whether a request may go: what was spent, plus the ceilings of the requests in flight, plus this one's,
  * stays within the cap. No cap (undefined) allows everything.
  */
+/**
+ * The spending cap as a part of the job that sends requests sees it (the batch files of Batch API mode, the
+ * review's requests): each holds its next request by `withinCap` and says which it holds.
+ */
+export interface CostCap {
+  /** The price its requests are charged at, fixed in the job's plan; absent: nothing can be held. */
+  readonly price: ModelPrice | undefined;
+  /** Dollars the job has spent so far, every part of it. */
+  readonly spent: () => number;
+  /** The cap now (an update may raise or lift it). */
+  readonly maxCost: () => number | undefined;
+  /** Told the ceiling of the request held at the cap, and undefined when none is. */
+  readonly onHeld: (next: number | undefined) => void;
+}
+
 export function withinCap(
   spent: number,
   inFlight: number,

@@ -7,9 +7,9 @@ import { condition, log, patched, proxyActivities, sleep, workflowInfo } from '@
 import type { LlmActivities } from '../activities/index.js';
 import type { BatchApiState, BatchPart, BatchPartOutcome, BatchPoll } from '../domain/batch-api.js';
 import { NOT_SENT, QUEUE_FULL_CODE, afterRound, isEndedStatus, nextPollMs } from '../domain/batch-api.js';
+import type { CostCap } from '../domain/cost.js';
 import { requestCeiling, withinCap } from '../domain/cost.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
-import type { ModelPrice } from '../domain/prices.js';
 import type { RetryOptions } from '../domain/job.js';
 import { llmTaskQueue } from '../domain/task-queues.js';
 
@@ -27,19 +27,8 @@ export interface BatchApiRun {
   readonly onState: (state: BatchApiState) => void;
   /** Told what each ended batch coded, for the job's counters. */
   readonly onCollected: (outcome: BatchPartOutcome) => void;
-  readonly cap: BatchCap;
-}
-
-/** The spending cap as the batches see it: the same rule as synchronous requests, at Batch API prices. */
-export interface BatchCap {
-  /** The job's price, fixed in its plan; absent: nothing can be held (a cap is refused without one). */
-  readonly price: ModelPrice | undefined;
-  /** Dollars the job has spent so far (the batches read back included). */
-  readonly spent: () => number;
-  /** The cap now (an update may raise or lift it). */
-  readonly maxCost: () => number | undefined;
-  /** Told the ceiling of the file held at the cap, and undefined when none is. */
-  readonly onHeld: (next: number | undefined) => void;
+  /** The job's price and cap: the same rule as synchronous requests, each file priced at Batch API prices. */
+  readonly cap: CostCap;
 }
 
 /**

@@ -15,24 +15,12 @@ import {
 } from '@temporalio/workflow';
 import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import type { FileActivities, LlmActivities } from '../activities/index.js';
+import type { CostCap } from '../domain/cost.js';
 import { requestCeiling, withinCap } from '../domain/cost.js';
-import type { ModelPrice } from '../domain/prices.js';
 import type { ReviewPlan, ReviewState } from '../domain/review.js';
 
 /** Marks runs whose review requests are held at the cost cap (older runs sent them whatever the cap). */
 const REVIEW_CAP_PATCH = 'review-cost-cap';
-
-/** The spending cap as the review sees it: the same rule as the first pass's requests. */
-export interface ReviewCap {
-  /** The review model's price, fixed in the job's plan; absent: its requests cannot be held. */
-  readonly price: ModelPrice | undefined;
-  /** Dollars the job has spent so far, first pass and review. */
-  readonly spent: () => number;
-  /** The cap now (an update may raise or lift it). */
-  readonly maxCost: () => number | undefined;
-  /** Told the ceiling of the request held at the cap, and undefined when it goes. */
-  readonly onHeld: (next: number | undefined) => void;
-}
 
 export interface ReviewPassInput {
   readonly jobId: string;
@@ -46,7 +34,8 @@ export interface ReviewPassInput {
   /** Requests in flight allowed now (the job's window), and whether the job is paused. */
   readonly window: () => number;
   readonly paused: () => boolean;
-  readonly cap: ReviewCap;
+  /** The review model's price and the job's cap: the same rule as the first pass's requests. */
+  readonly cap: CostCap;
   readonly onOutcome: (outcome: Awaited<ReturnType<LlmActivities['reviewBatch']>>) => void;
   readonly onFailure: (answers: number, apiCalls: number, reason: string) => void;
 }
