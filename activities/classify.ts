@@ -114,7 +114,7 @@ export function classifyActivities(deps: ActivityDeps) {
       }
       const settled = settleAnswer(response, items, categories, mode);
       const alone = settled.whole ? undefined : Object.values(settled.piece.fallbacks)[0];
-      if (alone !== undefined && attempt < loneAnswerAttempts(options)) {
+      if (alone !== undefined && attempt < attemptsAllowed(LONE_ANSWER_ATTEMPTS, options)) {
         // One answer asked alone came back wrong: asked again (after the policy's retry interval) before
         // it falls back, so that a slip of the model's once does not code it `Other`.
         throw ApplicationFailure.create({
@@ -126,7 +126,7 @@ export function classifyActivities(deps: ActivityDeps) {
       return { ...settled, response };
     } catch (error) {
       if (ctx.cancellationSignal.aborted) throw error;
-      if (error instanceof ModelOutputError && attempt >= wholeAnswerAttempts(options)) {
+      if (error instanceof ModelOutputError && attempt >= attemptsAllowed(WHOLE_ANSWER_ATTEMPTS, options)) {
         // Unusable as a whole again and again: halve it rather than spend the batch's retries.
         const piece: PieceResult =
           items.length === 1
@@ -358,14 +358,12 @@ function cutOf(check: LabelCheck): { cut?: number } {
   return check.cut.length > 0 ? { cut: check.cut.length } : {};
 }
 
-/** Attempts an answer unusable as a whole is retried before it is halved (never more than the policy allows). */
-function wholeAnswerAttempts(options: JobOptions): number {
-  return Math.max(1, Math.min(WHOLE_ANSWER_ATTEMPTS, options.retry.maximumAttempts));
-}
-
-/** Attempts an answer asked alone gets before it falls back (never more than the policy allows). */
-function loneAnswerAttempts(options: JobOptions): number {
-  return Math.max(1, Math.min(LONE_ANSWER_ATTEMPTS, options.retry.maximumAttempts));
+/**
+ * `wanted` attempts, never more than the job's retry policy allows: WHOLE_ANSWER_ATTEMPTS for an answer
+ * unusable as a whole before it is halved, LONE_ANSWER_ATTEMPTS for an answer asked alone before it falls back.
+ */
+function attemptsAllowed(wanted: number, options: JobOptions): number {
+  return Math.max(1, Math.min(wanted, options.retry.maximumAttempts));
 }
 
 /** Jobs whose model refused `logprobs`, known to this process (the file says so to the others). */
