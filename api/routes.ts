@@ -63,6 +63,14 @@ const unknownJob = problem('No job with this id (code `job_not_found`, field `id
 const notAForm =
   'the body is not valid multipart/form-data (code `invalid_body`, field `body`), the file is missing or empty, or it is not a spreadsheet (code `invalid_workbook`)';
 const tooLarge = problem('The upload is over MAX_UPLOAD_MB (code `file_too_large`, field `file`)');
+/** A job's form (`POST /jobs`, `POST /jobs/estimate`) refused before the file is read as a sheet. */
+const badJobForm = problem(
+  `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, or ${notAForm}`,
+);
+/** A job's result or summary asked for before there is one. */
+const jobNotFinished = problem(
+  'The job is still running, or ended without a result (code `job_not_finished`, `jobStatus` says how it stands)',
+);
 
 export const healthRoute = createRoute({
   method: 'get',
@@ -111,9 +119,7 @@ export const createJobRoute = createRoute({
       ...json('Started', StartedSchema),
       headers: z.object({ Location: z.string().openapi({ description: 'The job: /jobs/{id}' }) }),
     },
-    400: problem(
-      `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, or ${notAForm}`,
-    ),
+    400: badJobForm,
     401: unauthorized,
     413: tooLarge,
     422: problem(
@@ -134,9 +140,7 @@ export const estimateJobRoute = createRoute({
   },
   responses: {
     200: json('The estimate', EstimateSchema),
-    400: problem(
-      `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, or ${notAForm}`,
-    ),
+    400: badJobForm,
     401: unauthorized,
     413: tooLarge,
     422: problem('The file is readable but not as asked: sheet or column not found, or no answer to code'),
@@ -256,9 +260,7 @@ export const jobResultRoute = createRoute({
     400: problem('format is not xlsx, csv or sav (field `format`)'),
     401: unauthorized,
     404: unknownJob,
-    409: problem(
-      'The job is still running, or ended without a result (code `job_not_finished`, `jobStatus` says how it stands)',
-    ),
+    409: jobNotFinished,
     500: unexpected,
   },
 });
@@ -273,9 +275,7 @@ export const jobSummaryRoute = createRoute({
     200: json('The summary (PARTIAL after a cancel or a failure)', SummarySchema),
     401: unauthorized,
     404: unknownJob,
-    409: problem(
-      'The job is still running, or ended without a result (code `job_not_finished`, `jobStatus` says how it stands)',
-    ),
+    409: jobNotFinished,
     500: unexpected,
   },
 });
