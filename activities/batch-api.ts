@@ -16,13 +16,13 @@ import type { TokenUsage } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
 import { ModelOutputError } from '../domain/validate.js';
 import { SIMULATOR_HEADER } from '../simulator/protocol.js';
-import { codingRequest, logprobsOff, settleAnswer, wholeResult } from './classify.js';
+import { asksAloneAgain, codingRequest, logprobsOff, settleAnswer, wholeResult } from './classify.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import { labelRequestBody, mentionsLogprobs, readCompletion, toActivityFailure } from './llm.js';
 import type { JobStore } from '../lib/store.js';
 import type { LogprobsOff, SpanRecord, StoredBatch } from './stored.js';
-import { LOGPROBS_OFF, loadJob, mapLimit, readBatch, storePiece } from './stored.js';
+import { LOGPROBS_OFF, loadJob, mapLimit, readBatch, recordLoneAsk, storePiece } from './stored.js';
 
 export interface SubmitBatchRoundInput {
   readonly jobId: string;
@@ -309,9 +309,11 @@ export function batchApiActivities(deps: ActivityDeps) {
     /**
      * Reads an ended batch's output and error files and stores what they answered, mapped back by
      * `custom_id` (their order is not the input's) and checked as a synchronous answer is: a valid answer is
-     * the batch's result; a partly wrong one its salvage's first piece (only the bad answers are asked again);
-     * anything else (an error line, an unusable answer, a line an expired or cancelled batch never ran) is
-     * counted to be asked again, by reason. The counts follow from the files alone, so a retry counts the same.
+     * the batch's result; a partly wrong one its salvage's first piece (only the bad answers are asked again),
+     * or, for a batch of one answer, asked again while `asksAloneAgain` allows (then it falls back, with its
+     * reason); anything else (an error line, an unusable answer, a line an expired or cancelled batch never
+     * ran) is counted to be asked again, by reason. The counts follow from the files (and the rounds recorded
+     * against an answer asked alone), so a retry counts the same.
      */
     collectBatchPart: async ({ jobId, round, part }: BatchPartRef): Promise<BatchPartOutcome> =>
       withHeartbeat(async () => {
@@ -367,6 +369,12 @@ export function batchApiActivities(deps: ActivityDeps) {
               rowsCoded += batch.rows;
               cut += settled.check.cut.length;
               return;
+            }
+            if (batch.items.length === 1) {
+              // Its one answer asked alone, and wrong: asked again (in another round, or directly) under the
+              // rule synchronous salvage follows for an answer asked alone, each line one of its asks.
+              const asked = await recordLoneAsk(store, jobId, index, round);
+              if (asksAloneAgain(asked, options)) return retry('LoneAnswerError');
             }
             // Attempt 0 and no usage: the line is counted here, and the salvage must not count it again.
             await storePiece(store, jobId, {

@@ -27,7 +27,15 @@ import { withHeartbeat } from './heartbeat.js';
 import type { CompletionReading, LabelRequest, LabelResponse } from './llm.js';
 import { refusesLogprobs, requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
 import type { LoadedJob, LogprobsOff, StoredBatch, StoredPiece, StoredResult } from './stored.js';
-import { LOGPROBS_OFF, loadJob, readBatch, readPiece, readResult, storePiece } from './stored.js';
+import {
+  LOGPROBS_OFF,
+  loadJob,
+  loneAsksInBatches,
+  readBatch,
+  readPiece,
+  readResult,
+  storePiece,
+} from './stored.js';
 import type { JobStore } from '../lib/store.js';
 import { batchConfidences } from '../domain/confidence.js';
 import { arrivalCharge, estimateRequestTokens, tokenCounter } from './tokens.js';
@@ -71,9 +79,15 @@ export function classifyActivities(deps: ActivityDeps) {
    * Transport errors are thrown as Temporal failures (the retry policy handles them); an answer unusable as a
    * whole is thrown too until the attempt reaches `WHOLE_ANSWER_ATTEMPTS`, then it becomes a piece whose
    * answers are all to ask again (or, for a single answer, one that fell back alone). A single answer that
-   * fails validation is thrown until the attempt reaches `LONE_ANSWER_ATTEMPTS`, then it falls back alone.
+   * fails validation is thrown while `asksAloneAgain` says so (`askedBefore`: the batch lines that asked it
+   * alone and got it wrong), then it falls back alone.
    */
-  async function ask(jobId: string, index: number, items: readonly PromptItem[]): Promise<Settled> {
+  async function ask(
+    jobId: string,
+    index: number,
+    items: readonly PromptItem[],
+    askedBefore = 0,
+  ): Promise<Settled> {
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     const job = await loadJob(store, jobId);
@@ -114,7 +128,7 @@ export function classifyActivities(deps: ActivityDeps) {
       }
       const settled = settleAnswer(response, items, categories, mode);
       const alone = settled.whole ? undefined : Object.values(settled.piece.fallbacks)[0];
-      if (alone !== undefined && attempt < attemptsAllowed(LONE_ANSWER_ATTEMPTS, options)) {
+      if (alone !== undefined && asksAloneAgain(askedBefore + attempt, options)) {
         // One answer asked alone came back wrong: asked again (after the policy's retry interval) before
         // it falls back, so that a slip of the model's once does not code it `Other`.
         throw ApplicationFailure.create({
@@ -189,8 +203,11 @@ export function classifyActivities(deps: ActivityDeps) {
       const first = await readPiece(store, jobId, index, ids(batch.items));
       if (first) return pieceOutcome(batch, first, first.attempt, true);
       const { options } = (await loadJob(store, jobId)).spec;
+      // A batch of one answer that Batch API lines got wrong: those asks count towards its attempts alone.
+      const askedBefore =
+        options.batchApi && batch.items.length === 1 ? await loneAsksInBatches(store, jobId, index) : 0;
       return withHeartbeat(async () => {
-        const settled = await ask(jobId, index, batch.items);
+        const settled = await ask(jobId, index, batch.items, askedBefore);
         if (!settled.whole) {
           const piece = await keep(jobId, index, settled, options.model);
           const done = pieceOutcome(batch, piece, attempt, false);
@@ -356,6 +373,15 @@ function pieceOf(items: readonly PromptItem[], check: LabelCheck, bad: ReadonlyS
 
 function cutOf(check: LabelCheck): { cut?: number } {
   return check.cut.length > 0 ? { cut: check.cut.length } : {};
+}
+
+/**
+ * The one rule for an answer asked alone that failed validation, after `asked` asks in all (this one
+ * included; synchronous attempts and Batch API lines alike): true while it is to be asked again, false
+ * once it falls back with its reason.
+ */
+export function asksAloneAgain(asked: number, options: JobOptions): boolean {
+  return asked < attemptsAllowed(LONE_ANSWER_ATTEMPTS, options);
 }
 
 /**

@@ -26,6 +26,40 @@ export interface LogprobsOff {
   readonly batch: number;
 }
 
+/**
+ * `batch-api/lone-<index>.json`, Batch API mode: the rounds whose line asked this batch's one answer (alone,
+ * as the last step of a salvage asks it) and got it wrong. Each is one of the answer's asks before it falls
+ * back (see `asksAloneAgain`), whether it is asked again in a later round or directly.
+ */
+export interface LoneAsks {
+  readonly rounds: readonly number[];
+}
+
+const loneAsksFile = (store: JobStore, jobId: string, index: number) =>
+  path.join(store.file(jobId, 'batch-api'), `lone-${index}.json`);
+
+/** How many batch lines asked this batch's one answer and got it wrong (0 outside Batch API mode). */
+export async function loneAsksInBatches(store: JobStore, jobId: string, index: number): Promise<number> {
+  return (await store.readJsonIfExists<LoneAsks>(loneAsksFile(store, jobId, index)))?.rounds.length ?? 0;
+}
+
+/** Records that `round`'s line got the answer wrong (once per round, so a retried read counts the same). */
+export async function recordLoneAsk(
+  store: JobStore,
+  jobId: string,
+  index: number,
+  round: number,
+): Promise<number> {
+  const file = loneAsksFile(store, jobId, index);
+  const rounds = new Set((await store.readJsonIfExists<LoneAsks>(file))?.rounds ?? []);
+  if (!rounds.has(round)) {
+    rounds.add(round);
+    const marked: LoneAsks = { rounds: [...rounds].sort((a, b) => a - b) };
+    await store.writeJson(file, marked);
+  }
+  return rounds.size;
+}
+
 /** A batch as sent: its unique answers with their prompt ids. */
 export interface StoredBatch extends PlannedBatch {
   readonly items: readonly PromptItem[];

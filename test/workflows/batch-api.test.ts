@@ -106,6 +106,92 @@ describe('Batch API mode on a real Temporal server', () => {
     }
   }, 120_000);
 
+  it('a line of one answer answered wrong is asked once more directly, as synchronous salvage asks an answer alone, before it falls back', async () => {
+    // One answer a request: each line asks an answer alone, as the last step of a synchronous salvage does.
+    const answers = makeAnswers(12);
+    const slip = 3; // labelled off the list by its batch line only: the second try codes it
+    const always = 8; // left out every time it is asked: falls back after its second try
+    answers[slip] = 'the price was too high LONESLIP';
+    answers[always] = `${answers[always] ?? ''} LONEALWAYS`;
+    expect(expected(answers[slip] ?? '')).not.toBe('Other');
+    h.sim.resetStats();
+    h.sim.configure({
+      batch: {
+        faults: [
+          { kind: 'bad_category', match: 'loneslip' },
+          { kind: 'missing_id', match: 'lonealways' },
+        ],
+      },
+      faults: [{ kind: 'missing_id', match: 'lonealways' }],
+    });
+    const workers = await h.startWorkers();
+    try {
+      const { started, survey } = await h.startSurvey(
+        workers.taskQueue,
+        'batch-lone.xlsx',
+        answers,
+        batchOptions({ batchSize: 1 }),
+      );
+      const result = await started.handle.result();
+      const stats = h.sim.stats();
+      expect(stats.batch.faults).toEqual({ bad_category: 1, missing_id: 1 });
+      const sheet = (await readOutput(h.store.file(started.jobId, result.output.xlsx))).getWorksheet('Data');
+      if (!sheet) throw new Error('no Data sheet');
+      answers.forEach((answer, i) => {
+        const row = survey.rows[i] ?? 0;
+        expect(cellText(sheet, row, 'G'), `row ${row}: ${answer}`).toBe(
+          i === always ? 'Other' : expected(answer ?? ''),
+        );
+      });
+      // Each of the two asked once more directly, alone; the one wrong every time then fell back with its reason.
+      expect(stats.requests).toBe(2);
+      expect(stats.faults).toEqual({ missing_id: 1 });
+      expect(result.stats.fallbackRows).toBe(1);
+      const fallbacks = (await storedResults(started.jobId)).flatMap((r) =>
+        'fallbacks' in r ? (r.fallbacks ?? []) : [],
+      );
+      expect(fallbacks.map((f) => f.reason)).toEqual(['fell back alone: the model left this answer out']);
+    } finally {
+      h.sim.configure({ batch: {}, faults: [] });
+      await workers.stop();
+    }
+  }, 120_000);
+
+  it('lines of one answer wrong in more than a few lines go into a second round, whose line is their second ask', async () => {
+    const answers = makeAnswers(60);
+    const wrong = new Set(Array.from({ length: 25 }, (_, k) => 2 * k));
+    for (const i of wrong) answers[i] = `${answers[i] ?? ''} LONEALWAYS`;
+    h.sim.resetStats();
+    h.sim.configure({ batch: { faults: [{ kind: 'bad_category', match: 'lonealways' }] } });
+    const workers = await h.startWorkers();
+    try {
+      const { started, survey } = await h.startSurvey(
+        workers.taskQueue,
+        'batch-lone-rounds.xlsx',
+        answers,
+        batchOptions({ batchSize: 1 }),
+      );
+      const result = await started.handle.result();
+      const stats = h.sim.stats();
+      // 25 lines (more than 20) asked again in round 2, wrong again: two asks each, then "Other", none directly.
+      expect(result.progress.batchApi?.round).toBe(2);
+      expect(stats.batch.faults).toEqual({ bad_category: 50 });
+      expect(stats.requests).toBe(0);
+      expect(result.stats.fallbackRows).toBe(25);
+      const sheet = (await readOutput(h.store.file(started.jobId, result.output.xlsx))).getWorksheet('Data');
+      if (!sheet) throw new Error('no Data sheet');
+      answers.forEach((answer, i) => {
+        const row = survey.rows[i] ?? 0;
+        expect(cellText(sheet, row, 'G'), `row ${row}: ${answer}`).toBe(
+          wrong.has(i) ? 'Other' : expected(answer ?? ''),
+        );
+      });
+    } finally {
+      h.sim.configure({ batch: {} });
+      await workers.stop();
+    }
+  }, 120_000);
+
   it('waits out a full queue (token_limit_exceeded): the refused batch is created again later', async () => {
     const answers = makeAnswers(300);
     h.sim.resetStats();
