@@ -22,7 +22,17 @@ import type { ZlibOptions } from 'node:zlib';
 import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 
 import type { ZipRecord } from './zip-records.js';
-import { ZIP64_EXTRA } from './zip-records.js';
+import type { CentralRecord } from './zip.js';
+import {
+  CENTRAL_HEADER,
+  EOCD,
+  LOCAL_HEADER,
+  U16_MAX,
+  U32_MAX,
+  ZIP64_EOCD,
+  ZIP64_EXTRA,
+  ZIP64_LOCATOR,
+} from './zip.js';
 import { readAt } from './file-bytes.js';
 
 /** What a new entry's headers say besides its data. */
@@ -46,36 +56,14 @@ export interface ZipWriterOptions {
 
 export class ZipEntryTooLargeError extends Error {}
 
-const LOCAL_HEADER = 0x04034b50;
-const CENTRAL_HEADER = 0x02014b50;
 const DATA_DESCRIPTOR = 0x08074b50;
-const EOCD = 0x06054b50;
-const ZIP64_EOCD = 0x06064b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const U16_MAX = 0xffff;
-const U32_MAX = 0xffffffff;
 const FLAG_DESCRIPTOR = 0x0008;
 const FLAG_UTF8 = 0x0800;
 const FLUSH_BYTES = 1 << 20;
 const COPY_CHUNK = 1 << 20;
 
-interface CentralEntry {
-  readonly nameBytes: Buffer;
-  readonly versionMadeBy: number;
-  readonly versionNeeded: number;
-  readonly flags: number;
-  readonly method: number;
-  readonly time: number;
-  readonly date: number;
-  readonly crc: number;
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
-  readonly internalAttributes: number;
-  readonly externalAttributes: number;
-  readonly offset: number;
-  readonly extra: Buffer;
-  readonly comment: Buffer;
-}
+/** A central directory record to write: its fields as read, at the offset where this writer put it. */
+type CentralEntry = Omit<CentralRecord, 'name' | 'localHeaderOffset'> & { readonly offset: number };
 
 export class ZipWriter {
   private readonly central: CentralEntry[] = [];

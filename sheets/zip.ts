@@ -24,6 +24,26 @@ export interface ZipEntry {
   readonly localHeaderOffset: number;
 }
 
+/**
+ * Every field of a central directory record: what copying an entry as it is needs (`zip-records.ts`),
+ * of which reading one needs only the `ZipEntry` part.
+ */
+export interface CentralRecord extends ZipEntry {
+  /** The name as stored (its encoding follows flag bit 11, or CP437 for old writers). */
+  readonly nameBytes: Buffer;
+  readonly versionMadeBy: number;
+  readonly versionNeeded: number;
+  /** MS-DOS time and date, as stored. */
+  readonly time: number;
+  readonly date: number;
+  readonly crc: number;
+  readonly internalAttributes: number;
+  readonly externalAttributes: number;
+  /** Its extra fields, as stored. */
+  readonly extra: Buffer;
+  readonly comment: Buffer;
+}
+
 export interface ZipDirectory {
   readonly fileSize: number;
   readonly entries: readonly ZipEntry[];
@@ -38,14 +58,15 @@ const RATIO_CHECK_ABOVE = 2 ** 20;
 const MAX_ENTRIES = 100_000;
 const MAX_DIRECTORY_BYTES = 64 * 2 ** 20;
 
-const EOCD = 0x06054b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const ZIP64_EOCD = 0x06064b50;
-const CENTRAL_HEADER = 0x02014b50;
-const LOCAL_HEADER = 0x04034b50;
-const ZIP64_EXTRA = 0x0001;
-const U16_MAX = 0xffff;
-const U32_MAX = 0xffffffff;
+/** The zip format's record signatures and field limits, for this reader and for `zip-write.ts`. */
+export const EOCD = 0x06054b50;
+export const ZIP64_LOCATOR = 0x07064b50;
+export const ZIP64_EOCD = 0x06064b50;
+export const CENTRAL_HEADER = 0x02014b50;
+export const LOCAL_HEADER = 0x04034b50;
+export const ZIP64_EXTRA = 0x0001;
+export const U16_MAX = 0xffff;
+export const U32_MAX = 0xffffffff;
 
 /**
  * Refuses what is not a zip, and zips that would unpack to more than `maxUnpackedBytes` or pack an entry
@@ -113,14 +134,30 @@ export async function readZipDirectory(path: string, displayName: string): Promi
     }
 
     const directory = await readAt(file, offset, size);
-    return { fileSize, entries: parseCentralDirectory(directory, count, fail) };
+    const records = parseCentralDirectory(directory, count, fail);
+    const entries = records.map(
+      ({ name, method, flags, compressedSize, uncompressedSize, localHeaderOffset }): ZipEntry => ({
+        name,
+        method,
+        flags,
+        compressedSize,
+        uncompressedSize,
+        localHeaderOffset,
+      }),
+    );
+    return { fileSize, entries };
   } finally {
     await file.close();
   }
 }
 
-function parseCentralDirectory(buf: Buffer, count: number, fail: (reason: string) => Error): ZipEntry[] {
-  const entries: ZipEntry[] = [];
+/** The `count` records of a central directory (`buf`), Zip64 sizes and offsets read from their extra field. */
+export function parseCentralDirectory(
+  buf: Buffer,
+  count: number,
+  fail: (reason: string) => Error,
+): CentralRecord[] {
+  const records: CentralRecord[] = [];
   let p = 0;
   for (let i = 0; i < count; i += 1) {
     if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL_HEADER) {
@@ -129,15 +166,16 @@ function parseCentralDirectory(buf: Buffer, count: number, fail: (reason: string
     const nameLength = buf.readUInt16LE(p + 28);
     const extraLength = buf.readUInt16LE(p + 30);
     const commentLength = buf.readUInt16LE(p + 32);
-    const name = buf.toString('utf8', p + 46, p + 46 + nameLength);
-    const extra = buf.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
+    const nameBytes = Buffer.from(buf.subarray(p + 46, p + 46 + nameLength));
+    const extra = Buffer.from(buf.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
+    const name = nameBytes.toString('utf8');
     let uncompressedSize = buf.readUInt32LE(p + 24);
     let compressedSize = buf.readUInt32LE(p + 20);
     let localHeaderOffset = buf.readUInt32LE(p + 42);
 
     if (uncompressedSize === U32_MAX || compressedSize === U32_MAX || localHeaderOffset === U32_MAX) {
       // The Zip64 extra field holds, in this order, only the values the header marks as 0xFFFFFFFF.
-      const zip64 = findExtraField(extra, ZIP64_EXTRA);
+      const zip64 = extraFields(extra).find((f) => f.id === ZIP64_EXTRA)?.data;
       let q = 0;
       const next = (): number => {
         if (!zip64 || q + 8 > zip64.length) {
@@ -151,17 +189,29 @@ function parseCentralDirectory(buf: Buffer, count: number, fail: (reason: string
       if (compressedSize === U32_MAX) compressedSize = next();
       if (localHeaderOffset === U32_MAX) localHeaderOffset = next();
     }
-    entries.push({
+    records.push({
       name,
-      method: buf.readUInt16LE(p + 10),
+      nameBytes,
+      versionMadeBy: buf.readUInt16LE(p + 4),
+      versionNeeded: buf.readUInt16LE(p + 6),
       flags: buf.readUInt16LE(p + 8),
+      method: buf.readUInt16LE(p + 10),
+      time: buf.readUInt16LE(p + 12),
+      date: buf.readUInt16LE(p + 14),
+      crc: buf.readUInt32LE(p + 16),
       compressedSize,
       uncompressedSize,
+      internalAttributes: buf.readUInt16LE(p + 36),
+      externalAttributes: buf.readUInt32LE(p + 38),
       localHeaderOffset,
+      extra,
+      comment: Buffer.from(
+        buf.subarray(p + 46 + nameLength + extraLength, p + 46 + nameLength + extraLength + commentLength),
+      ),
     });
     p += 46 + nameLength + extraLength + commentLength;
   }
-  return entries;
+  return records;
 }
 
 /**
@@ -316,11 +366,13 @@ function findEndOfCentralDirectory(tail: Buffer): number {
   return -1;
 }
 
-function findExtraField(extra: Buffer, id: number): Buffer | undefined {
+/** An extra field block split into its fields; a field cut short by the end keeps what is there. */
+export function extraFields(extra: Buffer): Array<{ id: number; data: Buffer }> {
+  const fields: Array<{ id: number; data: Buffer }> = [];
   for (let p = 0; p + 4 <= extra.length;) {
     const size = extra.readUInt16LE(p + 2);
-    if (extra.readUInt16LE(p) === id) return extra.subarray(p + 4, p + 4 + size);
+    fields.push({ id: extra.readUInt16LE(p), data: extra.subarray(p + 4, p + 4 + size) });
     p += 4 + size;
   }
-  return undefined;
+  return fields;
 }
