@@ -10,15 +10,14 @@ import type { CodeframeProgress, CodeframeSettings, CodeframeSpec } from '../dom
 import { codeframeSettings } from '../domain/codeframe-job.js';
 import { CodeframeNotFoundError, JobNotFoundError } from '../domain/errors.js';
 import type { JobOptions } from '../domain/job.js';
-import { sheetFormatOf } from '../domain/sheet-format.js';
 import { buildCodeframeWorkflow } from '../workflows/build-codeframe.js';
 import type { BuildCodeframeInput, BuildCodeframeResult } from '../workflows/codeframe-definitions.js';
 import { CODEFRAME_ID_PREFIX, codeframeProgressQuery } from '../workflows/codeframe-definitions.js';
 import type { JobStore } from '../lib/store.js';
 import type { JobServiceDeps, JobStatus } from './service.js';
-import { failureMessage } from './service.js';
+import { failureMessage, storeUpload } from './service.js';
 import type { FileSource } from './ids.js';
-import { contentId, randomId, readSource, workflowStatus } from './ids.js';
+import { contentId, randomId, workflowStatus } from './ids.js';
 
 export interface CreateCodeframeRequest {
   readonly fileName: string;
@@ -108,24 +107,13 @@ export async function storeCodeframe(
   const settings = codeframeSettings(request.settings);
   // Measuring is single-label coding (each answer's one code gives the shares), whatever MULTI_CODE says.
   const { multi: _multi, maxCodes: _maxCodes, ...options } = request.options;
-  const format = sheetFormatOf(request.fileName);
-  const bytes = await readSource(request.source);
-  const codeframeId =
-    request.idFrom === 'content' ? contentCodeframeId(bytes, { ...request, settings }) : randomCodeframeId();
-  const input = `input.${format}`;
-  const inputPath = await store.writeBytes(codeframeId, input, bytes);
-  try {
-    await deps.inspect({
-      path: inputPath,
-      displayName: request.fileName,
-      format,
-      column: request.column,
-      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-    });
-  } catch (error) {
-    if (request.idFrom === 'random') await store.remove(codeframeId);
-    throw error;
-  }
+  const stored = await storeUpload(
+    store,
+    request,
+    { content: (bytes) => contentCodeframeId(bytes, { ...request, settings }), random: randomCodeframeId },
+    (upload) => deps.inspect({ ...upload, column: request.column }),
+  );
+  const { id: codeframeId, format, input } = stored;
   const spec: CodeframeSpec = {
     codeframeId,
     fileName: request.fileName,

@@ -636,40 +636,18 @@ export async function storeJob(
       `the review model ${reviewModel} has no price in verbatim's table: its requests cannot be held at a cost cap`,
     );
   }
-  const format = sheetFormatOf(request.fileName);
-  const bytes = await readSource(request.source);
-  const jobId = request.idFrom === 'content' ? contentJobId(bytes, request) : randomJobId();
-  const input = `input.${format}`;
-  const inputPath = await store.writeBytes(jobId, input, bytes);
-  try {
-    await deps.inspect({
-      path: inputPath,
-      displayName: request.fileName,
-      format,
-      column: request.column,
-      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-    });
-    // The human-coded column is checked the same way, so a typo is refused before anything runs.
-    if (request.goldColumn !== undefined) {
-      await deps.inspect({
-        path: inputPath,
-        displayName: request.fileName,
-        format,
-        column: request.goldColumn,
-        ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-      });
-    }
-    await checkBanners(deps.inspect, {
-      path: inputPath,
-      displayName: request.fileName,
-      format,
-      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
-      by: request.by ?? [],
-    });
-  } catch (error) {
-    if (request.idFrom === 'random') await store.remove(jobId);
-    throw error;
-  }
+  const stored = await storeUpload(
+    store,
+    request,
+    { content: (bytes) => contentJobId(bytes, request), random: randomJobId },
+    async (upload) => {
+      await deps.inspect({ ...upload, column: request.column });
+      // The human-coded column is checked the same way, so a typo is refused before anything runs.
+      if (request.goldColumn !== undefined) await deps.inspect({ ...upload, column: request.goldColumn });
+      await checkBanners(deps.inspect, { ...upload, by: request.by ?? [] });
+    },
+  );
+  const { id: jobId, format, input } = stored;
   const spec: JobSpec = {
     jobId,
     fileName: request.fileName,
@@ -690,6 +668,44 @@ export async function storeJob(
   // The same job started again after it was deleted (a content id) is shown again.
   await store.unmarkDeleted(jobId);
   return { jobId, spec };
+}
+
+/** Where a stored upload lies, for `InspectColumn` to check its columns. */
+export type StoredSheet = Omit<Parameters<InspectColumn>[0], 'column'>;
+
+/**
+ * Writes an upload to its folder as `input.<format>`, under the id it gets (`ids.content` of its bytes, or
+ * `ids.random()`), then has `check` look at it: what jobs and codeframe drafts do with a file before they
+ * start. A refused upload under a random id leaves nothing.
+ */
+export async function storeUpload(
+  store: JobStore,
+  request: {
+    readonly fileName: string;
+    readonly source: FileSource;
+    readonly sheet?: string;
+    readonly idFrom: 'content' | 'random';
+  },
+  ids: { readonly content: (bytes: Uint8Array) => string; readonly random: () => string },
+  check: (upload: StoredSheet) => Promise<unknown>,
+): Promise<{ id: string; format: SheetFormat; input: string }> {
+  const format = sheetFormatOf(request.fileName);
+  const bytes = await readSource(request.source);
+  const id = request.idFrom === 'content' ? ids.content(bytes) : ids.random();
+  const input = `input.${format}`;
+  const path = await store.writeBytes(id, input, bytes);
+  try {
+    await check({
+      path,
+      displayName: request.fileName,
+      format,
+      ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
+    });
+  } catch (error) {
+    if (request.idFrom === 'random') await store.remove(id);
+    throw error;
+  }
+  return { id, format, input };
 }
 
 /**
