@@ -57,7 +57,10 @@ export function billedTokens(
 
 export interface LayoutRun {
   readonly requests: number;
+  /** Answers coded: the rows with an answer, repeats included (what the dollars are divided by). */
   readonly answers: number;
+  /** Distinct answers sent to the model (verbatim sends each once; the original layout every one). */
+  readonly sent?: number;
   /** As the simulator counted them (its usage). */
   readonly tokens: TokenTally;
   /** As OpenAI would bill them (o200k, schema included): an estimate. */

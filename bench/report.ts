@@ -15,6 +15,8 @@ import {
 const r1 = (n: number) => Math.round(n * 10) / 10;
 const r2 = (n: number) => Math.round(n * 100) / 100;
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
+/** Dollars per 1,000 answers are fractions of a cent: five decimals. */
+const r5 = (n: number) => Math.round(n * 100_000) / 100_000;
 
 function cpu(u: CpuUsage | undefined) {
   return u
@@ -176,35 +178,40 @@ export function ceilingFigures(m: Measured, budget: CeilingCase) {
 // ── 5 ──
 
 export function costFigures(runs: readonly CostRun[], defaultBatchSize: number | 'auto') {
-  const base = runs.find((r) => r.layout === 'original');
-  const baseDollars = base ? dollarsPerThousand(base.run.tokens, base.run.answers) : undefined;
-  const baseBilled = base
-    ? dollarsPerThousand({ ...base.run.billed, cached: 0 }, base.run.answers)
-    : undefined;
   return runs.map((r) => {
     const { run } = r;
+    // Each workbook against the original layout on the same workbook.
+    const base = runs.find((b) => b.workbook === r.workbook && b.layout === 'original');
+    const baseDollars = base ? dollarsPerThousand(base.run.tokens, base.run.answers) : undefined;
+    const baseBilled = base
+      ? dollarsPerThousand({ ...base.run.billed, cached: 0 }, base.run.answers)
+      : undefined;
     const per = (n: number) => r2(n / Math.max(1, run.answers));
     const mode = r.batchApi ? 'batch' : 'sync';
     const dollars = dollarsPerThousand(run.tokens, run.answers, mode);
     const billed = dollarsPerThousand({ ...run.billed, cached: 0 }, run.answers, mode);
     return {
+      workbook: r.workbook,
       layout: r.layout,
       batchSize: r.batchSize,
       isDefault: r.layout === 'verbatim' && r.batchSize === defaultBatchSize && !r.batchApi,
       batchApi: r.batchApi === true,
       requests: run.requests,
+      /** Answers coded (rows with an answer, repeats included): the dollars' divisor. */
       answers: run.answers,
-      /** The simulator's counts (four characters a token), per answer. */
+      /** Distinct answers sent. */
+      sent: run.sent ?? run.answers,
+      /** The simulator's counts (four characters a token), per answer coded. */
       tokensPerAnswer: {
         prompt: per(run.tokens.prompt),
         cached: per(run.tokens.cached),
         completion: per(run.tokens.completion),
       },
-      /** o200k, the schema in the prompt: an estimate of OpenAI's bill, per answer. */
+      /** o200k, the schema in the prompt: an estimate of OpenAI's bill, per answer coded. */
       billedTokensPerAnswer: { prompt: per(run.billed.prompt), completion: per(run.billed.completion) },
-      dollarsPer1000: r3(dollars),
+      dollarsPer1000: r5(dollars),
       vsOriginal: baseDollars ? r3(dollars / baseDollars) : undefined,
-      billedDollarsPer1000: r3(billed),
+      billedDollarsPer1000: r5(billed),
       billedVsOriginal: baseBilled ? r3(billed / baseBilled) : undefined,
       ...(r.m ? { job: jobFigures(r.m) } : {}),
     };
@@ -215,9 +222,11 @@ export function costTableText(rows: ReturnType<typeof costFigures>): string {
   const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
   return table(
     [
+      'workbook',
       'layout',
       'batch size',
       'requests',
+      'answers coded / sent',
       'tokens/answer: prompt + completion',
       '$/1,000 answers',
       'vs original',
@@ -228,11 +237,13 @@ export function costTableText(rows: ReturnType<typeof costFigures>): string {
       `×${SCALE_DIVISOR} wall`,
     ],
     rows.map((r) => [
+      r.workbook,
       r.layout === 'original'
         ? 'original tool'
         : `verbatim${r.isDefault ? ' (default)' : ''}${r.batchApi ? ', Batch API' : ''}`,
       r.batchSize,
       r.requests,
+      `${r.answers} / ${r.sent}`,
       `${r.tokensPerAnswer.prompt} + ${r.tokensPerAnswer.completion}` +
         (r.tokensPerAnswer.cached > 0 ? ` (${r.tokensPerAnswer.cached} cached)` : ''),
       `$${r.dollarsPer1000.toFixed(5)}`,
@@ -260,12 +271,17 @@ export function targets(
   cost?: ReturnType<typeof costFigures>,
 ): Target[] {
   const out: Target[] = [];
-  const byDefault = cost?.find((c) => c.isDefault);
-  if (byDefault?.vsOriginal !== undefined) {
+  // The issue's measure: the workbook like the original table's, the simulator's counts.
+  const like = cost?.filter((c) => c.workbook === 'repeats') ?? [];
+  for (const [row, share, what] of [
+    [like.find((c) => c.isDefault), 0.25, "verbatim's default at most ¼"],
+    [like.find((c) => c.batchApi), 0.125, 'Batch API mode at most ⅛'],
+  ] as const) {
+    if (row?.vsOriginal === undefined) continue;
     out.push({
-      name: "cost: verbatim's default at most ¼ of the original layout's $ per coded answer (simulator counts)",
-      measured: `${Math.round(byDefault.vsOriginal * 100)}% (o200k estimate ${Math.round((byDefault.billedVsOriginal ?? 0) * 100)}%)`,
-      pass: byDefault.vsOriginal <= 0.25,
+      name: `cost: ${what} of the original layout's $ per coded answer (original-like workbook, simulator counts)`,
+      measured: `${Math.round(row.vsOriginal * 1000) / 10}% (o200k estimate ${Math.round((row.billedVsOriginal ?? 0) * 1000) / 10}%)`,
+      pass: row.vsOriginal <= share,
     });
   }
   for (const [workers, min] of [

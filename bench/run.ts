@@ -44,12 +44,13 @@ import {
   WARMUP_ANSWERS,
   ceiling,
   costComparison,
+  makeRepeatsSurvey,
   makeSurvey,
   multiCode,
   originalTable,
   rateLimited,
 } from './scenarios.js';
-import { loadCategories } from './survey.js';
+import { REPEATS, loadCategories } from './survey.js';
 import type { MillionRun } from './million.js';
 import { MILLION, millionRows, millionTableText } from './million.js';
 
@@ -119,7 +120,10 @@ const setup = {
   },
   cost: {
     ...COST,
-    answers: ORIGINAL_ANSWERS,
+    workbooks: {
+      repeats: `bench/survey.ts makeRepeatsAnswers: ${REPEATS.rows} rows, ${REPEATS.toCode} answers to code, ${REPEATS.unique} distinct (every batch size)`,
+      distinct: `bench/survey.ts makeAnswers: ${ORIGINAL_ANSWERS} rows, every answer distinct (the default batch size)`,
+    },
     defaultBatchSize: DEFAULT_BATCH_SIZE,
     prices:
       'gpt-4o-mini, synchronous: $0.15 input, $0.075 cached input, $0.60 output per million (domain/prices.ts)',
@@ -172,7 +176,8 @@ try {
     });
   if (wanted('cost'))
     await attempt('cost', async () => {
-      const compared = await costComparison(ctx, survey);
+      const repeats = await makeRepeatsSurvey(bench, categories);
+      const compared = await costComparison(ctx, { repeats, distinct: survey });
       tokenRatio = compared.tokenRatio;
       cost = costFigures(compared.runs, DEFAULT_BATCH_SIZE);
     });
@@ -241,11 +246,17 @@ if (multi) {
 if (cost) {
   out.push(
     '',
-    `5. Cost: the original table's ${ORIGINAL_ANSWERS} answers, the original tool's layout (10 a request) and verbatim's at each batch size, ${COST.workers} workers; gpt-4o-mini prices`,
+    `5. Cost: a workbook like the original table's (${REPEATS.rows} rows, ${REPEATS.toCode} answers to code, ${REPEATS.unique} distinct) and one of ${ORIGINAL_ANSWERS} distinct answers; the original tool's layout (10 a request, every answer sent) and verbatim's, ${COST.workers} workers; gpt-4o-mini prices; $ per answer coded`,
     `   tokens as the simulator counts them (4 characters a token), and as OpenAI would bill them (o200k, the schema in the prompt: an estimate); latency ${COST.fixedLatencyMs} ms + ${Math.round(COST.perRealOutputTokenMs * 10) / 10} ms a real output token (×${Math.round((tokenRatio ?? 1) * 100) / 100} a simulator token)`,
   );
   out.push(costTableText(cost));
-  details(cost.flatMap((c) => (c.job ? [{ label: `cost, batch ${c.batchSize}`, f: c.job }] : [])));
+  details(
+    cost.flatMap((c) =>
+      c.job
+        ? [{ label: `cost, ${c.workbook}, batch ${c.batchSize}${c.batchApi ? ', Batch API' : ''}`, f: c.job }]
+        : [],
+    ),
+  );
 }
 if (million) {
   out.push(

@@ -10,7 +10,7 @@ import type { Bench, JobRun, Source, WorkerSettings } from './harness.js';
 import { runJob, sampler, startWorker } from './harness.js';
 import type { CpuUsage } from './proc.js';
 import { allProcesses, peakRssKb, resetPeakRss, topConsumers } from './proc.js';
-import { expectedLabels, makeAnswers, writeSurvey } from './survey.js';
+import { expectedLabels, isToCode, makeAnswers, makeRepeatsAnswers, writeSurvey } from './survey.js';
 import type { LayoutRun } from './cost.js';
 import { billedJobTokens, compactOutputTokenRatio, runOriginalLayout } from './cost.js';
 import type { CodingMode } from '../domain/prompt.js';
@@ -52,10 +52,23 @@ export async function makeSurvey(
   categories: readonly Category[],
   answers: number,
 ): Promise<Survey> {
-  const texts = makeAnswers(answers);
-  const file = path.join(bench.dataDir, `survey-${answers}.xlsx`);
+  return writeBenchSurvey(bench, categories, `survey-${answers}`, makeAnswers(answers));
+}
+
+/** The workbook like the original table's, repeats and empty rows included (`makeRepeatsAnswers`). */
+export async function makeRepeatsSurvey(bench: Bench, categories: readonly Category[]): Promise<Survey> {
+  return writeBenchSurvey(bench, categories, 'survey-repeats', makeRepeatsAnswers());
+}
+
+async function writeBenchSurvey(
+  bench: Bench,
+  categories: readonly Category[],
+  name: string,
+  texts: readonly string[],
+): Promise<Survey> {
+  const file = path.join(bench.dataDir, `${name}.xlsx`);
   await writeSurvey(file, texts);
-  return { file, answers, texts, expected: expectedLabels(texts, categories) };
+  return { file, answers: texts.length, texts, expected: expectedLabels(texts, categories) };
 }
 
 /** `window`: a number adapts (AIMD, the default); `{ fixed }` stays put whatever the API answers. */
@@ -384,11 +397,14 @@ export async function multiCode(ctx: Context, survey: Survey): Promise<MultiRun[
 // ── 5. Cost ─────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * The original table's workbook coded three ways: the original tool's layout (ten answers a request), then
- * verbatim's compact layout at several batch sizes and `auto`, each with 5 workers. Latency as in the
- * multi-code section (a fixed part and 14 ms an output token at scale 1), each of the simulator's
- * four-character tokens counted as the real tokens it stands for in a compact answer (`tokenRatio`: digits
- * and punctuation are about two characters a token), so that larger batches take as long as they would.
+ * Two workbooks coded three ways: the original tool's layout (ten answers a request, every answer sent),
+ * then verbatim's compact layout at several batch sizes and `auto`, each with 5 workers, then through the
+ * Batch API. The workbook like the original table's (a third of its answers repeats, 182 rows empty) gets
+ * every batch size; the one whose every answer is distinct, verbatim's worst case, the default alone.
+ * Latency as in the multi-code section (a fixed part and 14 ms an output token at scale 1), each of the
+ * simulator's four-character tokens counted as the real tokens it stands for in a compact answer
+ * (`tokenRatio`: digits and punctuation are about two characters a token), so that larger batches take as
+ * long as they would. Dollars are per answer coded: the rows with an answer, repeats included.
  */
 export const COST = {
   workers: 5,
@@ -397,7 +413,11 @@ export const COST = {
   perRealOutputTokenMs: MULTI_CODE.perOutputTokenMs,
 } as const;
 
+/** The repeats workbook (like the original table's) or the one whose every answer is distinct. */
+export type CostWorkbook = 'repeats' | 'distinct';
+
 export interface CostRun {
+  readonly workbook: CostWorkbook;
   readonly layout: 'original' | 'verbatim';
   readonly batchSize: number | 'auto';
   /** Sent through the Batch API (priced at half). */
@@ -409,20 +429,58 @@ export interface CostRun {
 
 export async function costComparison(
   ctx: Context,
-  survey: Survey,
+  workbooks: Readonly<Record<CostWorkbook, Survey>>,
 ): Promise<{ runs: CostRun[]; tokenRatio: number }> {
+  const defaultSize = loadConfig({}).job.batchSize;
+  const tokenRatio = compactOutputTokenRatio(workbooks.distinct.expected, ctx.categories);
+  const runs = [
+    ...(await costSweep(ctx, 'repeats', workbooks.repeats, COST.batchSizes, tokenRatio)),
+    ...(await costSweep(ctx, 'distinct', workbooks.distinct, [defaultSize], tokenRatio)),
+  ];
+  return { runs, tokenRatio };
+}
+
+async function costSweep(
+  ctx: Context,
+  workbook: CostWorkbook,
+  survey: Survey,
+  batchSizes: ReadonlyArray<number | 'auto'>,
+  tokenRatio: number,
+): Promise<CostRun[]> {
   const { bench, categories } = ctx;
-  ctx.log('cost: the original layout, ten answers a request…');
-  // The bench survey's header is its question (`E2`), as verbatim reads it.
-  const original = await runOriginalLayout(bench, survey.texts, survey.expected, categories, 'E2');
-  const runs: CostRun[] = [{ layout: 'original', batchSize: 10, run: original }];
-  const tokenRatio = compactOutputTokenRatio(survey.expected, categories);
-  for (const batchSize of COST.batchSizes) {
-    ctx.log(`cost: verbatim, BATCH_SIZE ${batchSize}…`);
+  ctx.log(`cost (${workbook}): the original layout, ten answers a request…`);
+  // The original tool codes the same answers (no empty cell, no placeholder), each one it meets.
+  const coded = survey.texts.flatMap((text, i) => (isToCode(text) ? [i] : []));
+  const original = await runOriginalLayout(
+    bench,
+    coded.map((i) => survey.texts[i] ?? ''),
+    coded.map((i) => survey.expected[i] ?? ''),
+    categories,
+    // The bench survey's header is its question (`E2`), as verbatim reads it.
+    'E2',
+  );
+  const runs: CostRun[] = [{ workbook, layout: 'original', batchSize: 10, run: original }];
+  const verbatimRun = async (m: Measured, batchApi: boolean): Promise<LayoutRun> => {
+    const sim = m.run.sim;
+    const counts = batchApi ? sim.batch : sim;
+    return {
+      requests: batchApi ? sim.batch.linesProcessed : sim.requests,
+      answers: m.run.result.progress.rows.classified,
+      sent: m.run.result.progress.uniqueAnswers,
+      tokens: {
+        prompt: counts.promptTokens,
+        cached: counts.cachedTokens,
+        completion: counts.completionTokens,
+      },
+      billed: await billedJobTokens(bench.store, m.run.jobId, categories, SINGLE_LABEL),
+    };
+  };
+  for (const batchSize of batchSizes) {
+    ctx.log(`cost (${workbook}): verbatim, BATCH_SIZE ${batchSize}…`);
     const m = await measure(
       ctx,
       survey,
-      `cost-${batchSize}`,
+      `cost-${workbook}-${batchSize}`,
       {
         latency: {
           meanMs: COST.fixedLatencyMs,
@@ -436,27 +494,16 @@ export async function costComparison(
       undefined,
       { batchSize },
     );
-    const sim = m.run.sim;
-    runs.push({
-      layout: 'verbatim',
-      batchSize,
-      m,
-      run: {
-        requests: sim.requests,
-        answers: m.run.result.progress.uniqueAnswers,
-        tokens: { prompt: sim.promptTokens, cached: sim.cachedTokens, completion: sim.completionTokens },
-        billed: await billedJobTokens(bench.store, m.run.jobId, categories, SINGLE_LABEL),
-      },
-    });
+    runs.push({ workbook, layout: 'verbatim', batchSize, m, run: await verbatimRun(m, false) });
   }
   // The default batch size through the Batch API: its lines' tokens as the simulator counted them, at
   // half price. A simulated day lasts 86 s here (lines of 0.1 ms): the wait is not what is measured.
   const batchSize = loadConfig({}).job.batchSize;
-  ctx.log(`cost: verbatim, BATCH_SIZE ${batchSize}, through the Batch API…`);
+  ctx.log(`cost (${workbook}): verbatim, BATCH_SIZE ${batchSize}, through the Batch API…`);
   const m = await measure(
     ctx,
     survey,
-    'cost-batch-api',
+    `cost-${workbook}-batch-api`,
     { timeScale: 0.001, latency: { meanMs: 0 } },
     { slots: COST.workers, rateLimitDelayMs: SCALING.rateLimitDelayMs },
     COST.workers,
@@ -464,24 +511,9 @@ export async function costComparison(
     undefined,
     { batchSize, batchApi: true, batchPoll: { initialMs: 100, maxMs: 500 } },
   );
-  const sim = m.run.sim;
   // Every line answered in the batch: a synchronous request would be priced at the wrong rate here.
-  if (sim.requests > 0) throw new Error(`Batch API run: ${sim.requests} requests went synchronous`);
-  runs.push({
-    layout: 'verbatim',
-    batchSize,
-    batchApi: true,
-    m,
-    run: {
-      requests: sim.batch.linesProcessed,
-      answers: m.run.result.progress.uniqueAnswers,
-      tokens: {
-        prompt: sim.batch.promptTokens,
-        cached: sim.batch.cachedTokens,
-        completion: sim.batch.completionTokens,
-      },
-      billed: await billedJobTokens(bench.store, m.run.jobId, categories, SINGLE_LABEL),
-    },
-  });
-  return { runs, tokenRatio };
+  if (m.run.sim.requests > 0)
+    throw new Error(`Batch API run: ${m.run.sim.requests} requests went synchronous`);
+  runs.push({ workbook, layout: 'verbatim', batchSize, batchApi: true, m, run: await verbatimRun(m, true) });
+  return runs;
 }
