@@ -49,7 +49,7 @@ Options (each overrides its environment variable):
   --question <text>          the survey question, when the header does not say it
   --out, -o <file>           output .xlsx, .csv or .sav (SPSS); default: <input>.coded.xlsx beside
                              the input
-  --batch-size <n|auto>      answers per request (BATCH_SIZE, default 50)
+  --batch-size <n|auto>      answers per request (BATCH_SIZE, default 100)
   --batch-api                through OpenAI's Batch API: half price, done within 24 hours
                              (OPENAI_BATCH_API=true); the job waits durably, resumable as ever
   --concurrency <n>          batches in flight (PARALLEL_MAX_WORKERS, default 5)

@@ -63,7 +63,7 @@ const schema = z.object({
   BATCH_SIZE: z
     .string()
     .trim()
-    .default('50')
+    .default('100')
     .refine(
       (v) => v === 'auto' || /^\d+$/.test(v),
       `must be "auto" or a whole number from 1 to ${MAX_BATCH_SIZE}`,

@@ -198,11 +198,11 @@ const EFFECTS: Record<
 };
 
 describe('loadConfig defaults', () => {
-  it('has the defaults of the original tool, but 50 answers a request (the cost bench)', () => {
+  it('has the defaults of the original tool, but 100 answers a request (the cost bench)', () => {
     expect(DEFAULTS.job).toEqual({
       model: 'gpt-4o-mini',
       temperature: 0.1,
-      batchSize: 50,
+      batchSize: 100,
       batchTokenTarget: 3_000,
       parallel: true,
       maxWorkers: 5,
