@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { JobNotFoundError } from '../domain/errors.js';
 import type { JobStatus } from '../jobs/service.js';
 import type { CodeframeDescription } from '../jobs/codeframes.js';
 import type { AppDeps } from './deps.js';
-import { contentDisposition, safeFileName, uploadLimit } from './jobs.js';
-import { ProblemError, badRequest, refuseInvalid } from './problem.js';
+import { contentDisposition, fileOf, uploadLimit } from './jobs.js';
+import { ProblemError, refuseInvalid } from './problem.js';
 import { formOrJsonBody, isJson } from './requests.js';
 import {
   cancelCodeframeRoute,
@@ -44,38 +43,11 @@ export function codeframesApp(deps: AppDeps) {
     links: links(d.codeframeId),
   });
 
-  /** The file a draft reads: the upload, else the stored copy of the job named by `jobId` (404 if none). */
-  async function sourceOf(file: File | undefined, jobId: string | undefined) {
-    if (file) {
-      return {
-        fileName: safeFileName(file.name),
-        source: { bytes: new Uint8Array(await file.arrayBuffer()) },
-      };
-    }
-    // The schemas refuse a body with neither (400 file_missing).
-    if (!jobId) throw badRequest('file', 'no file uploaded', 'file_missing');
-    try {
-      const input = await deps.jobs.input(jobId);
-      return { fileName: input.fileName, source: { path: input.path } };
-    } catch (error) {
-      // The id is the body's, not the path's: named as `jobId`, not `id`.
-      if (error instanceof JobNotFoundError) {
-        throw new ProblemError(
-          404,
-          'job_not_found',
-          `No job ${JSON.stringify(jobId)} keeps an uploaded file: jobId names a job started with POST /jobs (GET /jobs lists them), or send the file itself`,
-          'jobId',
-        );
-      }
-      throw error;
-    }
-  }
-
   app.openapi({ ...createCodeframeRoute, middleware: [upload, formOrJsonBody] }, async (c) => {
     // `formOrJsonBody` lets only a form or JSON through, each validated by its own schema.
     const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
     const started = await codeframes.create({
-      ...(await sourceOf('file' in form ? form.file : undefined, form.jobId)),
+      ...(await fileOf(deps, 'file' in form ? form.file : undefined, form.jobId)),
       column: form.column,
       ...(form.sheet ? { sheet: form.sheet } : {}),
       ...(form.question ? { question: form.question } : {}),

@@ -7,11 +7,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { JobDescription, JobStatus, JobSummary, ResultFormat } from '../jobs/service.js';
 import { isOpen } from '../jobs/service.js';
+import type { FileSource } from '../jobs/ids.js';
+import { JobNotFoundError } from '../domain/errors.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
 import { ProblemError, badRequest, refuseInvalid } from './problem.js';
 import type { JobFormSchema } from './requests.js';
-import { encodeCursor, formBody, jsonBody } from './requests.js';
+import { encodeCursor, formOrJsonBody, isJson, jsonBody } from './requests.js';
 import type { JobOptions } from '../domain/job.js';
 import {
   cancelJobRoute,
@@ -61,6 +63,7 @@ export function jobsApp(deps: AppDeps) {
     stats: d.stats,
     ...(d.quality ? { quality: d.quality } : {}),
     ...(d.error ? { error: d.error } : {}),
+    ...(d.startedWith ? { startedWith: d.startedWith } : {}),
     links: links(d.jobId),
   });
 
@@ -120,16 +123,17 @@ export function jobsApp(deps: AppDeps) {
     ...(form.goldColumn ? { goldColumn: form.goldColumn } : {}),
     ...(form.by ? { by: form.by } : {}),
     ...(form.question ? { question: form.question } : {}),
-    categories: form.categories,
+    categories: form.categories.list,
   });
 
-  app.openapi({ ...createJobRoute, middleware: [upload, formBody] }, async (c) => {
-    const form = c.req.valid('form');
+  app.openapi({ ...createJobRoute, middleware: [upload, formOrJsonBody] }, async (c) => {
+    // `formOrJsonBody` lets only a form or JSON through, each validated by its own schema.
+    const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
     const options = optionsOf(form);
     const started = await jobs.create({
-      fileName: safeFileName(form.file.name),
-      source: { bytes: new Uint8Array(await form.file.arrayBuffer()) },
+      ...(await fileOf(deps, 'file' in form ? form.file : undefined, form.jobId)),
       ...jobFields(form),
+      categoriesText: form.categories.text,
       options,
       idFrom: 'random',
       ...(form.name ? { name: form.name } : {}),
@@ -161,9 +165,20 @@ export function jobsApp(deps: AppDeps) {
     }
   }
 
-  app.openapi({ ...previewRoute, middleware: [upload, formBody] }, async (c) => {
-    const { file, sheet } = c.req.valid('form');
-    const preview = await withUpload(file, async (tmp, fileName) => {
+  /** The file on disk a form names: its upload, for as long as `use` runs, else the job's stored copy. */
+  async function withFile<T>(
+    form: { file?: File | undefined; jobId?: string | undefined },
+    use: (tmp: string, fileName: string) => Promise<T>,
+  ): Promise<T> {
+    if (form.file) return withUpload(form.file, use);
+    const stored = await jobFile(deps, form.jobId);
+    return use(stored.path, stored.fileName);
+  }
+
+  app.openapi({ ...previewRoute, middleware: [upload, formOrJsonBody] }, async (c) => {
+    const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
+    const { sheet } = form;
+    const preview = await withFile(form, async (tmp, fileName) => {
       const format = sheetFormatOf(fileName);
       const sheets = await deps.preview({
         path: tmp,
@@ -177,10 +192,10 @@ export function jobsApp(deps: AppDeps) {
     return c.json(preview, 200);
   });
 
-  app.openapi({ ...estimateJobRoute, middleware: [upload, formBody] }, async (c) => {
-    const form = c.req.valid('form');
+  app.openapi({ ...estimateJobRoute, middleware: [upload, formOrJsonBody] }, async (c) => {
+    const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
     const options = optionsOf(form);
-    const estimate = await withUpload(form.file, (tmp, fileName) =>
+    const estimate = await withFile(form, (tmp, fileName) =>
       deps.estimate({ path: tmp, fileName, format: sheetFormatOf(fileName), ...jobFields(form), options }),
     );
     return c.json(estimate, 200);
@@ -353,6 +368,41 @@ export function uploadLimit(deps: Pick<AppDeps, 'maxUploadBytes'>) {
       );
     },
   });
+}
+
+/**
+ * The stored upload of the job a request names by `jobId` (`POST /jobs`, `/codeframes`, …): a 404 naming
+ * `jobId` when no job keeps one. The schemas refuse a body with neither a file nor a jobId.
+ */
+export async function jobFile(deps: Pick<AppDeps, 'jobs'>, jobId: string | undefined) {
+  if (!jobId) throw badRequest('file', 'no file uploaded', 'file_missing');
+  try {
+    return await deps.jobs.input(jobId);
+  } catch (error) {
+    // The id is the body's, not the path's: named as `jobId`, not `id`.
+    if (error instanceof JobNotFoundError) {
+      throw new ProblemError(
+        404,
+        'job_not_found',
+        `No job ${JSON.stringify(jobId)} keeps an uploaded file: jobId names a job started with POST /jobs (GET /jobs lists them), or send the file itself`,
+        'jobId',
+      );
+    }
+    throw error;
+  }
+}
+
+/** The file a request reads, as a job or a draft takes it: the upload, else the stored copy `jobId` names. */
+export async function fileOf(
+  deps: Pick<AppDeps, 'jobs'>,
+  file: File | undefined,
+  jobId: string | undefined,
+): Promise<{ fileName: string; source: FileSource }> {
+  if (file) {
+    return { fileName: safeFileName(file.name), source: { bytes: new Uint8Array(await file.arrayBuffer()) } };
+  }
+  const stored = await jobFile(deps, jobId);
+  return { fileName: stored.fileName, source: { path: stored.path } };
 }
 
 /** A display name only: never used as a path. */

@@ -69,6 +69,12 @@ const upload = z
 /** Categories may come as a text file part (`-F categories=@categories.txt`) as well as typed text. */
 const MAX_CATEGORIES_FILE_BYTES = 1024 * 1024;
 
+/** The categories read, and the text they were read from (kept with the job, to start it again). */
+export interface GivenCategories {
+  readonly list: Category[];
+  readonly text: string;
+}
+
 /**
  * Categories as text (one per line, "Name" or "Name: description", optionally led by a code, `[Net]` lines
  * starting nets), a JSON list, repeated fields or a file.
@@ -92,21 +98,24 @@ const categories = z
           : 'categories must be text',
     },
   )
-  .transform(async (value, ctx): Promise<Category[]> => {
+  .transform(async (value, ctx): Promise<GivenCategories> => {
     try {
-      if (Array.isArray(value)) return categoriesFromList(value, 'categories');
+      // The repeated field's values are read as lines of the text form: as text, one a line.
+      if (Array.isArray(value))
+        return { list: categoriesFromList(value, 'categories'), text: value.join('\n') };
       if (value instanceof File && value.size > MAX_CATEGORIES_FILE_BYTES) {
         return refuse(ctx, 'the categories file is larger than 1 MiB');
       }
-      const trimmed = (value instanceof File ? await value.text() : value).trim();
+      // Line ends as `\n`: a form sends its text fields' as `\r\n`.
+      const text = (value instanceof File ? await value.text() : value).trim().replace(/\r\n?/g, '\n');
       // A JSON list only when the text parses as JSON: a codeframe's first line may be a net (`[Service]`).
-      const json = trimmed.startsWith('[') ? parseJson(trimmed) : undefined;
+      const json = text.startsWith('[') ? parseJson(text) : undefined;
       if (json !== undefined) {
         const list = z.array(z.string()).safeParse(json);
         if (!list.success) return refuse(ctx, 'categories given as JSON must be an array of strings');
-        return categoriesFromList(list.data, 'categories');
+        return { list: categoriesFromList(list.data, 'categories'), text };
       }
-      return parseCategories(trimmed, 'categories');
+      return { list: parseCategories(text, 'categories'), text };
     } catch (error) {
       // Empty, duplicated or malformed categories: the domain's own code and words.
       if (error instanceof DomainError) return refuse(ctx, error.message, error.code);
@@ -214,94 +223,192 @@ const by = z
       'Banner columns for the Tables sheet (repeat the field, or one a line): a header, letter or question text, optionally `=` and ranges of a numeric column, each named after `:` or `=`: `NPS=0-6:Detractors,7-8:Passives,9-10:Promoters` (`NPS=nps` is the same)',
   });
 
-/** `POST /jobs`: the spreadsheet, which column to code into which categories, and the job's settings. */
-export const JobFormSchema = z.object({
-  file: upload,
-  column,
-  sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
-  goldColumn: text(
-    'goldColumn',
-    500,
-    'A column coded by hand (header, letter or question text): never sent to the model, compared with its codes in the Quality and Review sheets',
-  ),
-  question: text('question', 2_000, 'The survey question, when the header does not say it'),
-  categories,
-  by,
-  batchSize: setting(
-    'batchSize',
-    z.union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_BATCH_SIZE)]),
-    `a whole number from 1 to ${MAX_BATCH_SIZE}, or auto`,
-  ).openapi({
-    type: ['integer', 'string'],
-    oneOf: [{ type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE }, { const: 'auto' }],
-  }),
-  concurrency,
-  temperature,
-  model,
-  parallel: setting('parallel', booleanText, 'true or false').openapi({ type: 'boolean' }),
-  name: text('name', 200, 'A name for the job card and the list; default the file and column'),
-  multi: setting('multi', booleanText, 'true or false').openapi({
-    type: 'boolean',
-    description: 'Every category that applies to an answer, not one (default MULTI_CODE)',
-  }),
-  maxCodes: setting(
-    'maxCodes',
-    z.coerce.number().int().min(1).max(MAX_CODES_LIMIT),
-    `a whole number from 1 to ${MAX_CODES_LIMIT}`,
-  ).openapi({
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_CODES_LIMIT,
-    description: 'With multi: the most categories an answer keeps (default MAX_CODES)',
-  }),
-  maxCost: setting(
-    'maxCost',
-    z.coerce.number().positive().max(MAX_COST_LIMIT),
-    `a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`,
-  ).openapi({
-    type: 'number',
-    exclusiveMinimum: 0,
-    maximum: MAX_COST_LIMIT,
-    description:
-      'USD: the job holds any request that would take its cost over this, until raised (PATCH) or cancelled (default MAX_COST)',
-  }),
-  batchApi: setting('batchApi', booleanText, 'true or false').openapi({
-    type: 'boolean',
-    description:
-      "Through OpenAI's Batch API: half price, done within 24 hours, waited on durably (default OPENAI_BATCH_API)",
-  }),
-  reviewModel: setting(
-    'reviewModel',
-    modelName,
-    'a model name such as gpt-4.1 (letters, digits and . : / - _)',
-  ).openapi({
-    type: 'string',
-    maxLength: 100,
-    description:
-      'A second model that codes again the answers whose confidence is under REVIEW_BELOW; its label is kept (default REVIEW_MODEL)',
-  }),
-  examplesFromGold: setting(
-    'examplesFromGold',
-    z.coerce.number().int().min(1).max(MAX_EXAMPLES_FROM_GOLD),
-    `a whole number from 1 to ${MAX_EXAMPLES_FROM_GOLD}`,
-  ).openapi({
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_EXAMPLES_FROM_GOLD,
-    description:
-      'With goldColumn: up to this many hand-coded answers per category go into the instructions as examples; those rows are left out of the agreement',
-  }),
-  force: setting('force', booleanText, 'true or false').openapi({
-    type: 'boolean',
-    description: 'Code even when an identical job is running or done (else that job is answered, 200)',
-  }),
-});
+const JOB_ID_DESCRIPTION =
+  'Instead of `file`: the id of a job (as POST /jobs answered it) whose stored upload is read, so the file is not sent again';
+const NO_SOURCE =
+  'no file uploaded: send the spreadsheet as multipart/form-data field "file", or the jobId of a job started with it';
+const BOTH_SOURCES =
+  'both a file and a jobId: send the spreadsheet, or the jobId of a job whose file to read, not both';
 
-/** `POST /jobs/preview`: the spreadsheet, and the sheet to show. */
-export const PreviewFormSchema = z.object({
-  file: upload,
-  sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
-});
+/** Where a form's spreadsheet comes from: the upload, or the stored upload of the job named by `jobId`. */
+const source = {
+  file: upload.optional(),
+  jobId: text('jobId', 100, JOB_ID_DESCRIPTION),
+};
+
+/**
+ * Whether the body is an object whose file and jobId fields passed their own checks: only then is it said
+ * that both or neither came (the object's refinements run despite other fields' issues, so that the form
+ * is refused for all its faults at once).
+ */
+const sourceChecked = (payload: {
+  value: unknown;
+  issues: ReadonlyArray<{ path?: readonly PropertyKey[] }>;
+}) =>
+  typeof payload.value === 'object' &&
+  payload.value !== null &&
+  !payload.issues.some((issue) => !issue.path?.length || ['file', 'jobId'].includes(String(issue.path[0])));
+
+/** A form with `source`'s fields, refused when it sends both (`conflicting_fields`) or neither (`file_missing`). */
+function oneSource<S extends z.ZodObject<typeof source & z.ZodRawShape>>(form: S): S {
+  return form
+    .refine(
+      (value: { file?: File | undefined; jobId?: string | undefined }) => !(value.file && value.jobId),
+      {
+        path: ['jobId'],
+        message: BOTH_SOURCES,
+        params: { code: 'conflicting_fields' },
+        when: sourceChecked,
+      },
+    )
+    .refine((value: { file?: File | undefined; jobId?: string | undefined }) => value.file ?? value.jobId, {
+      path: ['file'],
+      message: NO_SOURCE,
+      params: { code: 'file_missing' },
+      when: sourceChecked,
+    });
+}
+
+/** A JSON number, boolean or text, as the form takes it: the form's own check then reads it (`"12"` and `12` alike). */
+const asText = (value: unknown) =>
+  typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+
+/** Each field of a form but its source, reading JSON values as the form's text. */
+type JsonFields<S extends z.ZodRawShape> = {
+  [K in Exclude<keyof S, keyof typeof source>]: z.ZodPipe<z.ZodTransform<unknown, unknown>, S[K]>;
+};
+
+/**
+ * A form's JSON twin, for a job's upload (JSON carries no file): `jobId` required, every other field but
+ * `file` checked as the form checks it, numbers and booleans as JSON has them, unknown fields refused.
+ */
+function fromJob<S extends z.ZodRawShape>(shape: S) {
+  const fields = Object.fromEntries(
+    Object.entries(shape)
+      .filter(([name]) => !(name in source))
+      .map(([name, field]) => [name, z.preprocess(asText, field)]),
+  ) as JsonFields<S>;
+  return z.strictObject(
+    {
+      jobId: z
+        .string({
+          error: (issue) =>
+            issue.input === undefined
+              ? 'no jobId given: a JSON body names the job whose uploaded file to read (or send the file as multipart/form-data)'
+              : 'jobId must be text',
+        })
+        .trim()
+        .min(1, 'jobId is empty')
+        .max(100, 'jobId is longer than 100 characters')
+        .openapi({ description: 'The id of a job (as POST /jobs answered it) whose uploaded file to read' }),
+      ...fields,
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys[0] === 'file'
+            ? 'JSON carries no file: send the spreadsheet as multipart/form-data, or name a job that has it with jobId'
+            : `unknown field ${JSON.stringify(issue.keys[0])}`
+          : undefined,
+    },
+  );
+}
+
+const sheet = text('sheet', 200, 'Sheet name or 1-based index; default the first sheet');
+
+/** `POST /jobs`: the spreadsheet, which column to code into which categories, and the job's settings. */
+export const JobFormSchema = oneSource(
+  z.object({
+    ...source,
+    column,
+    sheet,
+    goldColumn: text(
+      'goldColumn',
+      500,
+      'A column coded by hand (header, letter or question text): never sent to the model, compared with its codes in the Quality and Review sheets',
+    ),
+    question: text('question', 2_000, 'The survey question, when the header does not say it'),
+    categories,
+    by,
+    batchSize: setting(
+      'batchSize',
+      z.union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_BATCH_SIZE)]),
+      `a whole number from 1 to ${MAX_BATCH_SIZE}, or auto`,
+    ).openapi({
+      type: ['integer', 'string'],
+      oneOf: [{ type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE }, { const: 'auto' }],
+    }),
+    concurrency,
+    temperature,
+    model,
+    parallel: setting('parallel', booleanText, 'true or false').openapi({ type: 'boolean' }),
+    name: text('name', 200, 'A name for the job card and the list; default the file and column'),
+    multi: setting('multi', booleanText, 'true or false').openapi({
+      type: 'boolean',
+      description: 'Every category that applies to an answer, not one (default MULTI_CODE)',
+    }),
+    maxCodes: setting(
+      'maxCodes',
+      z.coerce.number().int().min(1).max(MAX_CODES_LIMIT),
+      `a whole number from 1 to ${MAX_CODES_LIMIT}`,
+    ).openapi({
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_CODES_LIMIT,
+      description: 'With multi: the most categories an answer keeps (default MAX_CODES)',
+    }),
+    maxCost: setting(
+      'maxCost',
+      z.coerce.number().positive().max(MAX_COST_LIMIT),
+      `a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`,
+    ).openapi({
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: MAX_COST_LIMIT,
+      description:
+        'USD: the job holds any request that would take its cost over this, until raised (PATCH) or cancelled (default MAX_COST)',
+    }),
+    batchApi: setting('batchApi', booleanText, 'true or false').openapi({
+      type: 'boolean',
+      description:
+        "Through OpenAI's Batch API: half price, done within 24 hours, waited on durably (default OPENAI_BATCH_API)",
+    }),
+    reviewModel: setting(
+      'reviewModel',
+      modelName,
+      'a model name such as gpt-4.1 (letters, digits and . : / - _)',
+    ).openapi({
+      type: 'string',
+      maxLength: 100,
+      description:
+        'A second model that codes again the answers whose confidence is under REVIEW_BELOW; its label is kept (default REVIEW_MODEL)',
+    }),
+    examplesFromGold: setting(
+      'examplesFromGold',
+      z.coerce.number().int().min(1).max(MAX_EXAMPLES_FROM_GOLD),
+      `a whole number from 1 to ${MAX_EXAMPLES_FROM_GOLD}`,
+    ).openapi({
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_EXAMPLES_FROM_GOLD,
+      description:
+        'With goldColumn: up to this many hand-coded answers per category go into the instructions as examples; those rows are left out of the agreement',
+    }),
+    force: setting('force', booleanText, 'true or false').openapi({
+      type: 'boolean',
+      description: 'Code even when an identical job is running or done (else that job is answered, 200)',
+    }),
+  }),
+);
+
+/** `POST /jobs` (and its estimate) as JSON: the spreadsheet a job uploaded before, named by `jobId`. */
+export const JobJsonSchema = fromJob(JobFormSchema.shape).openapi('JobFromJob');
+
+/** `POST /jobs/preview`: the spreadsheet (or the id of a job that uploaded it), and the sheet to show. */
+export const PreviewFormSchema = oneSource(z.object({ ...source, sheet }));
+
+/** `POST /jobs/preview` as JSON: a job's upload. */
+export const PreviewJsonSchema = fromJob(PreviewFormSchema.shape).openapi('PreviewFromJob');
 
 /** What a PATCH may change. */
 const CHANGES = '"concurrency", "paused" and/or "maxCost"';
@@ -497,92 +604,25 @@ const draftSettings = {
   model,
 };
 
-const JOB_ID_DESCRIPTION =
-  'Instead of `file`: the id of a job (as POST /jobs answered it) whose uploaded file the draft reads, so the file is not sent again';
-const NO_SOURCE =
-  'no file uploaded: send the spreadsheet as multipart/form-data field "file", or the jobId of a job started with it';
-const BOTH_SOURCES =
-  'both a file and a jobId: send the spreadsheet, or the jobId of a job whose file to read, not both';
-
-/**
- * Whether the body is an object whose file and jobId fields passed their own checks: only then is it said
- * that both or neither came (the object's refinements run despite other fields' issues, so that the form
- * is refused for all its faults at once).
- */
-const sourceChecked = (payload: {
-  value: unknown;
-  issues: ReadonlyArray<{ path?: readonly PropertyKey[] }>;
-}) =>
-  typeof payload.value === 'object' &&
-  payload.value !== null &&
-  !payload.issues.some((issue) => !issue.path?.length || ['file', 'jobId'].includes(String(issue.path[0])));
-
 /**
  * `POST /codeframes` as a form: the spreadsheet (or the id of a job that uploaded it), the answer column, and
  * how the draft is made.
  */
-export const CodeframeFormSchema = z
-  .object({
-    file: upload.optional(),
-    jobId: text('jobId', 100, JOB_ID_DESCRIPTION),
+export const CodeframeFormSchema = oneSource(
+  z.object({
+    ...source,
     column,
-    sheet: text('sheet', 200, 'Sheet name or 1-based index; default the first sheet'),
+    sheet,
     question: text('question', 2_000, 'The survey question, when the header does not say it'),
     ...draftSettings,
-  })
-  .refine((form) => !(form.file && form.jobId), {
-    path: ['jobId'],
-    message: BOTH_SOURCES,
-    params: { code: 'conflicting_fields' },
-    when: sourceChecked,
-  })
-  .refine((form) => form.file ?? form.jobId, {
-    path: ['file'],
-    message: NO_SOURCE,
-    params: { code: 'file_missing' },
-    when: sourceChecked,
-  });
-
-/** A JSON number or text, as the form takes it: the form's own check then reads it (`"12"` and `12` alike). */
-const asText = (value: unknown) => (typeof value === 'number' ? String(value) : value);
+  }),
+);
 
 /**
  * `POST /codeframes` as JSON: a job's upload needs no form. The same fields as the form but `file` (JSON
  * carries no file), checked the same way; numbers may be JSON numbers.
  */
-export const CodeframeJsonSchema = z
-  .strictObject(
-    {
-      jobId: z
-        .string({
-          error: (issue) =>
-            issue.input === undefined
-              ? 'no jobId given: a JSON body names the job whose uploaded file to read (or send the file as multipart/form-data)'
-              : 'jobId must be text',
-        })
-        .trim()
-        .min(1, 'jobId is empty')
-        .max(100, 'jobId is longer than 100 characters')
-        .openapi({ description: 'The id of a job (as POST /jobs answered it) whose uploaded file to read' }),
-      column,
-      sheet: z.preprocess(asText, CodeframeFormSchema.shape.sheet),
-      question: CodeframeFormSchema.shape.question,
-      maxCodes: z.preprocess(asText, draftSettings.maxCodes),
-      minShare: z.preprocess(asText, draftSettings.minShare),
-      concurrency: z.preprocess(asText, draftSettings.concurrency),
-      temperature: z.preprocess(asText, draftSettings.temperature),
-      model: draftSettings.model,
-    },
-    {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys'
-          ? issue.keys[0] === 'file'
-            ? 'JSON carries no file: send the spreadsheet as multipart/form-data, or name a job that has it with jobId'
-            : `unknown field ${JSON.stringify(issue.keys[0])}`
-          : undefined,
-    },
-  )
-  .openapi('CodeframeFromJob');
+export const CodeframeJsonSchema = fromJob(CodeframeFormSchema.shape).openapi('CodeframeFromJob');
 
 /** The draft in the path. Ids are checked by the service: an id no draft can have is no draft (404). */
 export const CodeframeParamsSchema = z.object({

@@ -10,10 +10,12 @@ import {
   CodeframeParamsSchema,
   CodeframeResultQuerySchema,
   JobFormSchema,
+  JobJsonSchema,
   JobParamsSchema,
   ListQuerySchema,
   PatchSchema,
   PreviewFormSchema,
+  PreviewJsonSchema,
   ResultQuerySchema,
   TablesQuerySchema,
 } from './requests.js';
@@ -62,10 +64,23 @@ const unexpected = problem(
 const unknownJob = problem('No job with this id (code `job_not_found`, field `id`)');
 const notAForm =
   'the body is not valid multipart/form-data (code `invalid_body`, field `body`), the file is missing or empty, or it is not a spreadsheet (code `invalid_workbook`)';
+/** What a body that names a job's upload (`jobId`) instead of sending a file may get wrong. */
+const sources =
+  'both `file` and `jobId` were sent (code `conflicting_fields`), neither (code `file_missing`), the JSON does not parse or has an unknown field';
+/** A body naming a job's upload the store does not keep. */
+const unknownSourceJob = problem(
+  'No job keeps an uploaded file under `jobId` (code `job_not_found`, field `jobId`)',
+);
+/** A body as a form with the file, or as either a form or JSON naming a job's upload by `jobId`. */
+const fileOrJob = <F extends z.ZodType, J extends z.ZodType>(form: F, json: J) => ({
+  // One of the two is required; `required: true` would have each validator refuse the other's body.
+  required: false,
+  content: { 'multipart/form-data': { schema: form }, 'application/json': { schema: json } },
+});
 const tooLarge = problem('The upload is over MAX_UPLOAD_MB (code `file_too_large`, field `file`)');
 /** A job's form (`POST /jobs`, `POST /jobs/estimate`) refused before the file is read as a sheet. */
 const badJobForm = problem(
-  `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, or ${notAForm}`,
+  `A field is missing, not text or out of range (\`field\` names it), the categories are empty, duplicated or malformed, ${sources}, or ${notAForm}`,
 );
 /** A job's result or summary asked for before there is one. */
 const jobNotFinished = problem(
@@ -107,9 +122,9 @@ export const createJobRoute = createRoute({
   method: 'post',
   path: '/',
   summary: 'Start a job: upload a spreadsheet and say which column to code into which categories',
-  request: {
-    body: { required: true, content: { 'multipart/form-data': { schema: JobFormSchema } } },
-  },
+  description:
+    "A file already uploaded for a job need not be sent again: give `jobId` instead of `file`, in the form or as JSON, and the new job codes that job's stored copy (GET /jobs/{id} says, under `startedWith`, what it was started with).",
+  request: { body: fileOrJob(JobFormSchema, JobJsonSchema) },
   responses: {
     200: json(
       'Not started: an identical job (same file content, column, sheet, question, categories and settings) is running or done; send `force=true` to code again',
@@ -121,6 +136,7 @@ export const createJobRoute = createRoute({
     },
     400: badJobForm,
     401: unauthorized,
+    404: unknownSourceJob,
     413: tooLarge,
     422: problem(
       'The file is readable but not as asked: sheet or column not found (`available` lists those that exist), or too many categories',
@@ -134,14 +150,13 @@ export const estimateJobRoute = createRoute({
   path: '/estimate',
   summary: 'What a job would cost: its requests, tokens and dollars, without calling the model',
   description:
-    'Takes the same form as `POST /jobs`, reads the file and plans the batches exactly as the job would, and counts the tokens with the model’s tokenizer. Nothing is stored and no job starts. The cost is null ("cost unknown") for a model without a price: set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT.',
-  request: {
-    body: { required: true, content: { 'multipart/form-data': { schema: JobFormSchema } } },
-  },
+    'Takes the same form as `POST /jobs` (or its JSON, naming a job’s upload by `jobId`), reads the file and plans the batches exactly as the job would, and counts the tokens with the model’s tokenizer. Nothing is stored and no job starts. The cost is null ("cost unknown") for a model without a price: set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT.',
+  request: { body: fileOrJob(JobFormSchema, JobJsonSchema) },
   responses: {
     200: json('The estimate', EstimateSchema),
     400: badJobForm,
     401: unauthorized,
+    404: unknownSourceJob,
     413: tooLarge,
     422: problem('The file is readable but not as asked: sheet or column not found, or no answer to code'),
     500: unexpected,
@@ -168,14 +183,14 @@ export const listJobsRoute = createRoute({
 export const previewRoute = createRoute({
   method: 'post',
   path: '/preview',
-  summary: 'Sheets, header row and first rows of an uploaded file, to pick the column',
-  request: {
-    body: { required: true, content: { 'multipart/form-data': { schema: PreviewFormSchema } } },
-  },
+  summary:
+    'Sheets, header row and first rows of an uploaded file (or of the upload of the job named by `jobId`), to pick the column',
+  request: { body: fileOrJob(PreviewFormSchema, PreviewJsonSchema) },
   responses: {
     200: json('Preview', PreviewSchema),
-    400: problem(`The sheet field is not text or too long, or ${notAForm}`),
+    400: problem(`The sheet field is not text or too long, ${sources}, or ${notAForm}`),
     401: unauthorized,
+    404: unknownSourceJob,
     413: tooLarge,
     422: problem('Sheet not found (`available` lists the sheets)'),
     500: unexpected,
@@ -305,16 +320,7 @@ export const createCodeframeRoute = createRoute({
     'Draft a codeframe from the answers: upload a spreadsheet (or name a job that uploaded it) and say which column to read',
   description:
     'Starts buildCodeframeWorkflow: the answers are read (as a coding job reads them), themes extracted from chunks in parallel, merged by the model down to at most `maxCodes`, then measured on a sample; codes under `minShare` fold into Other. The draft is a categories file to review, then send as `categories` to POST /jobs. A file already uploaded for a job need not be sent again: give `jobId` instead of `file`, in the form or as JSON (`{"jobId": "…", "column": "E2"}`); the draft reads that job\'s stored copy.',
-  request: {
-    body: {
-      // One of the two is required; `required: true` would have each validator refuse the other's body.
-      required: false,
-      content: {
-        'multipart/form-data': { schema: CodeframeFormSchema },
-        'application/json': { schema: CodeframeJsonSchema },
-      },
-    },
-  },
+  request: { body: fileOrJob(CodeframeFormSchema, CodeframeJsonSchema) },
   responses: {
     202: {
       ...json('Started', CodeframeStartedSchema),
@@ -324,7 +330,7 @@ export const createCodeframeRoute = createRoute({
       `A field is missing, not text or out of range (\`field\` names it: \`column\`, \`maxCodes\`, \`minShare\`, …), both \`file\` and \`jobId\` were sent (code \`conflicting_fields\`), neither (code \`file_missing\`), the JSON does not parse, or ${notAForm}`,
     ),
     401: unauthorized,
-    404: problem('No job keeps an uploaded file under `jobId` (code `job_not_found`, field `jobId`)'),
+    404: unknownSourceJob,
     413: tooLarge,
     422: problem(
       'The file is readable but not as asked: sheet or column not found (`available` lists those that exist)',

@@ -20,7 +20,7 @@ import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/cod
 import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
 import type { CodeframeDescription } from '../jobs/codeframes.js';
 import type { SheetWarning } from '../domain/sheet-warnings.js';
-import type { JobDescription, JobSummary } from '../jobs/service.js';
+import type { JobDescription, JobStart, JobSummary } from '../jobs/service.js';
 import { JOB_PHASES, JOB_STATUSES } from '../jobs/service.js';
 import type { Preview, PreviewColumn, PreviewSheet } from '../sheets/index.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
@@ -358,6 +358,36 @@ type Sent<T> = {
   [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
 };
 
+/** What a job was started with: `POST /jobs`'s fields, to send again with `jobId`. */
+const JobStartSchema = z
+  .object({
+    name: z.string().optional(),
+    sheet: z.string().optional(),
+    column: z.string(),
+    goldColumn: z.string().optional(),
+    by: z.array(z.string()).readonly().optional(),
+    question: z.string().optional(),
+    categories: z.string().optional().openapi({
+      description:
+        'The categories text as given (a repeated field: its values, one a line); absent for older jobs',
+    }),
+    batchSize: z.union([z.number().int().min(1), z.literal('auto')]),
+    concurrency: z.number().int().min(1),
+    temperature: z.number(),
+    model: z.string(),
+    parallel: z.boolean(),
+    multi: z.boolean().optional(),
+    maxCodes: z.number().int().min(1).optional().openapi({ description: 'With multi only' }),
+    maxCost: z.number().optional(),
+    batchApi: z.boolean().optional(),
+    reviewModel: z.string().optional(),
+    examplesFromGold: z.number().int().min(1).optional().openapi({ description: 'With goldColumn only' }),
+  } satisfies Shape<JobStart>)
+  .openapi('JobStart', {
+    description:
+      "What the job was started with, named as POST /jobs names its fields, the server's defaults included: send them again with `jobId` (the job's stored upload) to run it again. A field an older job did not keep is absent; never a key or token.",
+  });
+
 export const JobSchema = z
   .object({
     jobId: z.string(),
@@ -379,6 +409,7 @@ export const JobSchema = z
       description: 'With a human-coded column (goldColumn), once the job has completed or been cancelled',
     }),
     error: z.string().optional().openapi({ description: 'Why the job failed (FAILED only)' }),
+    startedWith: JobStartSchema.optional(),
     links: LinksSchema,
   } satisfies Shape<Sent<JobDescription>> & { links: z.ZodType })
   .openapi('Job');

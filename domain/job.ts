@@ -561,6 +561,8 @@ export interface JobSpec {
   readonly by?: readonly string[];
   readonly question?: string;
   readonly categories: readonly Category[];
+  /** The categories as their starter gave them (API jobs since it was kept), to start the job again. */
+  readonly categoriesText?: string;
   readonly options: JobOptions;
   /** The name its starter gave it, if any. */
   readonly name?: string;

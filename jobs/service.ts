@@ -28,6 +28,7 @@ import {
   NoAnswersError,
 } from '../domain/errors.js';
 import { priceFor } from '../domain/prices.js';
+import type { BatchSize } from '../domain/batching.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
 import type { QualitySummary } from '../domain/quality.js';
@@ -154,6 +155,65 @@ export interface JobDescription {
   readonly quality?: QualitySummary;
   /** Why the job failed (FAILED only): the cause a person can act on. */
   readonly error?: string;
+  /** What the job was started with, to start it again; absent when its files are no longer stored. */
+  readonly startedWith?: JobStart;
+}
+
+/**
+ * What a job was started with, named as `POST /jobs` names its fields, so that a client can start it again
+ * (with the job's upload, `jobId`). Settings are those the job ran with, the server's defaults included; a
+ * field an older job did not keep is absent. Never a key or a token: the job's options hold none, and only
+ * these fields are read from them.
+ */
+export interface JobStart {
+  readonly name?: string;
+  readonly sheet?: string;
+  readonly column: string;
+  readonly goldColumn?: string;
+  readonly by?: readonly string[];
+  readonly question?: string;
+  /** The categories text as given (absent for jobs from before it was kept). */
+  readonly categories?: string;
+  readonly batchSize: BatchSize;
+  readonly concurrency: number;
+  readonly temperature: number;
+  readonly model: string;
+  readonly parallel: boolean;
+  readonly multi?: boolean;
+  /** With `multi` only, as the form takes it. */
+  readonly maxCodes?: number;
+  readonly maxCost?: number;
+  readonly batchApi?: boolean;
+  readonly reviewModel?: string;
+  /** With `goldColumn` only, as the form takes it. */
+  readonly examplesFromGold?: number;
+}
+
+/** What `spec`'s job was started with, as a client would send it again. */
+export function jobStartOf(spec: JobSpec): JobStart {
+  const o = spec.options;
+  return {
+    ...(spec.name ? { name: spec.name } : {}),
+    ...(spec.sheet !== undefined ? { sheet: spec.sheet } : {}),
+    column: spec.column,
+    ...(spec.goldColumn !== undefined ? { goldColumn: spec.goldColumn } : {}),
+    ...(spec.by?.length ? { by: spec.by } : {}),
+    ...(spec.question !== undefined ? { question: spec.question } : {}),
+    ...(spec.categoriesText !== undefined ? { categories: spec.categoriesText } : {}),
+    batchSize: o.batchSize,
+    concurrency: o.maxWorkers,
+    temperature: o.temperature,
+    model: o.model,
+    parallel: o.parallel,
+    ...(o.multi !== undefined ? { multi: o.multi } : {}),
+    ...(o.multi && o.maxCodes !== undefined ? { maxCodes: o.maxCodes } : {}),
+    ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
+    ...(o.batchApi !== undefined ? { batchApi: o.batchApi } : {}),
+    ...(o.reviewModel ? { reviewModel: o.reviewModel } : {}),
+    ...(spec.goldColumn !== undefined && o.examplesFromGold !== undefined
+      ? { examplesFromGold: o.examplesFromGold }
+      : {}),
+  };
 }
 
 /** A job as the list shows it: from visibility, with the search attributes the workflow keeps up to date. */
@@ -271,6 +331,8 @@ export interface CreateJobRequest {
   readonly by?: readonly string[];
   readonly question?: string;
   readonly categories: readonly Category[];
+  /** The text `categories` was read from, kept with the job so that it can be started again as it was. */
+  readonly categoriesText?: string;
   readonly options: JobOptions;
   /**
    * `content`: the id follows from the file and the settings that shape the labels, so running the same
@@ -483,6 +545,7 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
         stats: stats ?? null,
         ...(stored?.quality ? { quality: stored.quality } : {}),
         ...(error ? { error } : {}),
+        ...(await readJobStart(store, jobId)),
       };
     },
 
@@ -592,6 +655,12 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
   };
 }
 
+/** `startedWith` of a job's description, from the spec in its folder (nothing when that is gone). */
+export async function readJobStart(store: JobStore, jobId: string): Promise<{ startedWith?: JobStart }> {
+  const spec = await store.readJsonIfExists<JobSpec>(store.file(jobId, 'job.json'));
+  return spec ? { startedWith: jobStartOf(spec) } : {};
+}
+
 /**
  * The upload a job keeps in its folder, named by its spec. Read from the store alone: the file is there as
  * long as the job's folder, whether or not Temporal still keeps the workflow. Checked to exist, so that a
@@ -659,6 +728,7 @@ export async function storeJob(
     ...(request.sheet !== undefined ? { sheet: request.sheet } : {}),
     ...(request.question !== undefined ? { question: request.question } : {}),
     categories: request.categories,
+    ...(request.categoriesText !== undefined ? { categoriesText: request.categoriesText } : {}),
     options: request.options,
     ...(request.name ? { name: request.name } : {}),
     createdAt: new Date().toISOString(),

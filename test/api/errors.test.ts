@@ -122,14 +122,15 @@ const startCases: Case[] = [
     expected: { code: 'file_missing', field: 'file' },
   },
   {
-    name: 'a JSON body instead of a form',
+    // JSON names a job's stored upload: one without a jobId has no file to code.
+    name: 'a JSON body with no jobId',
     init: () => ({
       method: 'POST',
       body: JSON.stringify(fields),
       headers: { 'content-type': 'application/json' },
     }),
     status: 400,
-    expected: { code: 'file_missing', field: 'file' },
+    expected: { field: 'jobId', detail: /^no jobId given/ },
   },
   {
     name: 'an empty file',

@@ -13,7 +13,7 @@ import { testOptions } from '../helpers/harness.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { readSav } from '../helpers/pspp.js';
 import { CATEGORIES, makeAnswers } from '../helpers/survey.js';
-import type { ApiHarness, JobView } from './helpers.js';
+import type { ApiHarness, JobView, Upload } from './helpers.js';
 import {
   CATEGORIES_TEXT,
   EXAMPLE,
@@ -418,6 +418,178 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     );
     expect(spec?.categories).toEqual([{ name: 'Price', description: 'what it costs' }, { name: 'Delivery' }]);
     await api.request(`/jobs/${started.jobId}/cancel`, { method: 'POST' });
+  });
+});
+
+describe("a job again from its upload: GET /jobs/:id's startedWith, POST /jobs with jobId", () => {
+  /** The first job: a generated survey with settings of every kind, coded to the end. */
+  let first: { jobId: string; upload: Upload; answers: Array<string | null>; rows: number[] };
+  const json = (body: unknown): RequestInit => ({
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  /** The coded column of a job's result, row by row. */
+  async function codedColumn(jobId: string): Promise<string[]> {
+    const workbook = await workbookOf(await api.request(`/jobs/${jobId}/result`));
+    const data = workbook.getWorksheet('Data');
+    if (!data) throw new Error(`no Data sheet in ${jobId}'s result`);
+    return first.rows.map((row) => data.getCell(`G${row}`).text);
+  }
+
+  beforeAll(async () => {
+    const { upload, answers, rows } = await smallSurvey(api, 60, 'wave-1.xlsx');
+    const { jobId } = await startJob(
+      api,
+      jobForm(upload, {
+        name: 'Wave 1',
+        column: 'E2',
+        sheet: 'Data',
+        question: 'Why that score?',
+        categories: CATEGORIES_TEXT,
+        by: 'Country',
+        batchSize: '25',
+        concurrency: '3',
+        model: 'gpt-4.1-mini',
+        temperature: '0.7',
+        maxCost: '5',
+        batchApi: 'false',
+      }),
+    );
+    expect((await waitForJob(api, jobId)).status).toBe('COMPLETED');
+    first = { jobId, upload, answers, rows };
+  });
+
+  it('says what the job was started with, in the form’s own fields, the defaults included, and no secret', async () => {
+    const locked = api.makeApp({ apiToken: 'again-token' });
+    const response = await locked.request(`/jobs/${first.jobId}`, {
+      headers: { authorization: 'Bearer again-token' },
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const job = JSON.parse(text) as { startedWith?: unknown };
+    expect(job.startedWith).toEqual({
+      name: 'Wave 1',
+      sheet: 'Data',
+      column: 'E2',
+      by: ['Country'],
+      question: 'Why that score?',
+      categories: CATEGORIES_TEXT,
+      batchSize: 25,
+      concurrency: 3,
+      temperature: 0.7,
+      model: 'gpt-4.1-mini',
+      parallel: true,
+      maxCost: 5,
+      batchApi: false,
+    });
+    // Neither the token it was asked with nor any key, nor the options the form has no field for.
+    expect(text).not.toContain('again-token');
+    expect(text).not.toMatch(/apiKey|api_key|authorization|secret|retry|rateLimitDelay/i);
+  });
+
+  it('starts the same job again from the stored upload (JSON with jobId): the same rows, the same codes', async () => {
+    const { startedWith } = (await (await api.request(`/jobs/${first.jobId}`)).json()) as {
+      startedWith: Record<string, unknown>;
+    };
+    // Unchanged, it is the same job: the first one is answered, nothing starts.
+    const same = await api.request('/jobs', json({ jobId: first.jobId, ...startedWith }));
+    expect(same.status).toBe(200);
+    expect(await same.json()).toMatchObject({ jobId: first.jobId, duplicate: true });
+
+    const again = await api.request('/jobs', json({ jobId: first.jobId, ...startedWith, force: true }));
+    expect(again.status).toBe(202);
+    const { jobId } = (await again.json()) as { jobId: string };
+    expect(jobId).not.toBe(first.jobId);
+    // Its own copy of the upload: the first job can be deleted while it runs.
+    expect(Buffer.compare(await fs.readFile(api.h.store.file(jobId, 'input.xlsx')), first.upload.bytes)).toBe(
+      0,
+    );
+    const final = await waitForJob(api, jobId);
+    expect(final).toMatchObject({ status: 'COMPLETED', fileName: 'wave-1.xlsx' });
+    expect((final as { startedWith?: unknown }).startedWith).toEqual(startedWith);
+    expect(await codedColumn(jobId)).toEqual(await codedColumn(first.jobId));
+    expect(await codedColumn(jobId)).toEqual(
+      first.answers.map((answer) => (answer ? expectedLabel(answer, CATEGORIES) : '')),
+    );
+  });
+
+  it('runs again with changes as a form naming the job instead of a file, as the web page sends it', async () => {
+    const changed = await api.request(
+      '/jobs',
+      post(
+        jobForm(undefined, {
+          jobId: first.jobId,
+          column: 'E2',
+          sheet: 'Data',
+          categories: CATEGORIES_TEXT,
+          batchSize: '10',
+          name: 'Wave 1, smaller batches',
+        }),
+      ),
+    );
+    expect(changed.status).toBe(202);
+    const { jobId } = (await changed.json()) as { jobId: string };
+    const final = await waitForJob(api, jobId);
+    expect(final).toMatchObject({
+      status: 'COMPLETED',
+      fileName: 'wave-1.xlsx',
+      name: 'Wave 1, smaller batches',
+    });
+    expect(final.progress?.batches.total).toBe(6);
+    expect(await codedColumn(jobId)).toEqual(await codedColumn(first.jobId));
+  });
+
+  it('estimates and previews the stored upload as it would the file itself', async () => {
+    const fields = { column: 'E2', sheet: 'Data', categories: CATEGORIES_TEXT };
+    const fromFile = await api.request('/jobs/estimate', post(jobForm(first.upload, fields)));
+    const fromJob = await api.request('/jobs/estimate', json({ jobId: first.jobId, ...fields }));
+    expect(fromJob.status).toBe(200);
+    expect(await fromJob.json()).toEqual(await fromFile.json());
+
+    const before = await filesUnder(api.h.dataDir);
+    const preview = await api.request('/jobs/preview', post(jobForm(undefined, { jobId: first.jobId })));
+    expect(preview.status).toBe(200);
+    const uploaded = await api.request('/jobs/preview', post(jobForm(first.upload)));
+    expect(await preview.json()).toEqual(await uploaded.json());
+    // The job's upload is read where it is: nothing added, nothing taken.
+    expect(await filesUnder(api.h.dataDir)).toEqual(before);
+  });
+
+  it('answers 404 naming the jobId, and 400 for a file and a jobId together, and starts nothing', async () => {
+    const before = await filesUnder(api.h.dataDir);
+    const fields = { column: 'E2', categories: CATEGORIES_TEXT };
+    for (const [pathname, init] of [
+      ['/jobs', post(jobForm(undefined, { jobId: 'job-nosuchjob0000000', ...fields }))],
+      ['/jobs', json({ jobId: 'job-nosuchjob0000000', ...fields })],
+      ['/jobs/estimate', json({ jobId: 'job-nosuchjob0000000', ...fields })],
+      ['/jobs/preview', json({ jobId: 'job-nosuchjob0000000' })],
+      ['/jobs', json({ jobId: '../jobs', ...fields })],
+    ] as const) {
+      const response = await api.request(pathname, init);
+      expect(response.status, pathname).toBe(404);
+      const problem = (await response.json()) as { code: string; field: string; detail: string };
+      expect(problem).toMatchObject({ code: 'job_not_found', field: 'jobId' });
+      expect(problem.detail).toMatch(/^No job "(job-nosuchjob0000000|\.\.\/jobs)" keeps an uploaded file/);
+    }
+    const both = await api.request('/jobs', post(jobForm(first.upload, { jobId: first.jobId, ...fields })));
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ code: 'conflicting_fields', field: 'jobId' });
+    expect(await filesUnder(api.h.dataDir)).toEqual(before);
+  });
+
+  it('leaves out what an older job did not keep: its categories text', async () => {
+    const specFile = api.h.store.file(first.jobId, 'job.json');
+    const { categoriesText: _, ...older } = JSON.parse(await fs.readFile(specFile, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    await fs.writeFile(specFile, JSON.stringify(older));
+    const job = (await (await api.request(`/jobs/${first.jobId}`)).json()) as {
+      startedWith: Record<string, unknown>;
+    };
+    expect(job.startedWith).not.toHaveProperty('categories');
+    expect(job.startedWith).toMatchObject({ column: 'E2', sheet: 'Data', batchSize: 25 });
   });
 });
 

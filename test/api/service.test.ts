@@ -10,6 +10,7 @@ import { uniqueTaskQueue } from '../helpers/temporal.js';
 import type { ApiHarness, Upload } from './helpers.js';
 import {
   EXAMPLE,
+  EXAMPLE_CATEGORIES,
   EXAMPLE_ROWS,
   createApiHarness,
   exampleJob,
@@ -417,6 +418,13 @@ describe('GET /openapi.json', () => {
     const estimate = (app: App, form = exampleJob()) => app.request('/jobs/estimate', post(form));
     const look = (app: App, fields: Record<string, string> = {}, name = 'customer-survey.xlsx') =>
       app.request('/jobs/preview', post(jobForm({ bytes: EXAMPLE, name }, fields)));
+    /** A route of the job form, as JSON naming a job's stored upload. */
+    const fromJob = (app: App, pathname: string, jobId: string) =>
+      app.request(pathname, {
+        method: 'POST',
+        body: JSON.stringify({ jobId, column: 'E2', categories: EXAMPLE_CATEGORIES }),
+        headers: { 'content-type': 'application/json' },
+      });
     const cancel = (app: App, jobId: string) => app.request(`/jobs/${jobId}/cancel`, { method: 'POST' });
     const retry = (app: App, jobId: string) => app.request(`/jobs/${jobId}/retry`, { method: 'POST' });
     const remove = (app: App, jobId: string) => app.request(`/jobs/${jobId}`, { method: 'DELETE' });
@@ -455,11 +463,15 @@ describe('GET /openapi.json', () => {
       ['POST /jobs', 400, () => api.request('/jobs', notAForm()), 'invalid_body'],
       ['POST /jobs', 401, () => start(f.locked)],
       ['POST /jobs', 413, () => start(f.tiny), 'file_too_large'],
+      ['POST /jobs', 404, () => fromJob(api.app, '/jobs', UNKNOWN), 'job_not_found'],
+      ['POST /jobs', 400, () => start(api.app, exampleJob({ jobId: f.finished })), 'conflicting_fields'],
       ['POST /jobs', 422, () => start(api.app, exampleJob({ column: 'Nope' })), 'column_not_found'],
       ['POST /jobs', 422, () => start(api.app, exampleJob({ by: 'Nope' })), 'banner_not_found'],
       ['POST /jobs', 400, () => start(api.app, exampleJob({ by: 'D1=0-6,5-10' })), 'invalid_banner_groups'],
 
       ['POST /jobs/estimate', 200, () => estimate(api.app)],
+      ['POST /jobs/estimate', 200, () => fromJob(api.app, '/jobs/estimate', f.finished)],
+      ['POST /jobs/estimate', 404, () => fromJob(api.app, '/jobs/estimate', UNKNOWN), 'job_not_found'],
       ['POST /jobs/estimate', 400, () => estimate(api.app, exampleJob({ batchSize: '0' })), 'out_of_range'],
       ['POST /jobs/estimate', 400, () => api.request('/jobs/estimate', notAForm()), 'invalid_body'],
       ['POST /jobs/estimate', 401, () => estimate(f.locked)],
@@ -472,6 +484,17 @@ describe('GET /openapi.json', () => {
       ],
 
       ['POST /jobs/preview', 200, () => look(api.app)],
+      [
+        'POST /jobs/preview',
+        200,
+        () => api.request('/jobs/preview', post(jobForm(undefined, { jobId: f.finished }))),
+      ],
+      [
+        'POST /jobs/preview',
+        404,
+        () => api.request('/jobs/preview', post(jobForm(undefined, { jobId: UNKNOWN }))),
+        'job_not_found',
+      ],
       ['POST /jobs/preview', 400, () => api.request('/jobs/preview', notAForm()), 'invalid_body'],
       ['POST /jobs/preview', 400, () => look(api.app, {}, 'survey.pdf'), 'invalid_workbook'],
       ['POST /jobs/preview', 401, () => look(f.locked)],

@@ -17,6 +17,7 @@ import {
   newestFirst,
   pageOfJobs,
   readJobInput,
+  readJobStart,
   storeJob,
 } from '../../jobs/service.js';
 
@@ -134,7 +135,8 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
         jobs.delete(jobId);
       }),
     status: (jobId) => settle(() => find(jobId).status),
-    describe: (jobId) => settle(() => find(jobId)),
+    // What it was started with, from the store as the real service reads it (`create` stored it there).
+    describe: async (jobId) => ({ ...find(jobId), ...(await readJobStart(deps.store, jobId)) }),
     list: (options) => settle(() => pageOfJobs([...jobs.values()].map(summary).sort(newestFirst), options)),
     progress: (jobId) =>
       settle(() => {
