@@ -590,6 +590,16 @@ describe('the web page', () => {
       })`);
       expect(widths.page).toBeLessThanOrEqual(widths.viewport);
       expect(Math.max(...widths.box)).toBeGreaterThan(0);
+
+      // Run again with changes: the banners come back ticked, with their groups.
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await card.getByRole('button', { name: /^Run .* again with changes$/ }).click();
+      await expect.poll(() => page.getByLabel('C: Country').isChecked()).toBe(true);
+      expect(await page.getByLabel('D: D1').isChecked()).toBe(true);
+      expect(await page.getByLabel('Groups of D1').inputValue()).toBe(
+        '0-6:Detractors,7-8:Passives,9-10:Promoters',
+      );
+      expect(await page.getByLabel('F: Age').isChecked()).toBe(false);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -645,18 +655,42 @@ describe('the web page', () => {
       await page.reload();
       await expect.poll(() => page.locator(`#job-${jobId} .job-title`).textContent()).toBe(NAME);
 
-      // "Run again with changes": the name and column come back; the file must be chosen again.
+      // "Run again with changes": the form comes back as the job was started, on the file the server keeps.
+      await page.reload();
       await page
         .locator(`#job-${jobId}`)
         .getByRole('button', { name: /^Run .* again with changes$/ })
         .click();
+      const note = page.locator('#again-note');
+      await expect.poll(() => note.textContent()).toContain('Runs again on “customer-survey.xlsx”');
+      expect(await note.textContent()).toContain('choose another file above to code that one instead');
       expect(await page.getByLabel('Name (optional)').inputValue()).toBe(NAME);
-      expect(await page.locator('#again-note').textContent()).toContain(
-        'choose “customer-survey.xlsx” again',
+      expect(await page.getByLabel('One category per line').inputValue()).toBe(
+        CATEGORIES_TEXT.trim().replace(/\r\n?/g, '\n'),
       );
-      expect(await page.evaluate('document.activeElement?.id')).toBe('file');
-      await page.setInputFiles('#file', SURVEY);
+      expect(await page.locator('#file-name').textContent()).toContain('customer-survey.xlsx');
       const e2 = page.locator('#preview-table th button', { hasText: 'E2' });
+      await expect.poll(() => e2.getAttribute('aria-pressed')).toBe('true');
+      if ((await page.locator('#settings').getAttribute('open')) === null)
+        await page.locator('#settings summary').click();
+      expect(await page.getByLabel('Answers per request', { exact: true }).inputValue()).toBe('45');
+      expect(await page.getByLabel('Requests at once', { exact: true }).inputValue()).toBe('4');
+
+      // A change (a batch size no other test uses), and Start: the form names the job's upload instead of
+      // sending the file again.
+      const again = await startCoding(page, { batchSize: '46', concurrency: '4' });
+      expect(again.status()).toBe(202);
+      const sent = again.request().postData() ?? '';
+      expect(sent).toMatch(new RegExp(`name="jobId"\\r\\n\\r\\n${jobId}\\r\\n`));
+      expect(sent).not.toContain('name="file"');
+      const { jobId: third } = (await again.json()) as { jobId: string };
+      const thirdCard = page.locator(`#job-${third}`);
+      expect(await thirdCard.locator('.job-source').textContent()).toBe('customer-survey.xlsx · E2');
+      await expect.poll(() => thirdCard.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Done');
+
+      // Another file chosen: that file is what is coded, and the note about the job's goes.
+      await page.setInputFiles('#file', SURVEY);
+      await expect.poll(() => note.isHidden()).toBe(true);
       await expect.poll(() => e2.getAttribute('aria-pressed')).toBe('true');
       expect(errors).toEqual([]);
     } finally {

@@ -259,7 +259,32 @@ export interface JobView {
   readonly quality?: JobQuality;
   /** Why a failed job failed. */
   readonly error?: string;
+  /** What it was started with, in `POST /jobs`'s fields; absent when its files are gone. */
+  readonly startedWith?: JobStart;
   readonly links: JobLinks;
+}
+
+/** `startedWith` of a job view: send it again with `jobId` to run the job again. */
+export interface JobStart {
+  readonly name?: string;
+  readonly sheet?: string;
+  readonly column: string;
+  readonly goldColumn?: string;
+  readonly by?: readonly string[];
+  readonly question?: string;
+  /** The categories text as given; absent for jobs from before it was kept. */
+  readonly categories?: string;
+  readonly batchSize: number | 'auto';
+  readonly concurrency: number;
+  readonly temperature: number;
+  readonly model: string;
+  readonly parallel: boolean;
+  readonly multi?: boolean;
+  readonly maxCodes?: number;
+  readonly maxCost?: number;
+  readonly batchApi?: boolean;
+  readonly reviewModel?: string;
+  readonly examplesFromGold?: number;
 }
 
 /** The Quality sheet's figures (`quality` of a job view). */

@@ -3,7 +3,7 @@
 
 /** @import { Preview } from '../types.js' */
 import { $ } from '../dom.js';
-import { columnValue } from './columns.js';
+import { columnValue, findColumn } from './columns.js';
 
 /** A grouping offered for a column whose first values are all numbers from 0 to 10 (an NPS score). */
 const NPS_GROUPS = '0-6:Detractors,7-8:Passives,9-10:Promoters';
@@ -57,5 +57,26 @@ export function appendBanners(body, preview) {
     const grouping = groups instanceof HTMLInputElement ? groups.value.trim() : '';
     const column = columnValue(preview, Number(box.value));
     body.append('by', grouping ? `${column}=${grouping}` : column);
+  }
+}
+
+/**
+ * Ticks the banners a job was started with (`Region`, `NPS=0-6,7-8,9-10`), each found by its column name;
+ * one this sheet has no column for is left out.
+ * @param {Preview} preview
+ * @param {readonly string[]} by
+ */
+export function tickBanners(preview, by) {
+  for (const banner of by) {
+    const cut = banner.indexOf('=');
+    const i = findColumn(preview, (cut < 0 ? banner : banner.slice(0, cut)).trim());
+    const box = document.getElementById(`by-${i}`);
+    if (i < 0 || !(box instanceof HTMLInputElement)) continue;
+    box.checked = true;
+    const groups = $('by-columns').querySelector(`.by-groups[data-col="${i}"]`);
+    if (groups instanceof HTMLInputElement) {
+      groups.value = cut < 0 ? '' : banner.slice(cut + 1).trim();
+      groups.hidden = false;
+    }
   }
 }

@@ -34,6 +34,17 @@ export function sheetSize(preview) {
 }
 
 /**
+ * A column by the name a job was sent: its header, its letter, or as the page names it; -1 when none.
+ * @param {Preview} preview
+ * @param {string} want
+ */
+export function findColumn(preview, want) {
+  return preview.columns.findIndex(
+    (c, i) => columnValue(preview, i) === want || c.header.trim() === want || c.letter === want,
+  );
+}
+
+/**
  * What to send as `column`: the header when it names one column only, else the column letter.
  * @param {Preview} preview
  * @param {number} index a column of the preview

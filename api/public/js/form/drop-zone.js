@@ -11,6 +11,16 @@ export function showChosenFile(file) {
   $('drop').classList.add('chosen');
 }
 
+/**
+ * The upload of a job run again, kept by the server, as the chosen file.
+ * @param {string} fileName
+ */
+export function showStoredFile(fileName) {
+  $('file-name').textContent = `${fileName} · the file of the job run again`;
+  $('file-hint').textContent = 'Drop another file, or click to choose another';
+  $('drop').classList.add('chosen');
+}
+
 /** Back to the prompt, as when the page opened. */
 export function showNoFile() {
   $('drop').classList.remove('chosen');

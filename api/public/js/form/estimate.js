@@ -17,7 +17,7 @@ async function estimate() {
   const button = $('estimate', HTMLButtonElement);
   button.disabled = true;
   result.hidden = false;
-  result.textContent = `Estimating ${form.column} of ${form.file.name}…`;
+  result.textContent = `Estimating ${form.column} of ${form.fileName}…`;
   try {
     const e = await estimateJob(form.body);
     const cost =

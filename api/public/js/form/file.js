@@ -9,6 +9,11 @@ import { updateSuggestButton } from './suggest.js';
 
 /** @param {File} file */
 function chooseFile(file) {
+  if (draft.fromJob) {
+    // The analyst chose another file: the job's upload is no longer what is coded.
+    draft.fromJob = null;
+    $('again-note').hidden = true;
+  }
   draft.file = file;
   draft.preview = null;
   draft.column = -1;

@@ -36,6 +36,17 @@ export function appendMulti(body) {
   if (on && max) body.append('maxCodes', max);
 }
 
+/**
+ * The switch and the maximum as a job had them (run again).
+ * @param {boolean} on
+ * @param {number | undefined} max
+ */
+export function setMulti(on, max) {
+  $('multi', HTMLInputElement).checked = on;
+  $('maxCodes', HTMLInputElement).value = max === undefined ? '' : String(max);
+  syncMaxCodes();
+}
+
 export function wireMulti() {
   $('multi').addEventListener('change', syncMaxCodes);
   for (const name of ['multi', 'maxCodes']) {

@@ -5,9 +5,9 @@
 import { previewFile } from '../api.js';
 import { $, span } from '../dom.js';
 import { numbers } from '../format.js';
-import { renderBanners } from './banners.js';
-import { columnValue, guessColumn, sheetSize } from './columns.js';
-import { draft } from './draft.js';
+import { renderBanners, tickBanners } from './banners.js';
+import { findColumn, guessColumn, sheetSize } from './columns.js';
+import { appendSource, draft, sourceName } from './draft.js';
 import { showNoFile } from './drop-zone.js';
 import { clearErrors, showProblem } from './field-errors.js';
 import { updateSuggestButton } from './suggest.js';
@@ -18,12 +18,12 @@ import { updateSuggestButton } from './suggest.js';
  */
 export async function loadPreview(sheet) {
   const seq = ++draft.seq;
-  const file = draft.file;
-  if (!file) return;
+  const name = sourceName();
+  if (!name) return;
   clearErrors();
-  $('preview-status').textContent = `Reading ${file.name}…`;
+  $('preview-status').textContent = `Reading ${name}…`;
   const body = new FormData();
-  body.append('file', file);
+  appendSource(body);
   if (sheet) body.append('sheet', sheet);
   try {
     const preview = await previewFile(body);
@@ -38,8 +38,11 @@ export async function loadPreview(sheet) {
     if (sheet && draft.preview) {
       $('sheet', HTMLSelectElement).value = draft.preview.sheet; // back to the sheet still shown
     } else {
-      // The file cannot be read: forget it, so that Start does not send it.
+      // The file cannot be read (or the server no longer keeps the job's): forget it, so that Start does
+      // not send it.
+      if (draft.fromJob) $('again-note').textContent += ' The server no longer has it: choose the file.';
       draft.file = null;
+      draft.fromJob = null;
       draft.preview = null;
       renderPreview();
       showNoFile();
@@ -77,6 +80,11 @@ function renderPreview() {
   );
 
   renderBanners(preview);
+  tickBanners(preview, draft.wantBanners);
+  draft.wantBanners = [];
+  const gold = draft.wantGold ? findColumn(preview, draft.wantGold) : -1;
+  draft.wantGold = null;
+  if (gold >= 0) $('gold-column', HTMLSelectElement).value = String(gold);
 
   const wanted = wantedColumn(preview);
   const guess = wanted >= 0 ? wanted : guessColumn(preview);
@@ -100,10 +108,9 @@ function wantedColumn(preview) {
   const want = draft.wantColumn;
   if (!want) return -1;
   draft.wantColumn = null;
-  $('again-note').hidden = true;
-  return preview.columns.findIndex(
-    (c, i) => columnValue(preview, i) === want || c.header.trim() === want || c.letter === want,
-  );
+  // Its note says which file is coded while that is the job's upload; a file chosen again is said by the drop zone.
+  if (!draft.fromJob) $('again-note').hidden = true;
+  return findColumn(preview, want);
 }
 
 /**

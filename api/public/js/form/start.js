@@ -13,7 +13,7 @@ import { jobs, upsertJob } from '../jobs/store.js';
 import { loadDetail } from '../jobs/view.js';
 import { appendBanners } from './banners.js';
 import { columnValue } from './columns.js';
-import { draft } from './draft.js';
+import { appendSource, draft, sourceName } from './draft.js';
 import { categoriesProblem } from './categories.js';
 import { clearErrors, fieldErrors, showProblem } from './field-errors.js';
 import { appendSettings, settingProblems } from './settings.js';
@@ -26,34 +26,40 @@ import { appendMulti } from './multi.js';
 export function jobForm() {
   clearErrors();
   // The draft may change while the file uploads (another file chosen): the job is the one sent.
-  const { file, preview } = draft;
+  const { preview } = draft;
+  const fileName = sourceName();
   // Every problem at once, next to its field: the analyst fixes them in one pass, not one per Start.
   /** @type {Array<[string, string]>} */
   const problems = [];
-  if (!file) problems.push(['file', 'Choose the survey file first: an .xlsx or .csv file.']);
+  if (!fileName) problems.push(['file', 'Choose the survey file first: an .xlsx or .csv file.']);
   else if (!preview) problems.push(['file', 'The file is still being read: wait a moment, then start.']);
   else if (draft.column < 0)
     problems.push(['column', 'Click the header of the column that holds the answers.']);
   const categories = categoriesProblem($('categories', HTMLTextAreaElement).value);
   if (categories) problems.push(['categories', categories]);
   problems.push(...settingProblems());
-  if (fieldErrors(problems) || !file || !preview) return undefined;
+  if (fieldErrors(problems) || !fileName || !preview) return undefined;
 
   const column = columnValue(preview, draft.column);
   const body = new FormData();
-  body.append('file', file);
+  // The chosen file, or the job's upload the server keeps (run again): not sent again.
+  appendSource(body);
   body.append('sheet', preview.sheet);
   body.append('column', column);
   const gold = $('gold-column', HTMLSelectElement).value;
-  if (gold !== '' && Number(gold) !== draft.column)
-    body.append('goldColumn', columnValue(preview, Number(gold)));
+  const withGold = gold !== '' && Number(gold) !== draft.column;
+  if (withGold) body.append('goldColumn', columnValue(preview, Number(gold)));
+  // A job run again keeps what the form has no field for (examples from the gold column need one).
+  for (const [field, value] of Object.entries(draft.keep)) {
+    if (field !== 'examplesFromGold' || withGold) body.append(field, value);
+  }
   body.append('categories', $('categories', HTMLTextAreaElement).value);
   appendBanners(body, preview);
   appendMulti(body);
   const name = $('name', HTMLInputElement).value.trim();
   if (name) body.append('name', name);
   appendSettings(body);
-  return { body, file, column, name };
+  return { body, fileName, column, name };
 }
 
 /** @param {SubmitEvent} event */
@@ -61,23 +67,24 @@ async function startJob(event) {
   event.preventDefault();
   const form = jobForm();
   if (!form) return;
-  const { body, file, column, name } = form;
+  const { body, fileName, column, name } = form;
+  const sending = body.has('file') ? 'Uploading' : 'Starting from';
 
   const button = $('start', HTMLButtonElement);
   button.disabled = true;
   button.textContent = 'Starting…';
-  $('form-status').textContent = `Uploading ${file.name}…`;
+  $('form-status').textContent = `${sending} ${fileName}…`;
   try {
     let started = await createJob(body);
     if ('duplicate' in started) {
-      const answer = await askAboutDuplicate(started, file.name, column);
+      const answer = await askAboutDuplicate(started, fileName, column);
       if (answer !== 'again') {
         $('form-status').textContent = 'Not started: the same job was coded before.';
         if (answer === 'show') showCard(started.jobId);
         return;
       }
       body.set('force', 'true');
-      $('form-status').textContent = `Uploading ${file.name} again…`;
+      $('form-status').textContent = `${sending} ${fileName} again…`;
       started = await createJob(body);
       if ('duplicate' in started) throw new Error('The server answered a forced start as a duplicate.');
     }
@@ -85,7 +92,7 @@ async function startJob(event) {
       jobId: started.jobId,
       status: 'RUNNING',
       name: name || null,
-      fileName: file.name,
+      fileName,
       column,
       createdAt: new Date().toISOString(),
       closedAt: null,
@@ -101,8 +108,8 @@ async function startJob(event) {
       e.preventDefault();
       showCard(job.jobId);
     });
-    $('form-status').replaceChildren(`Started: ${column} of ${file.name}. `, link);
-    announce(`Started coding ${column} of ${file.name}.`);
+    $('form-status').replaceChildren(`Started: ${column} of ${fileName}. `, link);
+    announce(`Started coding ${column} of ${fileName}.`);
     showCard(job.jobId);
   } catch (error) {
     $('form-status').textContent = '';

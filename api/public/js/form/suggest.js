@@ -9,7 +9,7 @@ import { $, announce, saveBlob } from '../dom.js';
 import { numbers } from '../format.js';
 import { updateCategoryCount } from './categories.js';
 import { columnValue } from './columns.js';
-import { draft } from './draft.js';
+import { appendSource, draft, sourceName } from './draft.js';
 import { clearErrors, showProblem } from './field-errors.js';
 import { SETTINGS } from './settings.js';
 
@@ -27,7 +27,7 @@ let shown = null;
 /** Suggesting needs a file and its answer column, and one draft at a time. */
 export function updateSuggestButton() {
   $('suggest', HTMLButtonElement).disabled =
-    running !== null || !draft.file || !draft.preview || draft.column < 0;
+    running !== null || !sourceName() || !draft.preview || draft.column < 0;
 }
 
 /** @param {CodeframeProgress | null} p */
@@ -52,13 +52,14 @@ function progressText(p) {
 }
 
 async function suggest() {
-  const { file, preview } = draft;
-  if (!file || !preview || draft.column < 0) return;
+  const { preview } = draft;
+  const fileName = sourceName();
+  if (!fileName || !preview || draft.column < 0) return;
   const categories = $('categories', HTMLTextAreaElement);
   clearErrors();
   $('suggest-error').hidden = true;
   const body = new FormData();
-  body.append('file', file);
+  appendSource(body);
   body.append('sheet', preview.sheet);
   body.append('column', columnValue(preview, draft.column));
   for (const name of DRAFT_SETTINGS) {
@@ -68,7 +69,7 @@ async function suggest() {
     if (value) body.append(name, value);
   }
   const status = $('suggest-status');
-  status.textContent = `Uploading ${file.name}…`;
+  status.textContent = `${body.has('file') ? 'Uploading' : 'Reading'} ${fileName}…`;
   running = { id: '' };
   updateSuggestButton();
   try {
@@ -88,7 +89,7 @@ async function suggest() {
             categories.removeAttribute('aria-invalid');
             updateCategoryCount();
           }
-          shown = { id: mine.id, name: file.name.replace(/\.[^.]+$/, '') };
+          shown = { id: mine.id, name: fileName.replace(/\.[^.]+$/, '') };
           renderDraft(view.codeframe);
           status.textContent = replace
             ? `Suggested ${view.codeframe.codes.length} categories: edit them in the box, then start.`

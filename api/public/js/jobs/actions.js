@@ -101,7 +101,7 @@ async function onJobAction(event) {
       $('jobs-title').focus(); // its card, and the button that had the focus, are gone
     }).catch((error) => actionError(card, error));
   } else if (target.classList.contains('again')) {
-    runAgain(job);
+    void runAgain(job);
   } else if (
     target instanceof HTMLAnchorElement &&
     (target.classList.contains('download') || target.classList.contains('coded-so-far')) &&
