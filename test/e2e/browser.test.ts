@@ -391,13 +391,8 @@ describe('the web page', () => {
     const { context, page, errors } = await openPage(`${open.url}/`);
     page.on('dialog', (dialog) => void dialog.accept());
     try {
-      await page.setInputFiles('#file', SURVEY);
-      await page.locator('#preview-table th button', { hasText: 'E2' }).click();
-      await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
       // One answer a request, one at a time: slow enough to act on while it runs.
-      const started = await startCoding(page, { batchSize: '1', concurrency: '1' });
-      const { jobId } = (await started.json()) as { jobId: string };
-      const card = page.locator(`#job-${jobId}`);
+      const { jobId, card } = await codeSurvey(page, CATEGORIES_TEXT, { batchSize: '1', concurrency: '1' });
       const bar = card.getByRole('progressbar');
       await expect
         .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 })
@@ -739,12 +734,7 @@ describe('the web page', () => {
       const { context, page, errors } = await openPage(`${open.url}/`);
       page.on('dialog', (dialog) => void dialog.accept());
       try {
-        await page.setInputFiles('#file', SURVEY);
-        await page.locator('#preview-table th button', { hasText: 'E2' }).click();
-        await page.getByLabel('One category per line').fill(CATEGORIES_TEXT);
-        const started = await startCoding(page, { batchSize: '2', concurrency: '1' });
-        const { jobId } = (await started.json()) as { jobId: string };
-        const card = page.locator(`#job-${jobId}`);
+        const { jobId, card } = await codeSurvey(page, CATEGORIES_TEXT, { batchSize: '2', concurrency: '1' });
         const bar = card.getByRole('progressbar');
         await expect
           .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 })
@@ -892,21 +882,6 @@ describe("the result on a job's card", () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(saved);
     return workbook;
-  }
-
-  /** Codes the example survey's E2 into `categories` from the page: the job's id and card. */
-  async function codeSurvey(
-    page: Page,
-    categories: string,
-    settings: { batchSize: string; concurrency: string },
-  ) {
-    await page.setInputFiles('#file', SURVEY);
-    await page.locator('#preview-table th button', { hasText: 'E2' }).click();
-    await page.getByLabel('One category per line').fill(categories);
-    const response = await startCoding(page, settings);
-    expect(response.status()).toBe(202);
-    const { jobId } = (await response.json()) as { jobId: string };
-    return { jobId, card: page.locator(`#job-${jobId}`) };
   }
 
   const cellsOf = (workbook: ExcelJS.Workbook) => {
@@ -1155,6 +1130,21 @@ async function expectDichotomies(file: string, maxCodes: number): Promise<void> 
 }
 
 /** Sets answers per request and requests at once in the settings, starts, and returns the POST /jobs answer. */
+/** Codes the example survey's E2 into `categories` from the page: the job's id and card. */
+async function codeSurvey(
+  page: Page,
+  categories: string,
+  settings: { batchSize: string; concurrency: string },
+) {
+  await page.setInputFiles('#file', SURVEY);
+  await page.locator('#preview-table th button', { hasText: 'E2' }).click();
+  await page.getByLabel('One category per line').fill(categories);
+  const response = await startCoding(page, settings);
+  expect(response.status()).toBe(202);
+  const { jobId } = (await response.json()) as { jobId: string };
+  return { jobId, card: page.locator(`#job-${jobId}`) };
+}
+
 async function startCoding(page: Page, settings: { batchSize: string; concurrency: string }) {
   if ((await page.locator('#settings').getAttribute('open')) === null)
     await page.locator('#settings summary').click();
