@@ -177,7 +177,7 @@ try {
   if (wanted('cost'))
     await attempt('cost', async () => {
       const repeats = await makeRepeatsSurvey(bench, categories);
-      const compared = await costComparison(ctx, { repeats, distinct: survey });
+      const compared = await costComparison(ctx, { repeats, distinct: survey }, DEFAULT_BATCH_SIZE);
       tokenRatio = compared.tokenRatio;
       cost = costFigures(compared.runs, DEFAULT_BATCH_SIZE);
     });

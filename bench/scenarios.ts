@@ -1,4 +1,3 @@
-import { loadConfig } from '../lib/config.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Category } from '../domain/categories.js';
@@ -430,12 +429,13 @@ export interface CostRun {
 export async function costComparison(
   ctx: Context,
   workbooks: Readonly<Record<CostWorkbook, Survey>>,
+  /** BATCH_SIZE's default: the batch size of the all-distinct workbook's run and of the Batch API runs. */
+  defaultSize: number | 'auto',
 ): Promise<{ runs: CostRun[]; tokenRatio: number }> {
-  const defaultSize = loadConfig({}).job.batchSize;
   const tokenRatio = compactOutputTokenRatio(workbooks.distinct.expected, ctx.categories);
   const runs = [
-    ...(await costSweep(ctx, 'repeats', workbooks.repeats, COST.batchSizes, tokenRatio)),
-    ...(await costSweep(ctx, 'distinct', workbooks.distinct, [defaultSize], tokenRatio)),
+    ...(await costSweep(ctx, 'repeats', workbooks.repeats, COST.batchSizes, defaultSize, tokenRatio)),
+    ...(await costSweep(ctx, 'distinct', workbooks.distinct, [defaultSize], defaultSize, tokenRatio)),
   ];
   return { runs, tokenRatio };
 }
@@ -445,6 +445,7 @@ async function costSweep(
   workbook: CostWorkbook,
   survey: Survey,
   batchSizes: ReadonlyArray<number | 'auto'>,
+  defaultSize: number | 'auto',
   tokenRatio: number,
 ): Promise<CostRun[]> {
   const { bench, categories } = ctx;
@@ -498,8 +499,7 @@ async function costSweep(
   }
   // The default batch size through the Batch API: its lines' tokens as the simulator counted them, at
   // half price. A simulated day lasts 86 s here (lines of 0.1 ms): the wait is not what is measured.
-  const batchSize = loadConfig({}).job.batchSize;
-  ctx.log(`cost (${workbook}): verbatim, BATCH_SIZE ${batchSize}, through the Batch API…`);
+  ctx.log(`cost (${workbook}): verbatim, BATCH_SIZE ${defaultSize}, through the Batch API…`);
   const m = await measure(
     ctx,
     survey,
@@ -509,11 +509,18 @@ async function costSweep(
     COST.workers,
     undefined,
     undefined,
-    { batchSize, batchApi: true, batchPoll: { initialMs: 100, maxMs: 500 } },
+    { batchSize: defaultSize, batchApi: true, batchPoll: { initialMs: 100, maxMs: 500 } },
   );
   // Every line answered in the batch: a synchronous request would be priced at the wrong rate here.
   if (m.run.sim.requests > 0)
     throw new Error(`Batch API run: ${m.run.sim.requests} requests went synchronous`);
-  runs.push({ workbook, layout: 'verbatim', batchSize, batchApi: true, m, run: await verbatimRun(m, true) });
+  runs.push({
+    workbook,
+    layout: 'verbatim',
+    batchSize: defaultSize,
+    batchApi: true,
+    m,
+    run: await verbatimRun(m, true),
+  });
   return runs;
 }
