@@ -53,7 +53,7 @@ export async function runAgain(job) {
   showStoredFile(view.fileName);
   updateSuggestButton();
   note.textContent =
-    `Runs again on “${view.fileName}”, the file “${label}” coded, as the server keeps it: ` +
+    `Runs again on “${view.fileName}”, as the server keeps it from the job “${label}”: ` +
     'choose another file above to code that one instead. The sheet, column, categories and settings are ' +
     'the job’s: change what you want below, then start.' +
     (start.categories === undefined ? ' The job’s categories were not kept: enter them again.' : '');
