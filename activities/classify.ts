@@ -25,15 +25,25 @@ import { ModelOutputError, checkLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { CompletionReading, LabelRequest, LabelResponse } from './llm.js';
+import type { FailureDetails } from './llm.js';
 import { refusesLogprobs, requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
-import type { LoadedJob, LogprobsOff, StoredBatch, StoredPiece, StoredResult } from './stored.js';
+import type {
+  AttemptCount,
+  LoadedJob,
+  LogprobsOff,
+  StoredBatch,
+  StoredPiece,
+  StoredResult,
+} from './stored.js';
 import {
   LOGPROBS_OFF,
+  attemptsSoFar,
   loadJob,
   loneAsksInBatches,
   readBatch,
   readPiece,
   readResult,
+  recordFailedAttempt,
   storePiece,
 } from './stored.js';
 import type { JobStore } from '../lib/store.js';
@@ -80,18 +90,37 @@ export function classifyActivities(deps: ActivityDeps) {
    * whole is thrown too until the attempt reaches `WHOLE_ANSWER_ATTEMPTS`, then it becomes a piece whose
    * answers are all to ask again (or, for a single answer, one that fell back alone). A single answer that
    * fails validation is thrown while `asksAloneAgain` says so (`askedBefore`: the batch lines that asked it
-   * alone and got it wrong), then it falls back alone.
+   * alone and got it wrong), then it falls back alone. `count`: the attempt over every run of the job (see
+   * `attemptsSoFar`); a failure is recorded there, and the one that reaches the policy's maximum is final.
    */
   async function ask(
     jobId: string,
     index: number,
     items: readonly PromptItem[],
+    count: AttemptCount,
     askedBefore = 0,
   ): Promise<Settled> {
     const ctx = Context.current();
-    const attempt = ctx.info.attempt;
+    const { attempt } = count;
     const job = await loadJob(store, jobId);
     const { options, categories } = job.spec;
+    const maximum = options.retry.maximumAttempts;
+    if (attempt > maximum && count.last) {
+      // An earlier run's last attempt failed as it handed the request over: no retry is left.
+      throw outOfRetries(count.last.type, count.last.message, attempt - 1);
+    }
+    /** Counts the failure across runs; the one that spends the last attempt is not retried. */
+    const failed = async (failure: ApplicationFailure): Promise<ApplicationFailure> => {
+      if (failure.nonRetryable) return failure;
+      const type = failure.type ?? 'Error';
+      await recordFailedAttempt(store, jobId, index, ids(items), {
+        ...runAttempt(ctx),
+        before: count.before,
+        type,
+        message: failure.message,
+      });
+      return attempt >= maximum ? outOfRetries(type, failure.message, attempt) : failure;
+    };
     const mode = codingMode(options);
     const request = { ...codingRequest(jobId, index, job, items), signal: ctx.cancellationSignal };
     const { messages, maxCompletionTokens: maxTokens } = request;
@@ -160,7 +189,7 @@ export function classifyActivities(deps: ActivityDeps) {
           .notifyRateLimited?.(jobId, { batch: index, retryAfterMs: retryDelayMs(error) })
           .catch(() => {});
       }
-      throw toActivityFailure(error, { attempt, batch: index });
+      throw await failed(toActivityFailure(error, { attempt, batch: index }));
     }
   }
 
@@ -170,6 +199,7 @@ export function classifyActivities(deps: ActivityDeps) {
     index: number,
     settled: Extract<Settled, { whole: false }>,
     model: string,
+    attempt: number,
   ): Promise<StoredPiece> {
     const { response } = settled;
     return storePiece(store, jobId, {
@@ -177,7 +207,7 @@ export function classifyActivities(deps: ActivityDeps) {
       index,
       usage: response?.usage ?? NO_USAGE,
       latencyMs: Math.round(response?.latencyMs ?? 0),
-      attempt: Context.current().info.attempt,
+      attempt,
       model,
       ...(deps.identity ? { worker: deps.identity } : {}),
       ...(response?.simulated ? { simulated: true as const } : {}),
@@ -192,7 +222,6 @@ export function classifyActivities(deps: ActivityDeps) {
      */
     classifyBatch: async ({ jobId, index }: ClassifyBatchInput): Promise<BatchOutcome> => {
       const ctx = Context.current();
-      const attempt = ctx.info.attempt;
       const batch = await readBatch(store, jobId, index);
       const previous = await readResult(store, jobId, index);
       if (previous && !previous.fallback && !previous.salvaged) {
@@ -206,10 +235,12 @@ export function classifyActivities(deps: ActivityDeps) {
       // A batch of one answer that Batch API lines got wrong: those asks count towards its attempts alone.
       const askedBefore =
         options.batchApi && batch.items.length === 1 ? await loneAsksInBatches(store, jobId, index) : 0;
+      const count = await attemptsSoFar(store, jobId, index, ids(batch.items), runAttempt(ctx));
+      const { attempt } = count;
       return withHeartbeat(async () => {
-        const settled = await ask(jobId, index, batch.items, askedBefore);
+        const settled = await ask(jobId, index, batch.items, count, askedBefore);
         if (!settled.whole) {
-          const piece = await keep(jobId, index, settled, options.model);
+          const piece = await keep(jobId, index, settled, options.model, attempt);
           const done = pieceOutcome(batch, piece, attempt, false);
           return settled.response && isLowRemaining(settled.response.rateLimit, deps.budget?.paced)
             ? { ...done, nearLimit: true }
@@ -247,8 +278,9 @@ export function classifyActivities(deps: ActivityDeps) {
         });
       }
       const { options } = (await loadJob(store, jobId)).spec;
+      const count = await attemptsSoFar(store, jobId, index, asked, runAttempt(ctx));
       return withHeartbeat(async () => {
-        const settled = await ask(jobId, index, items);
+        const settled = await ask(jobId, index, items, count);
         const piece = await keep(
           jobId,
           index,
@@ -261,9 +293,10 @@ export function classifyActivities(deps: ActivityDeps) {
               }
             : settled,
           options.model,
+          count.attempt,
         );
         if (options.rateLimitDelayMs > 0) await ctx.sleep(options.rateLimitDelayMs);
-        return answersOutcome(piece, ctx.info.attempt);
+        return answersOutcome(piece, count.attempt);
       });
     },
   };
@@ -334,6 +367,20 @@ export function wholeResult(
     ...(answer.simulated ? { simulated: true as const } : {}),
     ...(confidence ? { confidence } : {}),
   };
+}
+
+/** This activity's run and its attempt in Temporal's count (which starts again in each run). */
+function runAttempt(ctx: Context): { runId: string; attempt: number } {
+  return { runId: ctx.info.workflowExecution?.runId ?? '', attempt: ctx.info.attempt };
+}
+
+/**
+ * The failure that spends a request's last attempt, over every run: not retried, and read by the workflow as
+ * retries run out (`outOfRetries`), not as an error that could never succeed.
+ */
+function outOfRetries(type: string, message: string, attempt: number): ApplicationFailure {
+  const details: FailureDetails[] = [{ attempt, outOfRetries: true }];
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details });
 }
 
 function ids(items: readonly PromptItem[]): string[] {

@@ -183,6 +183,8 @@ export interface FailureContext {
 export interface FailureDetails {
   readonly attempt: number;
   readonly status?: number;
+  /** Marked not retryable because it spent the last attempt over every run of the job, not by its kind. */
+  readonly outOfRetries?: boolean;
 }
 
 /**

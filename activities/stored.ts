@@ -60,6 +60,57 @@ export async function recordLoneAsk(
   return rounds.size;
 }
 
+/**
+ * `attempts/<batch>-<pieceKey(ids)>.json`: how many times a request (a batch, or some of its answers) failed
+ * before. A hand-over starts a batch that is in retry backoff again as a new activity, whose own count starts
+ * at 1; this record carries the count across runs, so the retry policy's maximum holds for the job, not per
+ * run. Written when an attempt fails (a worker that dies mid-attempt leaves it uncounted, as Temporal counts
+ * it within the run).
+ */
+export interface FailedAttempts {
+  /** The run whose activity failed last. */
+  readonly runId: string;
+  /** Attempts that failed in the runs before it. */
+  readonly before: number;
+  /** Its attempt (in its own count) that failed last. */
+  readonly attempt: number;
+  /** That failure, to fall back with when a later run finds the retries spent. */
+  readonly type: string;
+  readonly message: string;
+}
+
+/** The request's attempt counted over every run: `attempt` of this run's activity plus earlier runs' failures. */
+export interface AttemptCount {
+  readonly attempt: number;
+  /** Attempts that failed in earlier runs. */
+  readonly before: number;
+  /** The last failure recorded, if any. */
+  readonly last?: FailedAttempts;
+}
+
+export async function attemptsSoFar(
+  store: JobStore,
+  jobId: string,
+  index: number,
+  ids: readonly string[],
+  run: { readonly runId: string; readonly attempt: number },
+): Promise<AttemptCount> {
+  const last = await store.readJsonIfExists<FailedAttempts>(store.attemptsFile(jobId, index, pieceKey(ids)));
+  if (!last) return { attempt: run.attempt, before: 0 };
+  const before = last.runId === run.runId ? last.before : last.before + last.attempt;
+  return { attempt: before + run.attempt, before, last };
+}
+
+export async function recordFailedAttempt(
+  store: JobStore,
+  jobId: string,
+  index: number,
+  ids: readonly string[],
+  failed: FailedAttempts,
+): Promise<void> {
+  await store.writeJson(store.attemptsFile(jobId, index, pieceKey(ids)), failed);
+}
+
 /** A batch as sent: its unique answers with their prompt ids. */
 export interface StoredBatch extends PlannedBatch {
   readonly items: readonly PromptItem[];

@@ -228,6 +228,11 @@ function installSdkLogger(logger: Logger): ConnectionTrouble {
     logger: new DefaultLogger(sdkLevel, (entry) => {
       // The LLM worker polls activities only, by design: not worth a warning.
       if (entry.message.startsWith('No workflows registered')) return;
+      // An activity a hand-over abandoned finished after its run closed: expected, its result is stored.
+      if (entry.message.startsWith('Activity not found on completion')) {
+        logger.debug({ ...entry.meta, sdk: true }, entry.message);
+        return;
+      }
       if (entry.level === 'WARN' || entry.level === 'ERROR') {
         if (trouble.take(entry.message, entry.meta)) return;
       }

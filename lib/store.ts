@@ -50,6 +50,12 @@ export class JobStore {
     return path.join(this.piecesDir(jobId, index), `${key}.json`);
   }
 
+  /** A request's failed attempts in earlier runs (see activities/stored.ts `attemptsSoFar`); `key` as for pieces. */
+  attemptsFile(jobId: string, index: number, key: string): string {
+    if (!/^[0-9a-f-]{1,40}$/.test(key)) throw new Error(`not a piece key: ${key}`);
+    return path.join(this.dir(jobId), 'attempts', `${pad(index)}-${key}.json`);
+  }
+
   async readJson<T>(jobId: string, name: string): Promise<T> {
     return readJsonFile<T>(this.file(jobId, name), jobId);
   }

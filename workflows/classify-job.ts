@@ -644,10 +644,10 @@ function describeFailure(
 ): { reason: string; key: string; attempts: number } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
-    const detail = (cause.details?.[0] ?? {}) as { attempt?: number };
+    const detail = (cause.details?.[0] ?? {}) as { attempt?: number; outOfRetries?: boolean };
     const attempts = detail.attempt ?? maximumAttempts;
     const key = cause.type ?? 'Error';
-    const why = cause.nonRetryable ? 'not retryable' : `after ${attempts} attempts`;
+    const why = cause.nonRetryable && !detail.outOfRetries ? 'not retryable' : `after ${attempts} attempts`;
     return { reason: `${key}: ${cause.message} (${why})`, key, attempts };
   }
   if (cause instanceof TimeoutFailure) {

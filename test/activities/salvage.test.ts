@@ -211,3 +211,48 @@ describe('salvage activities', () => {
     });
   });
 });
+
+describe('attempts over the runs of a job', () => {
+  /** An attempt of an activity started by run `runId` of the job's workflow (a hand-over starts a new run). */
+  function inRun<A extends unknown[], R>(
+    runId: string,
+    fn: (...args: A) => Promise<R>,
+    attempt: number,
+    ...args: A
+  ): Promise<ApplicationFailure> {
+    const env = new MockActivityEnvironment({ attempt, workflowExecution: { workflowId: 'job', runId } });
+    return env.run<A, R, typeof fn>(fn, ...args).then(
+      () => {
+        throw new Error('expected the attempt to fail');
+      },
+      (error: unknown) => error as ApplicationFailure,
+    );
+  }
+  const detail = (failure: ApplicationFailure) => failure.details?.[0] as { attempt: number };
+
+  it('go on counting in the next run, and the attempt that reaches the maximum is the last', async () => {
+    const jobId = await prepared();
+    sim.configure({ faults: [{ kind: 'server_error', match: 'too high' }] });
+    const maximum = testOptions().retry.maximumAttempts;
+    expect(maximum).toBe(4);
+
+    const first = await inRun('run-1', llm.classifyBatch, 1, { jobId, index: 0 });
+    expect([first.nonRetryable, detail(first).attempt]).toEqual([false, 1]);
+    // Handed over while in backoff: the next run's activity starts at Temporal's attempt 1 again.
+    const second = await inRun('run-2', llm.classifyBatch, 1, { jobId, index: 0 });
+    expect([second.nonRetryable, detail(second).attempt]).toEqual([false, 2]);
+    const third = await inRun('run-2', llm.classifyBatch, 2, { jobId, index: 0 });
+    expect([third.nonRetryable, detail(third).attempt]).toEqual([false, 3]);
+    const last = await inRun('run-3', llm.classifyBatch, 1, { jobId, index: 0 });
+    expect(last.nonRetryable).toBe(true);
+    expect(last.type).toBe('InternalServerError');
+    expect(last.details?.[0]).toEqual({ attempt: 4, outOfRetries: true });
+    expect(sim.stats().requests).toBe(maximum);
+
+    // A run that takes it over after its last attempt failed sends nothing, and falls back with that reason.
+    const spent = await inRun('run-4', llm.classifyBatch, 1, { jobId, index: 0 });
+    expect([spent.nonRetryable, spent.type, spent.message]).toEqual([true, last.type, last.message]);
+    expect(spent.details?.[0]).toEqual({ attempt: 4, outOfRetries: true });
+    expect(sim.stats().requests).toBe(maximum);
+  });
+});
