@@ -138,6 +138,15 @@ export async function millionRows(
       const plan = JSON.parse(
         await fs.readFile(bench.store.file(started.jobId, 'plan.json'), 'utf8'),
       ) as JobPlan;
+      // The issue's targets, as problems the run reports: the worker under 1 GiB, every run's history under 10,000 events.
+      const targets = [
+        ...((peakRss.worker ?? 0) >= 1024
+          ? [`worker peak RSS ${Math.round(peakRss.worker ?? 0)} MiB ≥ 1 GiB`]
+          : []),
+        ...history.flatMap((run, i) =>
+          run.events >= 10_000 ? [`run ${i + 1}: ${run.events} events ≥ 10,000`] : [],
+        ),
+      ];
       runs.push({
         rows,
         jobId: started.jobId,
@@ -149,8 +158,8 @@ export async function millionRows(
         runs: history,
         batches: plan.batches,
         check: {
-          ok: check.length === 0 && parts.problems.length === 0,
-          problems: [...check, ...parts.problems].slice(0, 20),
+          ok: check.length === 0 && parts.problems.length === 0 && targets.length === 0,
+          problems: [...targets, ...check, ...parts.problems].slice(0, 20),
           partsKept: parts.identical.length,
         },
       });
