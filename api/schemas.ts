@@ -19,6 +19,7 @@ import type { ResultSummary } from '../domain/report.js';
 import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
 import type { CodeframeDescription } from '../jobs/codeframes.js';
+import { SHEET_FORMATS } from '../domain/sheet-format.js';
 import type { SheetWarning } from '../domain/sheet-warnings.js';
 import type { JobDescription, JobStart, JobSummary } from '../jobs/service.js';
 import { JOB_PHASES, JOB_STATUSES } from '../jobs/service.js';
@@ -442,7 +443,7 @@ export const JobListSchema = z
 export const PreviewSchema = z
   .object({
     fileName: z.string(),
-    format: z.enum(['xlsx', 'csv']),
+    format: z.enum(SHEET_FORMATS),
     sheets: z
       .array(
         z.object({

@@ -93,7 +93,8 @@ export interface CrosstabRow {
   readonly banner: string | null;
 }
 
-export interface Net {
+/** A net as a banner table shows it: its name and the codes it adds up. */
+export interface BannerNet {
   readonly name: string;
   readonly codes: readonly string[];
 }
@@ -101,7 +102,7 @@ export interface Net {
 export interface CrosstabOptions {
   /** The codes in the order to show them; labels found outside them follow, in order of first appearance. */
   readonly codes: readonly string[];
-  readonly nets?: readonly Net[];
+  readonly nets?: readonly BannerNet[];
   /** Banner values in the order to show them (e.g. `parseBannerGroups(...).groups`); others follow, sorted. */
   readonly columns?: readonly string[];
   /** Smallest base for a test, in the column and in the rest of the row (default `MIN_BASE`). */

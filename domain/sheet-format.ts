@@ -1,7 +1,10 @@
 import { InvalidWorkbookError } from './errors.js';
 
+/** The ways an input file is read: an Office Open XML workbook or delimited text. */
+export const SHEET_FORMATS = ['xlsx', 'csv'] as const;
+
 /** How an input file is read: an Office Open XML workbook or delimited text. */
-export type SheetFormat = 'xlsx' | 'csv';
+export type SheetFormat = (typeof SHEET_FORMATS)[number];
 
 /** The format a file name announces; legacy `.xls` and anything else are refused with what to do instead. */
 export function sheetFormatOf(fileName: string): SheetFormat {

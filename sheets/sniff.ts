@@ -3,6 +3,7 @@
  * container from its directory. So a refusal names the problem ("it is a PDF document") rather than the
  * symptom ("no zip signature").
  */
+import type { SheetFormat } from '../domain/sheet-format.js';
 import { CFB_SIGNATURE, compoundFileKind } from './cfb.js';
 
 /** The bytes a sniff needs: the start of the file. */
@@ -26,7 +27,7 @@ const MAGIC: ReadonlyArray<readonly [bytes: Buffer, what: string]> = [
 export async function describeForeign(
   path: string,
   head: Buffer,
-  expected: 'xlsx' | 'csv',
+  expected: SheetFormat,
 ): Promise<string | undefined> {
   if (head.subarray(0, 8).equals(CFB_SIGNATURE)) return describeCompoundFile(path);
   for (const [bytes, what] of MAGIC) {
