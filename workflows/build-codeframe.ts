@@ -4,14 +4,11 @@ import {
   condition,
   isCancellation,
   log,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { FileActivities, LlmActivities } from '../activities/index.js';
 import type { CallKind, CodeframeCounters, CodeframePhase, CodeframePlan } from '../domain/codeframe-job.js';
 import {
   ZERO_CODEFRAME_COUNTERS,
@@ -19,14 +16,13 @@ import {
   addFailure,
   describeCodeframeProgress,
 } from '../domain/codeframe-job.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
 import { initialWindow, windowOnRateLimited, windowOnSuccess } from '../domain/rate.js';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import { llmTaskQueue } from '../domain/task-queues.js';
 import type { BuildCodeframeInput, BuildCodeframeResult } from './codeframe-definitions.js';
 import { codeframeProgressQuery } from './codeframe-definitions.js';
 import { rateLimitedSignal } from './definitions.js';
+import { jobActivities } from './job-activities.js';
 
 const sa = {
   fileName: defineSearchAttributeKey(SEARCH_ATTRIBUTES.fileName.name, 'KEYWORD'),
@@ -48,23 +44,7 @@ export async function buildCodeframeWorkflow(input: BuildCodeframeInput): Promis
   const adaptive = options.adaptiveWindow !== false;
   const ref = { codeframeId };
 
-  const io = proxyActivities<FileActivities>({
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '1 minute',
-    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
-  });
-  const llm = proxyActivities<LlmActivities>({
-    taskQueue: llmTaskQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: retry.heartbeatTimeoutMs,
-    retry: {
-      maximumAttempts: retry.maximumAttempts,
-      initialInterval: retry.initialIntervalMs,
-      maximumInterval: retry.maximumIntervalMs,
-      backoffCoefficient: 2,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-    },
-  });
+  const { io, llm } = jobActivities(retry);
 
   let phase: CodeframePhase = 'reading';
   let plan: CodeframePlan | undefined;

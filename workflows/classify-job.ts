@@ -10,15 +10,12 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { FileActivities, LlmActivities } from '../activities/index.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type {
   AnswersOutcome,
   BatchOutcome,
@@ -64,7 +61,7 @@ import {
   withinCap,
 } from '../domain/cost.js';
 import type { ReviewState } from '../domain/review.js';
-import { llmTaskQueue } from '../domain/task-queues.js';
+import { jobActivities } from './job-activities.js';
 import { reviewPass } from './review-pass.js';
 import { cancelOpenBatches, runBatchApiRounds } from './batch-api.js';
 import type { CarriedState, ClassifyJobInput, ClassifyJobResult } from './definitions.js';
@@ -118,23 +115,7 @@ export async function classifyJobWorkflow(input: ClassifyJobInput): Promise<Clas
   // ADAPTIVE_WINDOW=false: the window stays where it is set, whatever the API answers.
   const adaptive = options.adaptiveWindow !== false;
 
-  const io = proxyActivities<FileActivities>({
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '1 minute',
-    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
-  });
-  const llm = proxyActivities<LlmActivities>({
-    taskQueue: llmTaskQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: retry.heartbeatTimeoutMs,
-    retry: {
-      maximumAttempts: retry.maximumAttempts,
-      initialInterval: retry.initialIntervalMs,
-      maximumInterval: retry.maximumIntervalMs,
-      backoffCoefficient: 2,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-    },
-  });
+  const { io, llm } = jobActivities(retry);
 
   let phase: JobPhase = carry ? 'classifying' : 'preparing';
   let plan: JobPlan | undefined = carry?.plan;
