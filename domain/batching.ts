@@ -73,7 +73,7 @@ export function cutByTokens<T extends { readonly text: string }>(
   return batches;
 }
 
-/** The estimate `cutByTokens` packs against, for one batch (tests and the limiter use it). */
+/** The estimate `cutByTokens` packs against, for one batch (the tests check the packing with it). */
 export function estimateBatchTokens<T extends { readonly text: string }>(
   items: readonly T[],
   options: Omit<AutoBatchOptions, 'tokenTarget' | 'maxItems'>,

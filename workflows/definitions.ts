@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchApiState } from '../domain/batch-api.js';
-import type { JobCounters, JobOptions, JobPhase, JobPlan, JobProgress, JobStats } from '../domain/job.js';
+import type { JobCounters, JobOptions, JobPlan, JobProgress, JobStats } from '../domain/job.js';
 import type { QualitySummary } from '../domain/quality.js';
 import type { ReviewState } from '../domain/review.js';
 import type { AdaptiveWindow } from '../domain/rate.js';
@@ -88,10 +88,6 @@ export const resumeUpdate = defineUpdate<JobProgress, []>('resume');
 export const rateLimitedSignal = defineSignal<[RateLimitedNotice]>('rateLimited');
 
 export const MAX_CONCURRENCY = 200;
-
-export function isTerminalPhase(phase: JobPhase): boolean {
-  return phase === 'done' || phase === 'cancelled' || phase === 'failed';
-}
 
 /** The budget workflow of an LLM task queue: one per queue, shared by every worker and job. */
 export function budgetWorkflowId(llmTaskQueue: string): string {
