@@ -15,10 +15,9 @@
  * labelled by counted values), 20 (encoding "UTF-8"), 21 (labels of strings over 8 bytes); 999; the cases,
  * bytecode-compressed by default. The case count is patched into the header on close.
  */
-import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
-import path from 'node:path';
+import { tempName } from '../lib/atomic-write.js';
 
 /** A cell: a number for a numeric variable, text for a string one; null (or undefined) is missing. */
 export type SavValue = number | string | null | undefined;
@@ -723,7 +722,7 @@ export async function openSavWriter(file: string, options: SavWriterOptions): Pr
   const compressed = (options.compression ?? 'bytecode') === 'bytecode';
   const header = dictionary(layouts, sets, options, compressed);
 
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID().slice(0, 8)}.tmp`);
+  const temporary = tempName(file);
   const handle = await fs.open(temporary, 'w');
   let written: Promise<void> = writeAll(handle, header);
   let failure: Error | undefined;

@@ -588,7 +588,7 @@ describe('SPSS writer: 200,000 cases', () => {
     const start = process.memoryUsage().rss;
     let peak = start;
     const onDisk = async (): Promise<number> => {
-      const temporary = (await fs.readdir(dir)).find((f) => f.startsWith('.large.sav.'));
+      const temporary = (await fs.readdir(dir)).find((f) => f.startsWith('large.sav.') && f.endsWith('.tmp'));
       return temporary === undefined ? 0 : (await fs.stat(path.join(dir, temporary))).size;
     };
     let lastOnDisk = 0;
