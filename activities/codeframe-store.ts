@@ -17,6 +17,7 @@ import type { MergedCode, RoundTheme, Theme } from '../domain/codeframe-themes.j
 import type { TokenUsage } from '../domain/job.js';
 import type { PromptItem } from '../domain/prompt.js';
 import type { JobStore } from '../lib/store.js';
+import { paddedIndex } from '../lib/store.js';
 
 export const CODEFRAME_SPEC = 'codeframe.json';
 export const CODEFRAME_PLAN = 'codeframe-plan.json';
@@ -26,16 +27,14 @@ export const CODEFRAME_REPORT = 'codeframe-report.json';
 export const CATEGORIES_TXT = 'categories.txt';
 export const CATEGORIES_XLSX = 'categories.xlsx';
 
-const pad = (n: number) => String(n).padStart(6, '0');
-
 export const chunkFile = (store: JobStore, id: string, index: number) =>
-  store.file(id, `chunks/${pad(index)}.json`);
+  store.file(id, `chunks/${paddedIndex(index)}.json`);
 export const themesFile = (store: JobStore, id: string, index: number) =>
-  store.file(id, `themes/${pad(index)}.json`);
+  store.file(id, `themes/${paddedIndex(index)}.json`);
 export const roundFile = (store: JobStore, id: string, round: number) =>
-  store.file(id, `rounds/${pad(round)}.json`);
+  store.file(id, `rounds/${paddedIndex(round)}.json`);
 export const mergeFile = (store: JobStore, id: string, round: number, group: number) =>
-  store.file(id, `merges/${pad(round)}-${pad(group)}.json`);
+  store.file(id, `merges/${paddedIndex(round)}-${paddedIndex(group)}.json`);
 
 /** One extraction request's answers: prompt ids are positions (1-based), weights how often each occurs. */
 export interface StoredChunk {

@@ -7,7 +7,7 @@ import type { PromptExample, PromptItem } from '../domain/prompt.js';
 import type { PieceResult } from '../domain/salvage.js';
 import { pieceKey } from '../domain/salvage.js';
 import type { JobStore } from '../lib/store.js';
-import { readJsonFile } from '../lib/store.js';
+import { paddedIndex, readJsonFile } from '../lib/store.js';
 
 /** The files a job's activities share through the store, and their shapes. */
 
@@ -358,6 +358,6 @@ const reviewFile = (store: JobStore, jobId: string, name: string) =>
   store.file(jobId, path.join('review', name));
 export const reviewPlanFile = (store: JobStore, jobId: string) => reviewFile(store, jobId, 'plan.json');
 export const reviewBatchFile = (store: JobStore, jobId: string, index: number) =>
-  reviewFile(store, jobId, `batches/${String(index).padStart(6, '0')}.json`);
+  reviewFile(store, jobId, `batches/${paddedIndex(index)}.json`);
 export const reviewResultFile = (store: JobStore, jobId: string, index: number) =>
-  reviewFile(store, jobId, `results/${String(index).padStart(6, '0')}.json`);
+  reviewFile(store, jobId, `results/${paddedIndex(index)}.json`);

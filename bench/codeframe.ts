@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { StoredChunk } from '../activities/codeframe-store.js';
+import { chunkFile } from '../activities/codeframe-store.js';
 import type { StoredBatch } from '../activities/stored.js';
 import { codeframeSettings } from '../domain/codeframe-job.js';
 import type { JobOptions } from '../domain/job.js';
@@ -159,9 +160,7 @@ async function figures(
   const tokensOf = (text: string) => Math.ceil(text.length / 4);
   let read = 0;
   for (let i = 0; i < p.chunks.total; i += 1) {
-    const chunk = JSON.parse(
-      await fs.readFile(bench.store.file(id, `chunks/${String(i).padStart(6, '0')}.json`), 'utf8'),
-    ) as StoredChunk;
+    const chunk = JSON.parse(await fs.readFile(chunkFile(bench.store, id, i), 'utf8')) as StoredChunk;
     read += chunk.items.reduce((s, item) => s + tokensOf(item.text), 0);
   }
   let measured = 0;

@@ -32,16 +32,16 @@ export class JobStore {
   }
 
   batchFile(jobId: string, index: number): string {
-    return path.join(this.dir(jobId), 'batches', `${pad(index)}.json`);
+    return path.join(this.dir(jobId), 'batches', `${paddedIndex(index)}.json`);
   }
 
   resultFile(jobId: string, index: number): string {
-    return path.join(this.dir(jobId), 'results', `${pad(index)}.json`);
+    return path.join(this.dir(jobId), 'results', `${paddedIndex(index)}.json`);
   }
 
   /** The folder of a batch's salvage pieces (see domain/salvage.ts), one file per request, named by its ids. */
   piecesDir(jobId: string, index: number): string {
-    return path.join(this.dir(jobId), 'pieces', pad(index));
+    return path.join(this.dir(jobId), 'pieces', paddedIndex(index));
   }
 
   /** `key` comes from `pieceKey`: digits, a dash and hex digits only. */
@@ -53,7 +53,7 @@ export class JobStore {
   /** A request's failed attempts in earlier runs (see activities/stored.ts `attemptsSoFar`); `key` as for pieces. */
   attemptsFile(jobId: string, index: number, key: string): string {
     if (!/^[0-9a-f-]{1,40}$/.test(key)) throw new Error(`not a piece key: ${key}`);
-    return path.join(this.dir(jobId), 'attempts', `${pad(index)}-${key}.json`);
+    return path.join(this.dir(jobId), 'attempts', `${paddedIndex(index)}-${key}.json`);
   }
 
   async readJson<T>(jobId: string, name: string): Promise<T> {
@@ -135,6 +135,7 @@ export async function readJsonFile<T>(file: string, jobId: string): Promise<T> {
   }
 }
 
-function pad(index: number): string {
+/** A numbered file's name: its index as six digits, zero-padded, so the names sort in order. */
+export function paddedIndex(index: number): string {
   return String(index).padStart(6, '0');
 }
