@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import type { Logger } from '../lib/logger.js';
 
@@ -37,7 +38,7 @@ export async function listen(options: {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       options.shutdown.abort();
       const deadline = Date.now() + (options.drainMs ?? 5_000);
-      while (options.sse.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (options.sse.open > 0 && Date.now() < deadline) await sleep(50);
       server.closeIdleConnections();
       if (options.sse.open > 0) {
         options.logger?.warn(

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoredChunk } from '../activities/codeframe-store.js';
 import { chunkFile } from '../activities/codeframe-store.js';
 import type { StoredBatch } from '../activities/stored.js';
@@ -127,7 +128,7 @@ async function draft(
       faults: [],
       themes: { spuriousRate: 0.3 },
     });
-    if (budget) await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if (budget) await sleep(windowMs);
     bench.sim.resetStats();
     const started = performance.now();
     const job = await service.create({

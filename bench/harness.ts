@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import type { StoredResult } from '../activities/stored.js';
@@ -151,7 +152,7 @@ async function connectWithRetry(address: string): Promise<Connection> {
     } catch (error) {
       await connection?.close();
       if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   }
 }
@@ -250,7 +251,7 @@ async function waitForPollers(client: Client, taskQueue: string, exited: () => b
     if (polled.every(Boolean)) return;
     if (exited()) throw new Error('`verbatim worker` exited before it polled');
     if (Date.now() > deadline) throw new Error('`verbatim worker` did not poll within 120 s');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 
@@ -310,7 +311,7 @@ export async function runJob(bench: Bench, spec: JobSpecForBench): Promise<JobRu
     while (!done) {
       const p = await started.handle.query(progressQuery).catch(() => undefined);
       if (p?.phase === 'classifying') minWindow = Math.min(minWindow ?? Infinity, p.window.size);
-      await new Promise((resolve) => setTimeout(resolve, spec.pollWindowMs));
+      await sleep(spec.pollWindowMs);
     }
   })();
   const result = await started.handle.result();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Category } from '../domain/categories.js';
 import type { JobOptions } from '../domain/job.js';
 import type { SimulatorOptions } from '../simulator/index.js';
@@ -173,7 +174,7 @@ async function measure(
       rateLimitHeaders: true,
       ...sim,
     });
-    if (worker.budget) await new Promise((resolve) => setTimeout(resolve, worker.budget?.windowMs ?? 0));
+    if (worker.budget) await sleep(worker.budget?.windowMs ?? 0);
     const reset = resetPeakRss(proc.pid);
     const before = allProcesses();
     const samples = sampler(bench, proc);

@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/client';
@@ -118,7 +119,7 @@ export async function closeClient(client: Client): Promise<void> {
   if (guard) {
     guard.closing = true;
     const wait = guard.until - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));
+    if (wait > 0) await sleep(wait + 50);
   }
   await client.connection.close();
 }
@@ -222,7 +223,7 @@ export async function retryConnect<T>(fn: () => Promise<T>, timeoutMs: number, a
             `and TEMPORAL_API_KEY): ${errorText(error)}`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
   throw new TemporalConnectionError(
@@ -314,7 +315,7 @@ export class ConnectionTrouble {
         );
         remindAt += 30_000;
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
     const seconds = ((Date.now() - outage.since) / 1000).toFixed(1);
     this.logger[level()](
