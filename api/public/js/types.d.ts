@@ -1,8 +1,16 @@
 /**
  * The API's JSON as the page reads it (the bodies /openapi.json describes). Types only: the browser never
- * loads this file; the modules import it in JSDoc (`@import`). test/unit/page-types.test.ts checks that the
- * server's own types still fit the ones shared with domain/ and sheets/.
+ * loads this file; the modules import it in JSDoc (`@import`). Where the page reads a server type as it is
+ * (a job's progress, phase and stats, a draft's progress), it imports it from domain/, so
+ * `tsc -p api/public` checks the page against the server's own type (and those domain/ files with it).
+ * test/unit/page-types.test.ts checks that the server's types still fit the ones written out here.
  */
+
+import type { CodeframeProgress } from '../../../domain/codeframe-job.js';
+import type { JobPhase, JobProgress, JobStats } from '../../../domain/job.js';
+import type { SheetFormat } from '../../../domain/sheet-format.js';
+
+export type { CodeframeProgress, JobPhase, JobProgress, JobStats };
 
 /** A problem body (RFC 9457 shape), or what the page says in its place (no status: a check of its own). */
 export interface ProblemFields {
@@ -66,7 +74,7 @@ export interface PreviewColumn {
 /** `POST /jobs/preview`: the file's sheets, and the columns and first data rows of one of them. */
 export interface Preview {
   readonly fileName: string;
-  readonly format: 'xlsx' | 'csv';
+  readonly format: SheetFormat;
   readonly sheets: readonly PreviewSheet[];
   /** The sheet shown. */
   readonly sheet: string;
@@ -92,96 +100,6 @@ export type JobStatus =
   | 'UNSPECIFIED'
   | 'UNKNOWN';
 
-export type JobPhase =
-  'preparing' | 'classifying' | 'reviewing' | 'writing' | 'done' | 'cancelled' | 'failed';
-
-/** A job's live progress: the `progress` event, and `progress` in a job's view. */
-export interface JobProgress {
-  readonly jobId: string;
-  readonly phase: JobPhase;
-  readonly paused: boolean;
-  /** A dry run against the simulator (no API key): the categories are not real codings. */
-  readonly simulated: boolean;
-  readonly fileName: string;
-  readonly column: string;
-  readonly rows: {
-    readonly total: number;
-    readonly done: number;
-    readonly empty: number;
-    readonly invalid: number;
-    readonly alreadyCoded: number;
-    readonly toClassify: number;
-    readonly classified: number;
-    readonly fallback: number;
-  };
-  readonly uniqueAnswers: number;
-  readonly batches: {
-    readonly total: number;
-    readonly done: number;
-    readonly inFlight: number;
-    readonly fallback: number;
-  };
-  readonly window: { readonly size: number; readonly max: number };
-  readonly ratePerMinute: number;
-  /** Null while the rate is not known yet. */
-  readonly etaSeconds: number | null;
-  readonly elapsedSeconds: number;
-  readonly tokens: {
-    readonly prompt: number;
-    readonly completion: number;
-    readonly cached: number;
-    readonly total: number;
-  };
-  readonly apiCalls: number;
-  readonly rateLimited: number;
-  /** What the job has cost so far, and its cap (absent from workers before costs). */
-  readonly cost?: JobCost;
-  /** Fallback batches by reason. */
-  readonly fallbackReasons: Readonly<Record<string, number>>;
-  /** Batch API mode: the round, its batches' states and request counts. */
-  readonly batchApi?: BatchApiProgress;
-  readonly startedAt: string;
-  readonly updatedAt: string;
-}
-
-/** A Batch API job's round: each batch as OpenAI reports it. */
-export interface BatchApiProgress {
-  readonly round: number;
-  readonly stage: 'submitting' | 'waiting' | 'synchronous';
-  readonly batches: ReadonlyArray<{
-    readonly id: string;
-    readonly status: string;
-    readonly total: number;
-    readonly completed: number;
-    readonly failed: number;
-  }>;
-  readonly requests: { readonly total: number; readonly completed: number; readonly failed: number };
-  readonly linesCoded: number;
-  readonly linesSent: number;
-  readonly note?: string;
-}
-
-/** US dollars: uncached input, cached input, output, and their sum. */
-export interface CostParts {
-  readonly input: number;
-  readonly cached: number;
-  readonly output: number;
-  readonly total: number;
-}
-
-/** A job's cost so far; `total` null: the model has no price ("cost unknown"). */
-export interface JobCost {
-  readonly total: number | null;
-  readonly sync: CostParts | null;
-  readonly batch: CostParts | null;
-  /** The review model's requests, at its price; null: none sent, or that model has no price. */
-  readonly review?: CostParts | null;
-  readonly maxCost: number | null;
-  /** The job holds its next request: it would take the cost over `maxCost`. */
-  readonly capReached: boolean;
-  readonly nextRequest: number | null;
-}
-
 /** `POST /jobs/estimate`: what a job would cost; the costs null when the model has no price. */
 export interface Estimate {
   readonly model: string;
@@ -192,20 +110,6 @@ export interface Estimate {
   readonly outputTokens: number;
   readonly cost: { readonly sync: number | null; readonly batch: number | null };
   readonly priceSource: string | null;
-}
-
-/** The stats of a finished (or cancelled) job. */
-export interface JobStats {
-  readonly totalSeconds: number;
-  readonly classifySeconds: number;
-  readonly ratePerMinute: number;
-  readonly speedup: number;
-  readonly sequentialEstimateSeconds: number;
-  readonly apiCalls: number;
-  readonly rateLimited: number;
-  readonly tokens: number;
-  readonly fallbackBatches: number;
-  readonly fallbackRows: number;
 }
 
 export interface JobLinks {
@@ -370,31 +274,6 @@ export type JobEvent =
   | { readonly event: 'done'; readonly view: JobView }
   /** The server is draining: reconnect after `retry` ms (0: not said). */
   | { readonly event: 'shutdown'; readonly retry: number };
-
-/** A codeframe draft's phase. */
-export type CodeframePhase =
-  | 'reading'
-  | 'extracting'
-  | 'merging'
-  | 'describing'
-  | 'measuring'
-  | 'writing'
-  | 'done'
-  | 'cancelled'
-  | 'failed';
-
-/** A draft's live progress (`progress` in `GET /codeframes/:id`). */
-export interface CodeframeProgress {
-  readonly codeframeId: string;
-  readonly phase: CodeframePhase;
-  readonly simulated: boolean;
-  readonly answers: { readonly rows: number; readonly unique: number; readonly chosen: number };
-  readonly chunks: { readonly total: number; readonly done: number; readonly failed: number };
-  readonly themes: number;
-  readonly merge: { readonly round: number };
-  readonly measure: { readonly batches: number; readonly done: number; readonly sample: number };
-  readonly apiCalls: number;
-}
 
 /** One code of a written draft. */
 export interface CodeframeCode {
