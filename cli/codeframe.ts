@@ -32,7 +32,7 @@ Options:
   --question <text>          the survey question, when the header does not say it
   --out, -o <file.txt>       the categories file (default: <input>.categories.txt beside the input);
                              the table goes beside it, as <name>.xlsx
-  --force                    overwrite files already at --out (they may hold your edits)
+  --force                    overwrite files already at --out (they may hold your edits), never the input
   --max-codes <n>            at most this many codes besides Other (default 25)
   --min-share <fraction>     codes under this share of answers fold into Other (default 0.01, i.e. 1 %)
   --read-cap <n>             unique answers read for themes, beyond it a sample weighted by how often
@@ -116,6 +116,8 @@ export async function codeframeCommand(argv: string[]): Promise<number> {
     ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
   });
   const { txt, xlsx } = outPaths(inputPath, values.out);
+  // Even with --force: the survey itself is never a draft to overwrite.
+  await refuseToOverwriteInput(inputPath, [txt, xlsx]);
   if (!values.force) await refuseToOverwrite([txt, xlsx]);
 
   const logger = createLogger(config.logLevel, 'verbatim-cli');
@@ -188,6 +190,34 @@ export function outPaths(inputPath: string, out: string | undefined): { txt: str
 export function defaultOutPath(inputPath: string): string {
   const ext = path.extname(inputPath);
   return path.join(path.dirname(inputPath), `${path.basename(inputPath, ext)}.categories.txt`);
+}
+
+/**
+ * The files written must not be the input: `--out survey.txt` puts the table at `survey.xlsx`, and a CSV
+ * read from `answers.txt` is itself a `.txt`. Compared by real path (symbolic links and `..` resolved).
+ */
+async function refuseToOverwriteInput(inputPath: string, files: readonly string[]): Promise<void> {
+  const input = await realPath(inputPath);
+  for (const f of files) {
+    if ((await realPath(f)) !== input) continue;
+    throw new DomainError(
+      'out_is_input',
+      `--out would write ${f}, which is the input file ${inputPath} (the categories go to the .txt, the ` +
+        `table beside it as .xlsx): pass another --out, such as ${defaultOutPath(inputPath)}; --force never ` +
+        `overwrites the input`,
+      'out',
+    );
+  }
+}
+
+/** A path with its links resolved; for a file not there yet, its folder's real path and its name. */
+async function realPath(p: string): Promise<string> {
+  try {
+    return await fs.realpath(p);
+  } catch {
+    const dir = await fs.realpath(path.dirname(p)).catch(() => path.dirname(p));
+    return path.join(dir, path.basename(p));
+  }
 }
 
 /** A draft is edited by hand: never overwritten unless asked. */

@@ -156,4 +156,33 @@ describe('verbatim codeframe', () => {
     expect(column.output()).toMatch(/Column "Q9" not found in sheet "Data" of bad\.xlsx/);
     await expect(fs.access(path.join(dir, 'data-bad'))).rejects.toThrow();
   }, 120_000);
+
+  it('never overwrites the input, even with --force: the table beside --out, a .txt read as CSV, a link', async () => {
+    const env = { DATA_DIR: path.join(dir, 'data-input'), TEMPORAL_ADDRESS: '' };
+    const input = path.join(dir, 'survey.xlsx');
+    await writeSurvey(input, ['late again', 'too expensive']);
+    const csv = path.join(dir, 'answers.txt');
+    await fs.writeFile(csv, 'E2\nlate again\ntoo expensive\n');
+    await fs.symlink(csv, path.join(dir, 'link.txt'));
+    const before = [await fs.readFile(input), await fs.readFile(csv)];
+
+    const cases: Array<[string[], string, string]> = [
+      // --out survey.txt puts the table at survey.xlsx: the survey.
+      [[input, '--column', 'E2', '--out', 'survey.txt', '--force'], 'survey.xlsx', input],
+      [[input, '--column', 'E2', '--out', './sub/../survey', '--force'], 'survey.xlsx', input],
+      [[csv, '--column', 'E2', '--out', 'answers.txt', '--force'], 'answers.txt', csv],
+      [[csv, '--column', 'E2', '--out', 'link.txt', '--force'], 'link.txt', csv],
+    ];
+    await fs.mkdir(path.join(dir, 'sub'), { recursive: true });
+    for (const [args, written, original] of cases) {
+      const run = codeframe(args, env);
+      expect(await run.exited, run.output()).toBe(1);
+      expect(run.output()).toContain(
+        `--out would write ${path.join(dir, written)}, which is the input file ${original}`,
+      );
+      expect(run.output()).toMatch(/pass another --out, such as \S+\.categories\.txt/);
+    }
+    expect([await fs.readFile(input), await fs.readFile(csv)]).toEqual(before);
+    await expect(fs.access(path.join(dir, 'data-input'))).rejects.toThrow();
+  }, 120_000);
 });
