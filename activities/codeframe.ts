@@ -125,6 +125,8 @@ export type WrittenCodeframe = CodeframeSummary;
 const FIXED_FRAMING_TOKENS = 16;
 /** Output tokens per answer of a chunk (its id, once or twice). */
 const OUTPUT_TOKENS_PER_ANSWER = 5;
+/** Prompt tokens per answer beside its text: its id, a tab and a newline. */
+const ITEM_OVERHEAD_TOKENS = 10;
 
 export function codeframeFileActivities(deps: ActivityDeps) {
   const { store, llm } = deps;
@@ -165,7 +167,6 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           counts[a.answer] = (counts[a.answer] ?? 0) + 1;
           rowAnswers.push(a.answer);
         }
-        const { chosen, sampled } = chooseAnswers(counts, settings.readCap, settings.seed);
         const tokenize = await tokenCounter(options.model);
         const maxThemes = settings.maxThemesPerChunk;
         const instructions = buildExtractionInstructions(question, maxThemes);
@@ -176,15 +177,26 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           tokenize(JSON.stringify(extractionSchema())) +
           FIXED_FRAMING_TOKENS +
           extractionMaxTokens(0, maxThemes);
+        const chunking = {
+          tokenTarget: settings.chunkTokens,
+          fixedTokens,
+          completionTokensPerItem: OUTPUT_TOKENS_PER_ANSWER,
+          itemOverheadTokens: ITEM_OVERHEAD_TOKENS,
+          maxItems: settings.chunkMaxAnswers,
+          countTokens: count,
+        };
+        const text = (i: number) => cleanForModel(rows.answers[i]?.text ?? '');
+        // An answer's share of its request, as the chunks are cut by: read at most --read-tokens of them.
+        const { chosen, sampled } = chooseAnswers(counts, settings.readCap, settings.seed, {
+          tokens: settings.readTokens,
+          cost: (i) => count(text(i)) + ITEM_OVERHEAD_TOKENS + OUTPUT_TOKENS_PER_ANSWER,
+        });
+        // However the answers fall into chunks, no more requests than the budget fills.
+        const maxChunks = Math.ceil(settings.readTokens / Math.max(1, settings.chunkTokens - fixedTokens));
         const chunks = cutChunks(
-          chosen.map((index) => ({ index, text: cleanForModel(rows.answers[index]?.text ?? '') })),
-          {
-            tokenTarget: settings.chunkTokens,
-            fixedTokens,
-            completionTokensPerItem: OUTPUT_TOKENS_PER_ANSWER,
-            maxItems: settings.chunkMaxAnswers,
-            countTokens: count,
-          },
+          chosen.map((index) => ({ index, text: text(index) })),
+          chunking,
+          maxChunks,
         );
         let estimatedTokens = 0;
         await mapLimit(chunks.length, 16, async (index) => {

@@ -37,6 +37,8 @@ Options:
   --min-share <fraction>     codes under this share of answers fold into Other (default 0.01, i.e. 1 %)
   --read-cap <n>             unique answers read for themes, beyond it a sample weighted by how often
                              each answer occurs (default 2000)
+  --read-tokens <n>          tokens of answers read for themes, so long answers cost no more requests
+                             (default 200000: at most ~32 theme-extraction requests)
   --measure-sample <n>       answers coded to estimate the shares and the coverage (default 400)
   --seed <n>                 seeds both samples (default 1): the same seed reads the same answers
   --concurrency <n>          requests in flight (PARALLEL_MAX_WORKERS, default 5)
@@ -49,6 +51,7 @@ const SETTING_FLAGS = {
   'max-codes': 'maxCodes',
   'min-share': 'minShare',
   'read-cap': 'readCap',
+  'read-tokens': 'readTokens',
   'measure-sample': 'measureSample',
   seed: 'seed',
 } as const satisfies Record<string, keyof CodeframeSettings>;
@@ -66,6 +69,7 @@ export async function codeframeCommand(argv: string[]): Promise<number> {
       'max-codes': { type: 'string' },
       'min-share': { type: 'string' },
       'read-cap': { type: 'string' },
+      'read-tokens': { type: 'string' },
       'measure-sample': { type: 'string' },
       seed: { type: 'string' },
       concurrency: { type: 'string' },

@@ -14,6 +14,12 @@ export interface CodeframeSettings {
   readonly minShare: number;
   /** Unique answers read for themes: all of them up to this many, else a sample weighted by frequency. */
   readonly readCap: number;
+  /**
+   * Tokens of the answers read for themes (each answer's text and framing in its request): long answers
+   * would otherwise take a request for a few dozen of them, and the extraction requests grow with them.
+   * The chunks are at most this over what one chunk holds, whatever the answers' length.
+   */
+  readonly readTokens: number;
   /** Answers (rows) drawn to measure the draft's shares and coverage. */
   readonly measureSample: number;
   /** Answers per coding request when measuring. */
@@ -34,6 +40,7 @@ export const DEFAULT_CODEFRAME_SETTINGS: CodeframeSettings = {
   maxCodes: 25,
   minShare: 0.01,
   readCap: 2_000,
+  readTokens: 200_000,
   measureSample: 400,
   measureBatchSize: 50,
   chunkTokens: 8_000,
@@ -48,6 +55,7 @@ export const CODEFRAME_SETTING_LIMITS: Record<keyof CodeframeSettings, readonly 
   maxCodes: [1, 100, true],
   minShare: [0, 0.5, false],
   readCap: [20, 20_000, true],
+  readTokens: [10_000, 5_000_000, true],
   measureSample: [20, 10_000, true],
   measureBatchSize: [1, 200, true],
   chunkTokens: [1_000, 200_000, true],
@@ -62,6 +70,7 @@ const NAMES: Record<keyof CodeframeSettings, string> = {
   maxCodes: 'max-codes',
   minShare: 'min-share',
   readCap: 'read-cap',
+  readTokens: 'read-tokens',
   measureSample: 'measure-sample',
   measureBatchSize: 'measure-batch-size',
   chunkTokens: 'chunk-tokens',

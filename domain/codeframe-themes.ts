@@ -6,7 +6,7 @@
 import { cutFixed, cutByTokens } from './batching.js';
 import type { AutoBatchOptions } from './batching.js';
 import { FALLBACK_LABEL, categoryKey } from './categories.js';
-import { hashSeed, sampleIndexes, seededRandom, shuffle, weightedSample } from './sampling.js';
+import { hashSeed, sampleIndexes, seededRandom, shuffle, weightedOrder } from './sampling.js';
 
 /** A theme as it goes from one step to the next. */
 export interface Theme {
@@ -30,33 +30,53 @@ export const MAX_EXAMPLES = 3;
 const MAX_LABEL_LENGTH = 80;
 const MAX_DESCRIPTION_LENGTH = 300;
 
+/** A bound on the tokens of the answers read: `cost(i)` is unique answer i's share of its request. */
+export interface ReadBudget {
+  readonly tokens: number;
+  readonly cost: (index: number) => number;
+}
+
 /**
- * The unique answers to read for themes: all of them up to `cap`; beyond it a sample of `cap` drawn with
- * probability proportional to how often each answer occurs (what many people say is likelier read). Either
- * way shuffled, so that each chunk is a cross-section of the sheet, not one stretch of it. Seeded: the same
- * answers and seed choose the same answers in the same order.
+ * The unique answers to read for themes: all of them up to `cap` and the token budget; beyond either, a
+ * sample drawn with probability proportional to how often each answer occurs (what many people say is
+ * likelier read), taken in the draw's order until the cap or the budget is reached, so long answers are
+ * read as likely as short ones (none is skipped to fit shorter ones in). Either way shuffled, so that each
+ * chunk is a cross-section of the sheet, not one stretch of it. Seeded: the same answers and seed choose
+ * the same answers in the same order.
  */
 export function chooseAnswers(
   counts: readonly number[],
   cap: number,
   seed: number,
+  budget?: ReadBudget,
 ): { chosen: number[]; sampled: boolean } {
-  const sampled = counts.length > cap;
-  const picked = sampled
-    ? weightedSample(counts, cap, seededRandom(hashSeed(seed, 'read')))
-    : counts.map((_, i) => i);
-  return { chosen: shuffle(picked, seededRandom(hashSeed(seed, 'order'))), sampled };
+  const picked: number[] = [];
+  let spent = 0;
+  for (const index of weightedOrder(counts, seededRandom(hashSeed(seed, 'read')))) {
+    if (picked.length >= cap) break;
+    const cost = budget?.cost(index) ?? 0;
+    if (budget && picked.length > 0 && spent + cost > budget.tokens) break;
+    spent += cost;
+    picked.push(index);
+  }
+  picked.sort((a, b) => a - b);
+  return {
+    chosen: shuffle(picked, seededRandom(hashSeed(seed, 'order'))),
+    sampled: picked.length < counts.length,
+  };
 }
 
 /**
  * Cuts the chosen answers into extraction chunks: as many as the token target needs (see `cutByTokens`),
- * then evened out, so the last chunk is not a stub that costs a call for a handful of answers.
+ * at most `maxChunks`, then evened out, so the last chunk is not a stub that costs a call for a handful of
+ * answers.
  */
 export function cutChunks<T extends { readonly text: string }>(
   items: readonly T[],
   options: AutoBatchOptions,
+  maxChunks = Number.POSITIVE_INFINITY,
 ): T[][] {
-  const count = cutByTokens(items, options).length;
+  const count = Math.min(cutByTokens(items, options).length, maxChunks);
   if (count <= 1) return items.length > 0 ? [[...items]] : [];
   return cutFixed(items, Math.ceil(items.length / count));
 }

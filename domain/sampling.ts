@@ -43,6 +43,16 @@ export function shuffle<T>(items: readonly T[], random: () => number): T[] {
  * never drawn; fewer than `n` positive weights give them all.
  */
 export function weightedSample(weights: readonly number[], n: number, random: () => number): number[] {
+  return weightedOrder(weights, random)
+    .slice(0, Math.max(0, n))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The indexes of positive weights in the order of their keys ln(u) / w, largest first: any first `n` of it
+ * is a weighted sample of `n` without replacement (`weightedSample`), so a draw can stop at a budget.
+ */
+export function weightedOrder(weights: readonly number[], random: () => number): number[] {
   const keyed: Array<{ index: number; key: number }> = [];
   weights.forEach((w, index) => {
     // A draw is taken for every index, drawn or not, so the sequence does not depend on which weights are 0.
@@ -50,10 +60,7 @@ export function weightedSample(weights: readonly number[], n: number, random: ()
     if (w > 0) keyed.push({ index, key: Math.log(u) / w });
   });
   keyed.sort((a, b) => b.key - a.key || a.index - b.index);
-  return keyed
-    .slice(0, Math.max(0, n))
-    .map((k) => k.index)
-    .sort((a, b) => a - b);
+  return keyed.map((k) => k.index);
 }
 
 /** `n` of `count` indexes drawn uniformly without replacement (partial Fisher–Yates), in ascending order. */

@@ -46,6 +46,25 @@ describe('chooseAnswers', () => {
     // Uniform would give 25; weighted without replacement takes nearly all of them.
     expect(frequent).toBeGreaterThan(90);
   });
+
+  it('stops at the token budget in the draw order, long answers as likely read as short ones', () => {
+    // 2,000 unique answers, every other one long (300 tokens), the rest short (20 tokens).
+    const counts = Array.from({ length: 2_000 }, () => 1);
+    const cost = (i: number) => (i % 2 === 0 ? 300 : 20);
+    const { chosen, sampled } = chooseAnswers(counts, 2_000, 1, { tokens: 50_000, cost });
+    expect(sampled).toBe(true);
+    const spent = chosen.reduce((s, i) => s + cost(i), 0);
+    expect(spent).toBeLessThanOrEqual(50_000);
+    expect(spent).toBeGreaterThan(50_000 - 300);
+    // Half of what is read is long, as in the column: no short answer is taken to fill the gaps.
+    const long = chosen.filter((i) => i % 2 === 0).length;
+    expect(Math.abs(long / chosen.length - 0.5)).toBeLessThan(0.1);
+    // Within the budget the choice is the one without it, and the same seed reads the same answers.
+    expect(chooseAnswers(counts, 300, 1, { tokens: 1e9, cost }).chosen).toEqual(
+      chooseAnswers(counts, 300, 1).chosen,
+    );
+    expect(chooseAnswers(counts, 2_000, 1, { tokens: 50_000, cost }).chosen).toEqual(chosen);
+  });
 });
 
 describe('cutChunks', () => {
@@ -68,6 +87,14 @@ describe('cutChunks', () => {
 
   it('caps the answers a chunk holds however short they are', () => {
     expect(cutChunks(items(400, 'ok'), options(100_000, 150)).map((c) => c.length)).toEqual([134, 134, 132]);
+  });
+
+  it('cuts no more than maxChunks however long the answers are', () => {
+    const long = items(100, 'x'.repeat(20_000)); // 5,000 tokens: one a chunk
+    expect(cutChunks(long, options(8_000)).length).toBe(100);
+    const bounded = cutChunks(long, options(8_000), 40);
+    expect(bounded).toHaveLength(34);
+    expect(bounded.flat()).toHaveLength(100);
   });
 
   it('gives one chunk for few answers and none for none', () => {

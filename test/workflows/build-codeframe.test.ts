@@ -206,6 +206,43 @@ describe('buildCodeframeWorkflow on a real Temporal server', () => {
     }
   }, 120_000);
 
+  it('reads long answers within the token budget: the extraction requests stay within the bound', async () => {
+    // ~1,070 characters an answer: the 2,000 of --read-cap took 72 extraction requests (81 calls in all).
+    const filler =
+      ' We went on a Sunday afternoon with the children and my mother, as we do most weekends, and walked ' +
+      'around for a good while before we went home and talked it over at dinner with the neighbours.';
+    const answers = generateThemedAnswers(3_000, 11).map(
+      (a, i) => `${a.text}. Visit ${i + 1}.${filler.repeat(5)}`,
+    );
+    expect(themeOfAnswer(filler)).toBeUndefined();
+    const mean = answers.reduce((sum, a) => sum + a.length, 0) / answers.length;
+    expect(mean).toBeGreaterThan(1_000);
+    const file = path.join(h.dataDir, 'long-answers.xlsx');
+    await writeSurvey(file, answers);
+    h.sim.configure({ themes: { spuriousRate: 0 } });
+    const workers = await h.startWorkers();
+    try {
+      const started = await codeframeService(h.env.client, h.store, workers.taskQueue).create({
+        fileName: 'long-answers.xlsx',
+        source: { path: file },
+        column: 'E2',
+        options: testOptions(),
+        idFrom: 'random',
+      });
+      const result = await started.handle.result();
+      const p = result.progress;
+      // The default budget, 200,000 tokens, fills at most ceil(200,000 / (8,000 − a chunk's ~1,500 fixed)).
+      expect(p.answers.sampled).toBe(true);
+      expect(p.answers.chosen).toBeLessThan(1_000);
+      expect(p.calls.extract).toBe(p.chunks.total);
+      expect(p.calls.extract).toBeLessThanOrEqual(32);
+      expect(p.apiCalls).toBeLessThanOrEqual(60);
+      expect(result.codes.length).toBeGreaterThanOrEqual(8);
+    } finally {
+      await workers.stop();
+    }
+  }, 180_000);
+
   it('fails at once, naming the column, when it holds no answer to read', async () => {
     const file = path.join(h.dataDir, 'empty.xlsx');
     await writeSurvey(file, ['n/a', '-', null, '#N/A']);
