@@ -65,6 +65,8 @@ export interface StoredRound {
   /** Theme ids, one list per request. */
   readonly groups: ReadonlyArray<readonly string[]>;
   readonly targets: readonly number[];
+  /** Themes an earlier final merge left out (they fit none of its codes): Other's. */
+  readonly leftOut?: ReadonlyArray<{ readonly label: string; readonly count: number }>;
 }
 
 export interface StoredMerge {
@@ -79,7 +81,10 @@ export interface StoredMerge {
 
 export interface StoredDraft {
   readonly codes: readonly Theme[];
-  /** Themes left out because there were more than --max-codes (or an "Other" the model made). */
+  /**
+   * Themes left out, into Other: those the final merge fit in none of its codes, those past --max-codes,
+   * and any catch-all ("Other", "Miscellaneous") the model made.
+   */
   readonly overflow: ReadonlyArray<{ readonly label: string; readonly count: number }>;
   readonly rounds: number;
   /** `fits`: the final round left at most --max-codes; `rounds`: the round limit was reached. */

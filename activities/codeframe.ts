@@ -263,6 +263,8 @@ export function codeframeFileActivities(deps: ActivityDeps) {
       const { settings } = spec;
       let themes: Theme[];
       let lastWasFinal = false;
+      /** Themes a final merge left out (they fit none of its codes): Other's, named in the draft. */
+      let leftOut: Array<{ label: string; count: number }> = [];
       if (round === 0) {
         const plan = await store.readJson<CodeframePlan>(codeframeId, CODEFRAME_PLAN);
         const extracted = await mapLimit(plan.chunks, 16, (i) =>
@@ -279,13 +281,21 @@ export function codeframeFileActivities(deps: ActivityDeps) {
           store.readJsonIfExists<StoredMerge>(mergeFile(store, codeframeId, round - 1, g)),
         );
         const byId = new Map(previous.themes.map((t) => [t.id, t]));
+        const final = previous.kind === 'final';
+        leftOut = [...(previous.leftOut ?? [])];
         themes = previous.groups.flatMap((ids, g) => {
           const members = ids.flatMap((id) => byId.get(id) ?? []);
           // A request that failed (or an answer to other themes) carries its themes over unmerged.
           const output = outputs[g];
-          return applyMerge(members, output?.key === groupKey(members) ? output.codes : undefined);
+          const merged = applyMerge(
+            members,
+            output?.key === groupKey(members) ? output.codes : undefined,
+            final,
+          );
+          leftOut.push(...merged.leftOut.map((t) => ({ label: t.label, count: t.count })));
+          return merged.themes;
         });
-        lastWasFinal = previous.kind === 'final';
+        lastWasFinal = final;
       }
       themes = mergeSameLabels(themes);
       const decision = planMergeRound({
@@ -297,7 +307,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
         maxRounds: MAX_MERGE_ROUNDS,
       });
       if (decision.kind === 'done') {
-        const { codes, overflow } = finishDraft(themes, settings.maxCodes);
+        const { codes, overflow } = finishDraft(themes, settings.maxCodes, leftOut);
         const written: StoredDraft = { codes, overflow, rounds: round, reason: decision.reason };
         await store.writeJson(store.file(codeframeId, DRAFT), written);
         return { kind: 'done', themes: codes.length, groups: 0 };
@@ -309,6 +319,7 @@ export function codeframeFileActivities(deps: ActivityDeps) {
         themes: withIdsThemes,
         groups: decision.groups.map((g) => g.map((i) => withIdsThemes[i]?.id ?? '')),
         targets: decision.targets,
+        ...(leftOut.length > 0 ? { leftOut } : {}),
       };
       await store.writeJson(roundFile(store, codeframeId, round), stored);
       return { kind: decision.kind, themes: themes.length, groups: stored.groups.length };

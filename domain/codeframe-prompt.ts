@@ -136,8 +136,13 @@ export function buildMergeInstructions(question: string, target: number, final: 
     'Rules:',
     '- Merge themes that mean the same thing, however they are worded ("Late delivery", "Orders arrive late"), into one code; keep themes that differ in meaning apart.',
     targetLine(target),
-    '- If more remain, merge the most closely related themes; prefer specific codes over vague ones.',
-    '- List the ids of the themes each code takes in: every theme id exactly once.',
+    final
+      ? '- If more remain, merge closely related themes into a broader code that still says what its answers say ("Delivery problems" for late and damaged orders), and leave out the least mentioned themes that fit none.'
+      : '- If more remain, merge the most closely related themes; prefer specific codes over vague ones.',
+    final
+      ? '- List the ids of the themes each code takes in, each id at most once. Leave out the themes that fit none of the codes: they go to "Other".'
+      : '- List the ids of the themes each code takes in, each id at most once; a theme left out is kept as it is.',
+    '- Make no catch-all code ("Miscellaneous", "Other", "Various", "General comments"): every code says what its answers say.',
     '- Give each code a short label (2 to 6 words) and a one-sentence description of what its answers say.',
     final
       ? '- Give each code a net: a broader group name that related codes share (e.g. "Delivery" for late and damaged deliveries), or "" when it stands alone.'
@@ -193,7 +198,7 @@ export function mergeMaxTokens(themes: number, target: number): number {
 /**
  * Checks a merge answer against the themes sent: JSON of the schema's shape, no id that was not sent and
  * none twice (each a retryable ModelOutputError: the merge would be ambiguous). Ids left out are allowed:
- * `applyMerge` carries those themes over.
+ * `applyMerge` carries those themes over, or (the final merge) leaves them to Other.
  */
 export function validateMerge(content: string | null | undefined, ids: readonly string[]): MergedCode[] {
   const codes = parseArray(content, 'codes');
@@ -252,12 +257,16 @@ export function readExtractionRequest(
   return { items, maxThemes: Number(max) };
 }
 
-/** A merge request read back (the simulator): its themes and the most codes it may return. */
+/**
+ * A merge request read back (the simulator): its themes, the most codes it may return, and whether it may
+ * leave themes out (rather than put every one in a code).
+ */
 export function readMergeRequest(
   system: string,
   user: string,
-): { themes: MergeItem[]; target: number } | undefined {
+): { themes: MergeItem[]; target: number; leaveOut: boolean } | undefined {
   const target = /^- Return at most (\d+) codes\.$/m.exec(system)?.[1];
+  const leaveOut = /^- List the ids of the themes each code takes in, each id at most once/m.test(system);
   if (target === undefined) return undefined;
   try {
     const parsed = JSON.parse(user) as { themes?: unknown };
@@ -269,7 +278,7 @@ export function readMergeRequest(
         typeof (t as MergeItem).id === 'string' &&
         typeof (t as MergeItem).label === 'string',
     );
-    return { themes, target: Number(target) };
+    return { themes, target: Number(target), leaveOut };
   } catch {
     return undefined;
   }

@@ -115,8 +115,23 @@ export function labelKey(label: string): string {
   return categoryKey(label).replace(/\s+/gu, ' ');
 }
 
+const CATCH_ALL_WORD = String.raw`(?:others?|misc\.?|miscellaneous|various|general|assorted|remaining|all other|everything else|anything else)`;
+const CATCH_ALL_NOUN = String.raw`(?:comments?|remarks?|feedback|issues?|mentions?|themes?|topics?|reasons?|points?|answers?|responses?|things|items|matters|concerns|suggestions?|observations?)`;
+/** "Other", "Misc.", "Miscellaneous", "Various", "General comments", "Other / misc feedback", "Other (specify)". */
+const CATCH_ALL = new RegExp(
+  String.raw`^${CATCH_ALL_WORD}(?:\s*(?:[/&,+-]|and|or)\s*${CATCH_ALL_WORD})*(?:\s+(?:other\s+)?${CATCH_ALL_NOUN})?$`,
+  'u',
+);
+
+/**
+ * `Other`, or a catch-all in other words: a code that says nothing of its answers but that they are left
+ * over. The draft folds it into `Other` (a model asked for few codes is tempted to lump the rest into one).
+ */
 export function isFallbackLabel(label: string): boolean {
-  return labelKey(label) === labelKey(FALLBACK_LABEL);
+  const key = labelKey(label)
+    .replace(/\s*\([^)]*\)\s*$/u, '')
+    .replace(/[.\s]+$/u, '');
+  return key === labelKey(FALLBACK_LABEL) || CATCH_ALL.test(key);
 }
 
 /** Adds examples up to MAX_EXAMPLES, without repeating one. */
@@ -217,14 +232,22 @@ export interface MergedCode {
 
 /**
  * The themes after a merge request: each code sums its themes' counts and keeps their examples. A theme
- * the answer left out is carried over as it was, and a request that failed (`codes` undefined) carries
- * all of its themes: a merge never loses a theme by omission.
+ * the answer left out is carried over as it was, and a request that failed (`codes` undefined) carries all
+ * of its themes: an intermediate merge never loses a theme by omission. The final merge (one request over
+ * every theme, at most --max-codes codes) may leave out themes that fit none of its codes: those are
+ * `leftOut`, for Other. A catch-all code ("Miscellaneous", "Other comments") is no merge: its themes are
+ * treated as left out.
  */
-export function applyMerge(inputs: readonly RoundTheme[], codes: readonly MergedCode[] | undefined): Theme[] {
+export function applyMerge(
+  inputs: readonly RoundTheme[],
+  codes: readonly MergedCode[] | undefined,
+  final = false,
+): { themes: Theme[]; leftOut: Theme[] } {
   const byId = new Map(inputs.map((t) => [t.id, t]));
   const used = new Set<string>();
   const merged: Theme[] = [];
   for (const code of codes ?? []) {
+    if (isFallbackLabel(code.label)) continue;
     const members = code.themes.flatMap((id) => {
       const t = byId.get(id);
       if (!t || used.has(id)) return [];
@@ -240,8 +263,10 @@ export function applyMerge(inputs: readonly RoundTheme[], codes: readonly Merged
       examples: members.reduce<string[]>((ex, t) => addExamples(ex, t.examples), []),
     });
   }
-  const carried = inputs.filter((t) => !used.has(t.id)).map(({ id: _, ...theme }) => theme);
-  return [...merged, ...carried];
+  const rest = inputs.filter((t) => !used.has(t.id)).map(({ id: _, ...theme }) => theme);
+  return final && codes !== undefined
+    ? { themes: merged, leftOut: rest }
+    : { themes: [...merged, ...rest], leftOut: [] };
 }
 
 /** Ids for a round's themes: short, so merge answers stay small. */
@@ -249,14 +274,18 @@ export function withIds(themes: readonly Theme[]): RoundTheme[] {
   return themes.map((t, i) => ({ ...t, id: `t${i + 1}` }));
 }
 
-/** The draft: at most `maxCodes` themes, most frequent first; the rest (and any "Other") overflow. */
+/**
+ * The draft: at most `maxCodes` themes, most frequent first; the rest, any catch-all ("Other",
+ * "Miscellaneous") and the themes the final merge left out overflow into Other.
+ */
 export function finishDraft(
   themes: readonly Theme[],
   maxCodes: number,
+  leftOut: ReadonlyArray<{ readonly label: string; readonly count: number }> = [],
 ): { codes: Theme[]; overflow: Array<{ label: string; count: number }> } {
   const sorted = byCount(mergeSameLabels(themes.filter((t) => t.label !== '')));
   const codes = sorted.filter((t) => !isFallbackLabel(t.label));
-  const overflow = [...sorted.filter((t) => isFallbackLabel(t.label)), ...codes.slice(maxCodes)];
+  const overflow = [...sorted.filter((t) => isFallbackLabel(t.label)), ...codes.slice(maxCodes), ...leftOut];
   return {
     codes: codes.slice(0, maxCodes),
     overflow: overflow.map((t) => ({ label: t.label, count: t.count })),

@@ -55,6 +55,12 @@ export interface SimulatorOptions {
 export interface ThemeOptions {
   /** Probability that an extraction request reports a spurious one-off theme (default 0.3). */
   spuriousRate?: number;
+  /**
+   * Probability that a merge request with more themes than its target lumps the smallest into one
+   * catch-all code ("Miscellaneous", "Other comments") even though told to leave them out (default 0).
+   * Told nothing, it always does: a model asked for few codes and for every theme in one is tempted so.
+   */
+  catchAllRate?: number;
 }
 
 /**
@@ -203,7 +209,10 @@ const optionsSchema = z
     usage: z.enum(['chars', 'tokenizer']),
     modelWrongRates: z.record(z.string().min(1), z.number().min(0).max(1)),
     keepRequests: z.boolean(),
-    themes: z.strictObject({ spuriousRate: z.number().min(0).max(1).optional() }),
+    themes: z.strictObject({
+      spuriousRate: z.number().min(0).max(1).optional(),
+      catchAllRate: z.number().min(0).max(1).optional(),
+    }),
   })
   .partial();
 

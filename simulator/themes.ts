@@ -11,8 +11,10 @@
  * the codeframe (the keyword rule of labels.ts) finds its answers again. With probability `spuriousRate`
  * (hashed, per request) one answer also gets a spurious theme of its own.
  * Merge: themes whose labels are wordings of the same catalogue theme become one code (named and netted
- * as the catalogue says); any other label stays alone. Past the request's target, the smallest groups
- * are lumped together as "Miscellaneous".
+ * as the catalogue says); any other label stays alone. Past the request's target, the smallest groups are
+ * left out when the request allows it; when it asks for every theme in a code (or, told otherwise, with
+ * probability `catchAllRate`) they are lumped together into a catch-all ("Miscellaneous", "Other
+ * comments", …), as a model tempted to fit everything into few codes does.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -214,8 +216,9 @@ export const SPURIOUS_THEMES: ReadonlyArray<{ readonly label: string; readonly d
   { label: 'Trolley wheels', description: 'Complaints about squeaky trolley wheels.' },
 ];
 
-/** What the simulator answers when asked for fewer codes than it found. */
-export const MISCELLANEOUS = 'Miscellaneous';
+/** What the simulator calls the codes it lumps the rest into, when asked for fewer codes than it found. */
+export const CATCH_ALL_LABELS = ['Miscellaneous', 'Other comments', 'Various', 'General feedback'] as const;
+export const MISCELLANEOUS = CATCH_ALL_LABELS[0];
 
 /** Answers that carry no theme. */
 const NO_THEME = [
@@ -320,6 +323,8 @@ export type ThemeTask =
       readonly kind: 'merge';
       readonly themes: readonly MergeItem[];
       readonly target: number;
+      /** The request allows themes to be left out of every code. */
+      readonly leaveOut: boolean;
       readonly hash: string;
     };
 
@@ -380,7 +385,7 @@ export function themeReply(
 ): ModelOutcome {
   const outcome = (reply: ModelReply): ModelOutcome => ({ reply, labelsReturned: 0, validCoding: false });
   if (fault === 'refusal') return outcome({ content: null, refusal: REFUSAL, finishReason: 'stop' });
-  const content = JSON.stringify(task.kind === 'extract' ? extract(task, options) : merge(task));
+  const content = JSON.stringify(task.kind === 'extract' ? extract(task, options) : merge(task, options));
   if (fault === 'truncated' || fault === 'malformed_json') {
     return outcome({
       content: content.slice(0, Math.floor(content.length / 2)),
@@ -427,7 +432,7 @@ function extract(task: Extract<ThemeTask, { kind: 'extract' }>, options: ThemeOp
   return { themes: themes.slice(0, task.maxThemes) };
 }
 
-function merge(task: Extract<ThemeTask, { kind: 'merge' }>) {
+function merge(task: Extract<ThemeTask, { kind: 'merge' }>, options: ThemeOptions) {
   const groups = new Map<string, { theme?: CatalogueTheme; items: MergeItem[] }>();
   for (const item of task.themes) {
     const theme = themeOfLabel(item.label);
@@ -440,7 +445,7 @@ function merge(task: Extract<ThemeTask, { kind: 'merge' }>) {
   const sorted = [...groups.values()].sort((a, b) => size(b) - size(a));
   const target = Math.max(1, task.target);
   const kept = sorted.length > target ? sorted.slice(0, target - 1) : sorted;
-  const codes = kept.map((g) => {
+  const code = (g: { theme?: CatalogueTheme; items: MergeItem[] }) => {
     const first = g.items[0];
     return g.theme
       ? {
@@ -450,12 +455,19 @@ function merge(task: Extract<ThemeTask, { kind: 'merge' }>) {
           themes: ids(g),
         }
       : { label: first?.label ?? '', description: first?.description ?? '', net: '', themes: ids(g) };
-  });
-  if (sorted.length > target) {
+  };
+  const codes = kept.map(code);
+  const tempted = !task.leaveOut || unit(task.hash, 'catch-all') < (options.catchAllRate ?? 0);
+  if (sorted.length > target && !tempted) {
+    // Told it may leave themes out: the target's largest are the codes, the rest fit none of them.
+    const extra = sorted[target - 1];
+    if (extra) codes.push(code(extra));
+  } else if (sorted.length > target) {
     const rest = sorted.slice(target - 1);
     const keywords = rest.flatMap((g) => g.theme?.keywords ?? []);
+    const label = CATCH_ALL_LABELS[Math.floor(unit(task.hash, 'catch-all label') * CATCH_ALL_LABELS.length)];
     codes.push({
-      label: MISCELLANEOUS,
+      label: label ?? MISCELLANEOUS,
       description: keywords.length > 0 ? keywords.join(', ') : 'Various other remarks.',
       net: '',
       themes: rest.flatMap(ids),

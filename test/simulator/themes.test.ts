@@ -15,7 +15,7 @@ import { promptId } from '../../domain/plan.js';
 import type { Simulator } from '../../simulator/index.js';
 import { expectedLabel, startSimulator } from '../../simulator/index.js';
 import {
-  MISCELLANEOUS,
+  CATCH_ALL_LABELS,
   SPURIOUS_THEMES,
   THEME_CATALOGUE,
   generateThemedAnswers,
@@ -51,10 +51,22 @@ async function extract(texts: readonly string[], maxThemes = 20) {
   return { content, themes: validateExtraction(content, chunk, maxThemes), chunk };
 }
 
-async function merge(themes: readonly MergeItem[], target: number) {
+/** The rule of the merge prompt before the final merge could leave themes out. */
+const EVERY_THEME = '- List the ids of the themes each code takes in: every theme id exactly once.';
+
+async function merge(themes: readonly MergeItem[], target: number, everyTheme = false) {
+  const messages = buildMergeMessages('Why that score?', themes, target, true).map((m) =>
+    everyTheme && m.role === 'system'
+      ? {
+          ...m,
+          content: m.content.replace(/^- List the ids of the themes each code takes in.*$/m, EVERY_THEME),
+        }
+      : m,
+  );
+  expect(messages[0]?.content.includes(EVERY_THEME)).toBe(everyTheme);
   const response = await client.chat.completions.create({
     model: 'gpt-4o-mini',
-    messages: buildMergeMessages('Why that score?', themes, target, true),
+    messages,
     response_format: { type: 'json_schema', json_schema: mergeSchema() },
     max_completion_tokens: mergeMaxTokens(themes.length, target),
   });
@@ -180,12 +192,27 @@ describe('theme merging by the simulator', () => {
     expect(codes.find((c) => c.label === 'Weather on the day')?.themes).toEqual(['t3']);
   });
 
-  it('keeps to the target: the smallest groups become one Miscellaneous code', async () => {
+  it('keeps to the target: told it may leave themes out, it leaves out the smallest groups', async () => {
     const themes = THEME_CATALOGUE.slice(0, 6).map((t, i) => item(`t${i + 1}`, t.wordings[0] ?? '', 60 - i));
     const codes = await merge(themes, 4);
+    expect(codes.map((c) => c.themes)).toEqual([['t1'], ['t2'], ['t3'], ['t4']]);
+    expect(codes.every((c) => themeOfLabel(c.label) !== undefined)).toBe(true);
+  });
+
+  it('asked for every theme in a code (or tempted), lumps the smallest groups into a catch-all', async () => {
+    const themes = THEME_CATALOGUE.slice(0, 6).map((t, i) => item(`t${i + 1}`, t.wordings[0] ?? '', 60 - i));
+    const codes = await merge(themes, 4, true);
     expect(codes).toHaveLength(4);
-    expect(codes.at(-1)?.label).toBe(MISCELLANEOUS);
+    expect(CATCH_ALL_LABELS).toContain(codes.at(-1)?.label);
     expect(codes.at(-1)?.themes).toEqual(['t4', 't5', 't6']);
+    sim.configure({ themes: { catchAllRate: 1 } });
+    try {
+      const tempted = await merge(themes, 4);
+      expect(CATCH_ALL_LABELS).toContain(tempted.at(-1)?.label);
+      expect(tempted.at(-1)?.themes).toEqual(['t4', 't5', 't6']);
+    } finally {
+      sim.configure({ themes: { catchAllRate: 0 } });
+    }
   });
 
   it('counts extraction and merge requests apart in its stats', async () => {

@@ -89,7 +89,17 @@ describe('merge requests', () => {
     const [system, user] = buildMergeMessages('Why?', themes, 25, true);
     expect(system?.content).toMatch(/at most 25 codes/);
     expect(system?.content).toMatch(/net/);
-    expect(readMergeRequest(system?.content ?? '', user?.content ?? '')).toEqual({ themes, target: 25 });
+    expect(readMergeRequest(system?.content ?? '', user?.content ?? '')).toEqual({
+      themes,
+      target: 25,
+      leaveOut: true,
+    });
+    // The final merge may leave out what fits no code (for Other), and makes no catch-all.
+    expect(system?.content).toMatch(/Leave out the themes that fit none of the codes: they go to "Other"/);
+    expect(system?.content).toMatch(/Make no catch-all code \("Miscellaneous"/);
+    const [intermediate] = buildMergeMessages('Why?', themes, 25, false);
+    expect(intermediate?.content).toMatch(/a theme left out is kept as it is/);
+    expect(intermediate?.content).not.toMatch(/Other"\.$/m);
   });
 
   it('take codes over the ids sent, leaving ids out allowed', () => {

@@ -3,6 +3,7 @@ import type { Theme } from '../../domain/codeframe-themes.js';
 import {
   MAX_MERGE_ROUNDS,
   applyMerge,
+  isFallbackLabel,
   chooseAnswers,
   cleanLabel,
   cutChunks,
@@ -207,7 +208,8 @@ describe('applyMerge', () => {
       { label: 'Late delivery', description: 'Orders came late.', net: 'Delivery', themes: ['t1', 't2'] },
       { label: 'Rude staff', description: 'Staff were rude.', net: '', themes: ['t3'] },
     ]);
-    expect(merged).toEqual([
+    expect(merged.leftOut).toEqual([]);
+    expect(merged.themes).toEqual([
       {
         label: 'Late delivery',
         description: 'Orders came late.',
@@ -229,16 +231,76 @@ describe('applyMerge', () => {
     const merged = applyMerge(inputs, [
       { label: 'Late delivery', description: 'x', net: '', themes: ['t1', 't2'] },
     ]);
-    expect(merged.map((t) => [t.label, t.count])).toEqual([
+    expect(merged.themes.map((t) => [t.label, t.count])).toEqual([
       ['Late delivery', 8],
       ['Rude staff', 2],
     ]);
-    expect(applyMerge(inputs, undefined).map((t) => t.label)).toEqual([
+    expect(merged.leftOut).toEqual([]);
+    expect(applyMerge(inputs, undefined).themes.map((t) => t.label)).toEqual([
       'Late delivery',
       'Orders arrive late',
       'Rude staff',
     ]);
+    // Even the final merge's: a failed request has said nothing of what fits.
+    expect(applyMerge(inputs, undefined, true).leftOut).toEqual([]);
   });
+
+  it('the final merge leaves to Other the themes it put in no code', () => {
+    const merged = applyMerge(
+      inputs,
+      [{ label: 'Late delivery', description: 'x', net: '', themes: ['t1', 't2'] }],
+      true,
+    );
+    expect(merged.themes.map((t) => t.label)).toEqual(['Late delivery']);
+    expect(merged.leftOut.map((t) => [t.label, t.count])).toEqual([['Rude staff', 2]]);
+  });
+
+  it('makes no code of a catch-all: its themes are carried over, or (final) left to Other', () => {
+    const codes = [
+      { label: 'Late delivery', description: 'x', net: '', themes: ['t1'] },
+      { label: 'Miscellaneous', description: 'late, rude', net: '', themes: ['t2', 't3'] },
+    ];
+    expect(applyMerge(inputs, codes).themes.map((t) => t.label)).toEqual([
+      'Late delivery',
+      'Orders arrive late',
+      'Rude staff',
+    ]);
+    const final = applyMerge(inputs, codes, true);
+    expect(final.themes.map((t) => t.label)).toEqual(['Late delivery']);
+    expect(final.leftOut.map((t) => t.label)).toEqual(['Orders arrive late', 'Rude staff']);
+  });
+});
+
+describe('isFallbackLabel', () => {
+  it.each([
+    'Other',
+    'Others',
+    'other ',
+    'Miscellaneous',
+    'Misc.',
+    'Misc',
+    'Various',
+    'General',
+    'General comments',
+    'Other comments',
+    'Other feedback',
+    'Other issues',
+    'Other / miscellaneous',
+    'Misc. comments',
+    'Various other comments',
+    'Other (please specify)',
+    'Everything else',
+    'Miscellaneous feedback',
+  ])('%j is a catch-all', (label) => expect(isFallbackLabel(label)).toBe(true));
+
+  it.each([
+    'Other customers',
+    'General store cleanliness',
+    'Various payment options',
+    'Late delivery',
+    'Mother and baby range',
+    'Generally satisfied',
+  ])('%j is a code', (label) => expect(isFallbackLabel(label)).toBe(false));
 });
 
 describe('finishDraft', () => {
@@ -255,6 +317,16 @@ describe('finishDraft', () => {
       { label: 'Other', count: 9 },
       { label: 'B', count: 1 },
     ]);
+  });
+
+  it('folds a catch-all into Other, and names what the final merge left out', () => {
+    const { codes, overflow } = finishDraft(
+      [theme('A', 5), theme('Miscellaneous', 9), theme('Other comments', 4)],
+      3,
+      [{ label: 'Parking', count: 2 }],
+    );
+    expect(codes.map((c) => c.label)).toEqual(['A']);
+    expect(overflow.map((o) => o.label)).toEqual(['Miscellaneous', 'Other comments', 'Parking']);
   });
 });
 
