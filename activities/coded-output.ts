@@ -37,7 +37,7 @@ export interface CodedOutput {
   readonly coded: CodedRows;
   /** Batches whose retries ran out: their first answer and how many. */
   readonly fallbackBatches: ReadonlyArray<{ batch: number; reason: string; first: number; answers: number }>;
-  /** Where and what to write: the input's answer sheet, the labels, the 0/1 columns. */
+  /** Where and what to write: the input's answer sheet, the labels, the 0/1 columns, the confidences. */
   readonly sheet: CodedSheet;
   /** Each unique answer's outcome, by answer index. */
   readonly outcomes: readonly AnswerOutcome[];
@@ -110,6 +110,7 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
     answer: (a) => answerOutcomes[a],
     codedCells: new Map(rows.codedLabels),
   });
+  const withConfidence = confidences.some((c) => c !== undefined);
   const sheet: CodedSheet = {
     inputPath: store.file(jobId, spec.input),
     format: spec.format,
@@ -125,6 +126,15 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
             column: plan.codeColumn,
             headers: codeColumnHeaders(plan.header, codeframe),
             ones: coded.codes,
+          },
+        }
+      : {}),
+    ...(withConfidence && plan.confidenceColumn
+      ? {
+          confidence: {
+            column: plan.confidenceColumn,
+            header: `${plan.header} confidence`,
+            values: rowConfidences(assignmentsOf(rows), confidences),
           },
         }
       : {}),
@@ -144,6 +154,19 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
     reviewed,
     ...(review ? { review } : {}),
   };
+}
+
+/** Sheet row → confidence, for the rows whose answer has one. */
+function rowConfidences(
+  assignments: Iterable<readonly [number, string, number]>,
+  confidences: ReadonlyArray<number | null | undefined>,
+): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [row, kind, answer] of assignments) {
+    const c = kind === 'classify' ? confidences[answer] : undefined;
+    if (typeof c === 'number') out.set(row, c);
+  }
+  return out;
 }
 
 /**

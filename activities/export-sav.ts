@@ -39,7 +39,7 @@ export async function writeJobSav(store: JobStore, jobId: string): Promise<JobSa
   }
   const existing = await fs.stat(path).catch(() => undefined);
   if (existing && existing.mtimeMs >= result.mtimeMs) return { path, written: false };
-  const { plan, mode, codeframe, rows, sheet } = await loadCodedOutput(store, jobId);
+  const { plan, mode, codeframe, rows, coded, sheet } = await loadCodedOutput(store, jobId);
   const details = await writeCodedSav({
     ...sheet,
     outPath: path,
@@ -48,6 +48,7 @@ export async function writeJobSav(store: JobStore, jobId: string): Promise<JobSa
     multi: mode.multi,
     question: plan.question,
     header: plan.header,
+    notCoded: coded.notCoded,
   });
   return { path, written: true, details };
 }

@@ -199,18 +199,7 @@ export function outputActivities(deps: ActivityDeps) {
               : 'none: the answers came without log-probabilities',
           ...(plan.warnings ? { warnings: plan.warnings } : {}),
         });
-        const where = {
-          ...loaded.sheet,
-          ...(withConfidence && plan.confidenceColumn
-            ? {
-                confidence: {
-                  column: plan.confidenceColumn,
-                  header: `${plan.header} confidence`,
-                  values: rowConfidences(assignmentsOf(rows), confidences),
-                },
-              }
-            : {}),
-        };
+        const where = loaded.sheet;
         // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
         const tables = await bannerTables(loaded);
         const extraSheets = [
@@ -333,17 +322,4 @@ function unchangedReviews(
       same += 1;
   }
   return same;
-}
-
-/** Sheet row → confidence, for the rows whose answer has one. */
-function rowConfidences(
-  assignments: Iterable<readonly [number, string, number]>,
-  confidences: ReadonlyArray<number | null | undefined>,
-): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const [row, kind, answer] of assignments) {
-    const c = kind === 'classify' ? confidences[answer] : undefined;
-    if (typeof c === 'number') out.set(row, c);
-  }
-  return out;
 }

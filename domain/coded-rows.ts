@@ -54,6 +54,8 @@ export interface CodedRows {
    * `codeColumnHeaders` lists them; every other one holds 0). Rows not here are left blank.
    */
   readonly codes: ReadonlyMap<number, readonly number[]>;
+  /** Rows with an answer the job did not code: invalid, or their retries ran out (the Summary counts neither). */
+  readonly notCoded: ReadonlyMap<number, 'invalid' | 'fallback'>;
   readonly tally: Tally;
   /** Rows coded before the job whose cell names labels the codeframe does not have (kept as they are). */
   readonly unknownLabels: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
@@ -73,6 +75,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
   const fallback = codeframe.fallback.name;
   const cells = new Map<number, string>();
   const codes = new Map<number, readonly number[]>();
+  const notCoded = new Map<number, 'invalid' | 'fallback'>();
   const categories = codeframe.categories.map(() => 0);
   const nets = codeframe.nets.map(() => 0);
   const unknown = new Map<string, { label: string; count: number }>();
@@ -108,6 +111,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
       case 'invalid':
         rows.invalid += 1;
         cells.set(row, fallback);
+        notCoded.set(row, 'invalid');
         break;
       case 'coded': {
         rows.file += 1;
@@ -122,6 +126,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
         else if (outcome === 'fallback') {
           rows.fallback += 1;
           cells.set(row, fallback);
+          notCoded.set(row, 'fallback');
         } else {
           rows.model += 1;
           const { labels, unknown: strange } = index.order(outcome);
@@ -135,6 +140,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
   return {
     cells,
     codes,
+    notCoded,
     tally: {
       categories,
       nets,

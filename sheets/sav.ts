@@ -1,7 +1,7 @@
 /**
  * SPSS system files (.sav), written as the cases stream in: numeric and string variables (UTF-8, up to 32,767
- * bytes), variable and value labels, measurement levels, and multiple response sets. Generic: it knows
- * variables and cases, not surveys.
+ * bytes), variable and value labels, user-missing values, measurement levels, and multiple response sets.
+ * Generic: it knows variables and cases, not surveys.
  *
  * Written from the public format description (GNU PSPP developers' guide, "System File Format") and checked
  * against Debian's `pspp`, which reads every file the tests write. Our own rather than an npm package because
@@ -37,6 +37,11 @@ export interface SavVariable {
   decimals?: number;
   /** Value → label; values of the variable's type, labels cut at 120 bytes (SPSS's documented maximum). */
   valueLabels?: ReadonlyArray<readonly [number | string, string]>;
+  /**
+   * Numbers declared user-missing (a numeric variable, at most 3): SPSS leaves them out of valid counts and
+   * percentages but shows them, with their value labels, as missing, where system-missing says nothing.
+   */
+  missingValues?: readonly number[];
   /** Default: nominal for strings and for numbers with value labels, else scale. Strings cannot be scale. */
   measure?: 'nominal' | 'ordinal' | 'scale';
 }
@@ -265,6 +270,7 @@ interface Layout {
   decimals: number;
   measure: 1 | 2 | 3;
   valueLabels: Array<[number | string, string]>;
+  missingValues: readonly number[];
   segments: Segment[];
   /** Bytes of case data: the segments' bytes together. */
   caseBytes: number;
@@ -337,6 +343,15 @@ function layoutVariables(variables: readonly SavVariable[]): Layout[] {
       }
       return [value, cleanLabel(label, MAX_VALUE_LABEL_BYTES)];
     });
+    const missingValues = v.missingValues ?? [];
+    if (missingValues.length > 0 && v.type !== 'numeric') {
+      throw new SavSpecError(`String variable ${name}: only numeric variables take missing values here.`);
+    }
+    if (missingValues.length > 3 || missingValues.some((m) => !Number.isFinite(m))) {
+      throw new SavSpecError(
+        `Variable ${name}: missing values ${JSON.stringify(missingValues)} are not at most 3 finite numbers.`,
+      );
+    }
     const seen = new Set<number | string>();
     for (const [value] of valueLabels) {
       const key = typeof value === 'string' ? value.replace(/ +$/u, '') : value;
@@ -361,6 +376,7 @@ function layoutVariables(variables: readonly SavVariable[]): Layout[] {
       decimals,
       measure: measure === 'nominal' ? 1 : measure === 'ordinal' ? 2 : 3,
       valueLabels,
+      missingValues,
       segments,
       caseBytes: segments.reduce((sum, s) => sum + s.bytes, 0),
     };
@@ -522,12 +538,15 @@ function dictionary(
         l.type === 'numeric'
           ? format(FORMAT_F, Math.max(8, l.decimals + 3), l.decimals)
           : format(FORMAT_A, s.width, 0);
-      out.int32(2, s.width, label === undefined ? 0 : 1, 0, fmt, fmt).fixed(l.short[i] ?? '', 8);
+      const missing = i === 0 ? l.missingValues : [];
+      out.int32(2, s.width, label === undefined ? 0 : 1, missing.length, fmt, fmt).fixed(l.short[i] ?? '', 8);
       if (label !== undefined) {
         const bytes = Buffer.from(label, 'utf8');
         // The label is padded to a multiple of 4 bytes.
         out.int32(bytes.length).fixed(bytes, Math.ceil(bytes.length / 4) * 4);
       }
+      // Discrete missing values follow the label, 8 bytes each.
+      for (const m of missing) out.float64(m);
       for (let extra = 1; extra < s.bytes / 8; extra++) out.int32(2, -1, 0, 0, 0, 0).fixed('', 8, 0x20);
     });
   }

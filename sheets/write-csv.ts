@@ -40,6 +40,11 @@ export interface ConfidenceColumn {
   readonly values: ReadonlyMap<number, number>;
 }
 
+/** A confidence as the workbook and the SPSS file hold it: two decimals, as the CSV writes it. */
+export function roundedConfidence(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 100) / 100;
+}
+
 /** The confidence column's index (1-based), the letter checked; undefined when there is none. */
 export function confidenceColumnIndex(confidence: ConfidenceColumn | undefined): number | undefined {
   if (!confidence) return undefined;

@@ -9,11 +9,17 @@
  *    kept as their text (`2024-03-05`).
  *  - at the category column, single-label: the code of each row's label (`domain/codeframe.ts`: codes given
  *    or 1…n, the fallback 97), numeric, with a value label per code; a label the codeframe does not have (a
- *    row coded before the job) is missing, and counted. Multi-code: the category cell's text, as a string.
+ *    row coded before the job) is missing, and counted. Rows the job did not code are user-missing, as the
+ *    Summary leaves them out of its counts: -1 "Invalid answer" (`-`, `n/a`: the workbook's cell says
+ *    `Other`), -2 "Retries ran out" (likewise); declared missing, SPSS shows them apart from the codes and
+ *    out of the valid percentages. Codes are 1 or more, so these never meet one. Empty rows stay
+ *    system-missing. Multi-code: the category cell's text, as a string.
  *  - multi-code, at the 0/1 columns: one 0/1 variable per category and per net, labelled with the category
  *    (`NET Service`), values labelled 0 "Not mentioned" and 1 "Mentioned", missing where the workbook's
  *    cell is blank; then one multiple dichotomy set counting 1 over the categories (`$E2`, labelled with the
  *    question) and one per net over its categories (`$E2_NET_Service`), for nets of two or more.
+ *  - at the confidence column (`E2 confidence`, when the model gave log-probabilities): numeric, two
+ *    decimals as the workbook shows it, labelled with its header; system-missing where the cell is blank.
  */
 import { columnIndex, columnLetter } from '../domain/columns.js';
 import type { Codeframe } from '../domain/codeframe.js';
@@ -26,7 +32,7 @@ import type { SavMultipleResponseSet, SavValue, SavVariable } from './sav.js';
 import { makeVariableNames, writeSav } from './sav.js';
 import { openSheet } from './sources.js';
 import type { CodedSheet } from './write-csv.js';
-import { codeColumnIndex, dichotomyValues } from './write-csv.js';
+import { codeColumnIndex, confidenceColumnIndex, dichotomyValues, roundedConfidence } from './write-csv.js';
 import type { CellValue } from 'exceljs';
 
 export interface WriteCodedSavInput extends CodedSheet {
@@ -39,7 +45,18 @@ export interface WriteCodedSavInput extends CodedSheet {
   readonly question: string;
   /** The answer column's header, e.g. `E2`: names the response sets. */
   readonly header: string;
+  /** Rows the job did not code, and why: user-missing in the single-label coded variable. */
+  readonly notCoded?: ReadonlyMap<number, NotCoded>;
 }
+
+/** Why a row with an answer has no code of the model's: as the Summary's "Rows" table counts it. */
+export type NotCoded = 'invalid' | 'fallback';
+
+/** The user-missing codes of the single-label coded variable: below every codeframe code (1 or more). */
+export const NOT_CODED_VALUES: Readonly<Record<NotCoded, readonly [number, string]>> = {
+  invalid: [-1, 'Invalid answer'],
+  fallback: [-2, 'Retries ran out'],
+};
 
 export interface WrittenSav {
   readonly path: string;
@@ -72,15 +89,19 @@ type Slot =
   | { kind: 'column'; column: number }
   | { kind: 'coded' }
   | { kind: 'category-text' }
-  | { kind: 'dichotomy'; position: number };
+  | { kind: 'dichotomy'; position: number }
+  | { kind: 'confidence' };
 
 export async function writeCodedSav(input: WriteCodedSavInput): Promise<WrittenSav> {
   const categoryColumn = columnIndex(input.categoryColumn) ?? 0;
   const codeColumn = codeColumnIndex(input.codes);
   const codes = input.codes;
   const codeCount = codes?.headers.length ?? 0;
+  const confidence = input.confidence;
+  const confidenceColumn = confidenceColumnIndex(confidence);
   const ours = (column: number) =>
     column === categoryColumn ||
+    column === confidenceColumn ||
     (codeColumn !== undefined && column >= codeColumn && column < codeColumn + codeCount);
   const decimalComma =
     input.format === 'csv'
@@ -136,6 +157,7 @@ export async function writeCodedSav(input: WriteCodedSavInput): Promise<WrittenS
   const last = Math.max(
     categoryColumn,
     codeColumn === undefined ? 0 : codeColumn + codeCount - 1,
+    confidenceColumn ?? 0,
     ...facts.keys(),
   );
   const slots: Slot[] = [];
@@ -151,9 +173,16 @@ export async function writeCodedSav(input: WriteCodedSavInput): Promise<WrittenS
               label: input.categoryHeader,
               type: 'numeric',
               decimals: 0,
-              valueLabels: input.codeframe.categories.map((c): [number, string] => [c.code, c.name]),
+              valueLabels: [
+                ...input.codeframe.categories.map((c): [number, string] => [c.code, c.name]),
+                ...Object.values(NOT_CODED_VALUES),
+              ],
+              missingValues: Object.values(NOT_CODED_VALUES).map(([value]) => value),
             },
       );
+    } else if (confidence && column === confidenceColumn) {
+      slots.push({ kind: 'confidence' });
+      variables.push({ name: confidence.header, label: confidence.header, type: 'numeric', decimals: 2 });
     } else if (codes && codeColumn !== undefined && column >= codeColumn && column < codeColumn + codeCount) {
       const position = column - codeColumn;
       const category = input.codeframe.categories[position];
@@ -224,6 +253,8 @@ export async function writeCodedSav(input: WriteCodedSavInput): Promise<WrittenS
           return text === '' ? null : text;
         }
         case 'coded': {
+          const notCoded = input.notCoded?.get(number);
+          if (notCoded) return NOT_CODED_VALUES[notCoded][0];
           const label = input.labels.get(number) ?? cellText(values[categoryColumn - 1]).trim();
           const position = label === '' ? undefined : index.position(label);
           return position === undefined ? null : (input.codeframe.categories[position]?.code ?? null);
@@ -238,6 +269,13 @@ export async function writeCodedSav(input: WriteCodedSavInput): Promise<WrittenS
           dichotomies ??= dichotomyValues(ones, codeCount);
           return dichotomies[slot.position] ?? null;
         }
+        case 'confidence':
+          // A row coded before the job keeps the confidence its cell holds.
+          return (
+            roundedConfidence(confidence?.values.get(number)) ??
+            typed(values[(confidenceColumn ?? 0) - 1]).number ??
+            null
+          );
       }
     });
   };

@@ -21,7 +21,7 @@ import { csvSheetName, openCsv } from './csv.js';
 import { csvCellValue, sniffDecimalComma } from './csv-values.js';
 import { fillReportSheet, reportSheetName } from './report-sheets.js';
 import type { CodedSheet } from './write-csv.js';
-import { codeColumnIndex, confidenceColumnIndex, dichotomyValues } from './write-csv.js';
+import { codeColumnIndex, confidenceColumnIndex, dichotomyValues, roundedConfidence } from './write-csv.js';
 import type { PatchColumn, ReportSheet } from './xlsx-patch.js';
 import { patchWorkbook } from './xlsx-patch.js';
 
@@ -329,11 +329,6 @@ function applyEdits(row: Row, edits: CategoryEdits): void {
   if (ones) {
     dichotomyValues(ones, codes.headers.length).forEach((v, i) => (row.getCell(codes.column + i).value = v));
   }
-}
-
-/** Two decimals, as the CSV writes it. */
-function roundedConfidence(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : Math.round(value * 100) / 100;
 }
 
 function minOf(values: readonly number[]): number {

@@ -14,7 +14,13 @@ const run = promisify(execFile);
 
 export interface SavReadBack {
   readonly info: Map<string, string>;
-  readonly variables: Array<{ name: string; label: string; measure: string; format: string }>;
+  readonly variables: Array<{
+    name: string;
+    label: string;
+    measure: string;
+    format: string;
+    missing: string;
+  }>;
   readonly valueLabels: Map<string, Array<[string, string]>>;
   readonly mrsets: Array<{
     name: string;
@@ -26,6 +32,8 @@ export interface SavReadBack {
   readonly header: string[];
   /** The cases as pspp writes them to CSV: numbers in full, missing numbers blank (a space). */
   readonly rows: string[][];
+  /** Every table of pspp's report by its title, rows as printed (the first is the columns' head). */
+  readonly tables: ReadonlyMap<string, string[][]>;
 }
 
 let pspp: Promise<string> | undefined;
@@ -41,7 +49,8 @@ function requirePspp(): Promise<string> {
   return pspp;
 }
 
-export async function readSav(file: string): Promise<SavReadBack> {
+/** `commands`: more syntax run after the dictionary is shown (e.g. FREQUENCIES), its tables in `tables`. */
+export async function readSav(file: string, commands: readonly string[] = []): Promise<SavReadBack> {
   const base = file.replace(/\.sav$/u, '');
   await fs.writeFile(
     `${base}.sps`,
@@ -51,6 +60,7 @@ export async function readSav(file: string): Promise<SavReadBack> {
       `GET FILE='${file}'.`,
       'DISPLAY DICTIONARY.',
       'MRSETS /DISPLAY NAME=ALL.',
+      ...commands,
       `SAVE TRANSLATE /OUTFILE='${base}.data.csv' /TYPE=CSV /FIELDNAMES /TEXTOPTIONS FORMAT=PLAIN /REPLACE.`,
       '',
     ].join('\n'),
@@ -78,6 +88,7 @@ export async function readSav(file: string): Promise<SavReadBack> {
     label: v.get('Label') ?? '',
     measure: v.get('Measurement Level') ?? '',
     format: v.get('Print Format') ?? '',
+    missing: v.get('Missing Values') ?? '',
   }));
   const valueLabels = new Map<string, Array<[string, string]>>();
   let labelled: Array<[string, string]> = [];
@@ -97,5 +108,5 @@ export async function readSav(file: string): Promise<SavReadBack> {
   await Promise.all(
     [`${base}.sps`, `${base}.out.csv`, `${base}.data.csv`].map((f) => fs.rm(f, { force: true })),
   );
-  return { info, variables, valueLabels, mrsets, header, rows };
+  return { info, variables, valueLabels, mrsets, header, rows, tables };
 }

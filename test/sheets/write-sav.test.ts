@@ -24,7 +24,7 @@ afterAll(() => dir.remove());
 const LONG = Array.from({ length: 5000 }, (_, i) => 'abcdefghij'[i % 10]).join('');
 
 describe('writeCodedSav, single-label, from an xlsx', () => {
-  it('writes the sheet columns typed and named, and the coded answer with a value label per code', async () => {
+  it('writes the sheet columns typed and named, the coded answer with a value label per code, the confidence', async () => {
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('Answers');
     sheet.addRow(['ID', '満足度の理由', 'Score', 'Score', null, 'E2', 'Date', 'E2 category']);
@@ -34,6 +34,8 @@ describe('writeCodedSav, single-label, from an xlsx', () => {
       [3, null, 7, null, null, 'older', null, 'Legacy code'],
       [4, 'まあまあ', null, -3, null, 'fine', null, 'Price'],
       [5, '悪い', 10, 0, 'y', 'slow', null, null],
+      [6, null, null, null, null, 'n/a', null, null],
+      [7, null, null, null, null, 'POISON', null, null],
     ];
     for (const row of rows) sheet.addRow(row);
     const input = await saveWorkbook(workbook, dir.file('single.xlsx'));
@@ -51,17 +53,32 @@ describe('writeCodedSav, single-label, from an xlsx', () => {
         [2, 'Price'],
         [3, 'Other'],
         [6, 'Delivery'],
+        [7, 'Other'],
+        [8, 'Other'],
+      ]),
+      confidence: {
+        column: 'I',
+        header: 'E2 confidence',
+        values: new Map([
+          [2, 0.9349],
+          [6, 0.5],
+        ]),
+      },
+      // The workbook says Other for both; the Summary counts neither.
+      notCoded: new Map([
+        [7, 'invalid'],
+        [8, 'fallback'],
       ]),
       outPath,
-      rows: [2, 3, 4, 5, 6],
+      rows: [2, 3, 4, 5, 6, 7, 8],
       codeframe,
       multi: false,
       question: 'Why that score?',
       header: 'E2',
     });
-    expect(written).toMatchObject({ cases: 5, unknownLabels: 1, truncatedValues: 0, sets: [] });
-    const back = await readSav(outPath);
-    expect(back.info.get('Cases')).toBe('5');
+    expect(written).toMatchObject({ cases: 7, unknownLabels: 1, truncatedValues: 0, sets: [] });
+    const back = await readSav(outPath, ['FREQUENCIES /VARIABLES=E2_category.']);
+    expect(back.info.get('Cases')).toBe('7');
     expect(back.variables.map((v) => [v.name, v.label, v.format])).toEqual([
       ['ID', 'ID', 'F8.0'],
       ['満足度の理由', '満足度の理由', `A${Buffer.byteLength('とても良い')}`],
@@ -71,19 +88,36 @@ describe('writeCodedSav, single-label, from an xlsx', () => {
       ['E2', 'E2', 'A5000'],
       ['Date', 'Date', 'A10'],
       ['E2_category', 'E2 category', 'F8.0'],
+      ['E2_confidence', 'E2 confidence', 'F8.2'],
     ]);
     expect(back.valueLabels.get('E2_category')).toEqual([
+      ['-2[a]', 'Retries ran out'],
+      ['-1[a]', 'Invalid answer'],
       ['1', 'Price'],
       ['2', 'Delivery'],
       ['97', 'Other'],
     ]);
+    expect(back.variables.find((v) => v.name === 'E2_category')?.missing).toBe('-1; -2');
+    // Other once (row 3), of 4 coded: the invalid answer and the fallen row are missing, each by its reason;
+    // the label outside the codeframe is system-missing.
+    expect(back.tables.get('E2_category')?.slice(1)).toEqual([
+      ['Valid', 'Price', '2', '28.6%', '50.0%', '50.0%'],
+      ['', 'Delivery', '1', '14.3%', '25.0%', '75.0%'],
+      ['', 'Other', '1', '14.3%', '25.0%', '100.0%'],
+      ['Missing', '.', '1', '14.3%', '', ''],
+      ['', 'Retries ran out', '1', '14.3%', '', ''],
+      ['', 'Invalid answer', '1', '14.3%', '', ''],
+      ['Total', '', '7', '100.0%', '', ''],
+    ]);
     expect(back.rows).toEqual([
-      ['1', 'とても良い', '9', '1.5', 'x', 'too dear', '2024-03-05', '1'],
-      ['2', '普通', ' ', '2.25', '', LONG, '2024-03-06', '97'],
+      ['1', 'とても良い', '9', '1.5', 'x', 'too dear', '2024-03-05', '1', '0.93'],
+      ['2', '普通', ' ', '2.25', '', LONG, '2024-03-06', '97', ' '],
       // Coded before the job with a label outside the codeframe: missing.
-      ['3', '', '7', ' ', '', 'older', '', ' '],
-      ['4', 'まあまあ', ' ', '-3', '', 'fine', '', '1'],
-      ['5', '悪い', '10', '0', 'y', 'slow', '', '2'],
+      ['3', '', '7', ' ', '', 'older', '', ' ', ' '],
+      ['4', 'まあまあ', ' ', '-3', '', 'fine', '', '1', ' '],
+      ['5', '悪い', '10', '0', 'y', 'slow', '', '2', '0.5'],
+      ['6', '', ' ', ' ', '', 'n/a', '', '-1', ' '],
+      ['7', '', ' ', ' ', '', 'POISON', '', '-2', ' '],
     ]);
   });
 });

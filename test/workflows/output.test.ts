@@ -40,6 +40,22 @@ function sheetOf(workbook: ExcelJS.Workbook, name: string): ExcelJS.Worksheet {
   return sheet;
 }
 
+/** The number of the column headed `text` in row `row`. */
+function columnHeaded(sheet: ExcelJS.Worksheet, row: number, text: string): number {
+  let found = 0;
+  sheet.getRow(row).eachCell((cell, column) => {
+    if (cell.text === text) found = column;
+  });
+  if (found === 0) throw new Error(`no column headed ${text}`);
+  return found;
+}
+
+/** A numeric cell as pspp writes it to CSV: the number in full, a blank as a space. */
+function savNumber(sheet: ExcelJS.Worksheet, row: number, column: number): string {
+  const value = sheet.getRow(row).getCell(column).value;
+  return typeof value === 'number' ? String(value) : ' ';
+}
+
 describe('the coded output of a real job', () => {
   it('keeps every part the coded sheet does not touch byte for byte, and every row once in place; exports to SPSS', async () => {
     const rows = 400;
@@ -110,9 +126,14 @@ describe('the coded output of a real job', () => {
         ['Score', 'F8.0'],
         ['F', 'A11'],
         ['E2_category', 'F8.0'],
+        // The confidence the model's log-probabilities gave, as the workbook's column holds it.
+        ['E2_confidence', 'F8.2'],
       ]);
+      const confidence = columnHeaded(data, 1, 'E2 confidence');
       const codes = new Map(CATEGORIES.map((c, i) => [c.name, String(i + 1)]));
       expect(back.valueLabels.get('E2_category')).toEqual([
+        ['-2[a]', 'Retries ran out'],
+        ['-1[a]', 'Invalid answer'],
         ...CATEGORIES.map((c, i): [string, string] => [String(i + 1), c.name]),
         ['97', 'Other'],
       ]);
@@ -127,7 +148,9 @@ describe('the coded output of a real job', () => {
           String(row.score),
           i === 1 ? 'Merged note' : '',
           code,
+          savNumber(data, i + 1, confidence),
         ]);
+        if (!row.blank) expect(fields[5], `case ${i}`).not.toBe(' ');
       });
     } finally {
       await workers.stop();
@@ -161,7 +184,9 @@ describe('the coded output of a real job', () => {
         'Weight',
         'E2_category',
         ...dichotomies,
+        'E2_confidence',
       ]);
+      const confidence = columnHeaded(data, 2, 'E2 confidence');
       expect(dichotomies.slice(-2)).toEqual(['E2_NET_Product', 'E2_NET_Service']);
       expect(back.valueLabels.get('E2_Price')).toEqual([
         ['0', 'Not mentioned'],
@@ -178,9 +203,55 @@ describe('the coded output of a real job', () => {
         const row = k + 3;
         expect(fields[0]).toBe(cellText(data, row, 'A'));
         expect(fields[6], `case ${k + 1}`).toBe(cellText(data, row, 'G'));
-        expect(fields.slice(7), `case ${k + 1}`).toEqual(columns.map((c) => cellText(data, row, c) || ' '));
+        expect(fields.slice(7, 17), `case ${k + 1}`).toEqual(
+          columns.map((c) => cellText(data, row, c) || ' '),
+        );
+        expect(fields[17], `case ${k + 1}`).toBe(savNumber(data, row, confidence));
       });
       await fs.rm(sav.path);
+    } finally {
+      await workers.stop();
+    }
+  }, 120_000);
+
+  it('writes the rows it did not code as declared missing in SPSS, by reason, as the Summary leaves them out', async () => {
+    const answers = makeAnswers(80);
+    answers[3] = '-';
+    answers[10] = 'n/a';
+    answers[20] = 'POISON the model always refuses';
+    h.sim.configure({ faults: [{ kind: 'refusal', match: 'poison' }] });
+    const workers = await h.startWorkers();
+    try {
+      const { started } = await h.startSurvey(workers.taskQueue, 'missing-sav.xlsx', answers, testOptions());
+      const result = await started.handle.result().finally(() => h.sim.configure({ faults: [] }));
+      const summary = new Map<string, unknown>();
+      sheetOf(await readOutput(h.store.file(started.jobId, result.output.xlsx)), 'Summary').eachRow((row) => {
+        const [first, second, third] = [1, 2, 3].map((c) => row.getCell(c).value);
+        if (typeof second === 'string' && typeof third === 'number') summary.set(second.trim(), third);
+        if (typeof first === 'string' && typeof second === 'number') summary.set(first, second);
+      });
+      expect([summary.get('Invalid answers'), summary.get('Retries ran out')]).toEqual([2, 1]);
+      const base = [...summary].find(([k]) => k.startsWith('Respondents coded'))?.[1];
+      expect(base).toBe(answers.length - 3);
+
+      const sav = await writeJobSav(h.store, started.jobId);
+      const back = await readSav(sav.path, ['FREQUENCIES /VARIABLES=E2_category.']);
+      const stats = back.tables.get('Statistics') ?? [];
+      expect(stats.find((r) => r[1] === 'Valid')?.[2]).toBe(String(base));
+      expect(stats.find((r) => r[1] === 'Missing')?.[2]).toBe('3');
+      const table = back.tables.get('E2_category') ?? [];
+      const missingFrom = table.findIndex((r) => r[0] === 'Missing');
+      const valid = new Map(table.slice(1, missingFrom).map((r) => [r[1], Number(r[2])]));
+      const missing = new Map(table.slice(missingFrom, -1).map((r) => [r[1], Number(r[2])]));
+      // Each category as many times as the Summary counts it, Other included; the others missing by reason.
+      for (const [label, n] of valid) expect(n, label).toBe(summary.get(label ?? ''));
+      expect(valid.get('Other') ?? 0).toBe(summary.get('Other') ?? 0);
+      expect(missing).toEqual(
+        new Map([
+          ['Retries ran out', 1],
+          ['Invalid answer', 2],
+        ]),
+      );
     } finally {
       await workers.stop();
     }
