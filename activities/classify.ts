@@ -64,6 +64,9 @@ export interface ReclassifyAnswersInput {
 
 const NO_USAGE: TokenUsage = { prompt: 0, completion: 0, cached: 0 };
 
+/** The failure of an answer asked alone that the model got wrong, to be asked again. */
+const LONE_ANSWER_ERROR = 'LoneAnswerError';
+
 /** What one request settled: the whole batch validated, or a piece (some answers good, the rest not). */
 type Settled =
   | {
@@ -89,8 +92,9 @@ export function classifyActivities(deps: ActivityDeps) {
    * Transport errors are thrown as Temporal failures (the retry policy handles them); an answer unusable as a
    * whole is thrown too until the attempt reaches `WHOLE_ANSWER_ATTEMPTS`, then it becomes a piece whose
    * answers are all to ask again (or, for a single answer, one that fell back alone). A single answer that
-   * fails validation is thrown while `asksAloneAgain` says so (`askedBefore`: the batch lines that asked it
-   * alone and got it wrong), then it falls back alone. `count`: the attempt over every run of the job (see
+   * fails validation is thrown while `asksAloneAgain` says so, counting only the asks the model got wrong
+   * (`count.lone`, and `askedBefore`: the batch lines that asked it alone and got it wrong), never a transport
+   * failure, and while the retry policy has an attempt left; then it falls back alone. `count`: the attempt over every run of the job (see
    * `attemptsSoFar`); a failure is recorded there, and the one that reaches the policy's maximum is final.
    */
   async function ask(
@@ -118,6 +122,7 @@ export function classifyActivities(deps: ActivityDeps) {
         before: count.before,
         type,
         message: failure.message,
+        lone: count.lone + (type === LONE_ANSWER_ERROR ? 1 : 0),
       });
       return attempt >= maximum ? outOfRetries(type, failure.message, attempt) : failure;
     };
@@ -157,11 +162,12 @@ export function classifyActivities(deps: ActivityDeps) {
       }
       const settled = settleAnswer(response, items, categories, mode);
       const alone = settled.whole ? undefined : Object.values(settled.piece.fallbacks)[0];
-      if (alone !== undefined && asksAloneAgain(askedBefore + attempt, options)) {
+      if (alone !== undefined && asksAloneAgain(askedBefore + count.lone + 1, options) && attempt < maximum) {
         // One answer asked alone came back wrong: asked again (after the policy's retry interval) before
-        // it falls back, so that a slip of the model's once does not code it `Other`.
+        // it falls back, so that a slip of the model's once does not code it `Other`. Only the model's
+        // wrong answers count here: a 500 or a timeout before it left the answer unasked.
         throw ApplicationFailure.create({
-          type: 'LoneAnswerError',
+          type: LONE_ANSWER_ERROR,
           message: `${alone.replace(/^fell back alone: /, '')} (asked alone: asked again before it falls back)`,
           details: [{ attempt }],
         });

@@ -77,6 +77,12 @@ export interface FailedAttempts {
   /** That failure, to fall back with when a later run finds the retries spent. */
   readonly type: string;
   readonly message: string;
+  /**
+   * Of all the failures so far, over every run, those of an answer asked alone that the model got wrong
+   * (`LoneAnswerError`): what `LONE_ANSWER_ATTEMPTS` counts. Transport failures (a 500, a timeout) are not
+   * among them: they are the retry policy's. Absent in records written before it was counted: none.
+   */
+  readonly lone?: number;
 }
 
 /** The request's attempt counted over every run: `attempt` of this run's activity plus earlier runs' failures. */
@@ -86,6 +92,8 @@ export interface AttemptCount {
   readonly before: number;
   /** The last failure recorded, if any. */
   readonly last?: FailedAttempts;
+  /** Failures so far that were the model's wrong answer to an answer asked alone (see `FailedAttempts.lone`). */
+  readonly lone: number;
 }
 
 export async function attemptsSoFar(
@@ -96,9 +104,9 @@ export async function attemptsSoFar(
   run: { readonly runId: string; readonly attempt: number },
 ): Promise<AttemptCount> {
   const last = await store.readJsonIfExists<FailedAttempts>(store.attemptsFile(jobId, index, pieceKey(ids)));
-  if (!last) return { attempt: run.attempt, before: 0 };
+  if (!last) return { attempt: run.attempt, before: 0, lone: 0 };
   const before = last.runId === run.runId ? last.before : last.before + last.attempt;
-  return { attempt: before + run.attempt, before, last };
+  return { attempt: before + run.attempt, before, last, lone: last.lone ?? 0 };
 }
 
 export async function recordFailedAttempt(

@@ -21,9 +21,10 @@ export const WHOLE_ANSWER_ATTEMPTS = 3;
 
 /**
  * An answer asked alone that fails validation (left out, labelled off the list): asked this many times in all
- * (counting the attempt's other failures too) before it falls back, so that a one-off slip does not make it
- * `Other`; an answer that fails every time costs one more call and one retry interval. In Batch API mode a
- * line that asked a batch's one answer and got it wrong is one of these asks (`asksAloneAgain` counts both).
+ * before it falls back, so that a one-off slip does not make it `Other`; an answer that fails every time costs
+ * one more call and one retry interval. Only the asks the model got wrong count: a 500 or a timeout asked
+ * nothing, and is the retry policy's to repeat (a 500 then a slip used to make it `Other`). In Batch API mode
+ * a line that asked a batch's one answer and got it wrong is one of these asks (`asksAloneAgain` counts both).
  */
 export const LONE_ANSWER_ATTEMPTS = 2;
 

@@ -147,8 +147,12 @@ describe('salvage activities', () => {
   it('two attempts racing on the same answers keep one piece, and both report it', async () => {
     const jobId = await prepared();
     await run(llm.classifyBatch, 1, { jobId, index: 0 });
-    // The first request asked alone comes back wrong, the second right: whichever stores first wins. (Both
-    // on the last attempt an answer alone gets, where a wrong one falls back rather than trying again.)
+    // Left out once alone already, so both racers make the last ask an answer alone gets, where a wrong one
+    // falls back rather than trying again.
+    await expect(run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).rejects.toMatchObject({
+      type: 'LoneAnswerError',
+    });
+    // The first request asked alone comes back wrong, the second right: whichever stores first wins.
     sim.configure({ latency: { meanMs: 5, jitterMs: 4 }, faults: [{ kind: 'bad_category', count: 1 }] });
     const [a, b] = await Promise.all([
       run(llm.reclassifyAnswers, 2, { jobId, index: 0, ids: ['4'] }),
@@ -156,7 +160,7 @@ describe('salvage activities', () => {
     ]);
     sim.configure({ latency: { meanMs: 5 } });
     expect(a).toEqual(b);
-    expect(sim.stats().requests).toBe(3);
+    expect(sim.stats().requests).toBe(4);
     const pieces = await fs.readdir(store.piecesDir(jobId, 0));
     expect(pieces.filter((f) => f.endsWith('.json'))).toHaveLength(2);
     expect(pieces.filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -180,6 +184,47 @@ describe('salvage activities', () => {
     const result = await store.readJsonIfExists<StoredResult>(store.resultFile(jobId, 0));
     if (!result || result.fallback) throw new Error('no coded result');
     expect(result.labels[3]).toEqual([expected(ANSWERS[3] ?? '')]);
+    expect(sim.stats().requests).toBe(3);
+  });
+
+  it('does not count a 500 or a timeout as an ask: a 500, then a slip, then right is coded', async () => {
+    const jobId = await prepared();
+    await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    sim.configure({
+      faults: [
+        { kind: 'server_error', match: 'skipme', count: 1 },
+        { kind: 'bad_category', match: 'skipme', count: 1 },
+      ],
+    });
+    // Attempt 1: a 500, the retry policy's. Attempt 2: the model's first wrong answer, asked again.
+    await expect(run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).rejects.toMatchObject({
+      type: 'InternalServerError',
+    });
+    await expect(run(llm.reclassifyAnswers, 2, { jobId, index: 0, ids: ['4'] })).rejects.toMatchObject({
+      type: 'LoneAnswerError',
+    });
+    expect(await run(llm.reclassifyAnswers, 3, { jobId, index: 0, ids: ['4'] })).toMatchObject({
+      unresolved: [],
+      fellBack: 0,
+    });
+    await run(files.mergeBatch, 1, { jobId, index: 0 });
+    const result = await store.readJsonIfExists<StoredResult>(store.resultFile(jobId, 0));
+    if (!result || result.fallback) throw new Error('no coded result');
+    expect(result.labels[3]).toEqual([expected(ANSWERS[3] ?? '')]);
+    expect(sim.stats().requests).toBe(4);
+  });
+
+  it('counts the wrong answers to an answer alone over the runs: two, in two runs, make it fall back', async () => {
+    const jobId = await prepared();
+    await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    const inRun = (runId: string, attempt: number) =>
+      new MockActivityEnvironment({ attempt, workflowExecution: { workflowId: 'job', runId } }).run(
+        llm.reclassifyAnswers,
+        { jobId, index: 0, ids: ['4'] },
+      );
+    await expect(inRun('run-1', 1)).rejects.toMatchObject({ type: 'LoneAnswerError' });
+    // Handed over: the next run's attempt 1 is the answer's second wrong ask, and the last.
+    expect(await inRun('run-2', 1)).toMatchObject({ fellBack: 1, apiCalls: 2 });
     expect(sim.stats().requests).toBe(3);
   });
 
