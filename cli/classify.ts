@@ -149,6 +149,14 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   }
   if (!env.LOG_LEVEL) env.LOG_LEVEL = 'warn';
   const config = loadConfig(env, process.cwd(), names);
+  // Refused, as the API refuses maxCodes without multi: a limit on codes per answer must not switch the
+  // coding mode (the output's columns, the cost) on its own, and a forgotten --multi is better said than guessed.
+  if (values['max-codes'] !== undefined && !config.job.multi) {
+    throw new UsageError(
+      `--max-codes ${values['max-codes']} applies only with --multi (several categories per answer; or MULTI_CODE=true): add --multi, or drop --max-codes`,
+      CLASSIFY_HELP,
+    );
+  }
   const options = examples !== undefined ? { ...config.job, examplesFromGold: Number(examples) } : config.job;
 
   const inputPath = path.resolve(file);

@@ -33,6 +33,25 @@ describe('verbatim classify flags', () => {
     expect(message).toMatch(/--max-cost must be a number of dollars above 0/);
     expect(message).not.toMatch(/BATCH_SIZE|PARALLEL_MAX_WORKERS|MAX_CODES|MAX_COST/);
   });
+
+  it('refuses --max-codes without --multi, as the API refuses maxCodes without multi', async () => {
+    vi.stubEnv('MULTI_CODE', 'false');
+    const args = ['examples/customer-survey.xlsx', '--column', 'E2', '--categories', 'Price; Delivery'];
+    const error = await classifyCommand([...args, '--max-codes', '3', '--estimate']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    vi.unstubAllEnvs();
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toMatch(/--max-codes 3 applies only with --multi/);
+    // With --multi it is taken (the estimate runs and starts nothing).
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await classifyCommand([...args, '--multi', '--max-codes', '3', '--estimate'])).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+  });
 });
 
 describe('verbatim classify --estimate', () => {
