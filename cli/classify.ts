@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
 import { writeJobSav } from '../activities/export-sav.js';
@@ -20,6 +19,7 @@ import { UsageError } from './errors.js';
 import { runSession } from './session.js';
 import { checkBanners } from '../jobs/service.js';
 import { waitForResult, watchProgress } from './watch.js';
+import { parseFlags } from './args.js';
 
 export const CLASSIFY_HELP = `Usage: verbatim classify <survey.xlsx|survey.csv> --column <E2|E|question text> (--categories-file <file> | --categories "A; B; C") [options]
 
@@ -65,7 +65,7 @@ Options (each overrides its environment variable):
 `;
 
 export async function classifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import type { CodeframeSettings } from '../domain/codeframe-job.js';
 import { codeframeSettings, parseSettingNumber } from '../domain/codeframe-job.js';
 import { DomainError, InputFileNotFoundError } from '../domain/errors.js';
@@ -16,6 +15,7 @@ import { codeframeProgressLine, codeframeTable } from './codeframe-format.js';
 import { UsageError } from './errors.js';
 import { runSession } from './session.js';
 import { waitForResult } from './watch.js';
+import { parseFlags } from './args.js';
 
 export const CODEFRAME_HELP = `Usage: verbatim codeframe <survey.xlsx|survey.csv> --column <E2|E|question text> [options]
 
@@ -57,7 +57,7 @@ const SETTING_FLAGS = {
 } as const satisfies Record<string, keyof CodeframeSettings>;
 
 export async function codeframeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {

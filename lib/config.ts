@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
 import { DEFAULT_BATCH_POLL } from '../domain/batch-api.js';
+import { InvalidSettingError } from '../domain/errors.js';
 import type { JobOptions } from '../domain/job.js';
 import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { DEFAULT_REVIEW_BELOW } from '../domain/quality.js';
@@ -72,7 +73,9 @@ const schema = z.object({
       try {
         return parseBatchSize(v);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        // The reason alone: the problem line names the variable or the flag itself (`--batch-size must be …`).
+        const message = error instanceof InvalidSettingError ? error.reason : (error as Error).message;
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
     }),

@@ -52,6 +52,37 @@ describe('verbatim classify flags', () => {
       write.mockRestore();
     }
   });
+
+  /** The ConfigError's message for these flags after the example's file, column and categories. */
+  async function refusal(...flags: string[]): Promise<string> {
+    const args = ['examples/customer-survey.xlsx', '--column', 'E2', '--categories', 'Price; Delivery'];
+    const error = await classifyCommand([...args, ...flags]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+
+  it.each(['999', '0', '201'])(
+    'names only the flag for a batch size out of range (--batch-size %s)',
+    async (value) => {
+      const message = await refusal('--batch-size', value);
+      expect(message).toContain(
+        `--batch-size must be "auto" or a whole number from 1 to 200 (got "${value}")`,
+      );
+      expect(message).not.toMatch(/BATCH_SIZE/);
+    },
+  );
+
+  it('takes a negative number after a flag as its value, and refuses it with the range', async () => {
+    const message = await refusal('--temperature', '-1');
+    expect(message).toContain('--temperature must be a number from 0 to 2 (got "-1")');
+    expect(message).not.toMatch(/ambiguous|OPENAI_TEMPERATURE/);
+    expect(await refusal('--temperature', '-0.5', '--concurrency', '-3')).toMatch(
+      /--temperature must be a number from 0 to 2 \(got "-0\.5"\)[^]*--concurrency must be a whole number from 1 to 200 \(got "-3"\)/,
+    );
+  });
 });
 
 describe('verbatim classify --estimate', () => {
