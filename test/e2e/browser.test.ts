@@ -279,6 +279,15 @@ describe('the web page', () => {
       const below = await page.locator('#job-form').boundingBox();
       const box = await banner.boundingBox();
       expect(box && below && box.y < below.y).toBe(true);
+      // The model field does not name a model as if it answered: the simulator does.
+      const model = page.locator('#model');
+      expect(await model.getAttribute('placeholder')).not.toMatch(/^default:/);
+      expect(await model.getAttribute('placeholder')).toMatch(/^simulated/);
+      const hint = page.locator('#model-hint');
+      expect(await hint.textContent()).toBe(
+        'Simulated: no OPENAI_API_KEY on the server, so the simulator answers, whatever model is named here.',
+      );
+      expect(await model.getAttribute('aria-describedby')).toContain('model-hint');
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -618,6 +627,35 @@ describe('the web page', () => {
       expect(await card.locator('.job-source').textContent()).toBe('customer-survey.xlsx · E2');
       await expect.poll(() => card.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Done');
 
+      // Its categories and settings, under Details, in the form's words (not the variables behind them).
+      await card.locator('.job-details > summary').click();
+      const settings = card.locator('.job-settings');
+      await expect.poll(() => settings.isVisible()).toBe(true);
+      const started = {
+        Sheet: 'Responses',
+        Column: 'E2',
+        Categories: 'Price, Delivery, Product quality, Customer service, Website and app and 1 more',
+        'Categories per answer': 'one',
+        'Answers per request': '45',
+        'Requests at once': '4',
+        Model: 'gpt-4o-mini',
+        Temperature: '0.1',
+        'Batch API': 'off',
+        'Cost cap': 'none',
+      };
+      expect(await settingsOf(settings)).toEqual(started);
+      expect(await settings.textContent()).not.toMatch(/BATCH_SIZE|OPENAI|PARALLEL|MAX_C/);
+      // Every category, on demand.
+      await settings.getByText('and 1 more').click();
+      expect(await settings.locator('ol li').allTextContents()).toEqual([
+        'Price',
+        'Delivery',
+        'Product quality',
+        'Customer service',
+        'Website and app',
+        'Product range',
+      ]);
+
       // The same file, column, categories and settings again: nothing starts, the page asks first.
       const cards = await page.locator('#jobs .job').count();
       const duplicate = nextStart(page, 200);
@@ -646,9 +684,10 @@ describe('the web page', () => {
       await expect.poll(() => page.locator(`#job-${second} .job-title`).textContent()).toBe(NAME);
       expect(await page.locator('#jobs .job').count()).toBe(cards + 1);
 
-      // The name comes back from the server's list after a reload.
+      // The name comes back from the server's list after a reload, the settings from the job's view.
       await page.reload();
       await expect.poll(() => page.locator(`#job-${jobId} .job-title`).textContent()).toBe(NAME);
+      await expect.poll(() => settingsOf(page.locator(`#job-${jobId} .job-settings`))).toEqual(started);
 
       // "Run again with changes": the form comes back as the job was started, on the file the server keeps.
       await page.reload();
@@ -1155,6 +1194,18 @@ async function startCoding(page: Page, settings: { batchSize: string; concurrenc
   );
   await page.getByRole('button', { name: 'Start coding' }).click();
   return started;
+}
+
+/** A card's settings list as label → value (a long list of categories: the line that opens it). */
+async function settingsOf(list: Locator): Promise<Record<string, string>> {
+  const settings: Record<string, string> = {};
+  for (const row of await list.locator(':scope > div').all()) {
+    const dd = row.locator('dd');
+    const opens = dd.locator('summary');
+    const value = (await opens.count()) > 0 ? opens : dd;
+    settings[(await row.locator('dt').textContent()) ?? ''] = (await value.textContent()) ?? '';
+  }
+  return settings;
 }
 
 /** The next answer to POST /jobs with this status. */

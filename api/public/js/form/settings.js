@@ -69,12 +69,19 @@ export async function loadSettings() {
   $('batchSize', HTMLInputElement).placeholder = `default: ${d.batchSize}`;
   $('concurrency', HTMLInputElement).placeholder = `default: ${d.concurrency}`;
   $('concurrency', HTMLInputElement).max = String(settings.limits.maxConcurrency);
-  $('model', HTMLInputElement).placeholder = `default: ${d.model}`;
+  // Without an API key the simulator answers whatever model is named: the field says so, not a model's name.
+  const simulated = settings.simulated === true;
+  $('model', HTMLInputElement).placeholder = simulated ? `simulated (as ${d.model})` : `default: ${d.model}`;
+  const modelHint = $('model-hint');
+  modelHint.hidden = !simulated;
+  modelHint.textContent = simulated
+    ? 'Simulated: no OPENAI_API_KEY on the server, so the simulator answers, whatever model is named here.'
+    : '';
   $('temperature', HTMLInputElement).placeholder = `default: ${d.temperature}`;
   const serverDefault = $('parallel', HTMLSelectElement).options[0];
   if (serverDefault) serverDefault.textContent = `Server default (${d.parallel ? 'on' : 'off'})`;
   // A dry run is said before any coding starts, not discovered in the workbook afterwards.
-  $('dry-run').hidden = settings.simulated !== true;
+  $('dry-run').hidden = !simulated;
   showMultiDefaults(settings);
   $('batchApi', HTMLInputElement).checked = d.batchApi;
 }

@@ -1,7 +1,7 @@
 // @ts-check
 // A job's card in the list: made from the page's template once, then updated section by section.
 
-/** @import { JobProgress } from '../types.js' */
+/** @import { JobProgress, JobStart } from '../types.js' */
 /** @import { Tone } from './status.js' */
 /** @import { Job } from './store.js' */
 import { $, find, span } from '../dom.js';
@@ -49,6 +49,7 @@ const SECTIONS = [
   renderError,
   renderTables,
   renderActions,
+  renderSettings,
 ];
 
 /**
@@ -349,4 +350,118 @@ function renderActions({ card, job, p, running }) {
   temporal.hidden = !job.links?.temporal;
   if (job.links?.temporal) temporal.href = job.links.temporal;
   temporal.setAttribute('aria-label', `${jobName(job)} in the Temporal UI (opens a new tab)`);
+}
+
+/** How many categories the card names before "and N more". */
+const CATEGORIES_SHOWN = 5;
+
+/**
+ * What the job was started with, under Details: its categories and settings, in the form's words. Shown once
+ * the job's view says (`startedWith`); absent for a job whose files are gone.
+ * @param {CardView} view
+ */
+function renderSettings({ card, job }) {
+  const box = q(card, '.job-settings');
+  const start = job.startedWith;
+  box.hidden = !start;
+  if (!start || box.dataset.shown === JSON.stringify(start)) return;
+  box.dataset.shown = JSON.stringify(start);
+  box.setAttribute('aria-label', `How ${jobName(job)} was started`);
+  box.replaceChildren(
+    ...settingLines(start).map(([label, value]) => {
+      const row = document.createElement('div');
+      const dt = document.createElement('dt');
+      dt.textContent = label;
+      const dd = document.createElement('dd');
+      dd.append(value);
+      row.append(dt, dd);
+      return row;
+    }),
+  );
+}
+
+/**
+ * The lines of the settings list: [label, value], the labels those of the form's fields.
+ * @param {JobStart} start
+ * @returns {Array<[string, string | Node]>}
+ */
+function settingLines(start) {
+  /** @type {Array<[string, string | Node]>} */
+  const lines = [];
+  if (start.sheet) lines.push(['Sheet', start.sheet]);
+  lines.push(['Column', start.column]);
+  if (start.categories !== undefined) {
+    lines.push(['Categories', categoriesOf(categoryNames(start.categories))]);
+  }
+  lines.push([
+    'Categories per answer',
+    start.multi ? `several${start.maxCodes !== undefined ? `, at most ${start.maxCodes}` : ''}` : 'one',
+  ]);
+  lines.push([
+    'Answers per request',
+    start.batchSize === 'auto' ? 'auto (sized by tokens)' : String(start.batchSize),
+  ]);
+  lines.push([
+    'Requests at once',
+    start.parallel ? String(start.concurrency) : '1 (parallel processing off)',
+  ]);
+  lines.push([
+    'Model',
+    start.reviewModel ? `${start.model}, unsure answers again by ${start.reviewModel}` : start.model,
+  ]);
+  lines.push(['Temperature', String(start.temperature)]);
+  if (start.by?.length) lines.push(['Tables by', start.by.join('; ')]);
+  if (start.goldColumn !== undefined) {
+    const examples = start.examplesFromGold
+      ? ` (up to ${start.examplesFromGold} per category shown to the model as examples)`
+      : '';
+    lines.push(['Coded by hand', `${start.goldColumn}${examples}`]);
+  }
+  lines.push(['Batch API', start.batchApi ? 'on: half price, within 24 hours' : 'off']);
+  lines.push(['Cost cap', start.maxCost !== undefined ? dollars(start.maxCost) : 'none']);
+  return lines;
+}
+
+/**
+ * The category names of a codeframe's text as the form takes it: one a line (`Name: description`, a code
+ * before it kept), nets (`[Net]`), comments and blank lines left out; or a JSON list of names.
+ * @param {string} text
+ * @returns {string[]}
+ */
+function categoryNames(text) {
+  if (text.trim().startsWith('[')) {
+    try {
+      const list = /** @type {unknown} */ (JSON.parse(text));
+      if (Array.isArray(list) && list.every((x) => typeof x === 'string'))
+        return list.map((x) => String(x).trim());
+    } catch {
+      // not JSON: a codeframe whose first line is a net
+    }
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#') && !/^\[.*\]$/.test(line))
+    .map((line) => line.split(/:\s/)[0]?.trim() ?? line);
+}
+
+/**
+ * The first few names, "and N more", and all of them in a list that opens on demand.
+ * @param {readonly string[]} names
+ * @returns {string | Node}
+ */
+function categoriesOf(names) {
+  if (names.length <= CATEGORIES_SHOWN) return names.join(', ') || 'none kept';
+  const shown = `${names.slice(0, CATEGORIES_SHOWN).join(', ')} and ${names.length - CATEGORIES_SHOWN} more`;
+  const all = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = shown;
+  const list = document.createElement('ol');
+  for (const name of names) {
+    const item = document.createElement('li');
+    item.textContent = name;
+    list.append(item);
+  }
+  all.append(summary, list);
+  return all;
 }

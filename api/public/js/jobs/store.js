@@ -2,8 +2,9 @@
 // What the page knows of each job: the list entry first, then the job's view and its live progress.
 
 /**
- * @import { JobLinks, JobListItem, JobPhase, JobProgress, JobQuality, JobResultSummary, JobStats, JobStatus }
- *   from '../types.js'
+ * @import {
+ *   JobLinks, JobListItem, JobPhase, JobProgress, JobQuality, JobResultSummary, JobStart, JobStats, JobStatus
+ * } from '../types.js'
  */
 
 /**
@@ -21,6 +22,7 @@
  * @property {JobStats | null} stats
  * @property {JobQuality | null} [quality] agreement with the human-coded column, once the job has ended
  * @property {JobLinks} [links]
+ * @property {JobStart | null} [startedWith] its categories and settings, as its view says (null: not said)
  * @property {boolean | null} [simulated] a dry run, as the job's view says (its progress says it too)
  * @property {JobPhase | null} [phase] the list's phase, before any progress
  * @property {number | null} [rows] the list's row count, before any progress

@@ -27,6 +27,7 @@ export function applyView(view) {
     stats: view.stats ?? null,
     quality: view.quality ?? null,
     error: view.error ?? null,
+    startedWith: view.startedWith ?? known?.startedWith ?? null,
     links: view.links,
     detailed: view.status !== 'RUNNING',
   });
