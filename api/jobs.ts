@@ -8,12 +8,19 @@ import { streamSSE } from 'hono/streaming';
 import type { JobDescription, JobStatus, JobSummary, ResultFormat } from '../jobs/service.js';
 import { isOpen } from '../jobs/service.js';
 import type { FileSource } from '../jobs/ids.js';
-import { JobNotFoundError } from '../domain/errors.js';
+import { DomainError, JobNotFoundError } from '../domain/errors.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
-import { ProblemError, badRequest, refuseInvalid } from './problem.js';
-import type { JobFormSchema } from './requests.js';
-import { encodeCursor, formOrJsonBody, isJson, jsonBody } from './requests.js';
+import type { FieldProblem } from './problem.js';
+import {
+  ProblemError,
+  badRequest,
+  fieldProblemOf,
+  refuseAll,
+  refuseInvalid,
+  schemaProblems,
+} from './problem.js';
+import { JobFormSchema, JobJsonSchema, encodeCursor, formOrJsonBody, isJson, jsonBody } from './requests.js';
 import type { JobOptions } from '../domain/job.js';
 import {
   cancelJobRoute,
@@ -85,21 +92,31 @@ export function jobsApp(deps: AppDeps) {
 
   type JobForm = z.infer<typeof JobFormSchema>;
 
-  /** The job's options: the defaults, overridden by the form's settings. */
-  function optionsOf(form: JobForm): JobOptions {
+  /** Settings that need another field: each a problem, reported with the rest. */
+  function optionProblems(form: JobForm): FieldProblem[] {
+    const problems: FieldProblem[] = [];
     const multi = form.multi ?? deps.defaults.multi ?? false;
     if (form.maxCodes !== undefined && !multi) {
-      throw badRequest(
-        'maxCodes',
-        `maxCodes=${form.maxCodes}: applies only with several categories per answer (multi=true)`,
-      );
+      problems.push({
+        field: 'maxCodes',
+        code: 'invalid_field',
+        detail: `maxCodes=${form.maxCodes}: applies only with several categories per answer (multi=true)`,
+      });
     }
     if (form.examplesFromGold !== undefined && !form.goldColumn) {
-      throw badRequest(
-        'examplesFromGold',
-        `examplesFromGold=${form.examplesFromGold}: needs goldColumn (the answers coded by hand)`,
-      );
+      problems.push({
+        field: 'examplesFromGold',
+        code: 'invalid_field',
+        detail: `examplesFromGold=${form.examplesFromGold}: needs goldColumn (the answers coded by hand)`,
+      });
     }
+    return problems;
+  }
+
+  /** The job's options: the defaults, overridden by the form's settings. */
+  function optionsOf(form: JobForm): JobOptions {
+    const problems = optionProblems(form);
+    if (problems.length > 0) refuseAll(problems);
     return {
       ...deps.defaults,
       ...(form.batchSize !== undefined ? { batchSize: form.batchSize } : {}),
@@ -126,30 +143,124 @@ export function jobsApp(deps: AppDeps) {
     categories: form.categories.list,
   });
 
-  app.openapi({ ...createJobRoute, middleware: [upload, formOrJsonBody] }, async (c) => {
-    // `formOrJsonBody` lets only a form or JSON through, each validated by its own schema.
-    const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
-    const options = optionsOf(form);
-    const started = await jobs.create({
-      ...(await fileOf(deps, 'file' in form ? form.file : undefined, form.jobId)),
-      ...jobFields(form),
-      categoriesText: form.categories.text,
-      options,
-      idFrom: 'random',
-      ...(form.name ? { name: form.name } : {}),
-      ...(form.force ? { force: true } : {}),
-    });
-    if (started.state === 'duplicate') {
-      const status = await jobs.status(started.jobId);
-      return c.json(
-        { jobId: started.jobId, status, duplicate: true as const, links: links(started.jobId) },
-        200,
+  /** The columns a job form names, as far as they passed their own checks (the answer column at least). */
+  interface NamedColumns {
+    file?: File | undefined;
+    jobId?: string | undefined;
+    sheet?: string | undefined;
+    column: string;
+    goldColumn?: string | undefined;
+    by?: readonly string[] | undefined;
+  }
+
+  /**
+   * The mistakes in the columns a form names, looked for in its file (or its job's) without storing it, so
+   * that a form refused for its settings names them too; a file or sheet that cannot be read is one problem.
+   */
+  async function columnProblemsOf(named: NamedColumns): Promise<FieldProblem[]> {
+    try {
+      const errors = await withFile(named, (tmp, fileName) =>
+        jobs.checkColumns({
+          path: tmp,
+          displayName: fileName,
+          format: sheetFormatOf(fileName),
+          ...(named.sheet ? { sheet: named.sheet } : {}),
+          column: named.column,
+          ...(named.goldColumn ? { goldColumn: named.goldColumn } : {}),
+          ...(named.by?.length ? { by: named.by } : {}),
+        }),
       );
+      return errors.map(fieldProblemOf);
+    } catch (error) {
+      if (error instanceof DomainError) return [fieldProblemOf(error)];
+      throw error;
     }
-    return c.json({ jobId: started.jobId, status: 'RUNNING' as const, links: links(started.jobId) }, 202, {
-      location: `/jobs/${started.jobId}`,
-    });
-  });
+  }
+
+  /** Fields whose own refusal leaves no file, sheet or column to look into. */
+  const BLOCKING = new Set(['file', 'jobId', 'body', 'sheet', 'column']);
+
+  /**
+   * `POST /jobs`'s validation hook: a refused form is refused for its columns' mistakes too (the column, the
+   * column coded by hand, each banner), in the same 400 problem, so that a person fixes everything at once.
+   */
+  async function refuseJobForm(result: {
+    target: string;
+    success: false;
+    error: z.ZodError;
+  }): Promise<never> {
+    const problems = schemaProblems(result);
+    // The validator hands the hook what it validated (its types say so only on success).
+    const raw = 'data' in result ? (result as { data: unknown }).data : undefined;
+    if (
+      (result.target === 'form' || result.target === 'json') &&
+      typeof raw === 'object' &&
+      raw !== null &&
+      !problems.some((p) => BLOCKING.has(p.field))
+    ) {
+      // Each field read alone, as the form's schema reads it: those refused are left out.
+      const shape: Record<string, z.ZodType | undefined> =
+        result.target === 'json' ? JobJsonSchema.shape : JobFormSchema.shape;
+      const values = raw as Record<string, unknown>;
+      const read = async (name: string): Promise<unknown> => {
+        if (problems.some((p) => p.field === name)) return undefined;
+        const parsed = await shape[name]?.safeParseAsync(values[name]);
+        return parsed?.success ? parsed.data : undefined;
+      };
+      const [file, jobId, sheet, column, goldColumn, by] = await Promise.all(
+        ['file', 'jobId', 'sheet', 'column', 'goldColumn', 'by'].map(read),
+      );
+      if (typeof column === 'string' && (file instanceof File || typeof jobId === 'string')) {
+        problems.push(
+          ...(await columnProblemsOf({
+            column,
+            ...(file instanceof File ? { file } : { jobId: jobId as string }),
+            ...(typeof sheet === 'string' ? { sheet } : {}),
+            ...(typeof goldColumn === 'string' ? { goldColumn } : {}),
+            ...(Array.isArray(by) ? { by: by as string[] } : {}),
+          })),
+        );
+      }
+    }
+    refuseAll(problems);
+  }
+
+  app.openapi(
+    { ...createJobRoute, middleware: [upload, formOrJsonBody] },
+    async (c) => {
+      // `formOrJsonBody` lets only a form or JSON through, each validated by its own schema.
+      const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
+      // Settings refused for another field's sake: with the columns' mistakes, in one problem.
+      const refused = optionProblems(form);
+      if (refused.length > 0) {
+        refuseAll([
+          ...refused,
+          ...(await columnProblemsOf({ ...form, file: 'file' in form ? form.file : undefined })),
+        ]);
+      }
+      const options = optionsOf(form);
+      const started = await jobs.create({
+        ...(await fileOf(deps, 'file' in form ? form.file : undefined, form.jobId)),
+        ...jobFields(form),
+        categoriesText: form.categories.text,
+        options,
+        idFrom: 'random',
+        ...(form.name ? { name: form.name } : {}),
+        ...(form.force ? { force: true } : {}),
+      });
+      if (started.state === 'duplicate') {
+        const status = await jobs.status(started.jobId);
+        return c.json(
+          { jobId: started.jobId, status, duplicate: true as const, links: links(started.jobId) },
+          200,
+        );
+      }
+      return c.json({ jobId: started.jobId, status: 'RUNNING' as const, links: links(started.jobId) }, 202, {
+        location: `/jobs/${started.jobId}`,
+      });
+    },
+    (result) => (result.success ? undefined : refuseJobForm(result)),
+  );
 
   /** Uploads land under DATA_DIR only, under a random name, and are removed once `use` is done. */
   async function withUpload<T>(file: File, use: (tmp: string, fileName: string) => Promise<T>): Promise<T> {

@@ -2,7 +2,12 @@ import type { Context } from 'hono';
 import type { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CodeframeNotFoundError, DomainError, JobNotFoundError } from '../domain/errors.js';
+import {
+  CodeframeNotFoundError,
+  DomainError,
+  InputProblemsError,
+  JobNotFoundError,
+} from '../domain/errors.js';
 
 /**
  * Errors as JSON problem bodies (RFC 9457 shape): `status`, a stable `code`, a `title`, the `detail` a person
@@ -72,6 +77,17 @@ export function problemFor(error: unknown, requestId: string): Problem {
   if (error instanceof ProblemError) {
     return make(error.problemStatus, error.code, error.detail, error.field, { ...error.extra, requestId });
   }
+  if (error instanceof InputProblemsError) {
+    // Several mistakes of the file's columns: 400 when one of them is the request's own (as alone), else 422.
+    const status = error.errors.some((e) => domainStatus(e) === 400) ? 400 : 422;
+    const errors = error.errors.map(fieldProblemOf);
+    const available = errors[0]?.available;
+    return make(status, error.code, error.message, error.field, {
+      requestId,
+      errors,
+      ...(available ? { available } : {}),
+    });
+  }
   if (error instanceof DomainError) {
     const extra: Record<string, unknown> = { requestId };
     if ('available' in error) extra.available = error.available;
@@ -119,6 +135,20 @@ export interface FieldProblem {
   readonly field: string;
   readonly code: string;
   readonly detail: string;
+  /** A column not found: the columns the sheet has. */
+  readonly available?: readonly string[];
+}
+
+/** A domain error as one entry of a problem's `errors`. */
+export function fieldProblemOf(error: DomainError): FieldProblem {
+  return {
+    field: error.field ?? 'body',
+    code: error.code,
+    detail: error.message,
+    ...('available' in error && Array.isArray(error.available)
+      ? { available: error.available as readonly string[] }
+      : {}),
+  };
 }
 
 /**
@@ -131,6 +161,11 @@ export function refuseInvalid(
   result: { success: true } | { success: false; error: z.ZodError; target: string },
 ): void {
   if (result.success) return;
+  refuseAll(schemaProblems(result));
+}
+
+/** Every field a request's schema refused, each once, by its first message. */
+export function schemaProblems(result: { error: z.ZodError; target: string }): FieldProblem[] {
   const whole = result.target === 'json' || result.target === 'form' ? 'body' : result.target;
   const errors: FieldProblem[] = [];
   for (const issue of result.error.issues) {
@@ -146,8 +181,19 @@ export function refuseInvalid(
       issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : 'invalid_field';
     errors.push({ field, code, detail: issue.message });
   }
+  return errors;
+}
+
+/**
+ * Refuses a request for every problem given, in one 400 problem: `field`, `code` and `detail` are the first
+ * one's, `detail` followed by the others' when there are several, all of them under `errors`.
+ */
+export function refuseAll(errors: readonly FieldProblem[]): never {
   const [head, ...rest] = errors;
   if (!head) throw badRequest('body', 'invalid request');
   const detail = rest.length === 0 ? head.detail : [head.detail, ...rest.map((e) => e.detail)].join('; ');
-  throw new ProblemError(400, head.code, detail, head.field, { errors });
+  throw new ProblemError(400, head.code, detail, head.field, {
+    errors,
+    ...(head.available ? { available: head.available } : {}),
+  });
 }

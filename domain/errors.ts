@@ -225,6 +225,37 @@ export class BannerNotFoundError extends DomainError {
   }
 }
 
+/** The column coded by hand (`goldColumn`, `--gold-column`) is not in the sheet, or holds nothing. */
+export class GoldColumnNotFoundError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly sheet: string,
+    readonly column: string,
+    readonly available: readonly string[],
+    reason = 'not found',
+  ) {
+    super(
+      'column_not_found',
+      `Column coded by hand ${JSON.stringify(column)} (goldColumn) ${reason} in sheet ${JSON.stringify(sheet)} of ${file}.` +
+        (reason === 'not found'
+          ? ` Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`
+          : ''),
+      'goldColumn',
+    );
+  }
+}
+
+/**
+ * Several mistakes in one request, each its own error (the column, the column coded by hand, each banner):
+ * reported together so that a person fixes them at once. Named by the first one's code and field.
+ */
+export class InputProblemsError extends DomainError {
+  constructor(readonly errors: readonly DomainError[]) {
+    const [head] = errors;
+    super(head?.code ?? 'invalid_input', errors.map((e) => e.message).join(' '), head?.field);
+  }
+}
+
 /** The job (or its stored files) cannot be found: an unknown id, or a store that was cleaned up. */
 export class JobNotFoundError extends DomainError {
   constructor(readonly jobId: string) {

@@ -23,6 +23,8 @@ import {
   BannerNotFoundError,
   ColumnNotFoundError,
   DomainError,
+  GoldColumnNotFoundError,
+  InputProblemsError,
   InvalidSettingError,
   JobNotFoundError,
   NoAnswersError,
@@ -97,6 +99,11 @@ export interface JobService {
    * `jobId`). `JobNotFoundError` when no job keeps one under this id (never started, or deleted).
    */
   input(jobId: string): Promise<JobInput>;
+  /**
+   * The mistakes in the columns a job would name, in a file on disk, without storing or starting anything
+   * (`columnProblems`): a form refused for its settings names its columns' mistakes too.
+   */
+  checkColumns(input: ColumnCheck): Promise<DomainError[]>;
 }
 
 /** A job's status: its workflow's execution status in Temporal. */
@@ -652,6 +659,8 @@ export function createJobService(deps: JobServiceDeps): TemporalJobService {
     },
 
     input: (jobId) => readJobInput(store, jobId),
+
+    checkColumns: (input) => columnProblems(deps.inspect, input),
   };
 }
 
@@ -710,10 +719,10 @@ export async function storeJob(
     request,
     { content: (bytes) => contentJobId(bytes, request), random: randomJobId },
     async (upload) => {
-      await deps.inspect({ ...upload, column: request.column });
-      // The human-coded column is checked the same way, so a typo is refused before anything runs.
-      if (request.goldColumn !== undefined) await deps.inspect({ ...upload, column: request.goldColumn });
-      await checkBanners(deps.inspect, { ...upload, by: request.by ?? [] });
+      // The column, the human-coded column and the banners, checked together: every mistake in one error.
+      const problems = await columnProblems(deps.inspect, { ...upload, ...request });
+      if (problems.length > 1) throw new InputProblemsError(problems);
+      if (problems[0]) throw problems[0];
     },
   );
   const { id: jobId, format, input } = stored;
@@ -776,6 +785,56 @@ export async function storeUpload(
     throw error;
   }
   return { id, format, input };
+}
+
+/** What `columnProblems` checks: where the upload lies, and the columns a job names. */
+export type ColumnCheck = StoredSheet & {
+  readonly column: string;
+  readonly goldColumn?: string | undefined;
+  readonly by?: readonly string[] | undefined;
+};
+
+/**
+ * The mistakes in the columns a job names, each its own error so that all are reported at once: the answer
+ * column (`ColumnNotFoundError`, `NoAnswersError`), the column coded by hand (`GoldColumnNotFoundError`,
+ * field `goldColumn`) and each banner (`BannerNotFoundError`, field `by`). A file or sheet that cannot be
+ * read is thrown as it is: no column of it can be checked.
+ */
+export async function columnProblems(inspect: InspectColumn, input: ColumnCheck): Promise<DomainError[]> {
+  const { column, goldColumn, by, ...rest } = input;
+  const where: StoredSheet = {
+    path: rest.path,
+    displayName: rest.displayName,
+    format: rest.format,
+    ...(rest.sheet !== undefined ? { sheet: rest.sheet } : {}),
+  };
+  const problems: DomainError[] = [];
+  try {
+    await inspect({ ...where, column });
+  } catch (error) {
+    if (!(error instanceof ColumnNotFoundError || error instanceof NoAnswersError)) throw error;
+    problems.push(error);
+  }
+  if (goldColumn !== undefined) {
+    try {
+      await inspect({ ...where, column: goldColumn });
+    } catch (error) {
+      if (error instanceof ColumnNotFoundError) {
+        problems.push(new GoldColumnNotFoundError(error.file, error.sheet, goldColumn, error.available));
+      } else if (error instanceof NoAnswersError) {
+        problems.push(new GoldColumnNotFoundError(error.file, error.sheet, goldColumn, [], 'holds no value'));
+      } else throw error;
+    }
+  }
+  for (const banner of by ?? []) {
+    try {
+      await checkBanners(inspect, { ...where, by: [banner] });
+    } catch (error) {
+      if (!(error instanceof BannerNotFoundError)) throw error;
+      problems.push(error);
+    }
+  }
+  return problems;
 }
 
 /**

@@ -354,6 +354,71 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
     await expectNothingKept(before);
   });
 
+  it('names the columns the file lacks together with the bad settings, in the same 400 problem', async () => {
+    const before = await filesUnder(api.dataDir);
+    const init = form(survey('customer-survey.xlsx'), {
+      column: 'ZZ',
+      categories: 'Price\nDelivery\nprice',
+      batchSize: '0',
+      by: 'Nope',
+    });
+    const body = await problem(await api.request('/jobs', init()), 400);
+    const byField = Object.fromEntries((body.errors ?? []).map((e) => [e.field, e]));
+    expect(Object.keys(byField).sort()).toEqual(['batchSize', 'by', 'categories', 'column']);
+    expect(byField.column).toMatchObject({ code: 'column_not_found', available: EXAMPLE_COLUMNS });
+    expect(byField.column?.detail).toMatch(/^Column "ZZ" not found in sheet "Responses"/);
+    expect(byField.by).toMatchObject({ code: 'banner_not_found' });
+    expect(byField.by?.detail).toMatch(/^Banner column "Nope" \(by\) not found/);
+    expect(byField.batchSize?.code).toBe('out_of_range');
+    expect(byField.categories?.code).toBe('duplicate_categories');
+    // A setting refused for another field's sake (maxCodes without multi) comes with the columns too.
+    const crossed = await problem(
+      await api.request(
+        '/jobs',
+        form(survey('customer-survey.xlsx'), { ...fields, column: 'ZZ', maxCodes: '3' })(),
+      ),
+      400,
+    );
+    expect(crossed.errors?.map((e) => [e.field, e.code])).toEqual([
+      ['maxCodes', 'invalid_field'],
+      ['column', 'column_not_found'],
+    ]);
+    await expectNothingKept(before);
+  });
+
+  it('names the column coded by hand as goldColumn and each missing banner, all in one 422 problem', async () => {
+    const before = await filesUnder(api.dataDir);
+    const init = form(survey('customer-survey.xlsx'), {
+      ...fields,
+      goldColumn: 'QQ',
+      by: ['Country', 'Nope', 'Regoin'],
+    });
+    // Every field is well formed: the file is readable but lacks these columns (422, as one alone is).
+    const body = await problem(await api.request('/jobs', init()), 422);
+    expect(body).toMatchObject({
+      field: 'goldColumn',
+      code: 'column_not_found',
+      available: EXAMPLE_COLUMNS,
+    });
+    expect(body.errors?.map((e) => [e.field, e.code])).toEqual([
+      ['goldColumn', 'column_not_found'],
+      ['by', 'banner_not_found'],
+      ['by', 'banner_not_found'],
+    ]);
+    expect(body.errors?.[0]?.detail).toMatch(
+      /^Column coded by hand "QQ" \(goldColumn\) not found in sheet "Responses"/,
+    );
+    expect(body.errors?.[1]?.detail).toContain('"Nope"');
+    expect(body.errors?.[2]?.detail).toContain('"Regoin"');
+    // Alone, the column coded by hand is still named as itself.
+    const alone = await problem(
+      await api.request('/jobs', form(survey('customer-survey.xlsx'), { ...fields, goldColumn: 'QQ' })()),
+      422,
+    );
+    expect(alone).toMatchObject({ field: 'goldColumn', code: 'column_not_found' });
+    await expectNothingKept(before);
+  });
+
   it('refuses an upload over the limit (MAX_UPLOAD_MB), with or without a content-length', async () => {
     const small = api.makeApp({ maxUploadBytes: 16 * 1024 });
     const before = await filesUnder(api.dataDir);

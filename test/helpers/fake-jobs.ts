@@ -19,6 +19,7 @@ import {
   readJobInput,
   readJobStart,
   storeJob,
+  columnProblems,
 } from '../../jobs/service.js';
 
 /**
@@ -100,6 +101,8 @@ export function createFakeJobService(deps: Pick<JobServiceDeps, 'store' | 'inspe
       results.set(jobId, { ...results.get(jobId), [format]: file });
     },
     healthy: true,
+
+    checkColumns: (input) => columnProblems(deps.inspect, input),
 
     async create(request: CreateJobRequest) {
       const key = await sameJobKey(request);

@@ -12,6 +12,7 @@ import { RULES, SETTINGS } from './settings.js';
 const FIELD_TARGETS = {
   file: ['file-error', 'file'],
   column: ['column-error', null],
+  goldColumn: ['column-error', 'gold-column'],
   sheet: ['sheet-error', 'sheet'],
   categories: ['categories-error', 'categories'],
   multi: ['multi-error', 'multi'],
