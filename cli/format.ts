@@ -1,5 +1,5 @@
 import type { CostEstimate } from '../domain/cost.js';
-import { formatCost } from '../domain/cost.js';
+import { formatCost, formatJobCost } from '../domain/cost.js';
 import { batchApiLine } from '../domain/batch-api.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 
@@ -51,7 +51,7 @@ export function progressLine(p: JobProgress, width = 24): string {
     const cap = p.cost.maxCost !== null ? ` of ${formatCost(p.cost.maxCost)} cap` : '';
     // While preparing, the plan (and with it the model's price) is not known yet: a null total then means
     // "nothing priced so far", not "cost unknown". Nothing is shown until the plan says which it is.
-    if (p.cost.total !== null || p.phase !== 'preparing') parts.push(`${formatCost(p.cost.total)}${cap}`);
+    if (p.cost.total !== null || p.phase !== 'preparing') parts.push(`${formatJobCost(p.cost)}${cap}`);
     else if (p.cost.maxCost !== null) parts.push(`cap ${formatCost(p.cost.maxCost)}`);
   }
   if (p.paused) parts.push('PAUSED');
@@ -70,7 +70,7 @@ export function statsBlock(stats: JobStats, p: JobProgress, output: string, simu
     `  Speedup:           ${stats.speedup.toFixed(1)}× against the sequential estimate (${formatDuration(stats.sequentialEstimateSeconds)})`,
     `  API calls:         ${formatCount(stats.apiCalls)} (${stats.rateLimited} rate-limited)`,
     `  Tokens:            ${formatCount(stats.tokens)}`,
-    ...(p.cost ? [`  Cost:              ${formatCost(p.cost.total)}`] : []),
+    ...(p.cost ? [`  Cost:              ${formatJobCost(p.cost)}`] : []),
     `  Empty / invalid / already coded: ${formatCount(p.rows.empty)} / ${formatCount(p.rows.invalid)} / ${formatCount(p.rows.alreadyCoded)}`,
     `  Fallbacks:         ${stats.fallbackBatches} batches, ${formatCount(stats.fallbackRows)} rows coded "Other"${stats.fallbackBatches > 0 ? ' (reasons in the Run sheet)' : ''}`,
     `  Output:            ${output}`,

@@ -118,6 +118,15 @@ export function formatCost(total: number | null | undefined): string {
 }
 
 /**
+ * A job's cost in one phrase: its total; or, when only the review model has no price, what the first pass
+ * cost and that the review's is unknown (`$0.0123 + review cost unknown`), rather than "cost unknown" for all.
+ */
+export function formatJobCost(cost: JobCost): string {
+  if (cost.total !== null || !cost.sync) return formatCost(cost.total);
+  return `${formatDollars(cost.sync.total + (cost.batch?.total ?? 0))} + review cost unknown`;
+}
+
+/**
  * The most a request can cost before it is sent: every prompt token uncached, and all the output it allows
  * (`max_completion_tokens`). Checking this against the cap means the cap holds whatever the model answers.
  */

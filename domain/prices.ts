@@ -32,6 +32,7 @@ interface ListedPrice {
 
 const TABLE: Readonly<Record<string, ListedPrice>> = {
   'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 },
+  'gpt-4.1': { input: 2.0, cachedInput: 0.5, output: 8.0 },
   'gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6 },
   'gpt-4.1-nano': { input: 0.1, cachedInput: 0.025, output: 0.4 },
   'gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2.0, batchCachedInput: 0.0125 },

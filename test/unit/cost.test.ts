@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   billedPromptTokens,
   formatCost,
+  formatJobCost,
   jobCost,
   jobTokens,
   maxCostProblem,
@@ -92,6 +93,10 @@ describe('jobCost', () => {
     const unknownRows = runRows({ ...runBase, cost: unknown });
     expect(unknownRows.find((r) => r[0] === 'Cost (USD)')?.[1]).toBe('cost unknown');
     expect(unknownRows.find((r) => r[0] === 'Cost of the review model (USD)')?.[1]).toBe('cost unknown');
+    // The CLI still shows what the first pass cost, and says only the review's part is unknown.
+    expect(formatJobCost(unknown)).toBe('$0.21 + review cost unknown');
+    expect(formatJobCost(cost)).toBe('$0.25');
+    expect(formatJobCost(jobCost(jobTokens(counters), undefined))).toBe('cost unknown');
 
     // A review model without a price that sent nothing changes nothing.
     const none = jobCost(

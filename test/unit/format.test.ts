@@ -156,6 +156,11 @@ describe('progressLine', () => {
     expect(progressLine(progress({ phase: 'done', cost: jobCost(tokens, undefined) }))).toMatch(
       / · cost unknown$/,
     );
+    // A review model without a price: the first pass's cost still shows, the review's is said unknown.
+    const reviewed = jobTokens({ ...ZERO_COUNTERS, promptTokens: 1_000_000, reviewPromptTokens: 1_000 });
+    expect(progressLine(progress({ phase: 'done', cost: jobCost(reviewed, { price }) }))).toMatch(
+      / · \$0\.15 \+ review cost unknown$/,
+    );
   });
 
   it('counts an empty finished job as complete', () => {

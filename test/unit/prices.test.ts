@@ -6,6 +6,12 @@ describe('priceFor', () => {
     expect(priceFor('gpt-4o-mini')).toMatchObject({ input: 0.15, cachedInput: 0.075, output: 0.6 });
     expect(priceFor('gpt-4o-mini-2024-07-18')).toMatchObject({ input: 0.15, output: 0.6 });
     expect(priceFor('GPT-4.1-nano')).toMatchObject({ input: 0.1, output: 0.4 });
+    // The gpt-4.1 family (the README's review model), as listed at PRICES_AS_OF.
+    expect(priceFor('gpt-4.1')).toMatchObject({ input: 2, cachedInput: 0.5, output: 8 });
+    expect(priceFor('gpt-4.1-2025-04-14')).toMatchObject({ input: 2, output: 8 });
+    expect(priceFor('gpt-4.1-mini')).toMatchObject({ input: 0.4, cachedInput: 0.1, output: 1.6 });
+    expect(priceFor('gpt-4.1-nano')).toMatchObject({ input: 0.1, cachedInput: 0.025, output: 0.4 });
+    expect(priceFor('gpt-4.1-mini-2025-04-14')).toMatchObject({ input: 0.4, output: 1.6 });
   });
 
   it('halves every price in the Batch API; a cached batch price only where one is listed', () => {
