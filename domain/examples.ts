@@ -29,9 +29,11 @@ export interface ChosenExamples {
 }
 
 /**
- * Goes down the gold cells in sheet order and takes a row when one of its labels has fewer than
- * `perCategory` examples so far. A cell naming a label the codeframe lacks is never an example (the model
- * could not answer with it), nor is an answer already taken.
+ * Goes down the gold cells in sheet order and takes a row when every one of its labels has fewer than
+ * `perCategory` examples so far, so that no category gets more than `perCategory` (in multi-code mode a
+ * row with a full category is passed over, even when its other labels still want examples). A cell naming
+ * a label the codeframe lacks is never an example (the model could not answer with it), nor is an answer
+ * already taken.
  */
 export function chooseExamples(input: ExamplesInput): ChosenExamples {
   const index = new LabelIndex(input.codeframe);
@@ -44,7 +46,7 @@ export function chooseExamples(input: ExamplesInput): ChosenExamples {
     if (answer === undefined || seen.has(answer)) continue;
     const { labels, unknown } = index.readCell(cell, input.multi);
     if (unknown.length > 0 || labels.length === 0) continue;
-    if (!labels.some((l) => (taken.get(l) ?? 0) < input.perCategory)) continue;
+    if (!labels.every((l) => (taken.get(l) ?? 0) < input.perCategory)) continue;
     for (const l of labels) taken.set(l, (taken.get(l) ?? 0) + 1);
     seen.add(answer);
     answers.push(answer);
