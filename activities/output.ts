@@ -8,7 +8,7 @@ import type { FallbackOutcome, JobCounters, JobStats } from '../domain/job.js';
 import { ZERO_COUNTERS, isSimulated } from '../domain/job.js';
 import { jobCost, jobTokens } from '../domain/cost.js';
 import { LabelIndex } from '../domain/codeframe.js';
-import type { QualityRow, QualitySummary } from '../domain/quality.js';
+import type { NotCodedGold, QualityRow, QualitySummary } from '../domain/quality.js';
 import { DEFAULT_REVIEW_BELOW, qualityReport } from '../domain/quality.js';
 import type { FallbackEntry } from '../domain/report.js';
 import { runRows, summaryRows } from '../domain/report.js';
@@ -91,26 +91,30 @@ export function outputActivities(deps: ActivityDeps) {
         const withConfidence = confidences.some((c) => c !== undefined);
         const examples = await store.readJsonIfExists<StoredExamples>(store.file(jobId, EXAMPLES));
         const reviewModel = spec.options.reviewModel;
-        const report =
+        const modelCoded =
           plan.gold || withConfidence
-            ? qualityReport({
-                codeframe,
-                multi: mode.multi,
-                goldHeader: plan.gold?.header,
-                rows: await modelRows(assignmentsOf(rows), answerOutcomes, {
-                  confidences: withConfidence ? confidences : undefined,
-                  index: new LabelIndex(codeframe),
-                  fallback: codeframe.fallback.name,
-                  gold,
-                  reviewBelow,
-                  answerText: (a) => answerText(a),
-                  reviewed,
-                  examples: new Set(examples?.answers ?? []),
-                }),
+            ? await modelRows(assignmentsOf(rows), answerOutcomes, {
+                confidences: withConfidence ? confidences : undefined,
+                index: new LabelIndex(codeframe),
+                fallback: codeframe.fallback.name,
+                gold,
                 reviewBelow,
-                ...(reviewModel ? { models: { first: spec.options.model, review: reviewModel } } : {}),
+                answerText: (a) => answerText(a),
+                reviewed,
+                examples: new Set(examples?.answers ?? []),
               })
             : undefined;
+        const report = modelCoded
+          ? qualityReport({
+              codeframe,
+              multi: mode.multi,
+              goldHeader: plan.gold?.header,
+              rows: modelCoded.rows,
+              notCoded: modelCoded.notCoded,
+              reviewBelow,
+              ...(reviewModel ? { models: { first: spec.options.model, review: reviewModel } } : {}),
+            })
+          : undefined;
         const logprobsOff = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));
         // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
         const simulatedBatches = input.counters.batchesSimulated;
@@ -259,8 +263,9 @@ async function bannerTables(loaded: CodedOutput): Promise<BannerTable[]> {
 }
 
 /**
- * The rows the model coded in this job (the fallback included), with their labels, gold cell and answer.
- * The answer's text is fetched only for rows the Review sheet may list: those with a gold cell.
+ * The rows the model coded in this job (the fallback included), with their labels, gold cell and answer;
+ * and the rows with a gold cell it did not code, counted by why. The answer's text is fetched only for
+ * rows the Review sheet may list: those with a gold cell.
  */
 async function modelRows(
   assignments: Iterable<readonly [number, string, number]>,
@@ -275,13 +280,21 @@ async function modelRows(
     readonly reviewed: ReadonlyMap<number, Reviewed>;
     readonly examples: ReadonlySet<number>;
   },
-): Promise<QualityRow[]> {
+): Promise<{ rows: QualityRow[]; notCoded: NotCodedGold }> {
   const { confidences, index, fallback, gold, reviewBelow, answerText, reviewed, examples } = how;
   const out: QualityRow[] = [];
+  const notCoded = { invalid: 0, empty: 0, alreadyCoded: 0, uncoded: 0 };
   for (const [row, kind, answer] of assignments) {
-    if (kind !== 'classify') continue;
-    const outcome = outcomes[answer];
-    if (outcome === undefined) continue;
+    const outcome = kind === 'classify' ? outcomes[answer] : undefined;
+    if (outcome === undefined) {
+      if (gold.has(row)) {
+        if (kind === 'invalid') notCoded.invalid += 1;
+        else if (kind === 'empty') notCoded.empty += 1;
+        else if (kind === 'coded') notCoded.alreadyCoded += 1;
+        else notCoded.uncoded += 1;
+      }
+      continue;
+    }
     const model = outcome === 'fallback' ? [fallback] : index.order(outcome).labels;
     const cell = gold.get(row);
     // A fallen-back row has no confidence of the model's; a batch without log-probabilities none either.
@@ -302,7 +315,7 @@ async function modelRows(
       answer: listed ? await answerText(answer) : '',
     });
   }
-  return out;
+  return { rows: out, notCoded };
 }
 
 /** Reviewed answers whose review gave the first model's labels back. */

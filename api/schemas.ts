@@ -14,7 +14,7 @@ import type { BatchApiProgress } from '../domain/batch-api.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import type { CostEstimate, JobCost } from '../domain/cost.js';
 import type { Cost } from '../domain/prices.js';
-import type { QualitySummary } from '../domain/quality.js';
+import type { NotCompared, QualitySummary } from '../domain/quality.js';
 import type { ResultSummary } from '../domain/report.js';
 import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
@@ -280,6 +280,20 @@ export const QualitySchema = z
     exampleRows: count(
       'Human-coded rows left out of the figures because their answers were shown to the model as examples (examplesFromGold)',
     ).optional(),
+    notCompared: z
+      .object({
+        rows: count('All of them'),
+        invalid: count('Answers taken as invalid (N/A, -, ?): never sent to the model'),
+        empty: count('Empty answers'),
+        alreadyCoded: count('Rows whose category cell was filled before the job'),
+        uncoded: count('Rows the job did not get to (a cancel or a failure stopped it first)'),
+        noLabel: count('Human-coded cells with no label in them'),
+      } satisfies Shape<NotCompared>)
+      .optional()
+      .openapi({
+        description:
+          'Rows with a human-coded cell left out of the comparison, by reason (examples apart); absent in jobs from before it was counted',
+      }),
   } satisfies Shape<QualitySummary>)
   .openapi('Quality', {
     description: "Agreement between the model and the human-coded column (the Quality sheet's figures)",

@@ -6,7 +6,7 @@ import { writeJobSav } from '../activities/export-sav.js';
 import { estimateJob } from '../activities/plan-job.js';
 import { InputFileNotFoundError } from '../domain/errors.js';
 import { MAX_EXAMPLES_FROM_GOLD } from '../domain/examples.js';
-import { agreementLine } from '../domain/quality.js';
+import { agreementLine, notComparedLine } from '../domain/quality.js';
 import { formatCost } from '../domain/cost.js';
 import { priceFor } from '../domain/prices.js';
 import { inspectColumn, readCodeframeFile } from '../sheets/index.js';
@@ -274,7 +274,11 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       statsBlock(final.stats, final.progress ?? progress, outPath, (final.progress ?? progress).simulated),
     );
-    if (final.quality) process.stdout.write(`${agreementLine(final.quality)}\n`);
+    if (final.quality) {
+      process.stdout.write(`${agreementLine(final.quality)}\n`);
+      const left = notComparedLine(final.quality);
+      if (left) process.stdout.write(`${left}\n`);
+    }
     return 0;
   });
 }

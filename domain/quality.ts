@@ -5,7 +5,8 @@
  *
  * - Compared: rows the model coded in this job (the fallback included: it is a category like any other)
  *   that have a gold cell. Rows coded before the job, empty or invalid answers, and rows a cancel left
- *   uncoded are not the model's work and stay out.
+ *   uncoded are not the model's work and stay out; they are counted, by reason (`NotCompared`), on the
+ *   Quality sheet and in the figures, so that rows compared plus rows left out make the gold cells.
  * - A gold cell is read as the codeframe reads a category cell: one label, or several joined by `;` in
  *   multi-code mode, matched case-insensitively. A label the codeframe does not have is listed with its row
  *   and still compared (as a category of its own, which the model cannot have given): dropping it would
@@ -46,6 +47,27 @@ export interface QualityRow {
   readonly example?: boolean | undefined;
 }
 
+/** Rows with a gold cell that were not compared, by reason (rows shown as examples are counted apart). */
+export interface NotCompared {
+  /** All of them. */
+  readonly rows: number;
+  /** Answers taken as invalid (N/A, -, ?): never sent to the model. */
+  readonly invalid: number;
+  /** Empty answers. */
+  readonly empty: number;
+  /** Rows whose category cell was filled before the job: not the model's coding. */
+  readonly alreadyCoded: number;
+  /** Rows the job did not get to (a cancel or a failure stopped it first). */
+  readonly uncoded: number;
+  /** Gold cells with no label in them (only `;` and spaces). */
+  readonly noLabel: number;
+}
+
+/** The rows the model did not code that have a gold cell, by reason: the output activity counts them. */
+export type NotCodedGold = Omit<NotCompared, 'rows' | 'noLabel'>;
+
+export const NO_GOLD_LEFT_OUT: NotCodedGold = { invalid: 0, empty: 0, alreadyCoded: 0, uncoded: 0 };
+
 export interface QualityInput {
   readonly codeframe: Codeframe;
   readonly multi: boolean;
@@ -53,6 +75,8 @@ export interface QualityInput {
   readonly goldHeader?: string | undefined;
   /** The rows the model coded in this job, in sheet order. */
   readonly rows: readonly QualityRow[];
+  /** Rows with a gold cell that the model did not code in this job, by reason. */
+  readonly notCoded?: NotCodedGold | undefined;
   readonly reviewBelow: number;
   /** With a second opinion: the first model and the review model, named on the Review sheet. */
   readonly models?: { readonly first: string; readonly review: string } | undefined;
@@ -75,6 +99,8 @@ export interface QualitySummary {
   readonly byConfidence?: ConfidenceSplit;
   /** Rows with a gold cell left out because their answer was shown to the model as an example. */
   readonly exampleRows?: number;
+  /** Rows with a gold cell not compared, by reason (absent in results from before it was counted). */
+  readonly notCompared?: NotCompared;
 }
 
 export interface QualityReport {
@@ -94,6 +120,7 @@ export function qualityReport(input: QualityInput): QualityReport {
   const compared: Array<{ row: QualityRow; human: string[] }> = [];
   const unknownGold: Array<{ row: number; labels: string[] }> = [];
   let exampleRows = 0;
+  let noLabel = 0;
   if (goldHeader !== undefined) {
     for (const row of input.rows) {
       if (row.gold === undefined || row.gold.trim() === '') continue;
@@ -106,6 +133,7 @@ export function qualityReport(input: QualityInput): QualityReport {
       const { labels: human, unknown } = index.readCell(row.gold, multi);
       if (unknown.length > 0) unknownGold.push({ row: row.row, labels: unknown });
       if (human.length > 0) compared.push({ row, human });
+      else if (unknown.length === 0) noLabel += 1;
     }
   }
   const withConfidence = input.rows.some((r) => r.confidence !== undefined);
@@ -175,6 +203,7 @@ export function qualityReport(input: QualityInput): QualityReport {
     reviewRows: listed.length,
     ...(byConfidence ? { byConfidence } : {}),
     ...(exampleRows > 0 ? { exampleRows } : {}),
+    notCompared: notCompared(input.notCoded ?? NO_GOLD_LEFT_OUT, noLabel),
   };
   return {
     summary,
@@ -182,6 +211,32 @@ export function qualityReport(input: QualityInput): QualityReport {
     review,
     unknownGold,
   };
+}
+
+function notCompared(notCoded: NotCodedGold, noLabel: number): NotCompared {
+  const { invalid, empty, alreadyCoded, uncoded } = notCoded;
+  return {
+    rows: invalid + empty + alreadyCoded + uncoded + noLabel,
+    invalid,
+    empty,
+    alreadyCoded,
+    uncoded,
+    noLabel,
+  };
+}
+
+/** `4 invalid answers (N/A, -, ?), 2 empty answers, …`: the reasons present, for the sheet and the CLI. */
+export function notComparedReasons(n: NotCompared): string {
+  const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  return [
+    n.invalid > 0 ? plural(n.invalid, 'invalid answer (N/A, -, ?)', 'invalid answers (N/A, -, ?)') : '',
+    n.empty > 0 ? plural(n.empty, 'empty answer', 'empty answers') : '',
+    n.alreadyCoded > 0 ? `${n.alreadyCoded} already coded in the file` : '',
+    n.uncoded > 0 ? `${n.uncoded} not coded (the job stopped first)` : '',
+    n.noLabel > 0 ? plural(n.noLabel, 'gold cell with no label', 'gold cells with no label') : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function sameLabels(a: readonly string[], b: readonly string[]): boolean {
@@ -209,8 +264,18 @@ function qualitySheet(
   const rows: ReportRow[] = [
     [`Agreement with "${summary.goldHeader}"`, 'Value'],
     ...QUALITY_FIGURES.map((name): ReportRow => [name, values[name]]),
+    [],
     ...(summary.exampleRows
-      ? [[], ['Rows used as examples (left out of the figures)', summary.exampleRows] as ReportRow]
+      ? [['Rows used as examples (left out of the figures)', summary.exampleRows] as ReportRow]
+      : []),
+    ...(summary.notCompared
+      ? [
+          [
+            'Human-coded rows not compared',
+            summary.notCompared.rows,
+            ...(summary.notCompared.rows > 0 ? [notComparedReasons(summary.notCompared)] : []),
+          ] as ReportRow,
+        ]
       : []),
     [],
     [
@@ -285,6 +350,16 @@ function reviewRows(
       ];
     }),
   ];
+}
+
+/**
+ * The line the CLI prints under the agreement line when rows with a gold cell were left out:
+ * `Not compared: 11 human-coded rows (4 invalid answers (N/A, -, ?), 7 empty answers)`. Undefined when none.
+ */
+export function notComparedLine(s: QualitySummary): string | undefined {
+  const n = s.notCompared;
+  if (!n || n.rows === 0) return undefined;
+  return `Not compared: ${n.rows} human-coded row${n.rows === 1 ? '' : 's'} (${notComparedReasons(n)})`;
 }
 
 /** `Agreement with "E2 coded by hand" on 312 rows: 91.3 %, κ 0.89, α 0.89, macro F1 0.88`. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCategories } from '../../domain/categories.js';
 import { codeframeOf } from '../../domain/codeframe.js';
 import type { QualityRow } from '../../domain/quality.js';
-import { QUALITY_FIGURES, agreementLine, qualityReport } from '../../domain/quality.js';
+import { QUALITY_FIGURES, agreementLine, notComparedLine, qualityReport } from '../../domain/quality.js';
 
 const codeframe = codeframeOf(parseCategories('Price\nDelivery\nApp', 'test'));
 
@@ -42,6 +42,47 @@ describe('qualityReport', () => {
       ['Row', 'Answer', 'Human', 'Model', 'Why listed'],
       [4, 'answer 4', 'Prise', 'App', 'human and model disagree'],
     ]);
+  });
+
+  it('counts the hand-coded rows it does not compare, by reason, below the six fixed figures', () => {
+    const report = qualityReport({
+      codeframe,
+      multi: true,
+      goldHeader: 'G',
+      reviewBelow: 0.7,
+      rows: [row(2, ['Price'], 'Price'), row(3, ['App'], ' ; '), row(4, ['App'], 'App')],
+      notCoded: { invalid: 4, empty: 3, alreadyCoded: 2, uncoded: 1 },
+    });
+    expect(report.summary?.rows).toBe(2);
+    expect(report.summary?.notCompared).toEqual({
+      rows: 11,
+      invalid: 4,
+      empty: 3,
+      alreadyCoded: 2,
+      uncoded: 1,
+      noLabel: 1,
+    });
+    const sheet = report.quality ?? [];
+    expect(sheet.slice(1, 7).map((r) => r[0])).toEqual([...QUALITY_FIGURES]);
+    expect(sheet[7]).toEqual([]);
+    expect(sheet[8]).toEqual([
+      'Human-coded rows not compared',
+      11,
+      '4 invalid answers (N/A, -, ?), 3 empty answers, 2 already coded in the file, 1 not coded (the job stopped first), 1 gold cell with no label',
+    ]);
+    expect(notComparedLine(report.summary!)).toBe(
+      'Not compared: 11 human-coded rows (4 invalid answers (N/A, -, ?), 3 empty answers, 2 already coded in the file, 1 not coded (the job stopped first), 1 gold cell with no label)',
+    );
+    // Every gold row compared: the sheet says 0, the CLI nothing.
+    const all = qualityReport({
+      codeframe,
+      multi: false,
+      goldHeader: 'G',
+      reviewBelow: 0.7,
+      rows: [row(2, ['Price'], 'Price')],
+    });
+    expect(all.quality?.[8]).toEqual(['Human-coded rows not compared', 0]);
+    expect(notComparedLine(all.summary!)).toBeUndefined();
   });
 
   it('reads `;`-joined gold cells as sets in multi-code mode', () => {

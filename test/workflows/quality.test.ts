@@ -9,7 +9,7 @@ import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Category } from '../../domain/categories.js';
-import { QUALITY_FIGURES, agreementLine } from '../../domain/quality.js';
+import { QUALITY_FIGURES, agreementLine, notComparedLine } from '../../domain/quality.js';
 import type { Harness } from '../helpers/harness.js';
 import { createHarness, testOptions } from '../helpers/harness.js';
 import {
@@ -154,11 +154,16 @@ function expectedFigures(rows: readonly Compared[], multi: boolean) {
 }
 
 /** Rows with a gold cell and a model code, read from the Data sheet: G the gold, H the model's category. */
-function comparedRows(workbook: ExcelJS.Workbook, count: number): Compared[] {
+function comparedRows(
+  workbook: ExcelJS.Workbook,
+  count: number,
+  leftOut: ReadonlySet<number> = new Set(),
+): Compared[] {
   const data = sheetOf(workbook, 'Data');
   expect(data.getCell('H1').text).toBe('E2 category');
   const rows: Compared[] = [];
   for (let row = 2; row < 2 + count; row += 1) {
+    if (leftOut.has(row)) continue; // not the model's coding: its category cell says Other
     const human = labelsOf(data.getCell(`G${row}`).text);
     const model = labelsOf(data.getCell(`H${row}`).text);
     if (human.length > 0 && model.length > 0) rows.push({ row, human, model });
@@ -235,6 +240,18 @@ describe('a human-coded column beside the answers', () => {
     });
     const strangeAt = answers.findIndex((a, i) => a !== null && i % 17 !== 0 && i > 10);
     gold[strangeAt] = STRANGE;
+    // Hand-coded rows the model does not code: two empty answers and three invalid ones (never sent).
+    const emptyAt = answers.flatMap((a, i) => (a === null ? [i] : [])).slice(0, 2);
+    const invalidAt = answers
+      .flatMap((a, i) => (a !== null && i > 20 && i % 17 !== 0 && i !== strangeAt ? [i] : []))
+      .slice(0, 3);
+    for (const i of emptyAt) gold[i] = CATEGORIES[0]!.name;
+    invalidAt.forEach((i, n) => {
+      answers[i] = ['N/A', '-', '?'][n] ?? '-';
+      gold[i] = CATEGORIES[1]!.name;
+    });
+    expect(emptyAt).toHaveLength(2);
+    const leftOut = new Set([...emptyAt, ...invalidAt].map((i) => i + 2));
 
     const { result, bodies, description, output } = await runGoldJob(
       'single',
@@ -245,8 +262,26 @@ describe('a human-coded column beside the answers', () => {
     );
     expect(result.quality).toEqual(description.quality);
 
-    const rows = comparedRows(output, answers.length);
+    const rows = comparedRows(output, answers.length, leftOut);
     const figures = expectedFigures(rows, false);
+    // Every gold cell is compared or counted as left out, with its reason, on the sheet and in the figures.
+    expect(figures.rows + 5).toBe(gold.filter((g) => g !== null).length);
+    expect(description.quality?.notCompared).toEqual({
+      rows: 5,
+      invalid: 3,
+      empty: 2,
+      alreadyCoded: 0,
+      uncoded: 0,
+      noLabel: 0,
+    });
+    const notCompared = sheetOf(output, 'Quality')
+      .getRows(1, 30)
+      ?.find((r) => r.getCell(1).text === 'Human-coded rows not compared');
+    expect(notCompared?.getCell(2).value).toBe(5);
+    expect(notCompared?.getCell(3).text).toBe('3 invalid answers (N/A, -, ?), 2 empty answers');
+    expect(notComparedLine(description.quality!)).toBe(
+      'Not compared: 5 human-coded rows (3 invalid answers (N/A, -, ?), 2 empty answers)',
+    );
     // The simulator was wrong on about a quarter of the answers: agreement shows it, and is not zero.
     expect(figures.exact).toBeGreaterThan(0.6);
     expect(figures.exact).toBeLessThan(0.9);
