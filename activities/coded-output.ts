@@ -134,7 +134,7 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
           confidence: {
             column: plan.confidenceColumn,
             header: `${plan.header} confidence`,
-            values: rowConfidences(assignmentsOf(rows), confidences),
+            values: rowConfidences(assignmentsOf(rows), confidences, reviewed),
           },
         }
       : {}),
@@ -156,14 +156,18 @@ export async function loadCodedOutput(store: JobStore, jobId: string): Promise<C
   };
 }
 
-/** Sheet row → confidence, for the rows whose answer has one. */
+/**
+ * Sheet row → confidence, for the rows whose answer has one. A row the review model coded again is left
+ * blank: the probability was the first model's, of a label the row no longer has (the Review sheet keeps it).
+ */
 function rowConfidences(
   assignments: Iterable<readonly [number, string, number]>,
   confidences: ReadonlyArray<number | null | undefined>,
+  reviewed: ReadonlyMap<number, Reviewed>,
 ): Map<number, number> {
   const out = new Map<number, number>();
   for (const [row, kind, answer] of assignments) {
-    const c = kind === 'classify' ? confidences[answer] : undefined;
+    const c = kind === 'classify' && !reviewed.has(answer) ? confidences[answer] : undefined;
     if (typeof c === 'number') out.set(row, c);
   }
   return out;

@@ -199,7 +199,10 @@ export function outputActivities(deps: ActivityDeps) {
           confidence: logprobsOff
             ? `off: the model refused log-probabilities (batch ${logprobsOff.batch + 1}: ${logprobsOff.reason}); asked once, then not again`
             : withConfidence
-              ? `from the model's log-probabilities, in the "${plan.header} confidence" column; under ${reviewBelow} listed on the Review sheet`
+              ? `from the model's log-probabilities, in the "${plan.header} confidence" column; under ${reviewBelow} listed on the Review sheet` +
+                (reviewed.size > 0
+                  ? `; blank there for the rows ${reviewModel ?? 'the review model'} coded again (the Review sheet gives the first model's confidence)`
+                  : '')
               : 'none: the answers came without log-probabilities',
           ...(plan.warnings ? { warnings: plan.warnings } : {}),
         });

@@ -14,7 +14,7 @@ import type { BatchApiProgress } from '../domain/batch-api.js';
 import type { JobProgress, JobStats } from '../domain/job.js';
 import type { CostEstimate, JobCost } from '../domain/cost.js';
 import type { Cost } from '../domain/prices.js';
-import type { NotCompared, QualitySummary } from '../domain/quality.js';
+import type { FirstModelFigures, NotCompared, QualitySummary } from '../domain/quality.js';
 import type { ResultSummary } from '../domain/report.js';
 import type { CodeframeCode, CodeframeNet, CodeframeReport } from '../domain/codeframe-file.js';
 import type { CodeframePhase, CodeframeProgress } from '../domain/codeframe-job.js';
@@ -276,7 +276,25 @@ export const QualitySchema = z
         withoutConfidence: ConfidenceSideSchema,
       } satisfies Shape<ConfidenceSplit>)
       .optional()
-      .openapi({ description: 'Agreement at or above and below REVIEW_BELOW, when confidences were given' }),
+      .openapi({
+        description:
+          "Agreement at or above and below REVIEW_BELOW, when confidences were given: of the first model's labels (whose confidences they are), also after a review",
+      }),
+    beforeReview: z
+      .object({
+        model: z.string().openapi({ description: 'The first model' }),
+        recoded: count('Rows compared that the review model coded again (its label kept)'),
+        exactAgreement: shareOrNull,
+        kappa: z.number().nullable(),
+        alpha: z.number().nullable(),
+        microF1: shareOrNull,
+        macroF1: shareOrNull,
+      } satisfies Shape<FirstModelFigures>)
+      .optional()
+      .openapi({
+        description:
+          "After a second opinion (reviewModel): the figures of the first model's labels alone, before the review",
+      }),
     exampleRows: count(
       'Human-coded rows left out of the figures because their answers were shown to the model as examples (examplesFromGold)',
     ).optional(),

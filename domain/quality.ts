@@ -82,6 +82,18 @@ export interface QualityInput {
   readonly models?: { readonly first: string; readonly review: string } | undefined;
 }
 
+/** The agreement figures of the first model's labels, before the review model coded some rows again. */
+export interface FirstModelFigures {
+  readonly model: string;
+  /** Rows the review model coded again (its label kept) among the rows compared. */
+  readonly recoded: number;
+  readonly exactAgreement: number | null;
+  readonly kappa: number | null;
+  readonly alpha: number | null;
+  readonly microF1: number | null;
+  readonly macroF1: number | null;
+}
+
 /** The figures that travel (result.json, `GET /jobs/:id`, the CLI line): no per-row data. */
 export interface QualitySummary {
   readonly goldHeader: string;
@@ -95,8 +107,13 @@ export interface QualitySummary {
   readonly unknownGoldLabels: number;
   /** Rows on the Review sheet. */
   readonly reviewRows: number;
-  /** Agreement at or above and below `reviewBelow`, when the model gave confidences. */
+  /**
+   * Agreement at or above and below `reviewBelow`, when the model gave confidences: of the first model's
+   * labels, whose confidences they are (after a review, rows under the threshold carry the review model's).
+   */
   readonly byConfidence?: ConfidenceSplit;
+  /** After a second opinion: the figures of the first model's labels alone, before the review. */
+  readonly beforeReview?: FirstModelFigures;
   /** Rows with a gold cell left out because their answer was shown to the model as an example. */
   readonly exampleRows?: number;
   /** Rows with a gold cell not compared, by reason (absent in results from before it was counted). */
@@ -138,29 +155,47 @@ export function qualityReport(input: QualityInput): QualityReport {
   }
   const withConfidence = input.rows.some((r) => r.confidence !== undefined);
 
+  // The figures of a set of labels per compared row: the final ones, or the first model's.
+  const agreement = (
+    labelsOf: (row: QualityRow) => readonly string[],
+  ): { figures: AgreementFigures; confusion?: ConfusionMatrix } => {
+    if (multi) {
+      const pairs = compared.map(({ row, human }) => ({ human, model: labelsOf(row) }));
+      return { figures: multiLabelAgreement(pairs, names) };
+    }
+    const single = singleLabelAgreement(
+      compared.map(({ row, human }) => ({ human: human[0] ?? '', model: labelsOf(row)[0] ?? '' })),
+      names,
+    );
+    return { figures: single, confusion: single.confusion };
+  };
+  const firstLabels = (row: QualityRow) => row.first ?? row.model;
   let figures: AgreementFigures | undefined;
   let confusion: ConfusionMatrix | undefined;
+  let beforeReview: FirstModelFigures | undefined;
   if (goldHeader !== undefined) {
-    if (multi) {
-      figures = multiLabelAgreement(
-        compared.map(({ row, human }) => ({ human, model: row.model })),
-        names,
-      );
-    } else {
-      const single = singleLabelAgreement(
-        compared.map(({ row, human }) => ({ human: human[0] ?? '', model: row.model[0] ?? '' })),
-        names,
-      );
-      figures = single;
-      confusion = single.confusion;
+    ({ figures, confusion } = agreement((row) => row.model));
+    const recoded = compared.filter(({ row }) => row.first !== undefined).length;
+    if (input.models && input.rows.some((r) => r.first !== undefined)) {
+      const first = agreement(firstLabels).figures;
+      beforeReview = {
+        model: input.models.first,
+        recoded,
+        exactAgreement: first.exactAgreement,
+        kappa: first.kappa,
+        alpha: first.alpha,
+        microF1: first.microF1,
+        macroF1: first.macroF1,
+      };
     }
   }
+  // The confidence is the first model's, of its own label: the split says how far that label can be trusted.
   const byConfidence =
     figures && withConfidence
       ? agreementByConfidence(
           compared.map(({ row, human }) => ({
             human,
-            model: row.model,
+            model: firstLabels(row),
             confidence: row.confidence ?? null,
           })),
           reviewBelow,
@@ -202,15 +237,31 @@ export function qualityReport(input: QualityInput): QualityReport {
     unknownGoldLabels: unknownGold.length,
     reviewRows: listed.length,
     ...(byConfidence ? { byConfidence } : {}),
+    ...(beforeReview ? { beforeReview } : {}),
     ...(exampleRows > 0 ? { exampleRows } : {}),
     notCompared: notCompared(input.notCoded ?? NO_GOLD_LEFT_OUT, noLabel),
   };
   return {
     summary,
-    quality: qualitySheet(summary, figures, confusion, byConfidence, unknownGold, multi),
+    quality: qualitySheet(summary, figures, confusion, byConfidence, unknownGold, multi, input.models),
     review,
     unknownGold,
   };
+}
+
+function beforeReviewRows(b: FirstModelFigures, reviewModel: string): ReportRow[] {
+  return [
+    [],
+    [
+      `Before the review: ${b.model}'s labels alone (${b.recoded} of the rows compared coded again by ${reviewModel})`,
+      'Value',
+    ],
+    ['Exact agreement, first model', b.exactAgreement],
+    ["Cohen's kappa, first model", b.kappa],
+    ["Krippendorff's alpha, first model", b.alpha],
+    ['Micro F1, first model', b.microF1],
+    ['Macro F1, first model', b.macroF1],
+  ];
 }
 
 function notCompared(notCoded: NotCodedGold, noLabel: number): NotCompared {
@@ -252,6 +303,7 @@ function qualitySheet(
   byConfidence: ConfidenceSplit | undefined,
   unknownGold: ReadonlyArray<{ row: number; labels: readonly string[] }>,
   multi: boolean,
+  models: QualityInput['models'],
 ): ReportRow[] {
   const values: Record<(typeof QUALITY_FIGURES)[number], ReportRow[1]> = {
     'Rows compared': figures.rows,
@@ -277,6 +329,7 @@ function qualitySheet(
           ] as ReportRow,
         ]
       : []),
+    ...(summary.beforeReview ? beforeReviewRows(summary.beforeReview, models?.review ?? '') : []),
     [],
     [
       multi
@@ -295,11 +348,16 @@ function qualitySheet(
     const t = byConfidence.threshold;
     rows.push(
       [],
-      ['Model confidence', 'Rows', 'Exact agreement'],
+      [summary.beforeReview ? "First model's confidence" : 'Model confidence', 'Rows', 'Exact agreement'],
       [`≥ ${t}`, byConfidence.atOrAbove.rows, byConfidence.atOrAbove.exactAgreement],
       [`< ${t}`, byConfidence.below.rows, byConfidence.below.exactAgreement],
       ['None', byConfidence.withoutConfidence.rows, byConfidence.withoutConfidence.exactAgreement],
     );
+    if (summary.beforeReview) {
+      rows.push([
+        `Agreement of the first model's labels, whose confidence it is: rows under ${t} were coded again by ${models?.review ?? 'the review model'}, and the figures above are of its labels.`,
+      ]);
+    }
   }
   if (unknownGold.length > 0) {
     rows.push([], ['Row', 'Human labels the codeframe does not have (compared as they are)']);
@@ -327,7 +385,7 @@ function reviewRows(
     ...(gold ? ['Human'] : []),
     'Model',
     ...(models ? ['Coded by', "First model's label"] : []),
-    ...(withConfidence ? ['Confidence'] : []),
+    ...(withConfidence ? [models ? "First model's confidence" : 'Confidence'] : []),
     'Why listed',
   ];
   return [

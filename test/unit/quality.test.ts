@@ -131,6 +131,53 @@ describe('qualityReport', () => {
     expect(report.summary?.reviewRows).toBe(2);
   });
 
+  it("after a review, splits by confidence on the first model's labels and gives the first pass's figures", () => {
+    const rows: QualityRow[] = [
+      row(2, ['Price'], 'Price', 0.9),
+      { ...row(3, ['Price'], 'Price', 0.5), first: ['App'] }, // the review fixed it
+      { ...row(4, ['App'], 'App', 0.6), first: ['App'] }, // the review kept the first label
+    ];
+    const report = qualityReport({
+      codeframe,
+      multi: false,
+      goldHeader: 'G',
+      reviewBelow: 0.7,
+      rows,
+      models: { first: 'gpt-4o-mini', review: 'gpt-4.1' },
+    });
+    expect(report.summary?.exactAgreement).toBe(1);
+    // Under the threshold the first model had 1 of 2 right: the review model's 2 of 2 is not its figure.
+    expect(report.summary?.byConfidence).toMatchObject({
+      atOrAbove: { rows: 1, exactAgreement: 1 },
+      below: { rows: 2, exactAgreement: 0.5 },
+    });
+    expect(report.summary?.beforeReview).toMatchObject({
+      model: 'gpt-4o-mini',
+      recoded: 2,
+      exactAgreement: 2 / 3,
+    });
+    const sheet = report.quality ?? [];
+    expect(sheet.slice(1, 7).map((r) => r[0])).toEqual([...QUALITY_FIGURES]);
+    const at = sheet.findIndex((r) => String(r[0]).startsWith('Before the review'));
+    expect(sheet[at]?.[0]).toBe(
+      "Before the review: gpt-4o-mini's labels alone (2 of the rows compared coded again by gpt-4.1)",
+    );
+    expect(sheet[at + 1]).toEqual(['Exact agreement, first model', 2 / 3]);
+    expect(sheet.find((r) => r[0] === '< 0.7')).toEqual(['< 0.7', 2, 0.5]);
+    expect(sheet.some((r) => r[0] === "First model's confidence")).toBe(true);
+    expect(report.review?.[0]).toContain("First model's confidence");
+    // Without a review, no first-pass table.
+    const plain = qualityReport({
+      codeframe,
+      multi: false,
+      goldHeader: 'G',
+      reviewBelow: 0.7,
+      rows: [rows[0]!],
+    });
+    expect(plain.summary?.beforeReview).toBeUndefined();
+    expect(plain.quality?.some((r) => String(r[0]).startsWith('Before the review'))).toBe(false);
+  });
+
   it('prints the one line the CLI shows', () => {
     expect(
       agreementLine({

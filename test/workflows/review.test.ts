@@ -140,12 +140,16 @@ describe('a second opinion from a review model', () => {
       const confidenceColumn = columnOf(data, 'E2 confidence');
       const unsureRows: number[] = [];
       const unsureAnswers = new Set<string>();
+      // A row the review model coded again has its confidence column blank (that probability was the first
+      // model's, for a label the row no longer has); every other row has one, at or above the threshold.
       for (let row = 2; row < 2 + answers.length; row += 1) {
         const confidence = data.getCell(row, confidenceColumn).value;
-        expect(typeof confidence, `row ${row} has a confidence`).toBe('number');
-        if ((confidence as number) < 0.7) {
+        if (confidence === null || confidence === undefined || confidence === '') {
           unsureRows.push(row);
           unsureAnswers.add(keyOf(data.getCell(row, 5).text));
+        } else {
+          expect(typeof confidence, `row ${row} has a confidence`).toBe('number');
+          expect(confidence as number).toBeGreaterThanOrEqual(0.7);
         }
       }
       // The first model was unsure of a good share of the answers.
@@ -156,14 +160,29 @@ describe('a second opinion from a review model', () => {
         (_, i) => data.getCell(2 + i, 8).text !== data.getCell(2 + i, 7).text,
       );
       expect(disagreeing).toEqual([]);
-      expect(Number(valueOf(sheetOf(output, 'Quality'), 'Exact agreement'))).toBe(1);
+      const quality = sheetOf(output, 'Quality');
+      expect(Number(valueOf(quality, 'Exact agreement'))).toBe(1);
       expect(description.quality?.exactAgreement).toBe(1);
+      // The confidence split and the first pass's figures are the first model's: wrong on every unsure row.
+      expect(description.quality?.byConfidence).toMatchObject({
+        atOrAbove: { rows: answers.length - unsureRows.length, exactAgreement: 1 },
+        below: { rows: unsureRows.length, exactAgreement: 0 },
+      });
+      expect(valueOf(quality, '< 0.7')).toBe(unsureRows.length);
+      const firstPass = 1 - unsureRows.length / answers.length;
+      expect(description.quality?.beforeReview).toMatchObject({ recoded: unsureRows.length });
+      expect(description.quality?.beforeReview?.exactAgreement).toBeCloseTo(firstPass, 12);
+      expect(Number(valueOf(quality, 'Exact agreement, first model'))).toBeCloseTo(firstPass, 12);
 
       // The Review sheet lists the unsure rows, coded by the review model, with the first model's (wrong) label.
       const review = sheetOf(output, 'Review');
-      const [codedBy, first, model, human] = ['Coded by', "First model's label", 'Model', 'Human'].map(
-        (name) => columnOf(review, name),
-      ) as [number, number, number, number];
+      const [codedBy, first, model, human, firstConfidence] = [
+        'Coded by',
+        "First model's label",
+        'Model',
+        'Human',
+        "First model's confidence",
+      ].map((name) => columnOf(review, name)) as [number, number, number, number, number];
       const listed: number[] = [];
       review.eachRow((row, n) => {
         if (n === 1) return;
@@ -171,6 +190,7 @@ describe('a second opinion from a review model', () => {
         expect(row.getCell(codedBy).text).toBe(REVIEW_MODEL);
         expect(row.getCell(model).text).toBe(row.getCell(human).text);
         expect(row.getCell(first).text).not.toBe(row.getCell(human).text);
+        expect(Number(row.getCell(firstConfidence).value)).toBeLessThan(0.7);
       });
       expect(listed).toEqual(unsureRows);
 
@@ -182,6 +202,7 @@ describe('a second opinion from a review model', () => {
       // The Run sheet counts them, their requests and their tokens.
       const run = sheetOf(output, 'Run');
       expect(valueOf(run, 'Review model (second opinion)')).toBe(REVIEW_MODEL);
+      expect(valueOf(run, 'Confidence') as string).toMatch(/blank there for the rows gpt-4\.1 coded again/);
       expect(valueOf(run, 'Answers under 0.7 sent to the review model')).toBe(unsureAnswers.size);
       expect(valueOf(run, 'Answers the review model coded (its label kept)')).toBe(unsureAnswers.size);
       expect(valueOf(run, 'Answers whose label the review changed')).toBe(unsureAnswers.size);
