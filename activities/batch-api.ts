@@ -22,7 +22,15 @@ import { withHeartbeat } from './heartbeat.js';
 import { labelRequestBody, mentionsLogprobs, readCompletion, toActivityFailure } from './llm.js';
 import type { JobStore } from '../lib/store.js';
 import type { LogprobsOff, SpanRecord, StoredBatch } from './stored.js';
-import { LOGPROBS_OFF, loadJob, mapLimit, readBatch, recordLoneAsk, storePiece } from './stored.js';
+import {
+  LOGPROBS_OFF,
+  loadJob,
+  mapLimit,
+  readBatch,
+  recordLogprobsRefusals,
+  recordLoneAsk,
+  storePiece,
+} from './stored.js';
 
 export interface SubmitBatchRoundInput {
   readonly jobId: string;
@@ -344,6 +352,7 @@ export function batchApiActivities(deps: ActivityDeps) {
         let salvage = 0;
         let answered = 0;
         let cut = 0;
+        let refusedLogprobs = 0;
         await mapLimit(entry.indexes.length, 16, async (i) => {
           const index = entry.indexes[i] ?? 0;
           const line = lines.get(index);
@@ -351,7 +360,10 @@ export function batchApiActivities(deps: ActivityDeps) {
           if (line.error) return retry(line.error.code);
           const status = line.response?.status_code ?? 0;
           if (status !== 200) {
-            if (status === 400 && isLogprobsRefusal(line.response?.body)) await markLogprobsOff(jobId, index);
+            if (status === 400 && isLogprobsRefusal(line.response?.body)) {
+              refusedLogprobs += 1;
+              await markLogprobsOff(jobId, index);
+            }
             return retry(status >= 500 ? 'server_error' : `HTTP${status}`);
           }
           answered += 1;
@@ -393,6 +405,10 @@ export function batchApiActivities(deps: ActivityDeps) {
             retry(`ModelOutputError: ${error.problem}`);
           }
         });
+        // Every line of the part asked for them: each refusal is a request (named by the part, so a
+        // collect run again counts it once).
+        if (refusedLogprobs > 0)
+          await recordLogprobsRefusals(store, jobId, `batch-${round}-${part}`, refusedLogprobs);
         const retried = Object.values(reasons).reduce((sum, n) => sum + n, 0);
         return {
           part,

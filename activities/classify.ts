@@ -2,6 +2,7 @@
  * The LLM calls: a batch's request, and the requests of its salvage when the answer was partly wrong. What
  * validates is stored (the whole batch under its index, or a piece under the batch and the ids it asked).
  */
+import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
@@ -44,6 +45,7 @@ import {
   readPiece,
   readResult,
   recordFailedAttempt,
+  recordLogprobsRefusals,
   storePiece,
 } from './stored.js';
 import type { JobStore } from '../lib/store.js';
@@ -146,10 +148,18 @@ export function classifyActivities(deps: ActivityDeps) {
       const logprobs = !(await logprobsOff(store, jobId));
       response = await requestLabels(llm, { ...request, logprobs }).catch(async (error: unknown) => {
         if (!logprobs || !refusesLogprobs(error)) throw error;
-        // The model refuses log-probabilities: said once in the job's folder (the Run sheet reads it), and
-        // this request is sent again at once without them.
+        // The model refuses log-probabilities: this request is counted (the others in flight, sent before
+        // the switch below was stored, are refused too and count themselves), the first refusal is kept in
+        // the job's folder (the Run sheet reads both), and this request is sent again at once without them.
+        const { workflowExecution, activityId } = ctx.info;
+        await recordLogprobsRefusals(
+          store,
+          jobId,
+          `${workflowExecution?.runId ?? randomUUID()}-${activityId}-${attempt}`,
+          1,
+        );
         const off: LogprobsOff = { reason: (error as Error).message.split('\n')[0] ?? '', batch: index };
-        await store.writeJson(store.file(jobId, LOGPROBS_OFF), off);
+        await store.writeJsonOnce(store.file(jobId, LOGPROBS_OFF), off);
         offJobs.add(`${store.root}\u0000${jobId}`);
         return requestLabels(llm, request);
       });

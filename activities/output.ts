@@ -25,6 +25,7 @@ import {
   KIND_LETTERS,
   LOGPROBS_OFF,
   assignmentsOf,
+  countLogprobsRefusals,
   OUTPUT_CSV,
   OUTPUT_XLSX,
   readBatch,
@@ -116,6 +117,7 @@ export function outputActivities(deps: ActivityDeps) {
             })
           : undefined;
         const logprobsOff = await store.readJsonIfExists<LogprobsOff>(store.file(jobId, LOGPROBS_OFF));
+        const logprobsRefused = logprobsOff ? await countLogprobsRefusals(store, jobId) : 0;
         // Marked by what answered each batch (the simulator says so), not by this worker's configuration.
         const simulatedBatches = input.counters.batchesSimulated;
         const simulated = isSimulated(plan, input.counters);
@@ -197,7 +199,7 @@ export function outputActivities(deps: ActivityDeps) {
             : {}),
           unknownLabels: coded.unknownLabels,
           confidence: logprobsOff
-            ? `off: the model refused log-probabilities (batch ${logprobsOff.batch + 1}: ${logprobsOff.reason}); asked once, then not again`
+            ? `off: the model refused log-probabilities (batch ${logprobsOff.batch + 1}: ${logprobsOff.reason}); ${refusedRequests(logprobsRefused)}, then not asked again`
             : withConfidence
               ? `from the model's log-probabilities, in the "${plan.header} confidence" column; under ${reviewBelow} listed on the Review sheet` +
                 (reviewed.size > 0
@@ -319,6 +321,14 @@ async function modelRows(
     });
   }
   return { rows: out, notCoded };
+}
+
+/**
+ * `refused by 5 requests`: the requests sent with `logprobs` before the switch was stored (parallel workers
+ * each had one in flight). Jobs from before they were counted say only that they were refused.
+ */
+function refusedRequests(count: number): string {
+  return count > 0 ? `refused by ${count} request${count === 1 ? '' : 's'}` : 'refused';
 }
 
 /** Reviewed answers whose review gave the first model's labels back. */

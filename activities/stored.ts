@@ -27,6 +27,39 @@ export interface LogprobsOff {
 }
 
 /**
+ * `logprobs-refused/<name>.json`: requests the model refused for asking `logprobs`, `{ requests }` a file.
+ * Requests in flight when the first refusal is stored (parallel workers, a Batch API round) are refused
+ * too: the Run sheet counts them all. The name is one a request (or a Batch API part) always makes, so a
+ * retried write does not count twice.
+ */
+export const LOGPROBS_REFUSED = 'logprobs-refused';
+
+export async function recordLogprobsRefusals(
+  store: JobStore,
+  jobId: string,
+  name: string,
+  requests: number,
+): Promise<void> {
+  const safe = name.replace(/[^A-Za-z0-9_-]/g, '_');
+  await store.writeJson(store.file(jobId, path.join(LOGPROBS_REFUSED, `${safe}.json`)), { requests });
+}
+
+/** The requests refused for asking `logprobs`, over the job's runs and workers. */
+export async function countLogprobsRefusals(store: JobStore, jobId: string): Promise<number> {
+  const dir = store.file(jobId, LOGPROBS_REFUSED);
+  const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  let total = 0;
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const refused = await store.readJsonIfExists<{ requests: number }>(path.join(dir, name));
+    total += refused?.requests ?? 0;
+  }
+  return total;
+}
+
+/**
  * `batch-api/lone-<index>.json`, Batch API mode: the rounds whose line asked this batch's one answer (alone,
  * as the last step of a salvage asks it) and got it wrong. Each is one of the answer's asks before it falls
  * back (see `asksAloneAgain`), whether it is asked again in a later round or directly.

@@ -106,6 +106,33 @@ describe('Batch API mode on a real Temporal server', () => {
     }
   }, 120_000);
 
+  it('a model that refuses logprobs: every line of the first round is refused, the Run sheet counts them, the next round does not ask', async () => {
+    const answers = makeAnswers(60);
+    h.sim.resetStats();
+    const workers = await h.startWorkers();
+    try {
+      const { started } = await h.startSurvey(
+        workers.taskQueue,
+        'batch-refuses.xlsx',
+        answers,
+        batchOptions({ model: 'gpt-5-mini' }),
+      );
+      const result = await started.handle.result();
+      expect(result.stats.fallbackRows).toBe(0);
+      const lines = result.progress.batches.total;
+      expect(lines).toBeGreaterThan(1);
+      expect(h.sim.stats().batch.lines['400']).toBe(lines);
+      const run = (await readOutput(h.store.file(started.jobId, result.output.xlsx))).getWorksheet('Run');
+      let said = '';
+      run?.eachRow((row) => {
+        if (row.getCell(1).text === 'Confidence') said = row.getCell(2).text;
+      });
+      expect(said).toMatch(new RegExp(`; refused by ${lines} requests, then not asked again$`));
+    } finally {
+      await workers.stop();
+    }
+  });
+
   it('a line of one answer answered wrong is asked once more directly, as synchronous salvage asks an answer alone, before it falls back', async () => {
     // One answer a request: each line asks an answer alone, as the last step of a synchronous salvage does.
     const answers = makeAnswers(12);
