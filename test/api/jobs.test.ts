@@ -6,6 +6,7 @@ import { parseCategories } from '../../domain/categories.js';
 import type { ResultSummary } from '../../domain/report.js';
 import { SIMULATED_WARNING } from '../../domain/report.js';
 import { expectedLabel } from '../../simulator/index.js';
+import { isInvalidAnswer } from '../../domain/text.js';
 import { codedCells, expectSummaryOfCells } from '../helpers/summary-check.js';
 import { JOB_WORKFLOW_TYPE } from '../../jobs/service.js';
 import { QualitySchema, TablesSchema } from '../../api/schemas.js';
@@ -317,10 +318,17 @@ describe('a job through the API: POST /jobs, GET /jobs/:id, GET /jobs/:id/result
     expect([answerAt, codeAt].every((i) => i >= 0)).toBe(true);
     for (const [k, fields] of back.rows.entries()) {
       const answer = fields[answerAt] ?? '';
-      const label = labels.get(fields[codeAt] ?? '') ?? '';
-      expect(label, `case ${k + 1}: ${answer}`).toBe(
-        answer.trim() === '' ? '' : expectedLabel(answer, categories),
-      );
+      // pspp marks a user-missing value's label with a footnote: "-1[a]".
+      const code = fields[codeAt] ?? '';
+      const label = labels.get(code) ?? labels.get(`${code}[a]`) ?? '';
+      // An invalid answer (N/A, -) is not coded: a labelled missing value, as the Summary leaves it out.
+      const wanted =
+        answer.trim() === ''
+          ? ''
+          : isInvalidAnswer(answer)
+            ? 'Invalid answer'
+            : expectedLabel(answer, categories);
+      expect(label, `case ${k + 1}: ${answer} (code ${code})`).toBe(wanted);
     }
   });
 
