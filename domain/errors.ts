@@ -58,11 +58,28 @@ export class ColumnNotFoundError extends DomainError {
   ) {
     super(
       'column_not_found',
-      `Column ${JSON.stringify(column)} not found in sheet ${JSON.stringify(sheet)} of ${file}. ` +
-        `Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`,
+      columnMessage(`Column ${JSON.stringify(column)}`, sheet, file, available),
       'column',
     );
   }
+}
+
+/**
+ * "<named> <reason> in sheet "S" of F.", and when the column is not found at all, how to name one and the
+ * sheet's columns: one wording for the answer column, the column coded by hand and each banner.
+ */
+function columnMessage(
+  named: string,
+  sheet: string,
+  file: string,
+  available: readonly string[],
+  reason = 'not found',
+): string {
+  const hint =
+    reason === 'not found'
+      ? ` Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`
+      : '';
+  return `${named} ${reason} in sheet ${JSON.stringify(sheet)} of ${file}.${hint}`;
 }
 
 /** The column was found, but no row below its header holds an answer: there is nothing to code. */
@@ -216,10 +233,7 @@ export class BannerNotFoundError extends DomainError {
   ) {
     super(
       'banner_not_found',
-      `Banner column ${JSON.stringify(banner)} (by) ${reason} in sheet ${JSON.stringify(sheet)} of ${file}.` +
-        (reason === 'not found'
-          ? ` Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`
-          : ''),
+      columnMessage(`Banner column ${JSON.stringify(banner)} (by)`, sheet, file, available, reason),
       'by',
     );
   }
@@ -236,10 +250,13 @@ export class GoldColumnNotFoundError extends DomainError {
   ) {
     super(
       'column_not_found',
-      `Column coded by hand ${JSON.stringify(column)} (goldColumn) ${reason} in sheet ${JSON.stringify(sheet)} of ${file}.` +
-        (reason === 'not found'
-          ? ` Give a header, a column letter or the question text. Columns: ${available.join(', ') || '(none)'}`
-          : ''),
+      columnMessage(
+        `Column coded by hand ${JSON.stringify(column)} (goldColumn)`,
+        sheet,
+        file,
+        available,
+        reason,
+      ),
       'goldColumn',
     );
   }
