@@ -568,3 +568,33 @@ export interface JobSpec {
   readonly name?: string;
   readonly createdAt: string;
 }
+
+/**
+ * What a job was started with, named as `POST /jobs` names its fields, so that a client can start it again
+ * (with the job's upload, `jobId`). Settings are those the job ran with, the server's defaults included; a
+ * field an older job did not keep is absent. Never a key or a token: the job's options hold none, and only
+ * these fields are read from them.
+ */
+export interface JobStart {
+  readonly name?: string;
+  readonly sheet?: string;
+  readonly column: string;
+  readonly goldColumn?: string;
+  readonly by?: readonly string[];
+  readonly question?: string;
+  /** The categories text as given (absent for jobs from before it was kept). */
+  readonly categories?: string;
+  readonly batchSize: BatchSize;
+  readonly concurrency: number;
+  readonly temperature: number;
+  readonly model: string;
+  readonly parallel: boolean;
+  readonly multi?: boolean;
+  /** With `multi` only, as the form takes it. */
+  readonly maxCodes?: number;
+  readonly maxCost?: number;
+  readonly batchApi?: boolean;
+  readonly reviewModel?: string;
+  /** With `goldColumn` only, as the form takes it. */
+  readonly examplesFromGold?: number;
+}

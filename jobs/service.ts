@@ -30,8 +30,8 @@ import {
   NoAnswersError,
 } from '../domain/errors.js';
 import { priceFor } from '../domain/prices.js';
-import type { BatchSize } from '../domain/batching.js';
-import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStats } from '../domain/job.js';
+import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStart, JobStats } from '../domain/job.js';
+export type { JobStart } from '../domain/job.js';
 import { codingMode } from '../domain/prompt.js';
 import type { QualitySummary } from '../domain/quality.js';
 import type { ResultSummary } from '../domain/report.js';
@@ -164,36 +164,6 @@ export interface JobDescription {
   readonly error?: string;
   /** What the job was started with, to start it again; absent when its files are no longer stored. */
   readonly startedWith?: JobStart;
-}
-
-/**
- * What a job was started with, named as `POST /jobs` names its fields, so that a client can start it again
- * (with the job's upload, `jobId`). Settings are those the job ran with, the server's defaults included; a
- * field an older job did not keep is absent. Never a key or a token: the job's options hold none, and only
- * these fields are read from them.
- */
-export interface JobStart {
-  readonly name?: string;
-  readonly sheet?: string;
-  readonly column: string;
-  readonly goldColumn?: string;
-  readonly by?: readonly string[];
-  readonly question?: string;
-  /** The categories text as given (absent for jobs from before it was kept). */
-  readonly categories?: string;
-  readonly batchSize: BatchSize;
-  readonly concurrency: number;
-  readonly temperature: number;
-  readonly model: string;
-  readonly parallel: boolean;
-  readonly multi?: boolean;
-  /** With `multi` only, as the form takes it. */
-  readonly maxCodes?: number;
-  readonly maxCost?: number;
-  readonly batchApi?: boolean;
-  readonly reviewModel?: string;
-  /** With `goldColumn` only, as the form takes it. */
-  readonly examplesFromGold?: number;
 }
 
 /** What `spec`'s job was started with, as a client would send it again. */

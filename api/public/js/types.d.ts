@@ -1,16 +1,16 @@
 /**
  * The API's JSON as the page reads it (the bodies /openapi.json describes). Types only: the browser never
  * loads this file; the modules import it in JSDoc (`@import`). Where the page reads a server type as it is
- * (a job's progress, phase and stats, a draft's progress), it imports it from domain/, so
+ * (a job's progress, phase, stats and start, a draft's progress), it imports it from domain/, so
  * `tsc -p api/public` checks the page against the server's own type (and those domain/ files with it).
  * test/unit/page-types.test.ts checks that the server's types still fit the ones written out here.
  */
 
 import type { CodeframeProgress } from '../../../domain/codeframe-job.js';
-import type { JobPhase, JobProgress, JobStats } from '../../../domain/job.js';
+import type { JobPhase, JobProgress, JobStart, JobStats } from '../../../domain/job.js';
 import type { SheetFormat } from '../../../domain/sheet-format.js';
 
-export type { CodeframeProgress, JobPhase, JobProgress, JobStats };
+export type { CodeframeProgress, JobPhase, JobProgress, JobStart, JobStats };
 
 /** A problem body (RFC 9457 shape), or what the page says in its place (no status: a check of its own). */
 export interface ProblemFields {
@@ -166,29 +166,6 @@ export interface JobView {
   /** What it was started with, in `POST /jobs`'s fields; absent when its files are gone. */
   readonly startedWith?: JobStart;
   readonly links: JobLinks;
-}
-
-/** `startedWith` of a job view: send it again with `jobId` to run the job again. */
-export interface JobStart {
-  readonly name?: string;
-  readonly sheet?: string;
-  readonly column: string;
-  readonly goldColumn?: string;
-  readonly by?: readonly string[];
-  readonly question?: string;
-  /** The categories text as given; absent for jobs from before it was kept. */
-  readonly categories?: string;
-  readonly batchSize: number | 'auto';
-  readonly concurrency: number;
-  readonly temperature: number;
-  readonly model: string;
-  readonly parallel: boolean;
-  readonly multi?: boolean;
-  readonly maxCodes?: number;
-  readonly maxCost?: number;
-  readonly batchApi?: boolean;
-  readonly reviewModel?: string;
-  readonly examplesFromGold?: number;
 }
 
 /** The Quality sheet's figures (`quality` of a job view). */
