@@ -25,8 +25,7 @@ import type { LabelCheck } from '../domain/validate.js';
 import { ModelOutputError, checkLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
-import type { CompletionReading, LabelRequest, LabelResponse } from './llm.js';
-import type { FailureDetails } from './llm.js';
+import type { CompletionReading, FailureDetails, LabelRequest, LabelResponse } from './llm.js';
 import { refusesLogprobs, requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
 import type {
   AttemptCount,
@@ -96,8 +95,9 @@ export function classifyActivities(deps: ActivityDeps) {
    * answers are all to ask again (or, for a single answer, one that fell back alone). A single answer that
    * fails validation is thrown while `asksAloneAgain` says so, counting only the asks the model got wrong
    * (`count.lone`, and `askedBefore`: the batch lines that asked it alone and got it wrong), never a transport
-   * failure, and while the retry policy has an attempt left; then it falls back alone. `count`: the attempt over every run of the job (see
-   * `attemptsSoFar`); a failure is recorded there, and the one that reaches the policy's maximum is final.
+   * failure, and while the retry policy has an attempt left; then it falls back alone. `count`: the attempt
+   * over every run of the job (see `attemptsSoFar`); a failure is recorded there, and the one that reaches
+   * the policy's maximum is final.
    */
   async function ask(
     jobId: string,
@@ -151,13 +151,8 @@ export function classifyActivities(deps: ActivityDeps) {
         // The model refuses log-probabilities: this request is counted (the others in flight, sent before
         // the switch below was stored, are refused too and count themselves), the first refusal is kept in
         // the job's folder (the Run sheet reads both), and this request is sent again at once without them.
-        const { workflowExecution, activityId } = ctx.info;
-        await recordLogprobsRefusals(
-          store,
-          jobId,
-          `${workflowExecution?.runId ?? randomUUID()}-${activityId}-${attempt}`,
-          1,
-        );
+        const runId = runAttempt(ctx).runId || randomUUID();
+        await recordLogprobsRefusals(store, jobId, `${runId}-${ctx.info.activityId}-${attempt}`, 1);
         const off: LogprobsOff = { reason: (error as Error).message.split('\n')[0] ?? '', batch: index };
         await store.writeJsonOnce(store.file(jobId, LOGPROBS_OFF), off);
         offJobs.add(`${store.root}\u0000${jobId}`);
