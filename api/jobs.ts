@@ -8,7 +8,7 @@ import { streamSSE } from 'hono/streaming';
 import type { JobDescription, JobStatus, JobSummary, ResultFormat } from '../jobs/service.js';
 import { isOpen } from '../jobs/service.js';
 import type { FileSource } from '../jobs/ids.js';
-import { DomainError, JobNotFoundError } from '../domain/errors.js';
+import { DomainError, InputProblemsError, JobNotFoundError } from '../domain/errors.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
 import type { FieldProblem } from './problem.js';
@@ -158,6 +158,11 @@ export function jobsApp(deps: AppDeps) {
    * that a form refused for its settings names them too; a file or sheet that cannot be read is one problem.
    */
   async function columnProblemsOf(named: NamedColumns): Promise<FieldProblem[]> {
+    return (await columnErrorsOf(named)).map(fieldProblemOf);
+  }
+
+  /** `columnProblemsOf`'s mistakes as the domain's errors, each with its own status. */
+  async function columnErrorsOf(named: NamedColumns): Promise<DomainError[]> {
     try {
       const errors = await withFile(named, (tmp, fileName) =>
         jobs.checkColumns({
@@ -170,9 +175,9 @@ export function jobsApp(deps: AppDeps) {
           ...(named.by?.length ? { by: named.by } : {}),
         }),
       );
-      return errors.map(fieldProblemOf);
+      return [...errors];
     } catch (error) {
-      if (error instanceof DomainError) return [fieldProblemOf(error)];
+      if (error instanceof DomainError) return [error];
       throw error;
     }
   }
@@ -303,14 +308,24 @@ export function jobsApp(deps: AppDeps) {
     return c.json(preview, 200);
   });
 
-  app.openapi({ ...estimateJobRoute, middleware: [upload, formOrJsonBody] }, async (c) => {
-    const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
-    const options = optionsOf(form);
-    const estimate = await withFile(form, (tmp, fileName) =>
-      deps.estimate({ path: tmp, fileName, format: sheetFormatOf(fileName), ...jobFields(form), options }),
-    );
-    return c.json(estimate, 200);
-  });
+  app.openapi(
+    { ...estimateJobRoute, middleware: [upload, formOrJsonBody] },
+    async (c) => {
+      const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
+      // As POST /jobs: the settings and every column the form names, refused together.
+      const refused = optionProblems(form);
+      const columns = await columnErrorsOf({ ...form, file: 'file' in form ? form.file : undefined });
+      if (refused.length > 0) refuseAll([...refused, ...columns.map(fieldProblemOf)]);
+      if (columns.length > 1) throw new InputProblemsError(columns);
+      if (columns[0]) throw columns[0];
+      const options = optionsOf(form);
+      const estimate = await withFile(form, (tmp, fileName) =>
+        deps.estimate({ path: tmp, fileName, format: sheetFormatOf(fileName), ...jobFields(form), options }),
+      );
+      return c.json(estimate, 200);
+    },
+    (result) => (result.success ? undefined : refuseJobForm(result)),
+  );
 
   app.openapi(listJobsRoute, async (c) => {
     const { pageSize, pageToken } = c.req.valid('query');

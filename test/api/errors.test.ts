@@ -454,6 +454,48 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
   });
 });
 
+describe('POST /jobs/estimate names every mistake at once, as POST /jobs does', () => {
+  it("names the columns the file lacks with the bad settings (400), and the file's columns alone (422)", async () => {
+    const before = await filesUnder(api.dataDir);
+    const mixed = await problem(
+      await api.request(
+        '/jobs/estimate',
+        form(survey('customer-survey.xlsx'), {
+          column: 'ZZ',
+          categories: 'Price',
+          batchSize: '0',
+          by: 'Nope',
+        })(),
+      ),
+      400,
+    );
+    expect(mixed.errors?.map((e) => e.field).sort()).toEqual(['batchSize', 'by', 'column']);
+    const crossed = await problem(
+      await api.request(
+        '/jobs/estimate',
+        form(survey('customer-survey.xlsx'), { ...fields, column: 'ZZ', maxCodes: '3' })(),
+      ),
+      400,
+    );
+    expect(crossed.errors?.map((e) => [e.field, e.code])).toEqual([
+      ['maxCodes', 'invalid_field'],
+      ['column', 'column_not_found'],
+    ]);
+    const columns = await problem(
+      await api.request(
+        '/jobs/estimate',
+        form(survey('customer-survey.xlsx'), { ...fields, goldColumn: 'QQ', by: ['Country', 'Nope'] })(),
+      ),
+      422,
+    );
+    expect(columns.errors?.map((e) => [e.field, e.code])).toEqual([
+      ['goldColumn', 'column_not_found'],
+      ['by', 'banner_not_found'],
+    ]);
+    await expectNothingKept(before);
+  });
+});
+
 describe('POST /jobs/preview refuses bad input and keeps no upload', () => {
   const previewCases: Case[] = [
     ...brokenFormCases,
