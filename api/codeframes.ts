@@ -54,6 +54,10 @@ export function codeframesApp(deps: AppDeps) {
       settings: {
         ...(form.maxCodes !== undefined ? { maxCodes: form.maxCodes } : {}),
         ...(form.minShare !== undefined ? { minShare: form.minShare } : {}),
+        ...(form.readCap !== undefined ? { readCap: form.readCap } : {}),
+        ...(form.readTokens !== undefined ? { readTokens: form.readTokens } : {}),
+        ...(form.measureSample !== undefined ? { measureSample: form.measureSample } : {}),
+        ...(form.seed !== undefined ? { seed: form.seed } : {}),
       },
       options: {
         ...deps.defaults,

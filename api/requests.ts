@@ -10,7 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Category } from '../domain/categories.js';
 import { categoriesFromList, parseCategories } from '../domain/categories.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
-import { CODEFRAME_SETTING_LIMITS } from '../domain/codeframe-job.js';
+import { CODEFRAME_SETTING_LIMITS, DEFAULT_CODEFRAME_SETTINGS } from '../domain/codeframe-job.js';
 import { parseBanner } from '../domain/crosstab.js';
 import { DomainError } from '../domain/errors.js';
 import { MAX_EXAMPLES_FROM_GOLD } from '../domain/examples.js';
@@ -574,21 +574,29 @@ export const jsonBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-const [MIN_CODES, MAX_CODES] = CODEFRAME_SETTING_LIMITS.maxCodes;
-const [MIN_SHARE, MAX_SHARE] = CODEFRAME_SETTING_LIMITS.minShare;
-
-/** The draft's settings, as form text (each checked and refused as the job form's are). */
-const draftSettings = {
-  maxCodes: setting(
-    'maxCodes',
-    z.coerce.number().int().min(MIN_CODES).max(MAX_CODES),
-    `a whole number from ${MIN_CODES} to ${MAX_CODES}`,
+/** A whole-number draft setting, checked against the domain's limits for it. */
+function wholeDraftSetting(
+  name: 'maxCodes' | 'readCap' | 'readTokens' | 'measureSample' | 'seed',
+  what: string,
+) {
+  const [min, max] = CODEFRAME_SETTING_LIMITS[name];
+  return setting(
+    name,
+    z.coerce.number().int().min(min).max(max),
+    `a whole number from ${min} to ${max}`,
   ).openapi({
     type: 'integer',
-    minimum: MIN_CODES,
-    maximum: MAX_CODES,
-    description: 'At most this many codes besides Other (default 25)',
-  }),
+    minimum: min,
+    maximum: max,
+    description: `${what} (default ${DEFAULT_CODEFRAME_SETTINGS[name]})`,
+  });
+}
+
+const [MIN_SHARE, MAX_SHARE] = CODEFRAME_SETTING_LIMITS.minShare;
+
+/** The draft's settings, as form text (each checked and refused as the job form's are; the CLI's flags). */
+const draftSettings = {
+  maxCodes: wholeDraftSetting('maxCodes', 'At most this many codes besides Other'),
   minShare: setting(
     'minShare',
     z.coerce.number().min(MIN_SHARE).max(MAX_SHARE),
@@ -599,6 +607,13 @@ const draftSettings = {
     maximum: MAX_SHARE,
     description: 'Codes under this share of answers fold into Other (default 0.01)',
   }),
+  readCap: wholeDraftSetting(
+    'readCap',
+    'Unique answers read for themes; beyond it, a sample weighted by how often each answer is given',
+  ),
+  readTokens: wholeDraftSetting('readTokens', 'Tokens of the answers read for themes, however long they are'),
+  measureSample: wholeDraftSetting('measureSample', 'Answers coded to estimate the shares and the coverage'),
+  seed: wholeDraftSetting('seed', 'Seeds both samples: the same seed reads the same answers'),
   concurrency,
   temperature,
   model,

@@ -40,7 +40,18 @@ describe('POST /codeframes', () => {
   it('starts a draft of the uploaded column: 202, a random cf- id, links, the settings asked for', async () => {
     const response = await api.request(
       '/codeframes',
-      post(example({ sheet: 'Responses', maxCodes: '12', minShare: '0.02', concurrency: '3' })),
+      post(
+        example({
+          sheet: 'Responses',
+          maxCodes: '12',
+          minShare: '0.02',
+          readCap: '500',
+          readTokens: '50000',
+          measureSample: '100',
+          seed: '7',
+          concurrency: '3',
+        }),
+      ),
     );
     expect(response.status).toBe(202);
     const body = (await response.json()) as { codeframeId: string; status: string; links: object };
@@ -62,7 +73,14 @@ describe('POST /codeframes', () => {
       fileName: 'customer-survey.xlsx',
       column: 'E2',
       sheet: 'Responses',
-      settings: { maxCodes: 12, minShare: 0.02 },
+      settings: {
+        maxCodes: 12,
+        minShare: 0.02,
+        readCap: 500,
+        readTokens: 50_000,
+        measureSample: 100,
+        seed: 7,
+      },
       options: { maxWorkers: 3 },
       idFrom: 'random',
     });
@@ -74,6 +92,14 @@ describe('POST /codeframes', () => {
     ['maxCodes', { maxCodes: '0' }, 'out_of_range', /maxCodes="0"/],
     ['maxCodes', { maxCodes: '7.5' }, 'out_of_range', /whole number/],
     ['minShare', { minShare: '0.9' }, 'out_of_range', /minShare="0.9"/],
+    [
+      'readTokens',
+      { readTokens: '500' },
+      'out_of_range',
+      /readTokens="500": must be a whole number from 10000/,
+    ],
+    ['readCap', { readCap: '10' }, 'out_of_range', /readCap="10": must be a whole number from 20 to 20000/],
+    ['seed', { seed: '-1' }, 'out_of_range', /seed="-1"/],
     ['concurrency', { concurrency: 'many' }, 'out_of_range', /concurrency="many"/],
     ['column', { column: '' }, 'invalid_field', /no column given/],
   ])('refuses a bad %s with a 400 naming it (%j)', async (field, fields, code, detail) => {
