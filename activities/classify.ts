@@ -26,7 +26,13 @@ import { ModelOutputError, checkLabels } from '../domain/validate.js';
 import type { ActivityDeps } from './deps.js';
 import { withHeartbeat } from './heartbeat.js';
 import type { CompletionReading, FailureDetails, LabelRequest, LabelResponse } from './llm.js';
-import { refusesLogprobs, requestLabels, retryDelayMs, toActivityFailure } from './llm.js';
+import {
+  MODEL_OUTPUT_FAILURE,
+  refusesLogprobs,
+  requestLabels,
+  retryDelayMs,
+  toActivityFailure,
+} from './llm.js';
 import type {
   AttemptCount,
   LoadedJob,
@@ -125,6 +131,7 @@ export function classifyActivities(deps: ActivityDeps) {
         type,
         message: failure.message,
         lone: count.lone + (type === LONE_ANSWER_ERROR ? 1 : 0),
+        unusable: count.unusable + (type === MODEL_OUTPUT_FAILURE ? 1 : 0),
       });
       return attempt >= maximum ? outOfRetries(type, failure.message, attempt) : failure;
     };
@@ -180,8 +187,12 @@ export function classifyActivities(deps: ActivityDeps) {
       return { ...settled, response };
     } catch (error) {
       if (ctx.cancellationSignal.aborted) throw error;
-      if (error instanceof ModelOutputError && attempt >= attemptsAllowed(WHOLE_ANSWER_ATTEMPTS, options)) {
-        // Unusable as a whole again and again: halve it rather than spend the batch's retries.
+      if (
+        error instanceof ModelOutputError &&
+        (count.unusable + 1 >= attemptsAllowed(WHOLE_ANSWER_ATTEMPTS, options) || attempt >= maximum)
+      ) {
+        // Unusable as a whole again and again (a 500 or a timeout between does not count): halve it rather
+        // than spend the batch's retries; on the policy's last attempt, halve it whatever the count.
         const piece: PieceResult =
           items.length === 1
             ? {

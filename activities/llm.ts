@@ -187,6 +187,9 @@ export interface FailureDetails {
   readonly outOfRetries?: boolean;
 }
 
+/** The failure type of a model's answer unusable as a whole (what `WHOLE_ANSWER_ATTEMPTS` counts). */
+export const MODEL_OUTPUT_FAILURE = 'ModelOutputError';
+
 /**
  * The one place that maps LLM errors to Temporal failures. Retryable: 408, 409, 429 (rate), 5xx, timeouts,
  * dropped connections, unusable model output. Not: other 4xx, insufficient quota, a request larger than the
@@ -198,7 +201,7 @@ export function toActivityFailure(error: unknown, context: FailureContext): Appl
   ];
   if (error instanceof ModelOutputError) {
     return ApplicationFailure.create({
-      type: 'ModelOutputError',
+      type: MODEL_OUTPUT_FAILURE,
       message: error.message,
       details: details(),
     });

@@ -116,6 +116,11 @@ export interface FailedAttempts {
    * among them: they are the retry policy's. Absent in records written before it was counted: none.
    */
   readonly lone?: number;
+  /**
+   * Of all the failures so far, those where the model's answer was unusable as a whole (`ModelOutputError`:
+   * not JSON of the schema, cut off, refused): what `WHOLE_ANSWER_ATTEMPTS` counts. Absent in older records: none.
+   */
+  readonly unusable?: number;
 }
 
 /** The request's attempt counted over every run: `attempt` of this run's activity plus earlier runs' failures. */
@@ -127,6 +132,8 @@ export interface AttemptCount {
   readonly last?: FailedAttempts;
   /** Failures so far that were the model's wrong answer to an answer asked alone (see `FailedAttempts.lone`). */
   readonly lone: number;
+  /** Failures so far where the model's answer was unusable as a whole (see `FailedAttempts.unusable`). */
+  readonly unusable: number;
 }
 
 export async function attemptsSoFar(
@@ -137,9 +144,9 @@ export async function attemptsSoFar(
   run: { readonly runId: string; readonly attempt: number },
 ): Promise<AttemptCount> {
   const last = await store.readJsonIfExists<FailedAttempts>(store.attemptsFile(jobId, index, pieceKey(ids)));
-  if (!last) return { attempt: run.attempt, before: 0, lone: 0 };
+  if (!last) return { attempt: run.attempt, before: 0, lone: 0, unusable: 0 };
   const before = last.runId === run.runId ? last.before : last.before + last.attempt;
-  return { attempt: before + run.attempt, before, last, lone: last.lone ?? 0 };
+  return { attempt: before + run.attempt, before, last, lone: last.lone ?? 0, unusable: last.unusable ?? 0 };
 }
 
 export async function recordFailedAttempt(

@@ -13,9 +13,10 @@
 import type { IdProblem, ModelOutputProblem } from './validate.js';
 
 /**
- * A whole answer unusable (not JSON of the schema, cut off, refused): retried as a whole this many times
- * (counting the attempt's other failures too), then halved like bad answers. Validation failures of single
- * answers are halved at once: they repeat more often than not.
+ * A whole answer unusable (not JSON of the schema, cut off, refused): asked as a whole this many times in all,
+ * then halved like bad answers (an answer alone falls back with its reason). Only the unusable answers count:
+ * a 500 or a timeout between them is the retry policy's. Validation failures of single answers are halved at
+ * once: they repeat more often than not.
  */
 export const WHOLE_ANSWER_ATTEMPTS = 3;
 

@@ -240,20 +240,55 @@ describe('salvage activities', () => {
     });
   });
 
-  it('retry an answer unusable as a whole, then halve it from the third attempt', async () => {
+  it('retry an answer unusable as a whole, then halve it at its third unusable answer', async () => {
     const jobId = await prepared();
     sim.configure({ faults: [{ kind: 'malformed_json', match: 'skipme' }] });
-    const failure = await run(llm.classifyBatch, 1, { jobId, index: 0 }).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect((failure as ApplicationFailure).type).toBe('ModelOutputError');
+    for (const attempt of [1, 2]) {
+      const failure = await run(llm.classifyBatch, attempt, { jobId, index: 0 }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect((failure as ApplicationFailure).type).toBe('ModelOutputError');
+    }
     const third = await run(llm.classifyBatch, 3, { jobId, index: 0 });
     expect(third.salvage?.unresolved).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
-    // Alone, the culprit fails as a whole too: from the third attempt it falls back with its reason.
-    await expect(run(llm.reclassifyAnswers, 1, { jobId, index: 0, ids: ['4'] })).rejects.toThrow(/not JSON/);
+    // Alone, the culprit fails as a whole too: at its third unusable answer it falls back with its reason.
+    for (const attempt of [1, 2])
+      await expect(run(llm.reclassifyAnswers, attempt, { jobId, index: 0, ids: ['4'] })).rejects.toThrow(
+        /not JSON/,
+      );
     expect(await run(llm.reclassifyAnswers, 3, { jobId, index: 0, ids: ['4'] })).toMatchObject({
       fellBack: 1,
       unresolved: [],
     });
+    expect(sim.stats().requests).toBe(6);
+  });
+
+  it('does not count a 500 as an unusable answer: two 500s, then one unusable answer, is asked again', async () => {
+    const jobId = await prepared();
+    await run(llm.classifyBatch, 1, { jobId, index: 0 });
+    sim.configure({
+      faults: [
+        { kind: 'server_error', match: 'skipme', count: 2 },
+        { kind: 'malformed_json', match: 'skipme', count: 1 },
+      ],
+    });
+    for (const attempt of [1, 2])
+      await expect(
+        run(llm.reclassifyAnswers, attempt, { jobId, index: 0, ids: ['4'] }),
+      ).rejects.toMatchObject({
+        type: 'InternalServerError',
+      });
+    // The third attempt's answer is the first unusable one: asked again, not fallen back.
+    await expect(run(llm.reclassifyAnswers, 3, { jobId, index: 0, ids: ['4'] })).rejects.toMatchObject({
+      type: 'ModelOutputError',
+    });
+    expect(await run(llm.reclassifyAnswers, 4, { jobId, index: 0, ids: ['4'] })).toMatchObject({
+      fellBack: 0,
+      unresolved: [],
+    });
+    await run(files.mergeBatch, 1, { jobId, index: 0 });
+    const result = await store.readJsonIfExists<StoredResult>(store.resultFile(jobId, 0));
+    if (!result || result.fallback) throw new Error('no coded result');
+    expect(result.labels[3]).toEqual([expected(ANSWERS[3] ?? '')]);
   });
 });
 
