@@ -4,7 +4,7 @@ import type { Category } from '../domain/categories.js';
 import { parseCategories } from '../domain/categories.js';
 import { writeJobSav } from '../activities/export-sav.js';
 import { estimateJob } from '../activities/plan-job.js';
-import { InputFileNotFoundError } from '../domain/errors.js';
+import { InputFileNotFoundError, InputProblemsError } from '../domain/errors.js';
 import { MAX_EXAMPLES_FROM_GOLD } from '../domain/examples.js';
 import { agreementLine, notComparedLine } from '../domain/quality.js';
 import { formatCost } from '../domain/cost.js';
@@ -17,7 +17,7 @@ import { createLogger } from '../lib/logger.js';
 import { estimateBlock, statsBlock } from './format.js';
 import { UsageError } from './errors.js';
 import { runSession } from './session.js';
-import { checkBanners } from '../jobs/service.js';
+import { columnProblems } from '../jobs/service.js';
 import { waitForResult, watchProgress } from './watch.js';
 import { parseFlags } from './args.js';
 
@@ -164,31 +164,20 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     throw new InputFileNotFoundError(file);
   });
   const categories = await readCategories(values['categories-file'], values.categories);
-  // Sheet and column are checked from the top of the file before anything starts.
-  await inspectColumn({
-    path: inputPath,
-    displayName: path.basename(inputPath),
-    format: sheetFormatOf(inputPath),
-    column: values.column,
-    ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
-  });
-  if (values['gold-column'] !== undefined) {
-    await inspectColumn({
-      path: inputPath,
-      displayName: path.basename(inputPath),
-      format: sheetFormatOf(inputPath),
-      column: values['gold-column'],
-      ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
-    });
-  }
+  // Sheet and columns are checked from the top of the file before anything starts (or is estimated): the
+  // column, the column coded by hand and each banner, every mistake named at once, as the API does.
   const by = values.by ?? [];
-  await checkBanners(inspectColumn, {
+  const problems = await columnProblems(inspectColumn, {
     path: inputPath,
     displayName: path.basename(inputPath),
     format: sheetFormatOf(inputPath),
     ...(values.sheet !== undefined ? { sheet: values.sheet } : {}),
+    column: values.column,
+    ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
     by,
   });
+  if (problems.length > 1) throw new InputProblemsError(problems);
+  if (problems[0]) throw problems[0];
   if (config.job.maxCost !== undefined && !priceFor(config.job.model, config.job.prices)) {
     throw new UsageError(
       `${names.MAX_COST ?? 'MAX_COST'}: the model ${config.job.model} has no price in verbatim's table; set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (USD per million tokens) to cap its cost`,

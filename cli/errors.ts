@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { ConfigError } from '../lib/config.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, InputProblemsError } from '../domain/errors.js';
 import { TemporalCliNotFoundError } from '../lib/temporal-cli.js';
 import { TemporalConnectionError } from '../lib/temporal.js';
 
@@ -20,6 +20,10 @@ export class UsageError extends Error {
  * dug out of Temporal's failure wrappers when a job failed in its workflow.
  */
 export function describeError(error: unknown): string {
+  // Several mistakes at once (the columns a job names): one a line, to read and fix each.
+  if (error instanceof InputProblemsError && error.errors.length > 1) {
+    return `${error.errors.length} mistakes:${error.errors.map((e) => `\n  - ${e.message}`).join('')}`;
+  }
   if (
     error instanceof DomainError ||
     error instanceof ConfigError ||

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { classifyCommand } from '../../cli/classify.js';
-import { BannerNotFoundError, InvalidBannerGroupsError } from '../../domain/errors.js';
+import { describeError } from '../../cli/errors.js';
+import { BannerNotFoundError, InputProblemsError, InvalidBannerGroupsError } from '../../domain/errors.js';
 import { makeAnswers, readOutput, writeSurvey } from '../helpers/survey.js';
 import { startVerbatim } from '../helpers/processes.js';
 import { temporalCliPath } from '../helpers/temporal.js';
@@ -33,6 +34,18 @@ describe('verbatim classify --by', () => {
     expect((missing as Error).message).toMatch(
       /^Banner column "Regoin" \(by\) not found in sheet "Responses" of customer-survey\.xlsx\. .*Columns: A "ID", B "Date", C "Country", D "D1"/,
     );
+    // Every mistake in the columns at once, the column coded by hand named as such, estimate or not.
+    for (const estimate of [[], ['--estimate']]) {
+      const several = await refusal([...base, '--gold-column', 'QQ', '--by', 'Nope', ...estimate]);
+      expect(several).toBeInstanceOf(InputProblemsError);
+      expect((several as InputProblemsError).errors.map((e) => e.field)).toEqual(['goldColumn', 'by']);
+      expect((several as Error).message).toMatch(/^Column coded by hand "QQ" \(goldColumn\) not found/);
+      expect((several as Error).message).toContain('Banner column "Nope" (by) not found');
+      // Printed one a line.
+      expect(describeError(several)).toMatch(
+        /^2 mistakes:\n {2}- Column coded by hand "QQ".*\n {2}- Banner column "Nope"/,
+      );
+    }
     const groups = await refusal([...base, '--by', 'D1=0-6,6-10']);
     expect(groups).toBeInstanceOf(InvalidBannerGroupsError);
     expect((groups as Error).message).toMatch(/groups 1 \("0-6"\) and 2 \("6-10"\) overlap/);
