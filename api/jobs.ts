@@ -164,22 +164,26 @@ export function jobsApp(deps: AppDeps) {
   /** `columnProblemsOf`'s mistakes as the domain's errors, each with its own status. */
   async function columnErrorsOf(named: NamedColumns): Promise<DomainError[]> {
     try {
-      const errors = await withFile(named, (tmp, fileName) =>
-        jobs.checkColumns({
-          path: tmp,
-          displayName: fileName,
-          format: sheetFormatOf(fileName),
-          ...(named.sheet ? { sheet: named.sheet } : {}),
-          column: named.column,
-          ...(named.goldColumn ? { goldColumn: named.goldColumn } : {}),
-          ...(named.by?.length ? { by: named.by } : {}),
-        }),
-      );
-      return [...errors];
+      return await withFile(named, (tmp, fileName) => columnErrorsIn(tmp, fileName, named));
     } catch (error) {
       if (error instanceof DomainError) return [error];
       throw error;
     }
+  }
+
+  /** The mistakes in the columns `named`, in the file at `tmp`; one that cannot be read is thrown. */
+  async function columnErrorsIn(tmp: string, fileName: string, named: NamedColumns): Promise<DomainError[]> {
+    return [
+      ...(await jobs.checkColumns({
+        path: tmp,
+        displayName: fileName,
+        format: sheetFormatOf(fileName),
+        ...(named.sheet ? { sheet: named.sheet } : {}),
+        column: named.column,
+        ...(named.goldColumn ? { goldColumn: named.goldColumn } : {}),
+        ...(named.by?.length ? { by: named.by } : {}),
+      })),
+    ];
   }
 
   /** Fields whose own refusal leaves no file, sheet or column to look into. */
@@ -312,16 +316,24 @@ export function jobsApp(deps: AppDeps) {
     { ...estimateJobRoute, middleware: [upload, formOrJsonBody] },
     async (c) => {
       const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
-      // As POST /jobs: the settings and every column the form names, refused together.
       const refused = optionProblems(form);
-      const columns = await columnErrorsOf({ ...form, file: 'file' in form ? form.file : undefined });
-      if (refused.length > 0) refuseAll([...refused, ...columns.map(fieldProblemOf)]);
-      if (columns.length > 1) throw new InputProblemsError(columns);
-      if (columns[0]) throw columns[0];
-      const options = optionsOf(form);
-      const estimate = await withFile(form, (tmp, fileName) =>
-        deps.estimate({ path: tmp, fileName, format: sheetFormatOf(fileName), ...jobFields(form), options }),
-      );
+      const estimate = await withFile(form, async (tmp, fileName) => {
+        // As POST /jobs: the settings and every column the form names, refused together.
+        const columns = await columnErrorsIn(tmp, fileName, form).catch((error: unknown) => {
+          if (refused.length > 0 && error instanceof DomainError) return [error];
+          throw error;
+        });
+        if (refused.length > 0) refuseAll([...refused, ...columns.map(fieldProblemOf)]);
+        if (columns.length > 1) throw new InputProblemsError(columns);
+        if (columns[0]) throw columns[0];
+        return deps.estimate({
+          path: tmp,
+          fileName,
+          format: sheetFormatOf(fileName),
+          ...jobFields(form),
+          options: optionsOf(form),
+        });
+      });
       return c.json(estimate, 200);
     },
     (result) => (result.success ? undefined : refuseJobForm(result)),

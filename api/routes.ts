@@ -158,7 +158,9 @@ export const estimateJobRoute = createRoute({
     401: unauthorized,
     404: unknownSourceJob,
     413: tooLarge,
-    422: problem('The file is readable but not as asked: sheet or column not found, or no answer to code'),
+    422: problem(
+      'The file is readable but not as asked: sheet or column not found (the answers, the column coded by hand, a banner: several are listed together under `errors`), or no answer to code',
+    ),
     500: unexpected,
   },
 });
