@@ -262,6 +262,24 @@ describe('salvage activities', () => {
     expect(sim.stats().requests).toBe(6);
   });
 
+  it("halves an answer unusable as a whole on the retry policy's last attempt, whatever the count", async () => {
+    const jobId = await prepared();
+    const { maximumAttempts } = testOptions().retry;
+    sim.configure({
+      faults: [
+        { kind: 'server_error', count: maximumAttempts - 1 },
+        { kind: 'malformed_json', match: 'skipme', count: 1 },
+      ],
+    });
+    for (let attempt = 1; attempt < maximumAttempts; attempt += 1)
+      await expect(run(llm.classifyBatch, attempt, { jobId, index: 0 })).rejects.toMatchObject({
+        type: 'InternalServerError',
+      });
+    // The first unusable answer, on the last attempt: halved, not the batch's retries run out (all Other).
+    const last = await run(llm.classifyBatch, maximumAttempts, { jobId, index: 0 });
+    expect(last.salvage?.unresolved).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+  });
+
   it('does not count a 500 as an unusable answer: two 500s, then one unusable answer, is asked again', async () => {
     const jobId = await prepared();
     await run(llm.classifyBatch, 1, { jobId, index: 0 });
