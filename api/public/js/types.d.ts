@@ -3,7 +3,8 @@
  * loads this file; the modules import it in JSDoc (`@import`). Where the page reads a server type as it is
  * (a job's progress, phase, stats and start, a draft's progress), it imports it from domain/, so
  * `tsc -p api/public` checks the page against the server's own type (and those domain/ files with it).
- * test/unit/page-types.test.ts checks that the server's types still fit the ones written out here.
+ * test/unit/page-types.test.ts checks that the routes' zod schemas and the server's types still fit the ones
+ * written out here.
  */
 
 import type { CodeframeProgress } from '../../../domain/codeframe-job.js';
