@@ -10,6 +10,7 @@ import { except } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { RequestIdVariables } from 'hono/request-id';
+import { BEARER_TOKEN } from '../lib/config.js';
 import { MAX_BATCH_SIZE } from '../domain/batching.js';
 import { DEFAULT_MAX_CODES, MAX_CODES_LIMIT } from '../domain/prompt.js';
 import { MAX_CONCURRENCY } from '../workflows/definitions.js';
@@ -176,7 +177,7 @@ function requestIdOf(c: Context<AppEnv>): string {
  * cannot send a header with a page load, so the page asks for the token and sends it with every API call.
  */
 function tokenRequired(token: string): MiddlewareHandler<AppEnv> {
-  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
+  if (!BEARER_TOKEN.test(token)) {
     throw new Error(
       'API_TOKEN may hold only letters, digits and -._~+/ (then = padding): a bearer token cannot carry other characters',
     );

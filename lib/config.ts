@@ -40,6 +40,12 @@ const int = (min: number, max: number) => number(min, max, true);
 /** Seconds as written in the original configuration (`0.1`), returned in milliseconds. */
 const seconds = (max: number) => number(0, max, false).transform((s) => Math.round(s * 1000));
 const text = z.string().trim().min(1);
+
+/** A bearer token's characters (RFC 6750's token68): what `Authorization: Bearer …` can carry. */
+export const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
+/** Variables that hold secrets. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['OPENAI_API_KEY', 'API_TOKEN', 'TEMPORAL_API_KEY']);
 const COST_RANGE = `must be a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`;
 
 const schema = z.object({
@@ -115,7 +121,12 @@ const schema = z.object({
   DATA_DIR: text.default('./data'),
   HOST: text.default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
-  API_TOKEN: text.optional(),
+  API_TOKEN: text
+    .regex(
+      BEARER_TOKEN,
+      'may hold only letters, digits and -._~+/ (then = padding): a bearer token cannot carry other characters',
+    )
+    .optional(),
   MAX_UPLOAD_MB: z.coerce
     .number({ error: 'must be a number of megabytes above 0, at most 2,048' })
     .positive('must be a number of megabytes above 0, at most 2,048')
@@ -209,9 +220,12 @@ export function loadConfig(
   const parsed = schema.safeParse(cleaned);
   const problems = parsed.success
     ? []
-    : parsed.error.issues.map(
-        (i) => `${about(String(i.path[0]))} ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`,
-      );
+    : parsed.error.issues.map((i) => {
+        const key = String(i.path[0]);
+        // A secret's value is never echoed, not even a wrong one: errors reach terminals and logs.
+        const got = SECRET_VARIABLES.has(key) ? 'value not shown' : `got ${JSON.stringify(cleaned[key])}`;
+        return `${about(key)} ${i.message} (${got})`;
+      });
   // Rules across variables, checked on the raw values so that they are reported with the rest.
   const given = (key: EnvVariable) => cleaned[key] !== undefined;
   if (given('TEMPORAL_TLS_CERT') !== given('TEMPORAL_TLS_KEY')) {

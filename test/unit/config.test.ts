@@ -392,6 +392,16 @@ describe('loadConfig errors', () => {
     expect(list.join('\n')).not.toMatch(/BATCH_SIZE|OPENAI_TEMPERATURE/);
   });
 
+  it('refuses an API_TOKEN a bearer header cannot carry, with the other bad values, never showing it', () => {
+    const list = problems({ API_TOKEN: 'my secret!', PORT: 'abc' });
+    expect([...list].sort()).toEqual([
+      expect.stringMatching(/^API_TOKEN: may hold only letters, digits and .*\(value not shown\)$/),
+      expect.stringMatching(/^PORT:/),
+    ]);
+    expect(list.join('\n')).not.toContain('my secret');
+    expect(load({ API_TOKEN: 'abc-DEF_1.2~3+4/5==' }).api.token).toBe('abc-DEF_1.2~3+4/5==');
+  });
+
   it('reports several bad values together, naming each variable and its value', () => {
     const list = problems({
       PORT: 'abc',
