@@ -201,35 +201,39 @@ export function jobsApp(deps: AppDeps) {
     const problems = schemaProblems(result);
     // The validator hands the hook what it validated (its types say so only on success).
     const raw = 'data' in result ? (result as { data: unknown }).data : undefined;
+    if ((result.target !== 'form' && result.target !== 'json') || typeof raw !== 'object' || raw === null) {
+      refuseAll(problems);
+    }
+    // Each field read alone, as the form's schema reads it: those refused are left out.
+    const shape: Record<string, z.ZodType | undefined> =
+      result.target === 'json' ? JobJsonSchema.shape : JobFormSchema.shape;
+    const values = raw as Record<string, unknown>;
+    const read = async (name: string): Promise<unknown> => {
+      if (problems.some((p) => p.field === name)) return undefined;
+      const parsed = await shape[name]?.safeParseAsync(values[name]);
+      return parsed?.success ? parsed.data : undefined;
+    };
+    const [file, jobId, sheet, column, goldColumn, by, multi, maxCodes, examplesFromGold] = await Promise.all(
+      ['file', 'jobId', 'sheet', 'column', 'goldColumn', 'by', 'multi', 'maxCodes', 'examplesFromGold'].map(
+        read,
+      ),
+    );
+    // Settings refused for another field's sake (maxCodes without multi), with the fields refused alone.
+    problems.push(...optionProblems({ multi, maxCodes, examplesFromGold, goldColumn } as JobForm));
     if (
-      (result.target === 'form' || result.target === 'json') &&
-      typeof raw === 'object' &&
-      raw !== null &&
-      !problems.some((p) => BLOCKING.has(p.field))
+      !problems.some((p) => BLOCKING.has(p.field)) &&
+      typeof column === 'string' &&
+      (file instanceof File || typeof jobId === 'string')
     ) {
-      // Each field read alone, as the form's schema reads it: those refused are left out.
-      const shape: Record<string, z.ZodType | undefined> =
-        result.target === 'json' ? JobJsonSchema.shape : JobFormSchema.shape;
-      const values = raw as Record<string, unknown>;
-      const read = async (name: string): Promise<unknown> => {
-        if (problems.some((p) => p.field === name)) return undefined;
-        const parsed = await shape[name]?.safeParseAsync(values[name]);
-        return parsed?.success ? parsed.data : undefined;
-      };
-      const [file, jobId, sheet, column, goldColumn, by] = await Promise.all(
-        ['file', 'jobId', 'sheet', 'column', 'goldColumn', 'by'].map(read),
+      problems.push(
+        ...(await columnProblemsOf({
+          column,
+          ...(file instanceof File ? { file } : { jobId: jobId as string }),
+          ...(typeof sheet === 'string' ? { sheet } : {}),
+          ...(typeof goldColumn === 'string' ? { goldColumn } : {}),
+          ...(Array.isArray(by) ? { by: by as string[] } : {}),
+        })),
       );
-      if (typeof column === 'string' && (file instanceof File || typeof jobId === 'string')) {
-        problems.push(
-          ...(await columnProblemsOf({
-            column,
-            ...(file instanceof File ? { file } : { jobId: jobId as string }),
-            ...(typeof sheet === 'string' ? { sheet } : {}),
-            ...(typeof goldColumn === 'string' ? { goldColumn } : {}),
-            ...(Array.isArray(by) ? { by: by as string[] } : {}),
-          })),
-        );
-      }
     }
     refuseAll(problems);
   }

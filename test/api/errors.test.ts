@@ -351,6 +351,20 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
     expect(body).toMatchObject({ field: first?.field, code: first?.code });
     for (const field of ['batchSize', 'concurrency', 'temperature', 'Other'])
       expect(body.detail).toContain(field);
+    // A setting refused for another field's sake comes with a field refused alone, on both routes.
+    for (const route of ['/jobs', '/jobs/estimate']) {
+      const crossed = await problem(
+        await api.request(
+          route,
+          form(survey('customer-survey.xlsx'), { ...fields, maxCodes: '3', temperature: '9' })(),
+        ),
+        400,
+      );
+      expect(crossed.errors?.map((e) => [e.field, e.code]).sort()).toEqual([
+        ['maxCodes', 'invalid_field'],
+        ['temperature', 'out_of_range'],
+      ]);
+    }
     await expectNothingKept(before);
   });
 
