@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Category } from '../domain/categories.js';
+import type { JobSpec } from '../domain/job.js';
 import { parseCategories } from '../domain/categories.js';
 import { writeJobSav } from '../activities/export-sav.js';
 import { estimateJob } from '../activities/plan-job.js';
@@ -244,6 +245,19 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     say(
       `${verb} job ${started.jobId} (${path.basename(inputPath)}, column ${column}) on ${runtime.temporalAddress}`,
     );
+    // The mode of calling (Batch API or not) does not change the codes, so it is not part of the id: a job
+    // found keeps the mode it was started with, and says so when this command asked for the other.
+    if (started.state !== 'started') {
+      const spec = await runtime.store.readJsonIfExists<JobSpec>(
+        runtime.store.file(started.jobId, 'job.json'),
+      );
+      const was = spec?.options.batchApi === true;
+      if (spec && was !== (options.batchApi === true)) {
+        say(
+          `This job was started ${was ? 'through' : 'without'} the Batch API and keeps to it (the mode does not change the codes).`,
+        );
+      }
+    }
     // The same command again with another --max-cost: the running job takes the new cap.
     if (started.state === 'running' && names.MAX_COST) {
       await runtime.jobs.setMaxCost(started.jobId, config.job.maxCost ?? null);

@@ -111,5 +111,30 @@ describe('verbatim classify --by', () => {
       scores.filter((s) => s >= 9).length,
       answers.length,
     ]);
+
+    // The same command through the Batch API finds the job coded, and says it keeps its mode.
+    const again = startVerbatim(
+      [
+        'classify',
+        input,
+        '--column',
+        'E2',
+        '--categories',
+        'Price; Delivery; Quality',
+        ...args,
+        '--out',
+        out,
+      ],
+      {
+        DATA_DIR: path.join(dir, 'data'),
+        TEMPORAL_CLI_PATH: await temporalCliPath(),
+        TEMPORAL_ADDRESS: '',
+        OPENAI_API_KEY: '',
+        OPENAI_BATCH_API: 'true',
+      },
+    );
+    expect(await again.exited, again.output()).toBe(0);
+    expect(again.output()).toMatch(/Already coded: job job-/);
+    expect(again.output()).toContain('This job was started without the Batch API and keeps to it');
   }, 240_000);
 });
