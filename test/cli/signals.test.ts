@@ -21,11 +21,13 @@ afterAll(async () => {
 });
 
 /** A command as a person types it, from the repository (README: `npx verbatim serve`, `npm start`). */
-function run(command: string, args: string[], env: Record<string, string>) {
+function run(command: string, args: string[], env: Record<string, string>, group = false) {
   const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a terminal gives a command: Ctrl-C signals the whole group.
+    detached: group,
   });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -85,6 +87,28 @@ describe('SIGTERM to the process the user started stops everything it started', 
       await expectNothingLeft(dataDir, server.pid);
     }, 240_000);
   }
+
+  it('SIGINT: Ctrl-C (the whole group) to npx verbatim serve, kill -INT to npm start', async () => {
+    for (const [name, command, args, group] of [
+      ['npx verbatim serve', 'npx', ['verbatim', 'serve'], true],
+      ['npm start', 'npm', ['start'], false],
+    ] as const) {
+      const dataDir = path.join(dir, `data-int-${command}`);
+      const serve = run(command, [...args], await envFor(dataDir), group);
+      await waitFor(
+        () => (/verbatim is running/.test(serve.output()) ? true : undefined),
+        120_000,
+        `${name} to start`,
+      );
+      const server = await serverRecord(dataDir);
+      if (!server) throw new Error('no server record');
+      const pid = serve.child.pid;
+      if (pid === undefined) throw new Error('no pid');
+      process.kill(group ? -pid : pid, 'SIGINT');
+      await serve.exited;
+      await expectNothingLeft(dataDir, server.pid);
+    }
+  }, 300_000);
 
   it('npx verbatim classify, mid-job: stops cleanly, and the same command run again finishes the job', async () => {
     const dataDir = path.join(dir, 'data-classify');
