@@ -158,7 +158,15 @@ export function jobsApp(deps: AppDeps) {
    * that a form refused for its settings names them too; a file or sheet that cannot be read is one problem.
    */
   async function columnProblemsOf(named: NamedColumns): Promise<FieldProblem[]> {
-    return (await columnErrorsOf(named)).map(fieldProblemOf);
+    try {
+      return (await columnErrorsOf(named)).map(fieldProblemOf);
+    } catch (error) {
+      // No file to look into (a jobId no job keeps an upload under): named with the rest.
+      if (error instanceof ProblemError && error.field) {
+        return [{ field: error.field, code: error.code, detail: error.detail }];
+      }
+      throw error;
+    }
   }
 
   /** `columnProblemsOf`'s mistakes as the domain's errors, each with its own status. */
@@ -218,8 +226,16 @@ export function jobsApp(deps: AppDeps) {
         read,
       ),
     );
-    // Settings refused for another field's sake (maxCodes without multi), with the fields refused alone.
-    problems.push(...optionProblems({ multi, maxCodes, examplesFromGold, goldColumn } as JobForm));
+    // Settings refused for another field's sake (maxCodes without multi), with the fields refused alone;
+    // not when the field they depend on was refused itself (it was sent, just wrong).
+    const refusedAlone = new Set(problems.map((p) => p.field));
+    problems.push(
+      ...optionProblems({ multi, maxCodes, examplesFromGold, goldColumn } as JobForm).filter(
+        (p) =>
+          !(p.field === 'maxCodes' && refusedAlone.has('multi')) &&
+          !(p.field === 'examplesFromGold' && refusedAlone.has('goldColumn')),
+      ),
+    );
     if (
       !problems.some((p) => BLOCKING.has(p.field)) &&
       typeof column === 'string' &&
@@ -320,14 +336,16 @@ export function jobsApp(deps: AppDeps) {
     { ...estimateJobRoute, middleware: [upload, formOrJsonBody] },
     async (c) => {
       const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
+      // As POST /jobs: the settings and every column the form names, refused together.
       const refused = optionProblems(form);
+      if (refused.length > 0) {
+        refuseAll([
+          ...refused,
+          ...(await columnProblemsOf({ ...form, file: 'file' in form ? form.file : undefined })),
+        ]);
+      }
       const estimate = await withFile(form, async (tmp, fileName) => {
-        // As POST /jobs: the settings and every column the form names, refused together.
-        const columns = await columnErrorsIn(tmp, fileName, form).catch((error: unknown) => {
-          if (refused.length > 0 && error instanceof DomainError) return [error];
-          throw error;
-        });
-        if (refused.length > 0) refuseAll([...refused, ...columns.map(fieldProblemOf)]);
+        const columns = await columnErrorsIn(tmp, fileName, form);
         if (columns.length > 1) throw new InputProblemsError(columns);
         if (columns[0]) throw columns[0];
         return deps.estimate({

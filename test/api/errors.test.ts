@@ -364,6 +364,15 @@ describe('POST /jobs refuses bad input with a problem naming the field, and star
         ['maxCodes', 'invalid_field'],
         ['temperature', 'out_of_range'],
       ]);
+      // The field it depends on sent but refused: that field alone is named.
+      const wrongMulti = await problem(
+        await api.request(
+          route,
+          form(survey('customer-survey.xlsx'), { ...fields, multi: 'maybe', maxCodes: '3' })(),
+        ),
+        400,
+      );
+      expect(wrongMulti.errors?.map((e) => e.field) ?? [wrongMulti.field]).toEqual(['multi']);
     }
     await expectNothingKept(before);
   });

@@ -580,6 +580,22 @@ describe("a job again from its upload: GET /jobs/:id's startedWith, POST /jobs w
       expect(problem).toMatchObject({ code: 'job_not_found', field: 'jobId' });
       expect(problem.detail).toMatch(/^No job "(job-nosuchjob0000000|\.\.\/jobs)" keeps an uploaded file/);
     }
+    // With a setting refused too: both named in one 400, the unknown jobId not hiding the setting.
+    for (const pathname of ['/jobs', '/jobs/estimate']) {
+      for (const [setting, code] of [
+        [{ maxCodes: 3 }, 'invalid_field'],
+        [{ temperature: 9 }, 'out_of_range'],
+      ] as const) {
+        const init = json({ jobId: 'job-nosuchjob0000000', ...fields, ...setting });
+        const mixed = await api.request(pathname, init);
+        expect(mixed.status, pathname).toBe(400);
+        const body = (await mixed.json()) as { errors: { field: string; code: string }[] };
+        expect(body.errors.map((e) => [e.field, e.code])).toEqual([
+          [Object.keys(setting)[0], code],
+          ['jobId', 'job_not_found'],
+        ]);
+      }
+    }
     const both = await api.request('/jobs', post(jobForm(first.upload, { jobId: first.jobId, ...fields })));
     expect(both.status).toBe(400);
     expect(await both.json()).toMatchObject({ code: 'conflicting_fields', field: 'jobId' });
