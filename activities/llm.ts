@@ -7,12 +7,13 @@ import type { RateLimitReport } from '../domain/rate.js';
 import type { TokenUsage } from '../domain/job.js';
 import { ModelOutputError } from '../domain/validate.js';
 import { SIMULATOR_HEADER } from '../simulator/protocol.js';
+import { withoutCredentials } from '../lib/urls.js';
 
 /** Where the LLM requests go, and whether that is the built-in simulator (no API key, no base URL). */
 export interface LlmEndpoint {
   readonly client: OpenAI;
   readonly simulated: boolean;
-  /** The base URL, for the Run sheet (never the key). */
+  /** The base URL, for the Run sheet and the logs (never the key, nor credentials in the URL). */
   readonly endpoint: string;
 }
 
@@ -36,7 +37,7 @@ export function createLlmEndpoint(options: {
     maxRetries: 0,
     timeout: options.timeoutMs,
   });
-  return { client, simulated, endpoint: client.baseURL };
+  return { client, simulated, endpoint: withoutCredentials(client.baseURL) };
 }
 
 export interface LabelRequest {

@@ -8,6 +8,7 @@ import { createLlmEndpoint } from '../activities/llm.js';
 import { createBudget } from '../worker/budget.js';
 import { inspectColumn } from '../sheets/index.js';
 import type { CodeframeService } from '../jobs/codeframes.js';
+import { withoutCredentials } from '../lib/urls.js';
 import { createCodeframeService } from '../jobs/codeframes.js';
 import type { TemporalJobService } from '../jobs/service.js';
 import { createJobService } from '../jobs/service.js';
@@ -244,18 +245,6 @@ function installSdkLogger(logger: Logger): ConnectionTrouble {
     }),
   });
   return trouble;
-}
-
-/** A URL as it may be shown: without a user name or password in it. */
-export function withoutCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
 }
 
 export interface StopSignals {

@@ -1,6 +1,7 @@
 import { llmTaskQueue } from '../domain/task-queues.js';
 import path from 'node:path';
 import { z } from 'zod';
+import { withoutCredentials } from './urls.js';
 import { MAX_BATCH_SIZE, parseBatchSize } from '../domain/batching.js';
 import { DEFAULT_BATCH_POLL } from '../domain/batch-api.js';
 import { InvalidSettingError } from '../domain/errors.js';
@@ -223,7 +224,10 @@ export function loadConfig(
     : parsed.error.issues.map((i) => {
         const key = String(i.path[0]);
         // A secret's value is never echoed, not even a wrong one: errors reach terminals and logs.
-        const got = SECRET_VARIABLES.has(key) ? 'value not shown' : `got ${JSON.stringify(cleaned[key])}`;
+        const value = cleaned[key];
+        const got = SECRET_VARIABLES.has(key)
+          ? 'value not shown'
+          : `got ${JSON.stringify(value === undefined ? value : withoutCredentials(value))}`;
         return `${about(key)} ${i.message} (${got})`;
       });
   // Rules across variables, checked on the raw values so that they are reported with the rest.
@@ -241,7 +245,7 @@ export function loadConfig(
   const port = address === undefined ? undefined : ADDRESS.exec(address);
   if (address !== undefined && (!port || Number(port[1] ?? 7233) > 65_535)) {
     problems.push(
-      `TEMPORAL_ADDRESS: host:port, without a scheme or a path, e.g. temporal:7233 (got ${JSON.stringify(address)})`,
+      `TEMPORAL_ADDRESS: host:port, without a scheme or a path, e.g. temporal:7233 (got ${JSON.stringify(withoutCredentials(address))})`,
     );
   }
   if (!given('TEMPORAL_ADDRESS') && wantsTls) {
