@@ -248,9 +248,10 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     // The mode of calling (Batch API or not) does not change the codes, so it is not part of the id: a job
     // found keeps the mode it was started with, and says so when this command asked for the other.
     if (started.state !== 'started') {
-      const spec = await runtime.store.readJsonIfExists<JobSpec>(
-        runtime.store.file(started.jobId, 'job.json'),
-      );
+      // Only a notice: a job.json unreadable here says nothing, and the job goes on.
+      const spec = await runtime.store
+        .readJsonIfExists<JobSpec>(runtime.store.file(started.jobId, 'job.json'))
+        .catch(() => undefined);
       const was = spec?.options.batchApi === true;
       if (spec && was !== (options.batchApi === true)) {
         say(
