@@ -131,6 +131,14 @@ function parseJson(value: string): unknown {
   }
 }
 
+/** Plain decimal text (`12`, `0.5`, `-1`), as the CLI reads numbers: `0x10`, `1e3` and `Infinity` are refused. */
+const PLAIN_NUMBER = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
+
+/** A number typed in a form (or sent in JSON), read only from plain decimal text, then checked by `check`. */
+function plainNumber(check: z.ZodNumber) {
+  return z.string().regex(PLAIN_NUMBER).transform(Number).pipe(check);
+}
+
 /**
  * A job setting given as form text: checked by `schema`, refused as `field="value": must be <range>`
  * (out_of_range), the allowed values said in a person's words whatever the check that failed.
@@ -163,10 +171,14 @@ const column = z
 /** Settings a draft shares with a job: the window, the model and its temperature. */
 const concurrency = setting(
   'concurrency',
-  z.coerce.number().int().min(1).max(MAX_CONCURRENCY),
+  plainNumber(z.number().int().min(1).max(MAX_CONCURRENCY)),
   `a whole number from 1 to ${MAX_CONCURRENCY}`,
 ).openapi({ type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY });
-const temperature = setting('temperature', z.coerce.number().min(0).max(2), 'a number from 0 to 2').openapi({
+const temperature = setting(
+  'temperature',
+  plainNumber(z.number().min(0).max(2)),
+  'a number from 0 to 2',
+).openapi({
   type: 'number',
   minimum: 0,
   maximum: 2,
@@ -332,7 +344,7 @@ export const JobFormSchema = oneSource(
     by,
     batchSize: setting(
       'batchSize',
-      z.union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_BATCH_SIZE)]),
+      z.union([z.literal('auto'), plainNumber(z.number().int().min(1).max(MAX_BATCH_SIZE))]),
       `a whole number from 1 to ${MAX_BATCH_SIZE}, or auto`,
     ).openapi({
       type: ['integer', 'string'],
@@ -349,7 +361,7 @@ export const JobFormSchema = oneSource(
     }),
     maxCodes: setting(
       'maxCodes',
-      z.coerce.number().int().min(1).max(MAX_CODES_LIMIT),
+      plainNumber(z.number().int().min(1).max(MAX_CODES_LIMIT)),
       `a whole number from 1 to ${MAX_CODES_LIMIT}`,
     ).openapi({
       type: 'integer',
@@ -359,7 +371,7 @@ export const JobFormSchema = oneSource(
     }),
     maxCost: setting(
       'maxCost',
-      z.coerce.number().positive().max(MAX_COST_LIMIT),
+      plainNumber(z.number().positive().max(MAX_COST_LIMIT)),
       `a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`,
     ).openapi({
       type: 'number',
@@ -385,7 +397,7 @@ export const JobFormSchema = oneSource(
     }),
     examplesFromGold: setting(
       'examplesFromGold',
-      z.coerce.number().int().min(1).max(MAX_EXAMPLES_FROM_GOLD),
+      plainNumber(z.number().int().min(1).max(MAX_EXAMPLES_FROM_GOLD)),
       `a whole number from 1 to ${MAX_EXAMPLES_FROM_GOLD}`,
     ).openapi({
       type: 'integer',
@@ -582,7 +594,7 @@ function wholeDraftSetting(
   const [min, max] = CODEFRAME_SETTING_LIMITS[name];
   return setting(
     name,
-    z.coerce.number().int().min(min).max(max),
+    plainNumber(z.number().int().min(min).max(max)),
     `a whole number from ${min} to ${max}`,
   ).openapi({
     type: 'integer',
@@ -599,7 +611,7 @@ const draftSettings = {
   maxCodes: wholeDraftSetting('maxCodes', 'At most this many codes besides Other'),
   minShare: setting(
     'minShare',
-    z.coerce.number().min(MIN_SHARE).max(MAX_SHARE),
+    plainNumber(z.number().min(MIN_SHARE).max(MAX_SHARE)),
     `a share from ${MIN_SHARE} to ${MAX_SHARE} (0.01 is 1 %)`,
   ).openapi({
     type: 'number',

@@ -100,6 +100,8 @@ describe('POST /codeframes', () => {
     ],
     ['readCap', { readCap: '10' }, 'out_of_range', /readCap="10": must be a whole number from 20 to 20000/],
     ['seed', { seed: '-1' }, 'out_of_range', /seed="-1"/],
+    ['readCap', { readCap: '1e3' }, 'out_of_range', /readCap="1e3"/],
+    ['maxCodes', { maxCodes: '0x10' }, 'out_of_range', /maxCodes="0x10"/],
     ['concurrency', { concurrency: 'many' }, 'out_of_range', /concurrency="many"/],
     ['column', { column: '' }, 'invalid_field', /no column given/],
   ])('refuses a bad %s with a 400 naming it (%j)', async (field, fields, code, detail) => {
