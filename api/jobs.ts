@@ -194,6 +194,15 @@ export function jobsApp(deps: AppDeps) {
     ];
   }
 
+  /**
+   * Settings refused for another field's sake (maxCodes without multi), refused with the columns' mistakes
+   * in one problem, so that a person fixes everything at once. Else nothing: the job or estimate goes on.
+   */
+  async function refuseCrossedSettings(form: JobForm & { file?: File | undefined }): Promise<void> {
+    const refused = optionProblems(form);
+    if (refused.length > 0) refuseAll([...refused, ...(await columnProblemsOf(form))]);
+  }
+
   /** Fields whose own refusal leaves no file, sheet or column to look into. */
   const BLOCKING = new Set(['file', 'jobId', 'body', 'sheet', 'column']);
 
@@ -259,14 +268,7 @@ export function jobsApp(deps: AppDeps) {
     async (c) => {
       // `formOrJsonBody` lets only a form or JSON through, each validated by its own schema.
       const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
-      // Settings refused for another field's sake: with the columns' mistakes, in one problem.
-      const refused = optionProblems(form);
-      if (refused.length > 0) {
-        refuseAll([
-          ...refused,
-          ...(await columnProblemsOf({ ...form, file: 'file' in form ? form.file : undefined })),
-        ]);
-      }
+      await refuseCrossedSettings(form);
       const options = optionsOf(form);
       const started = await jobs.create({
         ...(await fileOf(deps, 'file' in form ? form.file : undefined, form.jobId)),
@@ -336,14 +338,7 @@ export function jobsApp(deps: AppDeps) {
     { ...estimateJobRoute, middleware: [upload, formOrJsonBody] },
     async (c) => {
       const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
-      // As POST /jobs: the settings and every column the form names, refused together.
-      const refused = optionProblems(form);
-      if (refused.length > 0) {
-        refuseAll([
-          ...refused,
-          ...(await columnProblemsOf({ ...form, file: 'file' in form ? form.file : undefined })),
-        ]);
-      }
+      await refuseCrossedSettings(form);
       const estimate = await withFile(form, async (tmp, fileName) => {
         const columns = await columnErrorsIn(tmp, fileName, form);
         if (columns.length > 1) throw new InputProblemsError(columns);

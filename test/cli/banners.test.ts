@@ -57,26 +57,30 @@ describe('verbatim classify --by', () => {
     const answers = makeAnswers(44);
     await writeSurvey(input, answers);
     const args = ['--by', 'Country', '--by', 'Score=0-6:Detractors,7-8:Passives,9-10:Promoters'];
-    const run = startVerbatim(
-      [
-        'classify',
-        input,
-        '--column',
-        'E2',
-        '--categories',
-        'Price; Delivery; Quality',
-        ...args,
-        '--out',
-        out,
-      ],
-      {
-        DATA_DIR: path.join(dir, 'data'),
-        SIMULATOR_LATENCY_MS: '5',
-        TEMPORAL_CLI_PATH: await temporalCliPath(),
-        TEMPORAL_ADDRESS: '',
-        OPENAI_API_KEY: '',
-      },
-    );
+    // The command as a person types it, against the embedded server and the simulator.
+    const classify = async (env: Record<string, string> = {}) =>
+      startVerbatim(
+        [
+          'classify',
+          input,
+          '--column',
+          'E2',
+          '--categories',
+          'Price; Delivery; Quality',
+          ...args,
+          '--out',
+          out,
+        ],
+        {
+          DATA_DIR: path.join(dir, 'data'),
+          SIMULATOR_LATENCY_MS: '5',
+          TEMPORAL_CLI_PATH: await temporalCliPath(),
+          TEMPORAL_ADDRESS: '',
+          OPENAI_API_KEY: '',
+          ...env,
+        },
+      );
+    const run = await classify();
     expect(await run.exited, run.output()).toBe(0);
 
     const tables = (await readOutput(out)).getWorksheet('Tables');
@@ -113,26 +117,7 @@ describe('verbatim classify --by', () => {
     ]);
 
     // The same command through the Batch API finds the job coded, and says it keeps its mode.
-    const again = startVerbatim(
-      [
-        'classify',
-        input,
-        '--column',
-        'E2',
-        '--categories',
-        'Price; Delivery; Quality',
-        ...args,
-        '--out',
-        out,
-      ],
-      {
-        DATA_DIR: path.join(dir, 'data'),
-        TEMPORAL_CLI_PATH: await temporalCliPath(),
-        TEMPORAL_ADDRESS: '',
-        OPENAI_API_KEY: '',
-        OPENAI_BATCH_API: 'true',
-      },
-    );
+    const again = await classify({ OPENAI_BATCH_API: 'true' });
     expect(await again.exited, again.output()).toBe(0);
     expect(again.output()).toMatch(/Already coded: job job-/);
     expect(again.output()).toContain('This job was started without the Batch API and keeps to it');
