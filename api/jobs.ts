@@ -8,7 +8,7 @@ import { streamSSE } from 'hono/streaming';
 import type { JobDescription, JobStatus, JobSummary, ResultFormat } from '../jobs/service.js';
 import { isOpen } from '../jobs/service.js';
 import type { FileSource } from '../jobs/ids.js';
-import { DomainError, InputProblemsError, JobNotFoundError } from '../domain/errors.js';
+import { DomainError, JobNotFoundError, throwProblems } from '../domain/errors.js';
 import { sheetFormatOf } from '../domain/sheet-format.js';
 import type { AppDeps } from './deps.js';
 import type { FieldProblem } from './problem.js';
@@ -113,10 +113,8 @@ export function jobsApp(deps: AppDeps) {
     return problems;
   }
 
-  /** The job's options: the defaults, overridden by the form's settings. */
+  /** The job's options: the defaults, overridden by the form's settings (`refuseCrossedSettings` passed). */
   function optionsOf(form: JobForm): JobOptions {
-    const problems = optionProblems(form);
-    if (problems.length > 0) refuseAll(problems);
     return {
       ...deps.defaults,
       ...(form.batchSize !== undefined ? { batchSize: form.batchSize } : {}),
@@ -180,18 +178,16 @@ export function jobsApp(deps: AppDeps) {
   }
 
   /** The mistakes in the columns `named`, in the file at `tmp`; one that cannot be read is thrown. */
-  async function columnErrorsIn(tmp: string, fileName: string, named: NamedColumns): Promise<DomainError[]> {
-    return [
-      ...(await jobs.checkColumns({
-        path: tmp,
-        displayName: fileName,
-        format: sheetFormatOf(fileName),
-        ...(named.sheet ? { sheet: named.sheet } : {}),
-        column: named.column,
-        ...(named.goldColumn ? { goldColumn: named.goldColumn } : {}),
-        ...(named.by?.length ? { by: named.by } : {}),
-      })),
-    ];
+  function columnErrorsIn(tmp: string, fileName: string, named: NamedColumns): Promise<DomainError[]> {
+    return jobs.checkColumns({
+      path: tmp,
+      displayName: fileName,
+      format: sheetFormatOf(fileName),
+      ...(named.sheet ? { sheet: named.sheet } : {}),
+      column: named.column,
+      ...(named.goldColumn ? { goldColumn: named.goldColumn } : {}),
+      ...(named.by?.length ? { by: named.by } : {}),
+    });
   }
 
   /**
@@ -340,9 +336,7 @@ export function jobsApp(deps: AppDeps) {
       const form = isJson(c.req.header('content-type')) ? c.req.valid('json') : c.req.valid('form');
       await refuseCrossedSettings(form);
       const estimate = await withFile(form, async (tmp, fileName) => {
-        const columns = await columnErrorsIn(tmp, fileName, form);
-        if (columns.length > 1) throw new InputProblemsError(columns);
-        if (columns[0]) throw columns[0];
+        throwProblems(await columnErrorsIn(tmp, fileName, form));
         return deps.estimate({
           path: tmp,
           fileName,

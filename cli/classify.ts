@@ -5,7 +5,7 @@ import type { JobSpec } from '../domain/job.js';
 import { parseCategories } from '../domain/categories.js';
 import { writeJobSav } from '../activities/export-sav.js';
 import { estimateJob } from '../activities/plan-job.js';
-import { InputFileNotFoundError, InputProblemsError } from '../domain/errors.js';
+import { InputFileNotFoundError, throwProblems } from '../domain/errors.js';
 import { MAX_EXAMPLES_FROM_GOLD } from '../domain/examples.js';
 import { agreementLine, notComparedLine } from '../domain/quality.js';
 import { formatCost } from '../domain/cost.js';
@@ -177,8 +177,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     ...(values['gold-column'] !== undefined ? { goldColumn: values['gold-column'] } : {}),
     by,
   });
-  if (problems.length > 1) throw new InputProblemsError(problems);
-  if (problems[0]) throw problems[0];
+  throwProblems(problems);
   if (config.job.maxCost !== undefined && !priceFor(config.job.model, config.job.prices)) {
     throw new UsageError(
       `${names.MAX_COST ?? 'MAX_COST'}: the model ${config.job.model} has no price in verbatim's table; set OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (USD per million tokens) to cap its cost`,

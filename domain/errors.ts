@@ -273,6 +273,12 @@ export class InputProblemsError extends DomainError {
   }
 }
 
+/** Throws the mistakes found, if any: one as itself, several together as an `InputProblemsError`. */
+export function throwProblems(problems: readonly DomainError[]): void {
+  if (problems.length > 1) throw new InputProblemsError(problems);
+  if (problems[0]) throw problems[0];
+}
+
 /** The job (or its stored files) cannot be found: an unknown id, or a store that was cleaned up. */
 export class JobNotFoundError extends DomainError {
   constructor(readonly jobId: string) {

@@ -24,10 +24,10 @@ import {
   ColumnNotFoundError,
   DomainError,
   GoldColumnNotFoundError,
-  InputProblemsError,
   InvalidSettingError,
   JobNotFoundError,
   NoAnswersError,
+  throwProblems,
 } from '../domain/errors.js';
 import { priceFor } from '../domain/prices.js';
 import type { JobOptions, JobPhase, JobProgress, JobSpec, JobStart, JobStats } from '../domain/job.js';
@@ -690,9 +690,7 @@ export async function storeJob(
     { content: (bytes) => contentJobId(bytes, request), random: randomJobId },
     async (upload) => {
       // The column, the human-coded column and the banners, checked together: every mistake in one error.
-      const problems = await columnProblems(deps.inspect, { ...upload, ...request });
-      if (problems.length > 1) throw new InputProblemsError(problems);
-      if (problems[0]) throw problems[0];
+      throwProblems(await columnProblems(deps.inspect, { ...upload, ...request }));
     },
   );
   const { id: jobId, format, input } = stored;
@@ -779,56 +777,32 @@ export async function columnProblems(inspect: InspectColumn, input: ColumnCheck)
     ...(rest.sheet !== undefined ? { sheet: rest.sheet } : {}),
   };
   const problems: DomainError[] = [];
-  try {
-    await inspect({ ...where, column });
-  } catch (error) {
-    if (!(error instanceof ColumnNotFoundError || error instanceof NoAnswersError)) throw error;
-    problems.push(error);
-  }
-  if (goldColumn !== undefined) {
+  /**
+   * Inspects one column from the top of the sheet; one not found, or holding nothing, is a problem: as
+   * `named` words it (`available`: the sheet's columns; empty when the column was found), else as it came.
+   */
+  const check = async (
+    name: string,
+    named?: (file: string, sheet: string, available: readonly string[], reason?: string) => DomainError,
+  ): Promise<void> => {
     try {
-      await inspect({ ...where, column: goldColumn });
+      await inspect({ ...where, column: name });
     } catch (error) {
       if (error instanceof ColumnNotFoundError) {
-        problems.push(new GoldColumnNotFoundError(error.file, error.sheet, goldColumn, error.available));
+        problems.push(named ? named(error.file, error.sheet, error.available) : error);
       } else if (error instanceof NoAnswersError) {
-        problems.push(new GoldColumnNotFoundError(error.file, error.sheet, goldColumn, [], 'holds no value'));
+        problems.push(named ? named(error.file, error.sheet, [], 'holds no value') : error);
       } else throw error;
     }
+  };
+  await check(column);
+  if (goldColumn !== undefined) {
+    await check(goldColumn, (f, s, a, r) => new GoldColumnNotFoundError(f, s, goldColumn, a, r));
   }
-  for (const banner of by ?? []) {
-    try {
-      await checkBanners(inspect, { ...where, by: [banner] });
-    } catch (error) {
-      if (!(error instanceof BannerNotFoundError)) throw error;
-      problems.push(error);
-    }
+  for (const banner of (by ?? []).map(parseBanner)) {
+    await check(banner.column, (f, s, a, r) => new BannerNotFoundError(f, s, banner.column, a, r));
   }
   return problems;
-}
-
-/**
- * Checks each banner's column from the top of the sheet, as the answer column is checked, refusing a typo
- * with `BannerNotFoundError` (field `by`, the columns that exist listed) before anything runs.
- */
-export async function checkBanners(
-  inspect: InspectColumn,
-  input: { path: string; displayName: string; format: SheetFormat; sheet?: string; by: readonly string[] },
-): Promise<void> {
-  const { by, ...where } = input;
-  for (const banner of by.map(parseBanner)) {
-    try {
-      await inspect({ ...where, column: banner.column });
-    } catch (error) {
-      if (error instanceof ColumnNotFoundError) {
-        throw new BannerNotFoundError(error.file, error.sheet, banner.column, error.available);
-      }
-      if (error instanceof NoAnswersError) {
-        throw new BannerNotFoundError(error.file, error.sheet, banner.column, [], 'holds no value');
-      }
-      throw error;
-    }
-  }
 }
 
 /**
