@@ -45,8 +45,14 @@ const text = z.string().trim().min(1);
 /** A bearer token's characters (RFC 6750's token68): what `Authorization: Bearer …` can carry. */
 export const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
-/** Variables that hold secrets. */
+/** Variables that hold secrets: never echoed. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['OPENAI_API_KEY', 'API_TOKEN', 'TEMPORAL_API_KEY']);
+/** Variables that hold an address, which may carry a user name and password: echoed without them. */
+const ADDRESS_VARIABLES: ReadonlySet<string> = new Set([
+  'OPENAI_BASE_URL',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_UI_URL',
+]);
 const COST_RANGE = `must be a number of dollars above 0, at most ${MAX_COST_LIMIT.toLocaleString('en-US')}`;
 
 const schema = z.object({
@@ -227,7 +233,7 @@ export function loadConfig(
         const value = cleaned[key];
         const got = SECRET_VARIABLES.has(key)
           ? 'value not shown'
-          : `got ${JSON.stringify(value === undefined ? value : withoutCredentials(value))}`;
+          : `got ${JSON.stringify(value !== undefined && ADDRESS_VARIABLES.has(key) ? withoutCredentials(value) : value)}`;
         return `${about(key)} ${i.message} (${got})`;
       });
   // Rules across variables, checked on the raw values so that they are reported with the rest.
