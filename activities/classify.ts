@@ -99,12 +99,11 @@ export function classifyActivities(deps: ActivityDeps) {
    * Transport errors are thrown as Temporal failures (the retry policy handles them); an answer unusable as a
    * whole is thrown too until it has been unusable `WHOLE_ANSWER_ATTEMPTS` times (transport failures aside),
    * or on the policy's last attempt, then it becomes a piece whose answers are all to ask again (or, for a
-   * single answer, one that fell back alone). A single answer that
-   * fails validation is thrown while `asksAloneAgain` says so, counting only the asks the model got wrong
-   * (`count.lone`, and `askedBefore`: the batch lines that asked it alone and got it wrong), never a transport
-   * failure, and while the retry policy has an attempt left; then it falls back alone. `count`: the attempt
-   * over every run of the job (see `attemptsSoFar`); a failure is recorded there, and the one that reaches
-   * the policy's maximum is final.
+   * single answer, one that fell back alone). A single answer that fails validation is thrown while
+   * `asksAloneAgain` says so, counting only the asks the model got wrong (`count.lone`, and `askedBefore`:
+   * the batch lines that asked it alone and got it wrong), never a transport failure, and while the retry
+   * policy has an attempt left; then it falls back alone. `count`: the attempt over every run of the job (see
+   * `attemptsSoFar`); a failure is recorded there, and the one that reaches the policy's maximum is final.
    */
   async function ask(
     jobId: string,

@@ -9,7 +9,7 @@ import { ZERO_COUNTERS, isSimulated } from '../domain/job.js';
 import { jobCost, jobTokens } from '../domain/cost.js';
 import { LabelIndex } from '../domain/codeframe.js';
 import type { NotCodedGold, QualityRow, QualitySummary } from '../domain/quality.js';
-import { DEFAULT_REVIEW_BELOW, qualityReport } from '../domain/quality.js';
+import { DEFAULT_REVIEW_BELOW, NO_GOLD_LEFT_OUT, qualityReport } from '../domain/quality.js';
 import type { FallbackEntry } from '../domain/report.js';
 import { runRows, summaryRows } from '../domain/report.js';
 import { writeCodedCsv, writeCodedWorkbook } from '../sheets/index.js';
@@ -208,7 +208,6 @@ export function outputActivities(deps: ActivityDeps) {
               : 'none: the answers came without log-probabilities',
           ...(plan.warnings ? { warnings: plan.warnings } : {}),
         });
-        const where = loaded.sheet;
         // The workbook, and the data alone as CSV with formula-like cells made safe for spreadsheet apps.
         const tables = await bannerTables(loaded);
         const extraSheets = [
@@ -218,13 +217,13 @@ export function outputActivities(deps: ActivityDeps) {
         ];
         await Promise.all([
           writeCodedWorkbook({
-            ...where,
+            ...loaded.sheet,
             summary,
             run,
             moreSheets: extraSheets,
             outPath: store.file(jobId, OUTPUT_XLSX),
           }),
-          writeCodedCsv({ ...where, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),
+          writeCodedCsv({ ...loaded.sheet, outPath: store.file(jobId, OUTPUT_CSV), escapeFormulas: true }),
         ]);
         const facts = {
           partial: input.partial,
@@ -288,7 +287,7 @@ async function modelRows(
 ): Promise<{ rows: QualityRow[]; notCoded: NotCodedGold }> {
   const { confidences, index, fallback, gold, reviewBelow, answerText, reviewed, examples } = how;
   const out: QualityRow[] = [];
-  const notCoded = { invalid: 0, empty: 0, alreadyCoded: 0, uncoded: 0 };
+  const notCoded = { ...NO_GOLD_LEFT_OUT };
   for (const [row, kind, answer] of assignments) {
     const outcome = kind === 'classify' ? outcomes[answer] : undefined;
     if (outcome === undefined) {

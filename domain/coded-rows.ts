@@ -46,6 +46,9 @@ export interface Tally {
   };
 }
 
+/** Why a row with an answer has no code of the model's: as the Summary's "Rows" table counts it. */
+export type NotCoded = 'invalid' | 'fallback';
+
 export interface CodedRows {
   /** The category cell of each row written: coded now, invalid, fallen back. Rows coded before keep theirs. */
   readonly cells: ReadonlyMap<number, string>;
@@ -55,7 +58,7 @@ export interface CodedRows {
    */
   readonly codes: ReadonlyMap<number, readonly number[]>;
   /** Rows with an answer the job did not code: invalid, or their retries ran out (the Summary counts neither). */
-  readonly notCoded: ReadonlyMap<number, 'invalid' | 'fallback'>;
+  readonly notCoded: ReadonlyMap<number, NotCoded>;
   readonly tally: Tally;
   /** Rows coded before the job whose cell names labels the codeframe does not have (kept as they are). */
   readonly unknownLabels: ReadonlyArray<{ readonly row: number; readonly labels: readonly string[] }>;
@@ -75,7 +78,7 @@ export function codedRows(input: CodedRowsInput): CodedRows {
   const fallback = codeframe.fallback.name;
   const cells = new Map<number, string>();
   const codes = new Map<number, readonly number[]>();
-  const notCoded = new Map<number, 'invalid' | 'fallback'>();
+  const notCoded = new Map<number, NotCoded>();
   const categories = codeframe.categories.map(() => 0);
   const nets = codeframe.nets.map(() => 0);
   const unknown = new Map<string, { label: string; count: number }>();

@@ -22,7 +22,7 @@ export type {
 } from './xlsx-patch.js';
 export { writeCodedCsv } from './write-csv.js';
 export { writeCodedSav } from './write-sav.js';
-export type { NotCoded, WriteCodedSavInput, WrittenSav } from './write-sav.js';
+export type { WriteCodedSavInput, WrittenSav } from './write-sav.js';
 export type { CodeColumns, CodedSheet, WriteCodedCsvInput } from './write-csv.js';
 export { inspectXlsx, DEFAULT_MAX_UNPACKED_BYTES } from './zip.js';
 export { readCodeframeFile } from './codeframe.js';

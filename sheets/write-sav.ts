@@ -23,6 +23,7 @@
  */
 import { columnIndex, columnLetter } from '../domain/columns.js';
 import type { Codeframe } from '../domain/codeframe.js';
+import type { NotCoded } from '../domain/coded-rows.js';
 import { LabelIndex } from '../domain/codeframe.js';
 import { categoryKey } from '../domain/categories.js';
 import { cellKind, cellText } from './cells.js';
@@ -48,9 +49,6 @@ export interface WriteCodedSavInput extends CodedSheet {
   /** Rows the job did not code, and why: user-missing in the single-label coded variable. */
   readonly notCoded?: ReadonlyMap<number, NotCoded>;
 }
-
-/** Why a row with an answer has no code of the model's: as the Summary's "Rows" table counts it. */
-export type NotCoded = 'invalid' | 'fallback';
 
 /** The user-missing codes of the single-label coded variable: below every codeframe code (1 or more). */
 export const NOT_CODED_VALUES: Readonly<Record<NotCoded, readonly [number, string]>> = {
